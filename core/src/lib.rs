@@ -1,0 +1,28 @@
+//! # intyg-core
+//!
+//! The shared library of Intyg: the credential data model, the cryptography
+//! and the protocol messages that the issuer, the verifier and the wallet
+//! exchange. It does no I/O and runs no async runtime: callers bring bytes
+//! and a clock, and get typed values or typed errors back.
+//!
+//! | concept | spec | module |
+//! |---|---|---|
+//! | keys, JWS, JWE | RFC 7515, 7516, 7517, 7518, 7638, 8037 | [`jose`] |
+//! | DIDs | did:key, did:jwk | [`did`] |
+//! | selective disclosure | RFC 9901 (SD-JWT) | [`sd_jwt`] |
+//! | credentials and type metadata | draft-ietf-oauth-sd-jwt-vc | [`vc`] |
+//! | revocation | draft-ietf-oauth-status-list | [`status_list`] |
+//! | credential queries | OpenID4VP 1.0 §6 (DCQL) | [`dcql`] |
+//!
+//! The SD-JWT pipeline is a chain of types: [`sd_jwt::SdJwt`] (parsed) →
+//! [`sd_jwt::Disclosed`] (digests resolved, claims revealed) →
+//! [`sd_jwt::Verified`] (signature, holder binding and freshness checked).
+//! Only verification constructs a `Verified`.
+#![warn(missing_docs)]
+
+pub mod dcql;
+pub mod did;
+pub mod jose;
+pub mod sd_jwt;
+pub mod status_list;
+pub mod vc;
