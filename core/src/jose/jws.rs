@@ -1,0 +1,327 @@
+//! JWS compact serialization (RFC 7515 §3.1, §5.2) with a closed algorithm
+//! set (RFC 7518 §3.4 ES256, RFC 8037 §3.1 EdDSA).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{JoseError, Jwk, SigningKey, VerifyingKey, b64url_decode, b64url_encode};
+
+/// The signature algorithms of our profile. Anything else is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Algorithm {
+    /// ECDSA with P-256 and SHA-256 (RFC 7518 §3.4).
+    ES256,
+    /// Ed25519 (RFC 8037 §3.1). Verified, never emitted.
+    EdDSA,
+}
+
+impl Algorithm {
+    /// The registered `alg` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ES256 => "ES256",
+            Self::EdDSA => "EdDSA",
+        }
+    }
+
+    fn parse(value: &str) -> Result<Self, JoseError> {
+        match value {
+            "ES256" => Ok(Self::ES256),
+            "EdDSA" => Ok(Self::EdDSA),
+            other => Err(JoseError::UnsupportedAlg(other.to_owned())),
+        }
+    }
+}
+
+/// A JOSE protected header (RFC 7515 §4.1). Registered members we act on
+/// are typed; the rest stay in `extra`, as the RFC lets a reader ignore them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// `alg`: the signature algorithm.
+    pub alg: Algorithm,
+    /// `typ`: the media type of the whole JWS, e.g. `dc+sd-jwt`, `kb+jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typ: Option<String>,
+    /// `kid`: a hint to the signing key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// `jwk`: the signing key itself (OpenID4VCI proofs carry it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwk: Option<Jwk>,
+    /// `x5c`: the signer's certificate chain, base64 DER, leaf first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x5c: Option<Vec<String>>,
+    /// `crit`: extensions the reader must understand. We understand none, so
+    /// a parsed header never has this set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crit: Option<Vec<String>>,
+    /// Other members, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Header {
+    /// A header with only `alg`.
+    pub fn new(alg: Algorithm) -> Self {
+        Self {
+            alg,
+            typ: None,
+            kid: None,
+            jwk: None,
+            x5c: None,
+            crit: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `typ`.
+    pub fn typ(mut self, typ: &str) -> Self {
+        self.typ = Some(typ.to_owned());
+        self
+    }
+
+    /// Sets `kid`.
+    pub fn kid(mut self, kid: &str) -> Self {
+        self.kid = Some(kid.to_owned());
+        self
+    }
+
+    /// Reads a decoded protected header, refusing unsupported `alg` values and
+    /// any `crit` before anything else is interpreted.
+    fn from_json(bytes: &[u8]) -> Result<Self, JoseError> {
+        let mut object: Map<String, Value> =
+            serde_json::from_slice(bytes).map_err(|e| JoseError::MalformedHeader(e.to_string()))?;
+        match object.get("alg") {
+            Some(Value::String(alg)) => Algorithm::parse(alg)?,
+            Some(_) => return Err(JoseError::MalformedHeader("`alg` is not a string".into())),
+            None => return Err(JoseError::MalformedHeader("`alg` is missing".into())),
+        };
+        if let Some(crit) = object.remove("crit") {
+            // RFC 7515 §4.1.11: a non-empty array of names the reader must
+            // understand. We implement no extension, so any entry is fatal.
+            let names: Vec<String> = serde_json::from_value(crit).map_err(|_| {
+                JoseError::MalformedHeader("`crit` is not an array of strings".into())
+            })?;
+            return Err(match names.into_iter().next() {
+                Some(name) => JoseError::UnknownCrit(name),
+                None => JoseError::MalformedHeader("`crit` is empty".into()),
+            });
+        }
+        serde_json::from_value(Value::Object(object))
+            .map_err(|e| JoseError::MalformedHeader(e.to_string()))
+    }
+}
+
+/// Signs `payload` and returns the compact serialization
+/// `base64url(header) . base64url(payload) . base64url(signature)`.
+pub fn sign_compact(
+    header: &Header,
+    payload: &[u8],
+    key: &SigningKey,
+) -> Result<String, JoseError> {
+    if header.alg != key.algorithm() {
+        return Err(JoseError::KeyMismatch(header.alg.as_str()));
+    }
+    let header_json = serde_json::to_vec(header).map_err(|_| JoseError::Signing)?;
+    let mut out = b64url_encode(header_json);
+    out.push('.');
+    out.push_str(&b64url_encode(payload));
+    let signature = key.sign(out.as_bytes())?;
+    out.push('.');
+    out.push_str(&b64url_encode(signature));
+    Ok(out)
+}
+
+/// A parsed, not yet verified, compact JWS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompactJws {
+    /// The decoded protected header.
+    pub header: Header,
+    /// The decoded payload.
+    pub payload: Vec<u8>,
+    signing_input_len: usize,
+    serialized: String,
+    signature: Vec<u8>,
+}
+
+impl CompactJws {
+    /// Splits and decodes a compact JWS. The header is checked (`alg`,
+    /// `crit`) but no signature is.
+    pub fn parse(jws: &str) -> Result<Self, JoseError> {
+        let mut parts = jws.split('.');
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(JoseError::Malformed("expected three dot-separated parts"));
+        };
+        let header_bytes =
+            b64url_decode(h).map_err(|_| JoseError::Malformed("header is not base64url"))?;
+        let header = Header::from_json(&header_bytes)?;
+        let payload =
+            b64url_decode(p).map_err(|_| JoseError::Malformed("payload is not base64url"))?;
+        let signature =
+            b64url_decode(s).map_err(|_| JoseError::Malformed("signature is not base64url"))?;
+        Ok(Self {
+            header,
+            payload,
+            signing_input_len: h.len() + 1 + p.len(),
+            serialized: jws.to_owned(),
+            signature,
+        })
+    }
+
+    /// The ASCII signing input `header.payload`.
+    pub fn signing_input(&self) -> &str {
+        &self.serialized[..self.signing_input_len]
+    }
+
+    /// The compact serialization this was parsed from.
+    pub fn as_str(&self) -> &str {
+        &self.serialized
+    }
+
+    /// Verifies the signature with `key`. The key's type must fit the
+    /// header's `alg`, and a JWK that names its own `alg` must name the same.
+    pub fn verify(&self, key: &Jwk) -> Result<(), JoseError> {
+        if let Some(alg) = &key.algorithm {
+            let key_alg = serde_json::to_value(alg)
+                .map_err(|_| JoseError::KeyMismatch(self.header.alg.as_str()))?;
+            if key_alg.as_str() != Some(self.header.alg.as_str()) {
+                return Err(JoseError::KeyMismatch(self.header.alg.as_str()));
+            }
+        }
+        self.verify_with(&VerifyingKey::from_jwk(key)?)
+    }
+
+    /// Verifies the signature with an already decoded key.
+    pub fn verify_with(&self, key: &VerifyingKey) -> Result<(), JoseError> {
+        key.verify(
+            self.header.alg,
+            self.signing_input().as_bytes(),
+            &self.signature,
+        )
+    }
+
+    /// Decodes the payload as JSON.
+    pub fn payload_json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forge(header: &str) -> String {
+        format!(
+            "{}.{}.{}",
+            b64url_encode(header),
+            b64url_encode("{}"),
+            b64url_encode([0u8; 64])
+        )
+    }
+
+    #[test]
+    fn sign_then_verify() {
+        let key = SigningKey::generate().unwrap();
+        let jws = sign_compact(
+            &Header::new(Algorithm::ES256).typ("JWT"),
+            b"{\"a\":1}",
+            &key,
+        )
+        .unwrap();
+        let parsed = CompactJws::parse(&jws).unwrap();
+        assert_eq!(parsed.header.typ.as_deref(), Some("JWT"));
+        assert_eq!(parsed.payload, b"{\"a\":1}");
+        parsed.verify(&key.public_jwk()).unwrap();
+    }
+
+    #[test]
+    fn other_key_fails() {
+        let key = SigningKey::generate().unwrap();
+        let other = SigningKey::generate().unwrap();
+        let jws = sign_compact(&Header::new(Algorithm::ES256), b"x", &key).unwrap();
+        assert_eq!(
+            CompactJws::parse(&jws).unwrap().verify(&other.public_jwk()),
+            Err(JoseError::InvalidSignature)
+        );
+    }
+
+    #[test]
+    fn alg_none_is_rejected() {
+        assert_eq!(
+            CompactJws::parse(&forge(r#"{"alg":"none"}"#)).unwrap_err(),
+            JoseError::UnsupportedAlg("none".into())
+        );
+    }
+
+    #[test]
+    fn hmac_is_rejected_before_any_key_is_used() {
+        assert_eq!(
+            CompactJws::parse(&forge(r#"{"alg":"HS256"}"#)).unwrap_err(),
+            JoseError::UnsupportedAlg("HS256".into())
+        );
+    }
+
+    #[test]
+    fn unknown_crit_is_rejected() {
+        assert_eq!(
+            CompactJws::parse(&forge(r#"{"alg":"ES256","crit":["exp"],"exp":1}"#)).unwrap_err(),
+            JoseError::UnknownCrit("exp".into())
+        );
+        assert!(matches!(
+            CompactJws::parse(&forge(r#"{"alg":"ES256","crit":[]}"#)).unwrap_err(),
+            JoseError::MalformedHeader(_)
+        ));
+    }
+
+    #[test]
+    fn missing_alg_and_bad_shapes_are_malformed() {
+        assert!(matches!(
+            CompactJws::parse(&forge(r#"{"typ":"JWT"}"#)),
+            Err(JoseError::MalformedHeader(_))
+        ));
+        assert!(matches!(
+            CompactJws::parse(&forge(r#"{"alg":256}"#)),
+            Err(JoseError::MalformedHeader(_))
+        ));
+        assert_eq!(
+            CompactJws::parse("a.b"),
+            Err(JoseError::Malformed("expected three dot-separated parts"))
+        );
+        assert_eq!(
+            CompactJws::parse("a.b.c.d"),
+            Err(JoseError::Malformed("expected three dot-separated parts"))
+        );
+        assert_eq!(
+            CompactJws::parse("*.e30.AA"),
+            Err(JoseError::Malformed("header is not base64url"))
+        );
+    }
+
+    #[test]
+    fn es256_header_with_ed25519_key_is_a_mismatch() {
+        let key = SigningKey::generate().unwrap();
+        let jws = sign_compact(&Header::new(Algorithm::ES256), b"x", &key).unwrap();
+        let okp: Jwk = serde_json::from_str(
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            CompactJws::parse(&jws).unwrap().verify(&okp),
+            Err(JoseError::KeyMismatch("ES256"))
+        );
+    }
+
+    #[test]
+    fn jwk_alg_must_agree_with_header() {
+        let key = SigningKey::generate().unwrap();
+        let jws = sign_compact(&Header::new(Algorithm::ES256), b"x", &key).unwrap();
+        let mut public = key.public_jwk();
+        public.algorithm = Some(ssi_jwk::Algorithm::ES384);
+        assert_eq!(
+            CompactJws::parse(&jws).unwrap().verify(&public),
+            Err(JoseError::KeyMismatch("ES256"))
+        );
+    }
+}

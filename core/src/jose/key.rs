@@ -1,0 +1,223 @@
+//! Signing and verifying keys, JWK import and export (RFC 7517, RFC 7518
+//! §6.2, RFC 8037 §2) and JWK thumbprints (RFC 7638).
+
+use aws_lc_rs::encoding::AsBigEndian as _;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    self, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _,
+    UnparsedPublicKey,
+};
+use ssi_jwk::{Base64urlUInt, ECParams, Params};
+
+use super::{Algorithm, JoseError, Jwk};
+
+/// A P-256 private key that signs ES256.
+pub struct SigningKey {
+    pair: EcdsaKeyPair,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the private scalar.
+        f.debug_struct("SigningKey")
+            .field("public", &self.public_jwk())
+            .finish()
+    }
+}
+
+impl SigningKey {
+    /// Generates a fresh P-256 key from the system's secure random source.
+    pub fn generate() -> Result<Self, JoseError> {
+        let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+            .map_err(|_| JoseError::Signing)?;
+        Ok(Self { pair })
+    }
+
+    /// Imports a private EC P-256 JWK (`kty: EC`, `crv: P-256`, `x`, `y`, `d`).
+    pub fn from_jwk(jwk: &Jwk) -> Result<Self, JoseError> {
+        let Params::EC(ec) = &jwk.params else {
+            return Err(JoseError::KeyMismatch("ES256"));
+        };
+        let point = p256_point(ec)?;
+        let d = ec
+            .ecc_private_key
+            .as_ref()
+            .ok_or(JoseError::InvalidKey("private JWK lacks `d`"))?;
+        if d.0.len() != 32 {
+            return Err(JoseError::InvalidKey("`d` must be 32 bytes"));
+        }
+        let pair = EcdsaKeyPair::from_private_key_and_public_key(
+            &ECDSA_P256_SHA256_FIXED_SIGNING,
+            &d.0,
+            &point,
+        )
+        .map_err(|_| JoseError::InvalidKey("`d` does not match `x` and `y`"))?;
+        Ok(Self { pair })
+    }
+
+    /// The algorithm this key signs with.
+    pub fn algorithm(&self) -> Algorithm {
+        Algorithm::ES256
+    }
+
+    /// The public half as a JWK (`kty`, `crv`, `x`, `y` only).
+    pub fn public_jwk(&self) -> Jwk {
+        let point = self.pair.public_key().as_ref();
+        // An uncompressed P-256 point is 0x04 || x (32 bytes) || y (32 bytes).
+        Jwk::from(Params::EC(ECParams {
+            curve: Some("P-256".to_owned()),
+            x_coordinate: Some(Base64urlUInt(point[1..33].to_vec())),
+            y_coordinate: Some(Base64urlUInt(point[33..65].to_vec())),
+            ecc_private_key: None,
+        }))
+    }
+
+    /// The private key as a JWK, for storage by its owner.
+    pub fn to_private_jwk(&self) -> Result<Jwk, JoseError> {
+        let mut jwk = self.public_jwk();
+        let d = self
+            .pair
+            .private_key()
+            .as_be_bytes()
+            .map_err(|_| JoseError::InvalidKey("private key cannot be exported"))?;
+        if let Params::EC(ec) = &mut jwk.params {
+            ec.ecc_private_key = Some(Base64urlUInt(d.as_ref().to_vec()));
+        }
+        Ok(jwk)
+    }
+
+    /// Signs `message` (a JWS signing input) and returns the 64-byte `r || s`
+    /// signature of RFC 7518 §3.4.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
+        let signature = self
+            .pair
+            .sign(&SystemRandom::new(), message)
+            .map_err(|_| JoseError::Signing)?;
+        Ok(signature.as_ref().to_vec())
+    }
+}
+
+/// A public key that verifies one of our algorithms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyingKey {
+    /// An uncompressed P-256 point, for ES256.
+    P256(Vec<u8>),
+    /// An Ed25519 public key, for EdDSA.
+    Ed25519(Vec<u8>),
+}
+
+impl VerifyingKey {
+    /// Reads the public part of a JWK. Private members, if present, are ignored.
+    pub fn from_jwk(jwk: &Jwk) -> Result<Self, JoseError> {
+        match &jwk.params {
+            Params::EC(ec) => Ok(Self::P256(p256_point(ec)?)),
+            Params::OKP(okp) if okp.curve == "Ed25519" => {
+                if okp.public_key.0.len() != 32 {
+                    return Err(JoseError::InvalidKey("Ed25519 `x` must be 32 bytes"));
+                }
+                Ok(Self::Ed25519(okp.public_key.0.clone()))
+            }
+            Params::OKP(_) => Err(JoseError::InvalidKey("OKP curve is not Ed25519")),
+            Params::RSA(_) => Err(JoseError::InvalidKey("RSA keys are not accepted")),
+            Params::Symmetric(_) => Err(JoseError::InvalidKey("symmetric keys are not accepted")),
+        }
+    }
+
+    /// The algorithm this key verifies.
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            Self::P256(_) => Algorithm::ES256,
+            Self::Ed25519(_) => Algorithm::EdDSA,
+        }
+    }
+
+    /// Verifies `signature` over `message` with algorithm `alg`.
+    pub fn verify(
+        &self,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), JoseError> {
+        let (algorithm, key): (&dyn signature::VerificationAlgorithm, &[u8]) = match (self, alg) {
+            (Self::P256(point), Algorithm::ES256) => (&ECDSA_P256_SHA256_FIXED, point),
+            (Self::Ed25519(key), Algorithm::EdDSA) => (&signature::ED25519, key),
+            (_, alg) => return Err(JoseError::KeyMismatch(alg.as_str())),
+        };
+        UnparsedPublicKey::new(algorithm, key)
+            .verify(message, signature)
+            .map_err(|_| JoseError::InvalidSignature)
+    }
+}
+
+/// The RFC 7638 thumbprint of a JWK's public members, base64url-encoded
+/// SHA-256.
+pub fn thumbprint(jwk: &Jwk) -> Result<String, JoseError> {
+    jwk.thumbprint()
+        .map_err(|_| JoseError::InvalidKey("JWK lacks members required for a thumbprint"))
+}
+
+fn p256_point(ec: &ECParams) -> Result<Vec<u8>, JoseError> {
+    if ec.curve.as_deref() != Some("P-256") {
+        return Err(JoseError::KeyMismatch("ES256"));
+    }
+    let (Some(x), Some(y)) = (&ec.x_coordinate, &ec.y_coordinate) else {
+        return Err(JoseError::InvalidKey("EC JWK lacks `x` or `y`"));
+    };
+    if x.0.len() != 32 || y.0.len() != 32 {
+        return Err(JoseError::InvalidKey("P-256 coordinates must be 32 bytes"));
+    }
+    let mut point = Vec::with_capacity(65);
+    point.push(0x04);
+    point.extend_from_slice(&x.0);
+    point.extend_from_slice(&y.0);
+    Ok(point)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_jwk_round_trips_and_signs() {
+        let key = SigningKey::generate().unwrap();
+        let jwk = key.to_private_jwk().unwrap();
+        let again = SigningKey::from_jwk(&jwk).unwrap();
+        assert_eq!(again.public_jwk(), key.public_jwk());
+        let sig = again.sign(b"input").unwrap();
+        VerifyingKey::from_jwk(&key.public_jwk())
+            .unwrap()
+            .verify(Algorithm::ES256, b"input", &sig)
+            .unwrap();
+    }
+
+    #[test]
+    fn mismatched_private_scalar_is_rejected() {
+        let a = SigningKey::generate().unwrap().to_private_jwk().unwrap();
+        let mut b = SigningKey::generate().unwrap().to_private_jwk().unwrap();
+        if let (Params::EC(a), Params::EC(b)) = (&a.params, &mut b.params) {
+            b.ecc_private_key = a.ecc_private_key.clone();
+        }
+        assert_eq!(
+            SigningKey::from_jwk(&b).unwrap_err(),
+            JoseError::InvalidKey("`d` does not match `x` and `y`")
+        );
+    }
+
+    #[test]
+    fn public_jwk_without_d_cannot_sign() {
+        let public = SigningKey::generate().unwrap().public_jwk();
+        assert_eq!(
+            SigningKey::from_jwk(&public).unwrap_err(),
+            JoseError::InvalidKey("private JWK lacks `d`")
+        );
+    }
+
+    #[test]
+    fn rsa_and_symmetric_keys_do_not_verify() {
+        let oct: Jwk = serde_json::from_str(r#"{"kty":"oct","k":"AAAA"}"#).unwrap();
+        assert_eq!(
+            VerifyingKey::from_jwk(&oct).unwrap_err(),
+            JoseError::InvalidKey("symmetric keys are not accepted")
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! Verification: RFC 9901 §7.1 (issuer-signed JWT and disclosures) and §7.3
+//! (key binding).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Disclosed, KB_JWT_TYP, SdJwt, SdJwtError};
+use crate::jose::{Header, JoseError, Jwk, VerifyingKey};
+
+/// Default clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+pub const DEFAULT_LEEWAY: i64 = 60;
+/// Default age after which a KB-JWT is stale, in seconds.
+pub const DEFAULT_KB_MAX_AGE: i64 = 300;
+
+/// The verifier's side of a check: its clock and what it requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Now, in seconds since the epoch.
+    pub now: i64,
+    /// Clock skew tolerated, in seconds.
+    pub leeway: i64,
+    /// Key binding required, against this audience and nonce. When `None`,
+    /// a KB-JWT that is present is still checked (signature, `typ`,
+    /// `sd_hash`), but not its audience, nonce or age.
+    pub key_binding: Option<KeyBindingCheck>,
+}
+
+impl VerifyOptions {
+    /// Options at time `now`, with the default leeway and no key binding.
+    pub fn at(now: i64) -> Self {
+        Self {
+            now,
+            leeway: DEFAULT_LEEWAY,
+            key_binding: None,
+        }
+    }
+
+    /// Requires key binding.
+    pub fn key_binding(mut self, check: KeyBindingCheck) -> Self {
+        self.key_binding = Some(check);
+        self
+    }
+}
+
+/// What the KB-JWT must carry (§7.3 step 5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyBindingCheck {
+    /// Expected `aud`.
+    pub aud: String,
+    /// Expected `nonce`.
+    pub nonce: String,
+    /// Oldest acceptable `iat`, as an age in seconds.
+    pub max_age: i64,
+}
+
+impl KeyBindingCheck {
+    /// A check with the default freshness window.
+    pub fn new(aud: impl Into<String>, nonce: impl Into<String>) -> Self {
+        Self {
+            aud: aud.into(),
+            nonce: nonce.into(),
+            max_age: DEFAULT_KB_MAX_AGE,
+        }
+    }
+}
+
+/// The claims of a Key Binding JWT (§4.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KbJwtClaims {
+    /// When the holder made the presentation.
+    pub iat: i64,
+    /// The verifier it is meant for.
+    pub aud: String,
+    /// The verifier's nonce.
+    pub nonce: String,
+    /// Hash of the presented SD-JWT.
+    pub sd_hash: String,
+    /// Other claims.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A verified SD-JWT: the issuer signed it, its disclosures match, it is
+/// within its validity period and, when required, bound to the holder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    /// The Issuer-signed JWT's protected header.
+    pub header: Header,
+    /// The disclosed claims, with the always-visible ones.
+    pub claims: Map<String, Value>,
+    /// `cnf.jwk`, when the credential is holder-bound.
+    pub holder_key: Option<Jwk>,
+    /// The KB-JWT claims, when one was presented.
+    pub key_binding: Option<KbJwtClaims>,
+    /// Pointers of the claims that were selectively disclosed.
+    pub disclosed: Vec<String>,
+}
+
+impl SdJwt {
+    /// Checks the issuer's signature with `issuer_key` first, then resolves
+    /// the disclosures and checks time claims and key binding.
+    pub fn verify(
+        self,
+        issuer_key: &VerifyingKey,
+        options: &VerifyOptions,
+    ) -> Result<Verified, SdJwtError> {
+        check_issuer_signature(&self, issuer_key)?;
+        self.disclose()?.finish(options)
+    }
+}
+
+impl Disclosed {
+    /// Checks the issuer's signature with `issuer_key`, the time claims and
+    /// the key binding.
+    pub fn verify(
+        self,
+        issuer_key: &VerifyingKey,
+        options: &VerifyOptions,
+    ) -> Result<Verified, SdJwtError> {
+        check_issuer_signature(&self.sd_jwt, issuer_key)?;
+        self.finish(options)
+    }
+
+    fn finish(self, options: &VerifyOptions) -> Result<Verified, SdJwtError> {
+        check_times(&self.claims, options)?;
+        let holder_key = match self.claims.get("cnf").and_then(|cnf| cnf.get("jwk")) {
+            Some(jwk) => Some(
+                serde_json::from_value::<Jwk>(jwk.clone())
+                    .map_err(|e| SdJwtError::Malformed(format!("cnf.jwk: {e}")))?,
+            ),
+            None => None,
+        };
+        let key_binding = match (self.sd_jwt.kb_jwt(), &options.key_binding) {
+            (None, Some(_)) => return Err(SdJwtError::KbMissing),
+            (None, None) => None,
+            (Some(_), check) => Some(check_key_binding(
+                &self.sd_jwt,
+                holder_key.as_ref(),
+                check.as_ref(),
+                options,
+            )?),
+        };
+        Ok(Verified {
+            header: self.sd_jwt.header().clone(),
+            disclosed: self.places.into_iter().map(|place| place.pointer).collect(),
+            claims: self.claims,
+            holder_key,
+            key_binding,
+        })
+    }
+}
+
+/// Passes if any of the issuer-signed JWT's signatures verifies with the key.
+fn check_issuer_signature(sd_jwt: &SdJwt, key: &VerifyingKey) -> Result<(), SdJwtError> {
+    let mut outcome = Err(SdJwtError::InvalidSignature);
+    for jws in sd_jwt.issuer_jwts() {
+        match jws.verify_with(key) {
+            Ok(()) => return Ok(()),
+            Err(JoseError::InvalidSignature) => {}
+            Err(other) => outcome = Err(SdJwtError::Jws(other)),
+        }
+    }
+    outcome
+}
+
+fn time_claim(claims: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, SdJwtError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(value) => value
+            .as_i64()
+            .or_else(|| value.as_f64().map(|f| f as i64))
+            .map(Some)
+            .ok_or(SdJwtError::MalformedTimeClaim(name)),
+    }
+}
+
+fn check_times(claims: &Map<String, Value>, options: &VerifyOptions) -> Result<(), SdJwtError> {
+    if let Some(exp) = time_claim(claims, "exp")? {
+        if options.now - options.leeway >= exp {
+            return Err(SdJwtError::Expired { exp });
+        }
+    }
+    if let Some(nbf) = time_claim(claims, "nbf")? {
+        if options.now + options.leeway < nbf {
+            return Err(SdJwtError::NotYetValid { nbf });
+        }
+    }
+    if let Some(iat) = time_claim(claims, "iat")? {
+        if iat > options.now + options.leeway {
+            return Err(SdJwtError::IssuedInFuture { iat });
+        }
+    }
+    Ok(())
+}
+
+fn check_key_binding(
+    sd_jwt: &SdJwt,
+    holder_key: Option<&Jwk>,
+    check: Option<&KeyBindingCheck>,
+    options: &VerifyOptions,
+) -> Result<KbJwtClaims, SdJwtError> {
+    let Some(kb) = sd_jwt.kb_jwt() else {
+        return Err(SdJwtError::KbMissing);
+    };
+    if kb.header.typ.as_deref() != Some(KB_JWT_TYP) {
+        return Err(SdJwtError::KbInvalidTyp(kb.header.typ.clone()));
+    }
+    let holder_key = holder_key.ok_or(SdJwtError::KbNoHolderKey)?;
+    match kb.verify(holder_key) {
+        Ok(()) => {}
+        Err(JoseError::InvalidSignature | JoseError::KeyMismatch(_)) => {
+            return Err(SdJwtError::KbInvalidSignature);
+        }
+        Err(other) => return Err(SdJwtError::KbMalformed(other.to_string())),
+    }
+    let claims: KbJwtClaims = kb
+        .payload_json()
+        .map_err(|e| SdJwtError::KbMalformed(e.to_string()))?;
+    if claims.sd_hash != sd_jwt.sd_hash() {
+        return Err(SdJwtError::KbSdHashMismatch);
+    }
+    if claims.iat > options.now + options.leeway {
+        return Err(SdJwtError::KbIatInFuture { iat: claims.iat });
+    }
+    if let Some(check) = check {
+        if claims.nonce != check.nonce {
+            return Err(SdJwtError::KbNonceMismatch);
+        }
+        if claims.aud != check.aud {
+            return Err(SdJwtError::KbAudMismatch);
+        }
+        if options.now - claims.iat > check.max_age {
+            return Err(SdJwtError::KbStale { iat: claims.iat });
+        }
+    }
+    Ok(claims)
+}
