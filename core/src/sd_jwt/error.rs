@@ -48,8 +48,9 @@ pub enum SdJwtError {
     /// way round (§7.1 steps 3.3.2.1 and 3.3.3.1).
     #[error("disclosure #{0} has the wrong kind for where its digest sits")]
     DisclosureKindMismatch(usize),
-    /// A disclosure is not referenced by any digest (§7.1 step 5).
-    #[error("disclosure #{0} is not referenced by any digest")]
+    /// A disclosure's digest matches no digest in the payload or in other
+    /// disclosures (§7.1 step 5): it was altered, or belongs elsewhere.
+    #[error("disclosure #{0} does not match any digest in the payload (unreferenced disclosure)")]
     UnreferencedDisclosure(usize),
     /// Disclosures nest deeper than we follow.
     #[error("disclosures nest deeper than {0} levels")]
@@ -130,7 +131,7 @@ impl SdJwtError {
             Self::ForbiddenClaimName(_) => "forbidden_claim_name",
             Self::ClaimNameCollision(_) => "claim_name_collision",
             Self::DisclosureKindMismatch(_) => "disclosure_kind_mismatch",
-            Self::UnreferencedDisclosure(_) => "unreferenced_disclosure",
+            Self::UnreferencedDisclosure(_) => "digest_mismatch",
             Self::NestingTooDeep(_) => "nesting_too_deep",
             Self::MalformedTimeClaim(_) => "malformed_time_claim",
             Self::Expired { .. } => "expired",
@@ -182,4 +183,28 @@ pub enum PresentError {
     /// Signing the KB-JWT failed.
     #[error("signing: {0}")]
     Jose(#[from] JoseError),
+}
+
+impl IssueError {
+    /// A stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownPath(_) => "unknown_path",
+            Self::NotDisclosable(_) => "not_disclosable",
+            Self::ReservedClaimName(_) => "reserved_claim_name",
+            Self::Jose(_) => "signing_failed",
+        }
+    }
+}
+
+impl PresentError {
+    /// A stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownPath(_) => "unknown_path",
+            Self::NoHolderKey => "no_holder_key",
+            Self::HolderKeyMismatch => "holder_key_mismatch",
+            Self::Jose(_) => "signing_failed",
+        }
+    }
 }

@@ -47,7 +47,9 @@ pub use error::{IssueError, PresentError, SdJwtError};
 pub use issue::{IssueOptions, issue};
 pub use present::KeyBindingInput;
 pub use reveal::Disclosed;
-pub use verify::{DEFAULT_KB_MAX_AGE, DEFAULT_LEEWAY, KbJwtClaims, KeyBindingCheck, Verified, VerifyOptions};
+pub use verify::{
+    DEFAULT_KB_MAX_AGE, DEFAULT_LEEWAY, KbJwtClaims, KeyBindingCheck, Verified, VerifyOptions,
+};
 
 use serde_json::{Map, Value};
 use sha2::Digest as _;

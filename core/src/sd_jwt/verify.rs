@@ -19,18 +19,22 @@ pub struct VerifyOptions {
     pub now: i64,
     /// Clock skew tolerated, in seconds.
     pub leeway: i64,
-    /// Key binding required, against this audience and nonce. When `None`,
-    /// a KB-JWT that is present is still checked (signature, `typ`,
-    /// `sd_hash`), but not its audience, nonce or age.
+    /// Age in seconds after which a KB-JWT is stale (its `iat` is checked
+    /// against `now` whenever a KB-JWT is present).
+    pub kb_max_age: i64,
+    /// Key binding required, with these expectations. When `None`, a KB-JWT
+    /// that is present is still checked (signature, `typ`, `sd_hash`, age).
     pub key_binding: Option<KeyBindingCheck>,
 }
 
 impl VerifyOptions {
-    /// Options at time `now`, with the default leeway and no key binding.
+    /// Options at time `now`, with the default leeway and KB-JWT age and no
+    /// key binding required.
     pub fn at(now: i64) -> Self {
         Self {
             now,
             leeway: DEFAULT_LEEWAY,
+            kb_max_age: DEFAULT_KB_MAX_AGE,
             key_binding: None,
         }
     }
@@ -40,26 +44,30 @@ impl VerifyOptions {
         self.key_binding = Some(check);
         self
     }
+
+    /// Sets the KB-JWT freshness window, in seconds.
+    pub fn kb_max_age(mut self, seconds: i64) -> Self {
+        self.kb_max_age = seconds;
+        self
+    }
 }
 
-/// What the KB-JWT must carry (§7.3 step 5).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the KB-JWT must carry (§7.3 step 5). A verifier of OpenID4VP sets
+/// both; `None` skips that comparison (for audits of a stored presentation).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyBindingCheck {
     /// Expected `aud`.
-    pub aud: String,
+    pub aud: Option<String>,
     /// Expected `nonce`.
-    pub nonce: String,
-    /// Oldest acceptable `iat`, as an age in seconds.
-    pub max_age: i64,
+    pub nonce: Option<String>,
 }
 
 impl KeyBindingCheck {
-    /// A check with the default freshness window.
+    /// Expects exactly this audience and nonce.
     pub fn new(aud: impl Into<String>, nonce: impl Into<String>) -> Self {
         Self {
-            aud: aud.into(),
-            nonce: nonce.into(),
-            max_age: DEFAULT_KB_MAX_AGE,
+            aud: Some(aud.into()),
+            nonce: Some(nonce.into()),
         }
     }
 }
@@ -222,16 +230,15 @@ fn check_key_binding(
     if claims.iat > options.now + options.leeway {
         return Err(SdJwtError::KbIatInFuture { iat: claims.iat });
     }
-    if let Some(check) = check {
-        if claims.nonce != check.nonce {
-            return Err(SdJwtError::KbNonceMismatch);
-        }
-        if claims.aud != check.aud {
-            return Err(SdJwtError::KbAudMismatch);
-        }
-        if options.now - claims.iat > check.max_age {
-            return Err(SdJwtError::KbStale { iat: claims.iat });
-        }
+    if options.now - claims.iat > options.kb_max_age {
+        return Err(SdJwtError::KbStale { iat: claims.iat });
+    }
+    let check = check.cloned().unwrap_or_default();
+    if check.nonce.is_some_and(|nonce| nonce != claims.nonce) {
+        return Err(SdJwtError::KbNonceMismatch);
+    }
+    if check.aud.is_some_and(|aud| aud != claims.aud) {
+        return Err(SdJwtError::KbAudMismatch);
     }
     Ok(claims)
 }
