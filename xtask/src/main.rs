@@ -1,1 +1,142 @@
-fn main() {}
+//! `cargo xtask setup|test|demo`: the two commands README gives, and the
+//! setup both run first.
+//!
+//! - `setup` installs what a fresh Debian machine lacks (apt packages, the
+//!   npm packages of the interop suite). It is idempotent.
+//! - `test` runs setup, `cargo fmt --check`, clippy with `-D warnings`, the
+//!   workspace tests and the interop suite against independent
+//!   implementations (`interop/`, Node).
+//! - `demo` runs setup and the credential flow end to end.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+/// Debian packages the build needs: josekit links the system OpenSSL.
+const APT_PACKAGES: &[&str] = &["pkg-config", "libssl-dev"];
+
+fn main() -> anyhow::Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let root = workspace_root()?;
+    std::env::set_current_dir(&root)?;
+    match task.as_str() {
+        "setup" => setup(&root),
+        "test" => {
+            setup(&root)?;
+            test(&root)
+        }
+        "demo" => {
+            setup(&root)?;
+            demo(&root)
+        }
+        _ => bail!("usage: cargo xtask <setup|test|demo>"),
+    }
+}
+
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    Ok(manifest
+        .parent()
+        .context("xtask lives in the workspace")?
+        .to_path_buf())
+}
+
+/// Runs a command, echoing it, and fails if it fails.
+fn run(program: &str, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> anyhow::Result<()> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .status()
+        .with_context(|| format!("starting {program}"))?;
+    if !status.success() {
+        bail!("{program} {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+}
+
+fn setup(root: &Path) -> anyhow::Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| !installed(p))
+        .collect();
+    if !missing.is_empty() {
+        let sudo = if is_root() { vec![] } else { vec!["sudo"] };
+        let apt = |args: &[&str]| -> anyhow::Result<()> {
+            let mut full: Vec<&str> = sudo.clone();
+            full.push("apt-get");
+            full.extend_from_slice(args);
+            run(
+                full[0],
+                &full[1..],
+                root,
+                &[("DEBIAN_FRONTEND", "noninteractive")],
+            )
+        };
+        apt(&["update", "-q"])?;
+        let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+        install.extend(&missing);
+        apt(&install)?;
+    }
+    let interop = root.join("interop");
+    if !interop.join("node_modules").is_dir() {
+        run("npm", &["ci", "--no-audit", "--no-fund"], &interop, &[])?;
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+/// Where cargo puts binaries: `CARGO_TARGET_DIR` or `<root>/target`.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+fn test(root: &Path) -> anyhow::Result<()> {
+    run("cargo", &["fmt", "--all", "--check"], root, &[])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        root,
+        &[],
+    )?;
+    run("cargo", &["test", "--workspace"], root, &[])?;
+    let intyg = target_dir(root).join("debug").join("intyg");
+    let intyg = intyg.to_str().context("target path is not UTF-8")?;
+    run(
+        "node",
+        &["--test", "interop/"],
+        root,
+        &[("INTYG_BIN", intyg)],
+    )?;
+    Ok(())
+}
+
+fn demo(root: &Path) -> anyhow::Result<()> {
+    run("cargo", &["build", "--package", "intyg-cli"], root, &[])?;
+    let intyg = target_dir(root).join("debug").join("intyg");
+    let intyg = intyg.to_str().context("target path is not UTF-8")?;
+    run("bash", &["demo/cli-flow.sh"], root, &[("INTYG", intyg)])
+}

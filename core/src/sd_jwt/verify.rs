@@ -183,20 +183,20 @@ fn time_claim(claims: &Map<String, Value>, name: &'static str) -> Result<Option<
 }
 
 fn check_times(claims: &Map<String, Value>, options: &VerifyOptions) -> Result<(), SdJwtError> {
-    if let Some(exp) = time_claim(claims, "exp")? {
-        if options.now - options.leeway >= exp {
-            return Err(SdJwtError::Expired { exp });
-        }
+    if let Some(exp) = time_claim(claims, "exp")?
+        && options.now - options.leeway >= exp
+    {
+        return Err(SdJwtError::Expired { exp });
     }
-    if let Some(nbf) = time_claim(claims, "nbf")? {
-        if options.now + options.leeway < nbf {
-            return Err(SdJwtError::NotYetValid { nbf });
-        }
+    if let Some(nbf) = time_claim(claims, "nbf")?
+        && options.now + options.leeway < nbf
+    {
+        return Err(SdJwtError::NotYetValid { nbf });
     }
-    if let Some(iat) = time_claim(claims, "iat")? {
-        if iat > options.now + options.leeway {
-            return Err(SdJwtError::IssuedInFuture { iat });
-        }
+    if let Some(iat) = time_claim(claims, "iat")?
+        && iat > options.now + options.leeway
+    {
+        return Err(SdJwtError::IssuedInFuture { iat });
     }
     Ok(())
 }

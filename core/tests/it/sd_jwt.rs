@@ -630,8 +630,19 @@ mod rules {
         let (d, _) = encode(&json!(["salt", "a", 1]));
         assert_eq!(
             lab.code(&lab.sign(&json!({}), &[d])),
-            "unreferenced_disclosure"
+            "digest_mismatch"
         );
+    }
+
+    #[test]
+    fn rfc9901_7_1_altered_disclosure_matches_no_digest() {
+        let lab = Lab::new();
+        let credential = lab.credential();
+        let parts: Vec<&str> = credential.split('~').collect();
+        // Same claim, another value: a new digest that the issuer never signed.
+        let forged = b64url_encode(json!(["salt", "given_name", "Mallory"]).to_string());
+        let altered = format!("{}~{}~{}~", parts[0], forged, parts[2]);
+        assert_eq!(lab.code(&altered), "digest_mismatch");
     }
 
     #[test]
