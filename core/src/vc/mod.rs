@@ -308,37 +308,47 @@ pub fn verify(
     if !matches!(typ.as_deref(), Some(TYP | LEGACY_TYP)) {
         return Err(VcError::InvalidTyp(typ));
     }
-    let payload = sd_jwt.payload().clone();
-    if !payload.contains_key("vct") {
-        return Err(VcError::MissingClaim("vct"));
-    }
-    let verified = sd_jwt.verify(issuer_key, options)?;
-    // A registered claim must come from the signed payload itself, not from a disclosure.
-    for name in CLEAR_CLAIMS {
-        if verified
-            .disclosed
-            .iter()
-            .any(|pointer| pointer == &format!("/{name}"))
-        {
-            return Err(VcError::MalformedClaim(name.to_owned()));
-        }
-    }
+    let payload = sd_jwt.payload();
     let vct = match payload.get("vct") {
         Some(Value::String(vct)) => Vct::try_from(vct.clone())?,
-        _ => return Err(VcError::MalformedClaim("vct".into())),
+        Some(_) => return Err(VcError::MalformedClaim("vct".into())),
+        None => return Err(VcError::MissingClaim("vct")),
     };
     let issuer = match payload.get("iss") {
         None => None,
         Some(Value::String(iss)) if !iss.is_empty() => Some(iss.clone()),
         Some(_) => return Err(VcError::MalformedClaim("iss".into())),
     };
-    let status = match payload.get("status") {
+    let status: Option<StatusClaim> = match payload.get("status") {
         Some(status) => Some(
             serde_json::from_value(status.clone())
                 .map_err(|_| VcError::MalformedClaim("status".into()))?,
         ),
         None => None,
     };
+    // Claims the type marks `sd: always` that sit in the signed payload in the clear.
+    let in_clear = credential_type.and_then(|credential_type| {
+        let signed = Value::Object(payload.clone());
+        credential_type
+            .metadata
+            .claims
+            .iter()
+            .filter(|claim| claim.sd == SdPolicy::Always)
+            .find_map(|claim| {
+                expand(&claim.path, &signed, String::new())
+                    .into_iter()
+                    .next()
+            })
+    });
+    let verified = sd_jwt.verify(issuer_key, options)?;
+    // A registered claim must come from the signed payload itself, not from a disclosure.
+    if let Some(pointer) = verified.disclosed.iter().find(|pointer| {
+        pointer
+            .strip_prefix('/')
+            .is_some_and(|name| CLEAR_CLAIMS.contains(&name))
+    }) {
+        return Err(VcError::MalformedClaim(pointer[1..].to_owned()));
+    }
     if let Some(credential_type) = credential_type {
         if credential_type.vct() != vct.as_str() {
             return Err(VcError::VctMismatch {
@@ -346,17 +356,8 @@ pub fn verify(
                 found: vct.0,
             });
         }
-        for claim in &credential_type.metadata.claims {
-            if claim.sd != SdPolicy::Always {
-                continue;
-            }
-            if let Some(pointer) =
-                expand(&claim.path, &Value::Object(payload.clone()), String::new())
-                    .into_iter()
-                    .next()
-            {
-                return Err(VcError::NotConcealed(pointer));
-            }
+        if let Some(pointer) = in_clear {
+            return Err(VcError::NotConcealed(pointer));
         }
     }
     Ok(VerifiedCredential {
