@@ -925,7 +925,10 @@ fn sd_jwt_vc_draft_examples_are_valid_sd_jwt_vcs() {
         let example = vector_json(path);
         let issuer = key(&example["verification_inputs"]["issuer_public_keys"][0]);
         let presentation = example["sd_jwt_presentation"].as_str().unwrap();
-        let options = VerifyOptions::at(NOW).kb_max_age(i64::MAX / 2);
+        let now = example["kb_jwt_payload"]["iat"]
+            .as_i64()
+            .map_or(NOW, |iat| NOW.max(iat + 1));
+        let options = VerifyOptions::at(now).kb_max_age(i64::MAX / 2);
         let verified =
             intyg_core::vc::verify(SdJwt::parse(presentation).unwrap(), &issuer, &options, None)
                 .unwrap();
