@@ -550,3 +550,13 @@ fn vc_jose_cose_7_es384_rejected() {
         Some(JoseError::UnsupportedAlg("ES384".into()))
     );
 }
+
+#[test]
+fn rfc7638_3_1_thumbprint() {
+    let vector = crate::vector_json("jose/rfc7638-thumbprint.json");
+    let jwk: intyg_core::jose::Jwk = serde_json::from_value(vector["jwk"].clone()).unwrap();
+    assert_eq!(
+        intyg_core::jose::thumbprint(&jwk).unwrap(),
+        vector["thumbprint"].as_str().unwrap()
+    );
+}
