@@ -8,7 +8,7 @@
 //! | concept | spec | module |
 //! |---|---|---|
 //! | keys, JWS, JWE | RFC 7515, 7516, 7517, 7518, 7638, 8037 | [`jose`] |
-//! | DIDs | did:key, did:jwk | [`did`] |
+//! | DIDs | did:key, did:jwk, did:web (URL mapping) | [`did`] |
 //! | selective disclosure | RFC 9901 (SD-JWT) | [`sd_jwt`] |
 //! | credentials and type metadata | draft-ietf-oauth-sd-jwt-vc | [`vc`] |
 //! | revocation | draft-ietf-oauth-status-list | [`status_list`] |

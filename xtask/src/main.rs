@@ -107,7 +107,55 @@ fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
+/// Crates that would mean I/O or an async runtime inside `intyg-core`.
+const FORBIDDEN_IN_CORE: &[&str] = &[
+    "tokio", "axum", "hyper", "reqwest", "sled", "rustls", "tauri",
+];
+
+/// Fails if `intyg-core`'s normal dependency tree holds an I/O crate.
+fn check_core_has_no_io(root: &Path) -> anyhow::Result<()> {
+    let out = Command::new("cargo")
+        .args([
+            "tree",
+            "--package",
+            "intyg-core",
+            "--edges",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
+        .current_dir(root)
+        .output()
+        .context("running cargo tree")?;
+    if !out.status.success() {
+        bail!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let found: Vec<&str> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| FORBIDDEN_IN_CORE.contains(name))
+        .collect();
+    if !found.is_empty() {
+        bail!(
+            "intyg-core must not depend on I/O crates, found: {}",
+            found.join(", ")
+        );
+    }
+    eprintln!(
+        "intyg-core depends on none of {}",
+        FORBIDDEN_IN_CORE.join(", ")
+    );
+    Ok(())
+}
+
 fn test(root: &Path) -> anyhow::Result<()> {
+    check_core_has_no_io(root)?;
     run("cargo", &["fmt", "--all", "--check"], root, &[])?;
     run(
         "cargo",
