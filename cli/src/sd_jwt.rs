@@ -139,7 +139,8 @@ fn load_type(dir: &Path) -> anyhow::Result<CredentialType> {
 }
 
 fn issue(args: IssueArgs) -> anyhow::Result<()> {
-    let key = SigningKey::from_jwk(&read_jwk(&args.key)?).map_err(|e| coded("invalid_key", e))?;
+    let issuer_jwk = read_jwk(&args.key)?;
+    let key = SigningKey::from_jwk(&issuer_jwk).map_err(|e| coded("invalid_key", e))?;
     let Value::Object(mut claims) = read_json(&args.claims)? else {
         return Err(coded(
             "invalid_input",
@@ -162,7 +163,7 @@ fn issue(args: IssueArgs) -> anyhow::Result<()> {
         let mut params = vc::IssueParams::new(iss, now);
         params.holder_key = holder_key;
         params.expires_at = args.expires_in.map(|seconds| now + seconds);
-        params.kid = key.to_private_jwk().ok().and_then(|jwk| jwk.key_id);
+        params.kid = issuer_jwk.key_id.clone();
         vc::issue(&credential_type, claims, &params, &key).map_err(|e| coded(e.code(), e))?
     } else {
         let disclosable: Vec<String> = match args.sd {

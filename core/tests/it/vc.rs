@@ -1016,3 +1016,95 @@ fn type_error_mandatory_not_required() {
     );
     assert!(matches!(r, Err(TypeError::MandatoryNotRequired { name }) if name == "programme"));
 }
+
+// ---------------------------------------------------------------------------
+// Intyg's own vectors (test-vectors/intyg/, see its SOURCES.md): a credential
+// of each type as issued, and a presentation with a KB-JWT.
+
+mod intyg_vectors {
+    use intyg_core::jose::{Jwk, VerifyingKey};
+    use intyg_core::sd_jwt::{KeyBindingCheck, SdJwt, VerifyOptions};
+    use intyg_core::vc;
+    use serde_json::Value;
+
+    use crate::{vector, vector_json};
+
+    fn jwk(kind: &str, file: &str) -> Jwk {
+        serde_json::from_str(&vector(&format!("intyg/{kind}/{file}"))).unwrap()
+    }
+
+    /// Verifies `presentation.txt` with the inputs of `expected.json` and
+    /// compares the processed payload with its `claims`.
+    fn presentation(kind: &str) {
+        let expected = vector_json(&format!("intyg/{kind}/expected.json"));
+        let credential_type = super::load(kind);
+        let sd_jwt = SdJwt::parse(vector(&format!("intyg/{kind}/presentation.txt")).trim())
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let issuer_key = VerifyingKey::from_jwk(&jwk(kind, "issuer.jwk")).unwrap();
+        let (aud, nonce) = (
+            expected["aud"].as_str().unwrap(),
+            expected["nonce"].as_str().unwrap(),
+        );
+        let options = VerifyOptions::at(expected["now"].as_i64().unwrap())
+            .kb_max_age(expected["kb_max_age"].as_i64().unwrap())
+            .key_binding(KeyBindingCheck::new(aud, nonce));
+
+        let verified = vc::verify(sd_jwt, &issuer_key, &options, Some(&credential_type))
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+
+        assert_eq!(
+            Value::Object(verified.sd_jwt.claims.clone()),
+            expected["claims"]
+        );
+        assert_eq!(verified.vct.as_str(), credential_type.metadata.vct);
+        let holder_key = verified.sd_jwt.holder_key.as_ref().expect("cnf.jwk");
+        assert_eq!(
+            VerifyingKey::from_jwk(holder_key).unwrap(),
+            VerifyingKey::from_jwk(&jwk(kind, "holder.jwk")).unwrap()
+        );
+        let kb = verified.sd_jwt.key_binding.as_ref().expect("a KB-JWT");
+        assert_eq!((kb.aud.as_str(), kb.nonce.as_str()), (aud, nonce));
+    }
+
+    /// `issued.txt` conceals every claim of `example.json` and reveals them
+    /// all when decoded.
+    fn issued(kind: &str) {
+        let example = super::spec_json(kind, "example.json");
+        let sd_jwt = SdJwt::parse(vector(&format!("intyg/{kind}/issued.txt")).trim())
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let disclosed = sd_jwt.disclose().unwrap_or_else(|e| panic!("{kind}: {e}"));
+        for (name, value) in example.as_object().unwrap() {
+            assert_eq!(disclosed.claims.get(name), Some(value), "{kind}: {name}");
+        }
+    }
+
+    #[test]
+    fn intyg_registration_certificate_presentation() {
+        presentation("registration-certificate");
+    }
+
+    #[test]
+    fn intyg_registration_certificate_issued() {
+        issued("registration-certificate");
+    }
+
+    #[test]
+    fn intyg_internship_eligibility_presentation() {
+        presentation("internship-eligibility");
+    }
+
+    #[test]
+    fn intyg_internship_eligibility_issued() {
+        issued("internship-eligibility");
+    }
+
+    #[test]
+    fn intyg_education_diploma_presentation() {
+        presentation("education-diploma");
+    }
+
+    #[test]
+    fn intyg_education_diploma_issued() {
+        issued("education-diploma");
+    }
+}
