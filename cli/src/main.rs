@@ -3,6 +3,7 @@
 //! `<code>: <message>` with exit status 1, where `<code>` is stable.
 
 mod sd_jwt;
+mod status_list;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,9 @@ enum Command {
     /// Issue, present and verify SD-JWTs and SD-JWT VCs (RFC 9901).
     #[command(subcommand, name = "sd-jwt")]
     SdJwt(sd_jwt::SdJwtCommand),
+    /// Encode, decode and read Token Status Lists.
+    #[command(subcommand, name = "status-list")]
+    StatusList(status_list::StatusListCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Key(command) => key(command),
         Command::SdJwt(command) => sd_jwt::run(command),
+        Command::StatusList(command) => status_list::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

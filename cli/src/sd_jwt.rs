@@ -175,6 +175,7 @@ fn issue(args: IssueArgs) -> anyhow::Result<()> {
                 .collect(),
         };
         let mut header = Header::new(Algorithm::ES256);
+        header.kid = issuer_jwk.key_id.clone();
         if let Some(vct) = args.vct {
             claims.insert("vct".into(), vct.into());
             header = header.typ(vc::TYP);
