@@ -109,8 +109,9 @@ fn read_list(input: &str, limits: DecodeLimits) -> anyhow::Result<StatusList> {
     if let Some(inner) = value.get_mut("status_list") {
         value = inner.take();
     }
-    let claim: StatusListClaim = serde_json::from_value(value)
-        .context("stdin is neither a status list {\"bits\", \"lst\"} nor a token payload with `status_list`")?;
+    let claim: StatusListClaim = serde_json::from_value(value).context(
+        "stdin is neither a status list {\"bits\", \"lst\"} nor a token payload with `status_list`",
+    )?;
     claim.decode(limits).map_err(|e| {
         Coded {
             code: "invalid_status_list",
@@ -155,14 +156,13 @@ mod tests {
 
     #[test]
     fn encode_matches_the_draft_example() {
-        let out = encode(
-            Bits::One,
-            "[1,0,0,1,1,1,0,1,1,1,0,0,0,1,0,\"INVALID\"]",
-        )
-        .unwrap();
+        let out = encode(Bits::One, "[1,0,0,1,1,1,0,1,1,1,0,0,0,1,0,\"INVALID\"]").unwrap();
         assert_eq!(out["bits"], json!(1));
         let back = decode(&out.to_string(), DecodeLimits::default()).unwrap();
-        assert_eq!(back, json!([1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1]));
+        assert_eq!(
+            back,
+            json!([1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1])
+        );
     }
 
     #[test]
@@ -171,7 +171,10 @@ mod tests {
         assert_eq!(code(&err), Some("invalid_input"));
         assert!(err.to_string().contains("status 1"), "{err}");
         for bad in ["[256]", "[-1]", "[\"REVOKED\"]", "[null]"] {
-            assert_eq!(code(&encode(Bits::Eight, bad).unwrap_err()), Some("invalid_input"));
+            assert_eq!(
+                code(&encode(Bits::Eight, bad).unwrap_err()),
+                Some("invalid_input")
+            );
         }
         assert!(encode(Bits::One, "{}").is_err());
     }
