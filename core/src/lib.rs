@@ -13,6 +13,8 @@
 //! | credentials and type metadata | draft-ietf-oauth-sd-jwt-vc | [`vc`] |
 //! | revocation | draft-ietf-oauth-status-list | [`status_list`] |
 //! | credential queries | OpenID4VP 1.0 §6 (DCQL) | [`dcql`] |
+//! | issuance messages | OpenID4VCI 1.0 | [`oid4vci`] |
+//! | presentation messages | OpenID4VP 1.0, HAIP 1.0 | [`oid4vp`] |
 //!
 //! The SD-JWT pipeline is a chain of types: [`sd_jwt::SdJwt`] (parsed) →
 //! [`sd_jwt::Disclosed`] (digests resolved, claims revealed) →
@@ -23,6 +25,8 @@
 pub mod dcql;
 pub mod did;
 pub mod jose;
+pub mod oid4vci;
+pub mod oid4vp;
 pub mod sd_jwt;
 pub mod status_list;
 pub mod vc;

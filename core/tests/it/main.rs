@@ -4,6 +4,8 @@
 mod dcql;
 mod did;
 mod jose;
+mod oid4vci;
+mod oid4vp;
 mod sd_jwt;
 mod status_list;
 mod vc;
