@@ -1,4 +1,187 @@
 //! `intyg-issuer`: the agency's OpenID4VCI 1.0 credential issuer.
 //!
-//! This crate is filled by the issuer service issue; for now it only
-//! reserves its place in the workspace.
+//! [`app`] builds the router over an [`AppState`]; `main.rs` only loads the
+//! configuration, opens the store, binds the socket and calls it. Protocol
+//! messages come from `intyg_core::oid4vci`; this crate does the HTTP, the
+//! storage (behind the traits of [`store`]) and the bookkeeping.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /.well-known/openid-credential-issuer` | Credential Issuer Metadata (§12.2) |
+//! | `GET /.well-known/oauth-authorization-server` | RFC 8414 metadata |
+//! | `GET /.well-known/jwt-vc-issuer` | the keys that verify our credentials (SD-JWT VC §5) |
+//! | `GET /offers/{id}` | a Credential Offer by reference (§4.1.3) |
+//! | `POST /token`, `POST /nonce`, `POST /credential` | §6, §7, §8 |
+//! | `GET /status/{n}` | Status List Token n (`application/statuslist+jwt`) |
+//! | `POST /api/offers` | admin API: make an offer (Bearer API key) |
+//! | `GET /api/credentials?subject=` | admin API: what a person was issued |
+//! | `POST /api/credentials/{id}/revoke` (`suspend`, `unsuspend`) | admin API |
+//! | `GET /openapi.json` | the admin API's OpenAPI document |
+//! | `GET /healthz`, `GET /metrics` | operations |
+
+pub mod admin;
+pub mod config;
+pub mod error;
+pub mod issuance;
+pub mod keys;
+pub mod model;
+pub mod ops;
+pub mod status;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use intyg_core::vc::metadata::CredentialType;
+
+use crate::config::Config;
+use crate::keys::IssuerKey;
+use crate::status::StatusLists;
+use crate::store::Stores;
+
+/// Everything a handler needs.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Storage.
+    pub stores: Stores,
+    /// The signing key.
+    pub key: Arc<IssuerKey>,
+    /// Credential types by credential configuration id (folder name).
+    pub types: Arc<BTreeMap<String, CredentialType>>,
+    /// Status lists.
+    pub status: Arc<StatusLists>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<ops::Metrics>,
+}
+
+/// Why the state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Storage failed to open.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The signing key failed to load.
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
+    /// A credential type failed to load.
+    #[error("credential type {name}: {reason}")]
+    CredentialType {
+        /// Folder name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl AppState {
+    /// Opens the sled store in the data directory, loads or creates the
+    /// signing key and loads the credential types. Must run inside a Tokio
+    /// runtime (the store's flusher is a task).
+    pub fn open(config: Config) -> Result<Self, StartError> {
+        let stores = Stores::open_sled(&config.data_dir.join("db"))?;
+        let key = IssuerKey::load_or_create(&config.data_dir)?;
+        let types = load_types(&config.credential_types_dir)?;
+        let status = StatusLists::new(
+            &config.public_url,
+            config.status_list.size,
+            config.status_list.ttl_seconds,
+        );
+        Ok(Self {
+            config: Arc::new(config),
+            stores,
+            key: Arc::new(key),
+            types: Arc::new(types),
+            status: Arc::new(status),
+            metrics: Arc::new(ops::Metrics::default()),
+        })
+    }
+}
+
+fn load_types(dir: &std::path::Path) -> Result<BTreeMap<String, CredentialType>, StartError> {
+    let failed = |name: &str, reason: String| StartError::CredentialType {
+        name: name.to_owned(),
+        reason,
+    };
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| failed(&dir.display().to_string(), e.to_string()))?;
+    let mut types = BTreeMap::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| failed(&dir.display().to_string(), e.to_string()))?
+            .path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        if !path.join("type-metadata.json").is_file() {
+            continue;
+        }
+        let read = |file: &str| {
+            std::fs::read_to_string(path.join(file)).map_err(|e| failed(&name, e.to_string()))
+        };
+        let credential_type =
+            CredentialType::from_documents(&read("type-metadata.json")?, &read("schema.json")?)
+                .map_err(|e| failed(&name, e.to_string()))?;
+        types.insert(name, credential_type);
+    }
+    Ok(types)
+}
+
+/// The issuer's router.
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    Router::new()
+        .route(
+            "/.well-known/openid-credential-issuer",
+            get(issuance::issuer_metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(issuance::authorization_server_metadata),
+        )
+        .route(
+            "/.well-known/jwt-vc-issuer",
+            get(issuance::jwt_vc_issuer_metadata),
+        )
+        .route("/offers/{id}", get(issuance::offer))
+        .route("/token", post(issuance::token))
+        .route("/nonce", post(issuance::nonce))
+        .route("/credential", post(issuance::credential))
+        .route("/status/{number}", get(ops::status_list))
+        .route("/api/offers", post(admin::create_offer))
+        .route("/api/credentials", get(admin::list_credentials))
+        .route("/api/credentials/{id}/{action}", post(admin::change_status))
+        .route("/openapi.json", get(admin::openapi))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// `len` random bytes from the system CSPRNG, base64url-encoded.
+pub fn random_token(len: usize) -> Result<String, error::ApiError> {
+    let mut bytes = vec![0u8; len];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| error::ApiError::Issuance("system RNG failed".into()))?;
+    Ok(intyg_core::jose::b64url_encode(bytes))
+}
+
+/// SHA-256 of `text`, hex.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,278 @@
+//! The admin JSON API for case-management systems (Bearer API key), and its
+//! OpenAPI document (`specs/openapi/issuer-admin.json`).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use intyg_core::status_list::StatusType;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::model::{CredentialRecord, CredentialState, Offer};
+use crate::{AppState, random_token, sha256_hex};
+
+/// The admin API's OpenAPI 3.1 document.
+pub const OPENAPI: &str = include_str!("../../specs/openapi/issuer-admin.json");
+
+/// Wrong PINs an offer survives.
+pub const MAX_TX_CODE_ATTEMPTS: u32 = 5;
+
+/// `POST /api/offers` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOffer {
+    /// Which credential type to offer (a folder of `specs/credentials`).
+    pub credential_configuration_id: String,
+    /// The claims about the person, valid against the type's schema.
+    pub claims: Map<String, Value>,
+    /// The person's personal identity number (12 digits).
+    pub subject: String,
+}
+
+/// `POST /api/offers` response.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OfferCreated {
+    /// `openid-credential-offer://` link (by reference) for a QR code.
+    pub offer_uri: String,
+    /// The PIN to hand to the person out of band.
+    pub tx_code: String,
+    /// The credential records this offer issues.
+    pub credential_ids: Vec<String>,
+    /// When the offer expires, seconds since the epoch.
+    pub expires_at: i64,
+}
+
+/// One credential as the admin API shows it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CredentialSummary {
+    /// Record id.
+    pub id: String,
+    /// Credential configuration (type).
+    pub credential_configuration_id: String,
+    /// State.
+    pub state: CredentialState,
+    /// When offered.
+    pub created_at: i64,
+    /// When the wallet fetched it.
+    pub issued_at: Option<i64>,
+    /// Status list references of the issued copies.
+    pub status: Vec<intyg_core::status_list::StatusListReference>,
+}
+
+fn summary(state: &AppState, record: &CredentialRecord) -> CredentialSummary {
+    CredentialSummary {
+        id: record.id.clone(),
+        credential_configuration_id: record.credential_configuration_id.clone(),
+        state: record.state,
+        created_at: record.created_at,
+        issued_at: record.issued_at,
+        status: record
+            .status_indices
+            .iter()
+            .map(|&i| state.status.reference(i))
+            .collect(),
+    }
+}
+
+/// Checks the Bearer API key in constant time.
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let unauthorized = |why: &str| ApiError::client(StatusCode::UNAUTHORIZED, "invalid_token", why);
+    let Some(expected) = &state.config.api_key else {
+        return Err(unauthorized(
+            "the admin API is disabled: no API key is configured",
+        ));
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthorized("missing Bearer API key"))?;
+    aws_lc_rs::constant_time::verify_slices_are_equal(presented.as_bytes(), expected.as_bytes())
+        .map_err(|_| unauthorized("wrong API key"))
+}
+
+/// A Swedish personal identity number: 12 digits, YYYYMMDDNNNN.
+fn valid_subject(subject: &str) -> bool {
+    subject.len() == 12 && subject.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `POST /api/offers`: validate the claims, store a credential record and a
+/// pre-authorized offer with a PIN.
+pub async fn create_offer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers)?;
+    let request: CreateOffer = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?;
+    let created = make_offer(&state, request).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Creates an offer; shared by the admin API and the officer portal.
+pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferCreated, ApiError> {
+    let Some(credential_type) = state.types.get(&request.credential_configuration_id) else {
+        return Err(ApiError::bad_request(
+            "unknown_credential_configuration",
+            format!(
+                "no credential configuration `{}`",
+                request.credential_configuration_id
+            ),
+        ));
+    };
+    if !valid_subject(&request.subject) {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "subject must be a personal identity number of 12 digits",
+        ));
+    }
+    if let Some(name) = request
+        .claims
+        .keys()
+        .find(|n| intyg_core::vc::CLEAR_CLAIMS.contains(&n.as_str()))
+    {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            format!("claim `{name}` is set by the issuer"),
+        ));
+    }
+    if let Err(violations) = credential_type
+        .schema
+        .validate(&Value::Object(request.claims.clone()))
+    {
+        let details = serde_json::json!({ "violations": violations.violations.iter().map(|v| {
+            serde_json::json!({ "pointer": v.pointer, "message": v.message })
+        }).collect::<Vec<_>>() });
+        return Err(ApiError::Client {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_request".into(),
+            description: "claims do not match the credential type's schema".into(),
+            details: Some(details),
+        });
+    }
+    let now = crate::now();
+    let record = CredentialRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        subject: request.subject,
+        credential_configuration_id: request.credential_configuration_id.clone(),
+        claims: request.claims,
+        state: CredentialState::Offered,
+        status_indices: Vec::new(),
+        created_at: now,
+        issued_at: None,
+    };
+    let tx_code = pin()?;
+    let offer = Offer {
+        id: uuid::Uuid::new_v4().to_string(),
+        pre_authorized_code: random_token(32)?,
+        tx_code_hash: Some(sha256_hex(&tx_code)),
+        failed_attempts: 0,
+        credential_configuration_id: request.credential_configuration_id,
+        credential_id: record.id.clone(),
+        expires_at: now + state.config.lifetimes.offer,
+        redeemed: false,
+    };
+    state.stores.credentials.put(&record)?;
+    state.stores.offers.insert(&offer)?;
+    state.stores.commit.durable().await?;
+    Ok(OfferCreated {
+        offer_uri: crate::issuance::offer_uri(state, &offer.id),
+        tx_code,
+        credential_ids: vec![record.id],
+        expires_at: offer.expires_at,
+    })
+}
+
+/// Six random digits.
+fn pin() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 4];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| ApiError::Issuance("system RNG failed".into()))?;
+    Ok(format!("{:06}", u32::from_be_bytes(bytes) % 1_000_000))
+}
+
+/// `GET /api/credentials?subject=` query.
+#[derive(Debug, Deserialize)]
+pub struct BySubject {
+    /// Personal identity number.
+    pub subject: String,
+}
+
+/// `GET /api/credentials?subject=`: what a person was offered and issued.
+pub async fn list_credentials(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<BySubject>,
+) -> Result<Json<Vec<CredentialSummary>>, ApiError> {
+    authorize(&state, &headers)?;
+    let records = state.stores.credentials.by_subject(&query.subject)?;
+    Ok(Json(records.iter().map(|r| summary(&state, r)).collect()))
+}
+
+/// `POST /api/credentials/{id}/{revoke|suspend|unsuspend}`.
+pub async fn change_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<Json<CredentialSummary>, ApiError> {
+    authorize(&state, &headers)?;
+    let record = apply_status(&state, &id, &action).await?;
+    Ok(Json(summary(&state, &record)))
+}
+
+/// Revokes, suspends or unsuspends a credential record and its status
+/// entries; shared by the admin API and the portal.
+pub async fn apply_status(
+    state: &AppState,
+    id: &str,
+    action: &str,
+) -> Result<CredentialRecord, ApiError> {
+    let Some(mut record) = state.stores.credentials.get(id)? else {
+        return Err(ApiError::client(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no credential {id}"),
+        ));
+    };
+    let conflict = |why: String| ApiError::client(StatusCode::CONFLICT, "invalid_state", why);
+    let (next, status) = match (action, record.state) {
+        ("revoke", CredentialState::Revoked) => return Err(conflict("already revoked".into())),
+        ("revoke", _) => (CredentialState::Revoked, StatusType::Invalid),
+        ("suspend", CredentialState::Issued) => (CredentialState::Suspended, StatusType::Suspended),
+        ("unsuspend", CredentialState::Suspended) => (CredentialState::Issued, StatusType::Valid),
+        ("suspend" | "unsuspend", current) => {
+            return Err(conflict(
+                format!("cannot {action} a credential that is {current:?}").to_lowercase(),
+            ));
+        }
+        _ => {
+            return Err(ApiError::client(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no action `{action}`"),
+            ));
+        }
+    };
+    record.state = next;
+    state.stores.credentials.put(&record)?;
+    for &index in &record.status_indices {
+        state
+            .status
+            .set(state.stores.status.as_ref(), index, status)?;
+    }
+    state.stores.commit.durable().await?;
+    state
+        .metrics
+        .status_changes
+        .with_label_values(&[action])
+        .inc();
+    Ok(record)
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}

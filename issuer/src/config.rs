@@ -1,0 +1,192 @@
+//! Configuration: a TOML file, then environment overrides.
+//!
+//! ```toml
+//! public_url = "https://intyg.arbetsformedlingen.se"
+//! listen = "0.0.0.0:8080"
+//! data_dir = "/var/lib/intyg-issuer"
+//! credential_types_dir = "/etc/intyg/credentials"
+//! # api_key: better from the environment, INTYG_API_KEY
+//! [status_list]
+//! size = 131072
+//! ttl_seconds = 300
+//! ```
+//!
+//! Environment overrides: `INTYG_ISSUER_PUBLIC_URL`, `INTYG_ISSUER_LISTEN`,
+//! `INTYG_ISSUER_DATA_DIR`, `INTYG_ISSUER_CREDENTIAL_TYPES_DIR`,
+//! `INTYG_API_KEY`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The issuer's configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The Credential Issuer Identifier: the public https URL of this service.
+    pub public_url: String,
+    /// Socket address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Where the database and the signing key live.
+    pub data_dir: PathBuf,
+    /// Folder of credential types (`<type>/type-metadata.json`, `schema.json`).
+    #[serde(default = "default_types_dir")]
+    pub credential_types_dir: PathBuf,
+    /// Bearer key of the admin API; unset disables the API.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// Development mode: http on loopback allowed, development IdP on.
+    #[serde(default)]
+    pub dev: bool,
+    /// Status list settings.
+    #[serde(default)]
+    pub status_list: StatusListConfig,
+    /// Lifetimes of offers, tokens and nonces.
+    #[serde(default)]
+    pub lifetimes: Lifetimes,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "default_body_limit")]
+    pub body_limit: usize,
+}
+
+/// Status list settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusListConfig {
+    /// Entries per list (herd privacy: large lists hide who was revoked).
+    pub size: u64,
+    /// `ttl` claim: how long a verifier may cache the list, in seconds.
+    pub ttl_seconds: i64,
+}
+
+impl Default for StatusListConfig {
+    fn default() -> Self {
+        Self {
+            size: 131_072,
+            ttl_seconds: 300,
+        }
+    }
+}
+
+/// Lifetimes, in seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lifetimes {
+    /// Pre-authorized code of an offer.
+    pub offer: i64,
+    /// Access token.
+    pub access_token: i64,
+    /// `c_nonce`.
+    pub nonce: i64,
+    /// Issued credential (`exp - iat`).
+    pub credential: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            offer: 7 * 24 * 3600,
+            access_token: 300,
+            nonce: 300,
+            credential: 365 * 24 * 3600,
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_types_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/credentials"))
+}
+
+fn default_body_limit() -> usize {
+    64 * 1024
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this configuration.
+    #[error("parsing {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: toml::de::Error,
+    },
+    /// An environment override does not parse.
+    #[error("environment variable {0} is invalid")]
+    Env(&'static str),
+    /// `public_url` is not https outside development mode.
+    #[error("public_url must be https outside development mode")]
+    InsecureUrl,
+}
+
+impl Config {
+    /// Reads a TOML file and applies the environment overrides.
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        let config: Self = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.into(),
+            source,
+        })?;
+        config.with_env()
+    }
+
+    /// A development configuration: data in `data_dir`, listening on `listen`,
+    /// `public_url` = `http://<listen>`.
+    pub fn dev(data_dir: PathBuf, listen: SocketAddr) -> Result<Self, ConfigError> {
+        Self {
+            public_url: format!("http://{listen}"),
+            listen,
+            data_dir,
+            credential_types_dir: default_types_dir(),
+            api_key: None,
+            dev: true,
+            status_list: StatusListConfig::default(),
+            lifetimes: Lifetimes::default(),
+            body_limit: default_body_limit(),
+        }
+        .with_env()
+    }
+
+    fn with_env(mut self) -> Result<Self, ConfigError> {
+        if let Ok(url) = std::env::var("INTYG_ISSUER_PUBLIC_URL") {
+            self.public_url = url;
+        }
+        if let Ok(listen) = std::env::var("INTYG_ISSUER_LISTEN") {
+            self.listen = listen
+                .parse()
+                .map_err(|_| ConfigError::Env("INTYG_ISSUER_LISTEN"))?;
+        }
+        if let Ok(dir) = std::env::var("INTYG_ISSUER_DATA_DIR") {
+            self.data_dir = dir.into();
+        }
+        if let Ok(dir) = std::env::var("INTYG_ISSUER_CREDENTIAL_TYPES_DIR") {
+            self.credential_types_dir = dir.into();
+        }
+        if let Ok(key) = std::env::var("INTYG_API_KEY") {
+            self.api_key = Some(key).filter(|k| !k.is_empty());
+        }
+        self.public_url = self.public_url.trim_end_matches('/').to_owned();
+        if !self.dev && !self.public_url.starts_with("https://") {
+            return Err(ConfigError::InsecureUrl);
+        }
+        Ok(self)
+    }
+}

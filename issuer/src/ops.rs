@@ -1,0 +1,141 @@
+//! Operations: `/healthz`, Prometheus `/metrics`, and the published status
+//! lists (`/status/{n}`).
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use prometheus::{
+    Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::status::PublishError;
+
+/// Issuance counters and latencies.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// Credentials issued, by credential configuration.
+    pub issued: IntCounterVec,
+    /// Status changes, by action.
+    pub status_changes: IntCounterVec,
+    /// Request latency of the OpenID4VCI endpoints, by endpoint.
+    pub latency: HistogramVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let registry = Registry::new();
+        // These names and labels are constants: registration cannot fail.
+        #[allow(clippy::expect_used)]
+        let issued = IntCounterVec::new(
+            Opts::new(
+                "intyg_issuer_credentials_issued_total",
+                "Credentials issued",
+            ),
+            &["configuration"],
+        )
+        .expect("valid metric");
+        #[allow(clippy::expect_used)]
+        let status_changes = IntCounterVec::new(
+            Opts::new(
+                "intyg_issuer_status_changes_total",
+                "Revocations, suspensions and unsuspensions",
+            ),
+            &["action"],
+        )
+        .expect("valid metric");
+        #[allow(clippy::expect_used)]
+        let latency = HistogramVec::new(
+            HistogramOpts::new("intyg_issuer_request_seconds", "OpenID4VCI request latency"),
+            &["endpoint"],
+        )
+        .expect("valid metric");
+        for collector in [
+            Box::new(issued.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(status_changes.clone()),
+            Box::new(latency.clone()),
+        ] {
+            if let Err(e) = registry.register(collector) {
+                tracing::error!(error = %e, "registering a metric failed");
+            }
+        }
+        Self {
+            registry,
+            issued,
+            status_changes,
+            latency,
+        }
+    }
+}
+
+/// `GET /healthz`: the store answers.
+pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.stores.status.allocated()?;
+    Ok("ok")
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut out = Vec::new();
+    match TextEncoder::new().encode(&state.metrics.registry.gather(), &mut out) {
+        Ok(()) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "encoding metrics failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// `GET /status/{n}`: the Status List Token (draft-ietf-oauth-status-list
+/// §8.1), revalidated by ETag on every use so a revocation shows at once.
+pub async fn status_list(
+    State(state): State<AppState>,
+    Path(number): Path<u64>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let published = match state.status.published(
+        number,
+        state.stores.status.as_ref(),
+        &state.key,
+        crate::now(),
+    ) {
+        Err(PublishError::Unknown(_)) => {
+            return Err(ApiError::client(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no status list {number}"),
+            ));
+        }
+        other => other?,
+    };
+    let cache = [(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, no-cache"),
+    )];
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(published.etag.as_str())
+    {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            cache,
+            [(header::ETAG, published.etag.clone())],
+        )
+            .into_response());
+    }
+    Ok((
+        cache,
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/statuslist+jwt".to_owned(),
+            ),
+            (header::ETAG, published.etag.clone()),
+        ],
+        published.jwt.clone(),
+    )
+        .into_response())
+}

@@ -1,0 +1,356 @@
+//! Storage: one small trait per aggregate, and the sled implementation.
+//!
+//! Traits hold no business logic: they put, get and atomically swap
+//! records. Writes land in sled's log at once; [`GroupCommit`] makes them
+//! durable, one fsync for every request that waits at the same time, so a
+//! handler answers only after what it wrote is on disk.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Serialize, de::DeserializeOwned};
+use tokio::sync::{Notify, watch};
+
+use crate::model::{AccessGrant, CredentialRecord, Offer};
+
+/// A storage failure. Details go to the log; clients see a generic 500.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed (I/O, corruption).
+    #[error("database: {0}")]
+    Database(#[from] sled::Error),
+    /// A stored record does not decode: written by an incompatible version.
+    #[error("stored record does not decode: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    /// Writes could not be made durable: the flush failed or the flusher
+    /// stopped (shutting down).
+    #[error("writes could not be made durable")]
+    NotDurable,
+}
+
+/// Credential offers, found by id and by pre-authorized code.
+pub trait OfferStore: Send + Sync {
+    /// Stores a new offer.
+    fn insert(&self, offer: &Offer) -> Result<(), StoreError>;
+    /// The offer with this id.
+    fn by_id(&self, id: &str) -> Result<Option<Offer>, StoreError>;
+    /// The offer with this pre-authorized code.
+    fn by_code(&self, code: &str) -> Result<Option<Offer>, StoreError>;
+    /// Replaces `current` with `next` if the stored offer still equals
+    /// `current`; returns whether it did. This makes redemption single-use.
+    fn swap(&self, current: &Offer, next: &Offer) -> Result<bool, StoreError>;
+}
+
+/// Access tokens and what they grant.
+pub trait GrantStore: Send + Sync {
+    /// Stores a grant under its token.
+    fn insert(&self, grant: &AccessGrant) -> Result<(), StoreError>;
+    /// The grant of this access token.
+    fn get(&self, token: &str) -> Result<Option<AccessGrant>, StoreError>;
+}
+
+/// `c_nonce` values: each can be consumed once.
+pub trait NonceStore: Send + Sync {
+    /// Stores a fresh nonce that expires at `expires_at`.
+    fn insert(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError>;
+    /// Removes the nonce and returns its expiry, if it was there.
+    fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError>;
+}
+
+/// Records of what was offered and issued, for revocation and the portal.
+pub trait CredentialStore: Send + Sync {
+    /// Stores or replaces a record.
+    fn put(&self, record: &CredentialRecord) -> Result<(), StoreError>;
+    /// The record with this id.
+    fn get(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError>;
+    /// Every record about one subject (personal identity number).
+    fn by_subject(&self, subject: &str) -> Result<Vec<CredentialRecord>, StoreError>;
+}
+
+/// Status list entries: indices are handed out once and never again.
+pub trait StatusStore: Send + Sync {
+    /// Reserves `count` fresh consecutive indices and returns the first.
+    fn allocate(&self, count: u64) -> Result<u64, StoreError>;
+    /// How many indices were ever handed out.
+    fn allocated(&self) -> Result<u64, StoreError>;
+    /// Sets the status value of an index.
+    fn set(&self, index: u64, status: u8) -> Result<(), StoreError>;
+    /// Every index whose status is not 0 (valid).
+    fn non_valid(&self) -> Result<Vec<(u64, u8)>, StoreError>;
+}
+
+/// All stores, as the application state holds them.
+#[derive(Clone)]
+pub struct Stores {
+    /// Offers.
+    pub offers: Arc<dyn OfferStore>,
+    /// Access grants.
+    pub grants: Arc<dyn GrantStore>,
+    /// Nonces.
+    pub nonces: Arc<dyn NonceStore>,
+    /// Credential records.
+    pub credentials: Arc<dyn CredentialStore>,
+    /// Status list entries.
+    pub status: Arc<dyn StatusStore>,
+    /// Durability of the writes above.
+    pub commit: Arc<GroupCommit>,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stores")
+    }
+}
+
+impl Stores {
+    /// Opens (or creates) the sled database in `dir` and starts its flusher.
+    pub fn open_sled(dir: &std::path::Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .open()?;
+        let sled = Arc::new(SledStore {
+            offers: db.open_tree("offers")?,
+            codes: db.open_tree("offer_codes")?,
+            grants: db.open_tree("grants")?,
+            nonces: db.open_tree("nonces")?,
+            credentials: db.open_tree("credentials")?,
+            subjects: db.open_tree("subjects")?,
+            status: db.open_tree("status")?,
+            meta: db.open_tree("meta")?,
+        });
+        Ok(Self {
+            offers: sled.clone(),
+            grants: sled.clone(),
+            nonces: sled.clone(),
+            credentials: sled.clone(),
+            status: sled,
+            commit: GroupCommit::start(db),
+        })
+    }
+}
+
+struct SledStore {
+    offers: sled::Tree,
+    codes: sled::Tree,
+    grants: sled::Tree,
+    nonces: sled::Tree,
+    credentials: sled::Tree,
+    subjects: sled::Tree,
+    status: sled::Tree,
+    meta: sled::Tree,
+}
+
+fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
+    Ok(serde_json::to_vec(value)?)
+}
+
+fn decode<T: DeserializeOwned>(bytes: Option<sled::IVec>) -> Result<Option<T>, StoreError> {
+    bytes
+        .map(|b| serde_json::from_slice(&b))
+        .transpose()
+        .map_err(StoreError::from)
+}
+
+impl OfferStore for SledStore {
+    fn insert(&self, offer: &Offer) -> Result<(), StoreError> {
+        self.offers.insert(offer.id.as_bytes(), encode(offer)?)?;
+        self.codes
+            .insert(offer.pre_authorized_code.as_bytes(), offer.id.as_bytes())?;
+        Ok(())
+    }
+
+    fn by_id(&self, id: &str) -> Result<Option<Offer>, StoreError> {
+        decode(self.offers.get(id.as_bytes())?)
+    }
+
+    fn by_code(&self, code: &str) -> Result<Option<Offer>, StoreError> {
+        match self.codes.get(code.as_bytes())? {
+            Some(id) => decode(self.offers.get(id)?),
+            None => Ok(None),
+        }
+    }
+
+    fn swap(&self, current: &Offer, next: &Offer) -> Result<bool, StoreError> {
+        let swapped = self.offers.compare_and_swap(
+            next.id.as_bytes(),
+            Some(encode(current)?),
+            Some(encode(next)?),
+        )?;
+        Ok(swapped.is_ok())
+    }
+}
+
+impl GrantStore for SledStore {
+    fn insert(&self, grant: &AccessGrant) -> Result<(), StoreError> {
+        self.grants
+            .insert(grant.token_hash.as_bytes(), encode(grant)?)?;
+        Ok(())
+    }
+
+    fn get(&self, token_hash: &str) -> Result<Option<AccessGrant>, StoreError> {
+        decode(self.grants.get(token_hash.as_bytes())?)
+    }
+}
+
+impl NonceStore for SledStore {
+    fn insert(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError> {
+        self.nonces
+            .insert(nonce.as_bytes(), &expires_at.to_be_bytes())?;
+        Ok(())
+    }
+
+    fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.nonces.remove(nonce.as_bytes())?.and_then(|bytes| {
+            <[u8; 8]>::try_from(bytes.as_ref())
+                .ok()
+                .map(i64::from_be_bytes)
+        }))
+    }
+}
+
+impl CredentialStore for SledStore {
+    fn put(&self, record: &CredentialRecord) -> Result<(), StoreError> {
+        self.credentials
+            .insert(record.id.as_bytes(), encode(record)?)?;
+        let mut key = record.subject.as_bytes().to_vec();
+        key.push(0);
+        key.extend_from_slice(record.id.as_bytes());
+        self.subjects.insert(key, &[])?;
+        Ok(())
+    }
+
+    fn get(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        decode(self.credentials.get(id.as_bytes())?)
+    }
+
+    fn by_subject(&self, subject: &str) -> Result<Vec<CredentialRecord>, StoreError> {
+        let mut prefix = subject.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for entry in self.subjects.scan_prefix(&prefix) {
+            let (key, _) = entry?;
+            if let Some(record) = decode(self.credentials.get(&key[prefix.len()..])?)? {
+                out.push(record);
+            }
+        }
+        out.sort_by_key(|record: &CredentialRecord| std::cmp::Reverse(record.created_at));
+        Ok(out)
+    }
+}
+
+const NEXT_INDEX: &[u8] = b"status_next_index";
+
+impl StatusStore for SledStore {
+    fn allocate(&self, count: u64) -> Result<u64, StoreError> {
+        let mut first = 0;
+        self.meta.update_and_fetch(NEXT_INDEX, |old| {
+            let current = old
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(0, u64::from_be_bytes);
+            first = current;
+            Some(current.saturating_add(count).to_be_bytes().to_vec())
+        })?;
+        Ok(first)
+    }
+
+    fn allocated(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .meta
+            .get(NEXT_INDEX)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    fn set(&self, index: u64, status: u8) -> Result<(), StoreError> {
+        if status == 0 {
+            self.status.remove(index.to_be_bytes())?;
+        } else {
+            self.status.insert(index.to_be_bytes(), &[status])?;
+        }
+        Ok(())
+    }
+
+    fn non_valid(&self) -> Result<Vec<(u64, u8)>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.status.iter() {
+            let (key, value) = entry?;
+            if let (Ok(index), Some(&status)) = (<[u8; 8]>::try_from(key.as_ref()), value.first()) {
+                out.push((u64::from_be_bytes(index), status));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Group commit: every caller of [`GroupCommit::durable`] waits for an fsync
+/// that started after its writes; concurrent callers share one fsync.
+pub struct GroupCommit {
+    shared: Arc<Shared>,
+    flushed: watch::Receiver<Result<u64, ()>>,
+}
+
+struct Shared {
+    requested: AtomicU64,
+    wake: Notify,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit")
+            .field("requested", &self.shared.requested)
+            .finish()
+    }
+}
+
+impl GroupCommit {
+    fn start(db: sled::Db) -> Arc<Self> {
+        let (tx, rx) = watch::channel(Ok(0));
+        let shared = Arc::new(Shared {
+            requested: AtomicU64::new(0),
+            wake: Notify::new(),
+        });
+        let flusher = shared.clone();
+        tokio::spawn(async move {
+            let mut done = 0;
+            while !tx.is_closed() {
+                let target = flusher.requested.load(Ordering::Acquire);
+                if target == done {
+                    flusher.wake.notified().await;
+                    continue;
+                }
+                match db.flush_async().await {
+                    Ok(_) => {
+                        done = target;
+                        let _previous = tx.send_replace(Ok(done));
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "flushing the database failed");
+                        let _previous = tx.send_replace(Err(()));
+                    }
+                }
+            }
+        });
+        Arc::new(Self {
+            shared,
+            flushed: rx,
+        })
+    }
+
+    /// Returns once everything written before the call is on disk.
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        let ticket = self.shared.requested.fetch_add(1, Ordering::AcqRel) + 1;
+        self.shared.wake.notify_one();
+        let mut flushed = self.flushed.clone();
+        loop {
+            match *flushed.borrow_and_update() {
+                Ok(done) if done >= ticket => return Ok(()),
+                Ok(_) => {}
+                Err(()) => return Err(StoreError::NotDurable),
+            }
+            if flushed.changed().await.is_err() {
+                return Err(StoreError::NotDurable);
+            }
+        }
+    }
+}
