@@ -171,6 +171,8 @@ fn test(root: &Path) -> anyhow::Result<()> {
         &[],
     )?;
     run("cargo", &["test", "--workspace"], root, &[])?;
+    // The interop suite drives our binaries as processes.
+    run("cargo", &["build", "--workspace", "--bins"], root, &[])?;
     let intyg = target_dir(root).join("debug").join("intyg");
     let intyg = intyg.to_str().context("target path is not UTF-8")?;
     run(
