@@ -175,11 +175,13 @@ fn test(root: &Path) -> anyhow::Result<()> {
     run("cargo", &["build", "--workspace", "--bins"], root, &[])?;
     let intyg = target_dir(root).join("debug").join("intyg");
     let intyg = intyg.to_str().context("target path is not UTF-8")?;
+    let bin_dir = target_dir(root).join("debug");
+    let bin_dir = bin_dir.to_str().context("target path is not UTF-8")?;
     run(
         "node",
         &["--test", "interop/"],
         root,
-        &[("INTYG_BIN", intyg)],
+        &[("INTYG_BIN", intyg), ("INTYG_BIN_DIR", bin_dir)],
     )?;
     Ok(())
 }
