@@ -2,6 +2,7 @@
 //! temporary directory.
 
 mod admin;
+mod crash;
 mod flow;
 
 use std::net::SocketAddr;

@@ -1,0 +1,264 @@
+//! SIGKILL during a burst of issuance loses no issued-credential record and
+//! reuses no status index: the issuer runs as a real process on a real sled
+//! directory, is killed mid-burst, and is started again on the same data.
+
+use std::collections::BTreeSet;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use intyg_core::jose::SigningKey;
+use intyg_core::oid4vci::UrlRules;
+use intyg_core::oid4vci::credential::{CredentialRequest, CredentialResponse};
+use intyg_core::oid4vci::id::CredentialConfigurationId;
+use intyg_core::oid4vci::nonce::NonceResponse;
+use intyg_core::oid4vci::offer::{CredentialOffer, CredentialOfferRequest};
+use intyg_core::oid4vci::proof::build_jwt_proof;
+use intyg_core::oid4vci::token::TokenResponse;
+use intyg_core::sd_jwt::SdJwt;
+use serde_json::{Value, json};
+
+use crate::{API_KEY, TempDir, example};
+
+const SUBJECT: &str = "199403172381";
+
+struct Process {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(dir: &std::path::Path, port: u16) -> Process {
+    let child = Command::new(env!("CARGO_BIN_EXE_intyg-issuer"))
+        .args([
+            "--dev",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("INTYG_API_KEY", API_KEY)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Process { child, url };
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("intyg-issuer did not come up");
+}
+
+/// Makes an offer and runs the wallet side to the end; returns the record
+/// id and the status indices of the credentials received.
+async fn issue_one(http: &reqwest::Client, url: &str) -> Result<(String, Vec<u64>), String> {
+    let err = |e: reqwest::Error| e.to_string();
+    let created: Value = http
+        .post(format!("{url}/api/offers"))
+        .bearer_auth(API_KEY)
+        .json(&json!({"credential_configuration_id": "registration-certificate", "claims": example("registration-certificate"), "subject": SUBJECT}))
+        .send()
+        .await
+        .map_err(err)?
+        .json()
+        .await
+        .map_err(err)?;
+    let record = created["credential_ids"][0]
+        .as_str()
+        .ok_or("no record id")?
+        .to_owned();
+    let offer_uri = created["offer_uri"].as_str().ok_or("no offer")?;
+    let CredentialOfferRequest::ByReference(offer_url) =
+        CredentialOffer::from_uri_with(offer_uri, UrlRules::DangerousAllowHttpLoopback)
+            .map_err(|e| e.to_string())?
+    else {
+        return Err("offer by value".into());
+    };
+    let offer = CredentialOffer::from_json_with(
+        &http
+            .get(offer_url)
+            .send()
+            .await
+            .map_err(err)?
+            .text()
+            .await
+            .map_err(err)?,
+        UrlRules::DangerousAllowHttpLoopback,
+    )
+    .map_err(|e| e.to_string())?;
+    let code = offer
+        .pre_authorized_grant()
+        .ok_or("no grant")?
+        .pre_authorized_code
+        .as_str()
+        .to_owned();
+    let form = format!(
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}&tx_code={}",
+        created["tx_code"].as_str().ok_or("no pin")?
+    );
+    let token: TokenResponse = http
+        .post(format!("{url}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .map_err(err)?
+        .json()
+        .await
+        .map_err(err)?;
+    let nonce: NonceResponse = http
+        .post(format!("{url}/nonce"))
+        .send()
+        .await
+        .map_err(err)?
+        .json()
+        .await
+        .map_err(err)?;
+    let keys = [
+        SigningKey::generate().map_err(|e| e.to_string())?,
+        SigningKey::generate().map_err(|e| e.to_string())?,
+    ];
+    let proofs = keys
+        .iter()
+        .map(|k| {
+            build_jwt_proof(k, url, Some(&nonce.c_nonce), intyg_issuer::now(), None)
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = CredentialRequest::for_configuration(
+        CredentialConfigurationId::try_from("registration-certificate")
+            .map_err(|e| e.to_string())?,
+        proofs,
+    );
+    let body = http
+        .post(format!("{url}/credential"))
+        .bearer_auth(token.access_token.as_str())
+        .json(&request)
+        .send()
+        .await
+        .map_err(err)?
+        .bytes()
+        .await
+        .map_err(err)?;
+    let response = CredentialResponse::from_json(&body).map_err(|e| e.to_string())?;
+    let mut indices = Vec::new();
+    for credential in response.credentials.unwrap_or_default() {
+        let compact = credential.as_compact().ok_or("not compact")?;
+        let held = SdJwt::parse(compact)
+            .map_err(|e| e.to_string())?
+            .disclose()
+            .map_err(|e| e.to_string())?;
+        let reference = &held.claims["status"]["status_list"];
+        let list: u64 = reference["uri"]
+            .as_str()
+            .and_then(|u| u.rsplit('/').next())
+            .and_then(|n| n.parse().ok())
+            .ok_or("no list")?;
+        indices.push(list * 131_072 + reference["idx"].as_u64().ok_or("no idx")?);
+    }
+    Ok((record, indices))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_burst_loses_no_record_and_reuses_no_index() {
+    let dir = TempDir::new("crash");
+    let port = free_port();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut issuer = start(&dir.0, port).await;
+
+    // A burst of 16 parallel wallets, each issuing repeatedly; SIGKILL lands while they run.
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut wallets = Vec::new();
+    for _ in 0..16 {
+        let http = http.clone();
+        let url = issuer.url.clone();
+        let done_tx = done_tx.clone();
+        wallets.push(tokio::spawn(async move {
+            while let Ok(issued) = issue_one(&http, &url).await {
+                if done_tx.send(issued).is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    drop(done_tx);
+    let mut received = Vec::new();
+    while received.len() < 40 {
+        received.push(
+            done_rx
+                .recv()
+                .await
+                .expect("wallets stopped before the kill"),
+        );
+    }
+    issuer.child.kill().unwrap(); // SIGKILL
+    issuer.child.wait().unwrap();
+    for wallet in wallets {
+        wallet.await.unwrap();
+    }
+    while let Ok(late) = done_rx.try_recv() {
+        received.push(late);
+    }
+
+    // Same data directory, new process.
+    let issuer = start(&dir.0, port).await;
+    let mut seen = BTreeSet::new();
+    for (record, indices) in &received {
+        let listed: Value = http
+            .get(format!("{}/api/credentials?subject={SUBJECT}", issuer.url))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let found = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == record.as_str())
+            .unwrap_or_else(|| panic!("record {record} lost"));
+        assert_eq!(found["state"], "issued", "record {record}");
+        assert_eq!(found["status"].as_array().unwrap().len(), indices.len());
+        for index in indices {
+            assert!(
+                seen.insert(*index),
+                "index {index} handed out twice before the crash"
+            );
+        }
+    }
+    // After the restart, new credentials get indices never seen before.
+    for _ in 0..3 {
+        let (_, indices) = issue_one(&http, &issuer.url).await.unwrap();
+        for index in indices {
+            assert!(seen.insert(index), "index {index} reused after the crash");
+        }
+    }
+}
