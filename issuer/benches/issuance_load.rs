@@ -1,0 +1,150 @@
+//! Load test: credentials issued per second end to end over loopback
+//! (`/token` + `/nonce` + `/credential`, one proof each), with every write
+//! durable in sled (group commit). Offers are made beforehand; the load
+//! generator (HTTP client, proof signing) runs in the same process on the
+//! same two cores.
+//!
+//! `cargo bench -p intyg-issuer --bench issuance_load [-- <credentials> <concurrency>]`
+
+use std::time::{Duration, Instant};
+
+use intyg_core::jose::SigningKey;
+use intyg_core::oid4vci::credential::CredentialRequest;
+use intyg_core::oid4vci::id::{CNonce, CredentialConfigurationId};
+use intyg_core::oid4vci::proof::build_jwt_proof;
+use intyg_issuer::admin::{CreateOffer, make_offer};
+use intyg_issuer::config::Config;
+use intyg_issuer::{AppState, app};
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+struct Grant {
+    code: String,
+    pin: String,
+}
+
+async fn issue(http: &reqwest::Client, url: &str, grant: &Grant, key: &SigningKey) -> Duration {
+    let started = Instant::now();
+    let form = format!(
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={}&tx_code={}",
+        grant.code, grant.pin
+    );
+    let token: serde_json::Value = http
+        .post(format!("{url}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let nonce: serde_json::Value = http
+        .post(format!("{url}/nonce"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let nonce = CNonce::try_from(nonce["c_nonce"].as_str().unwrap()).unwrap();
+    let proof = build_jwt_proof(key, url, Some(&nonce), intyg_issuer::now(), None).unwrap();
+    let request = CredentialRequest::for_configuration(
+        CredentialConfigurationId::try_from("registration-certificate").unwrap(),
+        vec![proof],
+    );
+    let response = http
+        .post(format!("{url}/credential"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&request)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+    response.bytes().await.unwrap();
+    started.elapsed()
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let total = args.first().copied().unwrap_or(5_000);
+    let concurrency = args.get(1).copied().unwrap_or(64);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let dir = std::env::temp_dir().join(format!("intyg-issuer-load-{}", std::process::id()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = AppState::open(Config::dev(dir.clone(), addr).unwrap()).unwrap();
+        let router = app(state.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let url = format!("http://{addr}");
+
+        let claims: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/credentials/registration-certificate/example.json")).unwrap(),
+        )
+        .unwrap();
+        let mut grants = Vec::with_capacity(total);
+        for _ in 0..total {
+            let created = make_offer(&state, CreateOffer { credential_configuration_id: "registration-certificate".into(), claims: claims.clone(), subject: "199403172381".into() }).await.unwrap();
+            let offer_id = created.offer_uri.rsplit("%2F").next().unwrap().to_owned();
+            let offer = state.stores.offers.by_id(&offer_id).unwrap().unwrap();
+            grants.push(Grant { code: offer.pre_authorized_code, pin: created.tx_code });
+        }
+        let key = SigningKey::generate().unwrap();
+        let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+
+        let grants = std::sync::Arc::new(grants);
+        let key = std::sync::Arc::new(key);
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let started = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..concurrency {
+            let (http, url, grants, key, next) = (http.clone(), url.clone(), grants.clone(), key.clone(), next.clone());
+            workers.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(grant) = grants.get(i) else { break };
+                    latencies.push(issue(&http, &url, grant, &key).await);
+                }
+                latencies
+            }));
+        }
+        let mut latencies = Vec::with_capacity(total);
+        for worker in workers {
+            latencies.extend(worker.await.unwrap());
+        }
+        let elapsed = started.elapsed();
+        latencies.sort_unstable();
+        let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+        println!(
+            "issued {total} credentials with {concurrency} concurrent wallets in {:.2} s: {:.0} credentials/s; latency p50 {:.1} ms, p99 {:.1} ms; peak RSS {} MiB",
+            elapsed.as_secs_f64(),
+            total as f64 / elapsed.as_secs_f64(),
+            pct(0.50).as_secs_f64() * 1e3,
+            pct(0.99).as_secs_f64() * 1e3,
+            peak_rss_kib() / 1024
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    });
+}
