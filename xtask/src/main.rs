@@ -13,8 +13,9 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail};
 
-/// Debian packages the build needs: josekit links the system OpenSSL.
-const APT_PACKAGES: &[&str] = &["pkg-config", "libssl-dev"];
+/// Debian packages the build needs: josekit links the system OpenSSL; the
+/// issuer portal's browser test drives Chromium through chromedriver.
+const APT_PACKAGES: &[&str] = &["pkg-config", "libssl-dev", "chromium", "chromium-driver"];
 
 fn main() -> anyhow::Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -88,10 +89,9 @@ fn setup(root: &Path) -> anyhow::Result<()> {
         install.extend(&missing);
         apt(&install)?;
     }
-    let interop = root.join("interop");
-    if !interop.join("node_modules").is_dir() {
-        run("npm", &["ci", "--no-audit", "--no-fund"], &interop, &[])?;
-    }
+    // `npm ci` installs exactly the lock file, so a changed lock file is
+    // picked up; it takes a few seconds from npm's cache.
+    run("npm", &["ci", "--no-audit", "--no-fund"], &root.join("interop"), &[])?;
     Ok(())
 }
 
