@@ -1,4 +1,186 @@
 //! `intyg-verifier`: the employer's OpenID4VP 1.0 verifier.
 //!
-//! This crate is filled by the verifier service issue; for now it only
-//! reserves its place in the workspace.
+//! [`app`] builds the router over an [`AppState`]; `main.rs` only loads the
+//! configuration, opens the store, binds the socket and calls it. Protocol
+//! types and every cryptographic check come from `intyg_core` (`oid4vp`,
+//! `dcql`, `vc`, `status_list`, `trust`); this crate does the HTTP, the
+//! storage (behind the traits of [`store`]), the outgoing fetches
+//! ([`fetch`]) and the bookkeeping.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /request/{id}` | the signed Request Object (OpenID4VP 1.0 §5.10, RFC 9101) |
+//! | `POST /response/{id}` | the Response URI: `direct_post` / `direct_post.jwt` (§8.2, §8.3.1) |
+//! | `POST /api/presentations` | HR API: make a request from a template or a DCQL query |
+//! | `GET /api/presentations/{id}` | HR API: status, reason, verified claims, consent record |
+//! | `GET /openapi.json` | the HR API's OpenAPI document |
+//! | `GET /healthz`, `GET /metrics` | operations |
+//!
+//! The pipeline of a response: [`verify::check`] decrypts, checks `state`,
+//! the VP Token's shape against the DCQL query, then each SD-JWT VC
+//! (trusted issuer for its `vct`, signature, times, KB-JWT `aud`, `nonce`,
+//! `sd_hash`), the query's claims and `values`, and the status list entry.
+//! Each failure is a [`verify::Reason`] with its own code.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod fetch;
+pub mod identity;
+pub mod model;
+pub mod ops;
+pub mod presentation;
+pub mod store;
+pub mod templates;
+pub mod verify;
+
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use axum::routing::{get, post};
+use intyg_core::trust::{TrustList, TrustListDocument};
+
+use crate::config::Config;
+use crate::fetch::{FetchError, Fetcher, StatusLists};
+use crate::identity::Identity;
+use crate::store::Stores;
+
+/// Everything a handler needs.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Storage.
+    pub stores: Stores,
+    /// Signing key, `x5c` chain and client identifier.
+    pub identity: Arc<Identity>,
+    /// Issuers trusted per credential type.
+    pub trust: Arc<RwLock<TrustList>>,
+    /// Status lists, cached.
+    pub status: Arc<StatusLists>,
+    /// Outgoing HTTP with SSRF checks.
+    pub fetcher: Fetcher,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<ops::Metrics>,
+}
+
+/// Why the state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Storage failed to open.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The X.509 identity failed to load or generate.
+    #[error(transparent)]
+    Identity(#[from] identity::IdentityError),
+    /// The trust list file failed to load.
+    #[error("trust list {path}: {reason}")]
+    TrustList {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A `--trust-issuer` could not be fetched.
+    #[error("trusted issuer: {0}")]
+    TrustIssuer(#[from] FetchError),
+}
+
+impl AppState {
+    /// Opens the sled store, loads (or in development generates) the X.509
+    /// identity, loads the trust list and fetches the metadata of every
+    /// `trust_issuers` URL, and starts the retention task. Must run inside a
+    /// Tokio runtime.
+    pub async fn open(config: Config) -> Result<Self, StartError> {
+        let stores = Stores::open_sled(&config.data_dir.join("db"))?;
+        let identity = Identity::load(&config)?;
+        let fetcher = Fetcher::new(config.status_fetch.clone(), config.dev)?;
+        let mut trust = match &config.trust_list_file {
+            Some(path) => load_trust_list(path)?,
+            None => TrustList::new(),
+        };
+        for url in &config.trust_issuers {
+            let issuer = fetch_with_retries(&fetcher, url).await?;
+            for vct in templates::INTYG_TYPES {
+                trust.trust(vct, issuer.clone());
+            }
+        }
+        let status = StatusLists::new(fetcher.clone(), config.status_fetch.clone());
+        let state = Self {
+            config: Arc::new(config),
+            stores,
+            identity: Arc::new(identity),
+            trust: Arc::new(RwLock::new(trust)),
+            status: Arc::new(status),
+            fetcher,
+            metrics: Arc::new(ops::Metrics::default()),
+        };
+        ops::spawn_retention(state.clone());
+        Ok(state)
+    }
+}
+
+fn load_trust_list(path: &std::path::Path) -> Result<TrustList, StartError> {
+    let failed = |reason: String| StartError::TrustList {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+    let document: TrustListDocument = if path.extension().is_some_and(|e| e == "toml") {
+        toml::from_str(&text).map_err(|e| failed(e.to_string()))?
+    } else {
+        serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?
+    };
+    TrustList::try_from(document).map_err(|e| failed(e.to_string()))
+}
+
+/// Issuers started alongside the verifier may not be up yet: try for
+/// about five seconds.
+async fn fetch_with_retries(
+    fetcher: &Fetcher,
+    url: &str,
+) -> Result<intyg_core::trust::TrustedIssuer, FetchError> {
+    let mut attempt = 0;
+    loop {
+        match fetcher.issuer_metadata(url).await {
+            Ok(issuer) => return Ok(issuer),
+            Err(e @ (FetchError::Http { .. } | FetchError::Status { .. })) if attempt < 20 => {
+                tracing::warn!(issuer = url, error = %e, "issuer metadata not yet available");
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The verifier's router.
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    Router::new()
+        .route("/request/{id}", get(presentation::request_object))
+        .route("/response/{id}", post(presentation::response))
+        .route("/api/presentations", post(api::create))
+        .route("/api/presentations/{id}", get(api::show))
+        .route("/openapi.json", get(api::openapi))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// `len` random bytes from the system CSPRNG, base64url-encoded.
+pub fn random_token(len: usize) -> Result<String, error::ApiError> {
+    let mut bytes = vec![0u8; len];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| error::ApiError::Key(intyg_core::jose::JoseError::Signing))?;
+    Ok(intyg_core::jose::b64url_encode(bytes))
+}

@@ -8,6 +8,7 @@ mod oid4vci;
 mod oid4vp;
 mod sd_jwt;
 mod status_list;
+mod trust;
 mod vc;
 
 /// Reads a file under the workspace's `test-vectors/` folder.

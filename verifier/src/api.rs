@@ -1,0 +1,196 @@
+//! The HR API (Bearer API key): `POST /api/presentations`, `GET
+//! /api/presentations/{id}`, and its OpenAPI document at `/openapi.json`
+//! (`specs/openapi/verifier-api.json`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
+use intyg_core::oid4vp::ResponseMode;
+use serde::{Deserialize, Serialize};
+
+use crate::config::ResponseModeChoice;
+use crate::error::ApiError;
+use crate::model::{ConsentRecord, Outcome, VerifiedCredentialRecord};
+use crate::presentation::{create_transaction, invocation_uri};
+use crate::{AppState, templates};
+
+/// The OpenAPI document of this API.
+pub const OPENAPI: &str = include_str!("../../specs/openapi/verifier-api.json");
+
+/// `POST /api/presentations` body: a template, or a DCQL query and purpose.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePresentation {
+    /// A template name (`internship-application`).
+    #[serde(default)]
+    pub template: Option<String>,
+    /// A DCQL query.
+    #[serde(default)]
+    pub dcql_query: Option<DcqlQuery>,
+    /// Why; required with `dcql_query`.
+    #[serde(default)]
+    pub purpose: Option<String>,
+    /// `direct_post.jwt` (default unless configured otherwise) or `direct_post`.
+    #[serde(default)]
+    pub response_mode: Option<String>,
+}
+
+/// `POST /api/presentations` answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PresentationCreated {
+    /// The transaction id.
+    pub id: String,
+    /// The `openid4vp://` invocation URI (same-device link; QR content).
+    pub request_uri: String,
+    /// The invocation URI as a QR code, SVG.
+    pub qr_svg: String,
+    /// When the wallet's time to answer runs out.
+    pub expires_at: i64,
+}
+
+/// `GET /api/presentations/{id}` answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PresentationView {
+    /// The transaction id.
+    pub id: String,
+    /// `pending`, `verified`, `declined` or `failed`.
+    pub status: Outcome,
+    /// Why it failed (`wrong_nonce`, `revoked`...) or `access_denied`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What failed, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_description: Option<String>,
+    /// The verified credentials (empty after the retention period).
+    pub credentials: Vec<VerifiedCredentialRecord>,
+    /// When the verified claims were deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims_deleted_at: Option<i64>,
+    /// The consent record, once verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentRecord>,
+}
+
+/// Checks the Bearer API key in constant time.
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &state.config.api_key else {
+        return Err(ApiError::unauthorized(
+            "the HR API is disabled: no API key is configured",
+        ));
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::unauthorized("missing Bearer API key"))?;
+    aws_lc_rs::constant_time::verify_slices_are_equal(presented.as_bytes(), expected.as_bytes())
+        .map_err(|_| ApiError::unauthorized("wrong API key"))
+}
+
+/// `POST /api/presentations`.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers)?;
+    let request: CreatePresentation = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?;
+    let (query, purpose, template) = match (request.template, request.dcql_query) {
+        (Some(name), None) => {
+            let template = templates::template(&name)
+                .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?
+                .ok_or_else(|| {
+                    ApiError::bad_request("invalid_request", format!("unknown template `{name}`"))
+                })?;
+            let purpose = request
+                .purpose
+                .unwrap_or_else(|| template.purpose.to_owned());
+            (template.query, purpose, Some(name))
+        }
+        (None, Some(query)) => {
+            let query = ValidatedQuery::try_from(query).map_err(|e| {
+                ApiError::bad_request("invalid_request", format!("dcql_query: {e}"))
+            })?;
+            let purpose = request
+                .purpose
+                .filter(|p| !p.trim().is_empty())
+                .ok_or_else(|| {
+                    ApiError::bad_request("invalid_request", "purpose is required with dcql_query")
+                })?;
+            (query, purpose, None)
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_request",
+                "give exactly one of template and dcql_query",
+            ));
+        }
+    };
+    let mode = match request.response_mode.as_deref() {
+        None => match state.config.response_mode {
+            ResponseModeChoice::DirectPostJwt => ResponseMode::DirectPostJwt,
+            ResponseModeChoice::DirectPost => ResponseMode::DirectPost,
+        },
+        Some("direct_post.jwt") => ResponseMode::DirectPostJwt,
+        Some("direct_post") => ResponseMode::DirectPost,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_request",
+                format!("response_mode `{other}` is not direct_post or direct_post.jwt"),
+            ));
+        }
+    };
+    let transaction = create_transaction(&state, &query, purpose, template, mode).await?;
+    let request_uri = invocation_uri(&state, &transaction);
+    let qr_svg = qr_svg(&request_uri)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PresentationCreated {
+            id: transaction.id,
+            request_uri,
+            qr_svg,
+            expires_at: transaction.expires_at,
+        }),
+    ))
+}
+
+fn qr_svg(text: &str) -> Result<String, ApiError> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+        .map_err(|e| ApiError::bad_request("invalid_request", format!("QR code: {e}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .build())
+}
+
+/// `GET /api/presentations/{id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<PresentationView>, ApiError> {
+    authorize(&state, &headers)?;
+    let transaction = state
+        .stores
+        .transactions
+        .get(&id)?
+        .ok_or_else(|| ApiError::not_found("presentation"))?;
+    let consent = state.stores.consents.get(&id)?;
+    Ok(Json(PresentationView {
+        id: transaction.id,
+        status: transaction.outcome,
+        reason: transaction.reason,
+        reason_description: transaction.reason_description,
+        credentials: transaction.credentials,
+        claims_deleted_at: transaction.claims_deleted_at,
+        consent,
+    }))
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}

@@ -1,0 +1,264 @@
+//! Configuration: a TOML file, then environment overrides.
+//!
+//! ```toml
+//! public_url = "https://verifier.employer.example"
+//! listen = "0.0.0.0:8080"
+//! data_dir = "/var/lib/intyg-verifier"
+//! name = "Exempel AB"
+//! client_id_prefix = "x509_hash"        # or "x509_san_dns"
+//! san_dns = "verifier.employer.example" # the DNS name for x509_san_dns
+//! response_mode = "direct_post.jwt"     # or "direct_post"
+//! retention_seconds = 2592000
+//! trust_list_file = "/etc/intyg/trust-list.json"
+//! trust_issuers = ["https://intyg.arbetsformedlingen.se"]
+//! [x509]
+//! key_file = "/etc/intyg/verifier-key.jwk"   # private P-256 JWK
+//! chain_file = "/etc/intyg/verifier-chain.pem" # leaf first
+//! ```
+//!
+//! Environment overrides: `INTYG_VERIFIER_PUBLIC_URL`,
+//! `INTYG_VERIFIER_LISTEN`, `INTYG_VERIFIER_DATA_DIR`, `INTYG_API_KEY`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Which Client Identifier Prefix the verifier uses (OpenID4VP 1.0 §5.9.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientIdPrefixChoice {
+    /// `x509_hash:` (the HAIP 1.0 default).
+    #[default]
+    X509Hash,
+    /// `x509_san_dns:` (some wallets still require it).
+    X509SanDns,
+}
+
+/// The default response mode of new requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum ResponseModeChoice {
+    /// `direct_post.jwt`: the response is encrypted to a per-transaction key.
+    #[default]
+    #[serde(rename = "direct_post.jwt")]
+    DirectPostJwt,
+    /// `direct_post`: plain form post.
+    #[serde(rename = "direct_post")]
+    DirectPost,
+}
+
+/// The verifier's configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The public https URL of this service (request and response URIs).
+    pub public_url: String,
+    /// Socket address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Where the database (and, in development, the generated CA) live.
+    pub data_dir: PathBuf,
+    /// The employer's name, shown to the wallet in `client_metadata`.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// Bearer key of the HR API; unset disables the API.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// Development mode: generated CA, http and loopback URLs allowed.
+    #[serde(default)]
+    pub dev: bool,
+    /// Client Identifier Prefix.
+    #[serde(default)]
+    pub client_id_prefix: ClientIdPrefixChoice,
+    /// The DNS name of an `x509_san_dns:` client identifier; it must be a
+    /// `dNSName` SAN of the leaf certificate.
+    #[serde(default = "default_san_dns")]
+    pub san_dns: String,
+    /// Default response mode.
+    #[serde(default)]
+    pub response_mode: ResponseModeChoice,
+    /// The signing key and certificate chain (production). In development
+    /// they are generated in `data_dir`.
+    #[serde(default)]
+    pub x509: Option<X509Files>,
+    /// A trust list file (JSON `TrustListDocument`).
+    #[serde(default)]
+    pub trust_list_file: Option<PathBuf>,
+    /// Issuers whose `/.well-known/jwt-vc-issuer` keys are trusted for the
+    /// three Intyg credential types.
+    #[serde(default)]
+    pub trust_issuers: Vec<String>,
+    /// How long verified claims are kept, in seconds.
+    #[serde(default = "default_retention")]
+    pub retention_seconds: i64,
+    /// How often the retention task runs, in milliseconds.
+    #[serde(default = "default_purge_interval")]
+    pub purge_interval_ms: u64,
+    /// How long a transaction waits for its response, in seconds.
+    #[serde(default = "default_transaction_lifetime")]
+    pub transaction_seconds: i64,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "default_body_limit")]
+    pub body_limit: usize,
+    /// Limits on fetching status lists.
+    #[serde(default)]
+    pub status_fetch: FetchLimits,
+}
+
+/// Files of the verifier's X.509 identity.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct X509Files {
+    /// Private P-256 JWK of the leaf.
+    pub key_file: PathBuf,
+    /// PEM chain, leaf first (the root is left out of `x5c`).
+    pub chain_file: PathBuf,
+}
+
+/// Limits on outgoing fetches of status lists.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchLimits {
+    /// Whole-request timeout, in milliseconds.
+    pub timeout_ms: u64,
+    /// Largest response body, in bytes.
+    pub max_bytes: usize,
+    /// Cache time when a token has no `ttl`, in seconds.
+    pub default_ttl_seconds: u64,
+    /// Longest cache time, whatever `ttl` says, in seconds.
+    pub max_ttl_seconds: u64,
+}
+
+impl Default for FetchLimits {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 5_000,
+            max_bytes: 2 * 1024 * 1024,
+            default_ttl_seconds: 300,
+            max_ttl_seconds: 24 * 3600,
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8090))
+}
+
+fn default_name() -> String {
+    "Intyg verifier".into()
+}
+
+fn default_san_dns() -> String {
+    "localhost".into()
+}
+
+fn default_retention() -> i64 {
+    30 * 24 * 3600
+}
+
+fn default_purge_interval() -> u64 {
+    60_000
+}
+
+fn default_transaction_lifetime() -> i64 {
+    600
+}
+
+fn default_body_limit() -> usize {
+    256 * 1024
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this configuration.
+    #[error("parsing {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: toml::de::Error,
+    },
+    /// An environment override does not parse.
+    #[error("environment variable {0} is invalid")]
+    Env(&'static str),
+    /// `public_url` is not https outside development mode.
+    #[error("public_url must be https outside development mode")]
+    InsecureUrl,
+    /// Production needs the `[x509]` files.
+    #[error("the [x509] key_file and chain_file are required outside development mode")]
+    MissingX509,
+}
+
+impl Config {
+    /// Reads a TOML file and applies the environment overrides.
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        let config: Self = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.into(),
+            source,
+        })?;
+        config.with_env()
+    }
+
+    /// A development configuration: data and the generated CA in
+    /// `data_dir`, `public_url` = `http://<listen>`.
+    pub fn dev(data_dir: PathBuf, listen: SocketAddr) -> Result<Self, ConfigError> {
+        Self {
+            public_url: format!("http://{listen}"),
+            listen,
+            data_dir,
+            name: default_name(),
+            api_key: None,
+            dev: true,
+            client_id_prefix: ClientIdPrefixChoice::default(),
+            san_dns: default_san_dns(),
+            response_mode: ResponseModeChoice::default(),
+            x509: None,
+            trust_list_file: None,
+            trust_issuers: Vec::new(),
+            retention_seconds: default_retention(),
+            purge_interval_ms: default_purge_interval(),
+            transaction_seconds: default_transaction_lifetime(),
+            body_limit: default_body_limit(),
+            status_fetch: FetchLimits::default(),
+        }
+        .with_env()
+    }
+
+    fn with_env(mut self) -> Result<Self, ConfigError> {
+        if let Ok(url) = std::env::var("INTYG_VERIFIER_PUBLIC_URL") {
+            self.public_url = url;
+        }
+        if let Ok(listen) = std::env::var("INTYG_VERIFIER_LISTEN") {
+            self.listen = listen
+                .parse()
+                .map_err(|_| ConfigError::Env("INTYG_VERIFIER_LISTEN"))?;
+        }
+        if let Ok(dir) = std::env::var("INTYG_VERIFIER_DATA_DIR") {
+            self.data_dir = dir.into();
+        }
+        if let Ok(key) = std::env::var("INTYG_API_KEY") {
+            self.api_key = Some(key).filter(|k| !k.is_empty());
+        }
+        self.public_url = self.public_url.trim_end_matches('/').to_owned();
+        if !self.dev && !self.public_url.starts_with("https://") {
+            return Err(ConfigError::InsecureUrl);
+        }
+        if !self.dev && self.x509.is_none() {
+            return Err(ConfigError::MissingX509);
+        }
+        Ok(self)
+    }
+}

@@ -1,0 +1,120 @@
+//! The one place where errors become HTTP responses.
+//!
+//! Client errors carry the OAuth error object (`{"error",
+//! "error_description"}`, RFC 6749 §5.2), plus `reason` for a refused
+//! presentation. Everything else is a 500 with a generic message; the
+//! details go to the log, never to the client.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::store::StoreError;
+use crate::verify::Reason;
+
+/// An error a handler returns.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The client's fault: an error code and a description for it.
+    #[error("{code}: {description}")]
+    Client {
+        /// HTTP status.
+        status: StatusCode,
+        /// The error code, e.g. `invalid_request`.
+        code: &'static str,
+        /// What exactly failed.
+        description: String,
+    },
+    /// A presentation was refused, for this reason.
+    #[error("presentation refused: {0}")]
+    Refused(Reason),
+    /// Storage failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// Signing a request object failed.
+    #[error("request object: {0}")]
+    RequestObject(#[from] intyg_core::oid4vp::RequestObjectError),
+    /// Making a key failed (the system RNG).
+    #[error("key generation: {0}")]
+    Key(#[from] intyg_core::jose::JoseError),
+}
+
+impl ApiError {
+    /// A 400 with `code`.
+    pub fn bad_request(code: &'static str, description: impl Into<String>) -> Self {
+        Self::Client {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            description: description.into(),
+        }
+    }
+
+    /// A 404.
+    pub fn not_found(what: &str) -> Self {
+        Self::Client {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            description: format!("no such {what}"),
+        }
+    }
+
+    /// A 401 for the HR API.
+    pub fn unauthorized(description: &str) -> Self {
+        Self::Client {
+            status: StatusCode::UNAUTHORIZED,
+            code: "invalid_token",
+            description: description.into(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorObject<'a> {
+    error: &'a str,
+    error_description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, description, reason) = match &self {
+            Self::Client {
+                status,
+                code,
+                description,
+            } => (*status, *code, description.clone(), None),
+            Self::Refused(reason) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                reason.to_string(),
+                Some(reason.code()),
+            ),
+            _ => {
+                tracing::error!(error = %self, "request failed");
+                let body = ErrorObject {
+                    error: "server_error",
+                    error_description: "internal error",
+                    reason: None,
+                };
+                return (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+            }
+        };
+        let body = ErrorObject {
+            error: code,
+            error_description: &description,
+            reason,
+        };
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if status == StatusCode::UNAUTHORIZED {
+            let challenge = format!("Bearer error=\"{code}\"");
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                headers.insert(header::WWW_AUTHENTICATE, value);
+            }
+        }
+        response
+    }
+}

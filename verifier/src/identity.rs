@@ -1,0 +1,199 @@
+//! The verifier's X.509 identity: the leaf key that signs Request Objects
+//! and the `x5c` chain that authenticates it.
+//!
+//! In development the first start generates, in the data directory, a
+//! local CA (`ca.pem`, for wallets to trust; its private key is never
+//! written) and a leaf certificate for `localhost`, `127.0.0.1` and the
+//! configured `san_dns` (`verifier-chain.pem`, key in `verifier-key.jwk`,
+//! mode 0600). Later starts reuse them. Production loads the configured
+//! key and chain.
+
+use std::path::Path;
+
+use intyg_core::jose::{Jwk, SigningKey, VerifyingKey};
+use intyg_core::oid4vp::ClientId;
+use intyg_core::trust::{Certificate, CertificateChain};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    PublicKeyData, SanType,
+};
+
+use crate::config::{ClientIdPrefixChoice, Config};
+
+/// Why the identity could not be loaded or generated.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file does not hold what it should.
+    #[error("{path}: {reason}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// Generating the development CA failed.
+    #[error("generating the development CA: {0}")]
+    Generate(#[from] rcgen::Error),
+    /// The signing key does not match the leaf certificate.
+    #[error("the signing key does not match the leaf certificate")]
+    KeyMismatch,
+    /// `x509_san_dns` is configured for a name the leaf lacks.
+    #[error("the leaf certificate has no dNSName SAN `{0}`")]
+    MissingSan(String),
+}
+
+/// The verifier's signing key, chain and client identifier.
+#[derive(Debug)]
+pub struct Identity {
+    /// Signs Request Objects.
+    pub key: SigningKey,
+    /// Leaf first; sent as `x5c`.
+    pub chain: CertificateChain,
+    /// `x509_hash:...` or `x509_san_dns:...`.
+    pub client_id: ClientId,
+}
+
+impl Identity {
+    /// Loads the configured identity, or in development the generated one
+    /// (generating it on first start).
+    pub fn load(config: &Config) -> Result<Self, IdentityError> {
+        let (key_path, chain_path) = match &config.x509 {
+            Some(files) => (files.key_file.clone(), files.chain_file.clone()),
+            None => {
+                let key = config.data_dir.join("verifier-key.jwk");
+                let chain = config.data_dir.join("verifier-chain.pem");
+                if !key.exists() || !chain.exists() {
+                    generate_dev(&config.data_dir, &config.san_dns)?;
+                }
+                (key, chain)
+            }
+        };
+        let key_text = read(&key_path)?;
+        let jwk: Jwk = serde_json::from_str(&key_text).map_err(|e| invalid(&key_path, e))?;
+        let key = SigningKey::from_jwk(&jwk).map_err(|e| invalid(&key_path, e))?;
+        let certificates =
+            Certificate::from_pem(&read(&chain_path)?).map_err(|e| invalid(&chain_path, e))?;
+        let chain = CertificateChain::new(certificates).map_err(|e| invalid(&chain_path, e))?;
+        let public =
+            VerifyingKey::from_jwk(&key.public_jwk()).map_err(|e| invalid(&key_path, e))?;
+        if chain
+            .leaf()
+            .public_key()
+            .map_err(|e| invalid(&chain_path, e))?
+            != public
+        {
+            return Err(IdentityError::KeyMismatch);
+        }
+        let client_id = match config.client_id_prefix {
+            ClientIdPrefixChoice::X509Hash => ClientId::x509_hash(chain.leaf().der()),
+            ClientIdPrefixChoice::X509SanDns => {
+                let missing = || IdentityError::MissingSan(config.san_dns.clone());
+                if !chain.leaf().dns_names().contains(&config.san_dns) {
+                    return Err(missing());
+                }
+                format!("x509_san_dns:{}", config.san_dns)
+                    .parse()
+                    .map_err(|_| missing())?
+            }
+        };
+        Ok(Self {
+            key,
+            chain,
+            client_id,
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<String, IdentityError> {
+    std::fs::read_to_string(path).map_err(|source| IdentityError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn invalid(path: &Path, reason: impl std::fmt::Display) -> IdentityError {
+    IdentityError::Invalid {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Generates the development CA and leaf in `dir`.
+fn generate_dev(dir: &Path, san_dns: &str) -> Result<(), IdentityError> {
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| IdentityError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Intyg development verifier CA");
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let ca_cert = ca_params.self_signed(&ca_key)?;
+
+    let key = SigningKey::generate().map_err(|e| invalid(dir, e))?;
+    let public = VerifyingKey::from_jwk(&key.public_jwk()).map_err(|e| invalid(dir, e))?;
+    let mut names = vec!["localhost".to_owned()];
+    if san_dns != "localhost" {
+        names.push(san_dns.to_owned());
+    }
+    let mut leaf_params = CertificateParams::new(names)?;
+    leaf_params
+        .subject_alt_names
+        .push(SanType::IpAddress([127, 0, 0, 1].into()));
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "Intyg development verifier");
+    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let VerifyingKey::P256(point) = public else {
+        return Err(invalid(dir, "the generated key is not P-256"));
+    };
+    let leaf = leaf_params.signed_by(&P256Public(point), &Issuer::new(ca_params, ca_key))?;
+
+    let ca_path = dir.join("ca.pem");
+    std::fs::write(&ca_path, ca_cert.pem()).map_err(io(&ca_path))?;
+    let chain_path = dir.join("verifier-chain.pem");
+    std::fs::write(&chain_path, leaf.pem()).map_err(io(&chain_path))?;
+    let key_path = dir.join("verifier-key.jwk");
+    let jwk = key.to_private_jwk().map_err(|e| invalid(&key_path, e))?;
+    let text = serde_json::to_string_pretty(&jwk).map_err(|e| invalid(&key_path, e))?;
+    write_private(&key_path, text.as_bytes()).map_err(io(&key_path))?;
+    Ok(())
+}
+
+/// Our P-256 public key, for rcgen to put in a certificate.
+struct P256Public(Vec<u8>);
+
+impl PublicKeyData for P256Public {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)
+}

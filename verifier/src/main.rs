@@ -1,0 +1,88 @@
+//! `intyg-verifier`: loads the configuration, opens the store, binds the
+//! socket and serves [`intyg_verifier::app`] until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Parser;
+use intyg_verifier::{AppState, app, config::Config};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "intyg-verifier",
+    version,
+    about = "The Intyg verifier (OpenID4VP 1.0)"
+)]
+struct Args {
+    /// Production: a TOML configuration file.
+    #[arg(long, conflicts_with = "dev")]
+    config: Option<PathBuf>,
+    /// Development: a self-contained instance (generated CA in --data-dir,
+    /// written to DIR/ca.pem; http on loopback; HR API key from
+    /// INTYG_API_KEY).
+    #[arg(long, requires = "data_dir")]
+    dev: bool,
+    /// Development data directory.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Development listen address.
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: SocketAddr,
+    /// Development: trust this issuer's /.well-known/jwt-vc-issuer keys for
+    /// the Intyg credential types. Repeatable.
+    #[arg(long = "trust-issuer")]
+    trust_issuers: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let mut config = match (&args.config, args.dev, &args.data_dir) {
+        (Some(path), _, _) => Config::load(path)?,
+        (None, true, Some(dir)) => Config::dev(dir.clone(), args.listen)?,
+        _ => anyhow::bail!("give --config FILE, or --dev --data-dir DIR"),
+    };
+    config.trust_issuers.extend(args.trust_issuers);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let state = AppState::open(config).await?;
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        public_url = %state.config.public_url,
+        client_id = %state.identity.client_id,
+        trusted_types = state.trust.read().map(|t| t.types().count()).unwrap_or(0),
+        hr_api = state.config.api_key.is_some(),
+        "intyg-verifier started"
+    );
+    axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("serving")?;
+    state.stores.commit.durable().await?;
+    tracing::info!("intyg-verifier stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+}

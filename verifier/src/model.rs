@@ -1,0 +1,123 @@
+//! Stored records: transactions (one per presentation request) and
+//! consent records.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Where a transaction stands. `Pending` until the wallet answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Waiting for the wallet.
+    Pending,
+    /// Every check passed.
+    Verified,
+    /// The person declined (`access_denied`).
+    Declined,
+    /// A check failed; `reason` says which.
+    Failed,
+}
+
+/// One presentation request and, once answered, its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// Random id, in the request and response URIs.
+    pub id: String,
+    /// The request `nonce`: single-use, as the transaction is.
+    pub nonce: String,
+    /// The request `state`.
+    pub state: String,
+    /// Our client identifier when the request was made.
+    pub client_id: String,
+    /// The DCQL query (validated when the transaction was made).
+    pub dcql_query: Value,
+    /// Why the employer asks.
+    pub purpose: String,
+    /// The template it was made from, if any.
+    pub template: Option<String>,
+    /// `direct_post.jwt` or `direct_post`.
+    pub response_mode: String,
+    /// The private P-256 JWK responses are encrypted to; dropped once the
+    /// transaction completes.
+    pub encryption_key: Option<Map<String, Value>>,
+    /// When it was made, seconds since the epoch.
+    pub created_at: i64,
+    /// When the wallet's time to answer runs out.
+    pub expires_at: i64,
+    /// Where it stands.
+    pub outcome: Outcome,
+    /// Set while one response is being checked; a second one is a replay.
+    pub processing: bool,
+    /// The failure reason code (`wrong_nonce`, `revoked`...), or the
+    /// wallet's error code for a decline.
+    pub reason: Option<String>,
+    /// What failed, without personal data.
+    pub reason_description: Option<String>,
+    /// The verified credentials; emptied at the end of the retention period.
+    pub credentials: Vec<VerifiedCredentialRecord>,
+    /// When the response was processed.
+    pub completed_at: Option<i64>,
+    /// When the verified claims were deleted.
+    pub claims_deleted_at: Option<i64>,
+}
+
+/// One verified credential of a response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerifiedCredentialRecord {
+    /// The DCQL Credential Query it answers.
+    pub query_id: String,
+    /// Its type.
+    pub vct: String,
+    /// Its issuer (`iss`).
+    pub issuer: Option<String>,
+    /// The disclosed subject claims.
+    pub claims: Map<String, Value>,
+    /// Its status-list status when checked: `valid`.
+    pub status: Option<String>,
+}
+
+/// What was requested from one credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestedCredential {
+    /// The Credential Query id.
+    pub query_id: String,
+    /// Acceptable types.
+    pub vct_values: Vec<String>,
+    /// Requested claim paths, as JSON arrays in text.
+    pub claims: Vec<String>,
+}
+
+/// What one credential disclosed: names, never values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DisclosedCredential {
+    /// The Credential Query id.
+    pub query_id: String,
+    /// Its type.
+    pub vct: String,
+    /// Its issuer.
+    pub issuer: Option<String>,
+    /// JSON pointers of the selectively disclosed claims.
+    pub claims: Vec<String>,
+}
+
+/// The record of a person's consent to one presentation. It holds no
+/// claim values and outlives the retention period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsentRecord {
+    /// The transaction.
+    pub transaction_id: String,
+    /// Our client identifier.
+    pub verifier: String,
+    /// Our name.
+    pub verifier_name: String,
+    /// The stated purpose.
+    pub purpose: String,
+    /// What was requested.
+    pub requested: Vec<RequestedCredential>,
+    /// What was disclosed.
+    pub disclosed: Vec<DisclosedCredential>,
+    /// When, seconds since the epoch.
+    pub at: i64,
+    /// Base64url SHA-256 of the response body as received.
+    pub presentation_digest: String,
+}

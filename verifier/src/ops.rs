@@ -1,0 +1,126 @@
+//! Operations: `/healthz`, Prometheus `/metrics`, and the retention task
+//! that deletes verified claims after the configured period.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use prometheus::{Encoder as _, IntCounterVec, Opts, Registry, TextEncoder};
+
+use crate::error::ApiError;
+use crate::{AppState, now};
+
+/// Counters for `/metrics`.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// Presentation requests made, by template.
+    pub created: IntCounterVec,
+    /// Responses processed, by outcome or failure reason.
+    pub outcomes: IntCounterVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let registry = Registry::new();
+        // These names and labels are constants: registration cannot fail.
+        #[allow(clippy::expect_used)]
+        let created = IntCounterVec::new(
+            Opts::new(
+                "intyg_verifier_requests_total",
+                "Presentation requests made",
+            ),
+            &["template"],
+        )
+        .expect("valid metric");
+        #[allow(clippy::expect_used)]
+        let outcomes = IntCounterVec::new(
+            Opts::new(
+                "intyg_verifier_responses_total",
+                "Responses by outcome or failure reason",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        for collector in [
+            Box::new(created.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(outcomes.clone()),
+        ] {
+            if let Err(e) = registry.register(collector) {
+                tracing::error!(error = %e, "registering a metric failed");
+            }
+        }
+        Self {
+            registry,
+            created,
+            outcomes,
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts one processed response.
+    pub fn outcome(&self, outcome: &str) {
+        self.outcomes.with_label_values(&[outcome]).inc();
+    }
+}
+
+/// `GET /healthz`: the store answers.
+pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.stores.consents.get("healthz")?;
+    Ok("ok")
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut buffer = Vec::new();
+    let encoder = TextEncoder::new();
+    if let Err(e) = encoder.encode(&state.metrics.registry.gather(), &mut buffer) {
+        tracing::error!(error = %e, "encoding metrics failed");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, encoder.format_type().to_owned())],
+        buffer,
+    )
+        .into_response()
+}
+
+/// Deletes the verified claims of every transaction completed more than
+/// `retention_seconds` ago; consent records stay. Returns how many.
+pub async fn purge_expired_claims(state: &AppState) -> Result<usize, ApiError> {
+    let before = now() - state.config.retention_seconds;
+    let due = state
+        .stores
+        .transactions
+        .with_claims_completed_before(before)?;
+    let mut purged = 0;
+    for current in due {
+        let mut next = current.clone();
+        next.credentials.clear();
+        next.claims_deleted_at = Some(now());
+        if state.stores.transactions.swap(&current, &next)? {
+            purged += 1;
+        }
+    }
+    if purged > 0 {
+        state.stores.commit.durable().await?;
+        tracing::info!(purged, "verified claims deleted after the retention period");
+    }
+    Ok(purged)
+}
+
+/// Runs [`purge_expired_claims`] every `purge_interval_ms`.
+pub fn spawn_retention(state: AppState) -> tokio::task::JoinHandle<()> {
+    let interval = Duration::from_millis(state.config.purge_interval_ms.max(10));
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        loop {
+            ticker.tick().await;
+            if let Err(e) = purge_expired_claims(&state).await {
+                tracing::error!(error = %e, "retention task failed");
+            }
+        }
+    })
+}

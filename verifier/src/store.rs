@@ -1,0 +1,221 @@
+//! Storage: one small trait per aggregate, and the sled implementation.
+//!
+//! Traits hold no business logic: they put, get and atomically swap
+//! records. [`GroupCommit`] makes writes durable, one fsync shared by
+//! every request that waits at the same time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Serialize, de::DeserializeOwned};
+use tokio::sync::{Notify, watch};
+
+use crate::model::{ConsentRecord, Transaction};
+
+/// A storage failure. Details go to the log; clients see a generic 500.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed (I/O, corruption).
+    #[error("database: {0}")]
+    Database(#[from] sled::Error),
+    /// A stored record does not decode: written by an incompatible version.
+    #[error("stored record does not decode: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    /// Writes could not be made durable.
+    #[error("writes could not be made durable")]
+    NotDurable,
+}
+
+/// Presentation transactions.
+pub trait TransactionStore: Send + Sync {
+    /// Stores a new transaction.
+    fn insert(&self, transaction: &Transaction) -> Result<(), StoreError>;
+    /// The transaction with this id.
+    fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError>;
+    /// Replaces `current` with `next` if the stored record still equals
+    /// `current`; returns whether it did. This makes responses single-use.
+    fn swap(&self, current: &Transaction, next: &Transaction) -> Result<bool, StoreError>;
+    /// Completed transactions, finished at or before `before`, that still
+    /// hold verified claims.
+    fn with_claims_completed_before(&self, before: i64) -> Result<Vec<Transaction>, StoreError>;
+}
+
+/// Consent records, one per accepted presentation.
+pub trait ConsentStore: Send + Sync {
+    /// Stores a record.
+    fn insert(&self, record: &ConsentRecord) -> Result<(), StoreError>;
+    /// The record of a transaction.
+    fn get(&self, transaction_id: &str) -> Result<Option<ConsentRecord>, StoreError>;
+}
+
+/// All stores, as the application state holds them.
+#[derive(Clone)]
+pub struct Stores {
+    /// Transactions.
+    pub transactions: Arc<dyn TransactionStore>,
+    /// Consent records.
+    pub consents: Arc<dyn ConsentStore>,
+    /// Durability of the writes above.
+    pub commit: Arc<GroupCommit>,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stores")
+    }
+}
+
+impl Stores {
+    /// Opens (or creates) the sled database in `dir` and starts its
+    /// flusher. Must run inside a Tokio runtime.
+    pub fn open_sled(dir: &std::path::Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .open()?;
+        let sled = Arc::new(SledStore {
+            transactions: db.open_tree("transactions")?,
+            consents: db.open_tree("consents")?,
+        });
+        Ok(Self {
+            transactions: sled.clone(),
+            consents: sled,
+            commit: GroupCommit::start(db),
+        })
+    }
+}
+
+struct SledStore {
+    transactions: sled::Tree,
+    consents: sled::Tree,
+}
+
+fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
+    Ok(serde_json::to_vec(value)?)
+}
+
+fn decode<T: DeserializeOwned>(bytes: Option<sled::IVec>) -> Result<Option<T>, StoreError> {
+    bytes
+        .map(|b| serde_json::from_slice(&b))
+        .transpose()
+        .map_err(StoreError::from)
+}
+
+impl TransactionStore for SledStore {
+    fn insert(&self, transaction: &Transaction) -> Result<(), StoreError> {
+        self.transactions
+            .insert(transaction.id.as_bytes(), encode(transaction)?)?;
+        Ok(())
+    }
+
+    fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
+        decode(self.transactions.get(id.as_bytes())?)
+    }
+
+    fn swap(&self, current: &Transaction, next: &Transaction) -> Result<bool, StoreError> {
+        let swapped = self.transactions.compare_and_swap(
+            next.id.as_bytes(),
+            Some(encode(current)?),
+            Some(encode(next)?),
+        )?;
+        Ok(swapped.is_ok())
+    }
+
+    fn with_claims_completed_before(&self, before: i64) -> Result<Vec<Transaction>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.transactions.iter() {
+            let (_, bytes) = entry?;
+            let transaction: Transaction = serde_json::from_slice(&bytes)?;
+            if !transaction.credentials.is_empty()
+                && transaction.completed_at.is_some_and(|at| at <= before)
+            {
+                out.push(transaction);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl ConsentStore for SledStore {
+    fn insert(&self, record: &ConsentRecord) -> Result<(), StoreError> {
+        self.consents
+            .insert(record.transaction_id.as_bytes(), encode(record)?)?;
+        Ok(())
+    }
+
+    fn get(&self, transaction_id: &str) -> Result<Option<ConsentRecord>, StoreError> {
+        decode(self.consents.get(transaction_id.as_bytes())?)
+    }
+}
+
+/// Group commit: every caller of [`GroupCommit::durable`] waits for an fsync
+/// that started after its writes; concurrent callers share one fsync.
+pub struct GroupCommit {
+    shared: Arc<Shared>,
+    flushed: watch::Receiver<Result<u64, ()>>,
+}
+
+struct Shared {
+    requested: AtomicU64,
+    wake: Notify,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit")
+            .field("requested", &self.shared.requested)
+            .finish()
+    }
+}
+
+impl GroupCommit {
+    fn start(db: sled::Db) -> Arc<Self> {
+        let (tx, rx) = watch::channel(Ok(0));
+        let shared = Arc::new(Shared {
+            requested: AtomicU64::new(0),
+            wake: Notify::new(),
+        });
+        let flusher = shared.clone();
+        tokio::spawn(async move {
+            let mut done = 0;
+            while !tx.is_closed() {
+                let target = flusher.requested.load(Ordering::Acquire);
+                if target == done {
+                    flusher.wake.notified().await;
+                    continue;
+                }
+                match db.flush_async().await {
+                    Ok(_) => {
+                        done = target;
+                        let _previous = tx.send_replace(Ok(done));
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "flushing the database failed");
+                        let _previous = tx.send_replace(Err(()));
+                    }
+                }
+            }
+        });
+        Arc::new(Self {
+            shared,
+            flushed: rx,
+        })
+    }
+
+    /// Returns once everything written before the call is on disk.
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        let ticket = self.shared.requested.fetch_add(1, Ordering::AcqRel) + 1;
+        self.shared.wake.notify_one();
+        let mut flushed = self.flushed.clone();
+        loop {
+            match *flushed.borrow_and_update() {
+                Ok(done) if done >= ticket => return Ok(()),
+                Ok(_) => {}
+                Err(()) => return Err(StoreError::NotDurable),
+            }
+            if flushed.changed().await.is_err() {
+                return Err(StoreError::NotDurable);
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Request templates: DCQL queries an employer picks by name.
+//!
+//! `internship-application` (DESIGN §3): registration status and internship
+//! eligibility are required; the name is optional (`claim_sets`: with or
+//! without `given_name`/`family_name`) and so is a diploma (an optional
+//! `credential_sets` entry).
+
+use intyg_core::dcql::{DcqlError, ValidatedQuery};
+use serde_json::json;
+
+/// The registration certificate's type.
+pub const REGISTRATION_VCT: &str = "https://intyg.se/credentials/registration-certificate/v1";
+/// The internship eligibility's type.
+pub const ELIGIBILITY_VCT: &str = "https://intyg.se/credentials/internship-eligibility/v1";
+/// The education diploma's type.
+pub const DIPLOMA_VCT: &str = "https://intyg.se/credentials/education-diploma/v1";
+/// The three Intyg types, trusted for a `--trust-issuer`.
+pub const INTYG_TYPES: [&str; 3] = [REGISTRATION_VCT, ELIGIBILITY_VCT, DIPLOMA_VCT];
+
+/// A named template.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// Its name.
+    pub name: &'static str,
+    /// The purpose shown to the person.
+    pub purpose: &'static str,
+    /// The query.
+    pub query: ValidatedQuery,
+}
+
+/// The template called `name`, if there is one.
+pub fn template(name: &str) -> Result<Option<Template>, DcqlError> {
+    match name {
+        "internship-application" => Ok(Some(Template {
+            name: "internship-application",
+            purpose: "Ansökan om arbetspraktik / Internship application",
+            query: internship_application()?,
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// The names of all templates.
+pub const TEMPLATES: [&str; 1] = ["internship-application"];
+
+fn internship_application() -> Result<ValidatedQuery, DcqlError> {
+    let query = json!({
+        "credentials": [
+            {
+                "id": "registration",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [REGISTRATION_VCT]},
+                "claims": [
+                    {"id": "status", "path": ["registration_status"],
+                     "values": ["job_seeker", "part_time_job_seeker", "in_programme"]},
+                    {"id": "since", "path": ["registered_since"]},
+                    {"id": "given_name", "path": ["given_name"]},
+                    {"id": "family_name", "path": ["family_name"]}
+                ],
+                "claim_sets": [
+                    ["status", "since", "given_name", "family_name"],
+                    ["status", "since"]
+                ]
+            },
+            {
+                "id": "eligibility",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [ELIGIBILITY_VCT]},
+                "claims": [
+                    {"path": ["eligible_from"]},
+                    {"path": ["eligible_until"]},
+                    {"path": ["max_hours_per_week"]}
+                ]
+            },
+            {
+                "id": "diploma",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [DIPLOMA_VCT]},
+                "claims": [
+                    {"path": ["qualification_title"]},
+                    {"path": ["awarding_body"]},
+                    {"path": ["awarded_on"]}
+                ]
+            }
+        ],
+        "credential_sets": [
+            {"options": [["registration"]]},
+            {"options": [["eligibility"]]},
+            {"options": [["diploma"]], "required": false}
+        ]
+    });
+    ValidatedQuery::from_json(query.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_is_a_valid_query() {
+        for name in TEMPLATES {
+            assert!(template(name).unwrap().is_some(), "{name}");
+        }
+        assert!(template("nope").unwrap().is_none());
+    }
+}

@@ -1,0 +1,200 @@
+//! End to end over loopback with a test holder built on `intyg_core`: the
+//! HR API makes a request, the holder authenticates the request object
+//! against the dev CA, matches the DCQL query, presents and posts an
+//! encrypted response; the HR API shows the verified claims. Then the
+//! retention period removes the claims and leaves the consent record.
+
+use intyg_core::dcql::{Candidate, CredentialFormat, evaluate};
+use intyg_core::jose::SigningKey;
+use intyg_core::sd_jwt::SdJwt;
+use serde_json::Value;
+
+use crate::{Session, TestIssuer, VALID, Verifier, example, pointer, present, vp_token};
+
+/// The holder's wallet: credentials by id.
+pub(crate) struct Holder {
+    pub(crate) key: SigningKey,
+    pub(crate) credentials: Vec<(String, String)>,
+}
+
+impl Holder {
+    /// Matches the request's DCQL query, presents what it asks (optional
+    /// claims and credentials included) and returns the encrypted body.
+    pub(crate) fn respond(&self, session: &Session) -> String {
+        let candidates: Vec<Candidate> = self
+            .credentials
+            .iter()
+            .map(|(id, compact)| {
+                let disclosed = SdJwt::parse(compact).unwrap().disclose().unwrap();
+                Candidate {
+                    id: id.clone(),
+                    format: CredentialFormat::DcSdJwt,
+                    vct: disclosed.claims["vct"].as_str().map(str::to_owned),
+                    doctype: None,
+                    claims: Value::Object(disclosed.claims.clone()),
+                    holder_binding: true,
+                    authorities: None,
+                }
+            })
+            .collect();
+        let evaluation = evaluate(&session.request.dcql_query, &candidates).unwrap();
+        let mut entries = Vec::new();
+        for query in &evaluation.credentials {
+            let Some(found) = query.matches.first() else {
+                continue;
+            };
+            let compact = &self
+                .credentials
+                .iter()
+                .find(|(id, _)| *id == found.candidate_id)
+                .unwrap()
+                .1;
+            let pointers: Vec<String> = found
+                .claims
+                .iter()
+                .flat_map(|claim| claim.disclose.iter().map(pointer))
+                .collect();
+            let pointers: Vec<&str> = pointers.iter().map(String::as_str).collect();
+            entries.push((
+                query.query_id.as_str(),
+                present(
+                    compact,
+                    &pointers,
+                    &self.key,
+                    &session.client_id(),
+                    &session.nonce(),
+                ),
+            ));
+        }
+        session.encrypted(vp_token(&entries))
+    }
+}
+
+fn holder_of(issuer: &TestIssuer, kinds: &[&str]) -> Holder {
+    let key = SigningKey::generate().unwrap();
+    let credentials = kinds
+        .iter()
+        .map(|kind| {
+            (
+                (*kind).to_owned(),
+                issuer.issue(kind, example(kind), &key, VALID, |_| {}),
+            )
+        })
+        .collect();
+    Holder { key, credentials }
+}
+
+#[tokio::test]
+async fn internship_application_end_to_end_with_optional_claims() {
+    let verifier = Verifier::start("e2e", |_| {}).await;
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    let holder = holder_of(
+        &issuer,
+        &[
+            "registration-certificate",
+            "internship-eligibility",
+            "education-diploma",
+        ],
+    );
+    let session = verifier.session().await;
+    assert_eq!(
+        session.request.client_id.as_ref().unwrap().prefix(),
+        intyg_core::oid4vp::ClientIdPrefix::X509Hash
+    );
+    let response = verifier.post(&session, holder.respond(&session)).await;
+    assert_eq!(response.status(), 200);
+
+    let shown = verifier.show(&session.id).await;
+    assert_eq!(shown["status"], "verified", "{shown}");
+    let credentials = shown["credentials"].as_array().unwrap();
+    assert_eq!(credentials.len(), 3);
+    let by_query = |id: &str| {
+        credentials
+            .iter()
+            .find(|c| c["query_id"] == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
+    let registration = by_query("registration");
+    assert_eq!(registration["issuer"], issuer.iss.as_str());
+    assert_eq!(registration["status"], "valid");
+    assert_eq!(
+        registration["claims"]["registration_status"],
+        "in_programme"
+    );
+    assert_eq!(registration["claims"]["given_name"], "Karin Elisabet");
+    // Never asked for, never disclosed.
+    assert!(
+        registration["claims"]
+            .get("personal_identity_number")
+            .is_none()
+    );
+    assert_eq!(by_query("eligibility")["claims"]["max_hours_per_week"], 32);
+    assert!(by_query("diploma")["claims"]["qualification_title"].is_string());
+    let consent = &shown["consent"];
+    assert_eq!(consent["verifier"], session.client_id().as_str());
+    assert_eq!(consent["disclosed"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn required_credentials_alone_suffice() {
+    let verifier = Verifier::start("required-only", |config| {
+        config.client_id_prefix = intyg_verifier::config::ClientIdPrefixChoice::X509SanDns;
+    })
+    .await;
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let session = verifier.session().await;
+    assert_eq!(session.client_id(), "x509_san_dns:localhost");
+    let response = verifier.post(&session, holder.respond(&session)).await;
+    assert_eq!(response.status(), 200);
+    let shown = verifier.show(&session.id).await;
+    assert_eq!(shown["status"], "verified", "{shown}");
+    assert_eq!(shown["credentials"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn retention_deletes_claims_and_keeps_the_consent_record() {
+    let verifier = Verifier::start("retention", |config| {
+        config.retention_seconds = 2;
+        config.purge_interval_ms = 100;
+    })
+    .await;
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let session = verifier.session().await;
+    let response = verifier.post(&session, holder.respond(&session)).await;
+    assert_eq!(response.status(), 200);
+    let shown = verifier.show(&session.id).await;
+    assert_eq!(shown["credentials"].as_array().unwrap().len(), 2);
+
+    let mut after = shown;
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        after = verifier.show(&session.id).await;
+        if after["credentials"].as_array().unwrap().is_empty() {
+            break;
+        }
+    }
+    assert_eq!(after["credentials"], serde_json::json!([]));
+    assert!(after["claims_deleted_at"].is_i64());
+    assert_eq!(after["status"], "verified");
+    let consent = &after["consent"];
+    assert_eq!(consent["transaction_id"], session.id.as_str());
+    assert!(
+        !consent["disclosed"][0]["claims"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The consent record names claims, never their values.
+    assert!(!consent.to_string().contains("Karin"));
+}
