@@ -3,8 +3,9 @@
 
 use anyhow::Context as _;
 use clap::Subcommand;
+use intyg_core::jose::CompactJws;
 use intyg_core::status_list::{
-    Bits, DecodeLimits, StatusIndex, StatusList, StatusListClaim, StatusType,
+    Bits, DecodeLimits, StatusIndex, StatusList, StatusListClaim, StatusListToken, StatusType,
 };
 use serde_json::{Value, json};
 
@@ -27,9 +28,10 @@ pub(crate) enum StatusListCommand {
         #[arg(long, default_value_t = DecodeLimits::DEFAULT.max_decompressed_bytes)]
         max_bytes: usize,
     },
-    /// Read a Status List, or a Status List Token's JSON payload (with a
-    /// `status_list` claim), on stdin and print the status at one index as
-    /// `{"index": I, "status": "VALID" | "INVALID" | "SUSPENDED" | n}`.
+    /// Read a Status List, a Status List Token's JSON payload (with a
+    /// `status_list` claim) or the token as a compact JWT on stdin, and print
+    /// the status value at one index as a number (0 valid, 1 invalid,
+    /// 2 suspended, ...).
     Get {
         /// The index to read.
         #[arg(long)]
@@ -100,12 +102,29 @@ fn get(input: &str, index: StatusIndex, limits: DecodeLimits) -> anyhow::Result<
         code: "index_out_of_range",
         message: e.to_string(),
     })?;
-    Ok(json!({ "index": index, "status": status_to_json(status) }))
+    Ok(json!(status.value()))
 }
 
-/// Reads `{"bits", "lst"}`, or an object holding it as `status_list`.
+/// Reads `{"bits", "lst"}`, an object holding it as `status_list`, or a
+/// Status List Token in compact JWS form (its payload is read; the
+/// signature is not checked here: fetch and verify through a verifier).
 fn read_list(input: &str, limits: DecodeLimits) -> anyhow::Result<StatusList> {
-    let mut value: Value = serde_json::from_str(input).context("stdin is not JSON")?;
+    let input = input.trim();
+    let mut value: Value = if input.starts_with('{') {
+        serde_json::from_str(input).context("stdin is not JSON")?
+    } else {
+        let jws = CompactJws::parse(input).map_err(|e| {
+            invalid_input(format!("stdin is neither JSON nor a status list JWT: {e}"))
+        })?;
+        if jws.header.typ.as_deref() != Some(StatusListToken::TYP) {
+            return Err(invalid_input(format!(
+                "JWT typ is {:?}, expected \"{}\"",
+                jws.header.typ,
+                StatusListToken::TYP
+            )));
+        }
+        jws.payload_json().context("the JWT payload is not JSON")?
+    };
     if let Some(inner) = value.get_mut("status_list") {
         value = inner.take();
     }
@@ -134,15 +153,6 @@ fn status_from_json(value: &Value) -> Option<StatusType> {
             _ => None,
         },
         _ => None,
-    }
-}
-
-fn status_to_json(status: StatusType) -> Value {
-    match status {
-        StatusType::Valid | StatusType::Invalid | StatusType::Suspended => {
-            Value::String(status.to_string())
-        }
-        StatusType::ApplicationSpecific(value) | StatusType::Reserved(value) => json!(value),
     }
 }
 
@@ -190,12 +200,39 @@ mod tests {
     fn get_reads_a_list_or_a_token_payload() {
         let list = json!({ "bits": 2, "lst": "eNo76fITAAPfAgc" });
         let out = get(&list.to_string(), 1u32.into(), DecodeLimits::default()).unwrap();
-        assert_eq!(out, json!({ "index": 1, "status": "SUSPENDED" }));
+        assert_eq!(out, json!(2));
         let out = get(&list.to_string(), 3u32.into(), DecodeLimits::default()).unwrap();
-        assert_eq!(out, json!({ "index": 3, "status": 3 }));
+        assert_eq!(out, json!(3));
         let payload = json!({ "sub": "https://e.com/1", "iat": 1, "status_list": list });
         let out = get(&payload.to_string(), 0u32.into(), DecodeLimits::default()).unwrap();
-        assert_eq!(out, json!({ "index": 0, "status": "INVALID" }));
+        assert_eq!(out, json!(1));
+    }
+
+    #[test]
+    fn get_reads_a_status_list_jwt() {
+        use intyg_core::jose::{Algorithm, Header, SigningKey, sign_compact};
+        let key = SigningKey::generate().unwrap();
+        let payload = json!({ "sub": "https://e.com/1", "iat": 1, "status_list": { "bits": 2, "lst": "eNo76fITAAPfAgc" } });
+        let header = Header::new(Algorithm::ES256).typ(StatusListToken::TYP);
+        let jwt = sign_compact(&header, payload.to_string().as_bytes(), &key).unwrap();
+        assert_eq!(
+            get(&jwt, 1u32.into(), DecodeLimits::default()).unwrap(),
+            json!(2)
+        );
+        let wrong = sign_compact(
+            &Header::new(Algorithm::ES256).typ("JWT"),
+            payload.to_string().as_bytes(),
+            &key,
+        )
+        .unwrap();
+        assert_eq!(
+            code(&get(&wrong, 1u32.into(), DecodeLimits::default()).unwrap_err()),
+            Some("invalid_input")
+        );
+        assert_eq!(
+            code(&get("not a jwt", 1u32.into(), DecodeLimits::default()).unwrap_err()),
+            Some("invalid_input")
+        );
     }
 
     #[test]
