@@ -49,6 +49,63 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_body_limit")]
     pub body_limit: usize,
+    /// The officer portal: accounts and sessions.
+    #[serde(default)]
+    pub portal: PortalConfig,
+    /// The external OpenID Provider for the authorization code flow
+    /// (`[oidc]`, see `auth_code::OidcConfig`); unset disables the flow.
+    /// Env overrides: `INTYG_OIDC_ISSUER_URL`, `INTYG_OIDC_CLIENT_ID`,
+    /// `INTYG_OIDC_CLIENT_SECRET`.
+    #[serde(default)]
+    pub oidc: Option<crate::auth_code::OidcConfig>,
+}
+
+/// The officer portal's settings.
+///
+/// ```toml
+/// [portal]
+/// session_lifetime_seconds = 28800
+/// [[portal.officers]]
+/// username = "anna.handlaggare"
+/// name = "Anna Handläggare"
+/// # argon2id PHC string, e.g. from Debian's `argon2` tool:
+/// # printf %s "$PASSWORD" | argon2 "$(head -c 16 /dev/urandom | base64)" -id -t 2 -k 19456 -p 1 -e
+/// password_hash = "$argon2id$v=19$m=19456,t=2,p=1$..."
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalConfig {
+    /// Who may sign in.
+    #[serde(default)]
+    pub officers: Vec<Officer>,
+    /// How long a sign-in lasts, in seconds.
+    #[serde(default = "default_session_lifetime")]
+    pub session_lifetime_seconds: i64,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        Self {
+            officers: Vec::new(),
+            session_lifetime_seconds: default_session_lifetime(),
+        }
+    }
+}
+
+/// An officer account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Officer {
+    /// What the officer types to sign in.
+    pub username: String,
+    /// argon2id hash of the password, as a PHC string.
+    pub password_hash: String,
+    /// Full name, shown in the portal.
+    pub name: String,
+}
+
+fn default_session_lifetime() -> i64 {
+    8 * 3600
 }
 
 /// Status list settings.
@@ -149,7 +206,9 @@ impl Config {
     }
 
     /// A development configuration: data in `data_dir`, listening on `listen`,
-    /// `public_url` = `http://<listen>`.
+    /// `public_url` = `http://<listen>`, and the development officer
+    /// `handlaggare` of the portal (password from `INTYG_OFFICER_PASSWORD`,
+    /// else `intyg-dev`).
     pub fn dev(data_dir: PathBuf, listen: SocketAddr) -> Result<Self, ConfigError> {
         Self {
             public_url: format!("http://{listen}"),
@@ -161,6 +220,11 @@ impl Config {
             status_list: StatusListConfig::default(),
             lifetimes: Lifetimes::default(),
             body_limit: default_body_limit(),
+            portal: PortalConfig {
+                officers: vec![crate::portal::dev_officer()?],
+                ..PortalConfig::default()
+            },
+            oidc: None,
         }
         .with_env()
     }
@@ -183,6 +247,7 @@ impl Config {
         if let Ok(key) = std::env::var("INTYG_API_KEY") {
             self.api_key = Some(key).filter(|k| !k.is_empty());
         }
+        self.oidc = crate::auth_code::OidcConfig::with_env(self.oidc.take())?;
         self.public_url = self.public_url.trim_end_matches('/').to_owned();
         if !self.dev && !self.public_url.starts_with("https://") {
             return Err(ConfigError::InsecureUrl);

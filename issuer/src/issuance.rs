@@ -217,14 +217,28 @@ pub async fn authorization_server_metadata(
     let base = &state.config.public_url;
     Json(AuthorizationServerMetadata {
         issuer: base.clone(),
-        authorization_endpoint: None,
+        // The authorization code flow (auth_code) runs only with an identity provider.
+        authorization_endpoint: state
+            .config
+            .oidc
+            .is_some()
+            .then(|| format!("{base}/authorize")),
         token_endpoint: Some(format!("{base}/token")),
-        pushed_authorization_request_endpoint: None,
+        pushed_authorization_request_endpoint: state
+            .config
+            .oidc
+            .is_some()
+            .then(|| format!("{base}/par")),
         require_pushed_authorization_requests: None,
         jwks_uri: None,
         scopes_supported: Some(state.types.keys().cloned().collect()),
         response_types_supported: Some(vec!["code".into()]),
-        grant_types_supported: Some(vec![intyg_core::oid4vci::PRE_AUTHORIZED_CODE_GRANT.into()]),
+        grant_types_supported: Some(
+            std::iter::once(intyg_core::oid4vci::PRE_AUTHORIZED_CODE_GRANT)
+                .chain(state.config.oidc.is_some().then_some("authorization_code"))
+                .map(Into::into)
+                .collect(),
+        ),
         token_endpoint_auth_methods_supported: Some(vec!["none".into()]),
         code_challenge_methods_supported: Some(vec!["S256".into()]),
         authorization_details_types_supported: Some(vec!["openid_credential".into()]),
@@ -242,11 +256,11 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Result<Respons
         .map_err(|_| token_error(TokenErrorCode::InvalidRequest, "body is not UTF-8"))?;
     let request =
         TokenRequest::from_form(form).map_err(|e| token_error(e.error_code(), e.to_string()))?;
-    let TokenRequest::PreAuthorizedCode(request) = request else {
-        return Err(token_error(
-            TokenErrorCode::UnsupportedGrantType,
-            "only the pre-authorized code grant is enabled",
-        ));
+    let request = match request {
+        TokenRequest::PreAuthorizedCode(request) => request,
+        TokenRequest::AuthorizationCode(request) => {
+            return crate::auth_code::token(&state, request).await;
+        }
     };
     let now = crate::now();
     let invalid = |why: &str| token_error(TokenErrorCode::InvalidGrant, why);

@@ -12,6 +12,8 @@
 //! | `GET /.well-known/jwt-vc-issuer` | the keys that verify our credentials (SD-JWT VC §5) |
 //! | `GET /offers/{id}` | a Credential Offer by reference (§4.1.3) |
 //! | `POST /token`, `POST /nonce`, `POST /credential` | §6, §7, §8 |
+//! | `POST /par`, `GET /authorize`, `GET /authorize/callback` | authorization code flow with PKCE; login at the configured OpenID Provider (`auth_code`) |
+//! | `/portal/...` | the officer portal (`portal`) |
 //! | `GET /status/{n}` | Status List Token n (`application/statuslist+jwt`) |
 //! | `POST /api/offers` | admin API: make an offer (Bearer API key) |
 //! | `GET /api/credentials?subject=` | admin API: what a person was issued |
@@ -20,12 +22,15 @@
 //! | `GET /healthz`, `GET /metrics` | operations |
 
 pub mod admin;
+pub mod auth_code;
 pub mod config;
+pub mod dev_idp;
 pub mod error;
 pub mod issuance;
 pub mod keys;
 pub mod model;
 pub mod ops;
+pub mod portal;
 pub mod status;
 pub mod store;
 
@@ -56,6 +61,8 @@ pub struct AppState {
     pub status: Arc<StatusLists>,
     /// Counters for `/metrics`.
     pub metrics: Arc<ops::Metrics>,
+    /// The officer portal's accounts and sessions.
+    pub portal: Arc<portal::PortalState>,
 }
 
 /// Why the state could not be built.
@@ -90,7 +97,9 @@ impl AppState {
             config.status_list.size,
             config.status_list.ttl_seconds,
         );
+        let portal = Arc::new(portal::PortalState::new(&config));
         Ok(Self {
+            portal,
             config: Arc::new(config),
             stores,
             key: Arc::new(key),
@@ -157,6 +166,8 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(admin::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
+        .merge(portal::routes())
+        .merge(auth_code::routes())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)

@@ -92,6 +92,9 @@ pub struct Stores {
     pub credentials: Arc<dyn CredentialStore>,
     /// Status list entries.
     pub status: Arc<dyn StatusStore>,
+    /// Authorization code flow: pushed requests, logins, codes (sled tree
+    /// `authorizations`; trait and impl in `auth_code::store`).
+    pub authorizations: Arc<dyn crate::auth_code::AuthorizationStore>,
     /// Durability of the writes above.
     pub commit: Arc<GroupCommit>,
 }
@@ -125,6 +128,7 @@ impl Stores {
             nonces: sled.clone(),
             credentials: sled.clone(),
             status: sled,
+            authorizations: Arc::new(db.open_tree("authorizations")?),
             commit: GroupCommit::start(db),
         })
     }

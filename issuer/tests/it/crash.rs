@@ -42,30 +42,32 @@ fn free_port() -> u16 {
 }
 
 async fn start(dir: &std::path::Path, port: u16) -> Process {
-    let child = Command::new(env!("CARGO_BIN_EXE_intyg-issuer"))
-        .args([
-            "--dev",
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("INTYG_API_KEY", API_KEY)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
+    let process = Process {
+        url: format!("http://127.0.0.1:{port}"),
+        child: Command::new(env!("CARGO_BIN_EXE_intyg-issuer"))
+            .args([
+                "--dev",
+                "--data-dir",
+                dir.to_str().unwrap(),
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .env("INTYG_API_KEY", API_KEY)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    };
     let http = reqwest::Client::new();
     for _ in 0..200 {
         if http
-            .get(format!("{url}/healthz"))
+            .get(format!("{}/healthz", process.url))
             .send()
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            return Process { child, url };
+            return process;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }

@@ -2,8 +2,10 @@
 //! temporary directory.
 
 mod admin;
+mod auth_code;
 mod crash;
 mod flow;
+mod portal;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,0 +1,279 @@
+//! The portal's two languages and every string it shows, in both.
+//!
+//! The language comes from `?lang=sv|en` (then kept in a cookie), else from
+//! `Accept-Language`, else Swedish.
+
+/// A language of the portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Swedish, the default.
+    Sv,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// `sv` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Sv => "sv",
+            Self::En => "en",
+        }
+    }
+
+    /// The other language, for the switch link.
+    pub fn other(self) -> Self {
+        match self {
+            Self::Sv => Self::En,
+            Self::En => Self::Sv,
+        }
+    }
+
+    /// `sv` or `en` (case-insensitive, region ignored); anything else is `None`.
+    pub fn parse(tag: &str) -> Option<Self> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "sv" => Some(Self::Sv),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    /// The first supported language of an `Accept-Language` header, by
+    /// quality (RFC 9110 §12.5.4).
+    pub fn from_accept_language(header: &str) -> Option<Self> {
+        let mut best: Option<(f32, Self)> = None;
+        for item in header.split(',') {
+            let mut parts = item.split(';');
+            let Some(lang) = parts.next().and_then(Self::parse) else {
+                continue;
+            };
+            let quality = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if quality > 0.0 && best.is_none_or(|(q, _)| quality > q) {
+                best = Some((quality, lang));
+            }
+        }
+        best.map(|(_, lang)| lang)
+    }
+
+    /// The text of `msg` in this language.
+    pub fn t(self, msg: Msg) -> &'static str {
+        let (sv, en) = msg.texts();
+        match self {
+            Self::Sv => sv,
+            Self::En => en,
+        }
+    }
+}
+
+macro_rules! messages {
+    ($($(#[$doc:meta])* $name:ident => ($sv:literal, $en:literal),)*) => {
+        /// Every fixed string of the portal.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Msg {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Msg {
+            /// Every message, for the completeness test.
+            #[cfg(test)]
+            const ALL: &[Msg] = &[$(Msg::$name,)*];
+
+            /// (Swedish, English).
+            fn texts(self) -> (&'static str, &'static str) {
+                match self {
+                    $(Self::$name => ($sv, $en),)*
+                }
+            }
+        }
+    };
+}
+
+messages! {
+    /// The service name in the header and titles.
+    Service => ("Intyg – handläggarportal", "Intyg – officer portal"),
+    /// Skip link.
+    SkipToContent => ("Hoppa till innehållet", "Skip to content"),
+    /// Language switch label, in the other language.
+    SwitchLanguage => ("In English", "På svenska"),
+    /// Sign-in page heading.
+    SignIn => ("Logga in", "Sign in"),
+    /// Username label.
+    Username => ("Användarnamn", "Username"),
+    /// Password label.
+    Password => ("Lösenord", "Password"),
+    /// Wrong credentials, whatever was wrong.
+    WrongCredentials => ("Fel användarnamn eller lösenord.", "Wrong username or password."),
+    /// Rate limit reached.
+    TooManyAttempts => (
+        "För många misslyckade försök. Vänta en minut och försök igen.",
+        "Too many failed attempts. Wait a minute and try again."
+    ),
+    /// Sign out button.
+    SignOut => ("Logga ut", "Sign out"),
+    /// Signed-in line prefix.
+    SignedInAs => ("Inloggad som", "Signed in as"),
+    /// Search heading.
+    FindPerson => ("Sök arbetssökande", "Find a job seeker"),
+    /// Personal identity number label.
+    PersonalIdentityNumber => ("Personnummer", "Personal identity number"),
+    /// Hint under the personal identity number.
+    PersonalIdentityNumberHint => ("12 siffror, ÅÅÅÅMMDDNNNN.", "12 digits, YYYYMMDDNNNN."),
+    /// Invalid personal identity number.
+    PersonalIdentityNumberInvalid => (
+        "Skriv personnumret med 12 siffror, utan bindestreck.",
+        "Enter the personal identity number as 12 digits, without a hyphen."
+    ),
+    /// Search button.
+    Search => ("Sök", "Search"),
+    /// Person page heading prefix.
+    Person => ("Person", "Person"),
+    /// Issued credentials heading.
+    IssuedCredentials => ("Utfärdade intyg", "Issued credentials"),
+    /// Nothing issued yet.
+    NothingIssued => ("Inga intyg har utfärdats till personen.", "No credentials have been issued to this person."),
+    /// Table column: type.
+    CredentialType => ("Typ av intyg", "Credential type"),
+    /// Table column: state.
+    State => ("Status", "State"),
+    /// Table column: created.
+    Created => ("Skapat", "Created"),
+    /// Table column: actions.
+    Actions => ("Åtgärder", "Actions"),
+    /// State offered.
+    StateOffered => ("Erbjudet, ej hämtat", "Offered, not yet fetched"),
+    /// State issued.
+    StateIssued => ("Giltigt", "Valid"),
+    /// State revoked.
+    StateRevoked => ("Återkallat", "Revoked"),
+    /// State suspended.
+    StateSuspended => ("Spärrat tillfälligt", "Suspended"),
+    /// Revoke button.
+    Revoke => ("Återkalla", "Revoke"),
+    /// Suspend button.
+    Suspend => ("Spärra tillfälligt", "Suspend"),
+    /// Unsuspend button.
+    Unsuspend => ("Häv spärr", "Unsuspend"),
+    /// Status changed banner.
+    StatusChanged => ("Statusen är ändrad.", "The state was changed."),
+    /// Issue heading.
+    IssueCredential => ("Utfärda intyg", "Issue a credential"),
+    /// Pick a type prompt.
+    PickType => ("Välj typ av intyg:", "Pick a credential type:"),
+    /// Marks a required field.
+    Required => ("obligatoriskt", "required"),
+    /// Intro of the claims form.
+    FormIntro => ("Fält markerade med * är obligatoriska.", "Fields marked * are required."),
+    /// Textarea hint for lists.
+    OnePerLine => ("Ett värde per rad.", "One value per line."),
+    /// JSON fallback hint.
+    JsonValue => ("Ett JSON-värde.", "A JSON value."),
+    /// Empty option of a select.
+    Choose => ("– välj –", "– choose –"),
+    /// Boolean yes.
+    Yes => ("Ja", "Yes"),
+    /// Boolean no.
+    No => ("Nej", "No"),
+    /// Submit of the claims form.
+    CreateOffer => ("Skapa erbjudande", "Create offer"),
+    /// Error summary heading.
+    FixErrors => ("Rätta följande:", "Please correct the following:"),
+    /// Title prefix when a form has errors.
+    ErrorTitle => ("Fel", "Error"),
+    /// Field missing.
+    ErrRequired => ("Fältet är obligatoriskt.", "This field is required."),
+    /// Wrong date/uri format.
+    ErrFormat => ("Värdet har fel format.", "The value has the wrong format."),
+    /// Pattern failure.
+    ErrPattern => ("Värdet har fel form.", "The value does not have the expected form."),
+    /// Not one of the choices.
+    ErrEnum => ("Välj ett av alternativen.", "Pick one of the choices."),
+    /// Too short.
+    ErrTooShort => ("Värdet är för kort.", "The value is too short."),
+    /// Too long.
+    ErrTooLong => ("Värdet är för långt.", "The value is too long."),
+    /// Number too small.
+    ErrTooSmall => ("Talet är för litet.", "The number is too small."),
+    /// Number too large.
+    ErrTooLarge => ("Talet är för stort.", "The number is too large."),
+    /// Not a multiple.
+    ErrMultipleOf => ("Talet har fel steg (t.ex. halvtimmar).", "The number is not a valid step (e.g. half hours)."),
+    /// Wrong type.
+    ErrType => ("Värdet har fel typ.", "The value has the wrong type."),
+    /// Not a whole number.
+    ErrNotInteger => ("Skriv ett heltal.", "Enter a whole number."),
+    /// Not a number.
+    ErrNotNumber => ("Skriv ett tal.", "Enter a number."),
+    /// Not JSON.
+    ErrNotJson => ("Värdet är inte giltig JSON.", "The value is not valid JSON."),
+    /// Must not be filled in.
+    ErrNotAllowed => ("Fältet ska inte fyllas i här.", "This field must be left empty here."),
+    /// Duplicates in a list.
+    ErrDuplicate => ("Listan innehåller dubbletter.", "The list contains duplicates."),
+    /// Anything else.
+    ErrInvalid => ("Värdet är ogiltigt.", "The value is invalid."),
+    /// Offer heading.
+    OfferReady => ("Erbjudandet är klart", "The offer is ready"),
+    /// Offer instructions.
+    OfferInstructions => (
+        "Be personen skanna QR-koden med sin plånbok och ange koden nedan.",
+        "Ask the person to scan the QR code with their wallet and enter the code below."
+    ),
+    /// QR code alt text.
+    QrAlt => ("QR-kod med erbjudandet", "QR code of the offer"),
+    /// PIN label.
+    Pin => ("Kod att läsa upp", "Code to read out"),
+    /// Link label.
+    OfferLink => ("Länk för samma enhet", "Link for the same device"),
+    /// Open in wallet link text.
+    OpenInWallet => ("Öppna i plånboken", "Open in wallet"),
+    /// Offer expiry prefix.
+    Expires => ("Giltigt till", "Valid until"),
+    /// Back to person link.
+    BackToPerson => ("Tillbaka till personen", "Back to the person"),
+    /// New search link.
+    NewSearch => ("Ny sökning", "New search"),
+    /// Expired or wrong CSRF token.
+    FormExpired => (
+        "Formuläret har gått ut. Ladda om sidan och försök igen.",
+        "The form has expired. Reload the page and try again."
+    ),
+    /// Unknown person handle or type.
+    NotFound => ("Sidan finns inte.", "The page does not exist."),
+    /// Server error.
+    ServerError => (
+        "Något gick fel hos oss. Försök igen om en stund.",
+        "Something went wrong on our side. Try again in a while."
+    ),
+    /// Client error heading.
+    RequestFailed => ("Det gick inte att utföra", "That could not be done"),
+    /// Generic back link.
+    Back => ("Tillbaka", "Back"),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_has_both_languages() {
+        for msg in Msg::ALL {
+            let (sv, en) = msg.texts();
+            assert!(!sv.is_empty() && !en.is_empty(), "{msg:?}");
+        }
+    }
+
+    #[test]
+    fn accept_language_by_quality() {
+        assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9"), Some(Lang::En));
+        assert_eq!(
+            Lang::from_accept_language("de, en;q=0.5, sv-SE;q=0.8"),
+            Some(Lang::Sv)
+        );
+        assert_eq!(Lang::from_accept_language("de, fr"), None);
+        assert_eq!(Lang::from_accept_language("en;q=0"), None);
+    }
+}

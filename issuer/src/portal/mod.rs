@@ -1,0 +1,681 @@
+//! The officer portal: server-rendered HTML in Swedish and English, no
+//! JavaScript.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /` | redirects to `/portal` |
+//! | `GET /portal` | search a job seeker (sign-in page when signed out) |
+//! | `GET, POST /portal/login` | sign in |
+//! | `POST /portal/logout` | sign out |
+//! | `POST /portal/search` | look a person up by personal identity number |
+//! | `GET /portal/people/{handle}` | what the person was issued, with revoke / suspend / unsuspend |
+//! | `GET, POST /portal/people/{handle}/issue/{type}` | the claims form generated from the type's JSON Schema; the offer as a QR code with its PIN |
+//! | `POST /portal/people/{handle}/credentials/{id}/{action}` | revoke, suspend, unsuspend |
+//! | `GET /portal/portal.css` | the stylesheet |
+//!
+//! A person's number never appears in a URL: a search gives an opaque
+//! handle that only the officer's session can resolve. Personal data is
+//! never logged. Every POST form carries a CSRF token; sessions are held
+//! in memory (see [`session`]).
+
+pub mod form;
+pub mod i18n;
+pub mod pages;
+pub mod session;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::Markup;
+use serde_json::Value;
+
+use crate::admin::{CreateOffer, apply_status, make_offer};
+use crate::config::{Config, ConfigError, Officer};
+use crate::error::ApiError;
+use crate::{AppState, now, random_token};
+use form::{Field, FormErrors};
+use i18n::{Lang, Msg};
+use pages::Chrome;
+use session::{Session, SignInFailure, csrf_matches};
+
+/// Session cookie.
+const SESSION_COOKIE: &str = "intyg_portal";
+/// Double-submit CSRF cookie of the sign-in form.
+const LOGIN_COOKIE: &str = "intyg_portal_login";
+/// Remembered language.
+const LANG_COOKIE: &str = "intyg_lang";
+
+/// Username of the development officer.
+pub const DEV_OFFICER: &str = "handlaggare";
+/// Password of the development officer unless `INTYG_OFFICER_PASSWORD` is set.
+pub const DEV_PASSWORD: &str = "intyg-dev";
+/// argon2id hash of [`DEV_PASSWORD`] (saves hashing on every dev start).
+const DEV_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$Bw0VIjdZkOkBAgMFCA0VIg$qDJ4xp376xe31YmyGOh17Ww4haVkeSOiU+AnhA3TD8k";
+
+/// The development officer of `--dev` mode.
+pub fn dev_officer() -> Result<Officer, ConfigError> {
+    let password_hash = match std::env::var("INTYG_OFFICER_PASSWORD") {
+        Ok(password) if !password.is_empty() => session::hash_password(&password)
+            .map_err(|_| ConfigError::Env("INTYG_OFFICER_PASSWORD"))?,
+        _ => DEV_PASSWORD_HASH.to_owned(),
+    };
+    Ok(Officer {
+        username: DEV_OFFICER.to_owned(),
+        password_hash,
+        name: "Handläggare Utveckling".to_owned(),
+    })
+}
+
+/// The portal's state: accounts and sessions.
+#[derive(Debug)]
+pub struct PortalState {
+    sessions: session::Sessions,
+    secure_cookies: bool,
+}
+
+impl PortalState {
+    /// From the configuration; cookies are `Secure` when `public_url` is https.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            sessions: session::Sessions::new(&config.portal),
+            secure_cookies: config.public_url.starts_with("https://"),
+        }
+    }
+}
+
+/// The portal's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/portal") }))
+        .route("/portal", get(home))
+        .route("/portal/login", get(login_page).post(login))
+        .route("/portal/logout", post(logout))
+        .route("/portal/search", post(search))
+        .route("/portal/people/{handle}", get(person))
+        .route(
+            "/portal/people/{handle}/issue/{type_id}",
+            get(issue_form).post(issue),
+        )
+        .route(
+            "/portal/people/{handle}/credentials/{id}/{action}",
+            post(change_status),
+        )
+        .route("/portal/portal.css", get(css))
+}
+
+type PostedForm = axum::Form<HashMap<String, String>>;
+
+/// What every portal request knows: language, cookies, session.
+#[derive(Debug)]
+pub struct Ctx {
+    lang: Lang,
+    remember_lang: bool,
+    secure: bool,
+    path: String,
+    cookies: HashMap<String, String>,
+    session: Option<(String, Session)>,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let cookies = parse_cookies(&parts.headers);
+        let query_lang = parts
+            .uri
+            .query()
+            .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("lang=")))
+            .and_then(Lang::parse);
+        let lang = query_lang
+            .or_else(|| cookies.get(LANG_COOKIE).and_then(|l| Lang::parse(l)))
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::from_accept_language)
+            })
+            .unwrap_or(Lang::Sv);
+        let session = cookies.get(SESSION_COOKIE).and_then(|id| {
+            state
+                .portal
+                .sessions
+                .get(id, now())
+                .map(|s| (id.clone(), s))
+        });
+        Ok(Self {
+            lang,
+            remember_lang: query_lang.is_some(),
+            secure: state.portal.secure_cookies,
+            path: parts.uri.path().to_owned(),
+            cookies,
+            session,
+        })
+    }
+}
+
+/// A request from a signed-in officer; others are sent to sign in.
+#[derive(Debug)]
+pub struct SignedIn {
+    ctx: Ctx,
+    id: String,
+    session: Session,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Ok(mut ctx) = Ctx::from_request_parts(parts, state).await;
+        match ctx.session.take() {
+            Some((id, session)) => Ok(Self { ctx, id, session }),
+            None => Err(ctx.finish(Redirect::to("/portal/login").into_response())),
+        }
+    }
+}
+
+impl SignedIn {
+    fn chrome(&self) -> Chrome<'_> {
+        Chrome {
+            lang: self.ctx.lang,
+            path: &self.ctx.path,
+            officer: Some((&self.session.officer.name, &self.session.csrf)),
+        }
+    }
+
+    fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), PageError> {
+        if csrf_matches(form.get("csrf").map(String::as_str), &self.session.csrf) {
+            Ok(())
+        } else {
+            Err(PageError::new(
+                self.ctx.lang,
+                StatusCode::FORBIDDEN,
+                Msg::FormExpired,
+            ))
+        }
+    }
+
+    fn subject(&self, handle: &str) -> Result<&str, PageError> {
+        self.session
+            .persons
+            .get(handle)
+            .map(String::as_str)
+            .ok_or_else(|| PageError::new(self.ctx.lang, StatusCode::NOT_FOUND, Msg::NotFound))
+    }
+
+    fn page(&self, status: StatusCode, markup: Markup) -> Response {
+        self.ctx.page(status, markup)
+    }
+
+    fn api(&self, error: ApiError) -> PageError {
+        PageError::api(self.ctx.lang, error)
+    }
+}
+
+impl Ctx {
+    fn chrome(&self) -> Chrome<'_> {
+        Chrome {
+            lang: self.lang,
+            path: &self.path,
+            officer: None,
+        }
+    }
+
+    fn cookie(&self, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
+        let secure = if self.secure { "; Secure" } else { "" };
+        HeaderValue::from_str(&format!(
+            "{name}={value}; Path=/portal; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+        ))
+        .ok()
+    }
+
+    /// Adds the language cookie when `?lang=` chose the language.
+    fn finish(&self, mut response: Response) -> Response {
+        if self.remember_lang
+            && let Some(cookie) = self.cookie(LANG_COOKIE, self.lang.code(), 365 * 24 * 3600)
+        {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        response
+    }
+
+    /// An HTML page with the portal's security headers.
+    fn page(&self, status: StatusCode, markup: Markup) -> Response {
+        let mut response = (status, markup.into_string()).into_response();
+        let headers = response.headers_mut();
+        for (name, value) in [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ] {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        self.finish(response)
+    }
+
+    fn redirect(&self, to: &str) -> Response {
+        self.finish(Redirect::to(to).into_response())
+    }
+}
+
+fn parse_cookies(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// An error shown as a friendly HTML page in the request's language. Server
+/// errors are logged (without personal data) and shown as a generic message.
+#[derive(Debug)]
+pub struct PageError {
+    lang: Lang,
+    status: StatusCode,
+    message: Msg,
+    detail: Option<String>,
+}
+
+impl PageError {
+    fn new(lang: Lang, status: StatusCode, message: Msg) -> Self {
+        Self {
+            lang,
+            status,
+            message,
+            detail: None,
+        }
+    }
+
+    fn api(lang: Lang, error: ApiError) -> Self {
+        match error {
+            ApiError::Client {
+                status,
+                description,
+                ..
+            } => Self {
+                lang,
+                status,
+                message: Msg::RequestFailed,
+                detail: Some(description),
+            },
+            other => {
+                tracing::error!(error = %other, "portal request failed");
+                Self::new(lang, StatusCode::INTERNAL_SERVER_ERROR, Msg::ServerError)
+            }
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let ctx = Ctx {
+            lang: self.lang,
+            remember_lang: false,
+            secure: false,
+            path: "/portal".to_owned(),
+            cookies: HashMap::new(),
+            session: None,
+        };
+        let markup = pages::error(&ctx.chrome(), self.message, self.detail.as_deref());
+        ctx.page(self.status, markup)
+    }
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        pages::CSS,
+    )
+}
+
+async fn home(ctx: Ctx) -> Response {
+    match &ctx.session {
+        Some((_, session)) => {
+            let chrome = Chrome {
+                officer: Some((&session.officer.name, &session.csrf)),
+                ..ctx.chrome()
+            };
+            ctx.page(
+                StatusCode::OK,
+                pages::search(&chrome, &session.csrf, "", None),
+            )
+        }
+        None => ctx.redirect("/portal/login"),
+    }
+}
+
+/// The sign-in form with a double-submit token (kept if the cookie has one).
+fn login_response(
+    ctx: &Ctx,
+    status: StatusCode,
+    username: &str,
+    error: Option<Msg>,
+) -> Result<Response, PageError> {
+    let token = match ctx.cookies.get(LOGIN_COOKIE) {
+        Some(token)
+            if token.len() >= 43
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            token.clone()
+        }
+        _ => random_token(32).map_err(|e| PageError::api(ctx.lang, e))?,
+    };
+    let mut response = ctx.page(status, pages::login(&ctx.chrome(), &token, username, error));
+    if let Some(cookie) = ctx.cookie(LOGIN_COOKIE, &token, 3600) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+async fn login_page(ctx: Ctx) -> Result<Response, PageError> {
+    if ctx.session.is_some() {
+        return Ok(ctx.redirect("/portal"));
+    }
+    login_response(&ctx, StatusCode::OK, "", None)
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(form): PostedForm,
+) -> Result<Response, PageError> {
+    let username = form.get("username").map_or("", String::as_str);
+    let expected = ctx.cookies.get(LOGIN_COOKIE).map_or("", String::as_str);
+    if expected.is_empty() || !csrf_matches(form.get("csrf").map(String::as_str), expected) {
+        return login_response(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            username,
+            Some(Msg::FormExpired),
+        );
+    }
+    let password = form.get("password").cloned().unwrap_or_default();
+    let outcome = state
+        .portal
+        .sessions
+        .sign_in(username, password, now())
+        .await
+        .map_err(|e| PageError::api(ctx.lang, e))?;
+    match outcome {
+        Ok(officer) => {
+            let sessions = &state.portal.sessions;
+            let id = sessions
+                .create(officer, now())
+                .map_err(|e| PageError::api(ctx.lang, e))?;
+            if let Some((old, _)) = &ctx.session {
+                sessions.remove(old);
+            }
+            let mut response = ctx.redirect("/portal");
+            let headers = response.headers_mut();
+            for cookie in [
+                ctx.cookie(SESSION_COOKIE, &id, sessions.lifetime()),
+                ctx.cookie(LOGIN_COOKIE, "", 0),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                headers.append(header::SET_COOKIE, cookie);
+            }
+            Ok(response)
+        }
+        Err(SignInFailure::WrongCredentials) => login_response(
+            &ctx,
+            StatusCode::UNAUTHORIZED,
+            username,
+            Some(Msg::WrongCredentials),
+        ),
+        Err(SignInFailure::Locked) => login_response(
+            &ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            username,
+            Some(Msg::TooManyAttempts),
+        ),
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    axum::Form(form): PostedForm,
+) -> Result<Response, PageError> {
+    signed.check_csrf(&form)?;
+    state.portal.sessions.remove(&signed.id);
+    let mut response = signed.ctx.redirect("/portal/login");
+    if let Some(cookie) = signed.ctx.cookie(SESSION_COOKIE, "", 0) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+async fn search(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    axum::Form(form): PostedForm,
+) -> Result<Response, PageError> {
+    signed.check_csrf(&form)?;
+    let typed = form.get("pin").map_or("", String::as_str);
+    let pin: String = typed
+        .chars()
+        .filter(|c| *c != '-' && !c.is_whitespace())
+        .collect();
+    if pin.len() != 12 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        let markup = pages::search(
+            &signed.chrome(),
+            &signed.session.csrf,
+            typed,
+            Some(Msg::PersonalIdentityNumberInvalid),
+        );
+        return Ok(signed.page(StatusCode::BAD_REQUEST, markup));
+    }
+    let handle = state
+        .portal
+        .sessions
+        .remember_person(&signed.id, &pin)
+        .map_err(|e| signed.api(e))?;
+    Ok(signed.ctx.redirect(&format!("/portal/people/{handle}")))
+}
+
+/// The display name of a credential type in `lang`, else its id.
+fn type_name<'a>(state: &'a AppState, id: &'a str, lang: Lang) -> &'a str {
+    state
+        .types
+        .get(id)
+        .and_then(|t| t.metadata.display(lang.code()))
+        .map_or(id, |d| d.name.as_str())
+}
+
+async fn person(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path(handle): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let lang = signed.ctx.lang;
+    let subject = signed.subject(&handle)?;
+    let records = state
+        .stores
+        .credentials
+        .by_subject(subject)
+        .map_err(|e| signed.api(e.into()))?;
+    let changed = query.contains_key("changed");
+    let page = pages::PersonPage {
+        csrf: &signed.session.csrf,
+        handle: &handle,
+        subject,
+        records: records
+            .iter()
+            .map(|r| (r, type_name(&state, &r.credential_configuration_id, lang)))
+            .collect(),
+        types: state
+            .types
+            .iter()
+            .map(|(id, t)| {
+                let display = t.metadata.display(lang.code());
+                pages::TypeChoice {
+                    id,
+                    name: display.map_or(id.as_str(), |d| d.name.as_str()),
+                    description: display.and_then(|d| d.description.as_deref()),
+                }
+            })
+            .collect(),
+        changed,
+    };
+    Ok(signed.page(StatusCode::OK, pages::person(&signed.chrome(), &page)))
+}
+
+async fn issue_form(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((handle, type_id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let lang = signed.ctx.lang;
+    let subject = signed.subject(&handle)?;
+    let Some(credential_type) = state.types.get(&type_id) else {
+        return Err(PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound));
+    };
+    let fields = form::fields(credential_type, lang);
+    let values = prefill(&fields, subject);
+    let page = pages::IssuePage {
+        csrf: &signed.session.csrf,
+        handle: &handle,
+        subject,
+        type_id: &type_id,
+        type_name: type_name(&state, &type_id, lang),
+        fields: &fields,
+        values: &values,
+        errors: &FormErrors::default(),
+    };
+    Ok(signed.page(StatusCode::OK, pages::issue_form(&signed.chrome(), &page)))
+}
+
+/// The person's number goes into a `personal_identity_number` claim.
+fn prefill(fields: &[Field], subject: &str) -> HashMap<String, String> {
+    fields
+        .iter()
+        .filter(|f| f.name == "personal_identity_number")
+        .map(|f| (f.name.clone(), subject.to_owned()))
+        .collect()
+}
+
+async fn issue(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((handle, type_id)): Path<(String, String)>,
+    axum::Form(posted): PostedForm,
+) -> Result<Response, PageError> {
+    signed.check_csrf(&posted)?;
+    let lang = signed.ctx.lang;
+    let subject = signed.subject(&handle)?;
+    let Some(credential_type) = state.types.get(&type_id) else {
+        return Err(PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound));
+    };
+    let fields = form::fields(credential_type, lang);
+    let (claims, mut errors) = form::parse(&fields, &posted);
+    if let Err(violations) = credential_type
+        .schema
+        .validate(&Value::Object(claims.clone()))
+    {
+        let unparsed: Vec<String> = errors.fields.keys().cloned().collect();
+        let mut found = FormErrors::default();
+        found.add_violations(&fields, &violations);
+        found.fields.retain(|name, _| !unparsed.contains(name));
+        errors.fields.extend(found.fields);
+        errors.general.extend(found.general);
+    }
+    let type_name = type_name(&state, &type_id, lang);
+    if !errors.is_empty() {
+        let values: HashMap<String, String> = fields
+            .iter()
+            .filter_map(|f| {
+                posted
+                    .get(&f.form_name())
+                    .map(|v| (f.name.clone(), v.clone()))
+            })
+            .collect();
+        let page = pages::IssuePage {
+            csrf: &signed.session.csrf,
+            handle: &handle,
+            subject,
+            type_id: &type_id,
+            type_name,
+            fields: &fields,
+            values: &values,
+            errors: &errors,
+        };
+        return Ok(signed.page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            pages::issue_form(&signed.chrome(), &page),
+        ));
+    }
+    let created = make_offer(
+        &state,
+        CreateOffer {
+            credential_configuration_id: type_id.clone(),
+            claims,
+            subject: subject.to_owned(),
+        },
+    )
+    .await
+    .map_err(|e| signed.api(e))?;
+    let qr = qr_svg(&created.offer_uri).map_err(|e| signed.api(e))?;
+    let markup = pages::offer(&signed.chrome(), &handle, type_name, &created, &qr);
+    Ok(signed.page(StatusCode::CREATED, markup))
+}
+
+/// The QR code of `data` as SVG.
+fn qr_svg(data: &str) -> Result<String, ApiError> {
+    let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| ApiError::Issuance(format!("QR code: {e}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .build())
+}
+
+async fn change_status(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((handle, id, action)): Path<(String, String, String)>,
+    axum::Form(form): PostedForm,
+) -> Result<Response, PageError> {
+    signed.check_csrf(&form)?;
+    let subject = signed.subject(&handle)?;
+    let record = state
+        .stores
+        .credentials
+        .get(&id)
+        .map_err(|e| signed.api(e.into()))?;
+    if record.is_none_or(|r| r.subject != subject) {
+        return Err(PageError::new(
+            signed.ctx.lang,
+            StatusCode::NOT_FOUND,
+            Msg::NotFound,
+        ));
+    }
+    apply_status(&state, &id, &action)
+        .await
+        .map_err(|e| signed.api(e))?;
+    tracing::info!(credential = %id, action = %action, "officer changed a credential's status");
+    Ok(signed
+        .ctx
+        .redirect(&format!("/portal/people/{handle}?changed=1")))
+}

@@ -1,0 +1,529 @@
+//! The portal's pages, as maud templates: every value is escaped; the only
+//! unescaped markup is the QR code's SVG, which the `qrcode` crate draws
+//! from the offer link (it holds no text).
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::form::{Field, FormErrors, Kind};
+use super::i18n::{Lang, Msg};
+use crate::admin::OfferCreated;
+use crate::model::{CredentialRecord, CredentialState};
+
+/// What every page around its content needs.
+#[derive(Debug)]
+pub struct Chrome<'a> {
+    /// Language of the page.
+    pub lang: Lang,
+    /// Path of the page, for the language switch.
+    pub path: &'a str,
+    /// The signed-in officer's name and the session's CSRF token.
+    pub officer: Option<(&'a str, &'a str)>,
+}
+
+/// The page frame: header with language switch and sign-out, then `main`.
+pub fn layout(chrome: &Chrome<'_>, title: &str, main: Markup) -> Markup {
+    let lang = chrome.lang;
+    let other = lang.other();
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – " (lang.t(Msg::Service)) }
+                link rel="stylesheet" href="/portal/portal.css";
+            }
+            body {
+                a.skip href="#main" { (lang.t(Msg::SkipToContent)) }
+                header {
+                    p.service { a href="/portal" { (lang.t(Msg::Service)) } }
+                    nav {
+                        a href={ (chrome.path) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
+                            (lang.t(Msg::SwitchLanguage))
+                        }
+                        @if let Some((name, csrf)) = chrome.officer {
+                            span.officer { (lang.t(Msg::SignedInAs)) " " (name) }
+                            form.inline method="post" action="/portal/logout" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" { (lang.t(Msg::SignOut)) }
+                            }
+                        }
+                    }
+                }
+                main id="main" tabindex="-1" { (main) }
+            }
+        }
+    }
+}
+
+/// The sign-in page.
+pub fn login(chrome: &Chrome<'_>, csrf: &str, username: &str, error: Option<Msg>) -> Markup {
+    let lang = chrome.lang;
+    let title = match error {
+        Some(_) => format!("{}: {}", lang.t(Msg::ErrorTitle), lang.t(Msg::SignIn)),
+        None => lang.t(Msg::SignIn).to_owned(),
+    };
+    layout(
+        chrome,
+        &title,
+        html! {
+            h1 { (lang.t(Msg::SignIn)) }
+            @if let Some(error) = error {
+                p.error-summary id="login-error" role="alert" { (lang.t(error)) }
+            }
+            form method="post" action="/portal/login" {
+                input type="hidden" name="csrf" value=(csrf);
+                div.field {
+                    label for="username" { (lang.t(Msg::Username)) }
+                    input id="username" type="text" name="username" value=(username)
+                        autocomplete="username" required
+                        aria-describedby=[error.map(|_| "login-error")];
+                }
+                div.field {
+                    label for="password" { (lang.t(Msg::Password)) }
+                    input id="password" type="password" name="password"
+                        autocomplete="current-password" required
+                        aria-describedby=[error.map(|_| "login-error")];
+                }
+                button type="submit" { (lang.t(Msg::SignIn)) }
+            }
+        },
+    )
+}
+
+/// The search page.
+pub fn search(chrome: &Chrome<'_>, csrf: &str, value: &str, error: Option<Msg>) -> Markup {
+    let lang = chrome.lang;
+    let title = match error {
+        Some(_) => format!("{}: {}", lang.t(Msg::ErrorTitle), lang.t(Msg::FindPerson)),
+        None => lang.t(Msg::FindPerson).to_owned(),
+    };
+    let described = match error {
+        Some(_) => "pin-hint pin-error",
+        None => "pin-hint",
+    };
+    layout(
+        chrome,
+        &title,
+        html! {
+            h1 { (lang.t(Msg::FindPerson)) }
+            form method="post" action="/portal/search" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                div.field.invalid[error.is_some()] {
+                    label for="pin" { (lang.t(Msg::PersonalIdentityNumber)) }
+                    p.hint id="pin-hint" { (lang.t(Msg::PersonalIdentityNumberHint)) }
+                    @if let Some(error) = error {
+                        p.error id="pin-error" { (lang.t(error)) }
+                    }
+                    input id="pin" type="text" name="pin" value=(value) inputmode="numeric"
+                        autocomplete="off" required maxlength="13"
+                        aria-invalid=[error.map(|_| "true")] aria-describedby=(described);
+                }
+                button type="submit" { (lang.t(Msg::Search)) }
+            }
+        },
+    )
+}
+
+/// A credential type as the person page offers it.
+#[derive(Debug)]
+pub struct TypeChoice<'a> {
+    /// Credential configuration id.
+    pub id: &'a str,
+    /// Display name in the page's language.
+    pub name: &'a str,
+    /// Display description.
+    pub description: Option<&'a str>,
+}
+
+fn state_text(state: CredentialState) -> Msg {
+    match state {
+        CredentialState::Offered => Msg::StateOffered,
+        CredentialState::Issued => Msg::StateIssued,
+        CredentialState::Revoked => Msg::StateRevoked,
+        CredentialState::Suspended => Msg::StateSuspended,
+    }
+}
+
+fn actions(state: CredentialState) -> &'static [(&'static str, Msg)] {
+    match state {
+        CredentialState::Offered => &[("revoke", Msg::Revoke)],
+        CredentialState::Issued => &[("suspend", Msg::Suspend), ("revoke", Msg::Revoke)],
+        CredentialState::Suspended => &[("unsuspend", Msg::Unsuspend), ("revoke", Msg::Revoke)],
+        CredentialState::Revoked => &[],
+    }
+}
+
+/// What the person page shows.
+#[derive(Debug)]
+pub struct PersonPage<'a> {
+    /// Session CSRF token.
+    pub csrf: &'a str,
+    /// The person's handle in this session.
+    pub handle: &'a str,
+    /// Personal identity number.
+    pub subject: &'a str,
+    /// Credentials, newest first, with their type's display name.
+    pub records: Vec<(&'a CredentialRecord, &'a str)>,
+    /// Types that can be issued.
+    pub types: Vec<TypeChoice<'a>>,
+    /// Whether a state was just changed.
+    pub changed: bool,
+}
+
+/// The person page: what was issued, with state and actions, and the types
+/// to issue.
+pub fn person(chrome: &Chrome<'_>, page: &PersonPage<'_>) -> Markup {
+    let lang = chrome.lang;
+    let title = format!("{} {}", lang.t(Msg::Person), page.subject);
+    layout(
+        chrome,
+        &title,
+        html! {
+            h1 { (lang.t(Msg::Person)) " " span.pin-number { (page.subject) } }
+            @if page.changed {
+                p.notice role="status" { (lang.t(Msg::StatusChanged)) }
+            }
+            h2 { (lang.t(Msg::IssuedCredentials)) }
+            @if page.records.is_empty() {
+                p { (lang.t(Msg::NothingIssued)) }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { (lang.t(Msg::CredentialType)) }
+                        th scope="col" { (lang.t(Msg::State)) }
+                        th scope="col" { (lang.t(Msg::Created)) }
+                        th scope="col" { (lang.t(Msg::Actions)) }
+                    } }
+                    tbody {
+                        @for (record, type_name) in &page.records {
+                            tr id={ "credential-" (record.id) } {
+                                td { (type_name) }
+                                td.state { (lang.t(state_text(record.state))) }
+                                td { (date_time(record.created_at)) }
+                                td {
+                                    @for (action, label) in actions(record.state) {
+                                        form.inline method="post"
+                                            action={ "/portal/people/" (page.handle) "/credentials/" (record.id) "/" (action) } {
+                                            input type="hidden" name="csrf" value=(page.csrf);
+                                            button.danger[*action == "revoke"] type="submit"
+                                                aria-label={ (lang.t(*label)) ": " (type_name) ", " (date_time(record.created_at)) } {
+                                                (lang.t(*label))
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (lang.t(Msg::IssueCredential)) }
+            p { (lang.t(Msg::PickType)) }
+            ul.types {
+                @for choice in &page.types {
+                    li {
+                        a href={ "/portal/people/" (page.handle) "/issue/" (choice.id) } { (choice.name) }
+                        @if let Some(description) = choice.description {
+                            " – " (description)
+                        }
+                    }
+                }
+            }
+            p { a href="/portal" { (lang.t(Msg::NewSearch)) } }
+        },
+    )
+}
+
+/// What the issue form page shows.
+#[derive(Debug)]
+pub struct IssuePage<'a> {
+    /// Session CSRF token.
+    pub csrf: &'a str,
+    /// The person's handle.
+    pub handle: &'a str,
+    /// Personal identity number.
+    pub subject: &'a str,
+    /// Credential configuration id.
+    pub type_id: &'a str,
+    /// Its display name.
+    pub type_name: &'a str,
+    /// The generated fields.
+    pub fields: &'a [Field],
+    /// Posted or prefilled text by claim name.
+    pub values: &'a std::collections::HashMap<String, String>,
+    /// Errors to show.
+    pub errors: &'a FormErrors,
+}
+
+/// The claims form of one type.
+pub fn issue_form(chrome: &Chrome<'_>, page: &IssuePage<'_>) -> Markup {
+    let lang = chrome.lang;
+    let heading = format!("{}: {}", lang.t(Msg::IssueCredential), page.type_name);
+    let title = if page.errors.is_empty() {
+        heading.clone()
+    } else {
+        format!("{}: {heading}", lang.t(Msg::ErrorTitle))
+    };
+    layout(
+        chrome,
+        &title,
+        html! {
+            h1 { (heading) }
+            p { (lang.t(Msg::Person)) " " span.pin-number { (page.subject) } }
+            @if !page.errors.is_empty() {
+                div.error-summary role="alert" aria-labelledby="error-summary-title" {
+                    h2 id="error-summary-title" { (lang.t(Msg::FixErrors)) }
+                    ul {
+                        @for field in page.fields {
+                            @if let Some(messages) = page.errors.fields.get(&field.name) {
+                                li { a href={ "#" (field.id) } { (field.label) ": " (messages_text(lang, messages)) } }
+                            }
+                        }
+                        @for general in &page.errors.general {
+                            li { (general) }
+                        }
+                    }
+                }
+            }
+            p { (lang.t(Msg::FormIntro)) }
+            form method="post" action={ "/portal/people/" (page.handle) "/issue/" (page.type_id) } novalidate {
+                input type="hidden" name="csrf" value=(page.csrf);
+                @for field in page.fields {
+                    (field_input(lang, field, page.values.get(&field.name).map(String::as_str).unwrap_or(""),
+                        page.errors.fields.get(&field.name)))
+                }
+                button type="submit" { (lang.t(Msg::CreateOffer)) }
+            }
+            p { a href={ "/portal/people/" (page.handle) } { (lang.t(Msg::BackToPerson)) } }
+        },
+    )
+}
+
+fn messages_text(lang: Lang, messages: &[Msg]) -> String {
+    messages
+        .iter()
+        .map(|m| lang.t(*m))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn field_input(lang: Lang, field: &Field, value: &str, errors: Option<&Vec<Msg>>) -> Markup {
+    let hint_id = format!("{}-hint", field.id);
+    let error_id = format!("{}-error", field.id);
+    let extra_hint = match field.kind {
+        Kind::List { .. } => Some(Msg::OnePerLine),
+        Kind::Json => Some(Msg::JsonValue),
+        _ => None,
+    };
+    let has_hint = field.hint.is_some() || extra_hint.is_some();
+    let described: Vec<&str> = [
+        has_hint.then_some(hint_id.as_str()),
+        errors.map(|_| error_id.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    let invalid = errors.map(|_| "true");
+    let name = field.form_name();
+    html! {
+        div.field.invalid[errors.is_some()] {
+            label for=(field.id) {
+                (field.label)
+                @if field.required {
+                    " " abbr title=(lang.t(Msg::Required)) aria-hidden="true" { "*" }
+                    span.visually-hidden { " (" (lang.t(Msg::Required)) ")" }
+                }
+            }
+            @if has_hint {
+                p.hint id=(hint_id) {
+                    @if let Some(hint) = &field.hint { (hint) " " }
+                    @if let Some(extra) = extra_hint { (lang.t(extra)) }
+                }
+            }
+            @if let Some(errors) = errors {
+                p.error id=(error_id) { (messages_text(lang, errors)) }
+            }
+            @match &field.kind {
+                Kind::Text { max_length } => {
+                    input type="text" id=(field.id) name=(name) value=(value)
+                        maxlength=[*max_length] required[field.required]
+                        aria-invalid=[invalid] aria-describedby=[described.as_deref()];
+                }
+                Kind::Date => {
+                    input type="date" id=(field.id) name=(name) value=(value)
+                        required[field.required]
+                        aria-invalid=[invalid] aria-describedby=[described.as_deref()];
+                }
+                Kind::Integer { min, max } => {
+                    input type="number" step="1" id=(field.id) name=(name) value=(value)
+                        min=[min.as_ref().map(ToString::to_string)] max=[max.as_ref().map(ToString::to_string)]
+                        required[field.required]
+                        aria-invalid=[invalid] aria-describedby=[described.as_deref()];
+                }
+                Kind::Number { min, max, step } => {
+                    input type="number" id=(field.id) name=(name) value=(value)
+                        step=(step.as_ref().map_or_else(|| "any".to_owned(), ToString::to_string))
+                        min=[min.as_ref().map(ToString::to_string)] max=[max.as_ref().map(ToString::to_string)]
+                        required[field.required]
+                        aria-invalid=[invalid] aria-describedby=[described.as_deref()];
+                }
+                Kind::Select(options) => {
+                    select id=(field.id) name=(name) required[field.required]
+                        aria-invalid=[invalid] aria-describedby=[described.as_deref()] {
+                        option value="" { (lang.t(Msg::Choose)) }
+                        @for option in options {
+                            @let text = Field::option_text(option);
+                            option value=(text) selected[text == value] { (text) }
+                        }
+                    }
+                }
+                Kind::Boolean => {
+                    select id=(field.id) name=(name) required[field.required]
+                        aria-invalid=[invalid] aria-describedby=[described.as_deref()] {
+                        option value="" { (lang.t(Msg::Choose)) }
+                        option value="true" selected[value == "true"] { (lang.t(Msg::Yes)) }
+                        option value="false" selected[value == "false"] { (lang.t(Msg::No)) }
+                    }
+                }
+                Kind::List { .. } | Kind::Json => {
+                    textarea id=(field.id) name=(name) rows="4" required[field.required]
+                        aria-invalid=[invalid] aria-describedby=[described.as_deref()] { (value) }
+                }
+            }
+        }
+    }
+}
+
+/// The offer: QR code, link and PIN.
+pub fn offer(
+    chrome: &Chrome<'_>,
+    handle: &str,
+    type_name: &str,
+    created: &OfferCreated,
+    qr_svg: &str,
+) -> Markup {
+    let lang = chrome.lang;
+    layout(
+        chrome,
+        lang.t(Msg::OfferReady),
+        html! {
+            h1 { (lang.t(Msg::OfferReady)) }
+            p { (type_name) }
+            p { (lang.t(Msg::OfferInstructions)) }
+            div.offer {
+                figure id="offer-qr" role="img" aria-label=(lang.t(Msg::QrAlt)) {
+                    (PreEscaped(qr_svg))
+                }
+                div {
+                    h2 { (lang.t(Msg::Pin)) }
+                    p.pin id="tx-code" lang="zxx" { (created.tx_code) }
+                    p { (lang.t(Msg::Expires)) " " (date_time(created.expires_at)) }
+                }
+            }
+            h2 { (lang.t(Msg::OfferLink)) }
+            p { a id="offer-link" href=(created.offer_uri) { (lang.t(Msg::OpenInWallet)) } }
+            p { input.link type="text" readonly value=(created.offer_uri) aria-label=(lang.t(Msg::OfferLink)); }
+            p { a href={ "/portal/people/" (handle) } { (lang.t(Msg::BackToPerson)) } }
+        },
+    )
+}
+
+/// A friendly error page.
+pub fn error(chrome: &Chrome<'_>, message: Msg, detail: Option<&str>) -> Markup {
+    let lang = chrome.lang;
+    layout(
+        chrome,
+        lang.t(Msg::ErrorTitle),
+        html! {
+            h1 { (lang.t(Msg::RequestFailed)) }
+            p role="alert" { (lang.t(message)) }
+            @if let Some(detail) = detail {
+                p.detail { (detail) }
+            }
+            p { a href="/portal" { (lang.t(Msg::Back)) } }
+        },
+    )
+}
+
+/// `YYYY-MM-DD HH:MM UTC` of seconds since the epoch.
+pub fn date_time(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let rest = seconds.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60
+    )
+}
+
+/// The portal's stylesheet: high contrast, visible focus, large PIN.
+pub const CSS: &str = r#"
+:root { font-family: system-ui, sans-serif; color: #1b1b1b; background: #fff; line-height: 1.5; }
+body { margin: 0; }
+header { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: center; gap: 1rem; padding: .75rem 1.5rem; background: #1a2b5f; color: #fff; }
+header a, header .officer { color: #fff; }
+header nav { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
+.service { margin: 0; font-weight: bold; font-size: 1.15rem; }
+main { max-width: 60rem; padding: 1rem 1.5rem 3rem; }
+a { color: #1a4fa0; }
+a:focus, button:focus, input:focus, select:focus, textarea:focus, main:focus { outline: 3px solid #f2a900; outline-offset: 2px; }
+.skip { position: absolute; left: -10000px; }
+.skip:focus { position: static; display: inline-block; padding: .5rem; background: #fff; color: #1a4fa0; }
+.field { margin: 0 0 1.25rem; }
+label { display: block; font-weight: bold; }
+.hint { margin: .1rem 0 .3rem; color: #4a4a4a; }
+input[type=text], input[type=password], input[type=date], input[type=number], select, textarea { font: inherit; padding: .4rem; border: 2px solid #4a4a4a; border-radius: 3px; min-width: 18rem; max-width: 100%; box-sizing: border-box; }
+textarea { width: 30rem; }
+.invalid input, .invalid select, .invalid textarea { border-color: #b3261e; }
+.error { color: #b3261e; font-weight: bold; margin: .2rem 0; }
+.error-summary { border: 3px solid #b3261e; padding: .5rem 1rem; margin-bottom: 1.5rem; }
+.notice { border-left: 5px solid #2e7d32; padding: .5rem 1rem; background: #eef6ee; }
+button { font: inherit; padding: .45rem 1rem; border: 2px solid #1a2b5f; background: #1a2b5f; color: #fff; border-radius: 3px; cursor: pointer; }
+header button { background: #fff; color: #1a2b5f; }
+button.danger { background: #fff; color: #b3261e; border-color: #b3261e; }
+form.inline { display: inline; margin-right: .5rem; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .5rem; border-bottom: 1px solid #8a8a8a; vertical-align: top; }
+.offer { display: flex; flex-wrap: wrap; gap: 2rem; align-items: flex-start; }
+#offer-qr { margin: 0; }
+#offer-qr svg { width: 18rem; height: 18rem; }
+.pin { font-size: 3.5rem; font-weight: bold; letter-spacing: .3em; font-family: ui-monospace, monospace; margin: 0; }
+.pin-number { font-family: ui-monospace, monospace; }
+input.link { width: 100%; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(date_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(date_time(1_772_000_000), "2026-02-25 06:13 UTC");
+    }
+
+    #[test]
+    fn values_are_escaped() {
+        let chrome = Chrome {
+            lang: Lang::En,
+            path: "/portal/login",
+            officer: None,
+        };
+        let page = login(&chrome, "t", "<script>x</script>", None).into_string();
+        assert!(!page.contains("<script>x"));
+        assert!(page.contains("&lt;script&gt;"));
+    }
+}

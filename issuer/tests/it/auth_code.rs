@@ -1,0 +1,848 @@
+//! The authorization code flow (OpenID4VCI 1.0 §3.4, §5, §6) end to end
+//! over loopback: the wallet is a client built on `intyg_core` that
+//! follows every redirect by hand, the login happens at `intyg-dev-idp`
+//! running as a separate process, and the issuer talks to it over HTTP.
+//! Then every error path: at `/authorize` and `/par`, at `/token`, after
+//! the login (`access_denied` on the redirect), and ID tokens that must be
+//! refused, from a tiny fake provider inside the test.
+
+use std::collections::BTreeMap;
+use std::io::BufRead as _;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use intyg_core::jose::{Algorithm, Header, Jwk, SigningKey, VerifyingKey, sign_compact};
+use intyg_core::oid4vci::authorization::{
+    AuthorizationDetail, AuthorizationRequest, PushedAuthorizationResponse,
+};
+use intyg_core::oid4vci::credential::{CredentialRequest, CredentialResponse};
+use intyg_core::oid4vci::id::{AuthorizationCode, CredentialConfigurationId};
+use intyg_core::oid4vci::metadata::AuthorizationServerMetadata;
+use intyg_core::oid4vci::nonce::NonceResponse;
+use intyg_core::oid4vci::proof::build_jwt_proof;
+use intyg_core::oid4vci::token::{
+    AuthorizationCodeTokenRequest, CodeVerifier, TokenRequest, TokenResponse,
+};
+use intyg_core::sd_jwt::{SdJwt, VerifyOptions};
+use intyg_core::vc;
+use intyg_issuer::auth_code::OidcConfig;
+use intyg_issuer::config::Config;
+use intyg_issuer::{AppState, app, sha256_hex};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::{API_KEY, Issuer, TempDir, example};
+
+const KARIN: &str = "199403172381";
+/// A test person of the development IdP with nothing offered to her.
+const AMIRA: &str = "198507099805";
+const CLIENT_ID: &str = "intyg-issuer";
+const CLIENT_SECRET: &str = "dev-secret-for-tests";
+const WALLET: &str = "https://wallet.example";
+const WALLET_REDIRECT: &str = "intyg-wallet://callback";
+const CONFIGURATION: &str = "registration-certificate";
+
+/// `intyg-dev-idp` as a child process, killed on drop.
+struct DevIdp {
+    child: Child,
+    url: String,
+}
+
+impl DevIdp {
+    fn spawn(redirect_uri: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_intyg-dev-idp"))
+            .args(["--listen", "127.0.0.1:0", "--client-id", CLIENT_ID])
+            .args(["--redirect-uri", redirect_uri, "--auto-login"])
+            .env("INTYG_DEV_IDP_CLIENT_SECRET", CLIENT_SECRET)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+}
+
+impl Drop for DevIdp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An issuer whose identity provider is at whatever `provider` returns,
+/// given the issuer's callback URL.
+async fn start_with<P>(name: &str, provider: impl FnOnce(&str) -> (String, P)) -> (Issuer, P) {
+    let dir = TempDir::new(name);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (provider_url, guard) = provider(&format!("http://{addr}/authorize/callback"));
+    let mut config = Config::dev(dir.0.clone(), addr).unwrap();
+    config.api_key = Some(API_KEY.into());
+    config.oidc = Some(OidcConfig {
+        issuer_url: provider_url,
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        identity_claim: "personal_identity_number".into(),
+        scopes: vec!["openid".into(), "profile".into()],
+    });
+    let state = AppState::open(config).unwrap();
+    let router = app(state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let issuer = Issuer {
+        url: format!("http://{addr}"),
+        state,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    };
+    (issuer, guard)
+}
+
+async fn start(name: &str) -> (Issuer, DevIdp) {
+    start_with(name, |callback| {
+        let idp = DevIdp::spawn(callback);
+        (idp.url.clone(), idp)
+    })
+    .await
+}
+
+/// The officer registers a credential for `subject`.
+async fn offer_for(issuer: &Issuer, subject: &str) -> String {
+    let created: Value = issuer
+        .admin(Method::POST, "/api/offers")
+        .json(&json!({"credential_configuration_id": CONFIGURATION, "claims": example(CONFIGURATION), "subject": subject}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["credential_ids"][0].as_str().unwrap().to_owned()
+}
+
+/// The wallet: a browser that does not follow redirects by itself.
+struct Wallet {
+    http: reqwest::Client,
+    verifier: CodeVerifier,
+}
+
+impl Wallet {
+    fn new() -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            verifier: CodeVerifier::generate().unwrap(),
+        }
+    }
+
+    fn request(&self, login_hint: Option<&str>) -> AuthorizationRequest {
+        let configuration = CredentialConfigurationId::try_from(CONFIGURATION).unwrap();
+        let mut request = AuthorizationRequest::new(
+            WALLET,
+            self.verifier.s256_challenge(),
+            vec![AuthorizationDetail::for_configuration(configuration)],
+        );
+        request.redirect_uri = Some(WALLET_REDIRECT.into());
+        request.state = Some("wallet-state-1".into());
+        if let Some(hint) = login_hint {
+            request.extra.insert("login_hint".into(), hint.into());
+        }
+        request
+    }
+
+    /// Follows redirects until one goes back to the wallet; returns its
+    /// query parameters.
+    async fn follow(&self, mut url: String) -> BTreeMap<String, String> {
+        for _ in 0..6 {
+            if let Some(query) = url.strip_prefix(&format!("{WALLET_REDIRECT}?")) {
+                return url::form_urlencoded::parse(query.as_bytes())
+                    .into_owned()
+                    .collect();
+            }
+            let response = self.http.get(&url).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::SEE_OTHER, "GET {url}");
+            url = location(&response);
+        }
+        panic!("too many redirects, last {url}");
+    }
+
+    async fn authorize(
+        &self,
+        issuer: &Issuer,
+        request: &AuthorizationRequest,
+    ) -> BTreeMap<String, String> {
+        self.follow(format!("{}/authorize?{}", issuer.url, request.to_form()))
+            .await
+    }
+
+    /// A full login as `who`; the code sent back.
+    async fn code(&self, issuer: &Issuer, who: &str) -> String {
+        let back = self.authorize(issuer, &self.request(Some(who))).await;
+        assert_eq!(
+            back.get("state").map(String::as_str),
+            Some("wallet-state-1")
+        );
+        assert_eq!(back.get("iss"), Some(&issuer.url));
+        back.get("code")
+            .unwrap_or_else(|| panic!("no code: {back:?}"))
+            .clone()
+    }
+
+    async fn token(
+        &self,
+        issuer: &Issuer,
+        code: &str,
+        change: impl FnOnce(&mut AuthorizationCodeTokenRequest),
+    ) -> reqwest::Response {
+        let mut request = AuthorizationCodeTokenRequest {
+            code: AuthorizationCode::try_from(code).unwrap(),
+            redirect_uri: Some(WALLET_REDIRECT.into()),
+            code_verifier: Some(self.verifier.clone()),
+            client_id: Some(WALLET.into()),
+            authorization_details: None,
+            extra: Default::default(),
+        };
+        change(&mut request);
+        self.http
+            .post(format!("{}/token", issuer.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(TokenRequest::AuthorizationCode(request).to_form())
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn error_of(response: reqwest::Response) -> (StatusCode, String, String) {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+        body["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn authorization_code_flow_issues_a_credential_that_verifies() {
+    let (issuer, _idp) = start("ac-flow").await;
+    let credential_id = offer_for(&issuer, KARIN).await;
+    let wallet = Wallet::new();
+
+    let metadata: AuthorizationServerMetadata = wallet
+        .http
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server",
+            issuer.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let authorization_endpoint = metadata.authorization_endpoint.unwrap();
+    assert_eq!(authorization_endpoint, format!("{}/authorize", issuer.url));
+    assert_eq!(
+        metadata.pushed_authorization_request_endpoint.as_deref(),
+        Some(format!("{}/par", issuer.url).as_str())
+    );
+    assert!(
+        metadata
+            .grant_types_supported
+            .unwrap()
+            .contains(&"authorization_code".to_owned())
+    );
+    assert_eq!(
+        metadata.code_challenge_methods_supported,
+        Some(vec!["S256".to_owned()])
+    );
+
+    // Wallet → issuer → dev IdP (login_hint, --auto-login) → issuer → wallet.
+    let request = wallet.request(Some(KARIN));
+    let first = wallet
+        .http
+        .get(format!("{authorization_endpoint}?{}", request.to_form()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let to_idp = location(&first);
+    assert!(to_idp.starts_with(&_idp.url), "{to_idp}");
+    for pkce in [
+        "code_challenge=",
+        "code_challenge_method=S256",
+        "nonce=",
+        "state=",
+    ] {
+        assert!(to_idp.contains(pkce), "{to_idp} lacks {pkce}");
+    }
+    let back = wallet.follow(to_idp).await;
+    assert_eq!(back["state"], "wallet-state-1");
+    let code = back["code"].clone();
+
+    let response = wallet.token(&issuer, &code, |_| {}).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let token: TokenResponse = response.json().await.unwrap();
+
+    // The code is single-use.
+    let (status, error, _) = error_of(wallet.token(&issuer, &code, |_| {}).await).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_grant")
+    );
+
+    let nonce: NonceResponse = wallet
+        .http
+        .post(format!("{}/nonce", issuer.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let holder = SigningKey::generate().unwrap();
+    let now = intyg_issuer::now();
+    let proof = build_jwt_proof(&holder, &issuer.url, Some(&nonce.c_nonce), now, None).unwrap();
+    let configuration = CredentialConfigurationId::try_from(CONFIGURATION).unwrap();
+    let response = wallet
+        .http
+        .post(format!("{}/credential", issuer.url))
+        .bearer_auth(token.access_token.as_str())
+        .json(&CredentialRequest::for_configuration(
+            configuration,
+            vec![proof],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = CredentialResponse::from_json(&response.bytes().await.unwrap()).unwrap();
+    let credentials = response.credentials.unwrap();
+
+    let jwks: Value = wallet
+        .http
+        .get(format!("{}/.well-known/jwt-vc-issuer", issuer.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let issuer_jwk: Jwk = serde_json::from_value(jwks["jwks"]["keys"][0].clone()).unwrap();
+    let sd_jwt = SdJwt::parse(credentials[0].as_compact().unwrap()).unwrap();
+    let verified = vc::verify(
+        sd_jwt,
+        &VerifyingKey::from_jwk(&issuer_jwk).unwrap(),
+        &VerifyOptions::at(now),
+        Some(&issuer.state.types[CONFIGURATION]),
+    )
+    .unwrap();
+    assert_eq!(verified.sd_jwt.claims["personal_identity_number"], KARIN);
+    assert_eq!(
+        verified.sd_jwt.holder_key.as_ref(),
+        Some(&holder.public_jwk())
+    );
+
+    let listed: Value = issuer
+        .admin(Method::GET, &format!("/api/credentials?subject={KARIN}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["id"], credential_id.as_str());
+    assert_eq!(listed[0]["state"], "issued");
+}
+
+#[tokio::test]
+async fn pushed_request_with_scope_and_the_login_page() {
+    let (issuer, idp) = start("ac-par").await;
+    offer_for(&issuer, KARIN).await;
+    let wallet = Wallet::new();
+    let mut request = wallet.request(None);
+    request.authorization_details = None;
+    request.scope = Some(CONFIGURATION.into());
+
+    let pushed = wallet
+        .http
+        .post(format!("{}/par", issuer.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(request.to_form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), StatusCode::CREATED);
+    let pushed: PushedAuthorizationResponse = pushed.json().await.unwrap();
+    assert!(
+        pushed
+            .request_uri
+            .starts_with("urn:ietf:params:oauth:request_uri:")
+    );
+    assert!(pushed.expires_in > 0);
+    let by_reference = |client_id: &str| {
+        format!(
+            "{}/authorize?{}",
+            issuer.url,
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("client_id", client_id)
+                .append_pair("request_uri", &pushed.request_uri)
+                .finish()
+        )
+    };
+
+    let to_idp = wallet.http.get(by_reference(WALLET)).send().await.unwrap();
+    assert_eq!(to_idp.status(), StatusCode::SEE_OTHER);
+    // No login_hint: the development IdP shows its page of test persons.
+    let page = wallet.http.get(location(&to_idp)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(KARIN) && html.contains(AMIRA), "{html}");
+    let marker = "name=\"request\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let login_id = &html[start..start + html[start..].find('"').unwrap()];
+    let chosen = wallet
+        .http
+        .post(format!("{}/authorize/login", idp.url))
+        .form(&[("request", login_id), ("person", KARIN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
+    let back = wallet.follow(location(&chosen)).await;
+    let response = wallet.token(&issuer, &back["code"], |_| {}).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // A request_uri is single-use.
+    let (status, error, description) =
+        error_of(wallet.http.get(by_reference(WALLET)).send().await.unwrap()).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_request")
+    );
+    assert!(description.contains("request_uri"), "{description}");
+}
+
+#[tokio::test]
+async fn authorization_request_errors_are_shown_not_redirected() {
+    let (issuer, _idp) = start("ac-request-errors").await;
+    let wallet = Wallet::new();
+    let get = |query: String| {
+        let http = wallet.http.clone();
+        let url = format!("{}/authorize?{query}", issuer.url);
+        async move { error_of(http.get(url).send().await.unwrap()).await }
+    };
+
+    let mut no_pkce = wallet.request(None);
+    no_pkce.code_challenge = None;
+    no_pkce.code_challenge_method = None;
+    let (status, error, description) = get(no_pkce.to_form()).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_request")
+    );
+    assert!(description.contains("code_challenge"), "{description}");
+
+    let plain = wallet
+        .request(None)
+        .to_form()
+        .replace("code_challenge_method=S256", "code_challenge_method=plain");
+    let (_, error, description) = get(plain).await;
+    assert_eq!(error, "invalid_request");
+    assert!(description.contains("S256"), "{description}");
+
+    let no_method = wallet
+        .request(None)
+        .to_form()
+        .replace("&code_challenge_method=S256", "");
+    let (_, error, description) = get(no_method).await;
+    assert_eq!(error, "invalid_request");
+    assert!(description.contains("plain"), "{description}");
+
+    for (redirect_uri, why) in [
+        (None, "redirect_uri is required"),
+        (Some("http://wallet.example/cb"), "https"),
+        (Some("https://wallet.example/cb#x"), "fragment"),
+    ] {
+        let mut request = wallet.request(None);
+        request.redirect_uri = redirect_uri.map(str::to_owned);
+        let (status, error, description) = get(request.to_form()).await;
+        assert_eq!(
+            (status, error.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_request")
+        );
+        assert!(description.contains(why), "{redirect_uri:?}: {description}");
+    }
+
+    let mut unknown = wallet.request(None);
+    unknown.authorization_details = Some(vec![AuthorizationDetail::for_configuration(
+        "no-such-type".parse().unwrap(),
+    )]);
+    assert_eq!(
+        get(unknown.to_form()).await.1,
+        "invalid_authorization_details"
+    );
+    let mut unknown_scope = wallet.request(None);
+    unknown_scope.authorization_details = None;
+    unknown_scope.scope = Some("openid email".into());
+    assert_eq!(get(unknown_scope.to_form()).await.1, "invalid_scope");
+
+    let (_, error, _) = get("response_type=token&client_id=w&scope=x".into()).await;
+    assert_eq!(error, "unsupported_response_type");
+
+    // PAR: the same rules, and a pushed request is bound to its client_id.
+    let mut no_pkce = wallet.request(None);
+    no_pkce.code_challenge = None;
+    no_pkce.code_challenge_method = None;
+    let par = |body: String| {
+        let http = wallet.http.clone();
+        let url = format!("{}/par", issuer.url);
+        async move {
+            http.post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        error_of(par(no_pkce.to_form()).await).await.1,
+        "invalid_request"
+    );
+    let pushed: PushedAuthorizationResponse = par(wallet.request(None).to_form())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", "another-wallet")
+        .append_pair("request_uri", &pushed.request_uri)
+        .finish();
+    let (_, error, description) = get(query).await;
+    assert_eq!(error, "invalid_request");
+    assert!(description.contains("client_id"), "{description}");
+}
+
+#[tokio::test]
+async fn token_endpoint_checks_pkce_redirect_uri_client_and_expiry() {
+    let (issuer, _idp) = start("ac-token-errors").await;
+    offer_for(&issuer, KARIN).await;
+    let wallet = Wallet::new();
+    type Change = Box<dyn FnOnce(&mut AuthorizationCodeTokenRequest)>;
+    let cases: Vec<(&str, Change, &str)> = vec![
+        (
+            "wrong code_verifier",
+            Box::new(|r| r.code_verifier = Some(CodeVerifier::generate().unwrap())),
+            "invalid_grant",
+        ),
+        (
+            "no code_verifier",
+            Box::new(|r| r.code_verifier = None),
+            "invalid_request",
+        ),
+        (
+            "other redirect_uri",
+            Box::new(|r| r.redirect_uri = Some("intyg-wallet://elsewhere".into())),
+            "invalid_grant",
+        ),
+        (
+            "no redirect_uri",
+            Box::new(|r| r.redirect_uri = None),
+            "invalid_grant",
+        ),
+        (
+            "other client_id",
+            Box::new(|r| r.client_id = Some("https://other-wallet.example".into())),
+            "invalid_grant",
+        ),
+        (
+            "other configuration",
+            Box::new(|r| {
+                r.authorization_details = Some(vec![AuthorizationDetail::for_configuration(
+                    "education-diploma".parse().unwrap(),
+                )])
+            }),
+            "invalid_authorization_details",
+        ),
+    ];
+    for (what, change, expected) in cases {
+        let code = wallet.code(&issuer, KARIN).await;
+        let (status, error, _) = error_of(wallet.token(&issuer, &code, change).await).await;
+        assert_eq!(
+            (status, error.as_str()),
+            (StatusCode::BAD_REQUEST, expected),
+            "{what}"
+        );
+        // A failed attempt burns the code.
+        let (_, error, _) = error_of(wallet.token(&issuer, &code, |_| {}).await).await;
+        assert_eq!(error, "invalid_grant", "{what}: retry");
+    }
+
+    // An expired code: age the stored record.
+    let code = wallet.code(&issuer, KARIN).await;
+    let store = &issuer.state.stores.authorizations;
+    let mut stored = store.take_code(&sha256_hex(&code)).unwrap().unwrap();
+    assert!(stored.expires_at <= intyg_issuer::now() + 60);
+    stored.expires_at = intyg_issuer::now() - 1;
+    store.put_code(&sha256_hex(&code), &stored).unwrap();
+    let (_, error, description) = error_of(wallet.token(&issuer, &code, |_| {}).await).await;
+    assert_eq!(error, "invalid_grant");
+    assert!(description.contains("expired"), "{description}");
+
+    // The record is still on offer: a good exchange works.
+    let code = wallet.code(&issuer, KARIN).await;
+    assert_eq!(
+        wallet.token(&issuer, &code, |_| {}).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn nothing_on_offer_or_a_cancelled_login_is_access_denied_on_the_redirect() {
+    let (issuer, idp) = start("ac-denied").await;
+    offer_for(&issuer, KARIN).await;
+    let wallet = Wallet::new();
+
+    let back = wallet
+        .authorize(&issuer, &wallet.request(Some(AMIRA)))
+        .await;
+    assert_eq!(back["error"], "access_denied", "{back:?}");
+    assert_eq!(back["state"], "wallet-state-1");
+    assert!(
+        back["error_description"].contains(CONFIGURATION),
+        "{back:?}"
+    );
+    assert!(!back.contains_key("code"));
+
+    // Karin was offered a registration certificate, not a diploma.
+    let mut diploma = wallet.request(Some(KARIN));
+    diploma.authorization_details = Some(vec![AuthorizationDetail::for_configuration(
+        "education-diploma".parse().unwrap(),
+    )]);
+    let back = wallet.authorize(&issuer, &diploma).await;
+    assert_eq!(back["error"], "access_denied", "{back:?}");
+
+    // The person cancels at the identity provider.
+    let to_idp = wallet
+        .http
+        .get(format!(
+            "{}/authorize?{}",
+            issuer.url,
+            wallet.request(None).to_form()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let html = wallet
+        .http
+        .get(location(&to_idp))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"request\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let login_id = &html[start..start + html[start..].find('"').unwrap()];
+    let cancelled = wallet
+        .http
+        .post(format!("{}/authorize/login", idp.url))
+        .form(&[("request", login_id), ("cancel", "1")])
+        .send()
+        .await
+        .unwrap();
+    let back = wallet.follow(location(&cancelled)).await;
+    assert_eq!(back["error"], "access_denied", "{back:?}");
+    assert_eq!(back["state"], "wallet-state-1");
+
+    // A callback with an unknown state is shown, not redirected.
+    let unknown = wallet
+        .http
+        .get(format!(
+            "{}/authorize/callback?code=x&state=forged",
+            issuer.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(unknown).await.1, "invalid_request");
+}
+
+/// A fake OpenID Provider whose token endpoint answers with the ID token
+/// the test put in `id_token`.
+#[derive(Clone)]
+struct Fake {
+    url: String,
+    key: Arc<SigningKey>,
+    id_token: Arc<Mutex<String>>,
+}
+
+impl Fake {
+    fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let fake = Self {
+            url,
+            key: Arc::new(SigningKey::generate().unwrap()),
+            id_token: Arc::default(),
+        };
+        let router = axum::Router::new()
+            .route(
+                "/.well-known/openid-configuration",
+                get(|State(f): State<Fake>| async move {
+                    axum::Json(json!({
+                        "issuer": f.url,
+                        "authorization_endpoint": format!("{}/authorize", f.url),
+                        "token_endpoint": format!("{}/token", f.url),
+                        "jwks_uri": format!("{}/jwks", f.url),
+                    }))
+                }),
+            )
+            .route(
+                "/jwks",
+                get(|State(f): State<Fake>| async move {
+                    let mut jwk = serde_json::to_value(f.key.public_jwk()).unwrap();
+                    jwk["kid"] = "fake".into();
+                    axum::Json(json!({ "keys": [jwk] }))
+                }),
+            )
+            .route(
+                "/token",
+                post(|State(f): State<Fake>| async move {
+                    let id_token = f.id_token.lock().unwrap().clone();
+                    axum::Json(
+                        json!({"access_token": "at", "token_type": "Bearer", "id_token": id_token}),
+                    )
+                }),
+            )
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, router).await.unwrap()
+        });
+        fake
+    }
+
+    fn sign(&self, key: &SigningKey, claims: &Value) -> String {
+        sign_compact(
+            &Header::new(Algorithm::ES256).kid("fake"),
+            &serde_json::to_vec(claims).unwrap(),
+            key,
+        )
+        .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn id_tokens_with_a_bad_signature_nonce_or_audience_are_refused() {
+    let (issuer, fake) = start_with("ac-fake-provider", |_| {
+        let fake = Fake::start();
+        (fake.url.clone(), fake)
+    })
+    .await;
+    offer_for(&issuer, KARIN).await;
+    let wallet = Wallet::new();
+    let attacker = SigningKey::generate().unwrap();
+    type Defect = fn(&mut Value) -> bool;
+    let cases: Vec<(&str, Defect, &str)> = vec![
+        ("good", |_| false, ""),
+        ("signature", |_| true, "signature"),
+        (
+            "nonce",
+            |c| {
+                c["nonce"] = "not-the-one-sent".into();
+                false
+            },
+            "nonce",
+        ),
+        (
+            "audience",
+            |c| {
+                c["aud"] = "another-client".into();
+                false
+            },
+            "aud",
+        ),
+        (
+            "issuer",
+            |c| {
+                c["iss"] = "https://evil.example".into();
+                false
+            },
+            "iss",
+        ),
+        (
+            "expired",
+            |c| {
+                c["exp"] = (intyg_issuer::now() - 3600).into();
+                false
+            },
+            "expired",
+        ),
+    ];
+    for (what, defect, mentioned) in cases {
+        let to_provider = wallet
+            .http
+            .get(format!(
+                "{}/authorize?{}",
+                issuer.url,
+                wallet.request(None).to_form()
+            ))
+            .send()
+            .await
+            .unwrap();
+        let login: BTreeMap<String, String> = url::Url::parse(&location(&to_provider))
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect();
+        let now = intyg_issuer::now();
+        let mut claims = json!({
+            "iss": fake.url, "sub": "s", "aud": CLIENT_ID, "iat": now, "exp": now + 60,
+            "nonce": login["nonce"], "personal_identity_number": KARIN,
+        });
+        let forged = defect(&mut claims);
+        *fake.id_token.lock().unwrap() =
+            fake.sign(if forged { &attacker } else { &fake.key }, &claims);
+        let back = wallet
+            .follow(format!(
+                "{}/authorize/callback?code=c&state={}",
+                issuer.url, login["state"]
+            ))
+            .await;
+        if what == "good" {
+            assert!(back.contains_key("code"), "{back:?}");
+            continue;
+        }
+        assert_eq!(back["error"], "access_denied", "{what}: {back:?}");
+        assert!(
+            back["error_description"].contains(mentioned),
+            "{what}: {back:?}"
+        );
+    }
+}
