@@ -6,6 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Parser;
+use std::sync::Arc;
+
+use intyg_issuer::auth_code::OidcConfig;
+use intyg_issuer::dev_idp::{self, DevIdp, DevIdpConfig};
 use intyg_issuer::{AppState, app, config::Config};
 
 #[derive(Debug, Parser)]
@@ -38,11 +42,14 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
-    let config = match (&args.config, args.dev, &args.data_dir) {
+    let mut config = match (&args.config, args.dev, &args.data_dir) {
         (Some(path), _, _) => Config::load(path)?,
         (None, true, Some(dir)) => Config::dev(dir.clone(), args.listen)?,
         _ => anyhow::bail!("give --config FILE, or --dev --data-dir DIR"),
     };
+    if config.dev && config.oidc.is_none() {
+        config.oidc = Some(start_dev_idp(&config).await?);
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -61,6 +68,44 @@ async fn main() -> anyhow::Result<()> {
     state.stores.commit.durable().await?;
     tracing::info!("intyg-issuer stopped");
     Ok(())
+}
+
+/// Development mode without `[oidc]`: the development OpenID Provider on
+/// its own loopback port (real HTTP, as an external provider), with the
+/// issuer as its one client.
+async fn start_dev_idp(config: &Config) -> anyhow::Result<OidcConfig> {
+    let listener = tokio::net::TcpListener::bind((config.listen.ip(), 0))
+        .await
+        .context("binding the development IdP")?;
+    let issuer_url = format!("http://{}", listener.local_addr()?);
+    let client_secret = intyg_issuer::random_token(24)?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let key = dev_idp::load_or_create_key(&config.data_dir.join("dev-idp-key.jwk"))
+        .map_err(anyhow::Error::msg)?;
+    let idp = DevIdp::new(
+        DevIdpConfig {
+            issuer: issuer_url.clone(),
+            client_id: "intyg-issuer".into(),
+            client_secret: client_secret.clone(),
+            redirect_uris: vec![format!("{}/authorize/callback", config.public_url)],
+            auto_login: false,
+        },
+        key,
+    )?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, dev_idp::app(Arc::new(idp))).await {
+            tracing::error!(error = %e, "development IdP stopped");
+        }
+    });
+    tracing::warn!(%issuer_url, "development IdP started; never use it in production");
+    Ok(OidcConfig {
+        issuer_url,
+        client_id: "intyg-issuer".into(),
+        client_secret,
+        identity_claim: "personal_identity_number".into(),
+        scopes: vec!["openid".into()],
+    })
 }
 
 async fn shutdown() {
