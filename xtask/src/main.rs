@@ -91,7 +91,12 @@ fn setup(root: &Path) -> anyhow::Result<()> {
     }
     // `npm ci` installs exactly the lock file, so a changed lock file is
     // picked up; it takes a few seconds from npm's cache.
-    run("npm", &["ci", "--no-audit", "--no-fund"], &root.join("interop"), &[])?;
+    run(
+        "npm",
+        &["ci", "--no-audit", "--no-fund"],
+        &root.join("interop"),
+        &[],
+    )?;
     Ok(())
 }
 
