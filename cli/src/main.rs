@@ -4,6 +4,7 @@
 
 mod sd_jwt;
 mod status_list;
+mod wallet;
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,8 @@ enum Command {
     /// Encode, decode and read Token Status Lists.
     #[command(subcommand, name = "status-list")]
     StatusList(status_list::StatusListCommand),
+    /// The wallet: receive, hold and present credentials.
+    Wallet(wallet::WalletArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Key(command) => key(command),
         Command::SdJwt(command) => sd_jwt::run(command),
         Command::StatusList(command) => status_list::run(command),
+        Command::Wallet(args) => wallet::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,8 @@
 //! The `intyg` binary driven the way a script drives it: files, stdin,
 //! stdout, stderr and exit codes.
 
+mod wallet;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

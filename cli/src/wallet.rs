@@ -1,0 +1,586 @@
+//! `intyg wallet`: the wallet engine from the command line. The PIN comes
+//! from `INTYG_WALLET_PIN`, `--pin-file`, or a prompt; consent is asked in
+//! the terminal unless `--approve` or `--deny` is given.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use intyg_wallet::present::{ConsentProposal, Decision, Outcome, PresentError};
+use intyg_wallet::receive::ReceiveError;
+use intyg_wallet::{
+    BackupError, CreateError, EventResult, OpenError, StoreError, UnlockError, Wallet, WalletConfig,
+};
+use serde_json::json;
+
+use crate::{Coded, emit, print_json};
+
+/// Options of every `intyg wallet` command.
+#[derive(Debug, Args)]
+pub(crate) struct WalletArgs {
+    /// The wallet directory.
+    #[arg(long, env = "INTYG_WALLET_DIR", global = true)]
+    dir: Option<PathBuf>,
+    /// Dev mode: http on loopback, private addresses, unsigned requests.
+    #[arg(long, global = true)]
+    dev: bool,
+    /// JSON output for scripts.
+    #[arg(long, global = true)]
+    json: bool,
+    /// A file whose first line is the PIN (else INTYG_WALLET_PIN, else a prompt).
+    #[arg(long, global = true)]
+    pin_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: WalletCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WalletCommand {
+    /// Create a wallet protected by a PIN.
+    Init,
+    /// Check the PIN and open the wallet.
+    Unlock,
+    /// Change the PIN (the new one from INTYG_WALLET_NEW_PIN or a prompt).
+    ChangePin,
+    /// Receive credentials from an `openid-credential-offer://` link.
+    Accept {
+        /// The offer link.
+        offer_uri: String,
+        /// The transaction code (PIN) the issuer handed over.
+        #[arg(long)]
+        tx_code: Option<String>,
+    },
+    /// List the held credentials.
+    List,
+    /// Show one credential's claims.
+    Show {
+        /// Credential id (or a unique prefix).
+        id: String,
+    },
+    /// Answer an `openid4vp://` or `haip://` presentation request.
+    Present {
+        /// The request link.
+        request_uri: String,
+        /// Share without asking.
+        #[arg(long, conflicts_with = "deny")]
+        approve: bool,
+        /// Decline without asking.
+        #[arg(long)]
+        deny: bool,
+        /// Optional claims to share, comma-separated (`given_name`,
+        /// `query_id.claim`, or a credential query id).
+        #[arg(long, value_delimiter = ',')]
+        include: Vec<String>,
+    },
+    /// Show what was received, shared and declined.
+    History,
+    /// Delete a credential and its keys.
+    Delete {
+        /// Credential id (or a unique prefix).
+        id: String,
+    },
+    /// Write an encrypted backup (passphrase from INTYG_WALLET_BACKUP_PASSPHRASE or a prompt).
+    Backup {
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create the wallet from a backup, protected by the PIN.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Trusted verifier roots.
+    #[command(subcommand)]
+    Trust(TrustCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TrustCommand {
+    /// Trust verifiers whose certificates chain to the roots in this PEM file.
+    AddVerifierRoot {
+        /// PEM file.
+        cert: PathBuf,
+    },
+}
+
+pub(crate) fn run(args: WalletArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: WalletArgs) -> anyhow::Result<()> {
+    let dir = args.dir.clone().ok_or_else(|| Coded {
+        code: "no_wallet_dir",
+        message: "give --dir or set INTYG_WALLET_DIR".into(),
+    })?;
+    let config = WalletConfig {
+        dev: args.dev,
+        ..WalletConfig::default()
+    };
+    match &args.command {
+        WalletCommand::Init => {
+            let pin = pin(&args, "New PIN", true)?;
+            Wallet::create(&dir, &pin, config).map_err(create_error)?;
+            output(
+                &args,
+                &json!({"created": dir}),
+                &format!("wallet created in {}", dir.display()),
+            )
+        }
+        WalletCommand::Restore { file } => {
+            let backup = std::fs::read(file)?;
+            let passphrase = secret("INTYG_WALLET_BACKUP_PASSPHRASE", "Backup passphrase", false)?;
+            let pin = pin(&args, "New PIN", true)?;
+            let wallet = Wallet::restore_backup(&dir, &backup, &passphrase, &pin, config)
+                .map_err(backup_error)?;
+            let count = wallet.credentials().len();
+            output(
+                &args,
+                &json!({"restored": count}),
+                &format!("restored {count} credentials into {}", dir.display()),
+            )
+        }
+        _ => {
+            let locked = Wallet::open(&dir, config).map_err(open_error)?;
+            let pin = pin(&args, "PIN", false)?;
+            let wallet = locked.unlock(&pin).map_err(unlock_error)?;
+            unlocked(&args, wallet, &pin).await
+        }
+    }
+}
+
+async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::Result<()> {
+    match &args.command {
+        WalletCommand::Init | WalletCommand::Restore { .. } => Ok(()),
+        WalletCommand::Unlock => {
+            let count = wallet.credentials().len();
+            output(
+                args,
+                &json!({"unlocked": true, "credentials": count}),
+                &format!("unlocked: {count} credentials"),
+            )
+        }
+        WalletCommand::ChangePin => {
+            let new = secret("INTYG_WALLET_NEW_PIN", "New PIN", true)?;
+            wallet.change_pin(pin, &new).map_err(unlock_error)?;
+            output(args, &json!({"changed": true}), "PIN changed")
+        }
+        WalletCommand::Accept { offer_uri, tx_code } => {
+            accept(args, &mut wallet, offer_uri, tx_code.as_deref()).await
+        }
+        WalletCommand::List => {
+            let list = wallet.credentials();
+            if args.json {
+                return print_json(&list);
+            }
+            if list.is_empty() {
+                return emit("no credentials");
+            }
+            for entry in list {
+                emit(&format!(
+                    "{}  {}  from {}  ({} of {} copies used)",
+                    entry.id,
+                    entry.name(&wallet.config().locale),
+                    entry.issuer_name.as_deref().unwrap_or(&entry.issuer),
+                    entry.copies_used,
+                    entry.copies
+                ))?;
+            }
+            Ok(())
+        }
+        WalletCommand::Show { id } => {
+            let credential = wallet.credential(id).map_err(store_error)?;
+            let entry = &credential.entry;
+            if args.json {
+                return print_json(&json!({
+                    "id": entry.id,
+                    "issuer": entry.issuer,
+                    "issuer_name": entry.issuer_name,
+                    "vct": entry.vct,
+                    "name": entry.name(&wallet.config().locale),
+                    "received_at": entry.received_at,
+                    "expires_at": entry.expires_at,
+                    "copies": entry.copies,
+                    "copies_used": entry.copies_used,
+                    "claims": entry.subject_claims(),
+                    "display": entry.display,
+                }));
+            }
+            let locale = &wallet.config().locale;
+            emit(&format!("{}  ({})", entry.name(locale), entry.vct))?;
+            emit(&format!("issuer: {}", entry.issuer))?;
+            for (name, value) in entry.subject_claims() {
+                let path = intyg_core::dcql::ClaimsPath(vec![intyg_core::dcql::PathElement::Key(
+                    name.clone(),
+                )]);
+                let label = entry.display.label(&path, locale).unwrap_or(name);
+                let value = match value {
+                    serde_json::Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                emit(&format!("  {label}: {value}"))?;
+            }
+            Ok(())
+        }
+        WalletCommand::Present {
+            request_uri,
+            approve,
+            deny,
+            include,
+        } => present(args, &mut wallet, request_uri, *approve, *deny, include).await,
+        WalletCommand::History => {
+            let history = wallet.history().map_err(store_error)?;
+            if args.json {
+                return print_json(&history);
+            }
+            for entry in history {
+                let claims: Vec<String> = entry
+                    .credentials
+                    .iter()
+                    .flat_map(|c| c.claims.iter().map(|p| dotted(&p.0)))
+                    .collect();
+                let result = match &entry.result {
+                    EventResult::Success => "ok".to_owned(),
+                    EventResult::Failure { code, .. } => format!("failed: {code}"),
+                };
+                emit(&format!(
+                    "{}  {:?}  {}  purpose: {}  claims: {}  {}",
+                    entry.at,
+                    entry.kind,
+                    entry
+                        .counterparty_name
+                        .as_deref()
+                        .unwrap_or(&entry.counterparty),
+                    entry.purpose.as_deref().unwrap_or("-"),
+                    if claims.is_empty() {
+                        "-".into()
+                    } else {
+                        claims.join(",")
+                    },
+                    result
+                ))?;
+            }
+            Ok(())
+        }
+        WalletCommand::Delete { id } => {
+            let id = wallet.delete(id).map_err(store_error)?;
+            output(args, &json!({"deleted": id}), &format!("deleted {id}"))
+        }
+        WalletCommand::Backup { out } => {
+            let passphrase = secret("INTYG_WALLET_BACKUP_PASSPHRASE", "Backup passphrase", true)?;
+            let bytes = wallet.export_backup(&passphrase).map_err(backup_error)?;
+            std::fs::write(out, bytes)?;
+            output(
+                args,
+                &json!({"backup": out}),
+                &format!("backup written to {}", out.display()),
+            )
+        }
+        WalletCommand::Trust(TrustCommand::AddVerifierRoot { cert }) => {
+            let pem = std::fs::read_to_string(cert)?;
+            let added = wallet.add_verifier_roots(&pem).map_err(|e| Coded {
+                code: "invalid_certificate",
+                message: e.to_string(),
+            })?;
+            output(
+                args,
+                &json!({"added": added}),
+                &format!("trusting {} verifier root(s)", added.len()),
+            )
+        }
+    }
+}
+
+async fn accept(
+    args: &WalletArgs,
+    wallet: &mut Wallet,
+    offer_uri: &str,
+    tx_code: Option<&str>,
+) -> anyhow::Result<()> {
+    let offer = wallet.fetch_offer(offer_uri).await.map_err(receive_error)?;
+    let locale = wallet.config().locale.clone();
+    let code = match (offer.tx_code(), tx_code) {
+        (Some(spec), None) if std::io::stdin().is_terminal() => {
+            let issuer = offer
+                .issuer_name(&locale)
+                .unwrap_or_else(|| offer.issuer().to_owned());
+            let hint = spec.description.clone().unwrap_or_default();
+            Some(prompt(
+                &format!("Transaction code from {issuer} {hint}: "),
+                true,
+            )?)
+        }
+        (_, code) => code.map(str::to_owned),
+    };
+    let received = wallet
+        .accept(offer, code.as_deref())
+        .await
+        .map_err(receive_error)?;
+    if args.json {
+        return print_json(&received.credentials);
+    }
+    for entry in &received.credentials {
+        emit(&format!(
+            "stored {}  {}  ({} copies)",
+            entry.id,
+            entry.name(&locale),
+            entry.copies
+        ))?;
+    }
+    Ok(())
+}
+
+async fn present(
+    args: &WalletArgs,
+    wallet: &mut Wallet,
+    request_uri: &str,
+    approve: bool,
+    deny: bool,
+    include: &[String],
+) -> anyhow::Result<()> {
+    let proposal = wallet.prepare(request_uri).await.map_err(present_error)?;
+    let decision = if deny {
+        Decision::Deny
+    } else if approve {
+        Decision::Approve {
+            include: include.to_vec(),
+        }
+    } else if std::io::stdin().is_terminal() {
+        ask_consent(&proposal)?
+    } else {
+        return Err(Coded {
+            code: "consent_required",
+            message: "no terminal to ask for consent: give --approve or --deny".into(),
+        }
+        .into());
+    };
+    if args.json && (approve || deny) {
+        // Scripts see the proposal on stderr, the outcome on stdout.
+        eprintln!("{}", serde_json::to_string(&proposal)?);
+    }
+    let outcome = wallet
+        .respond(proposal, decision)
+        .await
+        .map_err(present_error)?;
+    if args.json {
+        return print_json(&outcome);
+    }
+    match outcome {
+        Outcome::Shared { redirect_uri, .. } => {
+            emit("shared")?;
+            if let Some(uri) = redirect_uri {
+                emit(&format!("continue at {uri}"))?;
+            }
+        }
+        Outcome::Denied {
+            no_matching_credentials: true,
+            ..
+        } => emit("declined: no matching credentials")?,
+        Outcome::Denied { .. } => emit("declined")?,
+    }
+    Ok(())
+}
+
+/// Shows the proposal and asks, claim by optional claim.
+fn ask_consent(proposal: &ConsentProposal) -> anyhow::Result<Decision> {
+    let verifier = &proposal.verifier;
+    eprintln!(
+        "{} asks{}",
+        verifier.name.as_deref().unwrap_or(&verifier.client_id),
+        if verifier.authenticated {
+            format!(" (verified: {})", verifier.dns_names.join(", "))
+        } else {
+            " (NOT verified: dev-mode request)".into()
+        }
+    );
+    eprintln!(
+        "purpose: {}",
+        proposal.purpose.as_deref().unwrap_or("(not stated)")
+    );
+    if let Some(reason) = &proposal.unsatisfied {
+        eprintln!("you hold no credentials that satisfy it: {reason}");
+        return Ok(Decision::Deny);
+    }
+    for credential in &proposal.credentials {
+        eprintln!(
+            "  {} ({})",
+            credential.name,
+            if credential.required {
+                "required"
+            } else {
+                "optional"
+            }
+        );
+        for claim in &credential.claims {
+            eprintln!("    - {}", claim.label.as_deref().unwrap_or(&claim.name));
+        }
+    }
+    if !yes("Share the required claims?")? {
+        return Ok(Decision::Deny);
+    }
+    let mut include = Vec::new();
+    for credential in proposal.credentials.iter().filter(|c| !c.required) {
+        for claim in &credential.claims {
+            let label = claim.label.as_deref().unwrap_or(&claim.name);
+            if yes(&format!("Also share {label} ({})?", credential.name))? {
+                include.push(format!("{}.{}", credential.query_id, claim.name));
+            }
+        }
+    }
+    Ok(Decision::Approve { include })
+}
+
+fn yes(question: &str) -> anyhow::Result<bool> {
+    let answer = prompt(&format!("{question} [y/N] "), false)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// The PIN: `--pin-file`, `INTYG_WALLET_PIN`, or a prompt (twice when new).
+fn pin(args: &WalletArgs, label: &str, new: bool) -> anyhow::Result<String> {
+    if let Some(path) = &args.pin_file {
+        return read_secret_file(path);
+    }
+    secret("INTYG_WALLET_PIN", label, new)
+}
+
+fn read_secret_file(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| Coded {
+        code: "pin_unavailable",
+        message: format!("reading {}: {e}", path.display()),
+    })?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
+}
+
+fn secret(variable: &str, label: &str, confirm: bool) -> anyhow::Result<String> {
+    if let Ok(value) = std::env::var(variable) {
+        return Ok(value);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Coded {
+            code: "pin_unavailable",
+            message: format!("no terminal to ask for the {label}: set {variable}"),
+        }
+        .into());
+    }
+    let first = prompt(&format!("{label}: "), true)?;
+    if confirm && prompt(&format!("{label} again: "), true)? != first {
+        return Err(Coded {
+            code: "pin_mismatch",
+            message: "the two entries differ".into(),
+        }
+        .into());
+    }
+    Ok(first)
+}
+
+/// Reads a line from the terminal; with `hidden`, echo is off meanwhile.
+fn prompt(text: &str, hidden: bool) -> anyhow::Result<String> {
+    eprint!("{text}");
+    std::io::stderr().flush()?;
+    let stty = |flag: &str| {
+        std::process::Command::new("stty")
+            .arg(flag)
+            .stdin(std::process::Stdio::inherit())
+            .status()
+    };
+    if hidden {
+        stty("-echo")?;
+    }
+    let mut line = String::new();
+    let read = std::io::stdin().lock().read_line(&mut line);
+    if hidden {
+        stty("echo")?;
+        eprintln!();
+    }
+    read?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn output(args: &WalletArgs, value: &serde_json::Value, text: &str) -> anyhow::Result<()> {
+    if args.json {
+        print_json(value)
+    } else {
+        emit(text)
+    }
+}
+
+fn dotted(path: &[intyg_core::dcql::PathElement]) -> String {
+    serde_json::to_value(path)
+        .ok()
+        .and_then(|v| {
+            v.as_array().map(|items| {
+                items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(".")
+            })
+        })
+        .unwrap_or_default()
+}
+
+fn coded(code: &'static str, error: impl std::fmt::Display) -> anyhow::Error {
+    Coded {
+        code,
+        message: error.to_string(),
+    }
+    .into()
+}
+
+fn create_error(error: CreateError) -> anyhow::Error {
+    let code = match &error {
+        CreateError::AlreadyExists(_) => "wallet_exists",
+        CreateError::WeakPin => "weak_pin",
+        _ => "store_failure",
+    };
+    coded(code, error)
+}
+
+fn open_error(error: OpenError) -> anyhow::Error {
+    let code = match &error {
+        OpenError::NotAWallet(_) => "no_wallet",
+        OpenError::UnsupportedFormat(_) => "unsupported_format",
+        OpenError::Store(_) => "store_failure",
+    };
+    coded(code, error)
+}
+
+fn unlock_error(error: UnlockError) -> anyhow::Error {
+    let code = match &error {
+        UnlockError::WrongPin => "wrong_pin",
+        UnlockError::WeakPin => "weak_pin",
+        _ => "store_failure",
+    };
+    coded(code, error)
+}
+
+fn store_error(error: StoreError) -> anyhow::Error {
+    let code = match &error {
+        StoreError::NotFound(_) => "not_found",
+        StoreError::Ambiguous(_) => "ambiguous_id",
+        _ => "store_failure",
+    };
+    coded(code, error)
+}
+
+fn backup_error(error: BackupError) -> anyhow::Error {
+    let code = match &error {
+        BackupError::NotABackup(_) => "not_a_backup",
+        BackupError::WrongPassphrase => "wrong_passphrase",
+        BackupError::WeakPin => "weak_pin",
+        BackupError::Create(CreateError::AlreadyExists(_)) => "wallet_exists",
+        _ => "store_failure",
+    };
+    coded(code, error)
+}
+
+fn receive_error(error: ReceiveError) -> anyhow::Error {
+    coded(error.code(), error)
+}
+
+fn present_error(error: PresentError) -> anyhow::Error {
+    coded(error.code(), error)
+}

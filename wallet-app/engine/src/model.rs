@@ -1,0 +1,243 @@
+//! What the wallet keeps: credentials (an index entry and the batch
+//! copies), holder keys and the history log. Every one of these is sealed
+//! before it reaches the store.
+
+use std::collections::BTreeMap;
+
+use intyg_core::dcql::{Candidate, ClaimsPath, CredentialFormat};
+use intyg_core::vc::metadata::TypeMetadata;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A held credential as the wallet lists and matches it: everything but
+/// the copies and keys. Loaded at unlock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CredentialEntry {
+    /// Random identifier, unrelated to the content.
+    pub id: String,
+    /// The credential issuer (`iss`, or the OpenID4VCI `credential_issuer`).
+    pub issuer: String,
+    /// The issuer's display name, when its metadata gives one.
+    pub issuer_name: Option<String>,
+    /// `vct`.
+    pub vct: String,
+    /// The format: `dc+sd-jwt`.
+    pub format: String,
+    /// The OpenID4VCI credential configuration it was issued under.
+    pub configuration_id: Option<String>,
+    /// Names, colours and claim labels, when the issuer or the type says.
+    pub display: Display,
+    /// Every claim with every disclosure revealed (the holder's view),
+    /// registered claims included: what DCQL matches against.
+    pub claims: Map<String, Value>,
+    /// When the wallet received it (Unix seconds).
+    pub received_at: i64,
+    /// `exp`, if any.
+    pub expires_at: Option<i64>,
+    /// How many copies there are, and how many were presented.
+    pub copies: usize,
+    /// Copies presented at least once.
+    pub copies_used: usize,
+}
+
+impl CredentialEntry {
+    /// The DCQL view of this credential.
+    pub fn candidate(&self) -> Candidate {
+        Candidate {
+            id: self.id.clone(),
+            format: CredentialFormat::from(self.format.as_str()),
+            vct: Some(self.vct.clone()),
+            doctype: None,
+            claims: Value::Object(self.claims.clone()),
+            holder_binding: true,
+            authorities: None,
+        }
+    }
+
+    /// The claims without the registered JWT and SD-JWT VC ones.
+    pub fn subject_claims(&self) -> Map<String, Value> {
+        self.claims
+            .iter()
+            .filter(|(name, _)| !REGISTERED.contains(&name.as_str()))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect()
+    }
+
+    /// A display name: `locale` if there is one, else English, else the
+    /// first, else the `vct`.
+    pub fn name(&self, locale: &str) -> String {
+        pick(&self.display.names, locale).unwrap_or_else(|| self.vct.clone())
+    }
+}
+
+/// The registered claims (RFC 7519, SD-JWT VC) that are not the subject's.
+pub(crate) const REGISTERED: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "iat",
+    "nbf",
+    "exp",
+    "jti",
+    "vct",
+    "vct#integrity",
+    "cnf",
+    "status",
+];
+
+/// Display metadata in several locales.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Display {
+    /// Credential names by locale (`""` when the locale is not given).
+    pub names: BTreeMap<String, String>,
+    /// Descriptions by locale.
+    pub descriptions: BTreeMap<String, String>,
+    /// Background colour (CSS).
+    pub background_color: Option<String>,
+    /// Text colour (CSS).
+    pub text_color: Option<String>,
+    /// Claim labels.
+    pub claims: Vec<ClaimLabel>,
+}
+
+/// The labels of one claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimLabel {
+    /// Claims path (`null` for every array element).
+    pub path: Vec<Value>,
+    /// Labels by locale.
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Display {
+    /// The label of the claim at `path` in `locale` (falling back as
+    /// [`CredentialEntry::name`] does), if any.
+    pub fn label(&self, path: &ClaimsPath, locale: &str) -> Option<String> {
+        let wanted = serde_json::to_value(path).ok()?;
+        self.claims
+            .iter()
+            .find(|claim| Value::Array(claim.path.clone()) == wanted)
+            .and_then(|claim| pick(&claim.labels, locale))
+    }
+
+    /// Adds what type metadata says, over what the issuer metadata said.
+    pub(crate) fn merge_type_metadata(&mut self, metadata: &TypeMetadata) {
+        for display in &metadata.display {
+            self.names
+                .insert(display.locale.clone(), display.name.clone());
+            if let Some(description) = &display.description {
+                self.descriptions
+                    .insert(display.locale.clone(), description.clone());
+            }
+            if let Some(simple) = display.rendering.as_ref().and_then(|r| r.simple.as_ref()) {
+                self.background_color = simple
+                    .background_color
+                    .clone()
+                    .or(self.background_color.take());
+                self.text_color = simple.text_color.clone().or(self.text_color.take());
+            }
+        }
+        for claim in &metadata.claims {
+            let Ok(Value::Array(path)) = serde_json::to_value(&claim.path) else {
+                continue;
+            };
+            let labels = claim
+                .display
+                .iter()
+                .map(|d| (d.locale.clone(), d.label.clone()))
+                .collect();
+            match self.claims.iter_mut().find(|c| c.path == path) {
+                Some(existing) => existing.labels = labels,
+                None => self.claims.push(ClaimLabel { path, labels }),
+            }
+        }
+    }
+}
+
+fn pick(by_locale: &BTreeMap<String, String>, locale: &str) -> Option<String> {
+    by_locale
+        .get(locale)
+        .or_else(|| by_locale.get("en"))
+        .or_else(|| by_locale.values().next())
+        .cloned()
+}
+
+/// One copy of a batch-issued credential, with its own holder key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CredentialCopy {
+    /// The compact SD-JWT as issued (every disclosure).
+    pub sd_jwt: String,
+    /// The id of its holder key in the key tree.
+    pub key_id: String,
+    /// How many times it was presented.
+    pub presentations: u32,
+}
+
+/// A held credential in full: the entry and its copies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredCredential {
+    /// What is listed and matched.
+    pub entry: CredentialEntry,
+    /// The copies.
+    pub copies: Vec<CredentialCopy>,
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Credentials were received from an issuer.
+    Issuance,
+    /// Credentials were presented to a verifier.
+    Presentation,
+    /// The person (or the wallet, lacking credentials) declined a request.
+    Denial,
+}
+
+/// One credential in a history entry: which, and which claims (names,
+/// never values).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryCredential {
+    /// The wallet's credential id.
+    pub credential_id: Option<String>,
+    /// `vct`.
+    pub vct: String,
+    /// The claims paths disclosed (for a presentation) or received.
+    pub claims: Vec<ClaimsPath>,
+}
+
+/// How it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum EventResult {
+    /// It went through.
+    Success,
+    /// It failed; `code` is stable.
+    Failure {
+        /// A stable code.
+        code: String,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// One line of the history log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Random id.
+    pub id: String,
+    /// When (Unix seconds).
+    pub at: i64,
+    /// What.
+    pub kind: EventKind,
+    /// Who: the credential issuer URL, or the verifier's client_id.
+    pub counterparty: String,
+    /// Its display name, when known (issuer metadata, certificate).
+    pub counterparty_name: Option<String>,
+    /// The stated purpose, if the request gave one.
+    pub purpose: Option<String>,
+    /// Which credentials and claims.
+    pub credentials: Vec<HistoryCredential>,
+    /// How it ended.
+    pub result: EventResult,
+}

@@ -1,0 +1,718 @@
+//! Presenting credentials — OpenID4VP 1.0 with DCQL, under HAIP 1.0.
+//!
+//! <https://openid.net/specs/openid-4-verifiable-presentations-1_0.html>
+//!
+//! [`Wallet::prepare`]: invocation URI (`openid4vp://`, `haip://`, §9) →
+//! Request Object by value or from `request_uri` (GET, or POST with a
+//! `wallet_nonce`, §5.10) → authenticated by [`crate::trust::authenticate`]
+//! (unsigned `redirect_uri:` requests only in dev mode) → DCQL evaluated
+//! over the held credentials (§6.4) → a [`ConsentProposal`].
+//! [`Wallet::respond`]: the person's [`Decision`] → on approval one
+//! SD-JWT presentation per credential query with a KB-JWT (`aud` =
+//! client_id, `nonce`, `sd_hash`), from the least used batch copy → VP
+//! Token, posted as `direct_post` or encrypted `direct_post.jwt` (§8.2,
+//! §8.3); on denial an `access_denied` error response (§8.5) → history.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use intyg_core::dcql::{ClaimsPath, Evaluation, PathElement, evaluate};
+use intyg_core::jose::{JoseError, SigningKey};
+use intyg_core::oid4vp::{
+    AuthorizationErrorResponse, AuthorizationRequest, AuthorizationResponse, ClientIdPrefix,
+    DirectPostBody, ErrorCode, Invocation, Presentation, RequestError, RequestObjectSource,
+    RequestUriMethod, ResponseEncryption, ResponseError, ResponseMode, ResponseUriResponse,
+    VpToken,
+};
+use intyg_core::sd_jwt::{KeyBindingInput, SdJwt, SdJwtError};
+use intyg_core::trust::TrustAnchors;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::crypto::{CryptoError, random_id};
+use crate::http::FetchError;
+use crate::model::{CredentialCopy, EventKind, EventResult, HistoryCredential, HistoryEntry};
+use crate::trust::{AuthenticationError, TrustError, authenticate};
+use crate::{StoreError, Wallet, now};
+
+/// Why a request could not be prepared or answered.
+#[derive(Debug, thiserror::Error)]
+pub enum PresentError {
+    /// The invocation URI or the request is malformed.
+    #[error("authorization request: {0}")]
+    Request(#[from] RequestError),
+    /// An unsigned request (`redirect_uri:` client, or parameters by
+    /// value) outside dev mode.
+    #[error("unsigned presentation requests are accepted only in dev mode")]
+    UnsignedRequest,
+    /// A client identifier prefix the wallet cannot authenticate.
+    #[error("client_id prefix {0} is not supported (x509_hash and x509_san_dns are)")]
+    UnsupportedClientIdPrefix(ClientIdPrefix),
+    /// A fetch or post was refused by policy or failed.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The `request_uri` did not answer with a Request Object.
+    #[error("request_uri answered HTTP {0}")]
+    RequestUriStatus(u16),
+    /// The wallet trusts no verifier root yet.
+    #[error("no trusted verifier roots (add one with `intyg wallet trust add-verifier-root`)")]
+    NoVerifierRoots,
+    /// The verifier roots could not be read.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    /// The verifier or its request was not authenticated.
+    #[error("verifier authentication: {0}")]
+    Authentication(#[from] AuthenticationError),
+    /// The request has no `response_uri`.
+    #[error("the request has no response_uri")]
+    NoResponseUri,
+    /// A response mode other than `direct_post` / `direct_post.jwt`.
+    #[error("response_mode {0} is not supported (direct_post and direct_post.jwt are)")]
+    UnsupportedResponseMode(&'static str),
+    /// The request carries `transaction_data`, which this wallet does not
+    /// process.
+    #[error("transaction_data is not supported")]
+    TransactionDataUnsupported,
+    /// `--include` names nothing optional in the proposal.
+    #[error("`{0}` names no optional claim of this request")]
+    UnknownSelection(String),
+    /// Encrypting the response failed (no usable key, no supported enc).
+    #[error("response encryption: {0}")]
+    Encryption(#[from] ResponseError),
+    /// A stored credential does not parse.
+    #[error("stored credential: {0}")]
+    SdJwt(#[from] SdJwtError),
+    /// Building the presentation failed.
+    #[error("presentation: {0}")]
+    Disclosure(#[from] intyg_core::sd_jwt::PresentError),
+    /// A stored holder key is unusable.
+    #[error("holder key: {0}")]
+    Key(#[from] JoseError),
+    /// The verifier refused the response.
+    #[error("the verifier refused the response (HTTP {status}){}", error.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+    VerifierRejected {
+        /// HTTP status.
+        status: u16,
+        /// The `error` (and description) it returned, if any.
+        error: Option<String>,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Ids could not be generated.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+impl PresentError {
+    /// A stable code for scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Request(_) => "invalid_request",
+            Self::UnsignedRequest => "unsigned_request",
+            Self::UnsupportedClientIdPrefix(_) => "unsupported_client_id",
+            Self::Fetch(e) => fetch_code(e),
+            Self::RequestUriStatus(_) => "request_uri_failed",
+            Self::NoVerifierRoots => "no_verifier_roots",
+            Self::Trust(_) => "invalid_certificate",
+            Self::Authentication(_) => "verifier_not_authenticated",
+            Self::NoResponseUri => "invalid_request",
+            Self::UnsupportedResponseMode(_) => "unsupported_response_mode",
+            Self::TransactionDataUnsupported => "transaction_data_unsupported",
+            Self::UnknownSelection(_) => "unknown_claim",
+            Self::Encryption(_) => "encryption_failed",
+            Self::SdJwt(e) => e.code(),
+            Self::Disclosure(e) => e.code(),
+            Self::Key(_) | Self::Crypto(_) => "crypto_failure",
+            Self::VerifierRejected { .. } => "verifier_rejected",
+            Self::Store(_) => "store_failure",
+        }
+    }
+}
+
+/// The stable code of a fetch error.
+pub(crate) fn fetch_code(error: &FetchError) -> &'static str {
+    match error {
+        FetchError::NotHttps(_) => "insecure_url",
+        FetchError::InvalidUrl(_) => "invalid_url",
+        FetchError::PrivateAddress { .. } => "private_address",
+        FetchError::TooLarge { .. } => "response_too_large",
+        FetchError::Timeout(_) => "timeout",
+        FetchError::Redirect { .. } => "redirect_refused",
+        FetchError::Transport { .. } | FetchError::Client(_) => "network_error",
+    }
+}
+
+/// Who asks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VerifierIdentity {
+    /// The `client_id`, prefix included.
+    pub client_id: String,
+    /// Whether an x5c chain to a trusted root authenticated it (false only
+    /// for unsigned dev-mode requests).
+    pub authenticated: bool,
+    /// The DNS names of its certificate.
+    pub dns_names: Vec<String>,
+    /// `client_metadata.client_name`, as the verifier states it.
+    pub name: Option<String>,
+}
+
+/// One claim the verifier would receive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProposedClaim {
+    /// The claims path (concrete: no wildcard).
+    pub path: ClaimsPath,
+    /// The path written with dots (`address.locality`), for selection.
+    pub name: String,
+    /// Its label in the wallet's locale, when known.
+    pub label: Option<String>,
+    /// Whether the request needs it (else the person may leave it out).
+    pub required: bool,
+}
+
+/// One credential the verifier would receive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProposedCredential {
+    /// The DCQL credential query id.
+    pub query_id: String,
+    /// The wallet's credential id.
+    pub credential_id: String,
+    /// The credential's display name.
+    pub name: String,
+    /// `vct`.
+    pub vct: String,
+    /// Whether the request needs this credential.
+    pub required: bool,
+    /// The claims that would be disclosed.
+    pub claims: Vec<ProposedClaim>,
+}
+
+/// What the person is asked to consent to.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsentProposal {
+    /// Who asks.
+    pub verifier: VerifierIdentity,
+    /// Why, when the request says.
+    pub purpose: Option<String>,
+    /// Where the response goes.
+    pub response_uri: String,
+    /// Whether the response is encrypted (`direct_post.jwt`).
+    pub encrypted: bool,
+    /// The credentials and claims, required and optional.
+    pub credentials: Vec<ProposedCredential>,
+    /// Why the request cannot be satisfied, if it cannot: only a denial is
+    /// then possible.
+    pub unsatisfied: Option<String>,
+    #[serde(skip)]
+    request: Box<AuthorizationRequest>,
+}
+
+impl ConsentProposal {
+    /// Whether the held credentials can satisfy the request.
+    pub fn satisfiable(&self) -> bool {
+        self.unsatisfied.is_none()
+    }
+}
+
+/// The person's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Decline: the verifier gets `access_denied`.
+    Deny,
+    /// Share the required claims and the optional ones named in
+    /// `include` (a credential query id, a claim name such as
+    /// `given_name` or `address.locality`, or `query_id.claim`).
+    Approve {
+        /// Optional claims to share.
+        include: Vec<String>,
+    },
+}
+
+/// How the exchange ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "result")]
+pub enum Outcome {
+    /// The presentation was accepted by the verifier.
+    Shared {
+        /// Where the verifier sends the person next, if anywhere (the app
+        /// opens it; the CLI prints it).
+        redirect_uri: Option<String>,
+        /// The history entry.
+        history_id: String,
+    },
+    /// The verifier was told `access_denied`.
+    Denied {
+        /// True when the wallet had no matching credentials.
+        no_matching_credentials: bool,
+        /// The history entry.
+        history_id: String,
+    },
+}
+
+impl Wallet {
+    /// Reads and authenticates a presentation request and matches it
+    /// against the held credentials. Sends nothing and stores nothing.
+    pub async fn prepare(&self, uri: &str) -> Result<ConsentProposal, PresentError> {
+        let (request, verifier) = match AuthorizationRequest::from_uri(uri.trim())? {
+            Invocation::ByValue(request) => {
+                if !self.http().is_dev() {
+                    return Err(PresentError::UnsignedRequest);
+                }
+                let client_id = request
+                    .client_id
+                    .as_ref()
+                    .map(|c| c.as_str().to_owned())
+                    .unwrap_or_default();
+                let verifier = VerifierIdentity {
+                    client_id,
+                    authenticated: false,
+                    dns_names: Vec::new(),
+                    name: client_name(&request),
+                };
+                (request, verifier)
+            }
+            Invocation::ByReference(reference) => {
+                let prefix = reference.client_id.prefix();
+                if !matches!(
+                    prefix,
+                    ClientIdPrefix::X509Hash | ClientIdPrefix::X509SanDns
+                ) {
+                    return Err(PresentError::UnsupportedClientIdPrefix(prefix));
+                }
+                let (jwt, wallet_nonce) = self.request_object(&reference.source).await?;
+                let roots = self.verifier_roots()?;
+                if roots.is_empty() {
+                    return Err(PresentError::NoVerifierRoots);
+                }
+                let anchors = TrustAnchors::new(roots).map_err(TrustError::from)?;
+                let authenticated = authenticate(
+                    &jwt,
+                    &reference.client_id,
+                    &anchors,
+                    wallet_nonce.as_deref(),
+                    now(),
+                )?;
+                let verifier = VerifierIdentity {
+                    client_id: reference.client_id.as_str().to_owned(),
+                    authenticated: true,
+                    dns_names: authenticated.leaf.dns_names.clone(),
+                    name: client_name(&authenticated.request),
+                };
+                (Box::new(authenticated.request), verifier)
+            }
+        };
+        let mode = request.response_mode();
+        if !matches!(mode, ResponseMode::DirectPost | ResponseMode::DirectPostJwt) {
+            return Err(PresentError::UnsupportedResponseMode(mode.as_str()));
+        }
+        if request.transaction_data.is_some() {
+            return Err(PresentError::TransactionDataUnsupported);
+        }
+        let response_uri = request
+            .response_destination()
+            .ok_or(PresentError::NoResponseUri)?
+            .to_owned();
+        self.http().check(&response_uri)?;
+        let (credentials, unsatisfied) = match evaluate(&request.dcql_query, self.candidates()) {
+            Ok(evaluation) => (self.propose(&evaluation), None),
+            Err(unsatisfied) => (Vec::new(), Some(unsatisfied.to_string())),
+        };
+        Ok(ConsentProposal {
+            verifier,
+            purpose: purpose(&request),
+            response_uri,
+            encrypted: mode.is_encrypted(),
+            credentials,
+            unsatisfied,
+            request,
+        })
+    }
+
+    async fn request_object(
+        &self,
+        source: &RequestObjectSource,
+    ) -> Result<(String, Option<String>), PresentError> {
+        let (request_uri, method) = match source {
+            RequestObjectSource::Value(jwt) => return Ok((jwt.clone(), None)),
+            RequestObjectSource::Uri {
+                request_uri,
+                method,
+            } => (request_uri, method.unwrap_or(RequestUriMethod::Get)),
+        };
+        let (reply, wallet_nonce) = match method {
+            RequestUriMethod::Get => (
+                self.http()
+                    .get(request_uri, "application/oauth-authz-req+jwt")
+                    .await?,
+                None,
+            ),
+            RequestUriMethod::Post => {
+                let nonce = random_id()?;
+                let form = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("wallet_nonce", &nonce)
+                    .finish();
+                (
+                    self.http().post_form(request_uri, form, None).await?,
+                    Some(nonce),
+                )
+            }
+        };
+        if !reply.is_success() {
+            return Err(PresentError::RequestUriStatus(reply.status));
+        }
+        Ok((reply.text().trim().to_owned(), wallet_nonce))
+    }
+
+    /// The proposal for an evaluation: for every credential set, its first
+    /// satisfiable option; queries of required sets are required, those
+    /// only in optional sets optional. Each query gets its first match.
+    fn propose(&self, evaluation: &Evaluation) -> Vec<ProposedCredential> {
+        let mut required: BTreeMap<&str, bool> = BTreeMap::new();
+        for set in &evaluation.credential_sets {
+            let Some(option) = set.satisfiable_options.first() else {
+                continue;
+            };
+            for id in option {
+                let flag = required.entry(id.as_str()).or_insert(false);
+                *flag |= set.required;
+            }
+        }
+        let locale = &self.config.locale;
+        let mut proposed = Vec::new();
+        for query in &evaluation.credentials {
+            let Some(&is_required) = required.get(query.query_id.as_str()) else {
+                continue;
+            };
+            let Some(found) = query.matches.first() else {
+                continue;
+            };
+            let Some(entry) = self.entries.get(&found.candidate_id) else {
+                continue;
+            };
+            let document = Value::Object(entry.claims.clone());
+            let mut seen = HashSet::new();
+            let mut claims = Vec::new();
+            for path in found.claims.iter().flat_map(|c| c.disclose.iter()) {
+                for concrete in concrete_paths(path, &document) {
+                    if seen.insert(concrete.clone()) {
+                        claims.push(ProposedClaim {
+                            name: dotted(&concrete),
+                            label: entry.display.label(&concrete, locale),
+                            path: concrete,
+                            required: is_required,
+                        });
+                    }
+                }
+            }
+            proposed.push(ProposedCredential {
+                query_id: query.query_id.clone(),
+                credential_id: entry.id.clone(),
+                name: entry.name(locale),
+                vct: entry.vct.clone(),
+                required: is_required,
+                claims,
+            });
+        }
+        proposed
+    }
+
+    /// Carries out the person's decision, and logs it.
+    pub async fn respond(
+        &mut self,
+        proposal: ConsentProposal,
+        decision: Decision,
+    ) -> Result<Outcome, PresentError> {
+        let include = match decision {
+            Decision::Approve { include } if proposal.satisfiable() => include,
+            Decision::Approve { .. } => return self.deny(&proposal, true).await,
+            Decision::Deny => return self.deny(&proposal, false).await,
+        };
+        let chosen = select(&proposal, &include)?;
+        let request = &proposal.request;
+        let mut vp_token = BTreeMap::new();
+        let mut used: BTreeMap<String, Vec<CredentialCopy>> = BTreeMap::new();
+        let iat = now();
+        for credential in &chosen {
+            let id = &credential.credential_id;
+            if !used.contains_key(id) {
+                used.insert(id.clone(), self.store.copies(&self.key, id)?);
+            }
+            let Some(copies) = used.get_mut(id) else {
+                return Err(StoreError::NotFound(id.clone()).into());
+            };
+            let Some(index) = (0..copies.len()).min_by_key(|i| copies[*i].presentations) else {
+                return Err(StoreError::NotFound(credential.credential_id.clone()).into());
+            };
+            let copy = &copies[index];
+            let key = SigningKey::from_jwk(&self.store.holder_key(&self.key, &copy.key_id)?)?;
+            let disclosed = SdJwt::parse(&copy.sd_jwt)?.disclose()?;
+            let pointers: Vec<String> =
+                credential.claims.iter().map(|c| pointer(&c.path)).collect();
+            let pointers: Vec<&str> = pointers.iter().map(String::as_str).collect();
+            let presentation = disclosed.present(
+                &pointers,
+                Some(KeyBindingInput {
+                    key: &key,
+                    aud: proposal.verifier.client_id.clone(),
+                    nonce: request.nonce.as_str().to_owned(),
+                    iat,
+                }),
+            )?;
+            vp_token.insert(
+                credential.query_id.clone(),
+                vec![Presentation::Compact(presentation)],
+            );
+            copies[index].presentations = copies[index].presentations.saturating_add(1);
+        }
+        let response = AuthorizationResponse::new(VpToken(vp_token), request.state.clone());
+        let body = if request.response_mode().is_encrypted() {
+            let metadata = request.client_metadata.clone().unwrap_or_default();
+            let encryption = ResponseEncryption::select(&metadata)?;
+            DirectPostBody::Encrypted(response.encrypt(&encryption)?)
+        } else {
+            DirectPostBody::Plain(response)
+        };
+        let sent = self.post(&proposal.response_uri, body.to_form()).await;
+        let history = HistoryEntry {
+            id: random_id()?,
+            at: iat,
+            kind: EventKind::Presentation,
+            counterparty: proposal.verifier.client_id.clone(),
+            counterparty_name: proposal.verifier.name.clone(),
+            purpose: proposal.purpose.clone(),
+            credentials: chosen
+                .iter()
+                .map(|c| HistoryCredential {
+                    credential_id: Some(c.credential_id.clone()),
+                    vct: c.vct.clone(),
+                    claims: c.claims.iter().map(|claim| claim.path.clone()).collect(),
+                })
+                .collect(),
+            result: match &sent {
+                Ok(_) => EventResult::Success,
+                Err(e) => EventResult::Failure {
+                    code: e.code().to_owned(),
+                    message: e.to_string(),
+                },
+            },
+        };
+        // The copies went out either way: count them as used.
+        for (id, copies) in &used {
+            let Some(mut entry) = self.entries.get(id).cloned() else {
+                continue;
+            };
+            entry.copies_used = copies.iter().filter(|c| c.presentations > 0).count();
+            self.store
+                .write(&self.key, Some((&entry, copies)), &[], None)?;
+        }
+        self.store.append_history(&self.key, &history)?;
+        self.reindex()?;
+        let answer = sent?;
+        tracing::info!(verifier = %proposal.verifier.client_id, credentials = chosen.len(), "presentation sent");
+        Ok(Outcome::Shared {
+            redirect_uri: answer.redirect_uri,
+            history_id: history.id,
+        })
+    }
+
+    async fn deny(
+        &mut self,
+        proposal: &ConsentProposal,
+        no_match: bool,
+    ) -> Result<Outcome, PresentError> {
+        let description = if no_match {
+            "the wallet holds no matching credentials"
+        } else {
+            "the user declined"
+        };
+        let body = DirectPostBody::Error(AuthorizationErrorResponse {
+            error: ErrorCode::AccessDenied,
+            error_description: Some(description.into()),
+            state: proposal.request.state.clone(),
+        });
+        let sent = self.post(&proposal.response_uri, body.to_form()).await;
+        let history = HistoryEntry {
+            id: random_id()?,
+            at: now(),
+            kind: EventKind::Denial,
+            counterparty: proposal.verifier.client_id.clone(),
+            counterparty_name: proposal.verifier.name.clone(),
+            purpose: proposal.purpose.clone(),
+            credentials: Vec::new(),
+            result: match &sent {
+                Ok(_) => EventResult::Success,
+                Err(e) => EventResult::Failure {
+                    code: e.code().to_owned(),
+                    message: e.to_string(),
+                },
+            },
+        };
+        self.log(&history)?;
+        sent?;
+        tracing::info!(verifier = %proposal.verifier.client_id, "request denied");
+        Ok(Outcome::Denied {
+            no_matching_credentials: no_match,
+            history_id: history.id,
+        })
+    }
+
+    async fn post(&self, uri: &str, form: String) -> Result<ResponseUriResponse, PresentError> {
+        let reply = self.http().post_form(uri, form, None).await?;
+        if !reply.is_success() {
+            let error = serde_json::from_slice::<Value>(&reply.body)
+                .ok()
+                .and_then(|v| {
+                    let error = v.get("error")?.as_str()?.to_owned();
+                    Some(match v.get("error_description").and_then(Value::as_str) {
+                        Some(d) => format!("{error} ({d})"),
+                        None => error,
+                    })
+                });
+            return Err(PresentError::VerifierRejected {
+                status: reply.status,
+                error,
+            });
+        }
+        if reply.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(ResponseUriResponse::default());
+        }
+        let answer: ResponseUriResponse = serde_json::from_slice(&reply.body).unwrap_or_default();
+        match &answer.redirect_uri {
+            Some(uri) if self.http().check(uri).is_err() => Ok(ResponseUriResponse::default()),
+            _ => Ok(answer),
+        }
+    }
+}
+
+/// The credentials to present after the person's choice: required ones
+/// whole, optional ones with the claims `include` names (dropped when it
+/// names none of them).
+fn select(
+    proposal: &ConsentProposal,
+    include: &[String],
+) -> Result<Vec<ProposedCredential>, PresentError> {
+    let mut unused: BTreeSet<&str> = include.iter().map(String::as_str).collect();
+    let mut chosen = Vec::new();
+    for credential in &proposal.credentials {
+        if credential.required {
+            chosen.push(credential.clone());
+            continue;
+        }
+        let whole = include.contains(&credential.query_id);
+        if whole {
+            unused.remove(credential.query_id.as_str());
+        }
+        let claims: Vec<ProposedClaim> = credential
+            .claims
+            .iter()
+            .filter(|claim| {
+                let qualified = format!("{}.{}", credential.query_id, claim.name);
+                let hit = include
+                    .iter()
+                    .find(|s| **s == claim.name || **s == qualified);
+                if let Some(hit) = hit {
+                    unused.remove(hit.as_str());
+                }
+                whole || hit.is_some()
+            })
+            .cloned()
+            .collect();
+        if whole || !claims.is_empty() {
+            chosen.push(ProposedCredential {
+                claims,
+                ..credential.clone()
+            });
+        }
+    }
+    // A name of a required claim is accepted too: it is shared anyway.
+    unused.retain(|s| {
+        !proposal
+            .credentials
+            .iter()
+            .any(|c| c.query_id == *s || c.claims.iter().any(|claim| claim.name == *s))
+    });
+    match unused.into_iter().next() {
+        Some(unknown) => Err(PresentError::UnknownSelection(unknown.to_owned())),
+        None => Ok(chosen),
+    }
+}
+
+/// `client_metadata.client_name`, if the verifier gives one.
+fn client_name(request: &AuthorizationRequest) -> Option<String> {
+    request
+        .client_metadata
+        .as_ref()?
+        .extra
+        .get("client_name")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// The purpose: a `purpose` request parameter, or `purpose` in
+/// `client_metadata` or in a `verifier_info` entry.
+fn purpose(request: &AuthorizationRequest) -> Option<String> {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    request
+        .extra
+        .get("purpose")
+        .and_then(text)
+        .or_else(|| {
+            request
+                .client_metadata
+                .as_ref()?
+                .extra
+                .get("purpose")
+                .and_then(text)
+        })
+        .or_else(|| {
+            request
+                .verifier_info
+                .iter()
+                .flatten()
+                .find_map(|info| info.data.get("purpose").and_then(text))
+        })
+}
+
+/// The concrete paths a (possibly wildcard) path selects in `document`.
+fn concrete_paths(path: &ClaimsPath, document: &Value) -> Vec<ClaimsPath> {
+    match path.select(document) {
+        Ok(selected) => selected.into_iter().map(|s| s.path).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// `["address", "locality"]` → `address.locality`; indexes as numbers.
+fn dotted(path: &ClaimsPath) -> String {
+    path.0
+        .iter()
+        .map(|element| match element {
+            PathElement::Key(key) => key.clone(),
+            PathElement::Index(index) => index.to_string(),
+            PathElement::AllElements => "*".into(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// A concrete claims path as a JSON pointer (RFC 6901).
+fn pointer(path: &ClaimsPath) -> String {
+    path.0
+        .iter()
+        .map(|element| match element {
+            PathElement::Key(key) => format!("/{}", key.replace('~', "~0").replace('/', "~1")),
+            PathElement::Index(index) => format!("/{index}"),
+            PathElement::AllElements => "/-".into(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_pointers_and_names() {
+        let path: ClaimsPath = serde_json::from_str(r#"["a/b", "c~d", 2]"#).unwrap();
+        assert_eq!(pointer(&path), "/a~1b/c~0d/2");
+        assert_eq!(dotted(&path), "a/b.c~d.2");
+    }
+}

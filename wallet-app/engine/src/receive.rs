@@ -1,0 +1,831 @@
+//! Receiving credentials — OpenID4VCI 1.0, pre-authorized code flow (§3.5)
+//! with a transaction code.
+//!
+//! <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html>
+//!
+//! [`Wallet::fetch_offer`]: offer link (by value or `credential_offer_uri`)
+//! → issuer metadata (§12.2) → authorization server metadata (RFC 8414).
+//! [`Wallet::accept`]: `/token` with the code and PIN (§6) → `/nonce`
+//! (§7) → one holder key per copy and a batch of `jwt` proofs (App. F) →
+//! `/credential` (§8) → every credential verified (issuer key from
+//! `/.well-known/jwt-vc-issuer` by `kid`, signature, `iss`, `vct`, `cnf`
+//! = our key, status list entry valid) → type metadata fetched when the
+//! `vct` resolves → stored with a history entry, in one transaction.
+//! Nothing is stored unless every step succeeded.
+
+use std::collections::BTreeMap;
+
+use intyg_core::jose::{JoseError, Jwk, SigningKey, VerifyingKey};
+use intyg_core::oid4vci::{
+    AuthorizationServerMetadata, CNonce, CredentialConfiguration, CredentialConfigurationId,
+    CredentialErrorResponse, CredentialIssuerMetadata, CredentialOffer, CredentialOfferRequest,
+    CredentialRequest, CredentialResponse, CredentialResponseError, IdError, MetadataError,
+    NonceResponse, OfferError, PreAuthorizedCodeTokenRequest, TokenErrorResponse, TokenRequest,
+    TokenResponse, TxCode, TxCodeError, TxCodeSpec, build_jwt_proof,
+};
+use intyg_core::sd_jwt::{SdJwt, SdJwtError, VerifyOptions};
+use intyg_core::status_list::{DecodeLimits, StatusListToken, StatusType};
+use intyg_core::vc::metadata::TypeMetadata;
+use intyg_core::vc::{self, VcError};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::crypto::{CryptoError, random_id};
+use crate::http::FetchError;
+use crate::model::{
+    ClaimLabel, CredentialCopy, CredentialEntry, Display, EventKind, EventResult,
+    HistoryCredential, HistoryEntry,
+};
+use crate::{StoreError, Wallet, now};
+
+/// How many copies the wallet asks for when the issuer allows batches.
+pub const MAX_BATCH: u64 = 3;
+
+/// Why receiving failed. Nothing was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError {
+    /// The offer link or offer is malformed, or does not fit the metadata.
+    #[error("credential offer: {0}")]
+    Offer(#[from] OfferError),
+    /// A fetch was refused by policy or failed.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// Issuer or authorization server metadata is malformed or for
+    /// another identifier.
+    #[error("metadata: {0}")]
+    Metadata(#[from] MetadataError),
+    /// The offer has no pre-authorized code grant (the authorization code
+    /// flow is not implemented by this wallet yet).
+    #[error("the offer has no pre-authorized code grant")]
+    NoPreAuthorizedGrant,
+    /// The offer needs a transaction code and none was given.
+    #[error("the issuer requires a transaction code{}", .0.description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    TxCodeRequired(TxCodeSpec),
+    /// The transaction code does not fit the offer's `tx_code` description.
+    #[error("transaction code: {0}")]
+    InvalidTxCode(#[from] TxCodeError),
+    /// The transaction code is empty or has forbidden characters.
+    #[error("transaction code: {0}")]
+    TxCodeFormat(#[source] IdError),
+    /// The authorization server metadata has no `token_endpoint`.
+    #[error("the authorization server has no token_endpoint")]
+    NoTokenEndpoint,
+    /// The token endpoint refused (e.g. `invalid_grant` for a wrong PIN).
+    #[error("token endpoint refused: {error}{}", describe(.description))]
+    TokenRefused {
+        /// The OAuth error code.
+        error: String,
+        /// `error_description`.
+        description: Option<String>,
+    },
+    /// The credential endpoint refused.
+    #[error("credential endpoint refused: {error}{}", describe(.description))]
+    CredentialRefused {
+        /// The error code.
+        error: String,
+        /// `error_description`.
+        description: Option<String>,
+    },
+    /// An endpoint answered with something that is not the message the
+    /// spec defines.
+    #[error("unexpected answer from the {endpoint} endpoint (HTTP {status}): {reason}")]
+    UnexpectedResponse {
+        /// Which endpoint.
+        endpoint: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The Credential Response is malformed.
+    #[error("credential response: {0}")]
+    CredentialResponse(#[from] CredentialResponseError),
+    /// The issuer deferred issuance (§9), which this wallet does not poll.
+    #[error("the issuer deferred issuance; deferred credentials are not supported")]
+    Deferred,
+    /// The configuration's format is not `dc+sd-jwt`.
+    #[error("credential configuration `{id}` has format `{format}`; only dc+sd-jwt is supported")]
+    UnsupportedFormat {
+        /// Configuration id.
+        id: String,
+        /// Its format.
+        format: String,
+    },
+    /// A credential in the response is not a compact string.
+    #[error("credential {0} in the response is not a compact SD-JWT string")]
+    NotCompact(usize),
+    /// The issuer returned more credentials than proofs were sent.
+    #[error("the issuer returned {returned} credentials for {requested} proofs")]
+    TooManyCredentials {
+        /// Returned.
+        returned: usize,
+        /// Requested.
+        requested: usize,
+    },
+    /// The JWT VC issuer metadata is malformed or for another issuer.
+    #[error("jwt-vc-issuer metadata: {0}")]
+    IssuerKeys(String),
+    /// No key of the issuer has the credential's `kid`.
+    #[error("no key of {issuer} has kid {kid:?}")]
+    UnknownIssuerKey {
+        /// The issuer.
+        issuer: String,
+        /// The credential header's `kid`.
+        kid: Option<String>,
+    },
+    /// The credential does not parse as an SD-JWT.
+    #[error("credential: {0}")]
+    SdJwt(#[from] SdJwtError),
+    /// The credential failed SD-JWT VC verification.
+    #[error("credential verification: {0}")]
+    Verification(#[from] VcError),
+    /// The credential's `iss` is not the offering issuer.
+    #[error("credential iss {found:?} is not the offering issuer {expected}")]
+    IssuerMismatch {
+        /// The credential issuer.
+        expected: String,
+        /// `iss`.
+        found: Option<String>,
+    },
+    /// The credential's `vct` is not the configuration's.
+    #[error("credential vct `{found}` is not the configuration's `{expected}`")]
+    VctMismatch {
+        /// From the metadata.
+        expected: String,
+        /// In the credential.
+        found: String,
+    },
+    /// The credential's `cnf` key is none of the keys the wallet proved.
+    #[error("the credential is not bound to a key of this wallet (cnf)")]
+    HolderKeyMismatch,
+    /// The status list says the fresh credential is not valid.
+    #[error("the issuer's status list marks the credential {0:?}")]
+    NotValid(StatusType),
+    /// The status list could not be fetched or verified.
+    #[error("status list: {0}")]
+    StatusList(String),
+    /// Key generation or proof signing failed.
+    #[error("holder key: {0}")]
+    Jose(#[from] JoseError),
+    /// Random ids could not be made.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// Storing failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ReceiveError {
+    /// A stable code for scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Offer(_) => "invalid_offer",
+            Self::Fetch(e) => crate::present::fetch_code(e),
+            Self::Metadata(_) => "invalid_metadata",
+            Self::NoPreAuthorizedGrant => "unsupported_grant",
+            Self::TxCodeRequired(_) => "tx_code_required",
+            Self::InvalidTxCode(_) | Self::TxCodeFormat(_) => "invalid_tx_code",
+            Self::NoTokenEndpoint => "invalid_metadata",
+            Self::TokenRefused { .. } => "token_refused",
+            Self::CredentialRefused { .. } => "credential_refused",
+            Self::UnexpectedResponse { .. } | Self::CredentialResponse(_) => "unexpected_response",
+            Self::Deferred => "deferred_unsupported",
+            Self::UnsupportedFormat { .. } => "unsupported_format",
+            Self::NotCompact(_) | Self::TooManyCredentials { .. } => "unexpected_response",
+            Self::IssuerKeys(_) | Self::UnknownIssuerKey { .. } => "unknown_issuer_key",
+            Self::SdJwt(e) => e.code(),
+            Self::Verification(e) => e.code(),
+            Self::IssuerMismatch { .. } => "issuer_mismatch",
+            Self::VctMismatch { .. } => "vct_mismatch",
+            Self::HolderKeyMismatch => "holder_key_mismatch",
+            Self::NotValid(_) => "credential_not_valid",
+            Self::StatusList(_) => "status_list_unavailable",
+            Self::Jose(_) | Self::Crypto(_) => "crypto_failure",
+            Self::Store(_) => "store_failure",
+        }
+    }
+}
+
+fn describe(description: &Option<String>) -> String {
+    description
+        .as_ref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default()
+}
+
+/// A fetched and checked offer, ready to accept.
+#[derive(Debug, Clone)]
+pub struct Offer {
+    /// The offer.
+    pub offer: CredentialOffer,
+    /// The issuer's metadata.
+    pub metadata: CredentialIssuerMetadata,
+    /// The authorization server's metadata.
+    pub authorization_server: AuthorizationServerMetadata,
+}
+
+impl Offer {
+    /// The credential issuer identifier.
+    pub fn issuer(&self) -> &str {
+        &self.offer.credential_issuer
+    }
+
+    /// The issuer's display name in `locale` (or English, or the first).
+    pub fn issuer_name(&self, locale: &str) -> Option<String> {
+        let displays = self.metadata.display.as_ref()?;
+        let named = |l: &str| {
+            displays
+                .iter()
+                .find(|d| d.locale.as_deref() == Some(l))
+                .and_then(|d| d.name.clone())
+        };
+        named(locale)
+            .or_else(|| named("en"))
+            .or_else(|| displays.iter().find_map(|d| d.name.clone()))
+    }
+
+    /// The transaction code the person must enter, if the offer needs one.
+    pub fn tx_code(&self) -> Option<&TxCodeSpec> {
+        self.offer.pre_authorized_grant()?.tx_code.as_ref()
+    }
+
+    /// The offered credential configurations with their display names.
+    pub fn credentials(&self, locale: &str) -> Vec<(String, String)> {
+        self.offer
+            .credential_configuration_ids
+            .iter()
+            .map(|id| {
+                let name = self
+                    .metadata
+                    .credential_configurations_supported
+                    .get(id)
+                    .map(|c| display_of(c).names)
+                    .and_then(|names| {
+                        names
+                            .get(locale)
+                            .or_else(|| names.get("en"))
+                            .or_else(|| names.values().next())
+                            .cloned()
+                    })
+                    .unwrap_or_else(|| id.as_str().to_owned());
+                (id.as_str().to_owned(), name)
+            })
+            .collect()
+    }
+}
+
+/// What was stored.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// One entry per offered configuration, each with its batch of copies.
+    pub credentials: Vec<CredentialEntry>,
+}
+
+/// JWT VC Issuer Metadata (SD-JWT VC, `/.well-known/jwt-vc-issuer`).
+#[derive(Debug, Deserialize)]
+struct JwtVcIssuerMetadata {
+    issuer: String,
+    #[serde(default)]
+    jwks: Option<intyg_core::trust::IssuerJwks>,
+    #[serde(default)]
+    jwks_uri: Option<String>,
+}
+
+impl Wallet {
+    /// Reads an offer link, fetches the offer if by reference, and the
+    /// issuer's and authorization server's metadata. Stores nothing.
+    pub async fn fetch_offer(&self, uri: &str) -> Result<Offer, ReceiveError> {
+        let rules = self.http().rules();
+        let offer = match CredentialOffer::from_uri_with(uri.trim(), rules)? {
+            CredentialOfferRequest::ByValue(offer) => *offer,
+            CredentialOfferRequest::ByReference(url) => {
+                let reply = self.http().get(&url, "application/json").await?;
+                if !reply.is_success() {
+                    return Err(unexpected("credential offer", reply.status, "not 2xx"));
+                }
+                CredentialOffer::from_json_with(&reply.text(), rules)?
+            }
+        };
+        let issuer = offer.credential_issuer.clone();
+        let url = CredentialIssuerMetadata::well_known_url_with(&issuer, rules)?;
+        let reply = self.http().get(&url, "application/json").await?;
+        if !reply.is_success() {
+            return Err(unexpected("issuer metadata", reply.status, "not 2xx"));
+        }
+        let metadata = CredentialIssuerMetadata::from_json_for_with(&reply.text(), &issuer, rules)?;
+        offer.validate_against(&metadata)?;
+        let grant = offer
+            .pre_authorized_grant()
+            .ok_or(ReceiveError::NoPreAuthorizedGrant)?;
+        let server = grant
+            .authorization_server
+            .clone()
+            .or_else(|| metadata.authorization_servers.as_ref()?.first().cloned())
+            .unwrap_or_else(|| issuer.clone());
+        let url = AuthorizationServerMetadata::well_known_url_with(&server, rules)?;
+        let reply = self.http().get(&url, "application/json").await?;
+        if !reply.is_success() {
+            return Err(unexpected(
+                "authorization server metadata",
+                reply.status,
+                "not 2xx",
+            ));
+        }
+        let authorization_server =
+            AuthorizationServerMetadata::from_json_for_with(&reply.text(), &server, rules)?;
+        Ok(Offer {
+            offer,
+            metadata,
+            authorization_server,
+        })
+    }
+
+    /// Redeems the offer with the transaction code, receives a batch of
+    /// every offered credential, verifies each, and stores them.
+    pub async fn accept(
+        &mut self,
+        offer: Offer,
+        tx_code: Option<&str>,
+    ) -> Result<Received, ReceiveError> {
+        let grant = offer
+            .offer
+            .pre_authorized_grant()
+            .ok_or(ReceiveError::NoPreAuthorizedGrant)?;
+        let tx_code = match (&grant.tx_code, tx_code) {
+            (Some(spec), None) => return Err(ReceiveError::TxCodeRequired(spec.clone())),
+            (Some(spec), Some(code)) => {
+                let code = TxCode::try_from(code.trim()).map_err(ReceiveError::TxCodeFormat)?;
+                spec.check(&code)?;
+                Some(code)
+            }
+            (None, _) => None,
+        };
+        let access_token = self
+            .token(&offer, grant.pre_authorized_code.clone(), tx_code)
+            .await?;
+        let issuer_keys = self.issuer_keys(offer.issuer()).await?;
+        let mut batches = Vec::new();
+        for id in &offer.offer.credential_configuration_ids {
+            batches.push(self.issue(&offer, id, &access_token, &issuer_keys).await?);
+        }
+        let at = now();
+        let issuer_name = offer.issuer_name(&self.config.locale);
+        let mut received = Vec::new();
+        for batch in batches {
+            let history = HistoryEntry {
+                id: random_id()?,
+                at,
+                kind: EventKind::Issuance,
+                counterparty: offer.issuer().to_owned(),
+                counterparty_name: issuer_name.clone(),
+                purpose: None,
+                credentials: vec![HistoryCredential {
+                    credential_id: Some(batch.entry.id.clone()),
+                    vct: batch.entry.vct.clone(),
+                    claims: batch
+                        .entry
+                        .subject_claims()
+                        .keys()
+                        .map(|name| {
+                            intyg_core::dcql::ClaimsPath(vec![intyg_core::dcql::PathElement::Key(
+                                name.clone(),
+                            )])
+                        })
+                        .collect(),
+                }],
+                result: EventResult::Success,
+            };
+            let mut entry = batch.entry;
+            entry.issuer_name = issuer_name.clone();
+            self.store.write(
+                &self.key,
+                Some((&entry, &batch.copies)),
+                &batch.keys,
+                Some(&history),
+            )?;
+            tracing::info!(credential = %entry.id, vct = %entry.vct, copies = entry.copies, "credential stored");
+            received.push(entry);
+        }
+        self.reindex()?;
+        Ok(Received {
+            credentials: received,
+        })
+    }
+
+    async fn token(
+        &self,
+        offer: &Offer,
+        code: intyg_core::oid4vci::PreAuthorizedCode,
+        tx_code: Option<TxCode>,
+    ) -> Result<String, ReceiveError> {
+        let endpoint = offer
+            .authorization_server
+            .token_endpoint
+            .as_deref()
+            .ok_or(ReceiveError::NoTokenEndpoint)?;
+        let request = TokenRequest::PreAuthorizedCode(PreAuthorizedCodeTokenRequest {
+            pre_authorized_code: code,
+            tx_code,
+            client_id: None,
+            authorization_details: None,
+            extra: BTreeMap::new(),
+        });
+        let reply = self
+            .http()
+            .post_form(endpoint, request.to_form(), None)
+            .await?;
+        if !reply.is_success() {
+            return Err(
+                match serde_json::from_slice::<TokenErrorResponse>(&reply.body) {
+                    Ok(error) => ReceiveError::TokenRefused {
+                        error: serde_json::to_value(error.error)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                        description: error.error_description,
+                    },
+                    Err(e) => unexpected("token", reply.status, e),
+                },
+            );
+        }
+        let token: TokenResponse = serde_json::from_slice(&reply.body)
+            .map_err(|e| unexpected("token", reply.status, e))?;
+        Ok(token.access_token.as_str().to_owned())
+    }
+
+    async fn nonce(
+        &self,
+        metadata: &CredentialIssuerMetadata,
+    ) -> Result<Option<CNonce>, ReceiveError> {
+        let Some(endpoint) = &metadata.nonce_endpoint else {
+            return Ok(None);
+        };
+        let reply = self.http().post_json(endpoint, None, None).await?;
+        if !reply.is_success() {
+            return Err(unexpected("nonce", reply.status, "not 2xx"));
+        }
+        let nonce: NonceResponse = serde_json::from_slice(&reply.body)
+            .map_err(|e| unexpected("nonce", reply.status, e))?;
+        Ok(Some(nonce.c_nonce))
+    }
+
+    /// The issuer's signing keys from its JWT VC Issuer Metadata.
+    async fn issuer_keys(&self, issuer: &str) -> Result<Vec<Jwk>, ReceiveError> {
+        let url = jwt_vc_issuer_url(issuer)
+            .ok_or_else(|| ReceiveError::IssuerKeys(format!("`{issuer}` is not a URL")))?;
+        let reply = self.http().get(&url, "application/json").await?;
+        if !reply.is_success() {
+            return Err(unexpected(
+                "jwt-vc-issuer metadata",
+                reply.status,
+                "not 2xx",
+            ));
+        }
+        let metadata: JwtVcIssuerMetadata = serde_json::from_slice(&reply.body)
+            .map_err(|e| ReceiveError::IssuerKeys(e.to_string()))?;
+        if metadata.issuer.trim_end_matches('/') != issuer.trim_end_matches('/') {
+            return Err(ReceiveError::IssuerKeys(format!(
+                "metadata is for `{}`, not `{issuer}`",
+                metadata.issuer
+            )));
+        }
+        let jwks = match (metadata.jwks, metadata.jwks_uri) {
+            (Some(jwks), _) => jwks,
+            (None, Some(uri)) => {
+                let reply = self.http().get(&uri, "application/json").await?;
+                serde_json::from_slice(&reply.body)
+                    .map_err(|e| ReceiveError::IssuerKeys(format!("jwks_uri: {e}")))?
+            }
+            (None, None) => {
+                return Err(ReceiveError::IssuerKeys("neither jwks nor jwks_uri".into()));
+            }
+        };
+        Ok(jwks.keys)
+    }
+
+    /// One credential request for a configuration: a batch of copies.
+    async fn issue(
+        &self,
+        offer: &Offer,
+        id: &CredentialConfigurationId,
+        access_token: &str,
+        issuer_keys: &[Jwk],
+    ) -> Result<Batch, ReceiveError> {
+        let configuration = offer
+            .metadata
+            .credential_configurations_supported
+            .get(id)
+            .ok_or_else(|| OfferError::UnknownCredentialConfiguration(id.clone()))?;
+        if configuration.format.as_str() != vc::TYP
+            && configuration.format.as_str() != vc::LEGACY_TYP
+        {
+            return Err(ReceiveError::UnsupportedFormat {
+                id: id.as_str().to_owned(),
+                format: configuration.format.as_str().to_owned(),
+            });
+        }
+        let size = offer
+            .metadata
+            .batch_credential_issuance
+            .as_ref()
+            .map_or(1, |b| b.batch_size.min(MAX_BATCH))
+            .max(1);
+        let nonce = self.nonce(&offer.metadata).await?;
+        let issued_at = now();
+        let holders = (0..size)
+            .map(|_| SigningKey::generate())
+            .collect::<Result<Vec<_>, _>>()?;
+        let proofs = holders
+            .iter()
+            .map(|key| build_jwt_proof(key, offer.issuer(), nonce.as_ref(), issued_at, None))
+            .collect::<Result<Vec<_>, _>>()?;
+        let request = CredentialRequest::for_configuration(id.clone(), proofs);
+        let body = serde_json::to_value(&request).map_err(|e| unexpected("credential", 0, e))?;
+        let reply = self
+            .http()
+            .post_json(
+                &offer.metadata.credential_endpoint,
+                Some(&body),
+                Some(access_token),
+            )
+            .await?;
+        if !reply.is_success() {
+            return Err(
+                match serde_json::from_slice::<CredentialErrorResponse>(&reply.body) {
+                    Ok(error) => ReceiveError::CredentialRefused {
+                        error: serde_json::to_value(error.error)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                        description: error.error_description,
+                    },
+                    Err(e) => unexpected("credential", reply.status, e),
+                },
+            );
+        }
+        let response = CredentialResponse::from_json(&reply.body)?;
+        let credentials = response.credentials.ok_or(ReceiveError::Deferred)?;
+        if credentials.len() > holders.len() {
+            return Err(ReceiveError::TooManyCredentials {
+                returned: credentials.len(),
+                requested: holders.len(),
+            });
+        }
+        let mut verified = Vec::new();
+        for (index, issued) in credentials.iter().enumerate() {
+            let compact = issued.as_compact().ok_or(ReceiveError::NotCompact(index))?;
+            verified.push(
+                self.verify_issued(offer, configuration, compact, issuer_keys, &holders)
+                    .await?,
+            );
+        }
+        self.assemble(offer, id, configuration, verified, &holders)
+            .await
+    }
+
+    /// Verifies one issued credential; returns it, its claims and the
+    /// holder key it is bound to.
+    async fn verify_issued(
+        &self,
+        offer: &Offer,
+        configuration: &CredentialConfiguration,
+        compact: &str,
+        issuer_keys: &[Jwk],
+        holders: &[SigningKey],
+    ) -> Result<Issued, ReceiveError> {
+        let sd_jwt = SdJwt::parse(compact)?;
+        let kid = sd_jwt.header().kid.clone();
+        let issuer_jwk = match (&kid, issuer_keys) {
+            (Some(kid), keys) => keys.iter().find(|k| k.key_id.as_deref() == Some(kid)),
+            (None, [only]) => Some(only),
+            (None, _) => None,
+        }
+        .ok_or_else(|| ReceiveError::UnknownIssuerKey {
+            issuer: offer.issuer().to_owned(),
+            kid: kid.clone(),
+        })?;
+        let issuer_key = VerifyingKey::from_jwk(issuer_jwk)?;
+        let now = now();
+        let credential = vc::verify(sd_jwt, &issuer_key, &VerifyOptions::at(now), None)?;
+        if credential
+            .issuer
+            .as_deref()
+            .map(|i| i.trim_end_matches('/'))
+            != Some(offer.issuer().trim_end_matches('/'))
+        {
+            return Err(ReceiveError::IssuerMismatch {
+                expected: offer.issuer().to_owned(),
+                found: credential.issuer.clone(),
+            });
+        }
+        if let Some(expected) = &configuration.vct
+            && expected != credential.vct.as_str()
+        {
+            return Err(ReceiveError::VctMismatch {
+                expected: expected.clone(),
+                found: credential.vct.as_str().to_owned(),
+            });
+        }
+        let bound = credential
+            .sd_jwt
+            .holder_key
+            .as_ref()
+            .and_then(|jwk| VerifyingKey::from_jwk(jwk).ok());
+        let holder = holders
+            .iter()
+            .position(|key| {
+                bound.is_some() && VerifyingKey::from_jwk(&key.public_jwk()).ok() == bound
+            })
+            .ok_or(ReceiveError::HolderKeyMismatch)?;
+        if let Some(reference) = credential
+            .status
+            .as_ref()
+            .and_then(|s| s.status_list.as_ref())
+        {
+            let reply = self
+                .http()
+                .get(&reference.uri, "application/statuslist+jwt")
+                .await
+                .map_err(|e| ReceiveError::StatusList(e.to_string()))?;
+            let token = StatusListToken::verify(
+                reply.text().trim(),
+                issuer_jwk,
+                &reference.uri,
+                now,
+                DecodeLimits::default(),
+            )
+            .map_err(|e| ReceiveError::StatusList(e.to_string()))?;
+            let status = token
+                .status(reference.idx)
+                .map_err(|e| ReceiveError::StatusList(e.to_string()))?;
+            if status != StatusType::Valid {
+                return Err(ReceiveError::NotValid(status));
+            }
+        }
+        Ok(Issued {
+            compact: compact.to_owned(),
+            vct: credential.vct.as_str().to_owned(),
+            issuer: credential.issuer.clone().unwrap_or_default(),
+            expires_at: credential.sd_jwt.claims.get("exp").and_then(Value::as_i64),
+            claims: credential.sd_jwt.claims,
+            holder,
+        })
+    }
+
+    async fn assemble(
+        &self,
+        offer: &Offer,
+        id: &CredentialConfigurationId,
+        configuration: &CredentialConfiguration,
+        issued: Vec<Issued>,
+        holders: &[SigningKey],
+    ) -> Result<Batch, ReceiveError> {
+        let Some(first) = issued.first() else {
+            return Err(unexpected("credential", 200, "no credentials"));
+        };
+        let mut display = display_of(configuration);
+        if let Some(metadata) = self.type_metadata(&first.vct).await {
+            display.merge_type_metadata(&metadata);
+        }
+        let mut copies = Vec::new();
+        let mut keys = Vec::new();
+        // Only the keys a credential was issued to are kept.
+        for copy in &issued {
+            let key_id = random_id()?;
+            let holder = holders
+                .get(copy.holder)
+                .ok_or(ReceiveError::HolderKeyMismatch)?;
+            keys.push((key_id.clone(), holder.to_private_jwk()?));
+            copies.push(CredentialCopy {
+                sd_jwt: copy.compact.clone(),
+                key_id,
+                presentations: 0,
+            });
+        }
+        let entry = CredentialEntry {
+            id: random_id()?,
+            issuer: if first.issuer.is_empty() {
+                offer.issuer().to_owned()
+            } else {
+                first.issuer.clone()
+            },
+            issuer_name: None,
+            vct: first.vct.clone(),
+            format: configuration.format.as_str().to_owned(),
+            configuration_id: Some(id.as_str().to_owned()),
+            display,
+            claims: first.claims.clone(),
+            received_at: now(),
+            expires_at: first.expires_at,
+            copies: copies.len(),
+            copies_used: 0,
+        };
+        Ok(Batch {
+            entry,
+            copies,
+            keys,
+        })
+    }
+
+    /// The type metadata at the `vct` URL, when it resolves under the
+    /// network policy and names the same `vct`. Failures only mean that
+    /// the credential is stored without it.
+    async fn type_metadata(&self, vct: &str) -> Option<TypeMetadata> {
+        self.http().check(vct).ok()?;
+        let reply = match self.http().get(vct, "application/json").await {
+            Ok(reply) if reply.is_success() => reply,
+            Ok(reply) => {
+                tracing::debug!(vct, status = reply.status, "type metadata not available");
+                return None;
+            }
+            Err(error) => {
+                tracing::debug!(vct, %error, "type metadata not fetched");
+                return None;
+            }
+        };
+        let metadata = TypeMetadata::parse(&reply.text()).ok()?;
+        (metadata.vct == vct).then_some(metadata)
+    }
+}
+
+struct Issued {
+    compact: String,
+    vct: String,
+    issuer: String,
+    expires_at: Option<i64>,
+    claims: serde_json::Map<String, Value>,
+    holder: usize,
+}
+
+pub(crate) struct Batch {
+    pub(crate) entry: CredentialEntry,
+    pub(crate) copies: Vec<CredentialCopy>,
+    pub(crate) keys: Vec<(String, Jwk)>,
+}
+
+fn unexpected(endpoint: &'static str, status: u16, reason: impl std::fmt::Display) -> ReceiveError {
+    ReceiveError::UnexpectedResponse {
+        endpoint,
+        status,
+        reason: reason.to_string(),
+    }
+}
+
+/// `<origin>/.well-known/jwt-vc-issuer<path>` (SD-JWT VC, JWT VC Issuer
+/// Metadata).
+fn jwt_vc_issuer_url(issuer: &str) -> Option<String> {
+    let (scheme, rest) = issuer.split_once("://")?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    Some(format!(
+        "{scheme}://{authority}/.well-known/jwt-vc-issuer{}",
+        path.trim_end_matches('/')
+    ))
+}
+
+/// Display names, colours and claim labels from issuer metadata.
+fn display_of(configuration: &CredentialConfiguration) -> Display {
+    let mut display = Display::default();
+    let Some(metadata) = &configuration.credential_metadata else {
+        return display;
+    };
+    for d in metadata.display.iter().flatten() {
+        let locale = d.locale.clone().unwrap_or_default();
+        display.names.insert(locale.clone(), d.name.clone());
+        if let Some(description) = &d.description {
+            display.descriptions.insert(locale, description.clone());
+        }
+        display.background_color = display
+            .background_color
+            .take()
+            .or(d.background_color.clone());
+        display.text_color = display.text_color.take().or(d.text_color.clone());
+    }
+    for claim in metadata.claims.iter().flatten() {
+        let Ok(Value::Array(path)) = serde_json::to_value(&claim.path) else {
+            continue;
+        };
+        let labels = claim
+            .display
+            .iter()
+            .flatten()
+            .filter_map(|d| Some((d.locale.clone().unwrap_or_default(), d.name.clone()?)))
+            .collect();
+        display.claims.push(ClaimLabel { path, labels });
+    }
+    display
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn jwt_vc_issuer_well_known_goes_between_host_and_path() {
+        assert_eq!(
+            super::jwt_vc_issuer_url("https://issuer.example/tenant/").unwrap(),
+            "https://issuer.example/.well-known/jwt-vc-issuer/tenant"
+        );
+        assert_eq!(
+            super::jwt_vc_issuer_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080/.well-known/jwt-vc-issuer"
+        );
+    }
+}

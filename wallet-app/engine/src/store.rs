@@ -1,0 +1,381 @@
+//! The encrypted sled store. Business logic lives in the wallet; this only
+//! seals, opens, reads and writes.
+//!
+//! Trees, each keyed by random ids (history by a sled counter), every value
+//! sealed with the data key and bound to its tree and key:
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `meta` | `header` | [`Header`]: format and the wrapped data key (the only clear value) |
+//! | `credentials` | credential id | [`CredentialEntry`] |
+//! | `copies` | credential id | `Vec<CredentialCopy>` |
+//! | `keys` | key id | the private JWK of a holder key |
+//! | `history` | counter, big-endian | [`HistoryEntry`] |
+//! | `trust` | root id | a trusted verifier root certificate (DER) |
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sled::Tree;
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional as _};
+
+use crate::crypto::{CryptoError, DataKey, WrappedKey};
+use crate::model::{CredentialCopy, CredentialEntry, HistoryEntry};
+
+/// The store format this code writes and reads.
+pub(crate) const FORMAT: &str = "intyg-wallet/1";
+
+/// Why the store could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed (I/O, or the directory is locked by another process).
+    #[error("wallet store: {0}")]
+    Sled(#[from] sled::Error),
+    /// A record does not open or does not parse: the store was altered.
+    #[error("wallet record {tree}/{key} is corrupt: {reason}")]
+    Corrupt {
+        /// The tree.
+        tree: &'static str,
+        /// The record key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Sealing failed.
+    #[error("sealing a record: {0}")]
+    Crypto(#[from] CryptoError),
+    /// No credential has this id (or id prefix).
+    #[error("no credential `{0}`")]
+    NotFound(String),
+    /// Several credentials start with this id prefix.
+    #[error("`{0}` names more than one credential; give more of the id")]
+    Ambiguous(String),
+}
+
+/// The clear header: the format and the wrapped data key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Header {
+    pub(crate) format: String,
+    pub(crate) key: WrappedKey,
+}
+
+/// A record as a backup carries it: tree, key, plaintext JSON.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct PlainRecord {
+    pub(crate) tree: String,
+    pub(crate) key: String,
+    pub(crate) value: serde_json::Value,
+}
+
+#[derive(Debug)]
+pub(crate) struct Store {
+    db: sled::Db,
+    meta: Tree,
+    credentials: Tree,
+    copies: Tree,
+    keys: Tree,
+    history: Tree,
+    trust: Tree,
+}
+
+// Slots of the trees a transaction writes, in `transact`'s order.
+const CREDENTIALS: usize = 0;
+const COPIES: usize = 1;
+const KEYS: usize = 2;
+const HISTORY: usize = 3;
+
+const SEALED_TREES: [&str; 5] = ["credentials", "copies", "keys", "history", "trust"];
+
+impl Store {
+    pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(dir.join("store")).open()?;
+        Ok(Self {
+            meta: db.open_tree("meta")?,
+            credentials: db.open_tree("credentials")?,
+            copies: db.open_tree("copies")?,
+            keys: db.open_tree("keys")?,
+            history: db.open_tree("history")?,
+            trust: db.open_tree("trust")?,
+            db,
+        })
+    }
+
+    fn tree(&self, name: &str) -> Option<&Tree> {
+        match name {
+            "credentials" => Some(&self.credentials),
+            "copies" => Some(&self.copies),
+            "keys" => Some(&self.keys),
+            "history" => Some(&self.history),
+            "trust" => Some(&self.trust),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn header(&self) -> Result<Option<Header>, StoreError> {
+        let Some(bytes) = self.meta.get("header")? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| corrupt("meta", "header", e))
+    }
+
+    pub(crate) fn set_header(&self, header: &Header) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(header).map_err(|e| corrupt("meta", "header", e))?;
+        self.meta.insert("header", bytes)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub(crate) fn entries(&self, key: &DataKey) -> Result<Vec<CredentialEntry>, StoreError> {
+        self.all(key, "credentials")
+    }
+
+    pub(crate) fn copies(
+        &self,
+        key: &DataKey,
+        id: &str,
+    ) -> Result<Vec<CredentialCopy>, StoreError> {
+        self.get(key, "copies", id)?
+            .ok_or_else(|| StoreError::NotFound(id.to_owned()))
+    }
+
+    pub(crate) fn holder_key(
+        &self,
+        key: &DataKey,
+        key_id: &str,
+    ) -> Result<intyg_core::jose::Jwk, StoreError> {
+        self.get(key, "keys", key_id)?
+            .ok_or_else(|| StoreError::NotFound(format!("key {key_id}")))
+    }
+
+    pub(crate) fn history(&self, key: &DataKey) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.all(key, "history")
+    }
+
+    pub(crate) fn trust_roots(&self, key: &DataKey) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.all(key, "trust")
+    }
+
+    pub(crate) fn add_trust_root(
+        &self,
+        key: &DataKey,
+        id: &str,
+        der: &[u8],
+    ) -> Result<(), StoreError> {
+        let sealed = seal(key, "trust", id, &der)?;
+        self.trust.insert(id, sealed)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub(crate) fn append_history(
+        &self,
+        key: &DataKey,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError> {
+        self.write(key, None, &[], Some(entry))
+    }
+
+    /// Writes a credential (entry, copies and new holder keys) and a
+    /// history entry in one transaction. Without `credential`, only the
+    /// history entry.
+    pub(crate) fn write(
+        &self,
+        key: &DataKey,
+        credential: Option<(&CredentialEntry, &[CredentialCopy])>,
+        new_keys: &[(String, intyg_core::jose::Jwk)],
+        history: Option<&HistoryEntry>,
+    ) -> Result<(), StoreError> {
+        let mut puts: Vec<(usize, Vec<u8>, Vec<u8>)> = Vec::new();
+        if let Some((entry, copies)) = credential {
+            puts.push((
+                CREDENTIALS,
+                entry.id.clone().into_bytes(),
+                seal(key, "credentials", &entry.id, entry)?,
+            ));
+            puts.push((
+                COPIES,
+                entry.id.clone().into_bytes(),
+                seal(key, "copies", &entry.id, &copies)?,
+            ));
+        }
+        for (id, jwk) in new_keys {
+            puts.push((KEYS, id.clone().into_bytes(), seal(key, "keys", id, jwk)?));
+        }
+        if let Some(entry) = history {
+            let counter = self.db.generate_id()?.to_be_bytes();
+            let name = hex(&counter);
+            puts.push((
+                HISTORY,
+                counter.to_vec(),
+                seal(key, "history", &name, entry)?,
+            ));
+        }
+        self.transact(&puts, &[])
+    }
+
+    /// Removes a credential, its copies and their keys.
+    pub(crate) fn delete(&self, key: &DataKey, id: &str) -> Result<(), StoreError> {
+        let copies = self.copies(key, id)?;
+        let mut removals: Vec<(usize, Vec<u8>)> = vec![
+            (CREDENTIALS, id.as_bytes().to_vec()),
+            (COPIES, id.as_bytes().to_vec()),
+        ];
+        for copy in &copies {
+            removals.push((KEYS, copy.key_id.as_bytes().to_vec()));
+        }
+        self.transact(&[], &removals)
+    }
+
+    fn transact(
+        &self,
+        puts: &[(usize, Vec<u8>, Vec<u8>)],
+        removals: &[(usize, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        (&self.credentials, &self.copies, &self.keys, &self.history)
+            .transaction(|(credentials, copies, keys, history)| {
+                let views = [credentials, copies, keys, history];
+                for (tree, k, v) in puts {
+                    views[*tree].insert(k.as_slice(), v.as_slice())?;
+                }
+                for (tree, k) in removals {
+                    views[*tree].remove(k.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => StoreError::Sled(e),
+            })?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn get<T: DeserializeOwned>(
+        &self,
+        key: &DataKey,
+        tree: &'static str,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let Some(t) = self.tree(tree) else {
+            return Ok(None);
+        };
+        t.get(id)?
+            .map(|sealed| open(key, tree, id, &sealed))
+            .transpose()
+    }
+
+    fn all<T: DeserializeOwned>(
+        &self,
+        key: &DataKey,
+        tree: &'static str,
+    ) -> Result<Vec<T>, StoreError> {
+        let Some(t) = self.tree(tree) else {
+            return Ok(Vec::new());
+        };
+        t.iter()
+            .map(|item| {
+                let (k, sealed) = item?;
+                open(key, tree, &record_name(tree, &k), &sealed)
+            })
+            .collect()
+    }
+
+    /// Every sealed record, opened: for a backup.
+    pub(crate) fn dump(&self, key: &DataKey) -> Result<Vec<PlainRecord>, StoreError> {
+        let mut out = Vec::new();
+        for tree in SEALED_TREES {
+            let Some(t) = self.tree(tree) else { continue };
+            for item in t.iter() {
+                let (k, sealed) = item?;
+                let name = record_name(tree, &k);
+                let value = open(key, tree, &name, &sealed)?;
+                out.push(PlainRecord {
+                    tree: tree.to_owned(),
+                    key: name,
+                    value,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes records from a backup into this (empty) store.
+    pub(crate) fn load(&self, key: &DataKey, records: &[PlainRecord]) -> Result<(), StoreError> {
+        for record in records {
+            let Some(tree) = SEALED_TREES.iter().find(|t| **t == record.tree) else {
+                return Err(StoreError::Corrupt {
+                    tree: "backup",
+                    key: record.key.clone(),
+                    reason: format!("unknown tree {}", record.tree),
+                });
+            };
+            let Some(t) = self.tree(tree) else { continue };
+            let raw_key = if *tree == "history" {
+                self.db.generate_id()?.to_be_bytes().to_vec()
+            } else {
+                record.key.clone().into_bytes()
+            };
+            let name = record_name(tree, &raw_key);
+            t.insert(raw_key, seal(key, tree, &name, &record.value)?)?;
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Whether the store has no header yet.
+    pub(crate) fn is_new(&self) -> Result<bool, StoreError> {
+        Ok(self.header()?.is_none())
+    }
+}
+
+/// The printable name of a record key: the id itself, or hex for the
+/// history counter.
+fn record_name(tree: &str, key: &[u8]) -> String {
+    if tree == "history" {
+        hex(key)
+    } else {
+        String::from_utf8_lossy(key).into_owned()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn aad(tree: &str, key: &str) -> Vec<u8> {
+    format!("{FORMAT}/{tree}/{key}").into_bytes()
+}
+
+fn seal<T: Serialize + ?Sized>(
+    key: &DataKey,
+    tree: &'static str,
+    id: &str,
+    value: &T,
+) -> Result<Vec<u8>, StoreError> {
+    let plain =
+        zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|e| corrupt(tree, id, e))?);
+    Ok(key.seal(&aad(tree, id), &plain)?)
+}
+
+fn open<T: DeserializeOwned>(
+    key: &DataKey,
+    tree: &'static str,
+    id: &str,
+    sealed: &[u8],
+) -> Result<T, StoreError> {
+    let plain = key
+        .open(&aad(tree, id), sealed)
+        .map_err(|e| corrupt(tree, id, e))?;
+    serde_json::from_slice(&plain).map_err(|e| corrupt(tree, id, e))
+}
+
+fn corrupt(tree: &'static str, key: &str, reason: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        tree,
+        key: key.to_owned(),
+        reason: reason.to_string(),
+    }
+}

@@ -1,0 +1,407 @@
+//! OpenID4VP against a test verifier built from `intyg-core`: a signed
+//! Request Object with an x5c chain to a root the wallet trusts, DCQL with
+//! an optional credential set, an encrypted `direct_post.jwt` response;
+//! then a denial; then requests the wallet must refuse.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use intyg_core::dcql::ValidatedQuery;
+use intyg_core::jose::{Jwk, SigningKey, VerifyingKey};
+use intyg_core::oid4vp::{
+    AuthorizationRequest, AuthorizationResponse, ClientId, ClientMetadata, DirectPostBody,
+    ErrorCode, Invocation, Jwks, Presentation, RequestObjectSource, RequestReference, ResponseMode,
+    sign_request_object,
+};
+use intyg_core::sd_jwt::{KeyBindingCheck, SdJwt, VerifyOptions};
+use intyg_core::trust::{Certificate, spki_der};
+use intyg_core::vc;
+use intyg_wallet::present::{Decision, Outcome, PresentError};
+use intyg_wallet::{EventKind, EventResult, Wallet, WalletConfig};
+use rcgen::{
+    BasicConstraints, CertificateParams, IsCa, Issuer as CaIssuer, KeyPair, SubjectPublicKeyInfo,
+};
+use serde_json::{Value, json};
+
+use crate::{Issuer, PIN, TempDir, dev_config, new_wallet};
+
+/// The published request object and the bodies received.
+type Shared = (Arc<Mutex<String>>, Arc<Mutex<Vec<String>>>);
+
+const VCT: &str = "https://intyg.se/credentials/registration-certificate/v1";
+
+/// A verifier: its CA (the wallet's trusted root), certificate and keys,
+/// and what it received.
+struct Verifier {
+    base: String,
+    ca_pem: String,
+    leaf: Certificate,
+    signing: SigningKey,
+    encryption: SigningKey,
+    request: Arc<Mutex<String>>,
+    received: Arc<Mutex<Vec<String>>>,
+}
+
+impl Verifier {
+    async fn start() -> Self {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Test verifier CA");
+        let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let signing = SigningKey::generate().unwrap();
+        let leaf_params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        let public = VerifyingKey::from_jwk(&signing.public_jwk()).unwrap();
+        let spki = SubjectPublicKeyInfo::from_der(&spki_der(&public)).unwrap();
+        let leaf = leaf_params
+            .signed_by(&spki, &CaIssuer::from_params(&ca_params, &ca_key))
+            .unwrap();
+        let request = Arc::new(Mutex::new(String::new()));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://localhost:{port}");
+        let done = format!("{base}/done");
+        let router =
+            axum::Router::new()
+                .route(
+                    "/request",
+                    get(|State((request, _)): State<Shared>| async move {
+                        request.lock().unwrap().clone()
+                    }),
+                )
+                .route(
+                    "/response",
+                    post(move |State((_, received)): State<Shared>, body: String| {
+                        let done = done.clone();
+                        async move {
+                            received.lock().unwrap().push(body);
+                            axum::Json(json!({"redirect_uri": done}))
+                        }
+                    }),
+                )
+                .with_state((request.clone(), received.clone()));
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Self {
+            base,
+            ca_pem: ca_cert.pem(),
+            leaf: Certificate::from_der(leaf.der().to_vec(), 0).unwrap(),
+            signing,
+            encryption: SigningKey::generate().unwrap(),
+            request,
+            received,
+        }
+    }
+
+    fn client_id(&self) -> ClientId {
+        ClientId::x509_hash(self.leaf.der())
+    }
+
+    /// Publishes a new signed request; returns its invocation link.
+    fn publish(&self, nonce: &str, state: &str) -> String {
+        let query = ValidatedQuery::from_json(
+            json!({
+                "credentials": [
+                    {"id": "registration", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+                     "claims": [{"path": ["registration_status"]}, {"path": ["registered_since"]}]},
+                    {"id": "name", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+                     "claims": [{"path": ["given_name"]}, {"path": ["family_name"]}]}
+                ],
+                "credential_sets": [
+                    {"options": [["registration"]]},
+                    {"options": [["name"]], "required": false}
+                ]
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let mut request =
+            AuthorizationRequest::new(self.client_id(), nonce.parse().unwrap(), query);
+        request.response_mode = Some(ResponseMode::DirectPostJwt);
+        request.response_uri = Some(format!("{}/response", self.base));
+        request.state = Some(state.parse().unwrap());
+        let mut key = serde_json::to_value(self.encryption.public_jwk()).unwrap();
+        key["kid"] = "enc-1".into();
+        key["alg"] = "ECDH-ES".into();
+        key["use"] = "enc".into();
+        let mut metadata = ClientMetadata {
+            jwks: Some(Jwks {
+                keys: vec![key.as_object().unwrap().clone()],
+            }),
+            encrypted_response_enc_values_supported: Some(vec!["A128GCM".into()]),
+            ..ClientMetadata::default()
+        };
+        metadata
+            .extra
+            .insert("client_name".into(), "Praktik AB".into());
+        request.client_metadata = Some(metadata);
+        request.extra.insert(
+            "purpose".into(),
+            "Internship application (arbetspraktik)".into(),
+        );
+        let now = intyg_issuer::now();
+        let jwt = sign_request_object(
+            &request,
+            &self.signing,
+            vec![self.leaf.to_x5c()],
+            now,
+            now + 300,
+        )
+        .unwrap();
+        *self.request.lock().unwrap() = jwt;
+        Invocation::ByReference(RequestReference {
+            client_id: self.client_id(),
+            source: RequestObjectSource::Uri {
+                request_uri: format!("{}/request", self.base),
+                method: None,
+            },
+            extra: Default::default(),
+        })
+        .to_uri("openid4vp://")
+    }
+
+    fn last(&self) -> DirectPostBody {
+        DirectPostBody::from_form(self.received.lock().unwrap().last().unwrap()).unwrap()
+    }
+}
+
+async fn issuer_key(issuer: &Issuer) -> VerifyingKey {
+    let jwks: Value = issuer
+        .http
+        .get(format!("{}/.well-known/jwt-vc-issuer", issuer.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwk: Jwk = serde_json::from_value(jwks["jwks"]["keys"][0].clone()).unwrap();
+    VerifyingKey::from_jwk(&jwk).unwrap()
+}
+
+async fn holding_wallet(dir: &TempDir, issuer: &Issuer, verifier: &Verifier) -> Wallet {
+    let mut wallet = new_wallet(dir);
+    let (uri, pin) = issuer.offer("registration-certificate").await;
+    let offer = wallet.fetch_offer(&uri).await.unwrap();
+    wallet.accept(offer, Some(&pin)).await.unwrap();
+    wallet.add_verifier_roots(&verifier.ca_pem).unwrap();
+    wallet
+}
+
+#[tokio::test]
+async fn consent_then_encrypted_presentation_then_denial() {
+    let issuer = Issuer::start("present").await;
+    let verifier = Verifier::start().await;
+    let dir = TempDir::new("present");
+    let mut wallet = holding_wallet(&dir, &issuer, &verifier).await;
+
+    let link = verifier.publish("nonce-1", "state-1");
+    let proposal = wallet.prepare(&link).await.unwrap();
+    assert!(proposal.verifier.authenticated);
+    assert_eq!(proposal.verifier.name.as_deref(), Some("Praktik AB"));
+    assert_eq!(proposal.verifier.dns_names, vec!["localhost".to_owned()]);
+    assert_eq!(
+        proposal.purpose.as_deref(),
+        Some("Internship application (arbetspraktik)")
+    );
+    assert!(proposal.encrypted && proposal.satisfiable());
+    let required = &proposal.credentials[0];
+    assert!(required.required && required.query_id == "registration");
+    assert_eq!(required.claims.len(), 2);
+    assert!(required.claims.iter().all(|c| c.label.is_some()));
+    let optional = &proposal.credentials[1];
+    assert!(!optional.required && optional.query_id == "name");
+    assert!(matches!(
+        wallet
+            .respond(
+                proposal.clone(),
+                Decision::Approve {
+                    include: vec!["shoe_size".into()]
+                }
+            )
+            .await,
+        Err(PresentError::UnknownSelection(_))
+    ));
+
+    let outcome = wallet
+        .respond(
+            proposal,
+            Decision::Approve {
+                include: vec!["given_name".into()],
+            },
+        )
+        .await
+        .unwrap();
+    let Outcome::Shared { redirect_uri, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(redirect_uri, Some(format!("{}/done", verifier.base)));
+
+    // The verifier decrypts and verifies: signature, KB-JWT aud and nonce,
+    // and exactly the chosen claims.
+    let DirectPostBody::Encrypted(jwe) = verifier.last() else {
+        panic!("expected direct_post.jwt")
+    };
+    let private = verifier.encryption.to_private_jwk().unwrap();
+    let (_, response) = AuthorizationResponse::decrypt(&jwe, &private).unwrap();
+    assert_eq!(response.state.as_ref().unwrap().as_str(), "state-1");
+    let key = issuer_key(&issuer).await;
+    let options = VerifyOptions::at(intyg_issuer::now()).key_binding(KeyBindingCheck::new(
+        verifier.client_id().as_str(),
+        "nonce-1",
+    ));
+    let check = |id: &str| {
+        let [Presentation::Compact(presentation)] = response.vp_token.presentations(id).unwrap()
+        else {
+            panic!("one compact presentation for {id}")
+        };
+        vc::verify(SdJwt::parse(presentation).unwrap(), &key, &options, None)
+            .unwrap()
+            .subject_claims()
+    };
+    let registration = check("registration");
+    assert_eq!(registration["registration_status"], "in_programme");
+    assert!(registration.get("personal_identity_number").is_none());
+    assert!(registration.get("given_name").is_none());
+    let name = check("name");
+    assert_eq!(name["given_name"], "Karin Elisabet");
+    assert!(name.get("family_name").is_none(), "left out by the person");
+
+    // Copies: the two presentations used two different copies.
+    let id = wallet.credentials()[0].id.clone();
+    assert_eq!(wallet.credentials()[0].copies_used, 2);
+    assert_eq!(
+        wallet
+            .credential(&id)
+            .unwrap()
+            .copies
+            .iter()
+            .map(|c| c.presentations)
+            .sum::<u32>(),
+        2
+    );
+
+    // A second request, declined.
+    let link = verifier.publish("nonce-2", "state-2");
+    let proposal = wallet.prepare(&link).await.unwrap();
+    let outcome = wallet.respond(proposal, Decision::Deny).await.unwrap();
+    assert!(matches!(
+        outcome,
+        Outcome::Denied {
+            no_matching_credentials: false,
+            ..
+        }
+    ));
+    let DirectPostBody::Error(error) = verifier.last() else {
+        panic!("expected an error response")
+    };
+    assert_eq!(error.error, ErrorCode::AccessDenied);
+    assert_eq!(error.state.as_ref().unwrap().as_str(), "state-2");
+
+    let history = wallet.history().unwrap();
+    let kinds: Vec<EventKind> = history.iter().map(|h| h.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Issuance,
+            EventKind::Presentation,
+            EventKind::Denial
+        ]
+    );
+    let shared = &history[1];
+    assert_eq!(shared.counterparty, verifier.client_id().as_str());
+    assert_eq!(shared.counterparty_name.as_deref(), Some("Praktik AB"));
+    assert_eq!(
+        shared.purpose.as_deref(),
+        Some("Internship application (arbetspraktik)")
+    );
+    assert_eq!(shared.result, EventResult::Success);
+    let claims: Vec<String> = shared
+        .credentials
+        .iter()
+        .flat_map(|c| c.claims.iter().map(|p| serde_json::to_string(p).unwrap()))
+        .collect();
+    assert_eq!(
+        claims,
+        [
+            r#"["registration_status"]"#,
+            r#"["registered_since"]"#,
+            r#"["given_name"]"#
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_empty_wallet_answers_access_denied() {
+    let verifier = Verifier::start().await;
+    let dir = TempDir::new("empty");
+    let mut wallet = new_wallet(&dir);
+    wallet.add_verifier_roots(&verifier.ca_pem).unwrap();
+    let proposal = wallet
+        .prepare(&verifier.publish("n-3", "s-3"))
+        .await
+        .unwrap();
+    assert!(!proposal.satisfiable());
+    let outcome = wallet
+        .respond(
+            proposal,
+            Decision::Approve {
+                include: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        outcome,
+        Outcome::Denied {
+            no_matching_credentials: true,
+            ..
+        }
+    ));
+    let DirectPostBody::Error(error) = verifier.last() else {
+        panic!("expected an error response")
+    };
+    assert_eq!(error.error, ErrorCode::AccessDenied);
+}
+
+#[tokio::test]
+async fn untrusted_or_unsigned_requests_are_refused() {
+    let verifier = Verifier::start().await;
+    let dir = TempDir::new("untrusted");
+    let mut wallet = new_wallet(&dir);
+    let link = verifier.publish("n-4", "s-4");
+    assert!(matches!(
+        wallet.prepare(&link).await,
+        Err(PresentError::NoVerifierRoots)
+    ));
+    // A root of another CA.
+    let other = Verifier::start().await;
+    wallet.add_verifier_roots(&other.ca_pem).unwrap();
+    assert!(matches!(
+        wallet.prepare(&link).await,
+        Err(PresentError::Authentication(_))
+    ));
+    // Unsigned (redirect_uri:) requests by value: only in dev mode.
+    let unsigned = "openid4vp://?response_type=vp_token&client_id=redirect_uri%3Ahttp%3A%2F%2Flocalhost%3A9%2Fr&response_mode=direct_post&response_uri=http%3A%2F%2Flocalhost%3A9%2Fr&nonce=n&state=s&dcql_query=%7B%22credentials%22%3A%5B%7B%22id%22%3A%22a%22%2C%22format%22%3A%22dc%2Bsd-jwt%22%2C%22meta%22%3A%7B%22vct_values%22%3A%5B%22x%22%5D%7D%7D%5D%7D";
+    let proposal = wallet.prepare(unsigned).await.unwrap();
+    assert!(!proposal.verifier.authenticated);
+    drop(wallet);
+    let production = TempDir::new("production-present");
+    let wallet = Wallet::create(
+        &production.path().join("wallet"),
+        PIN,
+        WalletConfig {
+            dev: false,
+            ..dev_config()
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        wallet.prepare(unsigned).await,
+        Err(PresentError::UnsignedRequest)
+    ));
+    assert!(wallet.history().unwrap().is_empty());
+}
