@@ -1,9 +1,10 @@
 // Shared plumbing for the interop tests: the `intyg` binary, a scratch
 // folder, and ES256 / SHA-256 built on Node's own crypto (not on intyg's).
 
-import { execFileSync } from 'node:child_process';
-import { createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { execFileSync, spawn } from 'node:child_process';
+import { createPublicKey, randomBytes, verify as nodeVerify } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,4 +121,98 @@ export function decodeJwt(jwt) {
 /** A decoded disclosure: `[salt, name, value]` or `[salt, value]`. */
 export function decodeDisclosure(encoded) {
   return JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+}
+
+/**
+ * A service binary (`intyg-issuer`, `intyg-verifier`): from `INTYG_BIN_DIR`
+ * (as `cargo xtask test` sets it), else next to `INTYG_BIN`.
+ */
+export function serviceBin(name) {
+  const dir = process.env.INTYG_BIN_DIR ?? dirname(INTYG_BIN);
+  const bin = join(dir, name);
+  try {
+    accessSync(bin, constants.X_OK);
+  } catch {
+    throw new Error(
+      `${bin} is not an executable file (INTYG_BIN_DIR=${process.env.INTYG_BIN_DIR}). Build the ` +
+        'binaries (cargo build --workspace --bins) and set INTYG_BIN_DIR=<target>/debug',
+    );
+  }
+  return bin;
+}
+
+/** A port the OS says is free now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `<name> --dev --data-dir <fresh temp> --listen 127.0.0.1:<free
+ * port> ...extraArgs` with a random `INTYG_API_KEY`; resolves once
+ * `/healthz` answers. `stop()` sends SIGTERM (SIGKILL after 3 s) and removes
+ * the data dir; the process is also killed if the test process exits first.
+ */
+export async function startService(name, extraArgs = []) {
+  const bin = serviceBin(name);
+  const data = scratch();
+  const port = await freePort();
+  const apiKey = randomBytes(24).toString('base64url');
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    bin,
+    ['--dev', '--data-dir', data.dir, '--listen', `127.0.0.1:${port}`, ...extraArgs],
+    { env: { ...process.env, INTYG_API_KEY: apiKey }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  let exited = null;
+  const exit = new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    }),
+  );
+  // Last resort if the test process dies before `stop()`.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  const stop = async () => {
+    process.off('exit', killOnExit);
+    if (!exited) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exit;
+      clearTimeout(timer);
+    }
+    data.cleanup();
+  };
+
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`${name} exited (${JSON.stringify(exited)}) before /healthz:\n${output}`);
+    }
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${name} did not answer /healthz within 15 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { base, apiKey, dir: data.dir, stop, output: () => output };
 }

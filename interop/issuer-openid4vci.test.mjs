@@ -11,16 +11,14 @@
 // the library's `allowInsecureUrls` is on for this file only.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import {
   createHash,
   generateKeyPairSync,
   randomBytes,
   sign as nodeSign,
 } from 'node:crypto';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -35,7 +33,7 @@ import {
 import { setGlobalConfig } from '@openid4vc/utils';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 
-import { decodeJwt, es256Verifier, hashing, scratch, split, typeDir } from './helpers.mjs';
+import { decodeJwt, es256Verifier, hashing, split, startService, typeDir } from './helpers.mjs';
 
 const CONFIG_ID = 'registration-certificate';
 const EXAMPLE = JSON.parse(readFileSync(join(typeDir(CONFIG_ID), 'example.json'), 'utf8'));
@@ -48,98 +46,13 @@ const REGISTERED = new Set([
   'iss', 'sub', 'iat', 'nbf', 'exp', 'jti', 'vct', 'vct#integrity', 'cnf', 'status', '_sd', '_sd_alg',
 ]);
 
-/** `intyg-issuer`: from `INTYG_BIN_DIR` (as `cargo xtask test` sets it), else next to `INTYG_BIN`. */
-const ISSUER_BIN = (() => {
-  const dir = process.env.INTYG_BIN_DIR ?? (process.env.INTYG_BIN && dirname(process.env.INTYG_BIN));
-  if (!dir) {
-    throw new Error(
-      'INTYG_BIN_DIR is not set. Build the binaries (cargo build --workspace --bins) and run ' +
-        'INTYG_BIN=<target>/debug/intyg INTYG_BIN_DIR=<target>/debug node --test interop/',
-    );
-  }
-  const bin = join(dir, 'intyg-issuer');
-  try {
-    accessSync(bin, constants.X_OK);
-  } catch {
-    throw new Error(`${bin} is not an executable file (INTYG_BIN_DIR=${dir})`);
-  }
-  return bin;
-})();
-
 // Dev issuer on http://127.0.0.1: the library refuses http URLs unless told.
 setGlobalConfig({ allowInsecureUrls: true });
 
 const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
 
-/** A port the OS says is free now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `intyg-issuer --dev` in a fresh data dir; resolves once `/healthz` answers. */
-async function startIssuer() {
-  const data = scratch();
-  const port = await freePort();
-  const apiKey = b64url(randomBytes(24));
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    ISSUER_BIN,
-    ['--dev', '--data-dir', data.dir, '--listen', `127.0.0.1:${port}`],
-    { env: { ...process.env, INTYG_API_KEY: apiKey }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  let exited = null;
-  const exit = new Promise((resolve) =>
-    child.on('exit', (code, signal) => {
-      exited = { code, signal };
-      resolve();
-    }),
-  );
-  // Last resort if the test process dies before `stop()`.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-
-  const stop = async () => {
-    process.off('exit', killOnExit);
-    if (!exited) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exit;
-      clearTimeout(timer);
-    }
-    data.cleanup();
-  };
-
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`intyg-issuer exited (${JSON.stringify(exited)}) before /healthz:\n${output}`);
-    }
-    try {
-      const res = await fetch(`${base}/healthz`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`intyg-issuer did not answer /healthz within 15 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { base, apiKey, stop, output: () => output };
-}
+/** `intyg-issuer --dev` in a fresh data dir (see `startService`). */
+const startIssuer = () => startService('intyg-issuer');
 
 /** Holder keys: P-256 from Node's crypto, looked up by their public JWK in `signJwt`. */
 const holderKeys = new Map();

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::model::{CredentialRecord, CredentialState, Offer};
+use crate::model::{CredentialRecord, CredentialState, Offer, Person, PersonalIdentityNumber};
 use crate::{AppState, random_token, sha256_hex};
 
 /// The admin API's OpenAPI 3.1 document.
@@ -270,6 +270,76 @@ pub async fn apply_status(
         .with_label_values(&[action])
         .inc();
     Ok(record)
+}
+
+/// `POST /api/persons` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterPerson {
+    /// Personal identity number or coordination number, 12 digits.
+    pub personal_identity_number: String,
+    /// All given names.
+    pub given_name: String,
+    /// Family name(s).
+    pub family_name: String,
+}
+
+/// `POST /api/persons`: register a job seeker. A number already registered
+/// is a 409 `already_registered` and the stored person is left as it was
+/// (who registered them and when are kept); read it with `GET`.
+pub async fn register_person(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers)?;
+    let request: RegisterPerson = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?;
+    let number = PersonalIdentityNumber::parse(&request.personal_identity_number)
+        .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
+    let name = |field: &str, text: &str| {
+        Person::name(text)
+            .map_err(|e| ApiError::bad_request("invalid_request", format!("{field}: {e}")))
+    };
+    let person = Person::new(
+        number,
+        name("given_name", &request.given_name)?,
+        name("family_name", &request.family_name)?,
+        crate::now(),
+        Person::BY_ADMIN_API.to_owned(),
+    );
+    if !state.stores.persons.put(&person)? {
+        return Err(ApiError::client(
+            StatusCode::CONFLICT,
+            "already_registered",
+            "a person with this personal identity number is already registered",
+        ));
+    }
+    state.stores.commit.durable().await?;
+    Ok((StatusCode::CREATED, Json(person)))
+}
+
+/// `GET /api/persons/{personal_identity_number}`.
+pub async fn person(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Result<Json<Person>, ApiError> {
+    authorize(&state, &headers)?;
+    let number = PersonalIdentityNumber::parse(&number)
+        .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
+    state
+        .stores
+        .persons
+        .get(number.as_str())?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::client(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no person with this number",
+            )
+        })
 }
 
 /// `GET /openapi.json`.

@@ -18,6 +18,7 @@
 //! | `POST /api/offers` | admin API: make an offer (Bearer API key) |
 //! | `GET /api/credentials?subject=` | admin API: what a person was issued |
 //! | `POST /api/credentials/{id}/revoke` (`suspend`, `unsuspend`) | admin API |
+//! | `POST /api/persons`, `GET /api/persons/{personal_identity_number}` | admin API: register a job seeker, look one up |
 //! | `GET /openapi.json` | the admin API's OpenAPI document |
 //! | `GET /healthz`, `GET /metrics` | operations |
 
@@ -163,6 +164,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/offers", post(admin::create_offer))
         .route("/api/credentials", get(admin::list_credentials))
         .route("/api/credentials/{id}/{action}", post(admin::change_status))
+        .route("/api/persons", post(admin::register_person))
+        .route(
+            "/api/persons/{personal_identity_number}",
+            get(admin::person),
+        )
         .route("/openapi.json", get(admin::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))

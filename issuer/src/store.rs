@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::{Notify, watch};
 
-use crate::model::{AccessGrant, CredentialRecord, Offer};
+use crate::model::{AccessGrant, CredentialRecord, Offer, Person};
 
 /// A storage failure. Details go to the log; clients see a generic 500.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +67,16 @@ pub trait CredentialStore: Send + Sync {
     fn by_subject(&self, subject: &str) -> Result<Vec<CredentialRecord>, StoreError>;
 }
 
+/// Registered job seekers, by personal identity number.
+pub trait PersonStore: Send + Sync {
+    /// Stores a person unless one with the same number is already there
+    /// (atomically, so two registrations of one number cannot both win);
+    /// returns whether it stored it.
+    fn put(&self, person: &Person) -> Result<bool, StoreError>;
+    /// The person with this personal identity number.
+    fn get(&self, personal_identity_number: &str) -> Result<Option<Person>, StoreError>;
+}
+
 /// Status list entries: indices are handed out once and never again.
 pub trait StatusStore: Send + Sync {
     /// Reserves `count` fresh consecutive indices and returns the first.
@@ -92,6 +102,8 @@ pub struct Stores {
     pub credentials: Arc<dyn CredentialStore>,
     /// Status list entries.
     pub status: Arc<dyn StatusStore>,
+    /// Registered persons.
+    pub persons: Arc<dyn PersonStore>,
     /// Authorization code flow: pushed requests, logins, codes (sled tree
     /// `authorizations`; trait and impl in `auth_code::store`).
     pub authorizations: Arc<dyn crate::auth_code::AuthorizationStore>,
@@ -121,13 +133,15 @@ impl Stores {
             subjects: db.open_tree("subjects")?,
             status: db.open_tree("status")?,
             meta: db.open_tree("meta")?,
+            persons: db.open_tree("persons")?,
         });
         Ok(Self {
             offers: sled.clone(),
             grants: sled.clone(),
             nonces: sled.clone(),
             credentials: sled.clone(),
-            status: sled,
+            status: sled.clone(),
+            persons: sled,
             authorizations: Arc::new(db.open_tree("authorizations")?),
             commit: GroupCommit::start(db),
         })
@@ -143,6 +157,7 @@ struct SledStore {
     subjects: sled::Tree,
     status: sled::Tree,
     meta: sled::Tree,
+    persons: sled::Tree,
 }
 
 fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
@@ -240,6 +255,21 @@ impl CredentialStore for SledStore {
         }
         out.sort_by_key(|record: &CredentialRecord| std::cmp::Reverse(record.created_at));
         Ok(out)
+    }
+}
+
+impl PersonStore for SledStore {
+    fn put(&self, person: &Person) -> Result<bool, StoreError> {
+        let stored = self.persons.compare_and_swap(
+            person.personal_identity_number.as_str().as_bytes(),
+            None::<&[u8]>,
+            Some(encode(person)?),
+        )?;
+        Ok(stored.is_ok())
+    }
+
+    fn get(&self, personal_identity_number: &str) -> Result<Option<Person>, StoreError> {
+        decode(self.persons.get(personal_identity_number.as_bytes())?)
     }
 }
 

@@ -103,6 +103,73 @@ pub struct Config {
     /// Limits on fetching status lists.
     #[serde(default)]
     pub status_fetch: FetchLimits,
+    /// The employer portal: accounts, sessions, type metadata.
+    #[serde(default)]
+    pub portal: PortalConfig,
+}
+
+/// The employer portal's settings.
+///
+/// ```toml
+/// [portal]
+/// session_lifetime_seconds = 28800
+/// credential_types_dir = "/etc/intyg/credentials" # <type>/type-metadata.json: claim labels
+/// [portal.issuer_names]
+/// "https://intyg.arbetsformedlingen.se" = "Arbetsförmedlingen"
+/// [[portal.employers]]
+/// username = "anna.rekryterare"
+/// name = "Anna Rekryterare"
+/// # argon2id PHC string, e.g. from Debian's `argon2` tool:
+/// # printf %s "$PASSWORD" | argon2 "$(head -c 16 /dev/urandom | base64)" -id -t 2 -k 19456 -p 1 -e
+/// password_hash = "$argon2id$v=19$m=19456,t=2,p=1$..."
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalConfig {
+    /// Who may sign in.
+    #[serde(default)]
+    pub employers: Vec<Employer>,
+    /// How long a sign-in lasts, in seconds.
+    #[serde(default = "default_session_lifetime")]
+    pub session_lifetime_seconds: i64,
+    /// Folders of credential types; each `type-metadata.json` gives the
+    /// type's name and its claim labels in Swedish and English.
+    #[serde(default = "default_types_dir")]
+    pub credential_types_dir: PathBuf,
+    /// Display names of issuers by `iss`; others are shown by host name.
+    #[serde(default)]
+    pub issuer_names: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        Self {
+            employers: Vec::new(),
+            session_lifetime_seconds: default_session_lifetime(),
+            credential_types_dir: default_types_dir(),
+            issuer_names: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// An employer account of the portal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Employer {
+    /// What the employer types to sign in.
+    pub username: String,
+    /// argon2id hash of the password, as a PHC string.
+    pub password_hash: String,
+    /// Full name, shown in the portal.
+    pub name: String,
+}
+
+fn default_session_lifetime() -> i64 {
+    8 * 3600
+}
+
+fn default_types_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/credentials"))
 }
 
 /// Files of the verifier's X.509 identity.
@@ -213,7 +280,9 @@ impl Config {
     }
 
     /// A development configuration: data and the generated CA in
-    /// `data_dir`, `public_url` = `http://<listen>`.
+    /// `data_dir`, `public_url` = `http://<listen>`, and the portal's
+    /// development employer `arbetsgivare` (password from
+    /// `INTYG_EMPLOYER_PASSWORD`, else `intyg-dev`).
     pub fn dev(data_dir: PathBuf, listen: SocketAddr) -> Result<Self, ConfigError> {
         Self {
             public_url: format!("http://{listen}"),
@@ -233,6 +302,10 @@ impl Config {
             transaction_seconds: default_transaction_lifetime(),
             body_limit: default_body_limit(),
             status_fetch: FetchLimits::default(),
+            portal: PortalConfig {
+                employers: vec![crate::portal::dev_employer()?],
+                ..PortalConfig::default()
+            },
         }
         .with_env()
     }

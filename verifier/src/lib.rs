@@ -15,6 +15,7 @@
 //! | `GET /api/presentations/{id}` | HR API: status, reason, verified claims, consent record |
 //! | `GET /openapi.json` | the HR API's OpenAPI document |
 //! | `GET /healthz`, `GET /metrics` | operations |
+//! | `/`, `/portal/...` | the employer portal (see [`portal`]) |
 //!
 //! The pipeline of a response: [`verify::check`] decrypts, checks `state`,
 //! the VP Token's shape against the DCQL query, then each SD-JWT VC
@@ -29,6 +30,7 @@ pub mod fetch;
 pub mod identity;
 pub mod model;
 pub mod ops;
+pub mod portal;
 pub mod presentation;
 pub mod store;
 pub mod templates;
@@ -62,6 +64,8 @@ pub struct AppState {
     pub fetcher: Fetcher,
     /// Counters for `/metrics`.
     pub metrics: Arc<ops::Metrics>,
+    /// The employer portal's accounts, sessions and claim labels.
+    pub portal: Arc<portal::PortalState>,
 }
 
 /// Why the state could not be built.
@@ -84,6 +88,9 @@ pub enum StartError {
     /// A `--trust-issuer` could not be fetched.
     #[error("trusted issuer: {0}")]
     TrustIssuer(#[from] FetchError),
+    /// The portal's credential type metadata failed to load.
+    #[error(transparent)]
+    Portal(#[from] portal::PortalError),
 }
 
 impl AppState {
@@ -106,6 +113,7 @@ impl AppState {
             }
         }
         let status = StatusLists::new(fetcher.clone(), config.status_fetch.clone());
+        let portal = Arc::new(portal::PortalState::new(&config)?);
         let state = Self {
             config: Arc::new(config),
             stores,
@@ -114,6 +122,7 @@ impl AppState {
             status: Arc::new(status),
             fetcher,
             metrics: Arc::new(ops::Metrics::default()),
+            portal,
         };
         ops::spawn_retention(state.clone());
         Ok(state)
@@ -165,6 +174,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(api::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
+        .merge(portal::routes())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio::sync::{Notify, watch};
 
 use crate::model::{ConsentRecord, Transaction};
@@ -48,6 +48,49 @@ pub trait ConsentStore: Send + Sync {
     fn get(&self, transaction_id: &str) -> Result<Option<ConsentRecord>, StoreError>;
 }
 
+/// An internship posting of the employer portal. It holds no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Posting {
+    /// Random id, in portal URLs.
+    pub id: String,
+    /// The title.
+    pub title: String,
+    /// What the internship is.
+    pub description: String,
+    /// Why applicants are asked for their credentials; the purpose of each
+    /// presentation request.
+    pub purpose: String,
+    /// When it was made, seconds since the epoch.
+    pub created_at: i64,
+    /// The username of the employer who made it.
+    pub created_by: String,
+}
+
+/// One applicant session of a posting: a presentation transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    /// The posting.
+    pub posting_id: String,
+    /// The transaction.
+    pub transaction_id: String,
+    /// When the session was opened.
+    pub created_at: i64,
+}
+
+/// Internship postings and their applications.
+pub trait PostingStore: Send + Sync {
+    /// Stores a new posting.
+    fn insert(&self, posting: &Posting) -> Result<(), StoreError>;
+    /// The posting with this id.
+    fn get(&self, id: &str) -> Result<Option<Posting>, StoreError>;
+    /// Every posting, in no particular order.
+    fn all(&self) -> Result<Vec<Posting>, StoreError>;
+    /// Records an application.
+    fn add_application(&self, application: &Application) -> Result<(), StoreError>;
+    /// The applications of a posting, in no particular order.
+    fn applications(&self, posting_id: &str) -> Result<Vec<Application>, StoreError>;
+}
+
 /// All stores, as the application state holds them.
 #[derive(Clone)]
 pub struct Stores {
@@ -55,6 +98,8 @@ pub struct Stores {
     pub transactions: Arc<dyn TransactionStore>,
     /// Consent records.
     pub consents: Arc<dyn ConsentStore>,
+    /// Internship postings of the portal.
+    pub postings: Arc<dyn PostingStore>,
     /// Durability of the writes above.
     pub commit: Arc<GroupCommit>,
 }
@@ -76,10 +121,13 @@ impl Stores {
         let sled = Arc::new(SledStore {
             transactions: db.open_tree("transactions")?,
             consents: db.open_tree("consents")?,
+            postings: db.open_tree("postings")?,
+            applications: db.open_tree("applications")?,
         });
         Ok(Self {
             transactions: sled.clone(),
-            consents: sled,
+            consents: sled.clone(),
+            postings: sled,
             commit: GroupCommit::start(db),
         })
     }
@@ -88,6 +136,9 @@ impl Stores {
 struct SledStore {
     transactions: sled::Tree,
     consents: sled::Tree,
+    postings: sled::Tree,
+    /// Keyed `posting id` `/` `transaction id` (ids are base64url).
+    applications: sled::Tree,
 }
 
 fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
@@ -145,6 +196,39 @@ impl ConsentStore for SledStore {
 
     fn get(&self, transaction_id: &str) -> Result<Option<ConsentRecord>, StoreError> {
         decode(self.consents.get(transaction_id.as_bytes())?)
+    }
+}
+
+impl PostingStore for SledStore {
+    fn insert(&self, posting: &Posting) -> Result<(), StoreError> {
+        self.postings
+            .insert(posting.id.as_bytes(), encode(posting)?)?;
+        Ok(())
+    }
+
+    fn get(&self, id: &str) -> Result<Option<Posting>, StoreError> {
+        decode(self.postings.get(id.as_bytes())?)
+    }
+
+    fn all(&self) -> Result<Vec<Posting>, StoreError> {
+        self.postings
+            .iter()
+            .map(|entry| Ok(serde_json::from_slice(&entry?.1)?))
+            .collect()
+    }
+
+    fn add_application(&self, application: &Application) -> Result<(), StoreError> {
+        let key = format!("{}/{}", application.posting_id, application.transaction_id);
+        self.applications
+            .insert(key.as_bytes(), encode(application)?)?;
+        Ok(())
+    }
+
+    fn applications(&self, posting_id: &str) -> Result<Vec<Application>, StoreError> {
+        self.applications
+            .scan_prefix(format!("{posting_id}/").as_bytes())
+            .map(|entry| Ok(serde_json::from_slice(&entry?.1)?))
+            .collect()
     }
 }
 

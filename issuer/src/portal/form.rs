@@ -167,6 +167,25 @@ pub fn fields(credential_type: &CredentialType, lang: Lang) -> Vec<Field> {
     out
 }
 
+/// The two inputs of the person page's register form: given names and
+/// family name, as the credential types name those claims.
+pub fn register_fields(lang: Lang) -> [Field; 2] {
+    let field = |name: &str, label: Msg, hint: Option<Msg>| Field {
+        name: name.to_owned(),
+        id: format!("register-{name}"),
+        label: lang.t(label).to_owned(),
+        hint: hint.map(|h| lang.t(h).to_owned()),
+        required: true,
+        kind: Kind::Text {
+            max_length: u64::try_from(crate::model::Person::MAX_NAME_CHARS).ok(),
+        },
+    };
+    [
+        field("given_name", Msg::GivenName, Some(Msg::GivenNameHint)),
+        field("family_name", Msg::FamilyName, None),
+    ]
+}
+
 /// Follows a local `$ref` (one level is all our types use, a few allowed).
 fn resolve<'a>(document: &'a Value, mut schema: &'a Value) -> &'a Value {
     for _ in 0..8 {
@@ -248,7 +267,8 @@ impl FormErrors {
         self.fields.is_empty() && self.general.is_empty()
     }
 
-    fn add(&mut self, field: &str, msg: Msg) {
+    /// Adds `msg` to `field` (once).
+    pub fn add(&mut self, field: &str, msg: Msg) {
         let list = self.fields.entry(field.to_owned()).or_default();
         if !list.contains(&msg) {
             list.push(msg);

@@ -127,10 +127,41 @@ messages! {
         "Skriv personnumret med 12 siffror, utan bindestreck.",
         "Enter the personal identity number as 12 digits, without a hyphen."
     ),
+    /// The date part of the number is no date.
+    PersonalIdentityNumberDate => (
+        "Datumdelen av personnumret är inget giltigt datum.",
+        "The date in the personal identity number is not a valid date."
+    ),
+    /// Wrong check digit.
+    PersonalIdentityNumberCheckDigit => (
+        "Kontrollsiffran stämmer inte. Kontrollera personnumret.",
+        "The check digit does not match. Check the number."
+    ),
     /// Search button.
     Search => ("Sök", "Search"),
     /// Person page heading prefix.
     Person => ("Person", "Person"),
+    /// Date of birth label.
+    Birthdate => ("Födelsedatum", "Date of birth"),
+    /// When the person was registered.
+    RegisteredAt => ("Registrerad", "Registered"),
+    /// Register heading.
+    RegisterPerson => ("Registrera arbetssökande", "Register the job seeker"),
+    /// The person is not registered.
+    NotRegistered => (
+        "Personen är inte registrerad. När personen är registrerad fylls namn och födelsedatum i när du utfärdar intyg.",
+        "The person is not registered. Once registered, the name and date of birth are filled in when you issue a credential."
+    ),
+    /// Given name label.
+    GivenName => ("Förnamn", "Given names"),
+    /// Given name hint.
+    GivenNameHint => ("Alla förnamn, som i folkbokföringen.", "All given names, as in the population register."),
+    /// Family name label.
+    FamilyName => ("Efternamn", "Family name"),
+    /// Register button.
+    Register => ("Registrera", "Register"),
+    /// Registered banner.
+    PersonRegistered => ("Personen är registrerad.", "The person is registered."),
     /// Issued credentials heading.
     IssuedCredentials => ("Utfärdade intyg", "Issued credentials"),
     /// Nothing issued yet.

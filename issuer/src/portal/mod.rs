@@ -8,7 +8,8 @@
 //! | `GET, POST /portal/login` | sign in |
 //! | `POST /portal/logout` | sign out |
 //! | `POST /portal/search` | look a person up by personal identity number |
-//! | `GET /portal/people/{handle}` | what the person was issued, with revoke / suspend / unsuspend |
+//! | `GET /portal/people/{handle}` | the person (or a form to register them) and what they were issued, with revoke / suspend / unsuspend |
+//! | `POST /portal/people/{handle}/register` | register the person: given and family name; the number is the searched one |
 //! | `GET, POST /portal/people/{handle}/issue/{type}` | the claims form generated from the type's JSON Schema; the offer as a QR code with its PIN |
 //! | `POST /portal/people/{handle}/credentials/{id}/{action}` | revoke, suspend, unsuspend |
 //! | `GET /portal/portal.css` | the stylesheet |
@@ -38,6 +39,7 @@ use serde_json::Value;
 use crate::admin::{CreateOffer, apply_status, make_offer};
 use crate::config::{Config, ConfigError, Officer};
 use crate::error::ApiError;
+use crate::model::{NameError, Person, PersonalIdentityNumber, PersonalIdentityNumberError};
 use crate::{AppState, now, random_token};
 use form::{Field, FormErrors};
 use i18n::{Lang, Msg};
@@ -98,6 +100,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/logout", post(logout))
         .route("/portal/search", post(search))
         .route("/portal/people/{handle}", get(person))
+        .route("/portal/people/{handle}/register", post(register))
         .route(
             "/portal/people/{handle}/issue/{type_id}",
             get(issue_form).post(issue),
@@ -477,13 +480,13 @@ async fn search(
         .chars()
         .filter(|c| *c != '-' && !c.is_whitespace())
         .collect();
-    if pin.len() != 12 || !pin.bytes().all(|b| b.is_ascii_digit()) {
-        let markup = pages::search(
-            &signed.chrome(),
-            &signed.session.csrf,
-            typed,
-            Some(Msg::PersonalIdentityNumberInvalid),
-        );
+    if let Err(e) = PersonalIdentityNumber::parse(&pin) {
+        let error = match e {
+            PersonalIdentityNumberError::Format => Msg::PersonalIdentityNumberInvalid,
+            PersonalIdentityNumberError::Date => Msg::PersonalIdentityNumberDate,
+            PersonalIdentityNumberError::CheckDigit => Msg::PersonalIdentityNumberCheckDigit,
+        };
+        let markup = pages::search(&signed.chrome(), &signed.session.csrf, typed, Some(error));
         return Ok(signed.page(StatusCode::BAD_REQUEST, markup));
     }
     let handle = state
@@ -509,21 +512,62 @@ async fn person(
     Path(handle): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
+    let notice = if query.contains_key("changed") {
+        Some(Msg::StatusChanged)
+    } else if query.contains_key("registered") {
+        Some(Msg::PersonRegistered)
+    } else {
+        None
+    };
+    let fields = form::register_fields(signed.ctx.lang);
+    let register = RegisterForm::default();
+    person_page(
+        &state,
+        &signed,
+        &handle,
+        notice,
+        &fields,
+        &register,
+        StatusCode::OK,
+    )
+}
+
+/// The register form as posted: text and errors by field name.
+#[derive(Debug, Default)]
+struct RegisterForm {
+    values: HashMap<String, String>,
+    errors: FormErrors,
+}
+
+/// The person page, with the register form's posted values and errors.
+fn person_page(
+    state: &AppState,
+    signed: &SignedIn,
+    handle: &str,
+    notice: Option<Msg>,
+    register_fields: &[Field],
+    register: &RegisterForm,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let lang = signed.ctx.lang;
-    let subject = signed.subject(&handle)?;
+    let subject = signed.subject(handle)?;
+    let person = state
+        .stores
+        .persons
+        .get(subject)
+        .map_err(|e| signed.api(e.into()))?;
     let records = state
         .stores
         .credentials
         .by_subject(subject)
         .map_err(|e| signed.api(e.into()))?;
-    let changed = query.contains_key("changed");
     let page = pages::PersonPage {
         csrf: &signed.session.csrf,
-        handle: &handle,
+        handle,
         subject,
         records: records
             .iter()
-            .map(|r| (r, type_name(&state, &r.credential_configuration_id, lang)))
+            .map(|r| (r, type_name(state, &r.credential_configuration_id, lang)))
             .collect(),
         types: state
             .types
@@ -537,9 +581,93 @@ async fn person(
                 }
             })
             .collect(),
-        changed,
+        notice,
+        person: person.as_ref(),
+        register_fields,
+        register_values: &register.values,
+        register_errors: &register.errors,
     };
-    Ok(signed.page(StatusCode::OK, pages::person(&signed.chrome(), &page)))
+    Ok(signed.page(status, pages::person(&signed.chrome(), &page)))
+}
+
+async fn register(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path(handle): Path<String>,
+    axum::Form(posted): PostedForm,
+) -> Result<Response, PageError> {
+    signed.check_csrf(&posted)?;
+    let lang = signed.ctx.lang;
+    let number = PersonalIdentityNumber::parse(signed.subject(&handle)?).map_err(|_| {
+        PageError::new(
+            lang,
+            StatusCode::BAD_REQUEST,
+            Msg::PersonalIdentityNumberInvalid,
+        )
+    })?;
+    let fields = form::register_fields(lang);
+    let mut errors = FormErrors::default();
+    let mut name = |field: &Field| {
+        let typed = posted.get(&field.form_name()).map_or("", String::as_str);
+        match Person::name(typed) {
+            Ok(name) => Some(name),
+            Err(e) => {
+                let msg = match e {
+                    NameError::Empty => Msg::ErrRequired,
+                    NameError::TooLong => Msg::ErrTooLong,
+                    NameError::ControlCharacter => Msg::ErrInvalid,
+                };
+                errors.add(&field.name, msg);
+                None
+            }
+        }
+    };
+    let [given_field, family_field] = &fields;
+    let (given_name, family_name) = (name(given_field), name(family_field));
+    let (Some(given_name), Some(family_name)) = (given_name, family_name) else {
+        let values = fields
+            .iter()
+            .filter_map(|f| {
+                posted
+                    .get(&f.form_name())
+                    .map(|v| (f.name.clone(), v.clone()))
+            })
+            .collect();
+        let form = RegisterForm { values, errors };
+        return person_page(
+            &state,
+            &signed,
+            &handle,
+            None,
+            &fields,
+            &form,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    };
+    let person = Person::new(
+        number,
+        given_name,
+        family_name,
+        now(),
+        signed.session.officer.username.clone(),
+    );
+    let stored = state
+        .stores
+        .persons
+        .put(&person)
+        .map_err(|e| signed.api(e.into()))?;
+    state
+        .stores
+        .commit
+        .durable()
+        .await
+        .map_err(|e| signed.api(e.into()))?;
+    // Not stored: someone registered the number first, and the page shows
+    // their registration.
+    let query = if stored { "?registered=1" } else { "" };
+    Ok(signed
+        .ctx
+        .redirect(&format!("/portal/people/{handle}{query}")))
 }
 
 async fn issue_form(
@@ -552,8 +680,13 @@ async fn issue_form(
     let Some(credential_type) = state.types.get(&type_id) else {
         return Err(PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound));
     };
+    let person = state
+        .stores
+        .persons
+        .get(subject)
+        .map_err(|e| signed.api(e.into()))?;
     let fields = form::fields(credential_type, lang);
-    let values = prefill(&fields, subject);
+    let values = prefill(&fields, subject, person.as_ref());
     let page = pages::IssuePage {
         csrf: &signed.session.csrf,
         handle: &handle,
@@ -567,12 +700,22 @@ async fn issue_form(
     Ok(signed.page(StatusCode::OK, pages::issue_form(&signed.chrome(), &page)))
 }
 
-/// The person's number goes into a `personal_identity_number` claim.
-fn prefill(fields: &[Field], subject: &str) -> HashMap<String, String> {
+/// The person's number goes into a `personal_identity_number` claim; a
+/// registered person's names and date of birth into `given_name`,
+/// `family_name` and `birthdate`.
+fn prefill(fields: &[Field], subject: &str, person: Option<&Person>) -> HashMap<String, String> {
     fields
         .iter()
-        .filter(|f| f.name == "personal_identity_number")
-        .map(|f| (f.name.clone(), subject.to_owned()))
+        .filter_map(|f| {
+            let value = match (f.name.as_str(), person) {
+                ("personal_identity_number", _) => subject,
+                ("given_name", Some(p)) => &p.given_name,
+                ("family_name", Some(p)) => &p.family_name,
+                ("birthdate", Some(p)) => &p.birthdate,
+                _ => return None,
+            };
+            Some((f.name.clone(), value.to_owned()))
+        })
         .collect()
 }
 

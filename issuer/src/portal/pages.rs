@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::form::{Field, FormErrors, Kind};
 use super::i18n::{Lang, Msg};
 use crate::admin::OfferCreated;
-use crate::model::{CredentialRecord, CredentialState};
+use crate::model::{CredentialRecord, CredentialState, Person};
 
 /// What every page around its content needs.
 #[derive(Debug)]
@@ -167,22 +167,64 @@ pub struct PersonPage<'a> {
     pub records: Vec<(&'a CredentialRecord, &'a str)>,
     /// Types that can be issued.
     pub types: Vec<TypeChoice<'a>>,
-    /// Whether a state was just changed.
-    pub changed: bool,
+    /// A banner about what was just done.
+    pub notice: Option<Msg>,
+    /// The registered person; `None` shows the register form.
+    pub person: Option<&'a Person>,
+    /// The register form's inputs.
+    pub register_fields: &'a [Field],
+    /// Its posted text by field name.
+    pub register_values: &'a std::collections::HashMap<String, String>,
+    /// Its errors.
+    pub register_errors: &'a FormErrors,
 }
 
-/// The person page: what was issued, with state and actions, and the types
-/// to issue.
+/// The person page: who the person is (or a form to register them), what
+/// was issued, with state and actions, and the types to issue.
 pub fn person(chrome: &Chrome<'_>, page: &PersonPage<'_>) -> Markup {
     let lang = chrome.lang;
-    let title = format!("{} {}", lang.t(Msg::Person), page.subject);
+    let heading = match page.person {
+        Some(person) => format!("{} {}", person.given_name, person.family_name),
+        None => format!("{} {}", lang.t(Msg::Person), page.subject),
+    };
+    let title = if page.register_errors.is_empty() {
+        heading.clone()
+    } else {
+        format!("{}: {heading}", lang.t(Msg::ErrorTitle))
+    };
     layout(
         chrome,
         &title,
         html! {
-            h1 { (lang.t(Msg::Person)) " " span.pin-number { (page.subject) } }
-            @if page.changed {
-                p.notice role="status" { (lang.t(Msg::StatusChanged)) }
+            @if let Some(person) = page.person {
+                h1 id="person-name" { (heading) }
+                dl.person {
+                    dt { (lang.t(Msg::PersonalIdentityNumber)) }
+                    dd.pin-number { (page.subject) }
+                    dt { (lang.t(Msg::Birthdate)) }
+                    dd id="person-birthdate" { (person.birthdate) }
+                    dt { (lang.t(Msg::RegisteredAt)) }
+                    dd { (date_time(person.registered_at)) }
+                }
+            } @else {
+                h1 { (lang.t(Msg::Person)) " " span.pin-number { (page.subject) } }
+            }
+            @if let Some(notice) = page.notice {
+                p.notice role="status" { (lang.t(notice)) }
+            }
+            @if page.person.is_none() {
+                (error_summary(lang, page.register_fields, page.register_errors))
+                h2 { (lang.t(Msg::RegisterPerson)) }
+                p { (lang.t(Msg::NotRegistered)) }
+                p { (lang.t(Msg::FormIntro)) }
+                form method="post" action={ "/portal/people/" (page.handle) "/register" } novalidate {
+                    input type="hidden" name="csrf" value=(page.csrf);
+                    @for field in page.register_fields {
+                        (field_input(lang, field, page.register_values.get(&field.name).map(String::as_str).unwrap_or(""),
+                            page.register_errors.fields.get(&field.name)))
+                    }
+                    button type="submit" { (lang.t(Msg::Register)) }
+                }
             }
             h2 { (lang.t(Msg::IssuedCredentials)) }
             @if page.records.is_empty() {
@@ -271,21 +313,7 @@ pub fn issue_form(chrome: &Chrome<'_>, page: &IssuePage<'_>) -> Markup {
         html! {
             h1 { (heading) }
             p { (lang.t(Msg::Person)) " " span.pin-number { (page.subject) } }
-            @if !page.errors.is_empty() {
-                div.error-summary role="alert" aria-labelledby="error-summary-title" {
-                    h2 id="error-summary-title" { (lang.t(Msg::FixErrors)) }
-                    ul {
-                        @for field in page.fields {
-                            @if let Some(messages) = page.errors.fields.get(&field.name) {
-                                li { a href={ "#" (field.id) } { (field.label) ": " (messages_text(lang, messages)) } }
-                            }
-                        }
-                        @for general in &page.errors.general {
-                            li { (general) }
-                        }
-                    }
-                }
-            }
+            (error_summary(lang, page.fields, page.errors))
             p { (lang.t(Msg::FormIntro)) }
             form method="post" action={ "/portal/people/" (page.handle) "/issue/" (page.type_id) } novalidate {
                 input type="hidden" name="csrf" value=(page.csrf);
@@ -298,6 +326,28 @@ pub fn issue_form(chrome: &Chrome<'_>, page: &IssuePage<'_>) -> Markup {
             p { a href={ "/portal/people/" (page.handle) } { (lang.t(Msg::BackToPerson)) } }
         },
     )
+}
+
+/// The list of a form's errors, each linking to its input; nothing when
+/// there are none.
+fn error_summary(lang: Lang, fields: &[Field], errors: &FormErrors) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div.error-summary role="alert" aria-labelledby="error-summary-title" {
+                h2 id="error-summary-title" { (lang.t(Msg::FixErrors)) }
+                ul {
+                    @for field in fields {
+                        @if let Some(messages) = errors.fields.get(&field.name) {
+                            li { a href={ "#" (field.id) } { (field.label) ": " (messages_text(lang, messages)) } }
+                        }
+                    }
+                    @for general in &errors.general {
+                        li { (general) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn messages_text(lang: Lang, messages: &[Msg]) -> String {
@@ -501,6 +551,9 @@ th, td { text-align: left; padding: .5rem; border-bottom: 1px solid #8a8a8a; ver
 #offer-qr svg { width: 18rem; height: 18rem; }
 .pin { font-size: 3.5rem; font-weight: bold; letter-spacing: .3em; font-family: ui-monospace, monospace; margin: 0; }
 .pin-number { font-family: ui-monospace, monospace; }
+dl.person { display: grid; grid-template-columns: max-content auto; gap: .25rem 1rem; }
+dl.person dt { font-weight: bold; }
+dl.person dd { margin: 0; }
 input.link { width: 100%; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 "#;

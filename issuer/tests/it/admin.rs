@@ -250,3 +250,155 @@ async fn operations_endpoints_answer() {
     assert_eq!(openapi["openapi"], "3.1.0");
     assert!(openapi["paths"]["/api/offers"]["post"].is_object());
 }
+
+#[tokio::test]
+async fn persons_are_registered_once_and_read_back() {
+    let issuer = Issuer::start("persons").await;
+    let register = |body: Value| {
+        issuer
+            .admin(Method::POST, "/api/persons")
+            .json(&body)
+            .send()
+    };
+    let created = register(json!({"personal_identity_number": SUBJECT, "given_name": " Karin Elisabet ", "family_name": "Lindqvist"})).await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let person: Value = created.json().await.unwrap();
+    assert_eq!(person["personal_identity_number"], SUBJECT);
+    assert_eq!(person["given_name"], "Karin Elisabet");
+    assert_eq!(person["family_name"], "Lindqvist");
+    assert_eq!(person["birthdate"], "1994-03-17");
+    assert_eq!(person["registered_by"], "admin-api");
+    assert!(person["registered_at"].as_i64().unwrap() > 0);
+
+    let read = issuer
+        .admin(Method::GET, &format!("/api/persons/{SUBJECT}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(read.json::<Value>().await.unwrap(), person);
+
+    // Not an upsert: a second registration is a conflict and changes nothing.
+    let again = register(
+        json!({"personal_identity_number": SUBJECT, "given_name": "Karin", "family_name": "Berg"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["error"],
+        "already_registered"
+    );
+    let unchanged: Value = issuer
+        .admin(Method::GET, &format!("/api/persons/{SUBJECT}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged, person);
+
+    // A coordination number: the birthdate is the day less 60.
+    let coordination: Value = register(json!({"personal_identity_number": "197010632391", "given_name": "Ana", "family_name": "Silva"})).await.unwrap().json().await.unwrap();
+    assert_eq!(coordination["birthdate"], "1970-10-03");
+
+    let unknown = issuer
+        .admin(Method::GET, "/api/persons/198507099805")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert_eq!(unknown.json::<Value>().await.unwrap()["error"], "not_found");
+}
+
+#[tokio::test]
+async fn persons_refuse_invalid_numbers_and_names() {
+    let issuer = Issuer::start("persons-invalid").await;
+    for (body, why) in [
+        (
+            json!({"personal_identity_number": "199403172382", "given_name": "Karin", "family_name": "Lindqvist"}),
+            "check digit",
+        ),
+        (
+            json!({"personal_identity_number": "199402302381", "given_name": "Karin", "family_name": "Lindqvist"}),
+            "date",
+        ),
+        (
+            json!({"personal_identity_number": "19940317-2381", "given_name": "Karin", "family_name": "Lindqvist"}),
+            "12 digits",
+        ),
+        (
+            json!({"personal_identity_number": SUBJECT, "given_name": "  ", "family_name": "Lindqvist"}),
+            "given_name",
+        ),
+        (
+            json!({"personal_identity_number": SUBJECT, "given_name": "Karin", "family_name": "L".repeat(201)}),
+            "family_name",
+        ),
+        (
+            json!({"personal_identity_number": SUBJECT, "given_name": "Karin"}),
+            "family_name",
+        ),
+        (
+            json!({"personal_identity_number": SUBJECT, "given_name": "Karin", "family_name": "Lindqvist", "birthdate": "1994-03-17"}),
+            "birthdate",
+        ),
+    ] {
+        let response = issuer
+            .admin(Method::POST, "/api/persons")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"], "invalid_request", "{body}");
+        let description = error["error_description"].as_str().unwrap();
+        assert!(description.contains(why), "{description}");
+    }
+    let malformed = issuer
+        .admin(Method::GET, "/api/persons/199403172382")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    assert!(issuer.state.stores.persons.get(SUBJECT).unwrap().is_none());
+}
+
+#[tokio::test]
+async fn persons_require_the_key() {
+    let issuer = Issuer::start("persons-auth").await;
+    let post = issuer
+        .http
+        .post(format!("{}/api/persons", issuer.url))
+        .json(&json!({"personal_identity_number": SUBJECT, "given_name": "Karin", "family_name": "Lindqvist"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        post.json::<Value>().await.unwrap()["error"],
+        "invalid_token"
+    );
+    let get = issuer
+        .http
+        .get(format!("{}/api/persons/{SUBJECT}", issuer.url))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), StatusCode::UNAUTHORIZED);
+    assert!(issuer.state.stores.persons.get(SUBJECT).unwrap().is_none());
+    let openapi: Value = issuer
+        .http
+        .get(format!("{}/openapi.json", issuer.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(openapi["paths"]["/api/persons"]["post"]["responses"]["409"].is_object());
+    assert!(openapi["paths"]["/api/persons/{personal_identity_number}"]["get"].is_object());
+}

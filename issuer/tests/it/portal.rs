@@ -705,3 +705,149 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].claims, *claims.as_object().unwrap());
 }
+
+#[tokio::test]
+async fn portal_registers_a_person_and_prefills_the_issue_form() {
+    let portal = start("portal-register").await;
+    let mut browser = Browser::new(&portal);
+    let csrf = browser.signed_in().await;
+    let person = browser.person(&csrf).await;
+    let register = format!("{person}/register");
+
+    // Not registered: the register form, labelled, with the number's page.
+    let page = browser.get(&person).await;
+    assert!(page.body.contains("Personen är inte registrerad."));
+    assert!(page.body.contains(&format!("action=\"{register}\"")));
+    assert!(page.tag("register-given_name").starts_with("<input"));
+    assert!(page.body.contains("<label for=\"register-family_name\">"));
+    assert!(!page.body.contains("id=\"person-name\""));
+
+    // A forged form stores nothing.
+    let forged = browser
+        .post(
+            &register,
+            &[
+                ("csrf", "forged"),
+                ("claim.given_name", "Karin Elisabet"),
+                ("claim.family_name", "Lindqvist"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(portal.state.stores.persons.get(SUBJECT).unwrap().is_none());
+
+    // Errors by field, with a summary linking to the input.
+    let missing = browser
+        .post(
+            &register,
+            &[
+                ("csrf", &csrf),
+                ("claim.given_name", "Karin Elisabet"),
+                ("claim.family_name", "  "),
+            ],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.body.contains("<title>Fel:"));
+    assert!(missing.body.contains("href=\"#register-family_name\""));
+    let family = missing.tag("register-family_name");
+    assert!(family.contains("aria-invalid=\"true\""), "{family}");
+    assert!(
+        family.contains("aria-describedby=\"register-family_name-error\""),
+        "{family}"
+    );
+    assert_eq!(
+        missing.text("register-family_name-error"),
+        "Fältet är obligatoriskt."
+    );
+    assert!(
+        missing
+            .tag("register-given_name")
+            .contains("value=\"Karin Elisabet\"")
+    );
+    assert!(portal.state.stores.persons.get(SUBJECT).unwrap().is_none());
+
+    let done = browser
+        .post(
+            &register,
+            &[
+                ("csrf", &csrf),
+                ("claim.given_name", " Karin Elisabet "),
+                ("claim.family_name", "Lindqvist"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = browser.get(done.location()).await;
+    assert!(page.body.contains("Personen är registrerad."));
+    assert_eq!(page.text("person-name"), "Karin Elisabet Lindqvist");
+    assert_eq!(page.text("person-birthdate"), "1994-03-17");
+    assert!(!page.body.contains(&format!("action=\"{register}\"")));
+    let stored = portal.state.stores.persons.get(SUBJECT).unwrap().unwrap();
+    assert_eq!(stored.registered_by, OFFICER);
+    assert_eq!(stored.given_name, "Karin Elisabet");
+
+    // The issue form is filled in from the registration.
+    let form = browser
+        .get(&format!("{person}/issue/registration-certificate"))
+        .await;
+    assert_eq!(form.status, StatusCode::OK);
+    for (field, value) in [
+        ("given_name", "Karin Elisabet"),
+        ("family_name", "Lindqvist"),
+        ("birthdate", "1994-03-17"),
+        ("personal_identity_number", SUBJECT),
+    ] {
+        let tag = form.tag(&format!("field-{field}"));
+        assert!(tag.contains(&format!("value=\"{value}\"")), "{tag}");
+    }
+    assert!(form.tag("field-office").contains("value=\"\""));
+
+    // In English too.
+    let english = browser.get(&format!("{person}?lang=en")).await;
+    assert!(english.body.contains("Date of birth"));
+}
+
+#[tokio::test]
+async fn portal_search_checks_the_date_and_check_digit() {
+    let portal = start("portal-search-check").await;
+    let mut browser = Browser::new(&portal);
+    let csrf = browser.signed_in().await;
+    let wrong_digit = browser
+        .post(
+            "/portal/search",
+            &[("csrf", &csrf), ("pin", "19940317-2382")],
+        )
+        .await;
+    assert_eq!(wrong_digit.status, StatusCode::BAD_REQUEST);
+    assert!(wrong_digit.text("pin-error").contains("Kontrollsiffran"));
+    let no_date = browser
+        .post(
+            "/portal/search",
+            &[("csrf", &csrf), ("pin", "199402302381")],
+        )
+        .await;
+    assert_eq!(no_date.status, StatusCode::BAD_REQUEST);
+    assert!(no_date.text("pin-error").contains("datum"));
+    // A coordination number is found, and registered with its birthdate.
+    let found = browser
+        .post(
+            "/portal/search",
+            &[("csrf", &csrf), ("pin", "197010632391")],
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::SEE_OTHER);
+    let person = found.location().to_owned();
+    browser
+        .post(
+            &format!("{person}/register"),
+            &[
+                ("csrf", &csrf),
+                ("claim.given_name", "Ana"),
+                ("claim.family_name", "Silva"),
+            ],
+        )
+        .await;
+    let page = browser.get(&person).await;
+    assert_eq!(page.text("person-birthdate"), "1970-10-03");
+}

@@ -5,6 +5,7 @@
 mod failures;
 mod flow;
 mod issuer;
+mod portal;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,0 +1,680 @@
+//! Load test: presentations verified per second over loopback.
+//!
+//! ```sh
+//! cargo bench -p intyg-verifier --bench presentation_load -- <n> <concurrency>
+//! ```
+//!
+//! One process holds everything: the verifier (`app` on a loopback socket,
+//! sled in a temporary directory), a tiny issuer route serving a signed
+//! status list (fetched once, then cached by the verifier), and
+//! `<concurrency>` holder tasks sharing `<n>` flows. Each holder owns a key
+//! and two pre-issued credentials (registration certificate and internship
+//! eligibility, `intyg_core::vc::issue`, issuer trusted by the verifier's
+//! trust list). One flow is what a wallet and an HR system do:
+//!
+//! 1. `POST /api/presentations` (`internship-application` template);
+//! 2. `GET` the `request_uri` and authenticate the Request Object
+//!    (`core::trust`: `x5c` chain to the dev CA, `x509_hash`, signature);
+//! 3. present both credentials with KB-JWTs (`aud`, `nonce`);
+//! 4. encrypt the response (`direct_post.jwt`, ECDH-ES) and post it; the
+//!    verifier decrypts and fully verifies (signatures, KB-JWT, DCQL,
+//!    status list) and answers 200.
+//!
+//! Reported: flows per second, p50/p99/max latency of the whole flow and of
+//! each step, peak RSS (`VmHWM`, load generator included), and the core
+//! verify cost of one presentation against 2 x a raw aws-lc-rs ES256
+//! verify, measured in the same process; plus the other per-flow
+//! cryptographic costs, so the figure can be read against its floor.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use intyg_core::jose::{Algorithm, Header, SigningKey, VerifyingKey, sign_compact};
+use intyg_core::oid4vp::{
+    AuthorizationRequest, AuthorizationResponse, DirectPostBody, Invocation, Presentation,
+    RequestObjectSource, ResponseEncryption, VpToken,
+};
+use intyg_core::sd_jwt::{KeyBindingCheck, KeyBindingInput, SdJwt, VerifyOptions};
+use intyg_core::status_list::{
+    Bits, StatusIndex, StatusList, StatusListClaim, StatusListReference, StatusListToken,
+    StatusListTokenClaims,
+};
+use intyg_core::trust::{TrustAnchors, TrustedIssuer, authenticate_request_object};
+use intyg_core::vc::{self, IssueParams, metadata::CredentialType};
+use intyg_verifier::config::Config;
+use intyg_verifier::templates::{ELIGIBILITY_VCT, REGISTRATION_VCT};
+use intyg_verifier::{AppState, app, now};
+use serde_json::{Map, Value, json};
+
+const API_KEY: &str = "load-test-api-key-0123456789";
+const REGISTRATION_CLAIMS: [&str; 4] = [
+    "/registration_status",
+    "/registered_since",
+    "/given_name",
+    "/family_name",
+];
+const ELIGIBILITY_CLAIMS: [&str; 3] = ["/eligible_from", "/eligible_until", "/max_hours_per_week"];
+
+/// The steps of one flow, timed separately.
+const STEPS: [&str; 5] = [
+    "create (HR API)",
+    "fetch request object",
+    "authenticate request (holder)",
+    "present + encrypt (holder)",
+    "post response (verify)",
+];
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .map(|a| {
+            a.parse()
+                .expect("usage: presentation_load [n] [concurrency]")
+        })
+        .collect();
+    let n = args.first().copied().unwrap_or(2_000);
+    let concurrency = args.get(1).copied().unwrap_or(16).max(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(run(n, concurrency));
+}
+
+async fn run(n: usize, concurrency: usize) {
+    let dir = std::env::temp_dir().join(format!("intyg-verifier-load-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let issuer = Issuer::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut config = Config::dev(dir.clone(), addr).expect("config");
+    config.api_key = Some(API_KEY.into());
+    let state = AppState::open(config).await.expect("verifier state");
+    {
+        let mut trust = state.trust.write().expect("trust list");
+        for vct in [REGISTRATION_VCT, ELIGIBILITY_VCT] {
+            trust.trust(vct, issuer.trusted());
+        }
+    }
+    let router = app(state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let anchors = Arc::new(
+        TrustAnchors::from_pem(&std::fs::read_to_string(dir.join("ca.pem")).expect("ca.pem"))
+            .expect("anchors"),
+    );
+    let base = Arc::new(format!("http://{addr}"));
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .expect("client");
+
+    let holders: Vec<Arc<Holder>> = (0..concurrency)
+        .map(|_| Arc::new(Holder::new(&issuer)))
+        .collect();
+
+    // Warm-up: connections, the status list cache, allocator.
+    let warm = (concurrency * 4).min(200);
+    drive(&holders, warm, &http, &base, &anchors).await;
+
+    let started = Instant::now();
+    let cpu_before = cpu_time();
+    let mut samples = drive(&holders, n, &http, &base, &anchors).await;
+    let cpu = cpu_time() - cpu_before;
+    let elapsed = started.elapsed();
+
+    println!(
+        "presentation_load: n = {n}, concurrency = {concurrency}, worker threads = {}",
+        std::thread::available_parallelism().map_or(1, |p| p.get())
+    );
+    println!(
+        "  throughput: {:.0} verified presentations/s ({n} in {:.2} s)",
+        n as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
+    samples.sort_by_key(|s| s.total);
+    let totals: Vec<Duration> = samples.iter().map(|s| s.total).collect();
+    println!("  whole flow:  {}", summary(&totals));
+    for (i, step) in STEPS.iter().enumerate() {
+        let mut times: Vec<Duration> = samples.iter().map(|s| s.steps[i]).collect();
+        times.sort();
+        println!("    {step:<31} {}", summary(&times));
+    }
+    println!(
+        "  CPU per flow (verifier + load generator, user + sys): {:.2} ms ({:.2} cores busy)",
+        cpu.as_secs_f64() * 1e3 / n as f64,
+        cpu.as_secs_f64() / elapsed.as_secs_f64()
+    );
+    println!("  peak RSS (VmHWM, whole process): {}", peak_rss());
+    crypto_costs(&issuer, &holders[0]);
+    flow_costs(&state, &holders[0], &http, &base, &anchors).await;
+    drop(state);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One flow's timings.
+struct Sample {
+    total: Duration,
+    steps: [Duration; 5],
+}
+
+/// Runs `n` flows over the holders, `holders.len()` at a time.
+async fn drive(
+    holders: &[Arc<Holder>],
+    n: usize,
+    http: &reqwest::Client,
+    base: &Arc<String>,
+    anchors: &Arc<TrustAnchors>,
+) -> Vec<Sample> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for holder in holders {
+        let (holder, http, base, anchors, next) = (
+            holder.clone(),
+            http.clone(),
+            base.clone(),
+            anchors.clone(),
+            next.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < n {
+                samples.push(flow(&holder, &http, &base, &anchors).await);
+            }
+            samples
+        }));
+    }
+    let mut all = Vec::with_capacity(n);
+    for task in tasks {
+        all.extend(task.await.expect("holder task"));
+    }
+    all
+}
+
+/// One presentation, from the HR API request to the verified response.
+async fn flow(
+    holder: &Holder,
+    http: &reqwest::Client,
+    base: &str,
+    anchors: &TrustAnchors,
+) -> Sample {
+    let mut steps = [Duration::ZERO; 5];
+    let started = Instant::now();
+    let mut mark = started;
+    let mut lap = |i: usize| {
+        let t = Instant::now();
+        steps[i] = t - mark;
+        mark = t;
+    };
+
+    let created: Value = http
+        .post(format!("{base}/api/presentations"))
+        .bearer_auth(API_KEY)
+        .json(&json!({"template": "internship-application"}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("create body");
+    let uri = created["request_uri"].as_str().expect("request_uri");
+    lap(0);
+
+    let Ok(Invocation::ByReference(reference)) = AuthorizationRequest::from_uri(uri) else {
+        panic!("requests go by reference: {uri}");
+    };
+    let RequestObjectSource::Uri { request_uri, .. } = &reference.source else {
+        panic!("request_uri expected");
+    };
+    let jwt = http
+        .get(request_uri)
+        .send()
+        .await
+        .expect("request object")
+        .text()
+        .await
+        .expect("request object body");
+    lap(1);
+
+    let request = authenticate_request_object(&jwt, &reference.client_id, anchors, None, now())
+        .expect("the request object authenticates")
+        .request;
+    lap(2);
+
+    let client_id = request.client_id.as_ref().expect("client_id").to_string();
+    let nonce = request.nonce.to_string();
+    let mut vp_token = VpToken::default();
+    for (query_id, credential, pointers) in [
+        (
+            "registration",
+            &holder.registration,
+            &REGISTRATION_CLAIMS[..],
+        ),
+        ("eligibility", &holder.eligibility, &ELIGIBILITY_CLAIMS[..]),
+    ] {
+        let presentation = present(credential, pointers, &holder.key, &client_id, &nonce);
+        vp_token
+            .0
+            .entry(query_id.to_owned())
+            .or_default()
+            .push(Presentation::Compact(presentation));
+    }
+    let encryption =
+        ResponseEncryption::select(request.client_metadata.as_ref().expect("client_metadata"))
+            .expect("encryption");
+    let jwe = AuthorizationResponse::new(vp_token, request.state.clone())
+        .encrypt(&encryption)
+        .expect("encrypt");
+    let form = DirectPostBody::Encrypted(jwe).to_form();
+    lap(3);
+
+    let response = http
+        .post(request.response_uri.as_deref().expect("response_uri"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .expect("response");
+    let status = response.status();
+    let body = response.text().await.expect("response body");
+    assert_eq!(
+        status, 200,
+        "the verifier refused a valid presentation: {body}"
+    );
+    lap(4);
+
+    Sample {
+        total: started.elapsed(),
+        steps,
+    }
+}
+
+/// Presents `credential` disclosing `pointers`, with a KB-JWT for `aud` and
+/// `nonce`.
+fn present(
+    credential: &str,
+    pointers: &[&str],
+    key: &SigningKey,
+    aud: &str,
+    nonce: &str,
+) -> String {
+    let disclosed = SdJwt::parse(credential)
+        .and_then(SdJwt::disclose)
+        .expect("a held credential parses");
+    disclosed
+        .present(
+            pointers,
+            Some(KeyBindingInput {
+                key,
+                aud: aud.to_owned(),
+                nonce: nonce.to_owned(),
+                iat: now(),
+            }),
+        )
+        .expect("present")
+}
+
+/// A test issuer: a key trusted by the verifier and one status list on
+/// loopback.
+struct Issuer {
+    iss: String,
+    key: SigningKey,
+    kid: String,
+}
+
+impl Issuer {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind issuer");
+        let iss = format!("http://{}", listener.local_addr().expect("addr"));
+        let key = SigningKey::generate().expect("issuer key");
+        let kid = "load-issuer-1".to_owned();
+        let list = StatusList::new(Bits::Two, 4096);
+        let mut claims = StatusListTokenClaims::new(
+            format!("{iss}/status/1"),
+            now(),
+            StatusListClaim::from(&list),
+        );
+        claims.ttl = std::num::NonZeroU64::new(3600);
+        let token = StatusListToken::sign(&claims, &key, Some(&kid)).expect("status list");
+        let router = axum::Router::new().route(
+            "/status/1",
+            get(move || {
+                let token = token.clone();
+                async move { ([("content-type", StatusListToken::MEDIA_TYPE)], token) }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self { iss, key, kid }
+    }
+
+    fn trusted(&self) -> TrustedIssuer {
+        let mut jwk = self.key.public_jwk();
+        jwk.key_id = Some(self.kid.clone());
+        TrustedIssuer::with_keys(&self.iss, vec![jwk])
+    }
+
+    fn issue(&self, kind: &str, holder: &SigningKey, idx: u32) -> String {
+        let now = now();
+        let mut params = IssueParams::new(self.iss.clone(), now - 10);
+        params.expires_at = Some(now + 3600);
+        params.holder_key = Some(holder.public_jwk());
+        params.kid = Some(self.kid.clone());
+        params.status = Some(StatusListReference {
+            idx: StatusIndex::from(idx),
+            uri: format!("{}/status/1", self.iss),
+        });
+        vc::issue(&credential_type(kind), example(kind), &params, &self.key)
+            .expect("issue")
+            .to_string()
+    }
+}
+
+/// A holder: a key and its two credentials.
+struct Holder {
+    key: SigningKey,
+    registration: String,
+    eligibility: String,
+}
+
+impl Holder {
+    fn new(issuer: &Issuer) -> Self {
+        let key = SigningKey::generate().expect("holder key");
+        Self {
+            registration: issuer.issue("registration-certificate", &key, 0),
+            eligibility: issuer.issue("internship-eligibility", &key, 0),
+            key,
+        }
+    }
+}
+
+fn credential_type(kind: &str) -> CredentialType {
+    let read = |file: &str| std::fs::read_to_string(spec(kind, file)).expect("type documents");
+    CredentialType::from_documents(&read("type-metadata.json"), &read("schema.json"))
+        .expect("credential type")
+}
+
+fn example(kind: &str) -> Map<String, Value> {
+    serde_json::from_str(&std::fs::read_to_string(spec(kind, "example.json")).expect("example"))
+        .expect("example.json")
+}
+
+fn spec(kind: &str, file: &str) -> String {
+    format!(
+        "{}/../specs/credentials/{kind}/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// `p50 / p99 / max` of sorted durations, in milliseconds.
+fn summary(sorted: &[Duration]) -> String {
+    if sorted.is_empty() {
+        return "no samples".into();
+    }
+    let at =
+        |q: f64| sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1];
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    format!(
+        "p50 {:7.2} ms  p99 {:7.2} ms  max {:7.2} ms",
+        ms(at(0.50)),
+        ms(at(0.99)),
+        ms(*sorted.last().unwrap_or(&Duration::ZERO))
+    )
+}
+
+/// User + system CPU time of this process, from `/proc/self/stat`.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // Linux reports in USER_HZ, which is 100 on every mainstream kernel.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+/// `VmHWM` from `/proc/self/status`.
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l["VmHWM:".len()..].trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Mean time of `f` over enough runs to take ~300 ms, single-threaded.
+fn mean(mut f: impl FnMut()) -> Duration {
+    let started = Instant::now();
+    let mut runs = 0u32;
+    while started.elapsed() < Duration::from_millis(300) {
+        for _ in 0..32 {
+            f();
+        }
+        runs += 32;
+    }
+    started.elapsed() / runs
+}
+
+/// The single-core costs of the cryptographic work in one flow, beside
+/// the raw ES256 verify of aws-lc-rs.
+fn crypto_costs(issuer: &Issuer, holder: &Holder) {
+    let aud = "x509_hash:load";
+    let nonce = "n-1";
+    let presentation = present(
+        &holder.registration,
+        &REGISTRATION_CLAIMS,
+        &holder.key,
+        aud,
+        nonce,
+    );
+    let issuer_key = VerifyingKey::from_jwk(&issuer.key.public_jwk()).expect("issuer key");
+    let options = VerifyOptions::at(now()).key_binding(KeyBindingCheck::new(aud, nonce));
+    let verify = mean(|| {
+        vc::verify(
+            SdJwt::parse(std::hint::black_box(&presentation)).expect("parse"),
+            &issuer_key,
+            &options,
+            None,
+        )
+        .expect("verify");
+    });
+
+    let jws = sign_compact(&Header::new(Algorithm::ES256), b"{}", &issuer.key).expect("sign");
+    let (input, signature) = jws.rsplit_once('.').expect("compact JWS");
+    let signature = intyg_core::jose::b64url_decode(signature).expect("signature");
+    let VerifyingKey::P256(point) = &issuer_key else {
+        unreachable!("generated keys are P-256")
+    };
+    let raw_key = aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED,
+        point.clone(),
+    );
+    let raw = mean(|| {
+        raw_key
+            .verify(
+                std::hint::black_box(input.as_bytes()),
+                std::hint::black_box(&signature),
+            )
+            .expect("raw verify");
+    });
+    let sign = mean(|| {
+        sign_compact(&Header::new(Algorithm::ES256), b"{}", &issuer.key).expect("sign");
+    });
+    println!("  core cost, one core, this run:");
+    println!(
+        "    vc::verify (issuer sig + KB-JWT + disclosures): {:7.1} µs",
+        verify.as_secs_f64() * 1e6
+    );
+    println!(
+        "    raw ES256 verify (aws-lc-rs):                   {:7.1} µs",
+        raw.as_secs_f64() * 1e6
+    );
+    println!(
+        "    ratio vc::verify / (2 x raw ES256 verify):      {:7.2}",
+        verify.as_secs_f64() / (2.0 * raw.as_secs_f64())
+    );
+    println!(
+        "    ES256 sign (core jose):                         {:7.1} µs",
+        sign.as_secs_f64() * 1e6
+    );
+}
+
+/// Single-core cost of each step of one flow, in isolation, on a real
+/// transaction of the running verifier: where the CPU time of a flow goes.
+async fn flow_costs(
+    state: &AppState,
+    holder: &Holder,
+    http: &reqwest::Client,
+    base: &str,
+    anchors: &TrustAnchors,
+) {
+    let created: Value = http
+        .post(format!("{base}/api/presentations"))
+        .bearer_auth(API_KEY)
+        .json(&json!({"template": "internship-application"}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("create body");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let uri = created["request_uri"]
+        .as_str()
+        .expect("request_uri")
+        .to_owned();
+    let Ok(Invocation::ByReference(reference)) = AuthorizationRequest::from_uri(&uri) else {
+        panic!("requests go by reference: {uri}");
+    };
+    let RequestObjectSource::Uri { request_uri, .. } = &reference.source else {
+        panic!("request_uri expected");
+    };
+    let jwt = http
+        .get(request_uri)
+        .send()
+        .await
+        .expect("request object")
+        .text()
+        .await
+        .expect("body");
+    let request = authenticate_request_object(&jwt, &reference.client_id, anchors, None, now())
+        .expect("authenticates")
+        .request;
+    let client_id = request.client_id.as_ref().expect("client_id").to_string();
+    let nonce = request.nonce.to_string();
+    let encryption =
+        ResponseEncryption::select(request.client_metadata.as_ref().expect("client_metadata"))
+            .expect("encryption");
+    let mut vp_token = VpToken::default();
+    vp_token
+        .0
+        .entry("registration".into())
+        .or_default()
+        .push(Presentation::Compact(present(
+            &holder.registration,
+            &REGISTRATION_CLAIMS,
+            &holder.key,
+            &client_id,
+            &nonce,
+        )));
+    let response = AuthorizationResponse::new(vp_token, request.state.clone());
+    let jwe = response.encrypt(&encryption).expect("encrypt");
+    let transaction = state
+        .stores
+        .transactions
+        .get(&id)
+        .expect("store")
+        .expect("transaction");
+    let private = intyg_core::jose::jwe::encryption_jwk(
+        transaction.encryption_key.clone().expect("encryption key"),
+    )
+    .expect("private JWK");
+
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    println!("  cost per step, one core, this run (verifier side unless marked):");
+    let rows: [(&str, Duration); 8] = [
+        (
+            "QR code SVG of the invocation URI (create)",
+            mean(|| {
+                let code = qrcode::QrCode::with_error_correction_level(&uri, qrcode::EcLevel::M)
+                    .expect("qr");
+                let _svg = code
+                    .render::<qrcode::render::svg::Color<'_>>()
+                    .min_dimensions(256, 256)
+                    .build();
+            }),
+        ),
+        (
+            "JWE key pair generation (create)",
+            mean(|| {
+                let key = SigningKey::generate().expect("key");
+                let _jwk = key.to_private_jwk().expect("jwk");
+            }),
+        ),
+        (
+            "sign Request Object (fetch)",
+            mean(|| {
+                intyg_core::oid4vp::sign_request_object(
+                    &request,
+                    &state.identity.key,
+                    state.identity.chain.to_x5c(),
+                    now(),
+                    now() + 300,
+                )
+                .expect("sign");
+            }),
+        ),
+        (
+            "authenticate Request Object (holder)",
+            mean(|| {
+                authenticate_request_object(&jwt, &reference.client_id, anchors, None, now())
+                    .expect("authenticates");
+            }),
+        ),
+        (
+            "present one credential + KB-JWT (holder)",
+            mean(|| {
+                present(
+                    &holder.registration,
+                    &REGISTRATION_CLAIMS,
+                    &holder.key,
+                    &client_id,
+                    &nonce,
+                );
+            }),
+        ),
+        (
+            "encrypt response, ECDH-ES (holder)",
+            mean(|| {
+                response.encrypt(&encryption).expect("encrypt");
+            }),
+        ),
+        (
+            "decrypt response, ECDH-ES (response)",
+            mean(|| {
+                AuthorizationResponse::decrypt(&jwe, &private).expect("decrypt");
+            }),
+        ),
+        (
+            "load the transaction from sled (each request)",
+            mean(|| {
+                state.stores.transactions.get(&id).expect("store");
+            }),
+        ),
+    ];
+    for (what, cost) in rows {
+        println!("    {what:<47} {:7.1} µs", us(cost));
+    }
+}

@@ -1,0 +1,882 @@
+//! The employer portal: server-rendered HTML in Swedish and English. The
+//! only script is `portal.js`, a few lines that poll an applicant session's
+//! status so that the page turns to verified, declined or failed without a
+//! reload (without it the page says to reload).
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /` | redirects to `/portal` |
+//! | `GET /portal` | the internship postings (sign-in page when signed out) |
+//! | `GET, POST /portal/login` | sign in |
+//! | `POST /portal/logout` | sign out |
+//! | `GET /portal/postings/new`, `POST /portal/postings` | create a posting (title, description, purpose) |
+//! | `GET /portal/postings/{id}` | a posting and its applications |
+//! | `POST /portal/postings/{id}/sessions` | open an applicant session: a presentation request from the `internship-application` template with the posting's purpose |
+//! | `GET /portal/postings/{id}/sessions/{tx}` | the request as a QR code and an `openid4vp://` link, the status, the verified claims |
+//! | `GET /portal/postings/{id}/sessions/{tx}/status` | the status as JSON with rendered fragments, polled by `portal.js` |
+//! | `GET /portal/portal.css`, `GET /portal/portal.js` | static assets |
+//!
+//! Verified claims are shown with the labels of their type metadata
+//! ([`types`]), with the issuer's name and the credential's status. Personal
+//! data is never logged. Every POST form carries a CSRF token; sessions are
+//! held in memory (see [`session`]).
+
+pub mod i18n;
+pub mod pages;
+pub mod session;
+pub mod types;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use intyg_core::oid4vp::ResponseMode;
+use maud::Markup;
+use serde::Serialize;
+
+use crate::config::{Config, ConfigError, Employer, ResponseModeChoice};
+use crate::error::ApiError;
+use crate::model::{Outcome, Transaction};
+use crate::presentation::{create_transaction, invocation_uri};
+use crate::store::{Application, Posting};
+use crate::{AppState, now, random_token, templates};
+use i18n::{Lang, Msg};
+use pages::Chrome;
+use session::{Session, SignInFailure, csrf_matches};
+
+/// Session cookie (not the officer portal's name: both may run on one host).
+const SESSION_COOKIE: &str = "intyg_employer";
+/// Double-submit CSRF cookie of the sign-in form.
+const LOGIN_COOKIE: &str = "intyg_employer_login";
+/// Remembered language.
+const LANG_COOKIE: &str = "intyg_lang";
+/// The template every applicant session uses.
+pub const TEMPLATE: &str = "internship-application";
+
+/// Username of the development employer.
+pub const DEV_EMPLOYER: &str = "arbetsgivare";
+/// Password of the development employer unless `INTYG_EMPLOYER_PASSWORD` is set.
+pub const DEV_PASSWORD: &str = "intyg-dev";
+/// argon2id hash of [`DEV_PASSWORD`] (saves hashing on every dev start).
+const DEV_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$Bw0VIjdZkOkBAgMFCA0VIg$qDJ4xp376xe31YmyGOh17Ww4haVkeSOiU+AnhA3TD8k";
+
+/// Longest posting title, in characters.
+const TITLE_MAX: usize = 200;
+/// Longest posting description, in characters.
+const DESCRIPTION_MAX: usize = 4000;
+/// Longest purpose, in characters.
+const PURPOSE_MAX: usize = 500;
+
+/// The development employer of `--dev` mode.
+pub fn dev_employer() -> Result<Employer, ConfigError> {
+    let password_hash = match std::env::var("INTYG_EMPLOYER_PASSWORD") {
+        Ok(password) if !password.is_empty() => session::hash_password(&password)
+            .map_err(|_| ConfigError::Env("INTYG_EMPLOYER_PASSWORD"))?,
+        _ => DEV_PASSWORD_HASH.to_owned(),
+    };
+    Ok(Employer {
+        username: DEV_EMPLOYER.to_owned(),
+        password_hash,
+        name: "Arbetsgivare Utveckling".to_owned(),
+    })
+}
+
+/// Why the portal could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PortalError {
+    /// A credential type's metadata (or its folder) could not be read.
+    #[error("credential type metadata {path}: {reason}")]
+    TypeMetadata {
+        /// The file or folder.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The portal's state: accounts, sessions, type metadata, issuer names.
+#[derive(Debug)]
+pub struct PortalState {
+    sessions: session::Sessions,
+    types: types::Types,
+    issuer_names: std::collections::BTreeMap<String, String>,
+    secure_cookies: bool,
+}
+
+impl PortalState {
+    /// From the configuration; cookies are `Secure` when `public_url` is https.
+    pub fn new(config: &Config) -> Result<Self, PortalError> {
+        Ok(Self {
+            sessions: session::Sessions::new(&config.portal),
+            types: types::Types::load(&config.portal.credential_types_dir)?,
+            issuer_names: config.portal.issuer_names.clone(),
+            secure_cookies: config.public_url.starts_with("https://"),
+        })
+    }
+
+    /// The display name of an issuer: configured, else its URL's host.
+    fn issuer_name<'a>(&'a self, iss: &'a str) -> &'a str {
+        if let Some(name) = self.issuer_names.get(iss) {
+            return name;
+        }
+        let rest = iss.split_once("://").map_or(iss, |(_, rest)| rest);
+        rest.split(['/', ':']).next().unwrap_or(rest)
+    }
+}
+
+/// The portal's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/portal") }))
+        .route("/portal", get(home))
+        .route("/portal/login", get(login_page).post(login))
+        .route("/portal/logout", post(logout))
+        .route("/portal/postings", post(create_posting))
+        .route("/portal/postings/new", get(new_posting))
+        .route("/portal/postings/{id}", get(posting))
+        .route("/portal/postings/{id}/sessions", post(new_session))
+        .route("/portal/postings/{id}/sessions/{tx}", get(session_page))
+        .route("/portal/postings/{id}/sessions/{tx}/status", get(status))
+        .route("/portal/portal.css", get(css))
+        .route("/portal/portal.js", get(js))
+}
+
+type PostedForm = axum::Form<HashMap<String, String>>;
+
+/// What every portal request knows: language, cookies, session.
+#[derive(Debug)]
+pub struct Ctx {
+    lang: Lang,
+    remember_lang: bool,
+    secure: bool,
+    path: String,
+    cookies: HashMap<String, String>,
+    session: Option<(String, Session)>,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let cookies = parse_cookies(&parts.headers);
+        let query_lang = parts
+            .uri
+            .query()
+            .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("lang=")))
+            .and_then(Lang::parse);
+        let lang = query_lang
+            .or_else(|| cookies.get(LANG_COOKIE).and_then(|l| Lang::parse(l)))
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::from_accept_language)
+            })
+            .unwrap_or(Lang::Sv);
+        let session = cookies.get(SESSION_COOKIE).and_then(|id| {
+            state
+                .portal
+                .sessions
+                .get(id, now())
+                .map(|s| (id.clone(), s))
+        });
+        Ok(Self {
+            lang,
+            remember_lang: query_lang.is_some(),
+            secure: state.portal.secure_cookies,
+            path: parts.uri.path().to_owned(),
+            cookies,
+            session,
+        })
+    }
+}
+
+/// A request from a signed-in employer; others are sent to sign in.
+#[derive(Debug)]
+pub struct SignedIn {
+    ctx: Ctx,
+    id: String,
+    session: Session,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Ok(mut ctx) = Ctx::from_request_parts(parts, state).await;
+        match ctx.session.take() {
+            Some((id, session)) => Ok(Self { ctx, id, session }),
+            None => Err(ctx.finish(Redirect::to("/portal/login").into_response())),
+        }
+    }
+}
+
+impl SignedIn {
+    fn chrome(&self) -> Chrome<'_> {
+        Chrome {
+            lang: self.ctx.lang,
+            path: &self.ctx.path,
+            employer: Some((&self.session.employer.name, &self.session.csrf)),
+        }
+    }
+
+    fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), PageError> {
+        if csrf_matches(form.get("csrf").map(String::as_str), &self.session.csrf) {
+            Ok(())
+        } else {
+            Err(self.error(StatusCode::FORBIDDEN, Msg::FormExpired))
+        }
+    }
+
+    fn page(&self, status: StatusCode, markup: Markup) -> Response {
+        self.ctx.page(status, markup)
+    }
+
+    fn error(&self, status: StatusCode, message: Msg) -> PageError {
+        PageError::new(self.ctx.lang, status, message)
+    }
+
+    fn api(&self, error: impl Into<ApiError>) -> PageError {
+        PageError::api(self.ctx.lang, error.into())
+    }
+
+    /// The posting `id`, or a 404 page.
+    fn posting(&self, state: &AppState, id: &str) -> Result<Posting, PageError> {
+        state
+            .stores
+            .postings
+            .get(id)
+            .map_err(|e| self.api(e))?
+            .ok_or_else(|| self.error(StatusCode::NOT_FOUND, Msg::NotFound))
+    }
+
+    /// The transaction `tx` if it is an application to `posting`, or a 404.
+    fn application(
+        &self,
+        state: &AppState,
+        posting: &str,
+        tx: &str,
+    ) -> Result<(Posting, Transaction), PageError> {
+        let posting = self.posting(state, posting)?;
+        let applications = state
+            .stores
+            .postings
+            .applications(&posting.id)
+            .map_err(|e| self.api(e))?;
+        if !applications.iter().any(|a| a.transaction_id == tx) {
+            return Err(self.error(StatusCode::NOT_FOUND, Msg::NotFound));
+        }
+        let transaction = state
+            .stores
+            .transactions
+            .get(tx)
+            .map_err(|e| self.api(e))?
+            .ok_or_else(|| self.error(StatusCode::NOT_FOUND, Msg::NotFound))?;
+        Ok((posting, transaction))
+    }
+}
+
+/// The security headers of every portal page: scripts and fetches only
+/// from this origin, no inline script or style, no framing.
+const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+impl Ctx {
+    fn chrome(&self) -> Chrome<'_> {
+        Chrome {
+            lang: self.lang,
+            path: &self.path,
+            employer: None,
+        }
+    }
+
+    fn cookie(&self, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
+        let secure = if self.secure { "; Secure" } else { "" };
+        HeaderValue::from_str(&format!(
+            "{name}={value}; Path=/portal; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+        ))
+        .ok()
+    }
+
+    /// Adds the language cookie when `?lang=` chose the language.
+    fn finish(&self, mut response: Response) -> Response {
+        if self.remember_lang
+            && let Some(cookie) = self.cookie(LANG_COOKIE, self.lang.code(), 365 * 24 * 3600)
+        {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        response
+    }
+
+    /// An HTML page with the portal's security headers.
+    fn page(&self, status: StatusCode, markup: Markup) -> Response {
+        let mut response = (status, markup.into_string()).into_response();
+        let headers = response.headers_mut();
+        for (name, value) in [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ] {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        self.finish(response)
+    }
+
+    fn redirect(&self, to: &str) -> Response {
+        self.finish(Redirect::to(to).into_response())
+    }
+}
+
+fn parse_cookies(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// An error shown as a friendly HTML page in the request's language. Server
+/// errors are logged (without personal data) and shown as a generic message.
+#[derive(Debug)]
+pub struct PageError {
+    lang: Lang,
+    status: StatusCode,
+    message: Msg,
+    detail: Option<String>,
+}
+
+impl PageError {
+    fn new(lang: Lang, status: StatusCode, message: Msg) -> Self {
+        Self {
+            lang,
+            status,
+            message,
+            detail: None,
+        }
+    }
+
+    fn api(lang: Lang, error: ApiError) -> Self {
+        match error {
+            ApiError::Client {
+                status,
+                description,
+                ..
+            } => Self {
+                lang,
+                status,
+                message: Msg::RequestFailed,
+                detail: Some(description),
+            },
+            other => Self::internal(lang, &other),
+        }
+    }
+
+    fn internal(lang: Lang, error: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %error, "portal request failed");
+        Self::new(lang, StatusCode::INTERNAL_SERVER_ERROR, Msg::ServerError)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let ctx = Ctx {
+            lang: self.lang,
+            remember_lang: false,
+            secure: false,
+            path: "/portal".to_owned(),
+            cookies: HashMap::new(),
+            session: None,
+        };
+        let markup = pages::error(&ctx.chrome(), self.message, self.detail.as_deref());
+        ctx.page(self.status, markup)
+    }
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        pages::CSS,
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        pages::JS,
+    )
+}
+
+async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
+    let Some((_, session)) = &ctx.session else {
+        return Ok(ctx.redirect("/portal/login"));
+    };
+    let mut postings = state
+        .stores
+        .postings
+        .all()
+        .map_err(|e| PageError::api(ctx.lang, e.into()))?;
+    postings.sort_by_key(|p| std::cmp::Reverse(p.created_at));
+    let chrome = Chrome {
+        employer: Some((&session.employer.name, &session.csrf)),
+        ..ctx.chrome()
+    };
+    Ok(ctx.page(StatusCode::OK, pages::postings(&chrome, &postings)))
+}
+
+/// The sign-in form with a double-submit token (kept if the cookie has one).
+fn login_response(
+    ctx: &Ctx,
+    status: StatusCode,
+    username: &str,
+    error: Option<Msg>,
+) -> Result<Response, PageError> {
+    let token = match ctx.cookies.get(LOGIN_COOKIE) {
+        Some(token)
+            if token.len() >= 43
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            token.clone()
+        }
+        _ => random_token(32).map_err(|e| PageError::api(ctx.lang, e))?,
+    };
+    let mut response = ctx.page(status, pages::login(&ctx.chrome(), &token, username, error));
+    if let Some(cookie) = ctx.cookie(LOGIN_COOKIE, &token, 3600) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+async fn login_page(ctx: Ctx) -> Result<Response, PageError> {
+    if ctx.session.is_some() {
+        return Ok(ctx.redirect("/portal"));
+    }
+    login_response(&ctx, StatusCode::OK, "", None)
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(form): PostedForm,
+) -> Result<Response, PageError> {
+    let username = form.get("username").map_or("", String::as_str);
+    let expected = ctx.cookies.get(LOGIN_COOKIE).map_or("", String::as_str);
+    if expected.is_empty() || !csrf_matches(form.get("csrf").map(String::as_str), expected) {
+        return login_response(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            username,
+            Some(Msg::FormExpired),
+        );
+    }
+    let password = form.get("password").cloned().unwrap_or_default();
+    let sessions = &state.portal.sessions;
+    let outcome = sessions
+        .sign_in(username, password, now())
+        .await
+        .map_err(|e| PageError::internal(ctx.lang, &e))?;
+    match outcome {
+        Ok(employer) => {
+            let id = sessions
+                .create(employer, now())
+                .map_err(|e| PageError::api(ctx.lang, e))?;
+            if let Some((old, _)) = &ctx.session {
+                sessions.remove(old);
+            }
+            let mut response = ctx.redirect("/portal");
+            let headers = response.headers_mut();
+            for cookie in [
+                ctx.cookie(SESSION_COOKIE, &id, sessions.lifetime()),
+                ctx.cookie(LOGIN_COOKIE, "", 0),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                headers.append(header::SET_COOKIE, cookie);
+            }
+            Ok(response)
+        }
+        Err(SignInFailure::WrongCredentials) => login_response(
+            &ctx,
+            StatusCode::UNAUTHORIZED,
+            username,
+            Some(Msg::WrongCredentials),
+        ),
+        Err(SignInFailure::Locked) => login_response(
+            &ctx,
+            StatusCode::TOO_MANY_REQUESTS,
+            username,
+            Some(Msg::TooManyAttempts),
+        ),
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    axum::Form(form): PostedForm,
+) -> Result<Response, PageError> {
+    signed.check_csrf(&form)?;
+    state.portal.sessions.remove(&signed.id);
+    let mut response = signed.ctx.redirect("/portal/login");
+    if let Some(cookie) = signed.ctx.cookie(SESSION_COOKIE, "", 0) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+async fn new_posting(signed: SignedIn) -> Response {
+    let lang = signed.ctx.lang;
+    let form = pages::PostingForm {
+        csrf: &signed.session.csrf,
+        title: "",
+        description: "",
+        purpose: lang.t(Msg::DefaultPurpose),
+        errors: &[],
+    };
+    signed.page(StatusCode::OK, pages::posting_form(&signed.chrome(), &form))
+}
+
+/// Checks a posted text field: trimmed, required, at most `max` characters.
+fn field<'a>(
+    form: &'a HashMap<String, String>,
+    name: &'static str,
+    max: usize,
+    errors: &mut Vec<(&'static str, Msg)>,
+) -> &'a str {
+    let value = form.get(name).map_or("", |v| v.trim());
+    if value.is_empty() {
+        errors.push((name, Msg::ErrRequired));
+    } else if value.chars().count() > max {
+        errors.push((name, Msg::ErrTooLong));
+    }
+    value
+}
+
+async fn create_posting(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    axum::Form(form): PostedForm,
+) -> Result<Response, PageError> {
+    signed.check_csrf(&form)?;
+    let mut errors = Vec::new();
+    let title = field(&form, "title", TITLE_MAX, &mut errors);
+    let description = field(&form, "description", DESCRIPTION_MAX, &mut errors);
+    let purpose = field(&form, "purpose", PURPOSE_MAX, &mut errors);
+    if !errors.is_empty() {
+        let page = pages::PostingForm {
+            csrf: &signed.session.csrf,
+            title,
+            description,
+            purpose,
+            errors: &errors,
+        };
+        return Ok(signed.page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            pages::posting_form(&signed.chrome(), &page),
+        ));
+    }
+    let posting = Posting {
+        id: random_token(12).map_err(|e| signed.api(e))?,
+        title: title.to_owned(),
+        description: description.to_owned(),
+        purpose: purpose.to_owned(),
+        created_at: now(),
+        created_by: signed.session.employer.username.clone(),
+    };
+    state
+        .stores
+        .postings
+        .insert(&posting)
+        .map_err(|e| signed.api(e))?;
+    state
+        .stores
+        .commit
+        .durable()
+        .await
+        .map_err(|e| signed.api(e))?;
+    tracing::info!(posting = %posting.id, "internship posting created");
+    Ok(signed
+        .ctx
+        .redirect(&format!("/portal/postings/{}?created=1", posting.id)))
+}
+
+async fn posting(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let posting = signed.posting(&state, &id)?;
+    let mut applications = state
+        .stores
+        .postings
+        .applications(&id)
+        .map_err(|e| signed.api(e))?;
+    applications.sort_by_key(|a| std::cmp::Reverse(a.created_at));
+    let now = now();
+    let mut rows = Vec::with_capacity(applications.len());
+    for application in &applications {
+        let Some(transaction) = state
+            .stores
+            .transactions
+            .get(&application.transaction_id)
+            .map_err(|e| signed.api(e))?
+        else {
+            continue;
+        };
+        rows.push(pages::ApplicationRow {
+            transaction_id: application.transaction_id.clone(),
+            opened: application.created_at,
+            applicant: applicant_name(&transaction),
+            state: SessionState::of(&transaction, now),
+        });
+    }
+    let page = pages::PostingPage {
+        csrf: &signed.session.csrf,
+        posting: &posting,
+        created: query.contains_key("created"),
+        applications: &rows,
+    };
+    Ok(signed.page(StatusCode::OK, pages::posting(&signed.chrome(), &page)))
+}
+
+/// The applicant's name, when the registration certificate disclosed it.
+fn applicant_name(transaction: &Transaction) -> Option<String> {
+    transaction.credentials.iter().find_map(|credential| {
+        let given = credential.claims.get("given_name")?.as_str()?;
+        let family = credential.claims.get("family_name")?.as_str()?;
+        Some(format!("{given} {family}"))
+    })
+}
+
+async fn new_session(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path(id): Path<String>,
+    axum::Form(form): PostedForm,
+) -> Result<Response, PageError> {
+    signed.check_csrf(&form)?;
+    let posting = signed.posting(&state, &id)?;
+    let template = templates::template(TEMPLATE)
+        .map_err(|e| PageError::internal(signed.ctx.lang, &e))?
+        .ok_or_else(|| PageError::internal(signed.ctx.lang, &"the template is missing"))?;
+    let mode = match state.config.response_mode {
+        ResponseModeChoice::DirectPostJwt => ResponseMode::DirectPostJwt,
+        ResponseModeChoice::DirectPost => ResponseMode::DirectPost,
+    };
+    let transaction = create_transaction(
+        &state,
+        &template.query,
+        posting.purpose.clone(),
+        Some(TEMPLATE.to_owned()),
+        mode,
+    )
+    .await
+    .map_err(|e| signed.api(e))?;
+    let application = Application {
+        posting_id: posting.id.clone(),
+        transaction_id: transaction.id.clone(),
+        created_at: transaction.created_at,
+    };
+    state
+        .stores
+        .postings
+        .add_application(&application)
+        .map_err(|e| signed.api(e))?;
+    state
+        .stores
+        .commit
+        .durable()
+        .await
+        .map_err(|e| signed.api(e))?;
+    tracing::info!(posting = %posting.id, transaction = %transaction.id, "applicant session opened");
+    Ok(signed.ctx.redirect(&format!(
+        "/portal/postings/{}/sessions/{}",
+        posting.id, transaction.id
+    )))
+}
+
+/// Where an applicant session stands, as the portal shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    /// Waiting for the wallet.
+    Pending,
+    /// Every check passed.
+    Verified,
+    /// The applicant declined.
+    Declined,
+    /// A check failed.
+    Failed,
+    /// No answer came in time.
+    Expired,
+}
+
+impl SessionState {
+    fn of(transaction: &Transaction, now: i64) -> Self {
+        match transaction.outcome {
+            Outcome::Pending if transaction.expires_at <= now && !transaction.processing => {
+                Self::Expired
+            }
+            Outcome::Pending => Self::Pending,
+            Outcome::Verified => Self::Verified,
+            Outcome::Declined => Self::Declined,
+            Outcome::Failed => Self::Failed,
+        }
+    }
+
+    /// Whether it can still change.
+    fn is_final(self) -> bool {
+        self != Self::Pending
+    }
+
+    fn text(self) -> Msg {
+        match self {
+            Self::Pending => Msg::StatusPending,
+            Self::Verified => Msg::StatusVerified,
+            Self::Declined => Msg::StatusDeclined,
+            Self::Failed => Msg::StatusFailed,
+            Self::Expired => Msg::StatusExpired,
+        }
+    }
+}
+
+/// What the status and result fragments show of a transaction.
+fn session_view<'a>(
+    state: &'a AppState,
+    transaction: &'a Transaction,
+    lang: Lang,
+) -> pages::Result<'a> {
+    let portal = &state.portal;
+    let locale = lang.code();
+    // In the order the query asks for them: registration, eligibility, diploma.
+    let asked: Vec<&str> = transaction.dcql_query["credentials"]
+        .as_array()
+        .map(|queries| queries.iter().filter_map(|q| q["id"].as_str()).collect())
+        .unwrap_or_default();
+    let mut records: Vec<_> = transaction.credentials.iter().collect();
+    records.sort_by_key(|r| asked.iter().position(|id| *id == r.query_id));
+    let credentials = records
+        .into_iter()
+        .map(|credential| {
+            let mut claims: Vec<_> = credential
+                .claims
+                .iter()
+                .map(|(name, value)| {
+                    let label = portal.types.label(&credential.vct, name, locale);
+                    (
+                        portal.types.rank(&credential.vct, name),
+                        label.unwrap_or(name),
+                        value,
+                    )
+                })
+                .collect();
+            claims.sort_by_key(|(rank, _, _)| *rank);
+            pages::CredentialView {
+                type_name: portal
+                    .types
+                    .name(&credential.vct, locale)
+                    .unwrap_or(&credential.vct),
+                issuer: credential
+                    .issuer
+                    .as_deref()
+                    .map(|iss| (portal.issuer_name(iss), iss)),
+                status: credential.status.as_deref(),
+                claims: claims
+                    .into_iter()
+                    .map(|(_, label, value)| (label, value))
+                    .collect(),
+            }
+        })
+        .collect();
+    pages::Result {
+        state: SessionState::of(transaction, now()),
+        reason: transaction.reason.as_deref(),
+        credentials,
+        claims_deleted_at: transaction.claims_deleted_at,
+    }
+}
+
+async fn session_page(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((id, tx)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (posting, transaction) = signed.application(&state, &id, &tx)?;
+    let uri = invocation_uri(&state, &transaction);
+    let qr = qr_svg(&uri).map_err(|e| signed.api(e))?;
+    let page = pages::SessionPage {
+        posting: &posting,
+        transaction_id: &transaction.id,
+        opened: transaction.created_at,
+        expires_at: transaction.expires_at,
+        invocation_uri: &uri,
+        qr_svg: &qr,
+        result: session_view(&state, &transaction, signed.ctx.lang),
+    };
+    Ok(signed.page(StatusCode::OK, pages::session(&signed.chrome(), &page)))
+}
+
+/// `GET .../status`: what `portal.js` swaps into the page.
+#[derive(Debug, Serialize)]
+struct StatusFragment {
+    state: SessionState,
+    #[serde(rename = "final")]
+    done: bool,
+    status_html: String,
+    result_html: String,
+}
+
+async fn status(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((id, tx)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (_, transaction) = signed.application(&state, &id, &tx)?;
+    let lang = signed.ctx.lang;
+    let view = session_view(&state, &transaction, lang);
+    let fragment = StatusFragment {
+        state: view.state,
+        done: view.state.is_final(),
+        status_html: pages::status(lang, &view).into_string(),
+        result_html: pages::result(lang, &view).into_string(),
+    };
+    let mut response = Json(fragment).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+/// The QR code of `data` as SVG.
+fn qr_svg(data: &str) -> Result<String, ApiError> {
+    let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| ApiError::bad_request("invalid_request", format!("QR code: {e}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .build())
+}

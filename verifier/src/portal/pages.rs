@@ -1,0 +1,639 @@
+//! The portal's pages, as maud templates: every value is escaped; the only
+//! unescaped markup is the QR code's SVG, which the `qrcode` crate draws
+//! from the request link (it holds no text).
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde_json::Value;
+
+use super::SessionState;
+use super::i18n::{Lang, Msg, reason_text};
+use crate::store::Posting;
+
+/// What every page around its content needs.
+#[derive(Debug)]
+pub struct Chrome<'a> {
+    /// Language of the page.
+    pub lang: Lang,
+    /// Path of the page, for the language switch.
+    pub path: &'a str,
+    /// The signed-in employer's name and the session's CSRF token.
+    pub employer: Option<(&'a str, &'a str)>,
+}
+
+/// The page frame: header with language switch and sign-out, then `main`.
+pub fn layout(chrome: &Chrome<'_>, title: &str, main: Markup) -> Markup {
+    let lang = chrome.lang;
+    let other = lang.other();
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – " (lang.t(Msg::Service)) }
+                link rel="stylesheet" href="/portal/portal.css";
+                script src="/portal/portal.js" defer {}
+            }
+            body {
+                a.skip href="#main" { (lang.t(Msg::SkipToContent)) }
+                header {
+                    p.service { a href="/portal" { (lang.t(Msg::Service)) } }
+                    nav {
+                        a href={ (chrome.path) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
+                            (lang.t(Msg::SwitchLanguage))
+                        }
+                        @if let Some((name, csrf)) = chrome.employer {
+                            span.employer { (lang.t(Msg::SignedInAs)) " " (name) }
+                            form.inline method="post" action="/portal/logout" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" { (lang.t(Msg::SignOut)) }
+                            }
+                        }
+                    }
+                }
+                main id="main" tabindex="-1" { (main) }
+            }
+        }
+    }
+}
+
+/// The sign-in page.
+pub fn login(chrome: &Chrome<'_>, csrf: &str, username: &str, error: Option<Msg>) -> Markup {
+    let lang = chrome.lang;
+    let title = match error {
+        Some(_) => format!("{}: {}", lang.t(Msg::ErrorTitle), lang.t(Msg::SignIn)),
+        None => lang.t(Msg::SignIn).to_owned(),
+    };
+    layout(
+        chrome,
+        &title,
+        html! {
+            h1 { (lang.t(Msg::SignIn)) }
+            @if let Some(error) = error {
+                p.error-summary id="login-error" role="alert" { (lang.t(error)) }
+            }
+            form method="post" action="/portal/login" {
+                input type="hidden" name="csrf" value=(csrf);
+                div.field {
+                    label for="username" { (lang.t(Msg::Username)) }
+                    input id="username" type="text" name="username" value=(username)
+                        autocomplete="username" required
+                        aria-describedby=[error.map(|_| "login-error")];
+                }
+                div.field {
+                    label for="password" { (lang.t(Msg::Password)) }
+                    input id="password" type="password" name="password"
+                        autocomplete="current-password" required
+                        aria-describedby=[error.map(|_| "login-error")];
+                }
+                button type="submit" { (lang.t(Msg::SignIn)) }
+            }
+        },
+    )
+}
+
+/// The postings, newest first.
+pub fn postings(chrome: &Chrome<'_>, postings: &[Posting]) -> Markup {
+    let lang = chrome.lang;
+    layout(
+        chrome,
+        lang.t(Msg::Postings),
+        html! {
+            h1 { (lang.t(Msg::Postings)) }
+            p { a.button id="new-posting" href="/portal/postings/new" { (lang.t(Msg::NewPosting)) } }
+            @if postings.is_empty() {
+                p { (lang.t(Msg::NoPostings)) }
+            } @else {
+                ul.postings {
+                    @for posting in postings {
+                        li {
+                            a href={ "/portal/postings/" (posting.id) } { (posting.title) }
+                            " – " (lang.t(Msg::Created)) " " (date_time(posting.created_at))
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// What the posting form shows.
+#[derive(Debug)]
+pub struct PostingForm<'a> {
+    /// Session CSRF token.
+    pub csrf: &'a str,
+    /// Typed title.
+    pub title: &'a str,
+    /// Typed description.
+    pub description: &'a str,
+    /// Typed purpose.
+    pub purpose: &'a str,
+    /// Errors by field name.
+    pub errors: &'a [(&'static str, Msg)],
+}
+
+/// The form of a new posting.
+pub fn posting_form(chrome: &Chrome<'_>, form: &PostingForm<'_>) -> Markup {
+    let lang = chrome.lang;
+    let title = if form.errors.is_empty() {
+        lang.t(Msg::NewPosting).to_owned()
+    } else {
+        format!("{}: {}", lang.t(Msg::ErrorTitle), lang.t(Msg::NewPosting))
+    };
+    let fields = [
+        ("title", Msg::Title, None, form.title, false),
+        (
+            "description",
+            Msg::Description,
+            Some(Msg::DescriptionHint),
+            form.description,
+            true,
+        ),
+        (
+            "purpose",
+            Msg::Purpose,
+            Some(Msg::PurposeHint),
+            form.purpose,
+            true,
+        ),
+    ];
+    let label_of = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f.0 == name)
+            .map_or("", |f| lang.t(f.1))
+    };
+    layout(
+        chrome,
+        &title,
+        html! {
+            h1 { (lang.t(Msg::NewPosting)) }
+            @if !form.errors.is_empty() {
+                div.error-summary role="alert" aria-labelledby="error-summary-title" {
+                    h2 id="error-summary-title" { (lang.t(Msg::FixErrors)) }
+                    ul {
+                        @for (name, msg) in form.errors {
+                            li { a href={ "#posting-" (name) } { (label_of(name)) ": " (lang.t(*msg)) } }
+                        }
+                    }
+                }
+            }
+            p { (lang.t(Msg::FormIntro)) }
+            form method="post" action="/portal/postings" novalidate {
+                input type="hidden" name="csrf" value=(form.csrf);
+                @for (name, label, hint, value, multiline) in fields {
+                    @let id = format!("posting-{name}");
+                    @let error = form.errors.iter().find(|(n, _)| *n == name).map(|(_, m)| *m);
+                    @let described: Vec<String> = [
+                        hint.map(|_| format!("{id}-hint")),
+                        error.map(|_| format!("{id}-error")),
+                    ].into_iter().flatten().collect();
+                    @let described = (!described.is_empty()).then(|| described.join(" "));
+                    div.field.invalid[error.is_some()] {
+                        label for=(id) {
+                            (lang.t(label))
+                            " " abbr title=(lang.t(Msg::Required)) aria-hidden="true" { "*" }
+                            span.visually-hidden { " (" (lang.t(Msg::Required)) ")" }
+                        }
+                        @if let Some(hint) = hint {
+                            p.hint id={ (id) "-hint" } { (lang.t(hint)) }
+                        }
+                        @if let Some(error) = error {
+                            p.error id={ (id) "-error" } { (lang.t(error)) }
+                        }
+                        @if multiline {
+                            textarea id=(id) name=(name) rows="5" required
+                                aria-invalid=[error.map(|_| "true")] aria-describedby=[described.as_deref()] { (value) }
+                        } @else {
+                            input id=(id) type="text" name=(name) value=(value) required
+                                aria-invalid=[error.map(|_| "true")] aria-describedby=[described.as_deref()];
+                        }
+                    }
+                }
+                button type="submit" { (lang.t(Msg::CreatePosting)) }
+            }
+            p { a href="/portal" { (lang.t(Msg::AllPostings)) } }
+        },
+    )
+}
+
+/// One application in a posting's list.
+#[derive(Debug)]
+pub struct ApplicationRow {
+    /// Its transaction.
+    pub transaction_id: String,
+    /// When the session was opened.
+    pub opened: i64,
+    /// The disclosed name, if any.
+    pub applicant: Option<String>,
+    /// Where it stands.
+    pub state: SessionState,
+}
+
+/// What the posting page shows.
+#[derive(Debug)]
+pub struct PostingPage<'a> {
+    /// Session CSRF token.
+    pub csrf: &'a str,
+    /// The posting.
+    pub posting: &'a Posting,
+    /// Whether it was just created.
+    pub created: bool,
+    /// Its applications, newest first.
+    pub applications: &'a [ApplicationRow],
+}
+
+/// A posting, its applications and the button that opens a session.
+pub fn posting(chrome: &Chrome<'_>, page: &PostingPage<'_>) -> Markup {
+    let lang = chrome.lang;
+    let posting = page.posting;
+    layout(
+        chrome,
+        &posting.title,
+        html! {
+            h1 { (posting.title) }
+            @if page.created {
+                p.notice role="status" { (lang.t(Msg::PostingCreated)) }
+            }
+            p.description { (posting.description) }
+            p { strong { (lang.t(Msg::Purpose)) ": " } (posting.purpose) }
+            form method="post" action={ "/portal/postings/" (posting.id) "/sessions" } {
+                input type="hidden" name="csrf" value=(page.csrf);
+                p.hint id="new-session-hint" { (lang.t(Msg::NewSessionHint)) }
+                button id="new-session" type="submit" aria-describedby="new-session-hint" { (lang.t(Msg::NewSession)) }
+            }
+            h2 { (lang.t(Msg::Applications)) }
+            @if page.applications.is_empty() {
+                p { (lang.t(Msg::NoApplications)) }
+            } @else {
+                table id="applications" {
+                    thead { tr {
+                        th scope="col" { (lang.t(Msg::Opened)) }
+                        th scope="col" { (lang.t(Msg::Applicant)) }
+                        th scope="col" { (lang.t(Msg::Status)) }
+                        th scope="col" { span.visually-hidden { (lang.t(Msg::Actions)) } }
+                    } }
+                    tbody {
+                        @for row in page.applications {
+                            tr {
+                                td { (date_time(row.opened)) }
+                                td {
+                                    @match (&row.applicant, row.state) {
+                                        (Some(name), _) => (name),
+                                        (None, SessionState::Verified) => (lang.t(Msg::NameNotShared)),
+                                        (None, _) => "–",
+                                    }
+                                }
+                                td { span class={ "state state-" (state_class(row.state)) } { (lang.t(row.state.text())) } }
+                                td {
+                                    a href={ "/portal/postings/" (posting.id) "/sessions/" (row.transaction_id) }
+                                        aria-label={ (lang.t(Msg::Show)) ": " (date_time(row.opened)) } {
+                                        (lang.t(Msg::Show))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            p { a href="/portal" { (lang.t(Msg::AllPostings)) } }
+        },
+    )
+}
+
+fn state_class(state: SessionState) -> &'static str {
+    match state {
+        SessionState::Pending => "pending",
+        SessionState::Verified => "verified",
+        SessionState::Declined => "declined",
+        SessionState::Failed => "failed",
+        SessionState::Expired => "expired",
+    }
+}
+
+/// One verified credential, ready to show.
+#[derive(Debug)]
+pub struct CredentialView<'a> {
+    /// The type's display name (else its `vct`).
+    pub type_name: &'a str,
+    /// The issuer's display name and `iss`.
+    pub issuer: Option<(&'a str, &'a str)>,
+    /// Its status-list status (`valid`), if it has one.
+    pub status: Option<&'a str>,
+    /// (label, value), in the type's order.
+    pub claims: Vec<(&'a str, &'a Value)>,
+}
+
+/// What a session's status and result show.
+#[derive(Debug)]
+pub struct Result<'a> {
+    /// Where it stands.
+    pub state: SessionState,
+    /// The failure reason code.
+    pub reason: Option<&'a str>,
+    /// The verified credentials.
+    pub credentials: Vec<CredentialView<'a>>,
+    /// When the claims were deleted.
+    pub claims_deleted_at: Option<i64>,
+}
+
+/// What the session page shows.
+#[derive(Debug)]
+pub struct SessionPage<'a> {
+    /// The posting.
+    pub posting: &'a Posting,
+    /// The transaction.
+    pub transaction_id: &'a str,
+    /// When it was opened.
+    pub opened: i64,
+    /// When the wallet's time runs out.
+    pub expires_at: i64,
+    /// The `openid4vp://` link.
+    pub invocation_uri: &'a str,
+    /// Its QR code.
+    pub qr_svg: &'a str,
+    /// Status and claims.
+    pub result: Result<'a>,
+}
+
+/// An applicant session: the request as QR code and link while it waits,
+/// the status in a live region, the verified claims.
+pub fn session(chrome: &Chrome<'_>, page: &SessionPage<'_>) -> Markup {
+    let lang = chrome.lang;
+    let state = page.result.state;
+    let poll = format!(
+        "/portal/postings/{}/sessions/{}/status",
+        page.posting.id, page.transaction_id
+    );
+    layout(
+        chrome,
+        &format!("{}: {}", lang.t(Msg::ApplicantSession), page.posting.title),
+        html! {
+            h1 { (lang.t(Msg::ApplicantSession)) ": " (page.posting.title) }
+            p { (lang.t(Msg::Opened)) " " (date_time(page.opened)) }
+            p { strong { (lang.t(Msg::Purpose)) ": " } (page.posting.purpose) }
+            section id="invitation" aria-labelledby="invitation-title" hidden[state.is_final()] {
+                h2 id="invitation-title" { (lang.t(Msg::ScanWithWallet)) }
+                p { (lang.t(Msg::ScanInstructions)) }
+                noscript { p { (lang.t(Msg::NoScript)) } }
+                div.request {
+                    figure id="request-qr" role="img" aria-label=(lang.t(Msg::QrAlt)) {
+                        (PreEscaped(page.qr_svg))
+                    }
+                    div {
+                        h3 { (lang.t(Msg::SameDeviceLink)) }
+                        p { a id="wallet-link" href=(page.invocation_uri) { (lang.t(Msg::OpenInWallet)) } }
+                        p { (lang.t(Msg::ValidUntil)) " " (date_time(page.expires_at)) }
+                    }
+                }
+            }
+            h2 { (lang.t(Msg::Status)) }
+            div id="status" role="status" aria-live="polite" aria-atomic="true"
+                data-poll=(poll) data-state=(state_class(state)) data-final=(state.is_final()) {
+                (status(lang, &page.result))
+            }
+            div id="result" { (result(lang, &page.result)) }
+            p { a href={ "/portal/postings/" (page.posting.id) } { (lang.t(Msg::BackToPosting)) } }
+        },
+    )
+}
+
+/// The status sentence(s): the content of the live region.
+pub fn status(lang: Lang, result: &Result<'_>) -> Markup {
+    let state = result.state;
+    let explanation = match state {
+        SessionState::Pending => Some(Msg::PendingText),
+        SessionState::Verified => Some(Msg::VerifiedText),
+        SessionState::Declined => Some(Msg::DeclinedText),
+        SessionState::Expired => Some(Msg::ExpiredText),
+        SessionState::Failed => None,
+    };
+    html! {
+        p class={ "state state-" (state_class(state)) } id="status-text" { (lang.t(state.text())) }
+        @if let Some(explanation) = explanation {
+            p { (lang.t(explanation)) }
+        }
+        @if state == SessionState::Failed {
+            @let code = result.reason.unwrap_or("");
+            p id="status-reason" { (lang.t(reason_text(code))) }
+            p.hint { (lang.t(Msg::ReasonCode)) ": " code { (code) } }
+        }
+    }
+}
+
+/// The verified credentials (nothing unless verified).
+pub fn result(lang: Lang, result: &Result<'_>) -> Markup {
+    html! {
+        @if result.state == SessionState::Verified {
+            h2 { (lang.t(Msg::VerifiedCredentials)) }
+            @if let Some(at) = result.claims_deleted_at {
+                p.notice { (lang.t(Msg::ClaimsDeleted)) " (" (date_time(at)) ")" }
+            }
+            @for (i, credential) in result.credentials.iter().enumerate() {
+                section.credential aria-labelledby={ "credential-" (i) } {
+                    h3 id={ "credential-" (i) } { (credential.type_name) }
+                    dl {
+                        dt { (lang.t(Msg::Issuer)) }
+                        dd {
+                            @match credential.issuer {
+                                Some((name, iss)) => { (name) " " span.iss { "(" (iss) ")" } }
+                                None => "–",
+                            }
+                        }
+                        dt { (lang.t(Msg::CredentialStatus)) }
+                        dd {
+                            @match credential.status {
+                                Some("valid") => (lang.t(Msg::CredentialValid)),
+                                Some(other) => (other),
+                                None => (lang.t(Msg::CredentialNoStatus)),
+                            }
+                        }
+                    }
+                    table.claims {
+                        thead { tr {
+                            th scope="col" { (lang.t(Msg::Claim)) }
+                            th scope="col" { (lang.t(Msg::Value)) }
+                        } }
+                        tbody {
+                            @for (label, value) in &credential.claims {
+                                tr {
+                                    th scope="row" { (label) }
+                                    td { (value_text(lang, value)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A claim value as text: strings as they are, lists joined, objects as JSON.
+fn value_text(lang: Lang, value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Bool(true) => lang.t(Msg::Yes).to_owned(),
+        Value::Bool(false) => lang.t(Msg::No).to_owned(),
+        Value::Array(items) if items.iter().all(|i| !i.is_array() && !i.is_object()) => items
+            .iter()
+            .map(|i| value_text(lang, i))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// A friendly error page.
+pub fn error(chrome: &Chrome<'_>, message: Msg, detail: Option<&str>) -> Markup {
+    let lang = chrome.lang;
+    layout(
+        chrome,
+        lang.t(Msg::ErrorTitle),
+        html! {
+            h1 { (lang.t(Msg::RequestFailed)) }
+            p role="alert" { (lang.t(message)) }
+            @if let Some(detail) = detail {
+                p.detail { (detail) }
+            }
+            p { a href="/portal" { (lang.t(Msg::Back)) } }
+        },
+    )
+}
+
+/// `YYYY-MM-DD HH:MM UTC` of seconds since the epoch.
+pub fn date_time(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let rest = seconds.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60
+    )
+}
+
+/// Polls an applicant session's status until it is final and swaps the
+/// rendered fragments in: the live region announces the change. Backs off
+/// on errors; does nothing on pages without `#status[data-poll]`.
+pub const JS: &str = r#""use strict";
+(function () {
+  var status = document.getElementById("status");
+  if (!status || !status.dataset.poll || status.dataset.final === "true") return;
+  var result = document.getElementById("result");
+  var invitation = document.getElementById("invitation");
+  var delay = 1000;
+  function tick() {
+    fetch(status.dataset.poll, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+      .then(function (r) {
+        if (!r.ok || r.redirected) throw new Error("status " + r.status);
+        return r.json();
+      })
+      .then(function (s) {
+        delay = 1000;
+        if (s.state !== status.dataset.state) {
+          status.dataset.state = s.state;
+          status.innerHTML = s.status_html;
+          if (result) result.innerHTML = s.result_html;
+        }
+        if (s.final) {
+          status.dataset.final = "true";
+          if (invitation) invitation.hidden = true;
+          return;
+        }
+        setTimeout(tick, delay);
+      })
+      .catch(function () {
+        delay = Math.min(delay * 2, 30000);
+        setTimeout(tick, delay);
+      });
+  }
+  setTimeout(tick, delay);
+})();
+"#;
+
+/// The portal's stylesheet: high contrast (WCAG AA), visible focus.
+pub const CSS: &str = r#"
+:root { font-family: system-ui, sans-serif; color: #1b1b1b; background: #fff; line-height: 1.5; }
+body { margin: 0; }
+header { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: center; gap: 1rem; padding: .75rem 1.5rem; background: #23395b; color: #fff; }
+header a, header .employer { color: #fff; }
+header nav { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
+.service { margin: 0; font-weight: bold; font-size: 1.15rem; }
+main { max-width: 60rem; padding: 1rem 1.5rem 3rem; }
+a { color: #1a4fa0; }
+a:focus, button:focus, input:focus, textarea:focus, main:focus { outline: 3px solid #f2a900; outline-offset: 2px; }
+.skip { position: absolute; left: -10000px; }
+.skip:focus { position: static; display: inline-block; padding: .5rem; background: #fff; color: #1a4fa0; }
+.field { margin: 0 0 1.25rem; }
+label { display: block; font-weight: bold; }
+.hint { margin: .1rem 0 .3rem; color: #4a4a4a; }
+input[type=text], input[type=password], textarea { font: inherit; padding: .4rem; border: 2px solid #4a4a4a; border-radius: 3px; width: 32rem; max-width: 100%; box-sizing: border-box; }
+.invalid input, .invalid textarea { border-color: #b3261e; }
+.error { color: #b3261e; font-weight: bold; margin: .2rem 0; }
+.error-summary { border: 3px solid #b3261e; padding: .5rem 1rem; margin-bottom: 1.5rem; }
+.notice { border-left: 5px solid #2e7d32; padding: .5rem 1rem; background: #eef6ee; }
+button, a.button { display: inline-block; font: inherit; padding: .45rem 1rem; border: 2px solid #23395b; background: #23395b; color: #fff; border-radius: 3px; cursor: pointer; text-decoration: none; }
+header button { background: #fff; color: #23395b; }
+form.inline { display: inline; }
+table { border-collapse: collapse; width: 100%; margin-bottom: 1rem; }
+th, td { text-align: left; padding: .5rem; border-bottom: 1px solid #8a8a8a; vertical-align: top; }
+.description { white-space: pre-line; }
+.request { display: flex; flex-wrap: wrap; gap: 2rem; align-items: flex-start; }
+#request-qr { margin: 0; }
+#request-qr svg { width: 18rem; height: 18rem; }
+#status { border: 2px solid #4a4a4a; border-radius: 3px; padding: .25rem 1rem; margin-bottom: 1.5rem; }
+.state { font-weight: bold; }
+p.state { font-size: 1.5rem; margin: .5rem 0; }
+.state-pending { color: #4a4a4a; }
+.state-verified { color: #1e6b26; }
+.state-declined, .state-expired { color: #7a4d00; }
+.state-failed { color: #b3261e; }
+.credential { border-top: 3px solid #23395b; margin-top: 1.5rem; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+dt { font-weight: bold; }
+dd { margin: 0; }
+.iss { color: #4a4a4a; word-break: break-all; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(date_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(date_time(1_772_000_000), "2026-02-25 06:13 UTC");
+    }
+
+    #[test]
+    fn values_are_escaped() {
+        let chrome = Chrome {
+            lang: Lang::En,
+            path: "/portal/login",
+            employer: None,
+        };
+        let page = login(&chrome, "t", "<script>x</script>", None).into_string();
+        assert!(!page.contains("<script>x"));
+        assert!(page.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn claim_values_as_text() {
+        let list = serde_json::json!(["a", 2, true]);
+        assert_eq!(value_text(Lang::Sv, &list), "a, 2, Ja");
+        assert_eq!(value_text(Lang::En, &serde_json::json!(32)), "32");
+        let nested = serde_json::json!({"k": 1});
+        assert_eq!(value_text(Lang::En, &nested), r#"{"k":1}"#);
+    }
+}

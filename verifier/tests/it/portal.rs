@@ -1,0 +1,813 @@
+//! The employer portal over a real loopback socket: sign-in, CSRF,
+//! postings, applicant sessions with their QR code, the status fragment
+//! before and after a presentation (verified, failed with its reason,
+//! declined), claim labels from the type metadata in Swedish and English;
+//! and a headless Chromium in which the page turns to "verified" without a
+//! reload while a test holder presents.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use argon2::password_hash::{PasswordHasher as _, SaltString};
+use intyg_core::jose::SigningKey;
+use intyg_core::oid4vp::{
+    AuthorizationErrorResponse, AuthorizationRequest, DirectPostBody, ErrorCode, Invocation,
+    RequestObjectSource,
+};
+use intyg_core::trust::{TrustAnchors, authenticate_request_object};
+use intyg_verifier::config::Employer;
+use intyg_verifier::portal::{DEV_EMPLOYER, DEV_PASSWORD};
+use intyg_verifier::{now, store::Posting};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+use crate::flow::Holder;
+use crate::{REVOKED, Session, TempDir, TestIssuer, VALID, Verifier, example};
+
+const EMPLOYER: &str = "rekryterare";
+const PASSWORD: &str = "korrekt hästbatteri";
+
+/// A verifier with the dev employer and a test employer whose hash is
+/// cheap, so that the tests do not spend seconds in argon2; and a trusted
+/// test issuer.
+async fn start(name: &str) -> (Verifier, TestIssuer) {
+    let cheap = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(8, 1, 1, None).unwrap(),
+    );
+    let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+    let password_hash = cheap
+        .hash_password(PASSWORD.as_bytes(), &salt)
+        .unwrap()
+        .to_string();
+    let verifier = Verifier::start(name, |config| {
+        config.portal.employers.push(Employer {
+            username: EMPLOYER.into(),
+            password_hash,
+            name: "Rut Rekryterare".into(),
+        });
+    })
+    .await;
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    (verifier, issuer)
+}
+
+/// A client that keeps cookies and does not follow redirects.
+struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookies: HashMap<String, String>,
+    set_cookies: Vec<String>,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers[LOCATION].to_str().unwrap()
+    }
+
+    /// The value of `name="<name>"`'s `value` attribute in the first form.
+    fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker).unwrap() + marker.len();
+        let end = self.body[start..].find('"').unwrap();
+        self.body[start..start + end].to_owned()
+    }
+
+    /// The opening tag of the element with `id="<id>"`.
+    fn tag(&self, id: &str) -> &str {
+        let at = self
+            .body
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no #{id} in {}", self.body));
+        let start = self.body[..at].rfind('<').unwrap();
+        let end = at + self.body[at..].find('>').unwrap();
+        &self.body[start..=end]
+    }
+
+    /// The text of the element with `id="<id>"` (no nested tags).
+    fn text(&self, id: &str) -> &str {
+        let tag = self.tag(id);
+        let start = self.body.find(tag).unwrap() + tag.len();
+        let end = start + self.body[start..].find('<').unwrap();
+        &self.body[start..end]
+    }
+
+    /// The `href` of `#wallet-link`, unescaped.
+    fn wallet_link(&self) -> String {
+        let tag = self.tag("wallet-link");
+        let start = tag.find("href=\"").unwrap() + 6;
+        let end = start + tag[start..].find('"').unwrap();
+        tag[start..end].replace("&amp;", "&")
+    }
+}
+
+impl Browser {
+    fn new(verifier: &Verifier) -> Self {
+        Self {
+            base: verifier.url.clone(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+            set_cookies: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let request = if cookie.is_empty() {
+            request
+        } else {
+            request.header(reqwest::header::COOKIE, cookie.join("; "))
+        };
+        let response = request.send().await.unwrap();
+        for value in response.headers().get_all(SET_COOKIE) {
+            let value = value.to_str().unwrap().to_owned();
+            let (pair, _) = value.split_once(';').unwrap();
+            let (name, content) = pair.split_once('=').unwrap();
+            if content.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.into(), content.into());
+            }
+            self.set_cookies.push(value);
+        }
+        Page {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+
+    /// The status fragment of a session page's path, as JSON.
+    async fn status(&mut self, session_path: &str) -> Value {
+        let page = self.get(&format!("{session_path}/status")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert_eq!(page.headers["cache-control"], "no-store");
+        serde_json::from_str(&page.body).unwrap()
+    }
+
+    async fn sign_in(&mut self, username: &str, password: &str) -> Page {
+        let login = self.get("/portal/login").await;
+        let csrf = login.hidden("csrf");
+        self.post(
+            "/portal/login",
+            &[
+                ("csrf", &csrf),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Signs in as the test employer; returns the session's CSRF token.
+    async fn signed_in(&mut self) -> String {
+        let done = self.sign_in(EMPLOYER, PASSWORD).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        self.get("/portal").await.hidden("csrf")
+    }
+
+    /// Creates a posting; returns its path.
+    async fn posting(&mut self, csrf: &str) -> String {
+        let created = self
+            .post(
+                "/portal/postings",
+                &[
+                    ("csrf", csrf),
+                    ("title", "Praktik som lagerarbetare"),
+                    ("description", "Tolv veckor på vårt lager i Malmö."),
+                    ("purpose", "Pröva din ansökan om praktik på lagret"),
+                ],
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+        let location = created.location();
+        location.split('?').next().unwrap().to_owned()
+    }
+
+    /// Opens an applicant session; returns the session page's path.
+    async fn applicant_session(&mut self, csrf: &str, posting: &str) -> String {
+        let opened = self
+            .post(&format!("{posting}/sessions"), &[("csrf", csrf)])
+            .await;
+        assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+        opened.location().to_owned()
+    }
+}
+
+/// The wallet's side of a link shown by the portal: fetch and authenticate
+/// the request object against `DIR/ca.pem`.
+async fn wallet_session(verifier: &Verifier, link: &str) -> Session {
+    assert!(link.starts_with("openid4vp://?"), "{link}");
+    let Invocation::ByReference(reference) = AuthorizationRequest::from_uri(link).unwrap() else {
+        panic!("requests go by reference");
+    };
+    let RequestObjectSource::Uri { request_uri, .. } = &reference.source else {
+        panic!("request_uri expected");
+    };
+    let id = request_uri.rsplit('/').next().unwrap().to_owned();
+    let jwt = verifier
+        .http
+        .get(request_uri)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let anchors =
+        TrustAnchors::from_pem(&std::fs::read_to_string(verifier.dir.0.join("ca.pem")).unwrap())
+            .unwrap();
+    let authenticated =
+        authenticate_request_object(&jwt, &reference.client_id, &anchors, None, now()).unwrap();
+    Session {
+        id,
+        request: authenticated.request,
+    }
+}
+
+/// A holder of a registration certificate (status entry `idx`) and an
+/// internship eligibility.
+fn holder(issuer: &TestIssuer, registration_idx: u32) -> Holder {
+    let key = SigningKey::generate().unwrap();
+    let credentials = [
+        ("registration-certificate", registration_idx),
+        ("internship-eligibility", VALID),
+    ]
+    .into_iter()
+    .map(|(kind, idx)| {
+        (
+            kind.to_owned(),
+            issuer.issue(kind, example(kind), &key, idx, |_| {}),
+        )
+    })
+    .collect();
+    Holder { key, credentials }
+}
+
+#[tokio::test]
+async fn portal_sign_in_fails_then_succeeds() {
+    let (verifier, _issuer) = start("portal-sign-in").await;
+    let mut browser = Browser::new(&verifier);
+    let root = browser.get("/").await;
+    assert_eq!(root.location(), "/portal");
+    let home = browser.get("/portal").await;
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    assert_eq!(home.location(), "/portal/login");
+
+    let wrong = browser.sign_in(EMPLOYER, "fel lösenord").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Fel användarnamn eller lösenord."));
+    let unknown = browser.sign_in("ingen-alls", PASSWORD).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+
+    let ok = browser.sign_in(EMPLOYER, PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.location(), "/portal");
+    let session = browser
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("intyg_employer=") && !c.starts_with("intyg_employer=;"))
+        .unwrap();
+    assert!(session.contains("HttpOnly"), "{session}");
+    assert!(session.contains("SameSite=Strict"), "{session}");
+    assert!(session.contains("Path=/portal"), "{session}");
+    let home = browser.get("/portal").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Rut Rekryterare"));
+    assert!(home.body.contains("Det finns inga annonser ännu."));
+    assert_eq!(home.headers["cache-control"], "no-store");
+    let csp = home.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+
+    let csrf = home.hidden("csrf");
+    let out = browser.post("/portal/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.location(), "/portal/login");
+    assert_eq!(browser.get("/portal").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn portal_dev_employer_signs_in() {
+    let (verifier, _issuer) = start("portal-dev-employer").await;
+    let mut browser = Browser::new(&verifier);
+    let password =
+        std::env::var("INTYG_EMPLOYER_PASSWORD").unwrap_or_else(|_| DEV_PASSWORD.to_owned());
+    let ok = browser.sign_in(DEV_EMPLOYER, &password).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn portal_rejects_posts_without_the_csrf_token() {
+    let (verifier, _issuer) = start("portal-csrf").await;
+    let mut browser = Browser::new(&verifier);
+    // Sign-in form: no double-submit cookie, no entry.
+    let forged = browser
+        .post(
+            "/portal/login",
+            &[
+                ("csrf", "x"),
+                ("username", EMPLOYER),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!browser.cookies.contains_key("intyg_employer"));
+
+    let csrf = browser.signed_in().await;
+    let posting = [
+        ("title", "Praktik"),
+        ("description", "Beskrivning"),
+        ("purpose", "Syfte"),
+    ];
+    let wrong = browser
+        .post(
+            "/portal/postings",
+            &[("csrf", "fel"), posting[0], posting[1], posting[2]],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(wrong.body.contains("Formuläret har gått ut"));
+    let missing = browser.post("/portal/postings", &posting).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    assert!(verifier.state.stores.postings.all().unwrap().is_empty());
+
+    // Nor does a session open without it.
+    let path = browser.posting(&csrf).await;
+    let forged = browser
+        .post(&format!("{path}/sessions"), &[("csrf", "forged")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let id = path.rsplit('/').next().unwrap();
+    assert!(
+        verifier
+            .state
+            .stores
+            .postings
+            .applications(id)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn portal_creates_a_posting() {
+    let (verifier, _issuer) = start("portal-posting").await;
+    let mut browser = Browser::new(&verifier);
+    let csrf = browser.signed_in().await;
+    let form = browser.get("/portal/postings/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("<label for=\"posting-title\">"));
+    // The purpose comes prefilled.
+    assert!(form.text("posting-purpose").contains("arbetspraktik"));
+
+    let invalid = browser
+        .post(
+            "/portal/postings",
+            &[
+                ("csrf", &csrf),
+                ("title", "   "),
+                ("description", "Lager"),
+                ("purpose", &"x".repeat(501)),
+            ],
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let title = invalid.tag("posting-title");
+    assert!(title.contains("aria-invalid=\"true\""), "{title}");
+    assert!(
+        title.contains("aria-describedby=\"posting-title-error\""),
+        "{title}"
+    );
+    assert_eq!(
+        invalid.text("posting-title-error"),
+        "Fältet är obligatoriskt."
+    );
+    assert_eq!(invalid.text("posting-purpose-error"), "Texten är för lång.");
+    assert!(invalid.body.contains("role=\"alert\""));
+    // What was typed stays.
+    assert!(invalid.text("posting-description").contains("Lager"));
+    assert!(verifier.state.stores.postings.all().unwrap().is_empty());
+
+    let path = browser.posting(&csrf).await;
+    let page = browser.get(&format!("{path}?created=1")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<h1>Praktik som lagerarbetare</h1>"));
+    assert!(page.body.contains("Annonsen är skapad."));
+    assert!(page.body.contains("Inga ansökningar ännu."));
+    let stored: Vec<Posting> = verifier.state.stores.postings.all().unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].created_by, EMPLOYER);
+    assert_eq!(path, format!("/portal/postings/{}", stored[0].id));
+    let home = browser.get("/portal").await;
+    assert!(home.body.contains(&format!("href=\"{path}\"")));
+
+    assert_eq!(
+        browser.get("/portal/postings/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn portal_session_turns_verified_with_labels_in_both_languages() {
+    let (verifier, issuer) = start("portal-verified").await;
+    let mut browser = Browser::new(&verifier);
+    let csrf = browser.signed_in().await;
+    let posting = browser.posting(&csrf).await;
+    let path = browser.applicant_session(&csrf, &posting).await;
+    assert!(path.starts_with(&format!("{posting}/sessions/")), "{path}");
+
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let qr_at = page.body.find("id=\"request-qr\"").unwrap();
+    assert!(page.body[qr_at..].contains("<svg"));
+    assert!(page.tag("request-qr").contains("role=\"img\""));
+    let status = page.tag("status");
+    assert!(status.contains("aria-live=\"polite\""), "{status}");
+    assert!(status.contains("role=\"status\""), "{status}");
+    assert_eq!(page.text("status-text"), "Väntar på den sökande");
+    assert!(page.body.contains("<script src=\"/portal/portal.js\""));
+
+    // The request is the template's, with the posting's purpose.
+    let session = wallet_session(&verifier, &page.wallet_link()).await;
+    assert!(path.ends_with(&session.id));
+    let transaction = verifier
+        .state
+        .stores
+        .transactions
+        .get(&session.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        transaction.purpose,
+        "Pröva din ansökan om praktik på lagret"
+    );
+    assert_eq!(
+        transaction.template.as_deref(),
+        Some("internship-application")
+    );
+
+    let before = browser.status(&path).await;
+    assert_eq!(before["state"], "pending");
+    assert_eq!(before["final"], false);
+    assert!(
+        before["status_html"]
+            .as_str()
+            .unwrap()
+            .contains("Väntar på den sökande")
+    );
+    assert_eq!(before["result_html"], "");
+
+    let holder = holder(&issuer, VALID);
+    let response = verifier.post(&session, holder.respond(&session)).await;
+    assert_eq!(response.status(), 200);
+
+    let after = browser.status(&path).await;
+    assert_eq!(after["state"], "verified");
+    assert_eq!(after["final"], true);
+    assert!(
+        after["status_html"]
+            .as_str()
+            .unwrap()
+            .contains("Verifierad")
+    );
+    let result = after["result_html"].as_str().unwrap();
+    for swedish in [
+        "Verifierade intyg",
+        "Inskrivningsintyg",
+        "Rätt till arbetspraktik",
+        "Inskrivningsstatus",
+        "Högst timmar per vecka",
+        "Giltigt (kontrollerat mot utfärdarens statuslista)",
+        "in_programme",
+        "Karin Elisabet",
+    ] {
+        assert!(result.contains(swedish), "{swedish} in {result}");
+    }
+    // The issuer by name (no name configured: its host) and identifier.
+    let issuer_shown = format!("127.0.0.1 <span class=\"iss\">({})</span>", issuer.iss);
+    assert!(result.contains(&issuer_shown), "{result}");
+    assert!(!result.contains("max_hours_per_week"), "labelled, not raw");
+
+    // English, chosen with ?lang=en and kept.
+    let english = browser.get(&format!("{path}?lang=en")).await;
+    assert!(english.body.contains("<html lang=\"en\">"));
+    assert_eq!(english.text("status-text"), "Verified");
+    assert!(english.tag("invitation").contains("hidden"));
+    let after = browser.status(&path).await;
+    let result = after["result_html"].as_str().unwrap();
+    for english in [
+        "Verified credentials",
+        "Registration status",
+        "Maximum hours per week",
+        "Internship eligibility",
+        "Valid (checked against the issuer's status list)",
+    ] {
+        assert!(result.contains(english), "{english} in {result}");
+    }
+
+    // The posting lists the application with the disclosed name.
+    let listed = browser.get(&format!("{posting}?lang=sv")).await;
+    assert!(listed.body.contains("Karin Elisabet Lindqvist"));
+    assert!(listed.body.contains("Verifierad"));
+    assert!(listed.body.contains(&format!("href=\"{path}\"")));
+}
+
+#[tokio::test]
+async fn portal_session_shows_the_failure_reason_and_a_decline() {
+    let (verifier, issuer) = start("portal-failed").await;
+    let mut browser = Browser::new(&verifier);
+    let csrf = browser.signed_in().await;
+    let posting = browser.posting(&csrf).await;
+
+    // A revoked registration certificate.
+    let path = browser.applicant_session(&csrf, &posting).await;
+    let page = browser.get(&path).await;
+    let session = wallet_session(&verifier, &page.wallet_link()).await;
+    let response = verifier
+        .post(&session, holder(&issuer, REVOKED).respond(&session))
+        .await;
+    assert_eq!(response.status(), 400);
+    let failed = browser.status(&path).await;
+    assert_eq!(failed["state"], "failed");
+    assert_eq!(failed["final"], true);
+    let html = failed["status_html"].as_str().unwrap();
+    assert!(html.contains("Misslyckades"), "{html}");
+    assert!(
+        html.contains("Intyget är återkallat av utfärdaren."),
+        "{html}"
+    );
+    assert!(html.contains("<code>revoked</code>"), "{html}");
+    assert_eq!(failed["result_html"], "");
+    let english = browser.get(&format!("{path}?lang=en")).await;
+    assert_eq!(
+        english.text("status-reason"),
+        "The credential has been revoked by its issuer."
+    );
+
+    // A decline.
+    let path = browser.applicant_session(&csrf, &posting).await;
+    let page = browser.get(&path).await;
+    let session = wallet_session(&verifier, &page.wallet_link()).await;
+    let body = DirectPostBody::Error(AuthorizationErrorResponse {
+        error: ErrorCode::AccessDenied,
+        error_description: None,
+        state: session.request.state.clone(),
+    })
+    .to_form();
+    assert_eq!(verifier.post(&session, body).await.status(), 200);
+    let declined = browser.status(&path).await;
+    assert_eq!(declined["state"], "declined");
+    assert!(
+        declined["status_html"]
+            .as_str()
+            .unwrap()
+            .contains("The applicant declined to share their data.")
+    );
+
+    let listed = browser.get(&format!("{posting}?lang=sv")).await;
+    assert!(listed.body.contains("Misslyckades"));
+    assert!(listed.body.contains("Avböjd"));
+
+    // A session belongs to its posting; unknown ones are not found.
+    let other = browser.posting(&csrf).await;
+    let id = path.rsplit('/').next().unwrap();
+    assert_eq!(
+        browser
+            .get(&format!("{other}/sessions/{id}/status"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        browser
+            .get(&format!("{posting}/sessions/nope"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Signed out, the fragment is not served.
+    let mut stranger = Browser::new(&verifier);
+    let refused = stranger.get(&format!("{path}/status")).await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert_eq!(refused.location(), "/portal/login");
+}
+
+/// chromedriver on a free port, killed on drop.
+struct Driver {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Driver {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver must be installed (apt-get install chromium chromium-driver)");
+        let driver = Self { child, port };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return driver;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start on port {port}");
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
+    use fantoccini::{ClientBuilder, Locator};
+
+    let (verifier, issuer) = start("portal-browser").await;
+    let driver = Driver::start().await;
+    let profile = TempDir::new("chromium-profile");
+    let capabilities = serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--window-size=1280,1600", "--lang=sv-SE",
+                format!("--user-data-dir={}", profile.0.display()),
+            ],
+            "prefs": { "intl.accept_languages": "sv-SE,sv" },
+        },
+    });
+    let client = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(capabilities.as_object().unwrap().clone())
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Chromium session through chromedriver");
+    let wait = |locator: &'static str| {
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(locator))
+    };
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+
+    // Sign in as the development employer.
+    client.goto(&format!("{}/", verifier.url)).await.unwrap();
+    let password =
+        std::env::var("INTYG_EMPLOYER_PASSWORD").unwrap_or_else(|_| DEV_PASSWORD.to_owned());
+    wait("#username")
+        .await
+        .unwrap()
+        .send_keys(DEV_EMPLOYER)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(&password)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("main button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Create a posting; the purpose comes prefilled.
+    wait("#new-posting").await.unwrap().click().await.unwrap();
+    wait("#posting-title")
+        .await
+        .unwrap()
+        .send_keys("Praktik på lagret")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("posting-description"))
+        .await
+        .unwrap()
+        .send_keys("Tolv veckor, heltid, Malmö.")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Open an applicant session: the QR code and the same-device link.
+    wait("#new-session").await.unwrap().click().await.unwrap();
+    let qr = wait("#request-qr svg").await.unwrap();
+    client.find(Locator::Css("html[lang=sv]")).await.unwrap();
+    assert!(qr.is_displayed().await.unwrap(), "the QR code is visible");
+    let size: Value = client
+        .execute(
+            "const r = arguments[0].getBoundingClientRect(); return [r.width, r.height];",
+            vec![serde_json::to_value(&qr).unwrap()],
+        )
+        .await
+        .unwrap();
+    assert!(size[0].as_f64().unwrap() >= 200.0, "{size}");
+    let status = client.find(Locator::Id("status-text")).await.unwrap();
+    assert_eq!(status.text().await.unwrap(), "Väntar på den sökande");
+    let link = client
+        .find(Locator::Id("wallet-link"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    std::fs::write(
+        target.join("verifier-portal-waiting.png"),
+        client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    // A marker that a reload would wipe.
+    client
+        .execute(
+            "window.intygMarker = 'still the same page'; return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+
+    // The holder scans (here: follows the link) and presents.
+    let session = wallet_session(&verifier, &link).await;
+    let holder = holder(&issuer, VALID);
+    let response = verifier.post(&session, holder.respond(&session)).await;
+    assert_eq!(response.status(), 200);
+
+    // The page turns to verified by itself.
+    let verified = wait("#status .state-verified").await.unwrap();
+    assert_eq!(verified.text().await.unwrap(), "Verifierad");
+    let marker: Value = client
+        .execute("return window.intygMarker || null;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(marker, "still the same page", "the page was reloaded");
+    let result = client.find(Locator::Id("result")).await.unwrap();
+    let text = result.text().await.unwrap();
+    assert!(text.contains("Högst timmar per vecka"), "{text}");
+    assert!(text.contains("Inskrivningsstatus"), "{text}");
+    assert!(text.contains("Karin Elisabet"), "{text}");
+    let invitation = client.find(Locator::Id("invitation")).await.unwrap();
+    assert!(
+        !invitation.is_displayed().await.unwrap(),
+        "the QR code is hidden once answered"
+    );
+
+    let screenshot = client.screenshot().await.unwrap();
+    let path = target.join("verifier-portal-verified.png");
+    std::fs::write(&path, screenshot).unwrap();
+    eprintln!("screenshot: {}", path.display());
+    client.close().await.unwrap();
+    drop(driver);
+}
