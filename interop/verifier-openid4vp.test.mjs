@@ -364,7 +364,9 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
     assert.equal(resolved.jar.jwt.header.typ, 'oauth-authz-req+jwt');
     assert.equal(request.response_type, 'vp_token');
     assert.equal(request.response_mode, 'direct_post.jwt');
-    assert.ok(request.response_uri.startsWith(`${verifier.base}/`), request.response_uri);
+    // The dev verifier names itself `localhost`, a DNS SAN of its certificate.
+    const publicBase = verifier.base.replace('127.0.0.1', 'localhost');
+    assert.ok(request.response_uri.startsWith(`${publicBase}/`), request.response_uri);
     assert.equal(typeof request.nonce, 'string');
     assert.equal(typeof request.state, 'string');
     assert.ok(request.client_metadata.jwks.keys.length >= 1, 'client_metadata carries a JWK');

@@ -13,6 +13,7 @@
 //!
 //! Environment overrides: `INTYG_ISSUER_PUBLIC_URL`, `INTYG_ISSUER_LISTEN`,
 //! `INTYG_ISSUER_DATA_DIR`, `INTYG_ISSUER_CREDENTIAL_TYPES_DIR`,
+//! `INTYG_ISSUER_STATUS_TTL` (seconds),
 //! `INTYG_API_KEY`.
 
 use std::net::SocketAddr;
@@ -243,6 +244,13 @@ impl Config {
         }
         if let Ok(dir) = std::env::var("INTYG_ISSUER_CREDENTIAL_TYPES_DIR") {
             self.credential_types_dir = dir.into();
+        }
+        if let Ok(ttl) = std::env::var("INTYG_ISSUER_STATUS_TTL") {
+            self.status_list.ttl_seconds = ttl
+                .parse()
+                .ok()
+                .filter(|t: &i64| *t > 0)
+                .ok_or(ConfigError::Env("INTYG_ISSUER_STATUS_TTL"))?;
         }
         if let Ok(key) = std::env::var("INTYG_API_KEY") {
             self.api_key = Some(key).filter(|k| !k.is_empty());

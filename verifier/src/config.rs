@@ -280,12 +280,19 @@ impl Config {
     }
 
     /// A development configuration: data and the generated CA in
-    /// `data_dir`, `public_url` = `http://<listen>`, and the portal's
+    /// `data_dir`, `public_url` = `http://localhost:<port>` on a loopback
+    /// address (so the response URI's host is a DNS name of the dev leaf
+    /// certificate, as wallets check), else `http://<listen>`, and the portal's
     /// development employer `arbetsgivare` (password from
     /// `INTYG_EMPLOYER_PASSWORD`, else `intyg-dev`).
     pub fn dev(data_dir: PathBuf, listen: SocketAddr) -> Result<Self, ConfigError> {
+        let public_url = if listen.ip().is_loopback() {
+            format!("http://localhost:{}", listen.port())
+        } else {
+            format!("http://{listen}")
+        };
         Self {
-            public_url: format!("http://{listen}"),
+            public_url,
             listen,
             data_dir,
             name: default_name(),

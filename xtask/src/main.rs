@@ -188,12 +188,17 @@ fn test(root: &Path) -> anyhow::Result<()> {
         root,
         &[("INTYG_BIN", intyg), ("INTYG_BIN_DIR", bin_dir)],
     )?;
+    // The main job, as a newcomer runs it: the whole journey, offline.
+    run("bash", &["demo/full-flow.sh"], root, &[("INTYG", intyg)])?;
     Ok(())
 }
 
+/// The main job: the credential formats with the CLI alone, then the whole
+/// system (issuer, verifier, wallet) on embedded sled storage, offline.
 fn demo(root: &Path) -> anyhow::Result<()> {
-    run("cargo", &["build", "--package", "intyg-cli"], root, &[])?;
+    run("cargo", &["build", "--workspace", "--bins"], root, &[])?;
     let intyg = target_dir(root).join("debug").join("intyg");
     let intyg = intyg.to_str().context("target path is not UTF-8")?;
-    run("bash", &["demo/cli-flow.sh"], root, &[("INTYG", intyg)])
+    run("bash", &["demo/cli-flow.sh"], root, &[("INTYG", intyg)])?;
+    run("bash", &["demo/full-flow.sh"], root, &[("INTYG", intyg)])
 }
