@@ -4,8 +4,9 @@
 //! - `setup` installs what a fresh Debian machine lacks (apt packages, the
 //!   npm packages of the interop suite). It is idempotent.
 //! - `test` runs setup, `cargo fmt --check`, clippy with `-D warnings`, the
-//!   workspace tests and the interop suite against independent
-//!   implementations (`interop/`, Node).
+//!   workspace tests, the interop suite against independent
+//!   implementations (`interop/`, Node) and the wallet app's end-to-end
+//!   test in its real window (`wallet-app/ui/e2e/`).
 //! - `demo` runs setup and the credential flow end to end.
 
 use std::path::{Path, PathBuf};
@@ -14,8 +15,30 @@ use std::process::Command;
 use anyhow::{Context as _, bail};
 
 /// Debian packages the build needs: josekit links the system OpenSSL; the
-/// issuer portal's browser test drives Chromium through chromedriver.
-const APT_PACKAGES: &[&str] = &["pkg-config", "libssl-dev", "chromium", "chromium-driver"];
+/// issuer portal's browser test drives Chromium through chromedriver; the
+/// Tauri wallet app (a workspace member) links WebKitGTK, and its
+/// end-to-end test runs it under Xvfb through WebKitWebDriver.
+const APT_PACKAGES: &[&str] = &[
+    "pkg-config",
+    "libssl-dev",
+    "chromium",
+    "chromium-driver",
+    // Tauri (DESIGN.md §6).
+    "libwebkit2gtk-4.1-dev",
+    "build-essential",
+    "file",
+    "libxdo-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "libgtk-3-dev",
+    // The wallet app's end-to-end test.
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+];
+
+/// `tauri-driver`, pinned: the registry's latest is a 3.0 alpha.
+const TAURI_DRIVER_VERSION: &str = "2.1.0";
 
 fn main() -> anyhow::Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -97,6 +120,30 @@ fn setup(root: &Path) -> anyhow::Result<()> {
         &root.join("interop"),
         &[],
     )?;
+    run(
+        "npm",
+        &["ci", "--no-audit", "--no-fund"],
+        &root.join("wallet-app/ui"),
+        &[],
+    )?;
+    let has_driver = Command::new("tauri-driver")
+        .arg("--help")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_driver {
+        run(
+            "cargo",
+            &[
+                "install",
+                "tauri-driver",
+                "--locked",
+                "--version",
+                TAURI_DRIVER_VERSION,
+            ],
+            root,
+            &[],
+        )?;
+    }
     Ok(())
 }
 
@@ -190,7 +237,47 @@ fn test(root: &Path) -> anyhow::Result<()> {
     )?;
     // The main job, as a newcomer runs it: the whole journey, offline.
     run("bash", &["demo/full-flow.sh"], root, &[("INTYG", intyg)])?;
-    Ok(())
+    wallet_app(root)
+}
+
+/// The Tauri wallet app: the UI's unit tests and build, then the app with
+/// the UI embedded (`custom-protocol`), then the journey in the real
+/// window under Xvfb (`wallet-app/ui/e2e/journey.mjs`), with screenshots
+/// in `<target>/e2e-screenshots`.
+fn wallet_app(root: &Path) -> anyhow::Result<()> {
+    let ui = root.join("wallet-app/ui");
+    run("npm", &["test"], &ui, &[])?;
+    run("npm", &["run", "build"], &ui, &[])?;
+    run(
+        "cargo",
+        &[
+            "build",
+            "--workspace",
+            "--bins",
+            "--features",
+            "intyg-wallet-app/custom-protocol",
+        ],
+        root,
+        &[],
+    )?;
+    let debug = target_dir(root).join("debug");
+    let app = debug.join("intyg-wallet-app");
+    let shots = target_dir(root).join("e2e-screenshots");
+    let utf8 = |p: &Path| {
+        p.to_str()
+            .context("target path is not UTF-8")
+            .map(str::to_owned)
+    };
+    run(
+        "node",
+        &["wallet-app/ui/e2e/journey.mjs"],
+        root,
+        &[
+            ("INTYG_APP", &utf8(&app)?),
+            ("INTYG_BIN_DIR", &utf8(&debug)?),
+            ("SCREENSHOTS", &utf8(&shots)?),
+        ],
+    )
 }
 
 /// The main job: the credential formats with the CLI alone, then the whole

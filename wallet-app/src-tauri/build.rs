@@ -1,0 +1,32 @@
+//! Declares the app's commands so that each gets an `allow-<command>`
+//! permission; `capabilities/default.json` grants them to the main window.
+//! A command missing here cannot be called from the UI.
+
+const COMMANDS: &[&str] = &[
+    "status",
+    "create_wallet",
+    "unlock",
+    "lock",
+    "credentials",
+    "credential",
+    "delete_credential",
+    "fetch_offer",
+    "accept_offer",
+    "prepare_presentation",
+    "respond",
+    "cancel",
+    "history",
+    "change_pin",
+    "export_backup",
+    "restore_backup",
+    "add_verifier_roots",
+    "startup_link",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed: see the message above");
+}

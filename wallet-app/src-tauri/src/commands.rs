@@ -1,0 +1,416 @@
+//! The Tauri commands. Each one is one engine call: it takes what the UI
+//! sends, calls `intyg_wallet`, and returns what the UI shows. Pending
+//! offers and consent proposals stay here, behind a ticket, so that what
+//! the person approves is exactly what was shown.
+//!
+//! No command panics on input: every failure is an [`AppError`].
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+
+use intyg_wallet::model::CredentialEntry;
+use intyg_wallet::present::{ConsentProposal, Decision, Outcome};
+use intyg_wallet::receive::Offer;
+use intyg_wallet::{HistoryEntry, OpenError, Wallet, WalletConfig};
+use serde::Serialize;
+use tauri::State;
+use tauri_plugin_deep_link::DeepLinkExt as _;
+use tokio::sync::{Mutex, Notify};
+
+use crate::error::AppError;
+
+/// The locales the UI offers; names and labels are sent in each.
+const LOCALES: &[&str] = &["sv", "en"];
+
+/// What the commands share.
+#[derive(Debug)]
+pub struct AppState {
+    dir: PathBuf,
+    config: WalletConfig,
+    session: Mutex<Session>,
+    /// Wakes the step in progress so that it gives up ([`cancel`]).
+    cancel: Notify,
+}
+
+#[derive(Debug, Default)]
+struct Session {
+    wallet: Option<Wallet>,
+    offer: Option<(u64, Offer)>,
+    proposal: Option<(u64, ConsentProposal)>,
+    tickets: u64,
+}
+
+impl Session {
+    fn wallet(&mut self) -> Result<&mut Wallet, AppError> {
+        self.wallet.as_mut().ok_or(AppError::Locked)
+    }
+
+    fn ticket(&mut self) -> u64 {
+        self.tickets += 1;
+        self.tickets
+    }
+}
+
+impl AppState {
+    /// The wallet in `dir`, with `config`; locked until [`unlock`].
+    pub fn new(dir: PathBuf, config: WalletConfig) -> Self {
+        Self {
+            dir,
+            config,
+            session: Mutex::new(Session::default()),
+            cancel: Notify::new(),
+        }
+    }
+
+    /// Runs `step` unless [`cancel`] is called first.
+    async fn cancellable<T, E: Into<AppError>>(
+        &self,
+        step: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, AppError> {
+        tokio::select! {
+            result = step => result.map_err(Into::into),
+            () = self.cancel.notified() => Err(AppError::Cancelled),
+        }
+    }
+}
+
+/// Runs CPU-heavy work (argon2id) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|_| AppError::Task)?
+}
+
+/// Whether a wallet exists and whether it is unlocked.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// A wallet exists in the directory.
+    pub exists: bool,
+    /// It is unlocked.
+    pub unlocked: bool,
+    /// The engine runs in dev mode (the UI shows a banner).
+    pub dev: bool,
+}
+
+/// Whether there is a wallet, and whether it is unlocked.
+#[tauri::command]
+pub async fn status(state: State<'_, AppState>) -> Result<Status, AppError> {
+    let session = state.session.lock().await;
+    let exists = session.wallet.is_some()
+        || match Wallet::open(&state.dir, state.config.clone()) {
+            Ok(_) => true,
+            Err(OpenError::NotAWallet(_)) => false,
+            Err(other) => return Err(other.into()),
+        };
+    Ok(Status {
+        exists,
+        unlocked: session.wallet.is_some(),
+        dev: state.config.dev,
+    })
+}
+
+/// Creates the wallet, protected by `pin`, and leaves it unlocked.
+#[tauri::command]
+pub async fn create_wallet(state: State<'_, AppState>, pin: String) -> Result<(), AppError> {
+    let mut session = state.session.lock().await;
+    let (dir, config) = (state.dir.clone(), state.config.clone());
+    let wallet = blocking(move || Ok(Wallet::create(&dir, &pin, config)?)).await?;
+    session.wallet = Some(wallet);
+    Ok(())
+}
+
+/// Unlocks the wallet with `pin`.
+#[tauri::command]
+pub async fn unlock(state: State<'_, AppState>, pin: String) -> Result<(), AppError> {
+    let mut session = state.session.lock().await;
+    if session.wallet.is_some() {
+        return Ok(());
+    }
+    let (dir, config) = (state.dir.clone(), state.config.clone());
+    let wallet = blocking(move || Ok(Wallet::open(&dir, config)?.unlock(&pin)?)).await?;
+    session.wallet = Some(wallet);
+    Ok(())
+}
+
+/// Locks the wallet: forgets the key and anything pending.
+#[tauri::command]
+pub async fn lock(state: State<'_, AppState>) -> Result<(), AppError> {
+    let mut session = state.session.lock().await;
+    session.offer = None;
+    session.proposal = None;
+    if let Some(wallet) = session.wallet.take() {
+        drop(wallet.lock()?);
+    }
+    Ok(())
+}
+
+/// The held credentials, oldest first, with their display metadata.
+#[tauri::command]
+pub async fn credentials(state: State<'_, AppState>) -> Result<Vec<CredentialEntry>, AppError> {
+    let mut session = state.session.lock().await;
+    Ok(session
+        .wallet()?
+        .credentials()
+        .into_iter()
+        .cloned()
+        .collect())
+}
+
+/// One credential: every claim, the display metadata with claim labels,
+/// the issuer and validity. The copies (and their keys) never leave the
+/// engine.
+#[tauri::command]
+pub async fn credential(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<CredentialEntry, AppError> {
+    let mut session = state.session.lock().await;
+    Ok(session.wallet()?.credential(&id)?.entry)
+}
+
+/// Deletes a credential; returns its id.
+#[tauri::command]
+pub async fn delete_credential(state: State<'_, AppState>, id: String) -> Result<String, AppError> {
+    let mut session = state.session.lock().await;
+    Ok(session.wallet()?.delete(&id)?)
+}
+
+/// An offer as the receive screen shows it.
+#[derive(Debug, Serialize)]
+pub struct OfferView {
+    /// Pass back to [`accept_offer`].
+    pub ticket: u64,
+    /// The credential issuer identifier (URL).
+    pub issuer: String,
+    /// Its display name by locale, when its metadata gives one.
+    pub issuer_names: BTreeMap<String, String>,
+    /// The offered credentials: configuration id and name by locale.
+    pub credentials: Vec<OfferedCredential>,
+    /// The transaction code to ask for, if any.
+    pub tx_code: Option<serde_json::Value>,
+}
+
+/// One offered credential.
+#[derive(Debug, Serialize)]
+pub struct OfferedCredential {
+    /// The credential configuration id.
+    pub id: String,
+    /// Its name by locale.
+    pub names: BTreeMap<String, String>,
+}
+
+/// Reads an offer link and fetches the offer and the issuer's metadata.
+/// Stores nothing; the offer waits for [`accept_offer`].
+#[tauri::command]
+pub async fn fetch_offer(state: State<'_, AppState>, uri: String) -> Result<OfferView, AppError> {
+    let mut session = state.session.lock().await;
+    let offer = state
+        .cancellable(session.wallet()?.fetch_offer(&uri))
+        .await?;
+    let mut credentials: Vec<OfferedCredential> = Vec::new();
+    let mut issuer_names = BTreeMap::new();
+    for locale in LOCALES {
+        if let Some(name) = offer.issuer_name(locale) {
+            issuer_names.insert((*locale).to_owned(), name);
+        }
+        for (index, (id, name)) in offer.credentials(locale).into_iter().enumerate() {
+            if credentials.len() <= index {
+                credentials.push(OfferedCredential {
+                    id,
+                    names: BTreeMap::new(),
+                });
+            }
+            credentials[index].names.insert((*locale).to_owned(), name);
+        }
+    }
+    let tx_code = offer
+        .tx_code()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|_| AppError::Task)?;
+    let view = OfferView {
+        ticket: session.ticket(),
+        issuer: offer.issuer().to_owned(),
+        issuer_names,
+        credentials,
+        tx_code,
+    };
+    session.offer = Some((view.ticket, offer));
+    Ok(view)
+}
+
+/// Accepts the pending offer with the transaction code the person typed;
+/// returns what was stored.
+#[tauri::command]
+pub async fn accept_offer(
+    state: State<'_, AppState>,
+    ticket: u64,
+    tx_code: Option<String>,
+) -> Result<Vec<CredentialEntry>, AppError> {
+    let mut session = state.session.lock().await;
+    let offer = match session.offer.take() {
+        Some((pending, offer)) if pending == ticket => offer,
+        other => {
+            session.offer = other;
+            return Err(AppError::NotPending);
+        }
+    };
+    let tx_code = tx_code.filter(|code| !code.trim().is_empty());
+    let received = state
+        .cancellable(session.wallet()?.accept(offer, tx_code.as_deref()))
+        .await?;
+    Ok(received.credentials)
+}
+
+/// A consent proposal as the share screen shows it.
+#[derive(Debug, Serialize)]
+pub struct ProposalView {
+    /// Pass back to [`respond`].
+    pub ticket: u64,
+    /// Who asks, why, and which claims (required and optional).
+    #[serde(flatten)]
+    pub proposal: ConsentProposal,
+}
+
+/// Reads, authenticates and matches a presentation request. Sends
+/// nothing; the proposal waits for [`respond`].
+#[tauri::command]
+pub async fn prepare_presentation(
+    state: State<'_, AppState>,
+    uri: String,
+) -> Result<ProposalView, AppError> {
+    let mut session = state.session.lock().await;
+    let proposal = state.cancellable(session.wallet()?.prepare(&uri)).await?;
+    let ticket = session.ticket();
+    session.proposal = Some((ticket, proposal.clone()));
+    Ok(ProposalView { ticket, proposal })
+}
+
+/// Carries out the person's decision on the pending proposal: decline, or
+/// share the required claims and the optional ones in `include`
+/// (`query_id.claim` names from the proposal).
+#[tauri::command]
+pub async fn respond(
+    state: State<'_, AppState>,
+    ticket: u64,
+    approve: bool,
+    include: Vec<String>,
+) -> Result<Outcome, AppError> {
+    let mut session = state.session.lock().await;
+    let proposal = match session.proposal.take() {
+        Some((pending, proposal)) if pending == ticket => proposal,
+        other => {
+            session.proposal = other;
+            return Err(AppError::NotPending);
+        }
+    };
+    let decision = if approve {
+        Decision::Approve { include }
+    } else {
+        Decision::Deny
+    };
+    Ok(session.wallet()?.respond(proposal, decision).await?)
+}
+
+/// Gives up the step in progress (fetching or accepting an offer,
+/// preparing a request). Sending a consent is never interrupted.
+#[tauri::command]
+pub fn cancel(state: State<'_, AppState>) {
+    state.cancel.notify_waiters();
+}
+
+/// Every receipt, share and denial, oldest first.
+#[tauri::command]
+pub async fn history(state: State<'_, AppState>) -> Result<Vec<HistoryEntry>, AppError> {
+    let mut session = state.session.lock().await;
+    Ok(session.wallet()?.history()?)
+}
+
+/// Changes the PIN.
+#[tauri::command]
+pub async fn change_pin(
+    state: State<'_, AppState>,
+    old_pin: String,
+    new_pin: String,
+) -> Result<(), AppError> {
+    let mut session = state.session.lock().await;
+    let mut wallet = session.wallet.take().ok_or(AppError::Locked)?;
+    let (wallet, result) = blocking(move || {
+        let result = wallet.change_pin(&old_pin, &new_pin);
+        Ok((wallet, result))
+    })
+    .await?;
+    session.wallet = Some(wallet);
+    Ok(result?)
+}
+
+/// Writes an encrypted backup of everything to `path`.
+#[tauri::command]
+pub async fn export_backup(
+    state: State<'_, AppState>,
+    path: String,
+    passphrase: String,
+) -> Result<(), AppError> {
+    let mut session = state.session.lock().await;
+    let wallet = session.wallet.take().ok_or(AppError::Locked)?;
+    let (wallet, result) = blocking(move || {
+        let result = wallet.export_backup(&passphrase);
+        Ok((wallet, result))
+    })
+    .await?;
+    session.wallet = Some(wallet);
+    let bytes = result?;
+    std::fs::write(&path, bytes).map_err(|source| AppError::File { path, source })
+}
+
+/// Creates the wallet from a backup file, protected by `new_pin`, and
+/// leaves it unlocked. Refused when a wallet exists.
+#[tauri::command]
+pub async fn restore_backup(
+    state: State<'_, AppState>,
+    path: String,
+    passphrase: String,
+    new_pin: String,
+) -> Result<(), AppError> {
+    let mut session = state.session.lock().await;
+    let backup = std::fs::read(&path).map_err(|source| AppError::File { path, source })?;
+    let (dir, config) = (state.dir.clone(), state.config.clone());
+    let wallet = blocking(move || {
+        Ok(Wallet::restore_backup(
+            &dir,
+            &backup,
+            &passphrase,
+            &new_pin,
+            config,
+        )?)
+    })
+    .await?;
+    session.wallet = Some(wallet);
+    Ok(())
+}
+
+/// Trusts the verifier root certificates in `pem`; returns their
+/// `x509_hash` values.
+#[tauri::command]
+pub async fn add_verifier_roots(
+    state: State<'_, AppState>,
+    pem: String,
+) -> Result<Vec<String>, AppError> {
+    let mut session = state.session.lock().await;
+    Ok(session.wallet()?.add_verifier_roots(&pem)?)
+}
+
+/// The link the app was started with, if it was started by one.
+#[tauri::command]
+pub fn startup_link(app: tauri::AppHandle) -> Option<String> {
+    match app.deep_link().get_current() {
+        Ok(urls) => urls?.first().map(|url| url.to_string()),
+        Err(error) => {
+            tracing::warn!(%error, "reading the startup link");
+            None
+        }
+    }
+}

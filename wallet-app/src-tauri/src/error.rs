@@ -1,0 +1,143 @@
+//! The one place an error becomes what the UI sees: `{code, message}`.
+//! The UI localizes by `code`; `message` is the English detail, shown
+//! under the localized text.
+
+use intyg_wallet::present::PresentError;
+use intyg_wallet::receive::ReceiveError;
+use intyg_wallet::trust::TrustError;
+use intyg_wallet::{BackupError, CreateError, OpenError, StoreError, UnlockError};
+use serde::ser::SerializeStruct as _;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// There is no wallet yet: create one first.
+    #[error("there is no wallet yet")]
+    NoWallet,
+    /// The wallet is locked: unlock it first.
+    #[error("the wallet is locked")]
+    Locked,
+    /// The offer or request the UI refers to is no longer pending (it was
+    /// answered, replaced, or the wallet was locked meanwhile).
+    #[error("this offer or request is no longer pending")]
+    NotPending,
+    /// The person cancelled the step.
+    #[error("cancelled")]
+    Cancelled,
+    /// Creating the wallet failed.
+    #[error(transparent)]
+    Create(#[from] CreateError),
+    /// Opening the wallet failed.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// Unlocking or changing the PIN failed.
+    #[error(transparent)]
+    Unlock(#[from] UnlockError),
+    /// Receiving failed.
+    #[error(transparent)]
+    Receive(#[from] ReceiveError),
+    /// Preparing or answering a presentation request failed.
+    #[error(transparent)]
+    Present(#[from] PresentError),
+    /// Backup or restore failed.
+    #[error(transparent)]
+    Backup(#[from] BackupError),
+    /// Adding or reading verifier roots failed.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A file the person chose cannot be read or written.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A background task panicked or was aborted.
+    #[error("an internal task failed")]
+    Task,
+}
+
+impl AppError {
+    /// A stable code, one per thing the person can act on differently.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoWallet => "no_wallet",
+            Self::Locked => "locked",
+            Self::NotPending => "not_pending",
+            Self::Cancelled => "cancelled",
+            Self::Create(CreateError::AlreadyExists(_)) => "wallet_exists",
+            Self::Create(CreateError::WeakPin)
+            | Self::Unlock(UnlockError::WeakPin)
+            | Self::Backup(BackupError::WeakPin) => "weak_pin",
+            Self::Create(_) => "store_failure",
+            Self::Open(OpenError::NotAWallet(_)) => "no_wallet",
+            Self::Open(OpenError::UnsupportedFormat(_)) => "unsupported_format",
+            Self::Open(OpenError::Store(_)) => "store_failure",
+            Self::Unlock(UnlockError::WrongPin) => "wrong_pin",
+            Self::Unlock(UnlockError::Http(_)) => "network_error",
+            Self::Unlock(_) => "store_failure",
+            Self::Receive(e) => e.code(),
+            Self::Present(e) => e.code(),
+            Self::Backup(BackupError::NotABackup(_)) => "not_a_backup",
+            Self::Backup(BackupError::WrongPassphrase) => "wrong_passphrase",
+            Self::Backup(BackupError::Create(CreateError::AlreadyExists(_))) => "wallet_exists",
+            Self::Backup(_) => "store_failure",
+            Self::Trust(TrustError::Certificate(_)) => "invalid_certificate",
+            Self::Trust(_) => "store_failure",
+            Self::Store(StoreError::NotFound(_)) => "not_found",
+            Self::Store(_) => "store_failure",
+            Self::File { .. } => "file_error",
+            Self::Task => "internal",
+        }
+    }
+}
+
+/// What the UI receives when a command fails.
+impl serde::Serialize for AppError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut error = serializer.serialize_struct("AppError", 2)?;
+        error.serialize_field("code", self.code())?;
+        error.serialize_field("message", &self.to_string())?;
+        error.end()
+    }
+}
+
+impl From<tauri::Error> for AppError {
+    fn from(_: tauri::Error) -> Self {
+        Self::Task
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_as_code_and_message() {
+        let json = serde_json::to_value(AppError::Unlock(UnlockError::WrongPin)).unwrap();
+        assert_eq!(json["code"], "wrong_pin");
+        assert_eq!(json["message"], "wrong PIN");
+    }
+
+    #[test]
+    fn every_shell_variant_has_its_own_code() {
+        let codes = [
+            AppError::NoWallet.code(),
+            AppError::Locked.code(),
+            AppError::NotPending.code(),
+            AppError::Cancelled.code(),
+            AppError::Task.code(),
+            AppError::File {
+                path: "x".into(),
+                source: std::io::Error::other("x"),
+            }
+            .code(),
+        ];
+        let unique: std::collections::BTreeSet<_> = codes.iter().collect();
+        assert_eq!(unique.len(), codes.len());
+    }
+}

@@ -1,0 +1,42 @@
+// One function per Tauri command (wallet-app/src-tauri/src/commands.rs).
+
+import { invoke } from '@tauri-apps/api/core';
+import type {
+  AppError,
+  CredentialEntry,
+  HistoryEntry,
+  OfferView,
+  Outcome,
+  ProposalView,
+  Status,
+} from './types';
+
+/** Whether a thrown value is a command error `{code, message}`. */
+export function isAppError(value: unknown): value is AppError {
+  return typeof value === 'object' && value !== null && 'code' in value && 'message' in value;
+}
+
+export const api = {
+  status: () => invoke<Status>('status'),
+  createWallet: (pin: string) => invoke<void>('create_wallet', { pin }),
+  unlock: (pin: string) => invoke<void>('unlock', { pin }),
+  lock: () => invoke<void>('lock'),
+  credentials: () => invoke<CredentialEntry[]>('credentials'),
+  credential: (id: string) => invoke<CredentialEntry>('credential', { id }),
+  deleteCredential: (id: string) => invoke<string>('delete_credential', { id }),
+  fetchOffer: (uri: string) => invoke<OfferView>('fetch_offer', { uri }),
+  acceptOffer: (ticket: number, txCode: string | null) =>
+    invoke<CredentialEntry[]>('accept_offer', { ticket, txCode }),
+  preparePresentation: (uri: string) => invoke<ProposalView>('prepare_presentation', { uri }),
+  respond: (ticket: number, approve: boolean, include: string[]) =>
+    invoke<Outcome>('respond', { ticket, approve, include }),
+  cancel: () => invoke<void>('cancel'),
+  history: () => invoke<HistoryEntry[]>('history'),
+  changePin: (oldPin: string, newPin: string) => invoke<void>('change_pin', { oldPin, newPin }),
+  exportBackup: (path: string, passphrase: string) =>
+    invoke<void>('export_backup', { path, passphrase }),
+  restoreBackup: (path: string, passphrase: string, newPin: string) =>
+    invoke<void>('restore_backup', { path, passphrase, newPin }),
+  addVerifierRoots: (pem: string) => invoke<string[]>('add_verifier_roots', { pem }),
+  startupLink: () => invoke<string | null>('startup_link'),
+};

@@ -1,0 +1,720 @@
+// The wallet's screens. State lives in the engine; each screen asks for
+// what it shows when it is drawn.
+
+import { listen } from '@tauri-apps/api/event';
+
+import { api, isAppError } from './api';
+import { field, h, input } from './dom';
+import { errorText, lang, setLang, systemLang, t, type Lang } from './i18n';
+import {
+  claimLabel,
+  claimRows,
+  credentialName,
+  filterHistory,
+  formatTime,
+  hostOf,
+  includeKey,
+  includeList,
+  issuerName,
+  keyClaims,
+  linkKind,
+  pathName,
+  pick,
+  safeColor,
+  validity,
+  type HistoryFilter,
+} from './model';
+import type { CredentialEntry, ProposalView, Status } from './types';
+import './style.css';
+
+type Screen =
+  | { name: 'onboarding' }
+  | { name: 'restore' }
+  | { name: 'unlock' }
+  | { name: 'list' }
+  | { name: 'detail'; id: string }
+  | { name: 'receive'; link?: string }
+  | { name: 'share'; link?: string }
+  | { name: 'history'; filter?: HistoryFilter }
+  | { name: 'settings' };
+
+const main = document.getElementById('main') as HTMLElement;
+const top = document.getElementById('top') as HTMLElement;
+const statusRegion = document.getElementById('status') as HTMLElement;
+
+let status: Status = { exists: false, unlocked: false, dev: false };
+let current: Screen = { name: 'unlock' };
+/** A link that arrived while the wallet was locked. */
+let pendingLink: string | undefined;
+
+setLang((localStorage.getItem('lang') as Lang | null) ?? systemLang(navigator.language));
+
+function announce(text: string): void {
+  statusRegion.textContent = text;
+}
+
+/** An alert with the localized message and the engine's detail. */
+function errorBox(error: unknown): HTMLElement {
+  const code = isAppError(error) ? error.code : 'internal';
+  const detail = isAppError(error) ? error.message : String(error);
+  return h(
+    'div',
+    { class: 'alert', role: 'alert', 'data-code': code },
+    h('p', { class: 'alert-title' }, errorText(code)),
+    h('details', {}, h('summary', {}, t('detail')), h('p', {}, detail)),
+  );
+}
+
+/** Replaces `slot`'s content with an error. */
+function fail(slot: HTMLElement, error: unknown): void {
+  slot.replaceChildren(errorBox(error));
+  (slot.querySelector('.alert-title') as HTMLElement | null)?.focus();
+}
+
+/**
+ * Runs a long step with a progress line and a Cancel button (which asks
+ * the engine to give up); disables `form` meanwhile.
+ */
+async function busy<T>(slot: HTMLElement, form: HTMLElement | null, step: Promise<T>): Promise<T> {
+  const fieldset = form?.querySelector('fieldset');
+  fieldset?.setAttribute('disabled', '');
+  const cancel = h('button', { type: 'button', class: 'secondary', onclick: () => void api.cancel() }, t('cancel'));
+  slot.replaceChildren(
+    h('div', { class: 'progress', 'aria-busy': 'true' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('working'), cancel),
+  );
+  announce(t('working'));
+  try {
+    return await step;
+  } finally {
+    fieldset?.removeAttribute('disabled');
+    slot.replaceChildren();
+    announce('');
+  }
+}
+
+function heading(text: string): HTMLElement {
+  return h('h1', { tabindex: -1 }, text);
+}
+
+async function go(screen: Screen): Promise<void> {
+  current = screen;
+  renderTop();
+  let content: HTMLElement;
+  try {
+    content = await render(screen);
+  } catch (error) {
+    content = h('section', {}, heading(t('errorTitle')), errorBox(error));
+  }
+  main.replaceChildren(content);
+  document.documentElement.lang = lang();
+  (main.querySelector('[data-autofocus]') as HTMLElement | null)?.focus() ??
+    (main.querySelector('h1') as HTMLElement | null)?.focus();
+}
+
+function render(screen: Screen): Promise<HTMLElement> | HTMLElement {
+  switch (screen.name) {
+    case 'onboarding':
+      return onboarding();
+    case 'restore':
+      return restore();
+    case 'unlock':
+      return unlock();
+    case 'list':
+      return list();
+    case 'detail':
+      return detail(screen.id);
+    case 'receive':
+      return receive(screen.link);
+    case 'share':
+      return share(screen.link);
+    case 'history':
+      return history(screen.filter ?? 'all');
+    case 'settings':
+      return settings();
+  }
+}
+
+function renderTop(): void {
+  const banner = status.dev ? h('p', { class: 'dev-banner' }, t('devBanner')) : null;
+  if (!status.unlocked) {
+    top.replaceChildren(h('div', { class: 'brand' }, t('appName')), banner ?? '');
+    return;
+  }
+  const item = (name: Screen['name'], label: string) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        'data-nav': name,
+        'aria-current': current.name === name || (name === 'list' && current.name === 'detail') ? 'page' : undefined,
+        onclick: () => void go({ name } as Screen),
+      },
+      label,
+    );
+  top.replaceChildren(
+    h(
+      'nav',
+      { 'aria-label': t('appName') },
+      h('span', { class: 'brand' }, t('appName')),
+      item('list', t('navCredentials')),
+      item('receive', t('navReceive')),
+      item('share', t('navShare')),
+      item('history', t('navHistory')),
+      item('settings', t('navSettings')),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'lock',
+          class: 'secondary',
+          onclick: async () => {
+            await api.lock();
+            status.unlocked = false;
+            void go({ name: 'unlock' });
+          },
+        },
+        t('lock'),
+      ),
+    ),
+    banner ?? '',
+  );
+}
+
+// ---- onboarding, unlock, restore ----------------------------------------
+
+function onboarding(): HTMLElement {
+  const pin = input({ type: 'password', id: 'pin', autocomplete: 'new-password', required: true, minlength: 4, 'data-autofocus': true });
+  const pin2 = input({ type: 'password', id: 'pin2', autocomplete: 'new-password', required: true, minlength: 4 });
+  const slot = h('div', { class: 'slot' });
+  const form = h(
+    'form',
+    {
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        if (pin.value !== pin2.value) {
+          fail(slot, { code: 'pin_mismatch', message: t('pinMismatch') });
+          return;
+        }
+        try {
+          await busy(slot, form, api.createWallet(pin.value));
+          status = { ...status, exists: true, unlocked: true };
+          await afterUnlock();
+        } catch (error) {
+          fail(slot, error);
+        }
+      },
+    },
+    h('fieldset', {}, field(t('pin'), pin, t('pinHint')), field(t('pinConfirm'), pin2), h('button', { type: 'submit', id: 'create' }, t('create'))),
+  );
+  return h(
+    'section',
+    {},
+    heading(t('onboardingTitle')),
+    h('p', {}, t('onboardingText')),
+    form,
+    slot,
+    h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => void go({ name: 'restore' }) }, t('restoreInstead'))),
+  );
+}
+
+function unlock(): HTMLElement {
+  const pin = input({ type: 'password', id: 'unlock-pin', autocomplete: 'current-password', required: true, 'data-autofocus': true });
+  const slot = h('div', { class: 'slot' });
+  const form = h(
+    'form',
+    {
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        try {
+          await busy(slot, form, api.unlock(pin.value));
+          status.unlocked = true;
+          await afterUnlock();
+        } catch (error) {
+          pin.value = '';
+          fail(slot, error);
+        }
+      },
+    },
+    h('fieldset', {}, field(t('pin'), pin), h('button', { type: 'submit', id: 'unlock' }, t('unlock'))),
+  );
+  return h('section', {}, heading(t('unlockTitle')), form, slot);
+}
+
+function restore(): HTMLElement {
+  const path = input({ type: 'text', id: 'restore-path', required: true, 'data-autofocus': true });
+  const passphrase = input({ type: 'password', id: 'restore-passphrase', required: true });
+  const pin = input({ type: 'password', id: 'restore-pin', autocomplete: 'new-password', required: true, minlength: 4 });
+  const slot = h('div', { class: 'slot' });
+  const form = h(
+    'form',
+    {
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        try {
+          await busy(slot, form, api.restoreBackup(path.value, passphrase.value, pin.value));
+          status = { ...status, exists: true, unlocked: true };
+          await afterUnlock();
+        } catch (error) {
+          fail(slot, error);
+        }
+      },
+    },
+    h(
+      'fieldset',
+      {},
+      field(t('backupPath'), path),
+      field(t('passphrase'), passphrase),
+      field(t('newPin'), pin, t('pinHint')),
+      h('button', { type: 'submit' }, t('restore')),
+    ),
+  );
+  return h(
+    'section',
+    {},
+    heading(t('restoreTitle')),
+    form,
+    slot,
+    h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => void go({ name: 'onboarding' }) }, t('toOnboarding'))),
+  );
+}
+
+async function afterUnlock(): Promise<void> {
+  const link = pendingLink;
+  pendingLink = undefined;
+  if (link) await openLink(link);
+  else await go({ name: 'list' });
+}
+
+// ---- credentials ----------------------------------------------------------
+
+function card(entry: CredentialEntry): HTMLElement {
+  const locale = lang();
+  const background = safeColor(entry.display.background_color);
+  const color = safeColor(entry.display.text_color);
+  const style = [background && `background-color:${background}`, color && `color:${color}`].filter(Boolean).join(';');
+  const expired = validity(entry, Date.now() / 1000) === 'expired';
+  return h(
+    'li',
+    {},
+    h(
+      'button',
+      { type: 'button', class: 'card', style: style || undefined, 'data-id': entry.id, onclick: () => void go({ name: 'detail', id: entry.id }) },
+      h('span', { class: 'card-title' }, credentialName(entry, locale)),
+      h('span', { class: 'card-issuer' }, `${t('issuedBy')} ${issuerName(entry)}`),
+      h(
+        'span',
+        { class: 'card-claims' },
+        keyClaims(entry).map((row) => h('span', {}, `${claimLabel(entry.display, row.path, locale)}: ${row.value}`)),
+      ),
+      expired ? h('span', { class: 'badge' }, `⚠ ${t('expired')}`) : null,
+    ),
+  );
+}
+
+async function list(): Promise<HTMLElement> {
+  const entries = await api.credentials();
+  return h(
+    'section',
+    {},
+    heading(t('credentialsTitle')),
+    entries.length === 0 ? h('p', { id: 'empty' }, t('noCredentials')) : h('ul', { class: 'cards', id: 'cards' }, entries.map(card)),
+  );
+}
+
+async function detail(id: string): Promise<HTMLElement> {
+  const entry = await api.credential(id);
+  const locale = lang();
+  const now = Date.now() / 1000;
+  const row = (label: string, value: string) => [h('dt', {}, label), h('dd', {}, value)];
+  const slot = h('div', { class: 'slot' });
+  return h(
+    'section',
+    { id: 'detail' },
+    h('button', { type: 'button', class: 'link', onclick: () => void go({ name: 'list' }) }, `← ${t('back')}`),
+    heading(credentialName(entry, locale)),
+    pick(entry.display.descriptions, locale) ? h('p', {}, pick(entry.display.descriptions, locale)) : null,
+    h(
+      'dl',
+      { class: 'meta' },
+      row(t('issuedBy'), `${issuerName(entry)} (${hostOf(entry.issuer)})`),
+      row(t('received'), formatTime(entry.received_at, locale)),
+      row(t('expires'), entry.expires_at ? formatTime(entry.expires_at, locale) : t('noExpiry')),
+      row(t('status'), validity(entry, now) === 'valid' ? `✓ ${t('valid')}` : `⚠ ${t('expired')}`),
+      row(t('copies'), `${entry.copies} (${entry.copies_used})`),
+    ),
+    h('p', { class: 'hint' }, t('statusNotChecked')),
+    h('h2', {}, t('claims')),
+    h('dl', { class: 'claims', id: 'claims' }, claimRows(entry.claims).map((r) => row(claimLabel(entry.display, r.path, locale), r.value))),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'danger',
+        onclick: async () => {
+          if (!window.confirm(t('confirmDelete'))) return;
+          try {
+            await api.deleteCredential(entry.id);
+            void go({ name: 'list' });
+          } catch (error) {
+            fail(slot, error);
+          }
+        },
+      },
+      t('delete'),
+    ),
+    slot,
+  );
+}
+
+// ---- receive --------------------------------------------------------------
+
+function receive(link?: string): HTMLElement {
+  const uri = h('textarea', { id: 'offer-link', rows: 3, required: true, spellcheck: 'false', 'data-autofocus': true }) as HTMLTextAreaElement;
+  uri.value = link ?? '';
+  const slot = h('div', { class: 'slot' });
+  const step = h('div', {});
+  const form = h(
+    'form',
+    {
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        try {
+          const offer = await busy(slot, form, api.fetchOffer(uri.value));
+          step.replaceChildren(offerStep(offer));
+          (step.querySelector('h2') as HTMLElement).focus();
+        } catch (error) {
+          fail(slot, error);
+        }
+      },
+    },
+    h('fieldset', {}, field(t('offerLink'), uri, t('offerLinkHint')), h('button', { type: 'submit', id: 'offer-continue' }, t('continue'))),
+  ) as HTMLFormElement;
+  const section = h('section', {}, heading(t('receiveTitle')), form, slot, step);
+  if (link) queueMicrotask(() => form.requestSubmit());
+  return section;
+}
+
+function offerStep(offer: import('./types').OfferView): HTMLElement {
+  const locale = lang();
+  const issuer = pick(offer.issuer_names, locale) ?? hostOf(offer.issuer);
+  const slot = h('div', { class: 'slot' });
+  const spec = offer.tx_code;
+  const code = spec
+    ? input({
+        type: 'text',
+        id: 'tx-code',
+        required: true,
+        autocomplete: 'one-time-code',
+        inputmode: spec.input_mode === 'text' ? 'text' : 'numeric',
+        maxlength: spec.length,
+      })
+    : null;
+  const hint = spec ? [spec.description ?? t('txCodeHint'), spec.length ? t('txCodeLength', { n: spec.length }) : ''].join(' ') : '';
+  const form: HTMLElement = h(
+    'form',
+    {
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        try {
+          const received = await busy(slot, form, api.acceptOffer(offer.ticket, code?.value ?? null));
+          form.replaceWith(
+            h(
+              'div',
+              { id: 'receive-result' },
+              h('h2', { tabindex: -1 }, `✓ ${t('receivedTitle')}`),
+              h('ul', { class: 'cards' }, received.map(card)),
+            ),
+          );
+          (document.querySelector('#receive-result h2') as HTMLElement).focus();
+        } catch (error) {
+          fail(slot, error);
+        }
+      },
+    },
+    h(
+      'fieldset',
+      {},
+      code ? field(t('txCode'), code, hint) : null,
+      h('button', { type: 'submit', id: 'offer-accept' }, t('receive')),
+    ),
+  );
+  return h(
+    'div',
+    { id: 'offer' },
+    h('h2', { tabindex: -1 }, `${t('offerFrom')} ${issuer}`),
+    h('p', { class: 'hint' }, hostOf(offer.issuer)),
+    h('p', {}, t('willIssue')),
+    h('ul', {}, offer.credentials.map((c) => h('li', {}, pick(c.names, locale) ?? c.id))),
+    form,
+    slot,
+  );
+}
+
+// ---- share (consent) ------------------------------------------------------
+
+function share(link?: string): HTMLElement {
+  const uri = h('textarea', { id: 'request-link', rows: 3, required: true, spellcheck: 'false', 'data-autofocus': true }) as HTMLTextAreaElement;
+  uri.value = link ?? '';
+  const slot = h('div', { class: 'slot' });
+  const step = h('div', {});
+  const form = h(
+    'form',
+    {
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        try {
+          const [proposal, held] = await busy(slot, form, Promise.all([api.preparePresentation(uri.value), api.credentials()]));
+          form.remove();
+          step.replaceChildren(consent(proposal, held));
+          (step.querySelector('h2') as HTMLElement).focus();
+        } catch (error) {
+          fail(slot, error);
+        }
+      },
+    },
+    h('fieldset', {}, field(t('requestLink'), uri, t('requestLinkHint')), h('button', { type: 'submit', id: 'request-continue' }, t('continue'))),
+  ) as HTMLFormElement;
+  const section = h('section', {}, heading(t('shareTitle')), form, slot, step);
+  if (link) queueMicrotask(() => form.requestSubmit());
+  return section;
+}
+
+function consent(proposal: ProposalView, held: CredentialEntry[]): HTMLElement {
+  const locale = lang();
+  const byId = new Map(held.map((e) => [e.id, e]));
+  const ticked = new Set<string>();
+  const verifier = proposal.verifier;
+  const who = verifier.name ?? verifier.dns_names[0] ?? verifier.client_id;
+  const slot = h('div', { class: 'slot' });
+  const credentials = proposal.credentials.map((c) => {
+    const entry = byId.get(c.credential_id);
+    const label = (claim: { path: import('./types').ClaimsPath; label: string | null }) =>
+      entry ? claimLabel(entry.display, claim.path, locale) : (claim.label ?? pathName(claim.path));
+    const required = c.claims.filter((claim) => claim.required);
+    const optional = c.claims.filter((claim) => !claim.required);
+    return h(
+      'div',
+      { class: 'request' },
+      h('h3', {}, entry ? credentialName(entry, locale) : c.name),
+      h('h4', {}, t('requiredClaims')),
+      h('ul', { class: 'required' }, required.map((claim) => h('li', { 'data-claim': includeKey(c.query_id, claim.name) }, `✓ ${label(claim)}`))),
+      h(
+        'fieldset',
+        { class: 'optional' },
+        h('legend', {}, t('optionalClaims')),
+        optional.length === 0
+          ? h('p', {}, t('noOptional'))
+          : optional.map((claim) => {
+              const key = includeKey(c.query_id, claim.name);
+              const box = input({
+                type: 'checkbox',
+                'data-include': key,
+                onchange: (event: Event) => {
+                  if ((event.target as HTMLInputElement).checked) ticked.add(key);
+                  else ticked.delete(key);
+                },
+              });
+              return h('div', { class: 'check' }, h('label', {}, box, ` ${label(claim)}`));
+            }),
+      ),
+    );
+  });
+  const decide = (approve: boolean) => async () => {
+    try {
+      const outcome = await busy(slot, null, api.respond(proposal.ticket, approve, approve ? includeList(proposal, ticked) : []));
+      const shared = outcome.result === 'shared';
+      box.replaceWith(
+        h(
+          'div',
+          { id: 'share-result', 'data-result': outcome.result },
+          h('h2', { tabindex: -1 }, shared ? `✓ ${t('sharedTitle')}` : t('declinedTitle')),
+          h('p', {}, shared ? t('sharedText') : t('declinedText')),
+          h('button', { type: 'button', onclick: () => void go({ name: 'history' }) }, t('navHistory')),
+        ),
+      );
+      (document.querySelector('#share-result h2') as HTMLElement).focus();
+    } catch (error) {
+      fail(slot, error);
+    }
+  };
+  const satisfiable = proposal.unsatisfied === null;
+  const box = h(
+    'div',
+    { id: 'consent' },
+    h('h2', { tabindex: -1 }, t('consentTitle')),
+    h('h3', {}, t('whoAsks')),
+    h('p', { class: 'verifier', id: 'verifier-name' }, who),
+    verifier.dns_names.length ? h('p', { class: 'hint' }, verifier.dns_names.join(', ')) : null,
+    verifier.authenticated
+      ? h('p', { class: 'ok' }, `✓ ${t('verified')}`)
+      : h('p', { class: 'warning', role: 'note' }, `⚠ ${t('unverified')}`),
+    h('h3', {}, t('purpose')),
+    h('p', { id: 'purpose' }, proposal.purpose ?? t('noPurpose')),
+    satisfiable ? credentials : h('p', { class: 'warning' }, `⚠ ${t('unsatisfied')}`),
+    h(
+      'div',
+      { class: 'decide' },
+      satisfiable ? h('button', { type: 'button', id: 'approve', onclick: decide(true) }, t('approve')) : null,
+      h('button', { type: 'button', id: 'decline', onclick: decide(false) }, t('decline')),
+    ),
+    slot,
+  );
+  return box;
+}
+
+// ---- history --------------------------------------------------------------
+
+async function history(filter: HistoryFilter): Promise<HTMLElement> {
+  const [all, held] = await Promise.all([api.history(), api.credentials()]);
+  const entries = filterHistory(all, filter);
+  const byId = new Map(held.map((e) => [e.id, e]));
+  const locale = lang();
+  const select = h(
+    'select',
+    { id: 'history-filter', onchange: (e: Event) => void go({ name: 'history', filter: (e.target as HTMLSelectElement).value as HistoryFilter }) },
+    (
+      [
+        ['all', t('filterAll')],
+        ['received', t('filterReceived')],
+        ['shared', t('filterShared')],
+        ['declined', t('filterDeclined')],
+        ['failed', t('filterFailed')],
+      ] as const
+    ).map(([value, label]) => h('option', { value, selected: value === filter }, label)),
+  ) as HTMLSelectElement;
+  const kind = { issuance: t('kindIssuance'), presentation: t('kindPresentation'), denial: t('kindDenial') };
+  return h(
+    'section',
+    {},
+    heading(t('historyTitle')),
+    field(t('filter'), select),
+    entries.length === 0
+      ? h('p', {}, t('noHistory'))
+      : h(
+          'ol',
+          { class: 'history', id: 'history' },
+          entries.map((e) =>
+            h(
+              'li',
+              { 'data-kind': e.kind },
+              h('p', { class: 'when' }, formatTime(e.at, locale)),
+              h('p', {}, h('strong', {}, `${kind[e.kind]} `), e.counterparty_name ?? hostOf(e.counterparty)),
+              e.purpose ? h('p', {}, `${t('purpose')}: ${e.purpose}`) : null,
+              e.credentials.length
+                ? h(
+                    'details',
+                    {},
+                    h('summary', {}, t('disclosed')),
+                    h(
+                      'ul',
+                      {},
+                      e.credentials.map((c) => {
+                        const entry = c.credential_id ? byId.get(c.credential_id) : undefined;
+                        const name = entry ? credentialName(entry, locale) : c.vct;
+                        const claims = c.claims.map((p) => (entry ? claimLabel(entry.display, p, locale) : pathName(p)));
+                        return h('li', {}, `${name}: ${claims.join(', ')}`);
+                      }),
+                    ),
+                  )
+                : null,
+              h(
+                'p',
+                { class: e.result.status === 'success' ? 'ok' : 'warning' },
+                e.result.status === 'success' ? `✓ ${t('resultSuccess')}` : `⚠ ${t('resultFailure')}: ${errorText(e.result.code)}`,
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
+// ---- settings -------------------------------------------------------------
+
+function settings(): HTMLElement {
+  const language = h(
+    'select',
+    {
+      id: 'language',
+      onchange: (e: Event) => {
+        const value = (e.target as HTMLSelectElement).value as Lang;
+        setLang(value);
+        localStorage.setItem('lang', value);
+        void go({ name: 'settings' });
+      },
+    },
+    h('option', { value: 'sv', selected: lang() === 'sv', lang: 'sv' }, 'Svenska'),
+    h('option', { value: 'en', selected: lang() === 'en', lang: 'en' }, 'English'),
+  ) as HTMLSelectElement;
+
+  const form = (title: string, fields: HTMLElement[], submit: string, action: (slot: HTMLElement) => Promise<string>, id: string) => {
+    const slot = h('div', { class: 'slot' });
+    const element: HTMLElement = h(
+      'form',
+      {
+        id,
+        onsubmit: async (event: Event) => {
+          event.preventDefault();
+          try {
+            const done = await busy(slot, element, action(slot));
+            slot.replaceChildren(h('p', { class: 'ok', role: 'status' }, `✓ ${done}`));
+          } catch (error) {
+            fail(slot, error);
+          }
+        },
+      },
+      h('fieldset', {}, h('legend', {}, title), fields, h('button', { type: 'submit' }, submit)),
+    );
+    return [element, slot];
+  };
+
+  const oldPin = input({ type: 'password', autocomplete: 'current-password', required: true });
+  const newPin = input({ type: 'password', autocomplete: 'new-password', required: true, minlength: 4 });
+  const pem = h('textarea', { id: 'roots-pem', rows: 4, required: true, spellcheck: 'false' }) as HTMLTextAreaElement;
+  const path = input({ type: 'text', required: true });
+  const passphrase = input({ type: 'password', required: true, minlength: 4 });
+  return h(
+    'section',
+    {},
+    heading(t('settingsTitle')),
+    field(t('language'), language),
+    form(t('changePin'), [field(t('oldPin'), oldPin), field(t('newPin'), newPin, t('pinHint'))], t('save'), async () => {
+      await api.changePin(oldPin.value, newPin.value);
+      return t('saved');
+    }, 'change-pin'),
+    form(t('verifierRoots'), [field(t('verifierRoots'), pem, t('verifierRootsHint'))], t('addRoots'), async () => {
+      const added = await api.addVerifierRoots(pem.value);
+      return t('rootsAdded', { n: added.length });
+    }, 'roots'),
+    form(t('backup'), [field(t('backupPath'), path), field(t('passphrase'), passphrase)], t('exportBackup'), async () => {
+      await api.exportBackup(path.value, passphrase.value);
+      return t('saved');
+    }, 'backup'),
+  );
+}
+
+// ---- links and start ------------------------------------------------------
+
+async function openLink(link: string): Promise<void> {
+  const kind = linkKind(link);
+  if (!kind) return;
+  if (!status.unlocked) {
+    pendingLink = link;
+    announce(t('unlockTitle'));
+    return;
+  }
+  await go(kind === 'offer' ? { name: 'receive', link } : { name: 'share', link });
+}
+
+async function start(): Promise<void> {
+  try {
+    status = await api.status();
+  } catch (error) {
+    main.replaceChildren(h('section', {}, heading(t('errorTitle')), errorBox(error)));
+    return;
+  }
+  await listen<string>('deep-link', (event) => void openLink(event.payload));
+  pendingLink = (await api.startupLink()) ?? undefined;
+  await go(status.unlocked ? { name: 'list' } : status.exists ? { name: 'unlock' } : { name: 'onboarding' });
+}
+
+void start();

@@ -1,0 +1,109 @@
+// What the Tauri commands return (serde shapes of wallet-app/src-tauri and
+// the engine's model).
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type PathElement = string | number | null;
+export type ClaimsPath = PathElement[];
+export type ByLocale = Record<string, string>;
+
+export interface ClaimLabel {
+  path: ClaimsPath;
+  labels: ByLocale;
+}
+
+export interface Display {
+  names: ByLocale;
+  descriptions: ByLocale;
+  background_color: string | null;
+  text_color: string | null;
+  claims: ClaimLabel[];
+}
+
+export interface CredentialEntry {
+  id: string;
+  issuer: string;
+  issuer_name: string | null;
+  vct: string;
+  format: string;
+  configuration_id: string | null;
+  display: Display;
+  claims: Record<string, Json>;
+  received_at: number;
+  expires_at: number | null;
+  copies: number;
+  copies_used: number;
+}
+
+export interface Status {
+  exists: boolean;
+  unlocked: boolean;
+  dev: boolean;
+}
+
+export interface TxCodeSpec {
+  input_mode?: 'numeric' | 'text';
+  length?: number;
+  description?: string;
+}
+
+export interface OfferView {
+  ticket: number;
+  issuer: string;
+  issuer_names: ByLocale;
+  credentials: { id: string; names: ByLocale }[];
+  tx_code: TxCodeSpec | null;
+}
+
+export interface ProposedClaim {
+  path: ClaimsPath;
+  name: string;
+  label: string | null;
+  required: boolean;
+}
+
+export interface ProposedCredential {
+  query_id: string;
+  credential_id: string;
+  name: string;
+  vct: string;
+  required: boolean;
+  claims: ProposedClaim[];
+}
+
+export interface ProposalView {
+  ticket: number;
+  verifier: {
+    client_id: string;
+    authenticated: boolean;
+    dns_names: string[];
+    name: string | null;
+  };
+  purpose: string | null;
+  response_uri: string;
+  encrypted: boolean;
+  credentials: ProposedCredential[];
+  unsatisfied: string | null;
+}
+
+export type Outcome =
+  | { result: 'shared'; redirect_uri: string | null; history_id: string }
+  | { result: 'denied'; no_matching_credentials: boolean; history_id: string };
+
+export type EventKind = 'issuance' | 'presentation' | 'denial';
+
+export interface HistoryEntry {
+  id: string;
+  at: number;
+  kind: EventKind;
+  counterparty: string;
+  counterparty_name: string | null;
+  purpose: string | null;
+  credentials: { credential_id: string | null; vct: string; claims: ClaimsPath[] }[];
+  result: { status: 'success' } | { status: 'failure'; code: string; message: string };
+}
+
+/** A failed command: a stable code (localized by the UI) and the detail. */
+export interface AppError {
+  code: string;
+  message: string;
+}
