@@ -177,7 +177,7 @@ pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferC
     };
     state.stores.credentials.put(&record)?;
     state.stores.offers.insert(&offer)?;
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     Ok(OfferCreated {
         offer_uri: crate::issuance::offer_uri(state, &offer.id),
         tx_code,
@@ -263,7 +263,7 @@ pub async fn apply_status(
             .status
             .set(state.stores.status.as_ref(), index, status)?;
     }
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     state
         .metrics
         .status_changes
@@ -315,7 +315,7 @@ pub async fn register_person(
             "a person with this personal identity number is already registered",
         ));
     }
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     Ok((StatusCode::CREATED, Json(person)))
 }
 

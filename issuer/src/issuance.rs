@@ -296,7 +296,7 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Result<Respons
             let mut failed = offer.clone();
             failed.failed_attempts += 1;
             state.stores.offers.swap(&offer, &failed)?;
-            state.stores.commit.durable().await?;
+            state.stores.durable().await?;
             return Err(invalid("wrong transaction code"));
         }
     }
@@ -313,7 +313,7 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Result<Respons
         credential_configuration_id: offer.credential_configuration_id.clone(),
         expires_at: now + lifetime,
     })?;
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     state
         .metrics
         .latency
@@ -330,7 +330,7 @@ pub async fn nonce(State(state): State<AppState>) -> Result<Response, ApiError> 
         response.c_nonce.as_str(),
         crate::now() + state.config.lifetimes.nonce,
     )?;
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     Ok((no_store(), Json(response)).into_response())
 }
 
@@ -449,7 +449,7 @@ pub async fn credential(
     record.status_indices = (first..first + count).collect();
     record.issued_at = Some(now);
     state.stores.credentials.put(&record)?;
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     state
         .metrics
         .issued

@@ -62,10 +62,10 @@ async fn main() -> anyhow::Result<()> {
         "intyg-issuer started"
     );
     axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(intyg_service::shutdown_signal())
         .await
         .context("serving")?;
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     tracing::info!("intyg-issuer stopped");
     Ok(())
 }
@@ -106,21 +106,4 @@ async fn start_dev_idp(config: &Config) -> anyhow::Result<OidcConfig> {
         identity_claim: "personal_identity_number".into(),
         scopes: vec!["openid".into()],
     })
-}
-
-async fn shutdown() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                let _ = interrupt.await;
-                return;
-            }
-        };
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate.recv() => {}
-    }
 }

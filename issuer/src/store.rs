@@ -6,10 +6,9 @@
 //! handler answers only after what it wrote is on disk.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use intyg_service::GroupCommit;
 use serde::{Serialize, de::DeserializeOwned};
-use tokio::sync::{Notify, watch};
 
 use crate::model::{AccessGrant, CredentialRecord, Offer, Person};
 
@@ -24,8 +23,8 @@ pub enum StoreError {
     Corrupt(#[from] serde_json::Error),
     /// Writes could not be made durable: the flush failed or the flusher
     /// stopped (shutting down).
-    #[error("writes could not be made durable")]
-    NotDurable,
+    #[error(transparent)]
+    NotDurable(#[from] intyg_service::NotDurable),
 }
 
 /// Credential offers, found by id and by pre-authorized code.
@@ -118,6 +117,12 @@ impl std::fmt::Debug for Stores {
 }
 
 impl Stores {
+    /// Returns once everything written before the call is on disk (see
+    /// [`GroupCommit::durable`]).
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        Ok(self.commit.durable().await?)
+    }
+
     /// Opens (or creates) the sled database in `dir` and starts its flusher.
     pub fn open_sled(dir: &std::path::Path) -> Result<Self, StoreError> {
         let db = sled::Config::new()
@@ -314,77 +319,5 @@ impl StatusStore for SledStore {
             }
         }
         Ok(out)
-    }
-}
-
-/// Group commit: every caller of [`GroupCommit::durable`] waits for an fsync
-/// that started after its writes; concurrent callers share one fsync.
-pub struct GroupCommit {
-    shared: Arc<Shared>,
-    flushed: watch::Receiver<Result<u64, ()>>,
-}
-
-struct Shared {
-    requested: AtomicU64,
-    wake: Notify,
-}
-
-impl std::fmt::Debug for GroupCommit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GroupCommit")
-            .field("requested", &self.shared.requested)
-            .finish()
-    }
-}
-
-impl GroupCommit {
-    fn start(db: sled::Db) -> Arc<Self> {
-        let (tx, rx) = watch::channel(Ok(0));
-        let shared = Arc::new(Shared {
-            requested: AtomicU64::new(0),
-            wake: Notify::new(),
-        });
-        let flusher = shared.clone();
-        tokio::spawn(async move {
-            let mut done = 0;
-            while !tx.is_closed() {
-                let target = flusher.requested.load(Ordering::Acquire);
-                if target == done {
-                    flusher.wake.notified().await;
-                    continue;
-                }
-                match db.flush_async().await {
-                    Ok(_) => {
-                        done = target;
-                        let _previous = tx.send_replace(Ok(done));
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "flushing the database failed");
-                        let _previous = tx.send_replace(Err(()));
-                    }
-                }
-            }
-        });
-        Arc::new(Self {
-            shared,
-            flushed: rx,
-        })
-    }
-
-    /// Returns once everything written before the call is on disk.
-    pub async fn durable(&self) -> Result<(), StoreError> {
-        let ticket = self.shared.requested.fetch_add(1, Ordering::AcqRel) + 1;
-        self.shared.wake.notify_one();
-        let mut flushed = self.flushed.clone();
-        loop {
-            match *flushed.borrow_and_update() {
-                Ok(done) if done >= ticket => return Ok(()),
-                Ok(_) => {}
-                Err(()) => return Err(StoreError::NotDurable),
-            }
-            if flushed.changed().await.is_err() {
-                return Err(StoreError::NotDurable);
-            }
-        }
     }
 }

@@ -105,7 +105,7 @@ pub async fn purge_expired_claims(state: &AppState) -> Result<usize, ApiError> {
         }
     }
     if purged > 0 {
-        state.stores.commit.durable().await?;
+        state.stores.durable().await?;
         tracing::info!(purged, "verified claims deleted after the retention period");
     }
     Ok(purged)

@@ -67,7 +67,7 @@ pub async fn create_transaction(
         claims_deleted_at: None,
     };
     state.stores.transactions.insert(&transaction)?;
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     state
         .metrics
         .created
@@ -247,7 +247,7 @@ pub async fn response(
     if !state.stores.transactions.swap(&processing, &done)? {
         return Err(ApiError::Refused(Reason::Replay));
     }
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     match answer {
         Ok(()) => Ok(Json(ResponseUriResponse::default()).into_response()),
         Err(reason) => Err(ApiError::Refused(reason)),

@@ -5,10 +5,9 @@
 //! every request that waits at the same time.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use intyg_service::GroupCommit;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use tokio::sync::{Notify, watch};
 
 use crate::model::{ConsentRecord, Transaction};
 
@@ -22,8 +21,8 @@ pub enum StoreError {
     #[error("stored record does not decode: {0}")]
     Corrupt(#[from] serde_json::Error),
     /// Writes could not be made durable.
-    #[error("writes could not be made durable")]
-    NotDurable,
+    #[error(transparent)]
+    NotDurable(#[from] intyg_service::NotDurable),
 }
 
 /// Presentation transactions.
@@ -111,6 +110,12 @@ impl std::fmt::Debug for Stores {
 }
 
 impl Stores {
+    /// Returns once everything written before the call is on disk (see
+    /// [`GroupCommit::durable`]).
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        Ok(self.commit.durable().await?)
+    }
+
     /// Opens (or creates) the sled database in `dir` and starts its
     /// flusher. Must run inside a Tokio runtime.
     pub fn open_sled(dir: &std::path::Path) -> Result<Self, StoreError> {
@@ -229,77 +234,5 @@ impl PostingStore for SledStore {
             .scan_prefix(format!("{posting_id}/").as_bytes())
             .map(|entry| Ok(serde_json::from_slice(&entry?.1)?))
             .collect()
-    }
-}
-
-/// Group commit: every caller of [`GroupCommit::durable`] waits for an fsync
-/// that started after its writes; concurrent callers share one fsync.
-pub struct GroupCommit {
-    shared: Arc<Shared>,
-    flushed: watch::Receiver<Result<u64, ()>>,
-}
-
-struct Shared {
-    requested: AtomicU64,
-    wake: Notify,
-}
-
-impl std::fmt::Debug for GroupCommit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GroupCommit")
-            .field("requested", &self.shared.requested)
-            .finish()
-    }
-}
-
-impl GroupCommit {
-    fn start(db: sled::Db) -> Arc<Self> {
-        let (tx, rx) = watch::channel(Ok(0));
-        let shared = Arc::new(Shared {
-            requested: AtomicU64::new(0),
-            wake: Notify::new(),
-        });
-        let flusher = shared.clone();
-        tokio::spawn(async move {
-            let mut done = 0;
-            while !tx.is_closed() {
-                let target = flusher.requested.load(Ordering::Acquire);
-                if target == done {
-                    flusher.wake.notified().await;
-                    continue;
-                }
-                match db.flush_async().await {
-                    Ok(_) => {
-                        done = target;
-                        let _previous = tx.send_replace(Ok(done));
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "flushing the database failed");
-                        let _previous = tx.send_replace(Err(()));
-                    }
-                }
-            }
-        });
-        Arc::new(Self {
-            shared,
-            flushed: rx,
-        })
-    }
-
-    /// Returns once everything written before the call is on disk.
-    pub async fn durable(&self) -> Result<(), StoreError> {
-        let ticket = self.shared.requested.fetch_add(1, Ordering::AcqRel) + 1;
-        self.shared.wake.notify_one();
-        let mut flushed = self.flushed.clone();
-        loop {
-            match *flushed.borrow_and_update() {
-                Ok(done) if done >= ticket => return Ok(()),
-                Ok(_) => {}
-                Err(()) => return Err(StoreError::NotDurable),
-            }
-            if flushed.changed().await.is_err() {
-                return Err(StoreError::NotDurable);
-            }
-        }
     }
 }

@@ -218,7 +218,7 @@ pub async fn par(State(state): State<AppState>, body: Bytes) -> Result<Response,
             expires_at: crate::now() + REQUEST_URI_LIFETIME,
         },
     )?;
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     let body = PushedAuthorizationResponse {
         request_uri,
         expires_in: REQUEST_URI_LIFETIME.unsigned_abs(),
@@ -292,7 +292,7 @@ pub async fn authorize(
         .stores
         .authorizations
         .put_login(&sha256_hex(&provider_state), &login)?;
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     Ok(Redirect::to(&location).into_response())
 }
 
@@ -356,7 +356,7 @@ pub async fn callback(
         .take_login(&sha256_hex(provider_state))?
         .filter(|l| l.expires_at > now)
         .ok_or_else(|| invalid_request("unknown or expired login; start again from the wallet"))?;
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     let wallet = WalletRedirect {
         request: &login.request,
         issuer: &state.config.public_url,
@@ -438,7 +438,7 @@ pub async fn callback(
             expires_at: now + CODE_LIFETIME,
         },
     )?;
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     wallet.to(&[("code", &code)])
 }
 
@@ -464,7 +464,7 @@ pub async fn token(
         .stores
         .authorizations
         .take_code(&sha256_hex(request.code.as_str()))?;
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     let code = code.ok_or_else(|| invalid("unknown authorization code, or it was already used"))?;
     if code.expires_at <= now {
         return Err(invalid("the authorization code has expired"));
@@ -514,7 +514,7 @@ pub async fn token(
         credential_configuration_id: code.credential_configuration_id,
         expires_at: now + lifetime,
     })?;
-    state.stores.commit.durable().await?;
+    state.stores.durable().await?;
     let response = TokenResponse::bearer(access_token, lifetime.unsigned_abs());
     Ok((no_store(), Json(response)).into_response())
 }

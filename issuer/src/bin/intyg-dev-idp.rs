@@ -88,24 +88,7 @@ async fn main() -> anyhow::Result<()> {
     writeln!(stdout, "listening on {issuer}")?;
     stdout.flush()?;
     axum::serve(listener, dev_idp::app(Arc::new(idp)))
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(intyg_service::shutdown_signal())
         .await
         .context("serving")
-}
-
-async fn shutdown() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                let _ = interrupt.await;
-                return;
-            }
-        };
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate.recv() => {}
-    }
 }

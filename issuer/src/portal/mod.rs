@@ -85,7 +85,7 @@ impl PortalState {
     /// From the configuration; cookies are `Secure` when `public_url` is https.
     pub fn new(config: &Config) -> Self {
         Self {
-            sessions: session::Sessions::new(&config.portal),
+            sessions: session::sessions(&config.portal),
             secure_cookies: config.public_url.starts_with("https://"),
         }
     }
@@ -188,7 +188,7 @@ impl SignedIn {
         Chrome {
             lang: self.ctx.lang,
             path: &self.ctx.path,
-            officer: Some((&self.session.officer.name, &self.session.csrf)),
+            officer: Some((&self.session.user.name, &self.session.csrf)),
         }
     }
 
@@ -206,6 +206,7 @@ impl SignedIn {
 
     fn subject(&self, handle: &str) -> Result<&str, PageError> {
         self.session
+            .data
             .persons
             .get(handle)
             .map(String::as_str)
@@ -352,7 +353,7 @@ async fn home(ctx: Ctx) -> Response {
     match &ctx.session {
         Some((_, session)) => {
             let chrome = Chrome {
-                officer: Some((&session.officer.name, &session.csrf)),
+                officer: Some((&session.user.name, &session.csrf)),
                 ..ctx.chrome()
             };
             ctx.page(
@@ -417,13 +418,16 @@ async fn login(
         .sessions
         .sign_in(username, password, now())
         .await
-        .map_err(|e| PageError::api(ctx.lang, e))?;
+        .map_err(|e| {
+            let e = ApiError::Issuance(format!("password check did not finish: {e}"));
+            PageError::api(ctx.lang, e)
+        })?;
     match outcome {
         Ok(officer) => {
             let sessions = &state.portal.sessions;
             let id = sessions
                 .create(officer, now())
-                .map_err(|e| PageError::api(ctx.lang, e))?;
+                .map_err(|e| PageError::api(ctx.lang, ApiError::Issuance(e.to_string())))?;
             if let Some((old, _)) = &ctx.session {
                 sessions.remove(old);
             }
@@ -489,10 +493,7 @@ async fn search(
         let markup = pages::search(&signed.chrome(), &signed.session.csrf, typed, Some(error));
         return Ok(signed.page(StatusCode::BAD_REQUEST, markup));
     }
-    let handle = state
-        .portal
-        .sessions
-        .remember_person(&signed.id, &pin)
+    let handle = session::remember_person(&state.portal.sessions, &signed.id, &pin)
         .map_err(|e| signed.api(e))?;
     Ok(signed.ctx.redirect(&format!("/portal/people/{handle}")))
 }
@@ -649,7 +650,7 @@ async fn register(
         given_name,
         family_name,
         now(),
-        signed.session.officer.username.clone(),
+        signed.session.user.username.clone(),
     );
     let stored = state
         .stores
@@ -658,7 +659,6 @@ async fn register(
         .map_err(|e| signed.api(e.into()))?;
     state
         .stores
-        .commit
         .durable()
         .await
         .map_err(|e| signed.api(e.into()))?;

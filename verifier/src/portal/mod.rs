@@ -113,7 +113,7 @@ impl PortalState {
     /// From the configuration; cookies are `Secure` when `public_url` is https.
     pub fn new(config: &Config) -> Result<Self, PortalError> {
         Ok(Self {
-            sessions: session::Sessions::new(&config.portal),
+            sessions: session::sessions(&config.portal),
             types: types::Types::load(&config.portal.credential_types_dir)?,
             issuer_names: config.portal.issuer_names.clone(),
             secure_cookies: config.public_url.starts_with("https://"),
@@ -223,7 +223,7 @@ impl SignedIn {
         Chrome {
             lang: self.ctx.lang,
             path: &self.ctx.path,
-            employer: Some((&self.session.employer.name, &self.session.csrf)),
+            employer: Some((&self.session.user.name, &self.session.csrf)),
         }
     }
 
@@ -435,7 +435,7 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageE
         .map_err(|e| PageError::api(ctx.lang, e.into()))?;
     postings.sort_by_key(|p| std::cmp::Reverse(p.created_at));
     let chrome = Chrome {
-        employer: Some((&session.employer.name, &session.csrf)),
+        employer: Some((&session.user.name, &session.csrf)),
         ..ctx.chrome()
     };
     Ok(ctx.page(StatusCode::OK, pages::postings(&chrome, &postings)))
@@ -496,9 +496,9 @@ async fn login(
         .map_err(|e| PageError::internal(ctx.lang, &e))?;
     match outcome {
         Ok(employer) => {
-            let id = sessions
-                .create(employer, now())
-                .map_err(|e| PageError::api(ctx.lang, e))?;
+            let id = sessions.create(employer, now()).map_err(|_| {
+                PageError::api(ctx.lang, intyg_core::jose::JoseError::Signing.into())
+            })?;
             if let Some((old, _)) = &ctx.session {
                 sessions.remove(old);
             }
@@ -601,19 +601,14 @@ async fn create_posting(
         description: description.to_owned(),
         purpose: purpose.to_owned(),
         created_at: now(),
-        created_by: signed.session.employer.username.clone(),
+        created_by: signed.session.user.username.clone(),
     };
     state
         .stores
         .postings
         .insert(&posting)
         .map_err(|e| signed.api(e))?;
-    state
-        .stores
-        .commit
-        .durable()
-        .await
-        .map_err(|e| signed.api(e))?;
+    state.stores.durable().await.map_err(|e| signed.api(e))?;
     tracing::info!(posting = %posting.id, "internship posting created");
     Ok(signed
         .ctx
@@ -703,12 +698,7 @@ async fn new_session(
         .postings
         .add_application(&application)
         .map_err(|e| signed.api(e))?;
-    state
-        .stores
-        .commit
-        .durable()
-        .await
-        .map_err(|e| signed.api(e))?;
+    state.stores.durable().await.map_err(|e| signed.api(e))?;
     tracing::info!(posting = %posting.id, transaction = %transaction.id, "applicant session opened");
     Ok(signed.ctx.redirect(&format!(
         "/portal/postings/{}/sessions/{}",

@@ -1,0 +1,19 @@
+//! Service-side plumbing shared by `intyg-issuer` and `intyg-verifier`.
+//!
+//! Nothing here knows about OpenID4VCI or OpenID4VP: it is the I/O glue
+//! both services need the same way. `intyg-core` never depends on this
+//! crate.
+//!
+//! - [`GroupCommit`]: makes sled writes durable, one fsync shared by every
+//!   request that waits at the same time.
+//! - [`shutdown_signal`]: resolves on Ctrl-C or SIGTERM, for
+//!   `axum::serve(..).with_graceful_shutdown(..)`.
+//! - [`session`]: portal sign-in (argon2id, lockout) and in-memory
+//!   sessions with CSRF tokens, generic over what a session remembers.
+
+mod group_commit;
+pub mod session;
+mod shutdown;
+
+pub use group_commit::{GroupCommit, NotDurable};
+pub use shutdown::shutdown_signal;
