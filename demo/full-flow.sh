@@ -52,13 +52,18 @@ request=$(curl -fs -X POST "$VERIFIER/api/presentations" -H "Authorization: Bear
 id=$(echo "$request" | json 'd["id"]'); uri=$(echo "$request" | json 'd["request_uri"]')
 echo "request: $uri"
 
-say "Karin consents: required claims plus her name, nothing else"
-"$INTYG" wallet --dev present "$uri" --approve --include given_name,family_name
+say "Karin reviews the request and consents: the required claims and her first name; she leaves out her family name"
+"$INTYG" wallet --dev present "$uri" --approve --include given_name
 
 say "The employer sees the verified result"
 curl -fs "$VERIFIER/api/presentations/$id" -H "Authorization: Bearer $INTYG_API_KEY" | python3 -m json.tool
 status=$(curl -fs "$VERIFIER/api/presentations/$id" -H "Authorization: Bearer $INTYG_API_KEY" | json 'd["status"]')
 [ "$status" = verified ] || { echo "expected verified, got $status" >&2; exit 1; }
+shared=$(curl -fs "$VERIFIER/api/presentations/$id" -H "Authorization: Bearer $INTYG_API_KEY" \
+  | json 'sorted(k for c in d["credentials"] for k in c["claims"])')
+echo "the employer received: $shared"
+case "$shared" in *family_name*) echo "family_name was shared without consent" >&2; exit 1;; esac
+case "$shared" in *given_name*) ;; *) echo "given_name was consented to but not shared" >&2; exit 1;; esac
 
 say "Karin deregisters; the agency revokes her registration certificate"
 curl -fs -X POST "$ISSUER/api/credentials/$REGISTRATION_ID/revoke" -H "Authorization: Bearer $INTYG_API_KEY" >/dev/null

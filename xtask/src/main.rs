@@ -120,9 +120,13 @@ fn setup(root: &Path) -> anyhow::Result<()> {
         &root.join("interop"),
         &[],
     )?;
+    // The UI's lock file names @tauri-apps/cli's per-platform binaries
+    // only as optional dependencies (npm 11 with this machine's
+    // `omit-lockfile-registry-resolved` leaves their entries out), which
+    // `npm ci` refuses; `npm install` keeps to the locked versions anyway.
     run(
         "npm",
-        &["ci", "--no-audit", "--no-fund"],
+        &["install", "--no-audit", "--no-fund"],
         &root.join("wallet-app/ui"),
         &[],
     )?;

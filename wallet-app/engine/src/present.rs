@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use intyg_core::dcql::{ClaimsPath, Evaluation, PathElement, evaluate};
+use intyg_core::dcql::{ClaimsPath, DcqlQuery, Evaluation, PathElement, evaluate};
 use intyg_core::jose::{JoseError, SigningKey};
 use intyg_core::oid4vp::{
     AuthorizationErrorResponse, AuthorizationRequest, AuthorizationResponse, ClientIdPrefix,
@@ -313,7 +313,7 @@ impl Wallet {
             .to_owned();
         self.http().check(&response_uri)?;
         let (credentials, unsatisfied) = match evaluate(&request.dcql_query, self.candidates()) {
-            Ok(evaluation) => (self.propose(&evaluation), None),
+            Ok(evaluation) => (self.propose(&evaluation, request.dcql_query.query()), None),
             Err(unsatisfied) => (Vec::new(), Some(unsatisfied.to_string())),
         };
         Ok(ConsentProposal {
@@ -365,7 +365,9 @@ impl Wallet {
     /// The proposal for an evaluation: for every credential set, its first
     /// satisfiable option; queries of required sets are required, those
     /// only in optional sets optional. Each query gets its first match.
-    fn propose(&self, evaluation: &Evaluation) -> Vec<ProposedCredential> {
+    /// Within a credential, a claim of the chosen `claim_sets` option is
+    /// optional when another option this credential satisfies leaves it out.
+    fn propose(&self, evaluation: &Evaluation, dcql: &DcqlQuery) -> Vec<ProposedCredential> {
         let mut required: BTreeMap<&str, bool> = BTreeMap::new();
         for set in &evaluation.credential_sets {
             let Some(option) = set.satisfiable_options.first() else {
@@ -389,16 +391,28 @@ impl Wallet {
                 continue;
             };
             let document = Value::Object(entry.claims.clone());
+            let optional_ids = dcql
+                .credential(&query.query_id)
+                .map(|q| optional_claim_ids(q, &document, found.claim_set))
+                .unwrap_or_default();
             let mut seen = HashSet::new();
             let mut claims = Vec::new();
-            for path in found.claims.iter().flat_map(|c| c.disclose.iter()) {
-                for concrete in concrete_paths(path, &document) {
+            for claim in &found.claims {
+                let optional = claim
+                    .id
+                    .as_ref()
+                    .is_some_and(|id| optional_ids.contains(id));
+                for concrete in claim
+                    .disclose
+                    .iter()
+                    .flat_map(|path| concrete_paths(path, &document))
+                {
                     if seen.insert(concrete.clone()) {
                         claims.push(ProposedClaim {
                             name: dotted(&concrete),
                             label: entry.display.label(&concrete, locale),
                             path: concrete,
-                            required: is_required,
+                            required: is_required && !optional,
                         });
                     }
                 }
@@ -594,7 +608,26 @@ fn select(
     let mut chosen = Vec::new();
     for credential in &proposal.credentials {
         if credential.required {
-            chosen.push(credential.clone());
+            // Its required claims always; its optional ones when named.
+            let claims = credential
+                .claims
+                .iter()
+                .filter(|claim| {
+                    let qualified = format!("{}.{}", credential.query_id, claim.name);
+                    let hit = include
+                        .iter()
+                        .find(|s| **s == claim.name || **s == qualified);
+                    if let Some(hit) = hit {
+                        unused.remove(hit.as_str());
+                    }
+                    claim.required || hit.is_some()
+                })
+                .cloned()
+                .collect();
+            chosen.push(ProposedCredential {
+                claims,
+                ..credential.clone()
+            });
             continue;
         }
         let whole = include.contains(&credential.query_id);
@@ -715,4 +748,44 @@ mod tests {
         assert_eq!(pointer(&path), "/a~1b/c~0d/2");
         assert_eq!(dotted(&path), "a/b.c~d.2");
     }
+}
+
+/// Ids of the claims in `query`'s chosen `claim_sets` option that some other
+/// option, also satisfied by `document`, leaves out: the person may withhold
+/// them (OpenID4VP 1.0 §6.4.1).
+fn optional_claim_ids(
+    query: &intyg_core::dcql::CredentialQuery,
+    document: &Value,
+    chosen: Option<usize>,
+) -> HashSet<String> {
+    let (Some(sets), Some(chosen)) = (&query.claim_sets, chosen) else {
+        return HashSet::new();
+    };
+    let available = |id: &String| {
+        query
+            .claims
+            .iter()
+            .flatten()
+            .find(|claim| claim.id.as_ref() == Some(id))
+            .is_some_and(|claim| {
+                claim.path.select(document).is_ok_and(|selected| {
+                    selected.iter().any(|s| {
+                        claim
+                            .values
+                            .as_ref()
+                            .is_none_or(|values| values.iter().any(|v| v.matches(s.value)))
+                    })
+                })
+            })
+    };
+    let satisfiable: Vec<&Vec<String>> = sets
+        .iter()
+        .filter(|option| option.iter().all(available))
+        .collect();
+    sets.get(chosen)
+        .into_iter()
+        .flatten()
+        .filter(|id| !satisfiable.iter().all(|option| option.contains(id)))
+        .cloned()
+        .collect()
 }
