@@ -738,18 +738,6 @@ fn pointer(path: &ClaimsPath) -> String {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_become_pointers_and_names() {
-        let path: ClaimsPath = serde_json::from_str(r#"["a/b", "c~d", 2]"#).unwrap();
-        assert_eq!(pointer(&path), "/a~1b/c~0d/2");
-        assert_eq!(dotted(&path), "a/b.c~d.2");
-    }
-}
-
 /// Ids of the claims in `query`'s chosen `claim_sets` option that some other
 /// option, also satisfied by `document`, leaves out: the person may withhold
 /// them (OpenID4VP 1.0 §6.4.1).
@@ -788,4 +776,37 @@ fn optional_claim_ids(
         .filter(|id| !satisfiable.iter().all(|option| option.contains(id)))
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+
+    #[test]
+    fn claims_left_out_by_another_satisfiable_claim_set_are_optional() {
+        let query: intyg_core::dcql::CredentialQuery = serde_json::from_value(serde_json::json!({
+            "id": "registration", "format": "dc+sd-jwt", "meta": {"vct_values": ["v"]},
+            "claims": [
+                {"id": "status", "path": ["registration_status"]},
+                {"id": "name", "path": ["given_name"]},
+                {"id": "pin", "path": ["personal_identity_number"]}
+            ],
+            "claim_sets": [["status", "name"], ["status"], ["pin"]]
+        }))
+        .unwrap();
+        let held = serde_json::json!({"registration_status": "job_seeker", "given_name": "Karin"});
+        let optional = optional_claim_ids(&query, &held, Some(0));
+        assert_eq!(optional, HashSet::from(["name".to_owned()]));
+        // Without a claim set that leaves the name out, nothing is optional.
+        let only_status = serde_json::json!({"registration_status": "job_seeker"});
+        assert!(optional_claim_ids(&query, &only_status, Some(1)).is_empty());
+        assert!(optional_claim_ids(&query, &held, None).is_empty());
+    }
+    use super::*;
+
+    #[test]
+    fn paths_become_pointers_and_names() {
+        let path: ClaimsPath = serde_json::from_str(r#"["a/b", "c~d", 2]"#).unwrap();
+        assert_eq!(pointer(&path), "/a~1b/c~0d/2");
+        assert_eq!(dotted(&path), "a/b.c~d.2");
+    }
 }
