@@ -295,7 +295,8 @@ impl VerifiedCredential {
 }
 
 /// Verifies an SD-JWT VC: RFC 9901 verification with `issuer_key`, then
-/// `typ`, `vct` and `iss`, that the registered claims were in the clear,
+/// `typ`, `vct` (required) and `iss` (optional, a non-empty string when
+/// present), that the registered claims were in the clear,
 /// and, if `credential_type` is given, that `vct` names it and that claims
 /// marked `sd: always` were concealed.
 pub fn verify(
