@@ -1,6 +1,8 @@
 //! The HR API (Bearer API key): `POST /api/presentations`, `GET
-//! /api/presentations/{id}`, and its OpenAPI document at `/openapi.json`
-//! (`specs/openapi/verifier-api.json`).
+//! /api/presentations/{id}`, the internship postings (`POST|GET
+//! /api/postings`, `GET /api/postings/{id}`, `POST
+//! /api/postings/{id}/applications`), and its OpenAPI document at
+//! `/openapi.json` (`specs/openapi/verifier-api.json`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,10 +12,11 @@ use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
 use intyg_core::oid4vp::ResponseMode;
 use serde::{Deserialize, Serialize};
 
-use crate::config::ResponseModeChoice;
 use crate::error::ApiError;
-use crate::model::{ConsentRecord, Outcome, VerifiedCredentialRecord};
+use crate::model::{ConsentRecord, Outcome, Transaction, VerifiedCredentialRecord};
+use crate::postings::{self, FieldProblem, NewPosting};
 use crate::presentation::{create_transaction, invocation_uri};
+use crate::store::Posting;
 use crate::{AppState, templates};
 
 /// The OpenAPI document of this API.
@@ -129,22 +132,30 @@ pub async fn create(
             ));
         }
     };
-    let mode = match request.response_mode.as_deref() {
-        None => match state.config.response_mode {
-            ResponseModeChoice::DirectPostJwt => ResponseMode::DirectPostJwt,
-            ResponseModeChoice::DirectPost => ResponseMode::DirectPost,
-        },
-        Some("direct_post.jwt") => ResponseMode::DirectPostJwt,
-        Some("direct_post") => ResponseMode::DirectPost,
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "invalid_request",
-                format!("response_mode `{other}` is not direct_post or direct_post.jwt"),
-            ));
-        }
-    };
+    let mode = response_mode(&state, request.response_mode.as_deref())?;
     let transaction = create_transaction(&state, &query, purpose, template, mode).await?;
-    let request_uri = invocation_uri(&state, &transaction);
+    created(&state, transaction)
+}
+
+/// The response mode asked for, or the configured default.
+fn response_mode(state: &AppState, asked: Option<&str>) -> Result<ResponseMode, ApiError> {
+    match asked {
+        None => Ok(state.config.response_mode.mode()),
+        Some("direct_post.jwt") => Ok(ResponseMode::DirectPostJwt),
+        Some("direct_post") => Ok(ResponseMode::DirectPost),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_request",
+            format!("response_mode `{other}` is not direct_post or direct_post.jwt"),
+        )),
+    }
+}
+
+/// The 201 answer for a new presentation request.
+fn created(
+    state: &AppState,
+    transaction: Transaction,
+) -> Result<(StatusCode, Json<PresentationCreated>), ApiError> {
+    let request_uri = invocation_uri(state, &transaction);
     let qr_svg = qr_svg(&request_uri)?;
     Ok((
         StatusCode::CREATED,
@@ -188,6 +199,144 @@ pub async fn show(
         claims_deleted_at: transaction.claims_deleted_at,
         consent,
     }))
+}
+
+/// `POST /api/postings` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePosting {
+    /// The title.
+    pub title: String,
+    /// What the internship is.
+    pub description: String,
+    /// Why applicants are asked for their credentials.
+    pub purpose: String,
+}
+
+/// A posting with its applications, as `GET /api/postings/{id}` shows it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PostingView {
+    /// The posting.
+    #[serde(flatten)]
+    pub posting: Posting,
+    /// Its applicant sessions, newest first.
+    pub applications: Vec<ApplicationView>,
+}
+
+/// One applicant session of a posting.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ApplicationView {
+    /// The presentation (transaction) id, for `GET /api/presentations/{id}`.
+    pub presentation_id: String,
+    /// When it was opened.
+    pub created_at: i64,
+    /// Where it stands.
+    pub status: Outcome,
+}
+
+/// `POST /api/postings/{id}/applications` body (optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenApplication {
+    /// `direct_post.jwt` or `direct_post`; the configured default if absent.
+    #[serde(default)]
+    pub response_mode: Option<String>,
+}
+
+/// The username recorded as the creator of postings made with the API.
+const API_CREATOR: &str = "api";
+
+/// `POST /api/postings`.
+pub async fn create_posting(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers)?;
+    let request: CreatePosting = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?;
+    let new = NewPosting {
+        title: &request.title,
+        description: &request.description,
+        purpose: &request.purpose,
+    };
+    if let Some((field, problem)) = new.problems().first() {
+        let why = match problem {
+            FieldProblem::Required => "is required",
+            FieldProblem::TooLong => "is too long",
+        };
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            format!("{field} {why}"),
+        ));
+    }
+    let posting = postings::create(&state, new, API_CREATOR).await?;
+    Ok((StatusCode::CREATED, Json(posting)))
+}
+
+/// `GET /api/postings`: every posting, newest first.
+pub async fn list_postings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<Posting>>, ApiError> {
+    authorize(&state, &headers)?;
+    let mut all = state.stores.postings.all()?;
+    all.sort_by_key(|p| std::cmp::Reverse(p.created_at));
+    Ok(Json(all))
+}
+
+/// `GET /api/postings/{id}`.
+pub async fn show_posting(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<PostingView>, ApiError> {
+    authorize(&state, &headers)?;
+    let posting = state
+        .stores
+        .postings
+        .get(&id)?
+        .ok_or_else(|| ApiError::not_found("posting"))?;
+    let mut applications = Vec::new();
+    for application in state.stores.postings.applications(&id)? {
+        if let Some(transaction) = state.stores.transactions.get(&application.transaction_id)? {
+            applications.push(ApplicationView {
+                presentation_id: transaction.id,
+                created_at: application.created_at,
+                status: transaction.outcome,
+            });
+        }
+    }
+    applications.sort_by_key(|a| std::cmp::Reverse(a.created_at));
+    Ok(Json(PostingView {
+        posting,
+        applications,
+    }))
+}
+
+/// `POST /api/postings/{id}/applications`: opens an applicant session, a
+/// presentation request with the posting's purpose.
+pub async fn open_application(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers)?;
+    let request: OpenApplication = if body.is_empty() {
+        OpenApplication::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?
+    };
+    let posting = state
+        .stores
+        .postings
+        .get(&id)?
+        .ok_or_else(|| ApiError::not_found("posting"))?;
+    let mode = response_mode(&state, request.response_mode.as_deref())?;
+    let transaction = postings::open_application(&state, &posting, mode).await?;
+    created(&state, transaction)
 }
 
 /// `GET /openapi.json`.

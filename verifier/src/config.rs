@@ -47,6 +47,16 @@ pub enum ResponseModeChoice {
     DirectPost,
 }
 
+impl ResponseModeChoice {
+    /// The OpenID4VP response mode.
+    pub fn mode(self) -> intyg_core::oid4vp::ResponseMode {
+        match self {
+            Self::DirectPostJwt => intyg_core::oid4vp::ResponseMode::DirectPostJwt,
+            Self::DirectPost => intyg_core::oid4vp::ResponseMode::DirectPost,
+        }
+    }
+}
+
 /// The verifier's configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

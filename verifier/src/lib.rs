@@ -31,6 +31,7 @@ pub mod identity;
 pub mod model;
 pub mod ops;
 pub mod portal;
+pub mod postings;
 pub mod presentation;
 pub mod store;
 pub mod templates;
@@ -171,6 +172,15 @@ pub fn app(state: AppState) -> Router {
         .route("/response/{id}", post(presentation::response))
         .route("/api/presentations", post(api::create))
         .route("/api/presentations/{id}", get(api::show))
+        .route(
+            "/api/postings",
+            post(api::create_posting).get(api::list_postings),
+        )
+        .route("/api/postings/{id}", get(api::show_posting))
+        .route(
+            "/api/postings/{id}/applications",
+            post(api::open_application),
+        )
         .route("/openapi.json", get(api::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))

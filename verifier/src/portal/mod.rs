@@ -36,16 +36,16 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use intyg_core::oid4vp::ResponseMode;
 use maud::Markup;
 use serde::Serialize;
 
-use crate::config::{Config, ConfigError, Employer, ResponseModeChoice};
+use crate::config::{Config, ConfigError, Employer};
 use crate::error::ApiError;
 use crate::model::{Outcome, Transaction};
-use crate::presentation::{create_transaction, invocation_uri};
-use crate::store::{Application, Posting};
-use crate::{AppState, now, random_token, templates};
+use crate::postings::{self, FieldProblem, NewPosting};
+use crate::presentation::invocation_uri;
+use crate::store::Posting;
+use crate::{AppState, now, random_token};
 use i18n::{Lang, Msg};
 use pages::Chrome;
 use session::{Session, SignInFailure, csrf_matches};
@@ -56,8 +56,6 @@ const SESSION_COOKIE: &str = "intyg_employer";
 const LOGIN_COOKIE: &str = "intyg_employer_login";
 /// Remembered language.
 const LANG_COOKIE: &str = "intyg_lang";
-/// The template every applicant session uses.
-pub const TEMPLATE: &str = "internship-application";
 
 /// Username of the development employer.
 pub const DEV_EMPLOYER: &str = "arbetsgivare";
@@ -65,13 +63,6 @@ pub const DEV_EMPLOYER: &str = "arbetsgivare";
 pub const DEV_PASSWORD: &str = "intyg-dev";
 /// argon2id hash of [`DEV_PASSWORD`] (saves hashing on every dev start).
 const DEV_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$Bw0VIjdZkOkBAgMFCA0VIg$qDJ4xp376xe31YmyGOh17Ww4haVkeSOiU+AnhA3TD8k";
-
-/// Longest posting title, in characters.
-const TITLE_MAX: usize = 200;
-/// Longest posting description, in characters.
-const DESCRIPTION_MAX: usize = 4000;
-/// Longest purpose, in characters.
-const PURPOSE_MAX: usize = 500;
 
 /// The development employer of `--dev` mode.
 pub fn dev_employer() -> Result<Employer, ConfigError> {
@@ -557,37 +548,35 @@ async fn new_posting(signed: SignedIn) -> Response {
 }
 
 /// Checks a posted text field: trimmed, required, at most `max` characters.
-fn field<'a>(
-    form: &'a HashMap<String, String>,
-    name: &'static str,
-    max: usize,
-    errors: &mut Vec<(&'static str, Msg)>,
-) -> &'a str {
-    let value = form.get(name).map_or("", |v| v.trim());
-    if value.is_empty() {
-        errors.push((name, Msg::ErrRequired));
-    } else if value.chars().count() > max {
-        errors.push((name, Msg::ErrTooLong));
-    }
-    value
-}
-
 async fn create_posting(
     State(state): State<AppState>,
     signed: SignedIn,
     axum::Form(form): PostedForm,
 ) -> Result<Response, PageError> {
     signed.check_csrf(&form)?;
-    let mut errors = Vec::new();
-    let title = field(&form, "title", TITLE_MAX, &mut errors);
-    let description = field(&form, "description", DESCRIPTION_MAX, &mut errors);
-    let purpose = field(&form, "purpose", PURPOSE_MAX, &mut errors);
-    if !errors.is_empty() {
+    let text = |name: &str| form.get(name).map_or("", String::as_str);
+    let new = NewPosting {
+        title: text("title"),
+        description: text("description"),
+        purpose: text("purpose"),
+    };
+    let problems = new.problems();
+    if !problems.is_empty() {
+        let errors: Vec<(&'static str, Msg)> = problems
+            .into_iter()
+            .map(|(name, problem)| {
+                let msg = match problem {
+                    FieldProblem::Required => Msg::ErrRequired,
+                    FieldProblem::TooLong => Msg::ErrTooLong,
+                };
+                (name, msg)
+            })
+            .collect();
         let page = pages::PostingForm {
             csrf: &signed.session.csrf,
-            title,
-            description,
-            purpose,
+            title: new.title.trim(),
+            description: new.description.trim(),
+            purpose: new.purpose.trim(),
             errors: &errors,
         };
         return Ok(signed.page(
@@ -595,21 +584,9 @@ async fn create_posting(
             pages::posting_form(&signed.chrome(), &page),
         ));
     }
-    let posting = Posting {
-        id: random_token(12).map_err(|e| signed.api(e))?,
-        title: title.to_owned(),
-        description: description.to_owned(),
-        purpose: purpose.to_owned(),
-        created_at: now(),
-        created_by: signed.session.user.username.clone(),
-    };
-    state
-        .stores
-        .postings
-        .insert(&posting)
+    let posting = postings::create(&state, new, &signed.session.user.username)
+        .await
         .map_err(|e| signed.api(e))?;
-    state.stores.durable().await.map_err(|e| signed.api(e))?;
-    tracing::info!(posting = %posting.id, "internship posting created");
     Ok(signed
         .ctx
         .redirect(&format!("/portal/postings/{}?created=1", posting.id)))
@@ -672,34 +649,10 @@ async fn new_session(
 ) -> Result<Response, PageError> {
     signed.check_csrf(&form)?;
     let posting = signed.posting(&state, &id)?;
-    let template = templates::template(TEMPLATE)
-        .map_err(|e| PageError::internal(signed.ctx.lang, &e))?
-        .ok_or_else(|| PageError::internal(signed.ctx.lang, &"the template is missing"))?;
-    let mode = match state.config.response_mode {
-        ResponseModeChoice::DirectPostJwt => ResponseMode::DirectPostJwt,
-        ResponseModeChoice::DirectPost => ResponseMode::DirectPost,
-    };
-    let transaction = create_transaction(
-        &state,
-        &template.query,
-        posting.purpose.clone(),
-        Some(TEMPLATE.to_owned()),
-        mode,
-    )
-    .await
-    .map_err(|e| signed.api(e))?;
-    let application = Application {
-        posting_id: posting.id.clone(),
-        transaction_id: transaction.id.clone(),
-        created_at: transaction.created_at,
-    };
-    state
-        .stores
-        .postings
-        .add_application(&application)
-        .map_err(|e| signed.api(e))?;
-    state.stores.durable().await.map_err(|e| signed.api(e))?;
-    tracing::info!(posting = %posting.id, transaction = %transaction.id, "applicant session opened");
+    let transaction =
+        postings::open_application(&state, &posting, state.config.response_mode.mode())
+            .await
+            .map_err(|e| signed.api(e))?;
     Ok(signed.ctx.redirect(&format!(
         "/portal/postings/{}/sessions/{}",
         posting.id, transaction.id

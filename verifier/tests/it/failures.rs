@@ -439,5 +439,13 @@ async fn hr_api_needs_the_key_and_a_valid_body() {
         .json()
         .await
         .unwrap();
-    assert!(openapi["paths"]["/api/presentations"].is_object());
+    for path in [
+        "/api/presentations",
+        "/api/presentations/{id}",
+        "/api/postings",
+        "/api/postings/{id}",
+        "/api/postings/{id}/applications",
+    ] {
+        assert!(openapi["paths"][path].is_object(), "{path} not documented");
+    }
 }

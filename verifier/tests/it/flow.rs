@@ -198,3 +198,115 @@ async fn retention_deletes_claims_and_keeps_the_consent_record() {
     // The consent record names claims, never their values.
     assert!(!consent.to_string().contains("Karin"));
 }
+
+/// The HR API's postings: a posting made with the API, an applicant
+/// session opened on it answered by a holder, and the posting listing the
+/// application as verified; the portal lists the same posting.
+#[tokio::test]
+async fn postings_api_opens_applications_with_the_posting_purpose() {
+    let verifier = Verifier::start("postings", |_| {}).await;
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let api = |path: &str| format!("{}/api/postings{path}", verifier.url);
+
+    let refused = verifier
+        .http
+        .post(api(""))
+        .bearer_auth(crate::API_KEY)
+        .json(&serde_json::json!({"title": " ", "description": "d", "purpose": "p"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let error: Value = refused.json().await.unwrap();
+    assert_eq!(error["error"], "invalid_request");
+    assert!(
+        error["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("title")
+    );
+    let unauthorized = verifier.http.get(api("")).send().await.unwrap();
+    assert_eq!(unauthorized.status(), 401);
+
+    let purpose = "Ansökan om arbetspraktik som lagerassistent";
+    let made = verifier
+        .http
+        .post(api(""))
+        .bearer_auth(crate::API_KEY)
+        .json(&serde_json::json!({
+            "title": "Lagerassistent, praktik",
+            "description": "Tre månaders arbetspraktik på lagret i Västerås.",
+            "purpose": purpose,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let posting: Value = made.json().await.unwrap();
+    let posting_id = posting["id"].as_str().unwrap().to_owned();
+    assert_eq!(posting["created_by"], "api");
+
+    let opened = verifier
+        .http
+        .post(api(&format!("/{posting_id}/applications")))
+        .bearer_auth(crate::API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), 201);
+    let opened: Value = opened.json().await.unwrap();
+    let presentation_id = opened["id"].as_str().unwrap().to_owned();
+    let session = verifier
+        .session_of(opened["request_uri"].as_str().unwrap(), &presentation_id)
+        .await;
+    assert!(
+        session.request.client_metadata.is_some(),
+        "direct_post.jwt by default"
+    );
+    let response = verifier.post(&session, holder.respond(&session)).await;
+    assert_eq!(response.status(), 200);
+    let shown = verifier.show(&presentation_id).await;
+    assert_eq!(shown["status"], "verified", "{shown}");
+    assert_eq!(shown["consent"]["purpose"], purpose);
+
+    let view: Value = verifier
+        .http
+        .get(api(&format!("/{posting_id}")))
+        .bearer_auth(crate::API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["title"], "Lagerassistent, praktik");
+    let applications = view["applications"].as_array().unwrap();
+    assert_eq!(applications.len(), 1);
+    assert_eq!(applications[0]["presentation_id"], presentation_id.as_str());
+    assert_eq!(applications[0]["status"], "verified");
+
+    let all: Value = verifier
+        .http
+        .get(api(""))
+        .bearer_auth(crate::API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    let missing = verifier
+        .http
+        .post(api("/no-such-posting/applications"))
+        .bearer_auth(crate::API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}

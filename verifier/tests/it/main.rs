@@ -124,10 +124,17 @@ impl Verifier {
             .json()
             .await
             .unwrap();
-        let id = created["id"].as_str().unwrap().to_owned();
-        let uri = created["request_uri"].as_str().unwrap();
-        assert!(uri.starts_with("openid4vp://?"));
         assert!(created["qr_svg"].as_str().unwrap().starts_with("<?xml"));
+        self.session_of(
+            created["request_uri"].as_str().unwrap(),
+            created["id"].as_str().unwrap(),
+        )
+        .await
+    }
+
+    /// The wallet's side of the request behind invocation URI `uri`.
+    pub(crate) async fn session_of(&self, uri: &str, id: &str) -> Session {
+        assert!(uri.starts_with("openid4vp://?"));
         let Invocation::ByReference(reference) = AuthorizationRequest::from_uri(uri).unwrap()
         else {
             panic!("requests go by reference");
@@ -147,7 +154,7 @@ impl Verifier {
         let authenticated =
             authenticate_request_object(&jwt, &reference.client_id, &anchors, None, now()).unwrap();
         Session {
-            id,
+            id: id.to_owned(),
             request: authenticated.request,
         }
     }

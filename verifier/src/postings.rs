@@ -1,0 +1,153 @@
+//! Internship postings and their applications, shared by the employer
+//! portal (`portal`) and the HR API (`api`): one place checks a posting's
+//! fields and opens an applicant session (a presentation request from the
+//! `internship-application` template with the posting's purpose).
+
+use intyg_core::oid4vp::ResponseMode;
+
+use crate::error::ApiError;
+use crate::model::Transaction;
+use crate::presentation::create_transaction;
+use crate::store::{Application, Posting};
+use crate::{AppState, now, random_token, templates};
+
+/// The template every applicant session uses.
+pub const TEMPLATE: &str = "internship-application";
+
+/// Longest posting title, in characters.
+pub const TITLE_MAX: usize = 200;
+/// Longest posting description, in characters.
+pub const DESCRIPTION_MAX: usize = 4000;
+/// Longest purpose, in characters.
+pub const PURPOSE_MAX: usize = 500;
+
+/// Why a posting field is not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldProblem {
+    /// Empty or only white space.
+    Required,
+    /// Longer than its limit.
+    TooLong,
+}
+
+/// The fields of a new posting, as typed.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPosting<'a> {
+    /// The title.
+    pub title: &'a str,
+    /// What the internship is.
+    pub description: &'a str,
+    /// Why applicants are asked for their credentials.
+    pub purpose: &'a str,
+}
+
+impl NewPosting<'_> {
+    /// Each field with a problem, by field name (`title`, `description`,
+    /// `purpose`); empty when the posting can be made. Values are trimmed.
+    pub fn problems(&self) -> Vec<(&'static str, FieldProblem)> {
+        [
+            ("title", self.title, TITLE_MAX),
+            ("description", self.description, DESCRIPTION_MAX),
+            ("purpose", self.purpose, PURPOSE_MAX),
+        ]
+        .into_iter()
+        .filter_map(|(name, value, max)| {
+            let value = value.trim();
+            if value.is_empty() {
+                Some((name, FieldProblem::Required))
+            } else if value.chars().count() > max {
+                Some((name, FieldProblem::TooLong))
+            } else {
+                None
+            }
+        })
+        .collect()
+    }
+}
+
+/// Stores a posting whose fields have no [`NewPosting::problems`].
+pub async fn create(
+    state: &AppState,
+    new: NewPosting<'_>,
+    created_by: &str,
+) -> Result<Posting, ApiError> {
+    let posting = Posting {
+        id: random_token(12)?,
+        title: new.title.trim().to_owned(),
+        description: new.description.trim().to_owned(),
+        purpose: new.purpose.trim().to_owned(),
+        created_at: now(),
+        created_by: created_by.to_owned(),
+    };
+    state.stores.postings.insert(&posting)?;
+    state.stores.durable().await?;
+    tracing::info!(posting = %posting.id, "internship posting created");
+    Ok(posting)
+}
+
+/// Opens an applicant session of `posting`: a new presentation request
+/// with the posting's purpose, recorded as an application.
+pub async fn open_application(
+    state: &AppState,
+    posting: &Posting,
+    response_mode: ResponseMode,
+) -> Result<Transaction, ApiError> {
+    let template = templates::template(TEMPLATE)
+        .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?
+        .ok_or_else(|| ApiError::bad_request("server_error", "the template is missing"))?;
+    let transaction = create_transaction(
+        state,
+        &template.query,
+        posting.purpose.clone(),
+        Some(TEMPLATE.to_owned()),
+        response_mode,
+    )
+    .await?;
+    state.stores.postings.add_application(&Application {
+        posting_id: posting.id.clone(),
+        transaction_id: transaction.id.clone(),
+        created_at: transaction.created_at,
+    })?;
+    state.stores.durable().await?;
+    tracing::info!(posting = %posting.id, transaction = %transaction.id, "applicant session opened");
+    Ok(transaction)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_name_each_field() {
+        let long = "x".repeat(TITLE_MAX + 1);
+        let new = NewPosting {
+            title: &long,
+            description: "  ",
+            purpose: "Ansökan om arbetspraktik",
+        };
+        assert_eq!(
+            new.problems(),
+            vec![
+                ("title", FieldProblem::TooLong),
+                ("description", FieldProblem::Required)
+            ]
+        );
+        let ok = NewPosting {
+            title: "Lagerassistent",
+            description: "Praktik i tre månader",
+            purpose: "Ansökan om arbetspraktik",
+        };
+        assert!(ok.problems().is_empty());
+    }
+
+    #[test]
+    fn a_title_at_the_limit_counts_characters_not_bytes() {
+        let title = "å".repeat(TITLE_MAX);
+        let new = NewPosting {
+            title: &title,
+            description: "d",
+            purpose: "p",
+        };
+        assert!(new.problems().is_empty());
+    }
+}
