@@ -1,15 +1,26 @@
 //! `intyg wallet`: the wallet engine from the command line. The PIN comes
 //! from `INTYG_WALLET_PIN`, `--pin-file`, or a prompt; consent is asked in
 //! the terminal unless `--approve` or `--deny` is given.
+//!
+//! The authorization code flow (`accept` of an offer without a
+//! pre-authorized code, `accept --authorization-code`, `request`) runs as
+//! a native app does (RFC 8252 §7.3): a one-shot HTTP listener on
+//! `127.0.0.1` and a free port is the redirect URI; the authorization URL
+//! goes to stderr on its own line (and to a browser when there is a
+//! display); the first request to `/callback` finishes the flow.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use intyg_core::oid4vci::CredentialConfigurationId;
 use intyg_wallet::present::{ConsentProposal, Decision, Outcome, PresentError};
-use intyg_wallet::receive::ReceiveError;
+use intyg_wallet::receive::{Offer, ReceiveError, Received};
 use intyg_wallet::{
-    BackupError, CreateError, EventResult, OpenError, StoreError, UnlockError, Wallet, WalletConfig,
+    BackupError, CreateError, CredentialStatus, EventResult, OpenError, StoreError, UnlockError,
+    Wallet, WalletConfig,
 };
 use serde_json::json;
 
@@ -42,14 +53,36 @@ pub(crate) enum WalletCommand {
     Unlock,
     /// Change the PIN (the new one from INTYG_WALLET_NEW_PIN or a prompt).
     ChangePin,
-    /// Receive credentials from an `openid-credential-offer://` link.
+    /// Receive credentials from an `openid-credential-offer://` link
+    /// (pre-authorized code; the authorization code flow when the offer
+    /// has no pre-authorized code, or with --authorization-code).
     Accept {
         /// The offer link.
         offer_uri: String,
         /// The transaction code (PIN) the issuer handed over.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "authorization_code")]
         tx_code: Option<String>,
+        /// Log in at the issuer (authorization code flow) even though the
+        /// offer has a pre-authorized code.
+        #[arg(long)]
+        authorization_code: bool,
+        #[command(flatten)]
+        login: LoginArgs,
     },
+    /// Ask an issuer for credentials, logging in there (wallet-initiated
+    /// authorization code flow). Without a configuration id, lists them.
+    Request {
+        /// The credential issuer URL.
+        issuer_url: String,
+        /// Credential configuration ids to receive.
+        configuration_ids: Vec<String>,
+        #[command(flatten)]
+        login: LoginArgs,
+    },
+    /// Ask the issuers' status lists whether the held credentials are
+    /// still valid, and record the answers.
+    #[command(alias = "status")]
+    Refresh,
     /// List the held credentials.
     List,
     /// Show one credential's claims.
@@ -93,6 +126,17 @@ pub(crate) enum WalletCommand {
     /// Trusted verifier roots.
     #[command(subcommand)]
     Trust(TrustCommand),
+}
+
+/// How the authorization code flow waits for the login.
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// Only print the authorization URL; do not start a browser.
+    #[arg(long)]
+    no_browser: bool,
+    /// How long to wait for the login, in seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,8 +212,45 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
             wallet.change_pin(pin, &new).map_err(unlock_error)?;
             output(args, &json!({"changed": true}), "PIN changed")
         }
-        WalletCommand::Accept { offer_uri, tx_code } => {
-            accept(args, &mut wallet, offer_uri, tx_code.as_deref()).await
+        WalletCommand::Accept {
+            offer_uri,
+            tx_code,
+            authorization_code,
+            login,
+        } => {
+            let offer = wallet.fetch_offer(offer_uri).await.map_err(receive_error)?;
+            if *authorization_code || !offer.has_pre_authorized_code() {
+                let configurations = offer.offer.credential_configuration_ids.clone();
+                let received = authorize(&mut wallet, &offer, &configurations, login).await?;
+                return report_received(args, &wallet, &received);
+            }
+            accept(args, &mut wallet, offer, tx_code.as_deref()).await
+        }
+        WalletCommand::Request {
+            issuer_url,
+            configuration_ids,
+            login,
+        } => request(args, &mut wallet, issuer_url, configuration_ids, login).await,
+        WalletCommand::Refresh => {
+            let report = wallet.refresh_status().await.map_err(store_error)?;
+            if args.json {
+                return print_json(&report);
+            }
+            if report.is_empty() {
+                return emit("no credentials with a status list");
+            }
+            for refresh in report {
+                let note = refresh
+                    .failure
+                    .map(|f| format!("  (not refreshed: {}: {})", f.code, f.message))
+                    .unwrap_or_default();
+                emit(&format!(
+                    "{}  {}{note}",
+                    refresh.credential_id,
+                    refresh.status.as_str()
+                ))?;
+            }
+            Ok(())
         }
         WalletCommand::List => {
             let list = wallet.credentials();
@@ -181,10 +262,11 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
             }
             for entry in list {
                 emit(&format!(
-                    "{}  {}  from {}  ({} of {} copies used)",
+                    "{}  {}  from {}  [{}]  ({} of {} copies used)",
                     entry.id,
                     entry.name(&wallet.config().locale),
                     entry.issuer_name.as_deref().unwrap_or(&entry.issuer),
+                    entry.status.status.as_str(),
                     entry.copies_used,
                     entry.copies
                 ))?;
@@ -205,6 +287,7 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
                     "expires_at": entry.expires_at,
                     "copies": entry.copies,
                     "copies_used": entry.copies_used,
+                    "status": entry.status,
                     "claims": entry.subject_claims(),
                     "display": entry.display,
                 }));
@@ -212,6 +295,15 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
             let locale = &wallet.config().locale;
             emit(&format!("{}  ({})", entry.name(locale), entry.vct))?;
             emit(&format!("issuer: {}", entry.issuer))?;
+            emit(&format!(
+                "status: {}{}",
+                entry.status.status.as_str(),
+                entry
+                    .status
+                    .checked_at
+                    .map(|at| format!(" (checked {})", when(at)))
+                    .unwrap_or_default()
+            ))?;
             for (name, value) in entry.subject_claims() {
                 let path = intyg_core::dcql::ClaimsPath(vec![intyg_core::dcql::PathElement::Key(
                     name.clone(),
@@ -248,7 +340,7 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
                 };
                 emit(&format!(
                     "{}  {:?}  {}  purpose: {}  claims: {}  {}",
-                    entry.at,
+                    when(entry.at),
                     entry.kind,
                     entry
                         .counterparty_name
@@ -297,10 +389,9 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
 async fn accept(
     args: &WalletArgs,
     wallet: &mut Wallet,
-    offer_uri: &str,
+    offer: Offer,
     tx_code: Option<&str>,
 ) -> anyhow::Result<()> {
-    let offer = wallet.fetch_offer(offer_uri).await.map_err(receive_error)?;
     let locale = wallet.config().locale.clone();
     let code = match (offer.tx_code(), tx_code) {
         (Some(spec), None) if std::io::stdin().is_terminal() => {
@@ -319,6 +410,10 @@ async fn accept(
         .accept(offer, code.as_deref())
         .await
         .map_err(receive_error)?;
+    report_received(args, wallet, &received)
+}
+
+fn report_received(args: &WalletArgs, wallet: &Wallet, received: &Received) -> anyhow::Result<()> {
     if args.json {
         return print_json(&received.credentials);
     }
@@ -326,11 +421,175 @@ async fn accept(
         emit(&format!(
             "stored {}  {}  ({} copies)",
             entry.id,
-            entry.name(&locale),
+            entry.name(&wallet.config().locale),
             entry.copies
         ))?;
     }
     Ok(())
+}
+
+/// `intyg wallet request`: wallet-initiated issuance.
+async fn request(
+    args: &WalletArgs,
+    wallet: &mut Wallet,
+    issuer_url: &str,
+    configuration_ids: &[String],
+    login: &LoginArgs,
+) -> anyhow::Result<()> {
+    let offer = wallet
+        .fetch_issuer(issuer_url)
+        .await
+        .map_err(receive_error)?;
+    if configuration_ids.is_empty() {
+        let available = offer.credentials(&wallet.config().locale);
+        if args.json {
+            eprintln!("{}", serde_json::to_string(&available)?);
+        }
+        let listed: Vec<String> = available
+            .iter()
+            .map(|(id, name)| format!("{id} ({name})"))
+            .collect();
+        return Err(coded(
+            "configuration_required",
+            format!(
+                "name the credential configuration(s) to request: {}",
+                listed.join(", ")
+            ),
+        ));
+    }
+    let configurations = configuration_ids
+        .iter()
+        .map(|id| CredentialConfigurationId::try_from(id.as_str()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| coded("invalid_request", e))?;
+    let received = authorize(wallet, &offer, &configurations, login).await?;
+    report_received(args, wallet, &received)
+}
+
+/// The path of the loopback redirect URI.
+const CALLBACK_PATH: &str = "/callback";
+
+/// The authorization code flow as a native app (RFC 8252 §7.3): a
+/// loopback listener as the redirect URI, the URL printed (and opened),
+/// one callback awaited, then the code redeemed.
+async fn authorize(
+    wallet: &mut Wallet,
+    offer: &Offer,
+    configurations: &[CredentialConfigurationId],
+    login: &LoginArgs,
+) -> anyhow::Result<Received> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let port = listener.local_addr()?.port();
+    let redirect_uri = format!("http://127.0.0.1:{port}{CALLBACK_PATH}");
+    let pending = wallet
+        .begin_authorization(offer, configurations, &redirect_uri)
+        .await
+        .map_err(receive_error)?;
+    let issuer = offer
+        .issuer_name(&wallet.config().locale)
+        .unwrap_or_else(|| offer.issuer().to_owned());
+    eprintln!("Log in at {issuer} to continue. Open this address in a browser:");
+    eprintln!("{}", pending.authorization_url());
+    if !login.no_browser {
+        open_browser(pending.authorization_url());
+    }
+    eprintln!("Waiting for the login (up to {} s)...", login.timeout);
+    let callback = one_callback(listener, port, Duration::from_secs(login.timeout)).await?;
+    wallet
+        .finish_authorization(pending, &callback)
+        .await
+        .map_err(receive_error)
+}
+
+/// Serves the loopback redirect URI until the first request to
+/// [`CALLBACK_PATH`] (or the timeout), answers the browser with a short
+/// page, and returns the full callback URL.
+async fn one_callback(
+    listener: tokio::net::TcpListener,
+    port: u16,
+    timeout: Duration,
+) -> anyhow::Result<String> {
+    let (sender, receiver) = tokio::sync::oneshot::channel::<String>();
+    let sender = Arc::new(Mutex::new(Some(sender)));
+    let router = axum::Router::new().route(
+        CALLBACK_PATH,
+        axum::routing::get(move |uri: axum::http::Uri| {
+            let sender = sender.clone();
+            async move {
+                let first = sender.lock().unwrap_or_else(PoisonError::into_inner).take();
+                let Some(first) = first else {
+                    return axum::response::Html(DONE_PAGE);
+                };
+                let failed = uri
+                    .query()
+                    .is_some_and(|q| q.split('&').any(|p| p.starts_with("error=")));
+                // The receiver waits until the timeout; if it gave up, there
+                // is nobody left to tell.
+                let _ = first.send(format!("http://127.0.0.1:{port}{uri}"));
+                axum::response::Html(if failed { FAILED_PAGE } else { DONE_PAGE })
+            }
+        }),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                // A dropped sender stops the server as well.
+                let _ = stopped.await;
+            })
+            .into_future(),
+    );
+    let outcome = tokio::time::timeout(timeout, receiver).await;
+    let _ = stop.send(());
+    // Give the browser its page before the listener goes away.
+    if tokio::time::timeout(Duration::from_secs(2), server)
+        .await
+        .is_err()
+    {
+        eprintln!("note: the browser's connection was still open when the listener closed");
+    }
+    match outcome {
+        Ok(Ok(callback)) => Ok(callback),
+        Ok(Err(_)) => Err(coded(
+            "authorization_timeout",
+            "the callback listener stopped before the login finished",
+        )),
+        Err(_) => Err(coded(
+            "authorization_timeout",
+            format!(
+                "no login came back within {} s; run the command again",
+                timeout.as_secs()
+            ),
+        )),
+    }
+}
+
+const DONE_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Intyg wallet</title></head><body><main><h1>Login complete</h1><p>You can close this window and return to the terminal.</p></main></body></html>";
+const FAILED_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Intyg wallet</title></head><body><main><h1>The login did not complete</h1><p>You can close this window; the terminal says why.</p></main></body></html>";
+
+/// Opens `url` in the desktop's browser when there is a display; a
+/// failure only leaves the printed URL.
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
+    {
+        "xdg-open"
+    } else {
+        return;
+    };
+    match std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(mut child) => {
+            std::thread::spawn(move || child.wait());
+        }
+        Err(error) => eprintln!("note: could not start {opener}: {error}"),
+    }
 }
 
 async fn present(
@@ -357,9 +616,13 @@ async fn present(
         }
         .into());
     };
-    if args.json && (approve || deny) {
+    if approve || deny {
         // Scripts see the proposal on stderr, the outcome on stdout.
-        eprintln!("{}", serde_json::to_string(&proposal)?);
+        if args.json {
+            eprintln!("{}", serde_json::to_string(&proposal)?);
+        } else {
+            describe(&proposal);
+        }
     }
     let outcome = wallet
         .respond(proposal, decision)
@@ -384,8 +647,40 @@ async fn present(
     Ok(())
 }
 
+/// A Unix time as `2026-11-23 15:04 UTC`, for people.
+fn when(at: i64) -> String {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| t.format(FORMAT).ok())
+        .unwrap_or_else(|| at.to_string())
+}
+
 /// Shows the proposal and asks, claim by optional claim.
 fn ask_consent(proposal: &ConsentProposal) -> anyhow::Result<Decision> {
+    describe(proposal);
+    if proposal.unsatisfied.is_some() {
+        return Ok(Decision::Deny);
+    }
+    if !yes("Share the required claims?")? {
+        return Ok(Decision::Deny);
+    }
+    let mut include = Vec::new();
+    for credential in proposal.credentials.iter().filter(|c| !c.required) {
+        for claim in &credential.claims {
+            let label = claim.label.as_deref().unwrap_or(&claim.name);
+            if yes(&format!("Also share {label} ({})?", credential.name))? {
+                include.push(format!("{}.{}", credential.query_id, claim.name));
+            }
+        }
+    }
+    Ok(Decision::Approve { include })
+}
+
+/// Prints who asks, why, and which claims of which credentials, on stderr;
+/// warns about a credential its issuer revoked or suspended.
+fn describe(proposal: &ConsentProposal) {
     let verifier = &proposal.verifier;
     eprintln!(
         "{} asks{}",
@@ -402,7 +697,7 @@ fn ask_consent(proposal: &ConsentProposal) -> anyhow::Result<Decision> {
     );
     if let Some(reason) = &proposal.unsatisfied {
         eprintln!("you hold no credentials that satisfy it: {reason}");
-        return Ok(Decision::Deny);
+        return;
     }
     for credential in &proposal.credentials {
         eprintln!(
@@ -414,23 +709,23 @@ fn ask_consent(proposal: &ConsentProposal) -> anyhow::Result<Decision> {
                 "optional"
             }
         );
+        match credential.status {
+            CredentialStatus::Invalid => eprintln!(
+                "    warning: its issuer has revoked it; the recipient will likely refuse it"
+            ),
+            CredentialStatus::Suspended => eprintln!(
+                "    warning: its issuer has suspended it; the recipient will likely refuse it"
+            ),
+            CredentialStatus::Valid | CredentialStatus::Unknown => {}
+        }
         for claim in &credential.claims {
-            eprintln!("    - {}", claim.label.as_deref().unwrap_or(&claim.name));
+            let kind = if claim.required { "" } else { " (optional)" };
+            eprintln!(
+                "    - {}{kind}",
+                claim.label.as_deref().unwrap_or(&claim.name)
+            );
         }
     }
-    if !yes("Share the required claims?")? {
-        return Ok(Decision::Deny);
-    }
-    let mut include = Vec::new();
-    for credential in proposal.credentials.iter().filter(|c| !c.required) {
-        for claim in &credential.claims {
-            let label = claim.label.as_deref().unwrap_or(&claim.name);
-            if yes(&format!("Also share {label} ({})?", credential.name))? {
-                include.push(format!("{}.{}", credential.query_id, claim.name));
-            }
-        }
-    }
-    Ok(Decision::Approve { include })
 }
 
 fn yes(question: &str) -> anyhow::Result<bool> {

@@ -32,6 +32,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where the database and the signing key live.
     pub data_dir: PathBuf,
+    /// The agency's name, shown by wallets (issuer metadata `display`);
+    /// unset: "Intyg utfärdare" / "Intyg issuer". Env `INTYG_ISSUER_NAME`.
+    #[serde(default)]
+    pub name: Option<String>,
     /// Folder of credential types (`<type>/type-metadata.json`, `schema.json`).
     #[serde(default = "default_types_dir")]
     pub credential_types_dir: PathBuf,
@@ -215,6 +219,7 @@ impl Config {
             public_url: format!("http://{listen}"),
             listen,
             data_dir,
+            name: None,
             credential_types_dir: default_types_dir(),
             api_key: None,
             dev: true,
@@ -233,6 +238,11 @@ impl Config {
     fn with_env(mut self) -> Result<Self, ConfigError> {
         if let Ok(url) = std::env::var("INTYG_ISSUER_PUBLIC_URL") {
             self.public_url = url;
+        }
+        if let Ok(name) = std::env::var("INTYG_ISSUER_NAME")
+            && !name.trim().is_empty()
+        {
+            self.name = Some(name);
         }
         if let Ok(listen) = std::env::var("INTYG_ISSUER_LISTEN") {
             self.listen = listen

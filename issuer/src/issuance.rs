@@ -126,14 +126,17 @@ pub fn issuer_metadata_of(state: &AppState) -> CredentialIssuerMetadata {
             extra: Map::new(),
         }),
         display: Some(
-            [("sv", "Intyg utfärdare"), ("en", "Intyg issuer")]
-                .into_iter()
-                .map(|(locale, name)| IssuerDisplay {
-                    name: Some(name.into()),
-                    locale: Some(locale.into()),
-                    ..IssuerDisplay::default()
-                })
-                .collect(),
+            match &state.config.name {
+                Some(name) => [("sv", name.as_str()), ("en", name.as_str())],
+                None => [("sv", "Intyg utfärdare"), ("en", "Intyg issuer")],
+            }
+            .into_iter()
+            .map(|(locale, name)| IssuerDisplay {
+                name: Some(name.into()),
+                locale: Some(locale.into()),
+                ..IssuerDisplay::default()
+            })
+            .collect(),
         ),
         credential_configurations_supported: configurations,
         extra: Map::new(),
@@ -349,18 +352,24 @@ pub async fn credential(
     request
         .check_batch_size(Some(BATCH_SIZE))
         .map_err(|e| credential_error(e.error_code(), e.to_string()))?;
-    match request.credential_configuration_id.as_ref() {
-        Some(id) if id.as_str() == grant.credential_configuration_id => {}
-        Some(id) => {
+    // §8.2: by configuration, or by a `credential_identifier` from the
+    // Token Response (the authorization code flow names the record).
+    match (
+        request.credential_configuration_id.as_ref(),
+        request.credential_identifier.as_ref(),
+    ) {
+        (Some(id), _) if id.as_str() == grant.credential_configuration_id => {}
+        (Some(id), _) => {
             return Err(credential_error(
                 CredentialErrorCode::UnknownCredentialConfiguration,
                 format!("the access token does not grant `{id}`"),
             ));
         }
-        None => {
+        (None, Some(id)) if id.as_str() == grant.credential_id => {}
+        (None, _) => {
             return Err(credential_error(
                 CredentialErrorCode::UnknownCredentialIdentifier,
-                "this issuer issues by credential_configuration_id",
+                "the access token does not grant this credential_identifier",
             ));
         }
     }

@@ -69,6 +69,7 @@ pub struct Config {
     /// Where the database (and, in development, the generated CA) live.
     pub data_dir: PathBuf,
     /// The employer's name, shown to the wallet in `client_metadata`.
+    /// Env `INTYG_VERIFIER_NAME`.
     #[serde(default = "default_name")]
     pub name: String,
     /// Bearer key of the HR API; unset disables the API.
@@ -330,6 +331,11 @@ impl Config {
     fn with_env(mut self) -> Result<Self, ConfigError> {
         if let Ok(url) = std::env::var("INTYG_VERIFIER_PUBLIC_URL") {
             self.public_url = url;
+        }
+        if let Ok(name) = std::env::var("INTYG_VERIFIER_NAME")
+            && !name.trim().is_empty()
+        {
+            self.name = name;
         }
         if let Ok(listen) = std::env::var("INTYG_VERIFIER_LISTEN") {
             self.listen = listen

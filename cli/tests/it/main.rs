@@ -2,6 +2,7 @@
 //! stdout, stderr and exit codes.
 
 mod wallet;
+mod wallet_authorize;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

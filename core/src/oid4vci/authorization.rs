@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::form::{self, FormError};
-use super::id::{CredentialConfigurationId, CredentialIdentifier, IdError, IssuerState};
+use super::id::{
+    AuthorizationCode, CredentialConfigurationId, CredentialIdentifier, IdError, IssuerState,
+};
 use super::metadata::ClaimDescription;
 
 /// An `authorization_details` entry of type `openid_credential` (§5.1.1),
@@ -305,9 +307,169 @@ pub struct PushedAuthorizationResponse {
     pub expires_in: u64,
 }
 
+/// The Authorization Response a Wallet's `redirect_uri` receives (RFC 6749
+/// §4.1.2, §4.1.2.1), with the issuer identification of RFC 9207 §2:
+/// either a code or an error, and the `state` the request carried.
+///
+/// <https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2>
+/// <https://www.rfc-editor.org/rfc/rfc9207#section-2>
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationResponse {
+    /// The code, or why there is none.
+    pub outcome: AuthorizationOutcome,
+    /// `state`, echoed from the Authorization Request.
+    pub state: Option<String>,
+    /// `iss` (RFC 9207): the Authorization Server's issuer identifier.
+    pub iss: Option<String>,
+}
+
+/// What the Authorization Server decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizationOutcome {
+    /// `code`: to redeem at the Token Endpoint.
+    Code(AuthorizationCode),
+    /// `error` (RFC 6749 §4.1.2.1): e.g. `access_denied`. Open: extensions
+    /// (RFC 9396 `invalid_authorization_details`, …) add codes.
+    Error {
+        /// `error`.
+        error: String,
+        /// `error_description`.
+        error_description: Option<String>,
+        /// `error_uri`.
+        error_uri: Option<String>,
+    },
+}
+
+/// Why a redirect to the Wallet is not an Authorization Response.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizationResponseError {
+    /// Not valid form encoding, or a parameter repeats.
+    #[error("malformed authorization response: {0}")]
+    Form(#[from] FormError),
+    /// Neither `code` nor `error`.
+    #[error("the authorization response has neither `code` nor `error`")]
+    NoOutcome,
+    /// Both `code` and `error`.
+    #[error("the authorization response has both `code` and `error`")]
+    BothOutcomes,
+    /// `code` is empty or has characters outside printable ASCII.
+    #[error("invalid code: {0}")]
+    InvalidCode(#[source] IdError),
+}
+
+impl AuthorizationResponse {
+    /// Parses the query of the redirect (without the leading `?`).
+    /// Unknown parameters are ignored (RFC 6749 §3.1).
+    pub fn from_query(query: &str) -> Result<Self, AuthorizationResponseError> {
+        use AuthorizationResponseError as E;
+        let mut params = form::parse(query)?;
+        let outcome = match (params.remove("code"), params.remove("error")) {
+            (Some(_), Some(_)) => return Err(E::BothOutcomes),
+            (None, None) => return Err(E::NoOutcome),
+            (Some(code), None) => AuthorizationOutcome::Code(
+                AuthorizationCode::try_from(code).map_err(E::InvalidCode)?,
+            ),
+            (None, Some(error)) => AuthorizationOutcome::Error {
+                error,
+                error_description: params.remove("error_description"),
+                error_uri: params.remove("error_uri"),
+            },
+        };
+        Ok(Self {
+            outcome,
+            state: params.remove("state"),
+            iss: params.remove("iss"),
+        })
+    }
+
+    /// The response as a query string (no leading `?`).
+    pub fn to_query(&self) -> String {
+        let mut pairs: Vec<(&str, &str)> = match &self.outcome {
+            AuthorizationOutcome::Code(code) => vec![("code", code.as_str())],
+            AuthorizationOutcome::Error {
+                error,
+                error_description,
+                error_uri,
+            } => [
+                ("error", Some(error.as_str())),
+                ("error_description", error_description.as_deref()),
+                ("error_uri", error_uri.as_deref()),
+            ]
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|v| (name, v)))
+            .collect(),
+        };
+        pairs.extend(
+            [
+                ("state", self.state.as_deref()),
+                ("iss", self.iss.as_deref()),
+            ]
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|v| (name, v))),
+        );
+        form::serialize(pairs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc6749_4_1_2_responses_parse_and_round_trip() {
+        let ok = AuthorizationResponse::from_query(
+            "code=SplxlOBeZQQYbYS6WxSbIA&state=xyz&iss=https%3A%2F%2Fas.example&x=1",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.outcome,
+            AuthorizationOutcome::Code("SplxlOBeZQQYbYS6WxSbIA".parse().unwrap())
+        );
+        assert_eq!(ok.state.as_deref(), Some("xyz"));
+        assert_eq!(ok.iss.as_deref(), Some("https://as.example"));
+        assert_eq!(
+            AuthorizationResponse::from_query(&ok.to_query()).unwrap(),
+            ok
+        );
+
+        let denied = AuthorizationResponse::from_query(
+            "error=access_denied&error_description=no+thanks&state=xyz",
+        )
+        .unwrap();
+        assert_eq!(
+            denied.outcome,
+            AuthorizationOutcome::Error {
+                error: "access_denied".into(),
+                error_description: Some("no thanks".into()),
+                error_uri: None,
+            }
+        );
+        assert_eq!(
+            AuthorizationResponse::from_query(&denied.to_query()).unwrap(),
+            denied
+        );
+    }
+
+    #[test]
+    fn authorization_response_errors_are_typed() {
+        use AuthorizationResponseError as E;
+        type Case = (&'static str, fn(&E) -> bool);
+        let cases: [Case; 5] = [
+            ("state=x", |e| matches!(e, E::NoOutcome)),
+            ("code=c&error=access_denied", |e| {
+                matches!(e, E::BothOutcomes)
+            }),
+            ("code=", |e| matches!(e, E::InvalidCode(_))),
+            ("code=a%0Ab", |e| matches!(e, E::InvalidCode(_))),
+            ("code=a&code=b", |e| {
+                matches!(e, E::Form(FormError::Duplicate(_)))
+            }),
+        ];
+        for (query, expected) in cases {
+            let error = AuthorizationResponse::from_query(query).unwrap_err();
+            assert!(expected(&error), "{query}: {error:?}");
+        }
+    }
 
     /// Whether an error is the expected one.
     type Check<E> = fn(&E) -> bool;

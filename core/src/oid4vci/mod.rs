@@ -18,6 +18,7 @@
 //! | Authorization Request (query or PAR body) | §5.1, RFC 9126 §2.1 | [`AuthorizationRequest`], [`AuthorizeQuery`] |
 //! | `authorization_details` (`openid_credential`) | §5.1.1 | [`AuthorizationDetail`] |
 //! | Pushed Authorization Response | RFC 9126 §2.2 | [`PushedAuthorizationResponse`] |
+//! | Authorization Response (redirect to the Wallet) | RFC 6749 §4.1.2, RFC 9207 | [`AuthorizationResponse`] |
 //! | Token Request | §6.1 | [`TokenRequest`] |
 //! | Token Response | §6.2 | [`TokenResponse`] |
 //! | Token Error Response | §6.3, RFC 6749 §5.2 | [`TokenErrorResponse`] |
@@ -46,8 +47,9 @@ pub mod proof;
 pub mod token;
 
 pub use authorization::{
-    AuthorizationDetail, AuthorizationDetailType, AuthorizationRequest, AuthorizationRequestError,
-    AuthorizeQuery, CodeChallengeMethod, PushedAuthorizationResponse,
+    AuthorizationDetail, AuthorizationDetailType, AuthorizationOutcome, AuthorizationRequest,
+    AuthorizationRequestError, AuthorizationResponse, AuthorizationResponseError, AuthorizeQuery,
+    CodeChallengeMethod, PushedAuthorizationResponse,
 };
 pub use credential::{
     CredentialErrorCode, CredentialErrorResponse, CredentialRequest, CredentialRequestError,

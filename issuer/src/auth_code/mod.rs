@@ -40,9 +40,10 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use intyg_core::oid4vci::UrlRules;
 use intyg_core::oid4vci::authorization::{
-    AuthorizationRequest, AuthorizationRequestError, AuthorizeQuery, PushedAuthorizationResponse,
+    AuthorizationDetail, AuthorizationRequest, AuthorizationRequestError, AuthorizeQuery,
+    PushedAuthorizationResponse,
 };
-use intyg_core::oid4vci::id::AccessToken;
+use intyg_core::oid4vci::id::{AccessToken, CredentialConfigurationId, CredentialIdentifier};
 use intyg_core::oid4vci::token::{
     AuthorizationCodeTokenRequest, CodeVerifier, PkceError, TokenErrorCode, TokenResponse,
     verify_pkce_s256,
@@ -102,19 +103,25 @@ fn oidc_config(state: &AppState) -> Result<&OidcConfig, ApiError> {
     })
 }
 
-/// Checks a wallet's `redirect_uri`: https; in development mode also http
-/// to loopback and custom schemes (RFC 8252 §7.1). No fragment (RFC 6749
-/// §3.1.2).
+/// Checks a wallet's `redirect_uri`: https, or http to a loopback IP
+/// literal on any port (RFC 8252 §7.3, native apps); in development mode
+/// also `localhost` (RFC 8252 §8.3 advises against it) and custom schemes
+/// (RFC 8252 §7.1). No fragment (RFC 6749 §3.1.2).
 pub fn check_redirect_uri(uri: &str, dev: bool) -> Result<(), &'static str> {
     let url = Url::parse(uri).map_err(|_| "redirect_uri is not an absolute URI")?;
     if url.fragment().is_some() {
         return Err("redirect_uri must not have a fragment");
     }
+    let loopback_ip = matches!(
+        url.host(),
+        Some(url::Host::Ipv4(ip)) if ip.is_loopback()
+    ) || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
     match url.scheme() {
         "https" if UrlRules::HttpsOnly.allows(uri) => Ok(()),
+        "http" if loopback_ip => Ok(()),
         "http" if dev && UrlRules::DangerousAllowHttpLoopback.allows(uri) => Ok(()),
         "https" | "http" => {
-            Err("redirect_uri must be https (http only to loopback, in development mode)")
+            Err("redirect_uri must be https, or http to a loopback IP address (127.0.0.1 or [::1])")
         }
         "javascript" | "data" | "file" | "blob" | "about" | "vbscript" => {
             Err("redirect_uri has a scheme that is never allowed")
@@ -189,6 +196,7 @@ fn check_request(
         (None, None) => return Err(invalid_request("nothing requested")),
     };
     Ok(WalletRequest {
+        authorization_details: request.authorization_details.is_some(),
         client_id: request.client_id,
         redirect_uri,
         state: request.state,
@@ -435,6 +443,7 @@ pub async fn callback(
             code_challenge: login.request.code_challenge.clone(),
             credential_id: record.id,
             credential_configuration_id: record.credential_configuration_id,
+            authorization_details: login.request.authorization_details,
             expires_at: now + CODE_LIFETIME,
         },
     )?;
@@ -508,14 +517,26 @@ pub async fn token(
     }
     let access_token = AccessToken::generate().map_err(|e| ApiError::Issuance(e.to_string()))?;
     let lifetime = state.config.lifetimes.access_token;
+    let mut response = TokenResponse::bearer(access_token, lifetime.unsigned_abs());
+    // §6.2: REQUIRED when `authorization_details` was used in the
+    // Authorization or Token Request. The one dataset is the record.
+    if code.authorization_details || request.authorization_details.is_some() {
+        let identifier = CredentialIdentifier::try_from(code.credential_id.as_str())
+            .map_err(|e| ApiError::Issuance(e.to_string()))?;
+        let configuration =
+            CredentialConfigurationId::try_from(code.credential_configuration_id.as_str())
+                .map_err(|e| ApiError::Issuance(e.to_string()))?;
+        let mut detail = AuthorizationDetail::for_configuration(configuration);
+        detail.credential_identifiers = Some(vec![identifier]);
+        response.authorization_details = Some(vec![detail]);
+    }
     state.stores.grants.insert(&AccessGrant {
-        token_hash: sha256_hex(access_token.as_str()),
+        token_hash: sha256_hex(response.access_token.as_str()),
         credential_id: code.credential_id,
         credential_configuration_id: code.credential_configuration_id,
         expires_at: now + lifetime,
     })?;
     state.stores.durable().await?;
-    let response = TokenResponse::bearer(access_token, lifetime.unsigned_abs());
     Ok((no_store(), Json(response)).into_response())
 }
 
@@ -525,11 +546,17 @@ mod tests {
 
     #[test]
     fn redirect_uri_rules() {
-        for ok in ["https://wallet.example/cb", "https://wallet.example/cb?x=1"] {
+        for ok in [
+            "https://wallet.example/cb",
+            "https://wallet.example/cb?x=1",
+            // RFC 8252 §7.3: loopback IP literals, any port, for native apps.
+            "http://127.0.0.1:9/cb",
+            "http://127.0.0.1:51234/callback",
+            "http://[::1]:9/cb",
+        ] {
             assert_eq!(check_redirect_uri(ok, false), Ok(()), "{ok}");
         }
         for dev_only in [
-            "http://127.0.0.1:9/cb",
             "http://localhost/cb",
             "eu.europa.ec.euidi://authorization",
             "intyg-wallet:/cb",
@@ -539,6 +566,8 @@ mod tests {
         }
         for never in [
             "http://wallet.example/cb",
+            "http://127.0.0.1.evil.example/cb",
+            "http://10.0.0.1/cb",
             "https://wallet.example/cb#frag",
             "javascript:alert(1)",
             "data:text/html,x",

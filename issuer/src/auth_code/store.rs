@@ -27,6 +27,11 @@ pub struct WalletRequest {
     pub issuer_state: Option<String>,
     /// `login_hint`, passed on to the identity provider.
     pub login_hint: Option<String>,
+    /// Whether the request named the credential in `authorization_details`
+    /// (then the Token Response must carry `credential_identifiers`,
+    /// OpenID4VCI 1.0 §6.2) rather than in `scope`.
+    #[serde(default)]
+    pub authorization_details: bool,
 }
 
 /// A pushed Authorization Request (RFC 9126), waiting for `/authorize`.
@@ -65,6 +70,9 @@ pub struct IssuedCode {
     pub credential_id: String,
     /// Its credential configuration.
     pub credential_configuration_id: String,
+    /// Whether the Authorization Request used `authorization_details`.
+    #[serde(default)]
+    pub authorization_details: bool,
     /// Expiry, seconds since the epoch.
     pub expires_at: i64,
 }
@@ -153,6 +161,7 @@ mod tests {
             code_challenge: "c".into(),
             credential_id: "r".into(),
             credential_configuration_id: "t".into(),
+            authorization_details: true,
             expires_at: 1,
         };
         store.put_code("k", &code).unwrap();

@@ -445,6 +445,95 @@ async fn pushed_request_with_scope_and_the_login_page() {
     assert!(description.contains("request_uri"), "{description}");
 }
 
+/// OpenID4VCI 1.0 §6.2: a request by `authorization_details` gets its
+/// `credential_identifiers` in the Token Response, and (§8.2) the wallet
+/// then asks by `credential_identifier`. A request by `scope` gets none.
+#[tokio::test]
+async fn token_response_names_the_dataset_when_authorization_details_were_used() {
+    let (issuer, _idp) = start("ac-identifiers").await;
+    let credential_id = offer_for(&issuer, KARIN).await;
+    let wallet = Wallet::new();
+    let code = wallet.code(&issuer, KARIN).await;
+    let response = wallet.token(&issuer, &code, |_| {}).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let token: TokenResponse = response.json().await.unwrap();
+    let details = token
+        .authorization_details
+        .expect("§6.2: REQUIRED after authorization_details");
+    assert_eq!(details.len(), 1);
+    assert_eq!(
+        details[0].credential_configuration_id.as_str(),
+        CONFIGURATION
+    );
+    let identifiers: Vec<String> = details[0]
+        .credential_identifiers
+        .iter()
+        .flatten()
+        .map(|i| i.as_str().to_owned())
+        .collect();
+    assert_eq!(identifiers, vec![credential_id.clone()]);
+
+    let credential = |identifier: &str| {
+        let http = wallet.http.clone();
+        let (url, token) = (issuer.url.clone(), token.access_token.as_str().to_owned());
+        let identifier = identifier.to_owned();
+        async move {
+            let nonce: NonceResponse = http
+                .post(format!("{url}/nonce"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let holder = SigningKey::generate().unwrap();
+            let proof = build_jwt_proof(
+                &holder,
+                &url,
+                Some(&nonce.c_nonce),
+                intyg_issuer::now(),
+                None,
+            )
+            .unwrap();
+            let mut request = CredentialRequest::for_configuration(
+                CredentialConfigurationId::try_from(CONFIGURATION).unwrap(),
+                vec![proof],
+            );
+            request.credential_configuration_id = None;
+            request.credential_identifier = Some(identifier.parse().unwrap());
+            http.post(format!("{url}/credential"))
+                .bearer_auth(token)
+                .json(&request)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let (status, error, _) = error_of(credential("another-dataset").await).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "unknown_credential_identifier")
+    );
+    let issued = credential(&credential_id).await;
+    assert_eq!(issued.status(), StatusCode::OK);
+    let issued = CredentialResponse::from_json(&issued.bytes().await.unwrap()).unwrap();
+    assert_eq!(issued.credentials.unwrap().len(), 1);
+
+    // By scope: no authorization_details in the Token Response.
+    offer_for(&issuer, KARIN).await;
+    let mut by_scope = wallet.request(Some(KARIN));
+    by_scope.authorization_details = None;
+    by_scope.scope = Some(CONFIGURATION.into());
+    let back = wallet.authorize(&issuer, &by_scope).await;
+    let token: TokenResponse = wallet
+        .token(&issuer, &back["code"], |_| {})
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token.authorization_details, None);
+}
+
 #[tokio::test]
 async fn authorization_request_errors_are_shown_not_redirected() {
     let (issuer, _idp) = start("ac-request-errors").await;

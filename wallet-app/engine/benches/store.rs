@@ -66,6 +66,7 @@ fn populate(dir: &std::path::Path) {
             expires_at: None,
             copies: 0,
             copies_used: 0,
+            status: Default::default(),
         };
         wallet
             .import(entry, vec![(compact.clone(), private.clone()); 3])

@@ -13,10 +13,18 @@
 //!    [`LockedWallet`] → [`LockedWallet::unlock`] with the PIN → [`Wallet`].
 //! 2. Receive: [`Wallet::fetch_offer`] → [`receive::Offer`] (does it need
 //!    a transaction code?) → [`Wallet::accept`] → [`receive::Received`].
-//! 3. Present: [`Wallet::prepare`] → [`present::ConsentProposal`] (who
-//!    asks, why, which claims, which are optional) → [`Wallet::respond`]
-//!    with a [`present::Decision`] → [`present::Outcome`].
-//! 4. [`Wallet::history`], [`Wallet::export_backup`] /
+//!    Offers with only an authorization code grant, and wallet-initiated
+//!    issuance ([`Wallet::fetch_issuer`]): [`Wallet::begin_authorization`]
+//!    → [`authorize::PendingAuthorization`] (open its URL, the person logs
+//!    in) → [`Wallet::finish_authorization`] with the redirect →
+//!    [`receive::Received`].
+//! 3. Present: [`Wallet::prepare`] (matching credentials' status refreshed;
+//!    revoked and suspended ones never offered) →
+//!    [`present::ConsentProposal`] (who asks, why, which claims, which are
+//!    optional) → [`Wallet::respond`] with a [`present::Decision`] →
+//!    [`present::Outcome`].
+//! 4. [`Wallet::refresh_status`] (Token Status List, one fetch per list),
+//!    [`Wallet::history`], [`Wallet::export_backup`] /
 //!    [`Wallet::restore_backup`], [`Wallet::change_pin`], [`Wallet::lock`].
 //!
 //! ```no_run
@@ -34,12 +42,14 @@
 //! key; every store value is sealed; nothing is written when a receive or
 //! a presentation fails, except its history entry.
 
+pub mod authorize;
 mod backup;
 mod crypto;
 pub mod http;
 pub mod model;
 pub mod present;
 pub mod receive;
+pub mod status;
 mod store;
 pub mod trust;
 
@@ -52,7 +62,8 @@ pub use backup::BackupError;
 pub use crypto::{CryptoError, KdfParams};
 pub use http::{FetchError, NetLimits};
 pub use model::{
-    CredentialCopy, CredentialEntry, EventKind, EventResult, HistoryEntry, StoredCredential,
+    CredentialCopy, CredentialEntry, CredentialStatus, EventKind, EventResult, HistoryEntry,
+    StatusCheck, StoredCredential,
 };
 pub use store::StoreError;
 

@@ -38,6 +38,9 @@ pub struct CredentialEntry {
     pub copies: usize,
     /// Copies presented at least once.
     pub copies_used: usize,
+    /// What the issuer's status list said when last asked.
+    #[serde(default)]
+    pub status: StatusCheck,
 }
 
 impl CredentialEntry {
@@ -63,11 +66,69 @@ impl CredentialEntry {
             .collect()
     }
 
+    /// Whether it may be presented: not revoked or suspended as far as the
+    /// wallet knows.
+    pub fn presentable(&self) -> bool {
+        !matches!(
+            self.status.status,
+            CredentialStatus::Invalid | CredentialStatus::Suspended
+        )
+    }
+
     /// A display name: `locale` if there is one, else English, else the
     /// first, else the `vct`.
     pub fn name(&self, locale: &str) -> String {
         pick(&self.display.names, locale).unwrap_or_else(|| self.vct.clone())
     }
+}
+
+/// A credential's status as its issuer's Token Status List gives it
+/// (draft-ietf-oauth-status-list §7.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialStatus {
+    /// `VALID`.
+    Valid,
+    /// `INVALID`: revoked. Proposed only when nothing else satisfies a
+    /// request, marked so.
+    Invalid,
+    /// `SUSPENDED`: not valid for now. Proposed as `Invalid` is.
+    Suspended,
+    /// Never checked, no status list, or an application-specific value.
+    #[default]
+    Unknown,
+}
+
+impl CredentialStatus {
+    /// The wallet's reading of a status list entry.
+    pub fn from_listed(listed: intyg_core::status_list::StatusType) -> Self {
+        use intyg_core::status_list::StatusType;
+        match listed {
+            StatusType::Valid => Self::Valid,
+            StatusType::Invalid => Self::Invalid,
+            StatusType::Suspended => Self::Suspended,
+            StatusType::ApplicationSpecific(_) | StatusType::Reserved(_) => Self::Unknown,
+        }
+    }
+
+    /// `valid`, `invalid`, `suspended` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::Invalid => "invalid",
+            Self::Suspended => "suspended",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// The last status the wallet learned, and when.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCheck {
+    /// The status.
+    pub status: CredentialStatus,
+    /// When the status list last answered (Unix seconds); `None` if never.
+    pub checked_at: Option<i64>,
 }
 
 /// The registered claims (RFC 7519, SD-JWT VC) that are not the subject's.

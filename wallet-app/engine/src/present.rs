@@ -6,7 +6,11 @@
 //! Request Object by value or from `request_uri` (GET, or POST with a
 //! `wallet_nonce`, §5.10) → authenticated by [`crate::trust::authenticate`]
 //! (unsigned `redirect_uri:` requests only in dev mode) → DCQL evaluated
-//! over the held credentials (§6.4) → a [`ConsentProposal`].
+//! over the held credentials (§6.4); the status of those it matches is
+//! refreshed ([`crate::status`], one fetch per list; an unreachable list
+//! keeps the last known status) and revoked or suspended ones are left
+//! out, unless nothing else satisfies the query: then they are proposed
+//! with their status for the person to see → a [`ConsentProposal`].
 //! [`Wallet::respond`]: the person's [`Decision`] → on approval one
 //! SD-JWT presentation per credential query with a KB-JWT (`aud` =
 //! client_id, `nonce`, `sd_hash`), from the least used batch copy → VP
@@ -15,7 +19,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use intyg_core::dcql::{ClaimsPath, DcqlQuery, Evaluation, PathElement, evaluate};
+use intyg_core::dcql::{
+    Candidate, ClaimsPath, DcqlQuery, Evaluation, PathElement, Unsatisfied, ValidatedQuery,
+    evaluate,
+};
 use intyg_core::jose::{JoseError, SigningKey};
 use intyg_core::oid4vp::{
     AuthorizationErrorResponse, AuthorizationRequest, AuthorizationResponse, ClientIdPrefix,
@@ -30,7 +37,9 @@ use serde_json::Value;
 
 use crate::crypto::{CryptoError, random_id};
 use crate::http::FetchError;
-use crate::model::{CredentialCopy, EventKind, EventResult, HistoryCredential, HistoryEntry};
+use crate::model::{
+    CredentialCopy, CredentialStatus, EventKind, EventResult, HistoryCredential, HistoryEntry,
+};
 use crate::trust::{AuthenticationError, TrustError, authenticate};
 use crate::{StoreError, Wallet, now};
 
@@ -182,6 +191,10 @@ pub struct ProposedCredential {
     pub vct: String,
     /// Whether the request needs this credential.
     pub required: bool,
+    /// Its last known status: `invalid` (revoked) or `suspended` only when
+    /// no presentable credential satisfies the query; the person should be
+    /// warned that the verifier will likely refuse it.
+    pub status: CredentialStatus,
     /// The claims that would be disclosed.
     pub claims: Vec<ProposedClaim>,
 }
@@ -250,8 +263,10 @@ pub enum Outcome {
 
 impl Wallet {
     /// Reads and authenticates a presentation request and matches it
-    /// against the held credentials. Sends nothing and stores nothing.
-    pub async fn prepare(&self, uri: &str) -> Result<ConsentProposal, PresentError> {
+    /// against the held credentials that may be presented, after
+    /// refreshing the status of those it matches. Sends nothing to the
+    /// verifier; stores only the refreshed statuses.
+    pub async fn prepare(&mut self, uri: &str) -> Result<ConsentProposal, PresentError> {
         let (request, verifier) = match AuthorizationRequest::from_uri(uri.trim())? {
             Invocation::ByValue(request) => {
                 if !self.http().is_dev() {
@@ -312,10 +327,11 @@ impl Wallet {
             .ok_or(PresentError::NoResponseUri)?
             .to_owned();
         self.http().check(&response_uri)?;
-        let (credentials, unsatisfied) = match evaluate(&request.dcql_query, self.candidates()) {
-            Ok(evaluation) => (self.propose(&evaluation, request.dcql_query.query()), None),
-            Err(unsatisfied) => (Vec::new(), Some(unsatisfied.to_string())),
-        };
+        let (credentials, unsatisfied) =
+            match self.evaluate_presentable(&request.dcql_query).await? {
+                Ok(evaluation) => (self.propose(&evaluation, request.dcql_query.query()), None),
+                Err(unsatisfied) => (Vec::new(), Some(unsatisfied.to_string())),
+            };
         Ok(ConsentProposal {
             verifier,
             purpose: purpose(&request),
@@ -325,6 +341,39 @@ impl Wallet {
             unsatisfied,
             request,
         })
+    }
+
+    /// DCQL over the credentials that may be presented: the status of
+    /// every credential the query matches is refreshed first, then those
+    /// revoked or suspended are left out unless only they satisfy the
+    /// query. A query that all held credentials cannot satisfy needs no
+    /// status.
+    async fn evaluate_presentable(
+        &mut self,
+        query: &ValidatedQuery,
+    ) -> Result<Result<Evaluation, Unsatisfied>, StoreError> {
+        let all = match evaluate(query, self.candidates()) {
+            Ok(evaluation) => evaluation,
+            Err(unsatisfied) => return Ok(Err(unsatisfied)),
+        };
+        let matched: BTreeSet<String> = all
+            .credentials
+            .iter()
+            .flat_map(|c| c.matches.iter().map(|m| m.candidate_id.clone()))
+            .collect();
+        self.refresh_statuses(&matched.into_iter().collect::<Vec<_>>())
+            .await?;
+        let presentable: Vec<Candidate> = self
+            .candidates()
+            .iter()
+            .filter(|c| self.entries.get(&c.id).is_some_and(|e| e.presentable()))
+            .cloned()
+            .collect();
+        // When only revoked or suspended credentials satisfy the query,
+        // they are proposed with their status, so that the person sees why
+        // the verifier will likely refuse and decides; they are never
+        // chosen over a presentable one.
+        Ok(Ok(evaluate(query, &presentable).unwrap_or(all)))
     }
 
     async fn request_object(
@@ -423,6 +472,7 @@ impl Wallet {
                 name: entry.name(locale),
                 vct: entry.vct.clone(),
                 required: is_required,
+                status: entry.status.status,
                 claims,
             });
         }

@@ -1,13 +1,17 @@
 //! Receiving credentials — OpenID4VCI 1.0, pre-authorized code flow (§3.5)
-//! with a transaction code.
+//! with a transaction code, and the steps after `/token` that the
+//! authorization code flow ([`crate::authorize`]) shares.
 //!
 //! <https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html>
 //!
 //! [`Wallet::fetch_offer`]: offer link (by value or `credential_offer_uri`)
 //! → issuer metadata (§12.2) → authorization server metadata (RFC 8414).
+//! [`Wallet::fetch_issuer`] does the same from an issuer URL alone, for
+//! wallet-initiated issuance (§3.4).
 //! [`Wallet::accept`]: `/token` with the code and PIN (§6) → `/nonce`
 //! (§7) → one holder key per copy and a batch of `jwt` proofs (App. F) →
-//! `/credential` (§8) → every credential verified (issuer key from
+//! `/credential` (§8; by `credential_identifier` when the Token Response
+//! named datasets, §6.2) → every credential verified (issuer key from
 //! `/.well-known/jwt-vc-issuer` by `kid`, signature, `iss`, `vct`, `cnf`
 //! = our key, status list entry valid) → type metadata fetched when the
 //! `vct` resolves → stored with a history entry, in one transaction.
@@ -17,9 +21,10 @@ use std::collections::BTreeMap;
 
 use intyg_core::jose::{JoseError, Jwk, SigningKey, VerifyingKey};
 use intyg_core::oid4vci::{
-    AuthorizationServerMetadata, CNonce, CredentialConfiguration, CredentialConfigurationId,
-    CredentialErrorResponse, CredentialIssuerMetadata, CredentialOffer, CredentialOfferRequest,
-    CredentialRequest, CredentialResponse, CredentialResponseError, IdError, MetadataError,
+    AuthorizationCodeGrant, AuthorizationResponseError, AuthorizationServerMetadata, CNonce,
+    CredentialConfiguration, CredentialConfigurationId, CredentialErrorResponse,
+    CredentialIdentifier, CredentialIssuerMetadata, CredentialOffer, CredentialOfferRequest,
+    CredentialRequest, CredentialResponse, CredentialResponseError, Grants, IdError, MetadataError,
     NonceResponse, OfferError, PreAuthorizedCodeTokenRequest, TokenErrorResponse, TokenRequest,
     TokenResponse, TxCode, TxCodeError, TxCodeSpec, build_jwt_proof,
 };
@@ -27,14 +32,14 @@ use intyg_core::sd_jwt::{SdJwt, SdJwtError, VerifyOptions};
 use intyg_core::status_list::{DecodeLimits, StatusListToken, StatusType};
 use intyg_core::vc::metadata::TypeMetadata;
 use intyg_core::vc::{self, VcError};
-use serde::Deserialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::crypto::{CryptoError, random_id};
 use crate::http::FetchError;
 use crate::model::{
-    ClaimLabel, CredentialCopy, CredentialEntry, Display, EventKind, EventResult,
-    HistoryCredential, HistoryEntry,
+    ClaimLabel, CredentialCopy, CredentialEntry, CredentialStatus, Display, EventKind, EventResult,
+    HistoryCredential, HistoryEntry, StatusCheck,
 };
 use crate::{StoreError, Wallet, now};
 
@@ -54,10 +59,65 @@ pub enum ReceiveError {
     /// another identifier.
     #[error("metadata: {0}")]
     Metadata(#[from] MetadataError),
-    /// The offer has no pre-authorized code grant (the authorization code
-    /// flow is not implemented by this wallet yet).
-    #[error("the offer has no pre-authorized code grant")]
+    /// [`Wallet::accept`] was given an offer without a pre-authorized code
+    /// grant: it needs the authorization code flow
+    /// ([`Wallet::begin_authorization`]).
+    #[error(
+        "the offer has no pre-authorized code grant: receive it with the authorization code flow"
+    )]
     NoPreAuthorizedGrant,
+    /// The authorization server does not offer the authorization code flow
+    /// as this wallet runs it (authorization endpoint, grant type, PKCE
+    /// S256).
+    #[error("the authorization server does not support the authorization code flow: {0}")]
+    AuthorizationCodeUnsupported(&'static str),
+    /// No credential configuration was chosen, or one the offer does not
+    /// name.
+    #[error("choose at least one credential configuration of the offer")]
+    NoConfiguration,
+    /// The redirect URI given to [`Wallet::begin_authorization`] is not an
+    /// absolute URI without fragment.
+    #[error("redirect URI `{0}` is not an absolute URI without a fragment")]
+    InvalidRedirectUri(String),
+    /// The Pushed Authorization Request was refused (RFC 9126 §2.3).
+    #[error("pushed authorization request refused: {error}{}", describe(.description))]
+    ParRefused {
+        /// The OAuth error code.
+        error: String,
+        /// `error_description`.
+        description: Option<String>,
+    },
+    /// The callback is not a redirect to the pending authorization's
+    /// redirect URI.
+    #[error("the callback `{0}` is not for this authorization's redirect URI")]
+    CallbackMismatch(String),
+    /// The callback is not an Authorization Response (RFC 6749 §4.1.2).
+    #[error("authorization response: {0}")]
+    InvalidCallback(#[from] AuthorizationResponseError),
+    /// The callback's `state` is absent or not the one sent: a response to
+    /// another request, or a forged one (RFC 6749 §10.12). Nothing was
+    /// redeemed.
+    #[error("the authorization response's state does not match the request's")]
+    StateMismatch,
+    /// The callback's `iss` names another authorization server, or is
+    /// missing though the server promises it (RFC 9207 §2.4).
+    #[error("the authorization response comes from {found:?}, not {expected}")]
+    AuthorizationServerMismatch {
+        /// The authorization server the request went to.
+        expected: String,
+        /// `iss` in the response.
+        found: Option<String>,
+    },
+    /// The authorization server answered with an error (RFC 6749
+    /// §4.1.2.1), e.g. `access_denied` when the person cancelled the login
+    /// or the issuer has nothing for them.
+    #[error("authorization refused: {error}{}", describe(.description))]
+    AuthorizationRefused {
+        /// The OAuth error code.
+        error: String,
+        /// `error_description`.
+        description: Option<String>,
+    },
     /// The offer needs a transaction code and none was given.
     #[error("the issuer requires a transaction code{}", .0.description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default())]
     TxCodeRequired(TxCodeSpec),
@@ -182,7 +242,17 @@ impl ReceiveError {
             Self::Offer(_) => "invalid_offer",
             Self::Fetch(e) => crate::present::fetch_code(e),
             Self::Metadata(_) => "invalid_metadata",
-            Self::NoPreAuthorizedGrant => "unsupported_grant",
+            Self::NoPreAuthorizedGrant | Self::AuthorizationCodeUnsupported(_) => {
+                "unsupported_grant"
+            }
+            Self::NoConfiguration => "invalid_request",
+            Self::InvalidRedirectUri(_) => "invalid_redirect_uri",
+            Self::ParRefused { .. } => "par_refused",
+            Self::CallbackMismatch(_) | Self::InvalidCallback(_) => "invalid_callback",
+            Self::StateMismatch => "state_mismatch",
+            Self::AuthorizationServerMismatch { .. } => "authorization_server_mismatch",
+            Self::AuthorizationRefused { error, .. } if error == "access_denied" => "access_denied",
+            Self::AuthorizationRefused { .. } => "authorization_refused",
             Self::TxCodeRequired(_) => "tx_code_required",
             Self::InvalidTxCode(_) | Self::TxCodeFormat(_) => "invalid_tx_code",
             Self::NoTokenEndpoint => "invalid_metadata",
@@ -213,8 +283,10 @@ fn describe(description: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-/// A fetched and checked offer, ready to accept.
-#[derive(Debug, Clone)]
+/// A fetched and checked offer, ready to accept. [`Wallet::fetch_issuer`]
+/// makes one for wallet-initiated issuance: every configuration of the
+/// issuer, an authorization code grant without `issuer_state`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Offer {
     /// The offer.
     pub offer: CredentialOffer,
@@ -247,6 +319,26 @@ impl Offer {
     /// The transaction code the person must enter, if the offer needs one.
     pub fn tx_code(&self) -> Option<&TxCodeSpec> {
         self.offer.pre_authorized_grant()?.tx_code.as_ref()
+    }
+
+    /// Whether [`Wallet::accept`] can take it: it has a pre-authorized
+    /// code grant.
+    pub fn has_pre_authorized_code(&self) -> bool {
+        self.offer.pre_authorized_grant().is_some()
+    }
+
+    /// Whether the authorization code flow can take it: the offer has that
+    /// grant, or no grants at all (§4.1.1: then the metadata decides), and
+    /// the authorization server has an authorization endpoint, lists the
+    /// grant (when it lists any) and PKCE S256 (when it lists methods).
+    pub fn supports_authorization_code(&self) -> bool {
+        let offered = match &self.offer.grants {
+            Some(grants) => {
+                grants.authorization_code.is_some() || grants.pre_authorized_code.is_none()
+            }
+            None => true,
+        };
+        offered && crate::authorize::code_flow_support(&self.authorization_server).is_ok()
     }
 
     /// The offered credential configurations with their display names.
@@ -306,23 +398,82 @@ impl Wallet {
                 CredentialOffer::from_json_with(&reply.text(), rules)?
             }
         };
-        let issuer = offer.credential_issuer.clone();
-        let url = CredentialIssuerMetadata::well_known_url_with(&issuer, rules)?;
+        let metadata = self.issuer_metadata(&offer.credential_issuer).await?;
+        offer.validate_against(&metadata)?;
+        // The grant's own server when it names one (§4.1.1), the pre-authorized
+        // grant's first.
+        let named = offer
+            .pre_authorized_grant()
+            .and_then(|g| g.authorization_server.clone())
+            .or_else(|| {
+                offer
+                    .authorization_code_grant()
+                    .and_then(|g| g.authorization_server.clone())
+            });
+        let server = authorization_server_of(&metadata, named);
+        let authorization_server = self.authorization_server_metadata(&server).await?;
+        Ok(Offer {
+            offer,
+            metadata,
+            authorization_server,
+        })
+    }
+
+    /// Wallet-initiated issuance (§3.4): the metadata of the issuer at
+    /// `issuer` and of its authorization server, as an [`Offer`] of every
+    /// configuration it supports with an authorization code grant. Pick
+    /// configurations for [`Wallet::begin_authorization`]. Stores nothing.
+    pub async fn fetch_issuer(&self, issuer: &str) -> Result<Offer, ReceiveError> {
+        let issuer = issuer.trim().trim_end_matches('/');
+        let metadata = self.issuer_metadata(issuer).await?;
+        let server = authorization_server_of(&metadata, None);
+        let authorization_server = self.authorization_server_metadata(&server).await?;
+        let offer = CredentialOffer {
+            credential_issuer: metadata.credential_issuer.clone(),
+            credential_configuration_ids: metadata
+                .credential_configurations_supported
+                .keys()
+                .cloned()
+                .collect(),
+            grants: Some(Grants {
+                authorization_code: Some(AuthorizationCodeGrant::default()),
+                ..Grants::default()
+            }),
+            extra: Map::new(),
+        };
+        Ok(Offer {
+            offer,
+            metadata,
+            authorization_server,
+        })
+    }
+
+    /// Credential Issuer Metadata (§12.2.2), checked to be `issuer`'s.
+    async fn issuer_metadata(
+        &self,
+        issuer: &str,
+    ) -> Result<CredentialIssuerMetadata, ReceiveError> {
+        let rules = self.http().rules();
+        let url = CredentialIssuerMetadata::well_known_url_with(issuer, rules)?;
         let reply = self.http().get(&url, "application/json").await?;
         if !reply.is_success() {
             return Err(unexpected("issuer metadata", reply.status, "not 2xx"));
         }
-        let metadata = CredentialIssuerMetadata::from_json_for_with(&reply.text(), &issuer, rules)?;
-        offer.validate_against(&metadata)?;
-        let grant = offer
-            .pre_authorized_grant()
-            .ok_or(ReceiveError::NoPreAuthorizedGrant)?;
-        let server = grant
-            .authorization_server
-            .clone()
-            .or_else(|| metadata.authorization_servers.as_ref()?.first().cloned())
-            .unwrap_or_else(|| issuer.clone());
-        let url = AuthorizationServerMetadata::well_known_url_with(&server, rules)?;
+        Ok(CredentialIssuerMetadata::from_json_for_with(
+            &reply.text(),
+            issuer,
+            rules,
+        )?)
+    }
+
+    /// Authorization Server Metadata (RFC 8414 §3), checked to be
+    /// `server`'s.
+    pub(crate) async fn authorization_server_metadata(
+        &self,
+        server: &str,
+    ) -> Result<AuthorizationServerMetadata, ReceiveError> {
+        let rules = self.http().rules();
+        let url = AuthorizationServerMetadata::well_known_url_with(server, rules)?;
         let reply = self.http().get(&url, "application/json").await?;
         if !reply.is_success() {
             return Err(unexpected(
@@ -331,13 +482,11 @@ impl Wallet {
                 "not 2xx",
             ));
         }
-        let authorization_server =
-            AuthorizationServerMetadata::from_json_for_with(&reply.text(), &server, rules)?;
-        Ok(Offer {
-            offer,
-            metadata,
-            authorization_server,
-        })
+        Ok(AuthorizationServerMetadata::from_json_for_with(
+            &reply.text(),
+            server,
+            rules,
+        )?)
     }
 
     /// Redeems the offer with the transaction code, receives a batch of
@@ -360,13 +509,35 @@ impl Wallet {
             }
             (None, _) => None,
         };
-        let access_token = self
-            .token(&offer, grant.pre_authorized_code.clone(), tx_code)
-            .await?;
+        let request = TokenRequest::PreAuthorizedCode(PreAuthorizedCodeTokenRequest {
+            pre_authorized_code: grant.pre_authorized_code.clone(),
+            tx_code,
+            client_id: None,
+            authorization_details: None,
+            extra: BTreeMap::new(),
+        });
+        let token = self.token(&offer.authorization_server, request).await?;
+        let configurations = offer.offer.credential_configuration_ids.clone();
+        self.receive(&offer, &configurations, &token).await
+    }
+
+    /// After `/token`, for either grant: one Credential Request per
+    /// dataset (§8), every credential verified, then everything stored
+    /// with its history entry.
+    pub(crate) async fn receive(
+        &mut self,
+        offer: &Offer,
+        configurations: &[CredentialConfigurationId],
+        token: &TokenResponse,
+    ) -> Result<Received, ReceiveError> {
+        let access_token = token.access_token.as_str();
         let issuer_keys = self.issuer_keys(offer.issuer()).await?;
         let mut batches = Vec::new();
-        for id in &offer.offer.credential_configuration_ids {
-            batches.push(self.issue(&offer, id, &access_token, &issuer_keys).await?);
+        for (id, identifier) in credential_requests(configurations, token) {
+            batches.push(
+                self.issue(offer, id, identifier, access_token, &issuer_keys)
+                    .await?,
+            );
         }
         let at = now();
         let issuer_name = offer.issuer_name(&self.config.locale);
@@ -412,24 +583,16 @@ impl Wallet {
         })
     }
 
-    async fn token(
+    /// `POST /token` (§6) with either grant.
+    pub(crate) async fn token(
         &self,
-        offer: &Offer,
-        code: intyg_core::oid4vci::PreAuthorizedCode,
-        tx_code: Option<TxCode>,
-    ) -> Result<String, ReceiveError> {
-        let endpoint = offer
-            .authorization_server
+        server: &AuthorizationServerMetadata,
+        request: TokenRequest,
+    ) -> Result<TokenResponse, ReceiveError> {
+        let endpoint = server
             .token_endpoint
             .as_deref()
             .ok_or(ReceiveError::NoTokenEndpoint)?;
-        let request = TokenRequest::PreAuthorizedCode(PreAuthorizedCodeTokenRequest {
-            pre_authorized_code: code,
-            tx_code,
-            client_id: None,
-            authorization_details: None,
-            extra: BTreeMap::new(),
-        });
         let reply = self
             .http()
             .post_form(endpoint, request.to_form(), None)
@@ -448,9 +611,7 @@ impl Wallet {
                 },
             );
         }
-        let token: TokenResponse = serde_json::from_slice(&reply.body)
-            .map_err(|e| unexpected("token", reply.status, e))?;
-        Ok(token.access_token.as_str().to_owned())
+        serde_json::from_slice(&reply.body).map_err(|e| unexpected("token", reply.status, e))
     }
 
     async fn nonce(
@@ -470,7 +631,7 @@ impl Wallet {
     }
 
     /// The issuer's signing keys from its JWT VC Issuer Metadata.
-    async fn issuer_keys(&self, issuer: &str) -> Result<Vec<Jwk>, ReceiveError> {
+    pub(crate) async fn issuer_keys(&self, issuer: &str) -> Result<Vec<Jwk>, ReceiveError> {
         let url = jwt_vc_issuer_url(issuer)
             .ok_or_else(|| ReceiveError::IssuerKeys(format!("`{issuer}` is not a URL")))?;
         let reply = self.http().get(&url, "application/json").await?;
@@ -503,11 +664,13 @@ impl Wallet {
         Ok(jwks.keys)
     }
 
-    /// One credential request for a configuration: a batch of copies.
+    /// One credential request for a configuration (or one of its
+    /// datasets): a batch of copies.
     async fn issue(
         &self,
         offer: &Offer,
         id: &CredentialConfigurationId,
+        identifier: Option<&CredentialIdentifier>,
         access_token: &str,
         issuer_keys: &[Jwk],
     ) -> Result<Batch, ReceiveError> {
@@ -539,7 +702,12 @@ impl Wallet {
             .iter()
             .map(|key| build_jwt_proof(key, offer.issuer(), nonce.as_ref(), issued_at, None))
             .collect::<Result<Vec<_>, _>>()?;
-        let request = CredentialRequest::for_configuration(id.clone(), proofs);
+        let mut request = CredentialRequest::for_configuration(id.clone(), proofs);
+        if let Some(identifier) = identifier {
+            // §8.2: with an identifier, the configuration id MUST NOT be sent.
+            request.credential_configuration_id = None;
+            request.credential_identifier = Some(identifier.clone());
+        }
         let body = serde_json::to_value(&request).map_err(|e| unexpected("credential", 0, e))?;
         let reply = self
             .http()
@@ -637,6 +805,7 @@ impl Wallet {
                 bound.is_some() && VerifyingKey::from_jwk(&key.public_jwk()).ok() == bound
             })
             .ok_or(ReceiveError::HolderKeyMismatch)?;
+        let mut status = StatusCheck::default();
         if let Some(reference) = credential
             .status
             .as_ref()
@@ -655,14 +824,19 @@ impl Wallet {
                 DecodeLimits::default(),
             )
             .map_err(|e| ReceiveError::StatusList(e.to_string()))?;
-            let status = token
+            let listed = token
                 .status(reference.idx)
                 .map_err(|e| ReceiveError::StatusList(e.to_string()))?;
-            if status != StatusType::Valid {
-                return Err(ReceiveError::NotValid(status));
+            if listed != StatusType::Valid {
+                return Err(ReceiveError::NotValid(listed));
             }
+            status = StatusCheck {
+                status: CredentialStatus::Valid,
+                checked_at: Some(now),
+            };
         }
         Ok(Issued {
+            status,
             compact: compact.to_owned(),
             vct: credential.vct.as_str().to_owned(),
             issuer: credential.issuer.clone().unwrap_or_default(),
@@ -719,6 +893,7 @@ impl Wallet {
             expires_at: first.expires_at,
             copies: copies.len(),
             copies_used: 0,
+            status: first.status.clone(),
         };
         Ok(Batch {
             entry,
@@ -749,6 +924,7 @@ impl Wallet {
 }
 
 struct Issued {
+    status: StatusCheck,
     compact: String,
     vct: String,
     issuer: String,
@@ -763,7 +939,47 @@ pub(crate) struct Batch {
     pub(crate) keys: Vec<(String, Jwk)>,
 }
 
-fn unexpected(endpoint: &'static str, status: u16, reason: impl std::fmt::Display) -> ReceiveError {
+/// The Credential Requests to send: one per dataset the Token Response
+/// names for a configuration (§6.2 `credential_identifiers`), else one per
+/// configuration.
+fn credential_requests<'a>(
+    configurations: &'a [CredentialConfigurationId],
+    token: &'a TokenResponse,
+) -> Vec<(
+    &'a CredentialConfigurationId,
+    Option<&'a CredentialIdentifier>,
+)> {
+    let details = token.authorization_details.as_deref().unwrap_or_default();
+    configurations
+        .iter()
+        .flat_map(|id| {
+            let identifiers: Vec<&CredentialIdentifier> = details
+                .iter()
+                .filter(|d| &d.credential_configuration_id == id)
+                .flat_map(|d| d.credential_identifiers.iter().flatten())
+                .collect();
+            if identifiers.is_empty() {
+                vec![(id, None)]
+            } else {
+                identifiers.into_iter().map(|i| (id, Some(i))).collect()
+            }
+        })
+        .collect()
+}
+
+/// The authorization server to use: the one a grant names, else the
+/// issuer's first (§12.2.4 `authorization_servers`), else the issuer.
+fn authorization_server_of(metadata: &CredentialIssuerMetadata, named: Option<String>) -> String {
+    named
+        .or_else(|| metadata.authorization_servers.as_ref()?.first().cloned())
+        .unwrap_or_else(|| metadata.credential_issuer.clone())
+}
+
+pub(crate) fn unexpected(
+    endpoint: &'static str,
+    status: u16,
+    reason: impl std::fmt::Display,
+) -> ReceiveError {
     ReceiveError::UnexpectedResponse {
         endpoint,
         status,
@@ -817,6 +1033,35 @@ fn display_of(configuration: &CredentialConfiguration) -> Display {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn datasets_named_in_the_token_response_are_requested_by_identifier() {
+        use intyg_core::oid4vci::{AccessToken, AuthorizationDetail, TokenResponse};
+        let ids: Vec<super::CredentialConfigurationId> =
+            vec!["a".parse().unwrap(), "b".parse().unwrap()];
+        let mut token = TokenResponse::bearer(AccessToken::generate().unwrap(), 60);
+        let by_configuration: Vec<(String, Option<String>)> =
+            super::credential_requests(&ids, &token)
+                .into_iter()
+                .map(|(id, identifier)| (id.as_str().into(), identifier.map(|i| i.as_str().into())))
+                .collect();
+        assert_eq!(by_configuration, [("a".into(), None), ("b".into(), None)]);
+        let mut detail = AuthorizationDetail::for_configuration("a".parse().unwrap());
+        detail.credential_identifiers = Some(vec!["a-1".parse().unwrap(), "a-2".parse().unwrap()]);
+        token.authorization_details = Some(vec![detail]);
+        let by_identifier: Vec<(String, Option<String>)> = super::credential_requests(&ids, &token)
+            .into_iter()
+            .map(|(id, identifier)| (id.as_str().into(), identifier.map(|i| i.as_str().into())))
+            .collect();
+        assert_eq!(
+            by_identifier,
+            [
+                ("a".into(), Some("a-1".into())),
+                ("a".into(), Some("a-2".into())),
+                ("b".into(), None)
+            ]
+        );
+    }
+
     #[test]
     fn jwt_vc_issuer_well_known_goes_between_host_and_path() {
         assert_eq!(

@@ -307,6 +307,8 @@ function card(entry: CredentialEntry): HTMLElement {
         keyClaims(entry).map((row) => h('span', {}, `${claimLabel(entry.display, row.path, locale)}: ${row.value}`)),
       ),
       expired ? h('span', { class: 'badge' }, `⚠ ${t('expired')}`) : null,
+      entry.status.status === 'invalid' ? h('span', { class: 'badge', 'data-status': 'invalid' }, `⚠ ${t('revoked')}`) : null,
+      entry.status.status === 'suspended' ? h('span', { class: 'badge', 'data-status': 'suspended' }, `⚠ ${t('suspended')}`) : null,
     ),
   );
 }
@@ -496,6 +498,9 @@ function consent(proposal: ProposalView, held: CredentialEntry[]): HTMLElement {
       'div',
       { class: 'request' },
       h('h3', {}, entry ? credentialName(entry, locale) : c.name),
+      c.status === 'invalid' || c.status === 'suspended'
+        ? h('p', { class: 'warning', role: 'alert', 'data-status': c.status }, `⚠ ${t(c.status === 'invalid' ? 'revokedWarning' : 'suspendedWarning')}`)
+        : null,
       h('h4', {}, t('requiredClaims')),
       h('ul', { class: 'required' }, required.map((claim) => h('li', { 'data-claim': includeKey(c.query_id, claim.name) }, `✓ ${label(claim)}`))),
       h(

@@ -45,6 +45,7 @@ const entry: CredentialEntry = {
   expires_at: 1_800_000_000,
   copies: 3,
   copies_used: 0,
+  status: { status: 'valid', checked_at: 1_770_000_000 },
 };
 
 describe('locale fallbacks', () => {
@@ -120,6 +121,7 @@ describe('consent', () => {
         name: 'Registration certificate',
         vct: 'x',
         required: true,
+        status: 'valid',
         claims: [
           { path: ['registration_status'], name: 'registration_status', label: null, required: true },
           { path: ['given_name'], name: 'given_name', label: null, required: false },

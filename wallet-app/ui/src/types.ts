@@ -32,6 +32,16 @@ export interface CredentialEntry {
   expires_at: number | null;
   copies: number;
   copies_used: number;
+  /** What the issuer's status list said when the wallet last asked. */
+  status: StatusCheck;
+}
+
+/** A credential's status per its issuer's Token Status List. */
+export type CredentialStatus = 'valid' | 'invalid' | 'suspended' | 'unknown';
+
+export interface StatusCheck {
+  status: CredentialStatus;
+  checked_at: number | null;
 }
 
 export interface Status {
@@ -67,6 +77,8 @@ export interface ProposedCredential {
   name: string;
   vct: string;
   required: boolean;
+  /** `invalid` or `suspended` only when nothing valid fits the request. */
+  status: CredentialStatus;
   claims: ProposedClaim[];
 }
 

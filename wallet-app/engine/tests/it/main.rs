@@ -2,8 +2,10 @@
 //! and a test verifier built from `intyg-core`, with real sled stores in
 //! temporary directories.
 
+mod authorize;
 mod present;
 mod receive;
+mod status;
 mod store;
 
 use std::net::SocketAddr;

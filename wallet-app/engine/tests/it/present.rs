@@ -390,7 +390,7 @@ async fn untrusted_or_unsigned_requests_are_refused() {
     assert!(!proposal.verifier.authenticated);
     drop(wallet);
     let production = TempDir::new("production-present");
-    let wallet = Wallet::create(
+    let mut wallet = Wallet::create(
         &production.path().join("wallet"),
         PIN,
         WalletConfig {
