@@ -188,10 +188,7 @@ pub fn now() -> i64 {
 
 /// `len` random bytes from the system CSPRNG, base64url-encoded.
 pub fn random_token(len: usize) -> Result<String, error::ApiError> {
-    let mut bytes = vec![0u8; len];
-    aws_lc_rs::rand::fill(&mut bytes)
-        .map_err(|_| error::ApiError::Issuance("system RNG failed".into()))?;
-    Ok(intyg_core::jose::b64url_encode(bytes))
+    intyg_service::session::random_token(len).map_err(|e| error::ApiError::Issuance(e.to_string()))
 }
 
 /// SHA-256 of `text`, hex.

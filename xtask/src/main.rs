@@ -7,7 +7,10 @@
 //!   workspace tests, the interop suite against independent
 //!   implementations (`interop/`, Node) and the wallet app's end-to-end
 //!   test in its real window (`wallet-app/ui/e2e/`).
-//! - `demo` runs setup and the credential flow end to end.
+//! - `demo [--fresh] [--headless]` runs setup, builds, and runs the whole
+//!   system on the data in `./demo-data/` (see [`demo`]).
+
+mod demo;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,6 +24,8 @@ use anyhow::{Context as _, bail};
 const APT_PACKAGES: &[&str] = &[
     "pkg-config",
     "libssl-dev",
+    // The interop suite makes the peer verifier's certificates with it.
+    "openssl",
     "chromium",
     "chromium-driver",
     // Tauri (DESIGN.md §6).
@@ -31,6 +36,8 @@ const APT_PACKAGES: &[&str] = &[
     "libayatana-appindicator3-dev",
     "librsvg2-dev",
     "libgtk-3-dev",
+    // The deep-link plugin registers the wallet's URI schemes with it.
+    "desktop-file-utils",
     // The wallet app's end-to-end test.
     "xvfb",
     "xauth",
@@ -41,7 +48,9 @@ const APT_PACKAGES: &[&str] = &[
 const TAURI_DRIVER_VERSION: &str = "2.1.0";
 
 fn main() -> anyhow::Result<()> {
-    let task = std::env::args().nth(1).unwrap_or_default();
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_default();
+    let flags: Vec<String> = args.collect();
     let root = workspace_root()?;
     std::env::set_current_dir(&root)?;
     match task.as_str() {
@@ -51,11 +60,30 @@ fn main() -> anyhow::Result<()> {
             test(&root)
         }
         "demo" => {
+            let mut fresh = false;
+            let mut headless = false;
+            for flag in &flags {
+                match flag.as_str() {
+                    "--fresh" => fresh = true,
+                    "--headless" => headless = true,
+                    other => bail!("unknown demo flag `{other}`; {USAGE}"),
+                }
+            }
             setup(&root)?;
-            demo(&root)
+            demo(&root, fresh, headless)
         }
-        _ => bail!("usage: cargo xtask <setup|test|demo>"),
+        _ => bail!("{USAGE}"),
     }
+}
+
+const USAGE: &str = "usage: cargo xtask setup | test | demo [--fresh] [--headless]";
+
+/// The value of the environment variable `name`, or `default`.
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
 }
 
 fn workspace_root() -> anyhow::Result<PathBuf> {
@@ -239,9 +267,27 @@ fn test(root: &Path) -> anyhow::Result<()> {
         root,
         &[("INTYG_BIN", intyg), ("INTYG_BIN_DIR", bin_dir)],
     )?;
-    // The main job, as a newcomer runs it: the whole journey, offline.
-    run("bash", &["demo/full-flow.sh"], root, &[("INTYG", intyg)])?;
+    run("bash", &["demo/cli-flow.sh"], root, &[("INTYG", intyg)])?;
+    demo_journey_twice(root)?;
     wallet_app(root)
+}
+
+/// The main job's headless journey, as `cargo xtask demo --headless` plays
+/// it, on a temporary data folder (not the user's `./demo-data/`); twice,
+/// so that the second run proves the data kept between runs (registered
+/// job seekers, the posting, a wallet holding a revoked credential) works.
+fn demo_journey_twice(root: &Path) -> anyhow::Result<()> {
+    let data = std::env::temp_dir().join(format!("intyg-demo-test-{}", std::process::id()));
+    let bins = demo::Bins::new(target_dir(root).join("debug"));
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let result = demo::headless_run(root, &data, bins.clone(), &stop)
+        .and_then(|()| demo::headless_run(root, &data, bins, &stop));
+    if result.is_ok() {
+        std::fs::remove_dir_all(&data)?;
+    } else {
+        eprintln!("the demo's data and logs are kept in {}", data.display());
+    }
+    result
 }
 
 /// The Tauri wallet app: the UI's unit tests and build, then the app with
@@ -284,12 +330,39 @@ fn wallet_app(root: &Path) -> anyhow::Result<()> {
     )
 }
 
-/// The main job: the credential formats with the CLI alone, then the whole
-/// system (issuer, verifier, wallet) on embedded sled storage, offline.
-fn demo(root: &Path) -> anyhow::Result<()> {
-    run("cargo", &["build", "--workspace", "--bins"], root, &[])?;
-    let intyg = target_dir(root).join("debug").join("intyg");
-    let intyg = intyg.to_str().context("target path is not UTF-8")?;
-    run("bash", &["demo/cli-flow.sh"], root, &[("INTYG", intyg)])?;
-    run("bash", &["demo/full-flow.sh"], root, &[("INTYG", intyg)])
+/// The services and the CLI, which the demo's journey runs.
+const DEMO_PACKAGES: &[&str] = &[
+    "-p",
+    "intyg-cli",
+    "-p",
+    "intyg-issuer",
+    "-p",
+    "intyg-verifier",
+];
+
+/// The main job ([`demo`]): builds what it runs, then runs the system on
+/// `./demo-data/`; the wallet app too when it will be shown.
+fn demo(root: &Path, fresh: bool, headless: bool) -> anyhow::Result<()> {
+    let mut build = vec!["build", "--bins"];
+    build.extend_from_slice(DEMO_PACKAGES);
+    run("cargo", &build, root, &[])?;
+    let bins = demo::Bins::new(target_dir(root).join("debug"));
+    let headless = headless || !demo::has_display();
+    if !headless {
+        let ui = root.join("wallet-app/ui");
+        run("npm", &["run", "build"], &ui, &[])?;
+        run(
+            "cargo",
+            &[
+                "build",
+                "-p",
+                "intyg-wallet-app",
+                "--features",
+                "intyg-wallet-app/custom-protocol",
+            ],
+            root,
+            &[],
+        )?;
+    }
+    demo::run(root, bins, fresh, headless)
 }
