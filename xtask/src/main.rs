@@ -158,6 +158,12 @@ fn setup(root: &Path) -> anyhow::Result<()> {
         &root.join("wallet-app/ui"),
         &[],
     )?;
+    Ok(())
+}
+
+/// Installs `tauri-driver` (the wallet app's WebDriver bridge) if missing;
+/// only the app's end-to-end test needs it.
+fn ensure_tauri_driver(root: &Path) -> anyhow::Result<()> {
     let has_driver = Command::new("tauri-driver")
         .arg("--help")
         .output()
@@ -295,6 +301,7 @@ fn demo_journey_twice(root: &Path) -> anyhow::Result<()> {
 /// window under Xvfb (`wallet-app/ui/e2e/journey.mjs`), with screenshots
 /// in `<target>/e2e-screenshots`.
 fn wallet_app(root: &Path) -> anyhow::Result<()> {
+    ensure_tauri_driver(root)?;
     let ui = root.join("wallet-app/ui");
     run("npm", &["test"], &ui, &[])?;
     run("npm", &["run", "build"], &ui, &[])?;
