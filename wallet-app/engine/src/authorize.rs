@@ -48,7 +48,7 @@ use url::Url;
 
 use crate::Wallet;
 use crate::crypto::random;
-use crate::receive::{Offer, ReceiveError, Received, unexpected};
+use crate::receive::{Offer, ReceiveError, Received};
 
 /// The `client_id` the wallet sends. Wallets are public clients that no
 /// issuer registers in advance (RFC 6749 §2.1, RFC 8252 §8.4); PKCE binds
@@ -135,15 +135,6 @@ mod verifier {
             .parse()
             .map_err(D::Error::custom)
     }
-}
-
-/// An OAuth error body (RFC 6749 §5.2, RFC 9126 §2.3), as the PAR endpoint
-/// answers a refused request.
-#[derive(Debug, Deserialize)]
-struct OAuthErrorBody {
-    error: String,
-    #[serde(default)]
-    error_description: Option<String>,
 }
 
 /// The authorization endpoint, if `server` runs the authorization code
@@ -311,23 +302,13 @@ impl Wallet {
         endpoint: &str,
         request: &AuthorizationRequest,
     ) -> Result<PushedAuthorizationResponse, ReceiveError> {
-        const WHAT: &str = "pushed authorization request";
-        let reply = self
-            .http()
-            .post_form(endpoint, request.to_form(), None)
-            .await?;
-        if !reply.is_success() {
-            return Err(
-                match serde_json::from_slice::<OAuthErrorBody>(&reply.body) {
-                    Ok(body) => ReceiveError::ParRefused {
-                        error: body.error,
-                        description: body.error_description,
-                    },
-                    Err(e) => unexpected(WHAT, reply.status, e),
-                },
-            );
-        }
-        serde_json::from_slice(&reply.body).map_err(|e| unexpected(WHAT, reply.status, e))
+        self.post_oauth_form(
+            endpoint,
+            request.to_form(),
+            "pushed authorization request",
+            |error, description| ReceiveError::ParRefused { error, description },
+        )
+        .await
     }
 
     /// Finishes the authorization code flow with the URL the browser was

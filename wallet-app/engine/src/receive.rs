@@ -25,8 +25,8 @@ use intyg_core::oid4vci::{
     CredentialConfiguration, CredentialConfigurationId, CredentialErrorResponse,
     CredentialIdentifier, CredentialIssuerMetadata, CredentialOffer, CredentialOfferRequest,
     CredentialRequest, CredentialResponse, CredentialResponseError, Grants, IdError, MetadataError,
-    NonceResponse, OfferError, PreAuthorizedCodeTokenRequest, TokenErrorResponse, TokenRequest,
-    TokenResponse, TxCode, TxCodeError, TxCodeSpec, build_jwt_proof,
+    NonceResponse, OfferError, PreAuthorizedCodeTokenRequest, TokenRequest, TokenResponse, TxCode,
+    TxCodeError, TxCodeSpec, build_jwt_proof,
 };
 use intyg_core::sd_jwt::{SdJwt, SdJwtError, VerifyOptions};
 use intyg_core::status_list::{DecodeLimits, StatusListToken, StatusType};
@@ -593,25 +593,42 @@ impl Wallet {
             .token_endpoint
             .as_deref()
             .ok_or(ReceiveError::NoTokenEndpoint)?;
-        let reply = self
-            .http()
-            .post_form(endpoint, request.to_form(), None)
-            .await?;
+        self.post_oauth_form(
+            endpoint,
+            request.to_form(),
+            "token",
+            |error, description| ReceiveError::TokenRefused { error, description },
+        )
+        .await
+    }
+
+    /// `POST`s a form to an OAuth endpoint (token, PAR) and reads its JSON
+    /// answer; an error body (RFC 6749 §5.2, RFC 9126 §2.3) becomes
+    /// `refused(error, error_description)`.
+    pub(crate) async fn post_oauth_form<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        form: String,
+        what: &'static str,
+        refused: impl FnOnce(String, Option<String>) -> ReceiveError,
+    ) -> Result<T, ReceiveError> {
+        /// An OAuth error body.
+        #[derive(Deserialize)]
+        struct OAuthErrorBody {
+            error: String,
+            #[serde(default)]
+            error_description: Option<String>,
+        }
+        let reply = self.http().post_form(endpoint, form, None).await?;
         if !reply.is_success() {
             return Err(
-                match serde_json::from_slice::<TokenErrorResponse>(&reply.body) {
-                    Ok(error) => ReceiveError::TokenRefused {
-                        error: serde_json::to_value(error.error)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                        description: error.error_description,
-                    },
-                    Err(e) => unexpected("token", reply.status, e),
+                match serde_json::from_slice::<OAuthErrorBody>(&reply.body) {
+                    Ok(body) => refused(body.error, body.error_description),
+                    Err(e) => unexpected(what, reply.status, e),
                 },
             );
         }
-        serde_json::from_slice(&reply.body).map_err(|e| unexpected("token", reply.status, e))
+        serde_json::from_slice(&reply.body).map_err(|e| unexpected(what, reply.status, e))
     }
 
     async fn nonce(
