@@ -610,8 +610,8 @@ pub(crate) fn headless_run(
             );
             Ok(())
         }
-        Err(error) if stop.load(Ordering::Relaxed) => {
-            Err(error.context("stopped by Ctrl-C; the services have stopped"))
+        Err(_) if stop.load(Ordering::Relaxed) => {
+            bail!("stopped by Ctrl-C; the services have stopped")
         }
         Err(error) => Err(error),
     }
