@@ -3,22 +3,38 @@
 //! offers and consent proposals stay here, behind a ticket, so that what
 //! the person approves is exactly what was shown.
 //!
+//! The authorization code flow has two halves: [`begin_authorization`]
+//! binds a loopback redirect URI ([`crate::loopback`]), starts the flow,
+//! opens the system browser and returns the URL; a task then waits for the
+//! browser to come back (at most [`LOGIN_TIMEOUT`], or until
+//! [`cancel_authorization`]), finishes the flow and tells the UI with the
+//! [`crate::AUTHORIZATION_EVENT`] event ([`AuthorizationFinished`]).
+//!
 //! No command panics on input: every failure is an [`AppError`].
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::PoisonError;
+use std::time::Duration;
 
+use intyg_wallet::authorize::PendingAuthorization;
 use intyg_wallet::model::CredentialEntry;
 use intyg_wallet::present::{ConsentProposal, Decision, Outcome};
 use intyg_wallet::receive::Offer;
+use intyg_wallet::status::StatusRefresh;
 use intyg_wallet::{HistoryEntry, OpenError, Wallet, WalletConfig};
 use serde::Serialize;
-use tauri::State;
+use tauri::{Emitter as _, Manager as _, State};
 use tauri_plugin_deep_link::DeepLinkExt as _;
-use tokio::sync::{Mutex, Notify};
+use tauri_plugin_opener::OpenerExt as _;
+use tokio::sync::{Mutex, Notify, oneshot};
 
 use crate::error::AppError;
+use crate::loopback::Callback;
+
+/// How long the wallet waits for the person to log in at the issuer.
+pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// The locales the UI offers; names and labels are sent in each.
 const LOCALES: &[&str] = &["sv", "en"];
@@ -31,6 +47,19 @@ pub struct AppState {
     session: Mutex<Session>,
     /// Wakes the step in progress so that it gives up ([`cancel`]).
     cancel: Notify,
+    /// The login waiting for the browser, if any. Never held across an
+    /// `.await`, so that cancelling does not wait for a step in progress.
+    login: std::sync::Mutex<Option<Login>>,
+    /// Whether [`begin_authorization`] opens the system browser.
+    browser: bool,
+}
+
+/// A login waiting for the browser to come back.
+#[derive(Debug)]
+struct Login {
+    id: u64,
+    /// Dropping it ends the wait as cancelled.
+    _cancel: oneshot::Sender<()>,
 }
 
 #[derive(Debug, Default)]
@@ -60,7 +89,28 @@ impl AppState {
             config,
             session: Mutex::new(Session::default()),
             cancel: Notify::new(),
+            login: std::sync::Mutex::new(None),
+            browser: true,
         }
+    }
+
+    /// Whether logins open the system browser (they do by default);
+    /// without, the UI only shows the URL.
+    pub fn with_browser(mut self, open: bool) -> Self {
+        self.browser = open;
+        self
+    }
+
+    /// Replaces the waiting login (the one replaced ends as cancelled).
+    fn set_login(&self, login: Option<Login>) -> Option<Login> {
+        let mut slot = self.login.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::replace(&mut *slot, login)
+    }
+
+    /// Takes the waiting login if it is `id`.
+    fn take_login(&self, id: u64) -> Option<Login> {
+        let mut slot = self.login.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.take_if(|login| login.id == id)
     }
 
     /// Runs `step` unless [`cancel`] is called first.
@@ -138,6 +188,7 @@ pub async fn unlock(state: State<'_, AppState>, pin: String) -> Result<(), AppEr
 /// Locks the wallet: forgets the key and anything pending.
 #[tauri::command]
 pub async fn lock(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.set_login(None);
     let mut session = state.session.lock().await;
     session.offer = None;
     session.proposal = None;
@@ -191,6 +242,46 @@ pub struct OfferView {
     pub credentials: Vec<OfferedCredential>,
     /// The transaction code to ask for, if any.
     pub tx_code: Option<serde_json::Value>,
+    /// [`accept_offer`] can take it (it has a pre-authorized code).
+    pub pre_authorized: bool,
+    /// [`begin_authorization`] can take it: the person logs in at the
+    /// issuer.
+    pub authorization_code: bool,
+}
+
+impl OfferView {
+    fn new(ticket: u64, offer: &Offer) -> Result<Self, AppError> {
+        let mut credentials: Vec<OfferedCredential> = Vec::new();
+        let mut issuer_names = BTreeMap::new();
+        for locale in LOCALES {
+            if let Some(name) = offer.issuer_name(locale) {
+                issuer_names.insert((*locale).to_owned(), name);
+            }
+            for (index, (id, name)) in offer.credentials(locale).into_iter().enumerate() {
+                if credentials.len() <= index {
+                    credentials.push(OfferedCredential {
+                        id,
+                        names: BTreeMap::new(),
+                    });
+                }
+                credentials[index].names.insert((*locale).to_owned(), name);
+            }
+        }
+        let tx_code = offer
+            .tx_code()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|_| AppError::Task)?;
+        Ok(Self {
+            ticket,
+            issuer: offer.issuer().to_owned(),
+            issuer_names,
+            credentials,
+            tx_code,
+            pre_authorized: offer.has_pre_authorized_code(),
+            authorization_code: offer.supports_authorization_code(),
+        })
+    }
 }
 
 /// One offered credential.
@@ -203,41 +294,29 @@ pub struct OfferedCredential {
 }
 
 /// Reads an offer link and fetches the offer and the issuer's metadata.
-/// Stores nothing; the offer waits for [`accept_offer`].
+/// Stores nothing; the offer waits for [`accept_offer`] or
+/// [`begin_authorization`].
 #[tauri::command]
 pub async fn fetch_offer(state: State<'_, AppState>, uri: String) -> Result<OfferView, AppError> {
     let mut session = state.session.lock().await;
     let offer = state
         .cancellable(session.wallet()?.fetch_offer(&uri))
         .await?;
-    let mut credentials: Vec<OfferedCredential> = Vec::new();
-    let mut issuer_names = BTreeMap::new();
-    for locale in LOCALES {
-        if let Some(name) = offer.issuer_name(locale) {
-            issuer_names.insert((*locale).to_owned(), name);
-        }
-        for (index, (id, name)) in offer.credentials(locale).into_iter().enumerate() {
-            if credentials.len() <= index {
-                credentials.push(OfferedCredential {
-                    id,
-                    names: BTreeMap::new(),
-                });
-            }
-            credentials[index].names.insert((*locale).to_owned(), name);
-        }
-    }
-    let tx_code = offer
-        .tx_code()
-        .map(serde_json::to_value)
-        .transpose()
-        .map_err(|_| AppError::Task)?;
-    let view = OfferView {
-        ticket: session.ticket(),
-        issuer: offer.issuer().to_owned(),
-        issuer_names,
-        credentials,
-        tx_code,
-    };
+    let view = OfferView::new(session.ticket(), &offer)?;
+    session.offer = Some((view.ticket, offer));
+    Ok(view)
+}
+
+/// Wallet-initiated issuance: fetches the metadata of the issuer at `url`
+/// and offers every credential it issues, for [`begin_authorization`].
+/// Stores nothing.
+#[tauri::command]
+pub async fn fetch_issuer(state: State<'_, AppState>, url: String) -> Result<OfferView, AppError> {
+    let mut session = state.session.lock().await;
+    let offer = state
+        .cancellable(session.wallet()?.fetch_issuer(&url))
+        .await?;
+    let view = OfferView::new(session.ticket(), &offer)?;
     session.offer = Some((view.ticket, offer));
     Ok(view)
 }
@@ -263,6 +342,198 @@ pub async fn accept_offer(
         .cancellable(session.wallet()?.accept(offer, tx_code.as_deref()))
         .await?;
     Ok(received.credentials)
+}
+
+/// A login started by [`begin_authorization`].
+#[derive(Debug, Serialize)]
+pub struct LoginView {
+    /// The login, as the [`AuthorizationFinished`] event names it.
+    pub id: u64,
+    /// The URL where the person logs in (shown, to copy).
+    pub url: String,
+    /// Whether the system browser was asked to open it.
+    pub browser_opened: bool,
+    /// How long the wallet waits, in seconds.
+    pub timeout_secs: u64,
+}
+
+/// What the UI gets when a login ends: the [`crate::AUTHORIZATION_EVENT`]
+/// event.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthorizationFinished {
+    /// [`LoginView::id`].
+    pub id: u64,
+    /// What came of it.
+    #[serde(flatten)]
+    pub outcome: LoginOutcome,
+}
+
+/// How a login ended.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum LoginOutcome {
+    /// The credentials were received and stored.
+    Received {
+        /// What was stored.
+        credentials: Vec<CredentialEntry>,
+    },
+    /// Nothing was stored: an [`AppError`]'s code and message.
+    Failed {
+        /// [`AppError::code`].
+        code: &'static str,
+        /// What failed.
+        message: String,
+    },
+}
+
+impl From<Result<Vec<CredentialEntry>, AppError>> for LoginOutcome {
+    fn from(result: Result<Vec<CredentialEntry>, AppError>) -> Self {
+        match result {
+            Ok(credentials) => Self::Received { credentials },
+            Err(error) => Self::Failed {
+                code: error.code(),
+                message: error.to_string(),
+            },
+        }
+    }
+}
+
+/// Starts the authorization code flow for `configurations` of the pending
+/// offer (from [`fetch_offer`] or [`fetch_issuer`]): a loopback redirect
+/// URI, the engine's authorization request, the system browser opened at
+/// its URL. The login goes on in the background and ends with the
+/// [`crate::AUTHORIZATION_EVENT`] event. The offer stays pending, so that a
+/// refused login can be tried again; a new login replaces a waiting one.
+#[tauri::command]
+pub async fn begin_authorization(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    ticket: u64,
+    configurations: Vec<String>,
+) -> Result<LoginView, AppError> {
+    let mut session = state.session.lock().await;
+    let offer = match &session.offer {
+        Some((pending, offer)) if *pending == ticket => offer.clone(),
+        _ => return Err(AppError::NotPending),
+    };
+    let offered = &offer.offer.credential_configuration_ids;
+    let chosen = configurations
+        .iter()
+        .map(|wanted| {
+            offered
+                .iter()
+                .find(|id| id.as_str() == wanted)
+                .cloned()
+                .ok_or_else(|| AppError::UnknownConfiguration(wanted.clone()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let callback = Callback::bind().await?;
+    let pending = state
+        .cancellable(session.wallet()?.begin_authorization(
+            &offer,
+            &chosen,
+            &callback.redirect_uri(),
+        ))
+        .await?;
+    let id = session.ticket();
+    let (cancel, cancelled) = oneshot::channel();
+    state.set_login(Some(Login {
+        id,
+        _cancel: cancel,
+    }));
+    let url = pending.authorization_url().to_owned();
+    let browser_opened = state.browser
+        && match app.opener().open_url(&url, None::<&str>) {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%error, "opening the browser");
+                false
+            }
+        };
+    tauri::async_runtime::spawn(wait_for_login(
+        app.clone(),
+        id,
+        ticket,
+        callback,
+        pending,
+        cancelled,
+    ));
+    Ok(LoginView {
+        id,
+        url,
+        browser_opened,
+        timeout_secs: LOGIN_TIMEOUT.as_secs(),
+    })
+}
+
+/// The background half of [`begin_authorization`]: waits for the browser,
+/// finishes the flow, and tells the UI.
+async fn wait_for_login(
+    app: tauri::AppHandle,
+    id: u64,
+    ticket: u64,
+    callback: Callback,
+    pending: PendingAuthorization,
+    cancelled: oneshot::Receiver<()>,
+) {
+    let result = finish_login(&app, id, ticket, callback, pending, cancelled).await;
+    if let Err(error) = &result {
+        tracing::info!(code = error.code(), "the login ended without a credential");
+    }
+    let event = AuthorizationFinished {
+        id,
+        outcome: result.into(),
+    };
+    if let Err(error) = app.emit(crate::AUTHORIZATION_EVENT, event) {
+        tracing::warn!(%error, "telling the UI how the login ended");
+    }
+}
+
+async fn finish_login(
+    app: &tauri::AppHandle,
+    id: u64,
+    ticket: u64,
+    callback: Callback,
+    pending: PendingAuthorization,
+    cancelled: oneshot::Receiver<()>,
+) -> Result<Vec<CredentialEntry>, AppError> {
+    let waited = callback
+        .wait(LOGIN_TIMEOUT, async {
+            // Sent or dropped: either way the login is off.
+            let _ = cancelled.await;
+        })
+        .await;
+    let state = app.state::<AppState>();
+    let ours = state.take_login(id).is_some();
+    let url = waited?;
+    if !ours {
+        // Cancelled or replaced just as the browser came back.
+        return Err(AppError::Cancelled);
+    }
+    let mut session = state.session.lock().await;
+    let received = state
+        .cancellable(session.wallet()?.finish_authorization(pending, &url))
+        .await?;
+    if session.offer.as_ref().is_some_and(|(t, _)| *t == ticket) {
+        session.offer = None;
+    }
+    Ok(received.credentials)
+}
+
+/// Gives up the login in progress: stops waiting for the browser, or
+/// interrupts finishing it. It ends with the event, as cancelled.
+#[tauri::command]
+pub fn cancel_authorization(state: State<'_, AppState>) {
+    state.set_login(None);
+    state.cancel.notify_waiters();
+}
+
+/// Asks the issuers' status lists about every held credential and records
+/// the answers; returns one line per credential that has a status list.
+#[tauri::command]
+pub async fn refresh_status(state: State<'_, AppState>) -> Result<Vec<StatusRefresh>, AppError> {
+    let mut session = state.session.lock().await;
+    state.cancellable(session.wallet()?.refresh_status()).await
 }
 
 /// A consent proposal as the share screen shows it.

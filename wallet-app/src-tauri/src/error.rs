@@ -8,6 +8,8 @@ use intyg_wallet::trust::TrustError;
 use intyg_wallet::{BackupError, CreateError, OpenError, StoreError, UnlockError};
 use serde::ser::SerializeStruct as _;
 
+use crate::loopback::CallbackError;
+
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -24,6 +26,13 @@ pub enum AppError {
     /// The person cancelled the step.
     #[error("cancelled")]
     Cancelled,
+    /// The UI asked for a credential configuration the offer does not
+    /// have.
+    #[error("the offer has no credential configuration `{0}`")]
+    UnknownConfiguration(String),
+    /// The login's redirect URI failed, timed out or was cancelled.
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
     /// Creating the wallet failed.
     #[error(transparent)]
     Create(#[from] CreateError),
@@ -68,7 +77,10 @@ impl AppError {
             Self::NoWallet => "no_wallet",
             Self::Locked => "locked",
             Self::NotPending => "not_pending",
-            Self::Cancelled => "cancelled",
+            Self::Cancelled | Self::Callback(CallbackError::Cancelled) => "cancelled",
+            Self::UnknownConfiguration(_) => "unknown_configuration",
+            Self::Callback(CallbackError::Timeout(_)) => "authorization_timeout",
+            Self::Callback(CallbackError::Bind(_)) => "loopback_unavailable",
             Self::Create(CreateError::AlreadyExists(_)) => "wallet_exists",
             Self::Create(CreateError::WeakPin)
             | Self::Unlock(UnlockError::WeakPin)
@@ -130,6 +142,9 @@ mod tests {
             AppError::Locked.code(),
             AppError::NotPending.code(),
             AppError::Cancelled.code(),
+            AppError::UnknownConfiguration("x".into()).code(),
+            AppError::Callback(CallbackError::Timeout(std::time::Duration::from_secs(300))).code(),
+            AppError::Callback(CallbackError::Bind(std::io::Error::other("x"))).code(),
             AppError::Task.code(),
             AppError::File {
                 path: "x".into(),
@@ -139,5 +154,18 @@ mod tests {
         ];
         let unique: std::collections::BTreeSet<_> = codes.iter().collect();
         assert_eq!(unique.len(), codes.len());
+        // Cancelling the wait for the browser is cancelling.
+        assert_eq!(
+            AppError::Callback(CallbackError::Cancelled).code(),
+            AppError::Cancelled.code()
+        );
+    }
+
+    #[test]
+    fn a_timed_out_login_says_how_long_it_waited() {
+        let error = AppError::Callback(CallbackError::Timeout(std::time::Duration::from_secs(300)));
+        let json = serde_json::to_value(error).unwrap();
+        assert_eq!(json["code"], "authorization_timeout");
+        assert_eq!(json["message"], "the login did not come back within 300 s");
     }
 }

@@ -14,10 +14,18 @@
 //! Environment, for development and tests:
 //! - `INTYG_WALLET_DIR`: the wallet directory (default: the app data dir);
 //! - `INTYG_WALLET_DEV=1`: the engine's dangerous dev mode (http to
-//!   loopback, unsigned requests). Never in production.
+//!   loopback, unsigned requests). Never in production;
+//! - `INTYG_WALLET_NO_BROWSER=1`: logins at an issuer (authorization code
+//!   flow) do not open the system browser; the UI shows the URL only.
+//!
+//! Logins at an issuer come back to a loopback listener ([`loopback`],
+//! RFC 8252 §7.3) and end with the [`AUTHORIZATION_EVENT`] event. The
+//! system browser is opened from Rust (`tauri-plugin-opener`, without its
+//! link-click script); the window is granted none of the opener's commands.
 
 pub mod commands;
 pub mod error;
+pub mod loopback;
 
 use std::path::PathBuf;
 
@@ -29,6 +37,10 @@ pub use commands::AppState;
 
 /// The event the UI listens to for links opened while it runs.
 pub const DEEP_LINK_EVENT: &str = "deep-link";
+
+/// The event that ends a login started by [`commands::begin_authorization`]
+/// (payload: [`commands::AuthorizationFinished`]).
+pub const AUTHORIZATION_EVENT: &str = "authorization-finished";
 
 /// Starts the app: the desktop `main` and the mobile entry point.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -52,6 +64,12 @@ pub fn run() {
     }));
     let result = builder
         .plugin(tauri_plugin_deep_link::init())
+        // Rust opens the login URL; no script may open anything.
+        .plugin(
+            tauri_plugin_opener::Builder::new()
+                .open_js_links_on_click(false)
+                .build(),
+        )
         .setup(|app| {
             let dir = match std::env::var_os("INTYG_WALLET_DIR") {
                 Some(dir) => PathBuf::from(dir),
@@ -63,7 +81,8 @@ pub fn run() {
             } else {
                 WalletConfig::default()
             };
-            app.manage(AppState::new(dir, config));
+            let browser = !std::env::var("INTYG_WALLET_NO_BROWSER").is_ok_and(|v| v == "1");
+            app.manage(AppState::new(dir, config).with_browser(browser));
             // Linux and Windows learn the schemes at run time (a .deb or
             // an installer registers them too); macOS and mobile from the
             // bundle.
@@ -90,7 +109,11 @@ pub fn run() {
             commands::credential,
             commands::delete_credential,
             commands::fetch_offer,
+            commands::fetch_issuer,
             commands::accept_offer,
+            commands::begin_authorization,
+            commands::cancel_authorization,
+            commands::refresh_status,
             commands::prepare_presentation,
             commands::respond,
             commands::cancel,

@@ -11,8 +11,17 @@
 // trust the verifier's dev CA → share to an internship application made
 // through the verifier's API, with one optional claim left out → the
 // verifier reports exactly the chosen claims → history shows the share →
-// the same screens in Swedish. A screenshot of each step goes to
-// SCREENSHOTS.
+// an education diploma through the authorization code flow: an offer with
+// only an authorization code grant, "Log in at <issuer>", the login URL
+// read from the window and played by this script as the browser would
+// (through the issuer to the development IdP's page, a test person picked
+// or Cancel pressed, back through the issuer to the app's loopback
+// callback); first cancelled (the app says so), then completed (the app
+// shows the received credential) → the issuer revokes it through the
+// admin API → "Check status" shows the revoked badge and the detail says
+// revoked → wallet-initiated issuance: the issuer's address pasted, a
+// credential chosen, the same login → the same screens in Swedish. A
+// screenshot of each step goes to SCREENSHOTS.
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -121,6 +130,68 @@ function assert(condition, message) {
   if (!condition) throw new Error(`assertion failed: ${message}`);
 }
 
+/**
+ * The browser's part of a login, over HTTP: from the authorization URL,
+ * follows the redirects (the issuer sends it on to its development IdP),
+ * answers the IdP's page by picking `person` (or pressing Cancel when it is
+ * null), and follows the redirects back until a page that is not the
+ * IdP's: the app's loopback callback. Returns that URL and page.
+ */
+async function browserLogin(authorizationUrl, person) {
+  let url = authorizationUrl;
+  let answered = false;
+  for (let hops = 0; hops < 12; hops++) {
+    const res = await fetch(url, { redirect: 'manual' });
+    if (res.status >= 300 && res.status < 400) {
+      url = new URL(res.headers.get('location'), url).href;
+      continue;
+    }
+    const html = await res.text();
+    assert(res.ok, `GET ${url}: ${res.status} ${html}`);
+    const form = /name="request" value="([^"]+)"/.exec(html);
+    if (!form) {
+      assert(answered, `the login page was skipped: ${url}`);
+      return { url, html };
+    }
+    const choice = person ? { person } : { cancel: '1' };
+    const chosen = await fetch(new URL('/authorize/login', url), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ request: form[1], ...choice }),
+    });
+    assert(chosen.status >= 300 && chosen.status < 400, `the IdP answered the login with ${chosen.status}`);
+    url = new URL(chosen.headers.get('location'), url).href;
+    answered = true;
+  }
+  throw new Error(`too many redirects; last ${url}`);
+}
+
+/** Picks the UI language in Settings. */
+async function setLanguage(session, lang) {
+  await session.click('[data-nav=settings]');
+  await session.execute(
+    "const s = document.getElementById('language'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+    [lang],
+  );
+  await session.waitFor(`html[lang=${lang}]`);
+}
+
+/** The login URL the app shows while it waits (read from the window). */
+async function loginUrl(session, issuer) {
+  const field = await session.waitFor('#login-waiting #authorization-url', { timeout: 30_000, describe: 'the login URL' });
+  const url = await session.execute('return arguments[0].value', [{ [ELEMENT]: field }]);
+  assert(url.startsWith(`${issuer.base}/authorize?`), `the login URL is the issuer's: ${url}`);
+  return url;
+}
+
+/** The browser's login at `url`, which must come back to the app's loopback listener. */
+async function logIn(url, person) {
+  const callback = await browserLogin(url, person);
+  assert(/^http:\/\/127\.0\.0\.1:\d+\/callback\?/.test(callback.url), `the login came back to the app's loopback listener: ${callback.url}`);
+  return callback;
+}
+
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
   const display = `:${freeDisplay()}`;
@@ -140,9 +211,11 @@ async function main() {
   const driver = start('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
     DISPLAY: display,
     // What the app reads (src-tauri/src/lib.rs): a fresh wallet, dev mode
-    // for http on loopback.
+    // for http on loopback, and no system browser for logins: this script
+    // is the browser (a real one would use up the single-use request_uri).
     INTYG_WALLET_DIR: join(scratch, 'wallet'),
     INTYG_WALLET_DEV: '1',
+    INTYG_WALLET_NO_BROWSER: '1',
     LANG: 'en_GB.UTF-8',
   });
   const webdriver = `http://127.0.0.1:${port}`;
@@ -249,12 +322,10 @@ async function journey(session, issuer, verifier) {
   await session.waitFor('#history li[data-kind=presentation]');
   await screenshot(session, 'history');
 
+  await codeFlow(session, issuer);
+
   step('the same screens in Swedish');
-  await session.click('[data-nav=settings]');
-  await session.execute(
-    "const s = document.getElementById('language'); s.value = 'sv'; s.dispatchEvent(new Event('change'));",
-  );
-  await session.waitFor('html[lang=sv]');
+  await setLanguage(session, 'sv');
   await screenshot(session, 'settings-sv');
   await session.click('[data-nav=list]');
   await session.waitFor('#cards');
@@ -265,6 +336,103 @@ async function journey(session, issuer, verifier) {
   await session.click('[data-nav=history]');
   await session.waitFor('#history');
   await screenshot(session, 'history-sv');
+}
+
+async function codeFlow(session, issuer) {
+  step('authorization code flow: an offer with only an authorization code grant → "Log in at <issuer>"');
+  // In English, for the texts checked below (the window follows the
+  // system language until one is picked).
+  await setLanguage(session, 'en');
+  const type = 'education-diploma';
+  const claims = JSON.parse(readFileSync(join(ROOT, 'specs', 'credentials', type, 'example.json'), 'utf8'));
+  // The officer registers the diploma for the person; the issuer issues it
+  // to whoever logs in as that person.
+  const registered = await issuer.api('POST', '/api/offers', { credential_configuration_id: type, claims, subject: SUBJECT });
+  const record = registered.credential_ids[0];
+  const metadata = await (await fetch(`${issuer.base}/.well-known/openid-credential-issuer`)).json();
+  const display = metadata.credential_configurations_supported[type].credential_metadata.display;
+  const name = (display.find((d) => d.locale === 'en') ?? display[0]).name;
+  const offer = {
+    credential_issuer: metadata.credential_issuer,
+    credential_configuration_ids: [type],
+    grants: { authorization_code: { issuer_state: randomBytes(16).toString('base64url') } },
+  };
+  await session.click('[data-nav=receive]');
+  await session.paste('#offer-link', `openid-credential-offer://?credential_offer=${encodeURIComponent(JSON.stringify(offer))}`);
+  await session.click('#offer-continue');
+  await session.waitFor('#offer[data-mode=login]', { timeout: 30_000, describe: 'the login offer' });
+  assert(!(await session.find('#tx-code')), 'no one-time code is asked for');
+  const needed = await session.text('#login-needed');
+  assert(needed.includes('wants you to log in'), `the screen says the issuer wants a login: ${needed}`);
+  const button = await session.text('#offer-login');
+  assert(button.startsWith('Log in at '), `the button: ${button}`);
+  await screenshot(session, 'login-offer');
+
+  step('login cancelled at the IdP → the app says so');
+  await session.click('#offer-login');
+  const first = await loginUrl(session, issuer);
+  await screenshot(session, 'login-waiting');
+  const cancelled = await logIn(first, null);
+  assert(cancelled.url.includes('error=access_denied'), `the IdP's cancel comes back as access_denied: ${cancelled.url}`);
+  await session.waitFor('#login-result[data-code=access_denied]', { timeout: 30_000, describe: 'the refused login' });
+  const refusal = await session.text('#login-result .alert-title');
+  assert(refusal === 'You cancelled the login or the issuer refused.', `the refusal reads: ${refusal}`);
+  await screenshot(session, 'login-cancelled');
+
+  step('Try again → log in as the test person → the received view');
+  await session.click('#login-retry');
+  await session.click('#offer-login');
+  const second = await loginUrl(session, issuer);
+  assert(second !== first, 'a new authorization request for the second try');
+  const done = await logIn(second, SUBJECT);
+  assert(done.html.includes('Login complete'), `the browser gets the done page: ${done.html}`);
+  await session.waitFor('#receive-result', { timeout: 60_000, describe: 'the credential received after the login' });
+  const received = await session.text('#receive-result');
+  assert(received.includes(name), `the received view shows ${name}: ${received}`);
+  await screenshot(session, 'login-received');
+
+  step('the issuer revokes it (admin API) → "Check status" shows the revoked badge');
+  await session.click('[data-nav=list]');
+  await session.waitFor('#cards');
+  assert((await session.findAll('.card')).length === 3, 'three cards');
+  assert((await session.findAll('[data-status=invalid]')).length === 0, 'nothing is revoked yet');
+  const revoked = await issuer.api('POST', `/api/credentials/${record}/revoke`);
+  assert(revoked.state === 'revoked', `the issuer's record: ${JSON.stringify(revoked)}`);
+  await session.click('#check-status');
+  await session.waitFor('.card [data-status=invalid]', { timeout: 30_000, describe: 'the revoked badge' });
+  assert((await session.findAll('[data-status=invalid]')).length === 1, 'exactly the diploma is revoked');
+  const report = await session.text('#status-report');
+  assert(report.includes('Status checked') && report.includes('1 of your credentials are revoked or suspended'), `the check reports: ${report}`);
+  await screenshot(session, 'status-revoked');
+  await session.execute("document.querySelector('[data-status=invalid]').closest('.card').click()");
+  await session.waitFor('#standing[data-standing=revoked]', { describe: 'the detail of the revoked credential' });
+  const standing = await session.text('#standing');
+  assert(standing.includes('Revoked by the issuer'), `the detail says: ${standing}`);
+  await screenshot(session, 'detail-revoked');
+
+  step("wallet-initiated: the issuer's address → choose a credential → log in → received");
+  const wanted = 'internship-eligibility';
+  const example = JSON.parse(readFileSync(join(ROOT, 'specs', 'credentials', wanted, 'example.json'), 'utf8'));
+  await issuer.api('POST', '/api/offers', { credential_configuration_id: wanted, claims: example, subject: SUBJECT });
+  const wantedDisplay = metadata.credential_configurations_supported[wanted].credential_metadata.display;
+  const wantedName = (wantedDisplay.find((d) => d.locale === 'en') ?? wantedDisplay[0]).name;
+  await session.click('[data-nav=receive]');
+  await session.paste('#offer-link', issuer.base);
+  await session.click('#offer-continue');
+  await session.waitFor('#offer[data-mode=login] input[name=configuration]', { timeout: 30_000, describe: 'the choice of credentials' });
+  const choices = [];
+  for (const radio of await session.findAll('input[name=configuration]')) {
+    choices.push(await session.execute('return arguments[0].value', [{ [ELEMENT]: radio }]));
+  }
+  assert(choices.includes(wanted) && choices.length === Object.keys(metadata.credential_configurations_supported).length, `every credential of the issuer to choose from: ${choices}`);
+  await session.click(`input[name=configuration][value="${wanted}"]`);
+  await screenshot(session, 'request-choose');
+  await session.click('#offer-login');
+  await logIn(await loginUrl(session, issuer), SUBJECT);
+  await session.waitFor('#receive-result', { timeout: 60_000, describe: 'the requested credential received' });
+  const requested = await session.text('#receive-result');
+  assert(requested.includes(wantedName), `the received view shows ${wantedName}: ${requested}`);
+  await screenshot(session, 'request-received');
 }
 
 main().then(

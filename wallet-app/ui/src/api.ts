@@ -5,10 +5,12 @@ import type {
   AppError,
   CredentialEntry,
   HistoryEntry,
+  LoginView,
   OfferView,
   Outcome,
   ProposalView,
   Status,
+  StatusRefresh,
 } from './types';
 
 /** Whether a thrown value is a command error `{code, message}`. */
@@ -25,8 +27,13 @@ export const api = {
   credential: (id: string) => invoke<CredentialEntry>('credential', { id }),
   deleteCredential: (id: string) => invoke<string>('delete_credential', { id }),
   fetchOffer: (uri: string) => invoke<OfferView>('fetch_offer', { uri }),
+  fetchIssuer: (url: string) => invoke<OfferView>('fetch_issuer', { url }),
   acceptOffer: (ticket: number, txCode: string | null) =>
     invoke<CredentialEntry[]>('accept_offer', { ticket, txCode }),
+  beginAuthorization: (ticket: number, configurations: string[]) =>
+    invoke<LoginView>('begin_authorization', { ticket, configurations }),
+  cancelAuthorization: () => invoke<void>('cancel_authorization'),
+  refreshStatus: () => invoke<StatusRefresh[]>('refresh_status'),
   preparePresentation: (uri: string) => invoke<ProposalView>('prepare_presentation', { uri }),
   respond: (ticket: number, approve: boolean, include: string[]) =>
     invoke<Outcome>('respond', { ticket, approve, include }),

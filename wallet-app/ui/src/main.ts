@@ -17,22 +17,37 @@ import {
   includeList,
   issuerName,
   keyClaims,
+  lastChecked,
   linkKind,
+  Mailbox,
   pathName,
   pick,
+  receiveKind,
+  receiveMode,
   safeColor,
+  standing,
+  summarizeRefresh,
   validity,
   type HistoryFilter,
+  type Standing,
 } from './model';
-import type { CredentialEntry, ProposalView, Status } from './types';
+import type {
+  AuthorizationFinished,
+  CredentialEntry,
+  LoginView,
+  OfferView,
+  ProposalView,
+  Status,
+  StatusRefresh,
+} from './types';
 import './style.css';
 
 type Screen =
   | { name: 'onboarding' }
   | { name: 'restore' }
   | { name: 'unlock' }
-  | { name: 'list' }
-  | { name: 'detail'; id: string }
+  | { name: 'list'; refreshed?: StatusRefresh[] }
+  | { name: 'detail'; id: string; refreshed?: StatusRefresh[] }
   | { name: 'receive'; link?: string }
   | { name: 'share'; link?: string }
   | { name: 'history'; filter?: HistoryFilter }
@@ -46,6 +61,8 @@ let status: Status = { exists: false, unlocked: false, dev: false };
 let current: Screen = { name: 'unlock' };
 /** A link that arrived while the wallet was locked. */
 let pendingLink: string | undefined;
+/** How logins at issuers ended (`authorization-finished`), by login id. */
+const logins = new Mailbox<AuthorizationFinished>();
 
 setLang((localStorage.getItem('lang') as Lang | null) ?? systemLang(navigator.language));
 
@@ -60,7 +77,7 @@ function errorBox(error: unknown): HTMLElement {
   return h(
     'div',
     { class: 'alert', role: 'alert', 'data-code': code },
-    h('p', { class: 'alert-title' }, errorText(code)),
+    h('p', { class: 'alert-title', tabindex: -1 }, errorText(code)),
     h('details', {}, h('summary', {}, t('detail')), h('p', {}, detail)),
   );
 }
@@ -120,9 +137,9 @@ function render(screen: Screen): Promise<HTMLElement> | HTMLElement {
     case 'unlock':
       return unlock();
     case 'list':
-      return list();
+      return list(screen.refreshed);
     case 'detail':
-      return detail(screen.id);
+      return detail(screen.id, screen.refreshed);
     case 'receive':
       return receive(screen.link);
     case 'share':
@@ -313,20 +330,71 @@ function card(entry: CredentialEntry): HTMLElement {
   );
 }
 
-async function list(): Promise<HTMLElement> {
+/**
+ * The "Check status" button and what the last check found: asks every
+ * status list, then draws `screen` again with the report.
+ */
+function statusCheck(entries: CredentialEntry[], refreshed: StatusRefresh[] | undefined, screen: (report: StatusRefresh[]) => Screen, id?: string): HTMLElement {
+  const slot = h('div', { class: 'slot' });
+  const check = h(
+    'button',
+    {
+      type: 'button',
+      id: 'check-status',
+      class: 'secondary',
+      onclick: async () => {
+        try {
+          const report = await busy(slot, null, api.refreshStatus());
+          await go(screen(report));
+        } catch (error) {
+          fail(slot, error);
+        }
+      },
+    },
+    t('checkStatus'),
+  );
+  const locale = lang();
+  const lines: HTMLElement[] = [];
+  if (refreshed) {
+    const summary = summarizeRefresh(refreshed, id);
+    if (summary.checked === 0 && summary.failed === 0) lines.push(h('p', {}, t('statusNone')));
+    if (summary.at !== null) lines.push(h('p', { class: 'ok' }, `✓ ${t('statusCheckedAt', { time: formatTime(summary.at, locale) })}`));
+    if (summary.withdrawn > 0 && id === undefined) lines.push(h('p', { class: 'warning' }, `⚠ ${t('statusWithdrawn', { n: summary.withdrawn })}`));
+    if (summary.failed > 0) {
+      lines.push(h('p', { class: 'warning' }, `⚠ ${t('statusFailed', { n: summary.failed, reason: errorText(summary.reason ?? 'internal') })}`));
+    }
+  } else if (id === undefined) {
+    const last = lastChecked(entries);
+    if (last !== null) lines.push(h('p', { class: 'hint' }, t('statusCheckedAt', { time: formatTime(last, locale) })));
+  }
+  const report = h('div', { id: 'status-report', role: 'status', tabindex: -1, 'data-autofocus': refreshed ? true : undefined }, lines);
+  return h('div', { class: 'status-check' }, check, report, slot);
+}
+
+async function list(refreshed?: StatusRefresh[]): Promise<HTMLElement> {
   const entries = await api.credentials();
   return h(
     'section',
     {},
     heading(t('credentialsTitle')),
-    entries.length === 0 ? h('p', { id: 'empty' }, t('noCredentials')) : h('ul', { class: 'cards', id: 'cards' }, entries.map(card)),
+    entries.length === 0
+      ? h('p', { id: 'empty' }, t('noCredentials'))
+      : [statusCheck(entries, refreshed, (report) => ({ name: 'list', refreshed: report })), h('ul', { class: 'cards', id: 'cards' }, entries.map(card))],
   );
 }
 
-async function detail(id: string): Promise<HTMLElement> {
+const STANDING_TEXT: Record<Standing, () => string> = {
+  valid: () => `✓ ${t('valid')}`,
+  revoked: () => `⚠ ${t('revoked')}`,
+  suspended: () => `⚠ ${t('suspended')}`,
+  expired: () => `⚠ ${t('expired')}`,
+  unchecked: () => t('statusUnchecked'),
+};
+
+async function detail(id: string, refreshed?: StatusRefresh[]): Promise<HTMLElement> {
   const entry = await api.credential(id);
   const locale = lang();
-  const now = Date.now() / 1000;
+  const standsAs = standing(entry, Date.now() / 1000);
   const row = (label: string, value: string) => [h('dt', {}, label), h('dd', {}, value)];
   const slot = h('div', { class: 'slot' });
   return h(
@@ -341,10 +409,12 @@ async function detail(id: string): Promise<HTMLElement> {
       row(t('issuedBy'), `${issuerName(entry)} (${hostOf(entry.issuer)})`),
       row(t('received'), formatTime(entry.received_at, locale)),
       row(t('expires'), entry.expires_at ? formatTime(entry.expires_at, locale) : t('noExpiry')),
-      row(t('status'), validity(entry, now) === 'valid' ? `✓ ${t('valid')}` : `⚠ ${t('expired')}`),
+      [h('dt', {}, t('status')), h('dd', { id: 'standing', 'data-standing': standsAs }, STANDING_TEXT[standsAs]())],
+      row(t('statusCheckedLabel'), entry.status.checked_at !== null ? formatTime(entry.status.checked_at, locale) : t('statusNever')),
       row(t('copies'), `${entry.copies} (${entry.copies_used})`),
     ),
-    h('p', { class: 'hint' }, t('statusNotChecked')),
+    h('p', { class: 'hint' }, t('statusHint')),
+    statusCheck([entry], refreshed, (report) => ({ name: 'detail', id: entry.id, refreshed: report }), entry.id),
     h('h2', {}, t('claims')),
     h('dl', { class: 'claims', id: 'claims' }, claimRows(entry.claims).map((r) => row(claimLabel(entry.display, r.path, locale), r.value))),
     h(
@@ -380,9 +450,11 @@ function receive(link?: string): HTMLElement {
     {
       onsubmit: async (event: Event) => {
         event.preventDefault();
+        const text = uri.value.trim();
+        const kind = receiveKind(text);
         try {
-          const offer = await busy(slot, form, api.fetchOffer(uri.value));
-          step.replaceChildren(offerStep(offer));
+          const offer = await busy(slot, form, kind === 'issuer' ? api.fetchIssuer(text) : api.fetchOffer(text));
+          step.replaceChildren(offerStep(offer, kind === 'issuer'));
           (step.querySelector('h2') as HTMLElement).focus();
         } catch (error) {
           fail(slot, error);
@@ -396,9 +468,47 @@ function receive(link?: string): HTMLElement {
   return section;
 }
 
-function offerStep(offer: import('./types').OfferView): HTMLElement {
+/** What was stored, the same after a one-time code and after a login. */
+function receivedView(received: CredentialEntry[]): HTMLElement {
+  return h(
+    'div',
+    { id: 'receive-result' },
+    h('h2', { tabindex: -1 }, `✓ ${t('receivedTitle')}`),
+    h('ul', { class: 'cards' }, received.map(card)),
+  );
+}
+
+/** Replaces `from` with `to`, scrolls it to the top and focuses its heading. */
+function replaceAndFocus(from: HTMLElement, to: HTMLElement): void {
+  from.replaceWith(to);
+  to.scrollIntoView({ block: 'start' });
+  (to.querySelector('h2, .alert-title, button') as HTMLElement | null)?.focus({ preventScroll: true });
+}
+
+/** An offer (or, `requested`, what an issuer issues) and how to receive it. */
+function offerStep(offer: OfferView, requested: boolean): HTMLElement {
   const locale = lang();
   const issuer = pick(offer.issuer_names, locale) ?? hostOf(offer.issuer);
+  const mode = receiveMode(offer);
+  const choose = mode === 'login' && offer.credentials.length > 1;
+  const how =
+    mode === 'pre_authorized'
+      ? codeForm(offer)
+      : mode === 'login'
+        ? loginStep(offer, issuer)
+        : h('p', { class: 'warning', role: 'alert', 'data-code': 'unsupported_grant' }, `⚠ ${errorText('unsupported_grant')}`);
+  return h(
+    'div',
+    { id: 'offer', 'data-mode': mode },
+    h('h2', { tabindex: -1 }, `${t(requested ? 'requestFrom' : 'offerFrom')} ${issuer}`),
+    h('p', { class: 'hint' }, hostOf(offer.issuer)),
+    choose ? null : [h('p', {}, t('willIssue')), h('ul', {}, offer.credentials.map((c) => h('li', {}, pick(c.names, locale) ?? c.id)))],
+    how,
+  );
+}
+
+/** The pre-authorized code flow: the one-time code, if any, then Receive. */
+function codeForm(offer: OfferView): HTMLElement {
   const slot = h('div', { class: 'slot' });
   const spec = offer.tx_code;
   const code = spec
@@ -419,15 +529,7 @@ function offerStep(offer: import('./types').OfferView): HTMLElement {
         event.preventDefault();
         try {
           const received = await busy(slot, form, api.acceptOffer(offer.ticket, code?.value ?? null));
-          form.replaceWith(
-            h(
-              'div',
-              { id: 'receive-result' },
-              h('h2', { tabindex: -1 }, `✓ ${t('receivedTitle')}`),
-              h('ul', { class: 'cards' }, received.map(card)),
-            ),
-          );
-          (document.querySelector('#receive-result h2') as HTMLElement).focus();
+          replaceAndFocus(box, receivedView(received));
         } catch (error) {
           fail(slot, error);
         }
@@ -440,16 +542,131 @@ function offerStep(offer: import('./types').OfferView): HTMLElement {
       h('button', { type: 'submit', id: 'offer-accept' }, t('receive')),
     ),
   );
-  return h(
-    'div',
-    { id: 'offer' },
-    h('h2', { tabindex: -1 }, `${t('offerFrom')} ${issuer}`),
-    h('p', { class: 'hint' }, hostOf(offer.issuer)),
-    h('p', {}, t('willIssue')),
-    h('ul', {}, offer.credentials.map((c) => h('li', {}, pick(c.names, locale) ?? c.id))),
-    form,
-    slot,
+  const box = h('div', {}, form, slot);
+  return box;
+}
+
+/**
+ * The authorization code flow: the issuer wants the person to log in.
+ * With several credentials to choose from (always, when the wallet asks an
+ * issuer itself), one is picked; the issuer issues one per login.
+ */
+function loginStep(offer: OfferView, issuer: string): HTMLElement {
+  const locale = lang();
+  const slot = h('div', { class: 'slot' });
+  let chosen = offer.credentials[0]?.id;
+  const choices =
+    offer.credentials.length > 1
+      ? h(
+          'fieldset',
+          { class: 'choices' },
+          h('legend', {}, t('chooseCredential')),
+          offer.credentials.map((c, i) =>
+            h(
+              'div',
+              { class: 'check' },
+              h(
+                'label',
+                {},
+                input({ type: 'radio', name: 'configuration', value: c.id, checked: i === 0, onchange: () => (chosen = c.id) }),
+                ` ${pick(c.names, locale) ?? c.id}`,
+              ),
+            ),
+          ),
+        )
+      : null;
+  const form: HTMLElement = h(
+    'form',
+    {
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        try {
+          const login = await busy(slot, form, api.beginAuthorization(offer.ticket, chosen ? [chosen] : []));
+          replaceAndFocus(box, loginWaiting(login, issuer, () => loginStep(offer, issuer)));
+        } catch (error) {
+          fail(slot, error);
+        }
+      },
+    },
+    h(
+      'fieldset',
+      {},
+      h('p', { id: 'login-needed' }, t('loginNeeded', { issuer })),
+      choices,
+      h('button', { type: 'submit', id: 'offer-login' }, t('logIn', { issuer })),
+    ),
   );
+  const box = h('div', { id: 'login' }, form, slot);
+  return box;
+}
+
+/** Copies the text of `field`: the clipboard API, else a selection copy. */
+async function copyText(control: HTMLTextAreaElement): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(control.value);
+    return true;
+  } catch {
+    control.focus();
+    control.select();
+    return document.execCommand('copy');
+  }
+}
+
+/**
+ * While the person logs in in the browser: the URL to copy, Cancel, and
+ * then what came of it (the same result as the one-time code flow, or an
+ * error with Try again, which draws `again`).
+ */
+function loginWaiting(login: LoginView, issuer: string, again: () => HTMLElement): HTMLElement {
+  const url = h('textarea', { id: 'authorization-url', rows: 4, readonly: true, spellcheck: 'false' }) as HTMLTextAreaElement;
+  url.value = login.url;
+  const copied = h('span', { class: 'hint', role: 'status' });
+  const box = h(
+    'div',
+    { id: 'login-waiting' },
+    h('h2', { tabindex: -1 }, t('logIn', { issuer })),
+    h('p', {}, t(login.browser_opened ? 'loginBrowserOpened' : 'loginOpenYourself')),
+    field(t('loginUrl'), url),
+    h(
+      'p',
+      {},
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          id: 'copy-url',
+          onclick: async () => {
+            copied.textContent = (await copyText(url)) ? t('copied') : '';
+          },
+        },
+        t('copy'),
+      ),
+      ' ',
+      copied,
+    ),
+    h(
+      'div',
+      { class: 'progress', 'aria-busy': 'true' },
+      h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      t('loginWaiting', { n: Math.round(login.timeout_secs / 60) }),
+      h('button', { type: 'button', class: 'secondary', id: 'login-cancel', onclick: () => void api.cancelAuthorization() }, t('cancel')),
+    ),
+  );
+  void logins.receive(login.id).then((finished) => {
+    if (finished.result === 'received') {
+      replaceAndFocus(box, receivedView(finished.credentials));
+      return;
+    }
+    const failed: HTMLElement = h(
+      'div',
+      { id: 'login-result', 'data-code': finished.code },
+      errorBox(finished),
+      h('button', { type: 'button', id: 'login-retry', onclick: () => replaceAndFocus(failed, again()) }, t('tryAgain')),
+    );
+    replaceAndFocus(box, failed);
+  });
+  return box;
 }
 
 // ---- share (consent) ------------------------------------------------------
@@ -718,6 +935,7 @@ async function start(): Promise<void> {
     return;
   }
   await listen<string>('deep-link', (event) => void openLink(event.payload));
+  await listen<AuthorizationFinished>('authorization-finished', (event) => logins.deliver(event.payload));
   pendingLink = (await api.startupLink()) ?? undefined;
   await go(status.unlocked ? { name: 'list' } : status.exists ? { name: 'unlock' } : { name: 'onboarding' });
 }

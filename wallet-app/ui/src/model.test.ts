@@ -1,18 +1,24 @@
 import { describe, expect, it } from 'vitest';
 
-import { missingKeys, systemLang } from './i18n';
+import { errorText, missingKeys, setLang, systemLang } from './i18n';
 import {
   claimLabel,
   claimRows,
   credentialName,
   filterHistory,
   includeList,
+  lastChecked,
   linkKind,
+  Mailbox,
   pick,
+  receiveKind,
+  receiveMode,
   safeColor,
+  standing,
+  summarizeRefresh,
   validity,
 } from './model';
-import type { CredentialEntry, HistoryEntry, ProposalView } from './types';
+import type { CredentialEntry, HistoryEntry, ProposalView, StatusRefresh } from './types';
 
 const entry: CredentialEntry = {
   id: 'a1',
@@ -158,5 +164,78 @@ describe('history', () => {
     expect(filterHistory(log, 'shared').map((e) => e.id)).toEqual(['2']);
     expect(filterHistory(log, 'declined').map((e) => e.id)).toEqual(['3']);
     expect(filterHistory(log, 'failed').map((e) => e.id)).toEqual(['4']);
+  });
+});
+
+describe('receiving', () => {
+  it('asks an issuer for a http(s) address and reads anything else as an offer', () => {
+    expect(receiveKind(' https://issuer.example/ ')).toBe('issuer');
+    expect(receiveKind('http://127.0.0.1:8080')).toBe('issuer');
+    expect(receiveKind('openid-credential-offer://?credential_offer_uri=x')).toBe('offer');
+    expect(receiveKind('not a link')).toBe('offer');
+  });
+  it('uses the one-time code when there is one, else a login, else nothing', () => {
+    expect(receiveMode({ pre_authorized: true, authorization_code: true })).toBe('pre_authorized');
+    expect(receiveMode({ pre_authorized: false, authorization_code: true })).toBe('login');
+    expect(receiveMode({ pre_authorized: false, authorization_code: false })).toBe('unsupported');
+  });
+  it('has readable texts for the ways a login ends', () => {
+    setLang('en');
+    expect(errorText('access_denied')).toBe('You cancelled the login or the issuer refused.');
+    for (const code of ['authorization_timeout', 'state_mismatch', 'invalid_callback', 'authorization_refused', 'cancelled']) {
+      expect(errorText(code)).not.toBe(errorText('some_unknown_code'));
+    }
+    setLang('sv');
+    expect(errorText('access_denied')).toBe('Du avbröt inloggningen, eller så nekade utfärdaren.');
+    setLang('en');
+  });
+});
+
+describe('login events', () => {
+  type Finished = { id: number; result: string };
+  it('hands an event to the one who waits for its id', async () => {
+    const mailbox = new Mailbox<Finished>();
+    const waiting = mailbox.receive(2);
+    mailbox.deliver({ id: 1, result: 'failed' });
+    mailbox.deliver({ id: 2, result: 'received' });
+    await expect(waiting).resolves.toEqual({ id: 2, result: 'received' });
+  });
+  it('keeps an event that came before anyone waited, once', async () => {
+    const mailbox = new Mailbox<Finished>();
+    mailbox.deliver({ id: 7, result: 'received' });
+    await expect(mailbox.receive(7)).resolves.toEqual({ id: 7, result: 'received' });
+    const again = await Promise.race([mailbox.receive(7), new Promise((r) => setTimeout(() => r('pending'), 10))]);
+    expect(again).toBe('pending');
+  });
+});
+
+describe('status', () => {
+  const now = 1_750_000_000;
+  const withStatus = (status: CredentialEntry['status']['status'], checked_at: number | null = now) => ({
+    ...entry,
+    status: { status, checked_at },
+  });
+  it('puts what the issuer did before expiry, and expiry before the list', () => {
+    expect(standing(withStatus('valid'), now)).toBe('valid');
+    expect(standing(withStatus('invalid'), now)).toBe('revoked');
+    expect(standing({ ...withStatus('suspended'), expires_at: now - 1 }, now)).toBe('suspended');
+    expect(standing({ ...withStatus('valid'), expires_at: now - 1 }, now)).toBe('expired');
+    expect(standing(withStatus('unknown', null), now)).toBe('unchecked');
+  });
+  it('knows when anything was last checked', () => {
+    expect(lastChecked([])).toBeNull();
+    expect(lastChecked([withStatus('valid', null)])).toBeNull();
+    expect(lastChecked([withStatus('valid', 5), withStatus('invalid', 9), withStatus('unknown', null)])).toBe(9);
+  });
+  it('sums a refresh up, for all or for one credential', () => {
+    const report: StatusRefresh[] = [
+      { credential_id: 'a', status: 'valid', checked_at: 100, failure: null },
+      { credential_id: 'b', status: 'invalid', checked_at: 100, failure: null },
+      { credential_id: 'c', status: 'valid', checked_at: 50, failure: { code: 'status_list_unavailable', message: 'HTTP 503' } },
+    ];
+    expect(summarizeRefresh(report)).toEqual({ checked: 2, withdrawn: 1, failed: 1, reason: 'status_list_unavailable', at: 100 });
+    expect(summarizeRefresh(report, 'b')).toEqual({ checked: 1, withdrawn: 1, failed: 0, reason: null, at: 100 });
+    expect(summarizeRefresh(report, 'c')).toEqual({ checked: 0, withdrawn: 0, failed: 1, reason: 'status_list_unavailable', at: null });
+    expect(summarizeRefresh([])).toEqual({ checked: 0, withdrawn: 0, failed: 0, reason: null, at: null });
   });
 });

@@ -1,5 +1,6 @@
 // The UI's logic, without the DOM: names and labels by locale, claims as
-// rows, links by kind, the consent selection, history filters.
+// rows, links by kind, how an offer is received, the consent selection,
+// history filters, credential status.
 
 import type {
   ByLocale,
@@ -8,7 +9,9 @@ import type {
   Display,
   HistoryEntry,
   Json,
+  OfferView,
   ProposalView,
+  StatusRefresh,
 } from './types';
 
 /** The value for `locale`, else English, else the first, else undefined. */
@@ -172,4 +175,111 @@ export function formatTime(unix: number, locale: string): string {
 export function safeColor(color: string | null | undefined): string | undefined {
   if (!color) return undefined;
   return /^#[0-9a-f]{3,8}$/i.test(color) || /^[a-z]{3,20}$/i.test(color) ? color : undefined;
+}
+
+export type ReceiveKind = 'offer' | 'issuer';
+
+/**
+ * What a pasted text starts: an `http(s)` address is an issuer to request
+ * a credential from (wallet-initiated issuance); anything else is read as
+ * an offer link (the engine says when it is not one).
+ */
+export function receiveKind(text: string): ReceiveKind {
+  try {
+    const url = new URL(text.trim());
+    return url.protocol === 'https:' || url.protocol === 'http:' ? 'issuer' : 'offer';
+  } catch {
+    return 'offer';
+  }
+}
+
+export type ReceiveMode = 'pre_authorized' | 'login' | 'unsupported';
+
+/**
+ * How an offer is received: with the one-time code flow when it has a
+ * pre-authorized code, else by logging in at the issuer when it supports
+ * that, else not at all.
+ */
+export function receiveMode(offer: Pick<OfferView, 'pre_authorized' | 'authorization_code'>): ReceiveMode {
+  if (offer.pre_authorized) return 'pre_authorized';
+  if (offer.authorization_code) return 'login';
+  return 'unsupported';
+}
+
+/**
+ * Messages that may arrive before anyone waits for them, each for one
+ * waiter by `id`: a login's `authorization-finished` event can come before
+ * the screen that waits for it is drawn.
+ */
+export class Mailbox<T extends { id: number }> {
+  #arrived = new Map<number, T>();
+  #waiting = new Map<number, (item: T) => void>();
+
+  deliver(item: T): void {
+    const waiter = this.#waiting.get(item.id);
+    if (waiter) {
+      this.#waiting.delete(item.id);
+      waiter(item);
+    } else {
+      this.#arrived.set(item.id, item);
+    }
+  }
+
+  /** The message for `id`, now or when it arrives. */
+  receive(id: number): Promise<T> {
+    const arrived = this.#arrived.get(id);
+    if (arrived) {
+      this.#arrived.delete(id);
+      return Promise.resolve(arrived);
+    }
+    return new Promise((resolve) => this.#waiting.set(id, resolve));
+  }
+}
+
+export type Standing = 'revoked' | 'suspended' | 'expired' | 'valid' | 'unchecked';
+
+/**
+ * What the detail says about a credential at `now`: what the issuer did
+ * (revoked, suspended) first, then expiry, then what the status list last
+ * said.
+ */
+export function standing(entry: CredentialEntry, now: number): Standing {
+  if (entry.status.status === 'invalid') return 'revoked';
+  if (entry.status.status === 'suspended') return 'suspended';
+  if (validity(entry, now) === 'expired') return 'expired';
+  return entry.status.status === 'valid' ? 'valid' : 'unchecked';
+}
+
+/** When any of `entries` was last checked against its status list. */
+export function lastChecked(entries: CredentialEntry[]): number | null {
+  return entries.reduce<number | null>((last, e) => {
+    const at = e.status.checked_at;
+    return at !== null && (last === null || at > last) ? at : last;
+  }, null);
+}
+
+export interface RefreshSummary {
+  /** Credentials whose status list answered. */
+  checked: number;
+  /** Of those, the ones revoked or suspended. */
+  withdrawn: number;
+  /** Credentials whose status list did not answer, with the first reason. */
+  failed: number;
+  reason: string | null;
+  /** When the lists answered. */
+  at: number | null;
+}
+
+/** A `refresh_status` report, for one line of text (of `id` only, if given). */
+export function summarizeRefresh(report: StatusRefresh[], id?: string): RefreshSummary {
+  const lines = id === undefined ? report : report.filter((r) => r.credential_id === id);
+  const answered = lines.filter((r) => r.failure === null);
+  const failed = lines.filter((r) => r.failure !== null);
+  return {
+    checked: answered.length,
+    withdrawn: answered.filter((r) => r.status === 'invalid' || r.status === 'suspended').length,
+    failed: failed.length,
+    reason: failed[0]?.failure?.code ?? null,
+    at: answered.reduce<number | null>((at, r) => (r.checked_at !== null && (at === null || r.checked_at > at) ? r.checked_at : at), null),
+  };
 }

@@ -62,6 +62,36 @@ export interface OfferView {
   issuer_names: ByLocale;
   credentials: { id: string; names: ByLocale }[];
   tx_code: TxCodeSpec | null;
+  /** `accept_offer` can take it (a one-time code flow). */
+  pre_authorized: boolean;
+  /** `begin_authorization` can take it: the person logs in at the issuer. */
+  authorization_code: boolean;
+}
+
+/** A login at the issuer, started by `begin_authorization`. */
+export interface LoginView {
+  /** Names the login in the `authorization-finished` event. */
+  id: number;
+  /** Where the person logs in. */
+  url: string;
+  /** Whether the system browser was asked to open `url`. */
+  browser_opened: boolean;
+  timeout_secs: number;
+}
+
+/** The `authorization-finished` event: how a login ended. */
+export type AuthorizationFinished = { id: number } & (
+  | { result: 'received'; credentials: CredentialEntry[] }
+  | { result: 'failed'; code: string; message: string }
+);
+
+/** One line of `refresh_status`. */
+export interface StatusRefresh {
+  credential_id: string;
+  status: CredentialStatus;
+  checked_at: number | null;
+  /** Why the status list was not reached this time (the last known status stays). */
+  failure: { code: string; message: string } | null;
 }
 
 export interface ProposedClaim {
