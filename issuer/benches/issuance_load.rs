@@ -13,8 +13,7 @@ use intyg_core::oid4vci::credential::CredentialRequest;
 use intyg_core::oid4vci::id::{CNonce, CredentialConfigurationId};
 use intyg_core::oid4vci::proof::build_jwt_proof;
 use intyg_issuer::admin::{CreateOffer, make_offer};
-use intyg_issuer::config::Config;
-use intyg_issuer::{AppState, app};
+use intyg_testkit::{Fetch, KARIN, REGISTRATION_CERTIFICATE, TestIssuer, example};
 
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -42,24 +41,13 @@ async fn issue(http: &reqwest::Client, url: &str, grant: &Grant, key: &SigningKe
         .post(format!("{url}/token"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let nonce: serde_json::Value = http
-        .post(format!("{url}/nonce"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
+    let nonce: serde_json::Value = http.post(format!("{url}/nonce")).fetch_json().await;
     let nonce = CNonce::try_from(nonce["c_nonce"].as_str().unwrap()).unwrap();
     let proof = build_jwt_proof(key, url, Some(&nonce), intyg_issuer::now(), None).unwrap();
     let request = CredentialRequest::for_configuration(
-        CredentialConfigurationId::try_from("registration-certificate").unwrap(),
+        CredentialConfigurationId::try_from(REGISTRATION_CERTIFICATE).unwrap(),
         vec![proof],
     );
     let response = http
@@ -91,21 +79,14 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let dir = std::env::temp_dir().join(format!("intyg-issuer-load-{}", std::process::id()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let state = AppState::open(Config::dev(dir.clone(), addr).unwrap()).unwrap();
-        let router = app(state.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        let url = format!("http://{addr}");
+        let issuer = TestIssuer::start("load").await;
+        let (state, url) = (&issuer.state, issuer.url.clone());
 
-        let claims: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
-            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/credentials/registration-certificate/example.json")).unwrap(),
-        )
-        .unwrap();
+        let claims: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_value(example(REGISTRATION_CERTIFICATE)).unwrap();
         let mut grants = Vec::with_capacity(total);
         for _ in 0..total {
-            let created = make_offer(&state, CreateOffer { credential_configuration_id: "registration-certificate".into(), claims: claims.clone(), subject: "199403172381".into() }).await.unwrap();
+            let created = make_offer(state, CreateOffer { credential_configuration_id: REGISTRATION_CERTIFICATE.into(), claims: claims.clone(), subject: KARIN.into() }).await.unwrap();
             let offer_id = created.offer_uri.rsplit("%2F").next().unwrap().to_owned();
             let offer = state.stores.offers.by_id(&offer_id).unwrap().unwrap();
             grants.push(Grant { code: offer.pre_authorized_code, pin: created.tx_code });
@@ -145,6 +126,5 @@ fn main() {
             pct(0.99).as_secs_f64() * 1e3,
             peak_rss_kib() / 1024
         );
-        let _ = std::fs::remove_dir_all(dir);
     });
 }

@@ -5,13 +5,28 @@ mod wallet;
 mod wallet_authorize;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use intyg_testkit::{TempDir, workspace_path};
+
+/// The PIN of the wallets the tests make.
+const PIN: &str = "246810";
 
 struct Run {
     ok: bool,
     stdout: String,
     stderr: String,
+}
+
+impl Run {
+    fn of(out: Output) -> Self {
+        Self {
+            ok: out.status.success(),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
 }
 
 fn intyg(args: &[&str], stdin: &str, dir: &Path) -> Run {
@@ -29,35 +44,57 @@ fn intyg(args: &[&str], stdin: &str, dir: &Path) -> Run {
         .unwrap()
         .write_all(stdin.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        ok: out.status.success(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    Run::of(child.wait_with_output().unwrap())
 }
 
-fn workspace(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+/// `intyg wallet <args>` on the wallet in `dir`, unlocked with `pin`,
+/// with nothing on stdin.
+fn wallet_command(dir: &Path, pin: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_intyg"));
+    command
+        .arg("wallet")
+        .args(args)
+        .env("INTYG_WALLET_DIR", dir)
+        .env("INTYG_WALLET_PIN", pin)
+        .env("INTYG_WALLET_BACKUP_PASSPHRASE", "backup pass")
+        .stdin(Stdio::null());
+    command
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("intyg-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// `intyg key generate` into `dir/<file>`.
+fn generate_key(dir: &Path, file: &str) {
+    let key = intyg(&["key", "generate"], "", dir);
+    assert!(key.ok, "{}", key.stderr);
+    std::fs::write(dir.join(file), key.stdout).unwrap();
+}
+
+/// `intyg sd-jwt verify` of `presentation` with the issuer's key, for the
+/// employer and `nonce`, with `extra` arguments.
+fn verify_for_employer(presentation: &str, nonce: &str, extra: &[&str], dir: &Path) -> Run {
+    let mut args = vec![
+        "sd-jwt",
+        "verify",
+        "--issuer-key",
+        "issuer.jwk",
+        "--aud",
+        "https://employer.example",
+        "--nonce",
+        nonce,
+    ];
+    args.extend_from_slice(extra);
+    intyg(&args, presentation, dir)
 }
 
 /// The README's pipeline: keys, a registration certificate, a presentation
 /// of two claims bound to a verifier's nonce, and its verification.
 #[test]
 fn readme_pipeline_round_trips() {
-    let dir = scratch("pipeline");
+    let scratch = TempDir::new("cli-pipeline");
+    let dir = scratch.path();
     for name in ["issuer", "holder"] {
-        let key = intyg(&["key", "generate"], "", &dir);
-        assert!(key.ok, "{}", key.stderr);
-        std::fs::write(dir.join(format!("{name}.jwk")), key.stdout).unwrap();
+        generate_key(dir, &format!("{name}.jwk"));
     }
-    let kind = workspace("specs/credentials/registration-certificate");
+    let kind = workspace_path("specs/credentials/registration-certificate");
     let kind = kind.to_str().unwrap();
     let example = format!("{kind}/example.json");
     let issued = intyg(
@@ -76,7 +113,7 @@ fn readme_pipeline_round_trips() {
             "holder.jwk",
         ],
         "",
-        &dir,
+        dir,
     );
     assert!(issued.ok, "{}", issued.stderr);
     let presented = intyg(
@@ -93,25 +130,10 @@ fn readme_pipeline_round_trips() {
             "n-42",
         ],
         &issued.stdout,
-        &dir,
+        dir,
     );
     assert!(presented.ok, "{}", presented.stderr);
-    let verified = intyg(
-        &[
-            "sd-jwt",
-            "verify",
-            "--issuer-key",
-            "issuer.jwk",
-            "--aud",
-            "https://employer.example",
-            "--nonce",
-            "n-42",
-            "--type",
-            kind,
-        ],
-        &presented.stdout,
-        &dir,
-    );
+    let verified = verify_for_employer(&presented.stdout, "n-42", &["--type", kind], dir);
     assert!(verified.ok, "{}", verified.stderr);
     let claims: serde_json::Value = serde_json::from_str(&verified.stdout).unwrap();
     assert_eq!(claims["registration_status"], "in_programme");
@@ -119,20 +141,7 @@ fn readme_pipeline_round_trips() {
     assert!(claims.get("personal_identity_number").is_none());
     assert!(claims.get("_sd").is_none() && claims.get("_sd_alg").is_none());
 
-    let replayed = intyg(
-        &[
-            "sd-jwt",
-            "verify",
-            "--issuer-key",
-            "issuer.jwk",
-            "--aud",
-            "https://employer.example",
-            "--nonce",
-            "n-43",
-        ],
-        &presented.stdout,
-        &dir,
-    );
+    let replayed = verify_for_employer(&presented.stdout, "n-43", &[], dir);
     assert!(!replayed.ok);
     assert!(
         replayed.stderr.starts_with("kb_nonce_mismatch"),
@@ -143,7 +152,7 @@ fn readme_pipeline_round_trips() {
     let wrong_issuer = intyg(
         &["sd-jwt", "verify", "--issuer-key", "holder.jwk"],
         &presented.stdout,
-        &dir,
+        dir,
     );
     assert!(
         wrong_issuer.stderr.starts_with("invalid_signature"),
@@ -154,15 +163,15 @@ fn readme_pipeline_round_trips() {
 
 #[test]
 fn issue_reports_schema_violations_by_field() {
-    let dir = scratch("schema");
-    let key = intyg(&["key", "generate"], "", &dir);
-    std::fs::write(dir.join("issuer.jwk"), key.stdout).unwrap();
+    let scratch = TempDir::new("cli-schema");
+    let dir = scratch.path();
+    generate_key(dir, "issuer.jwk");
     std::fs::write(
         dir.join("claims.json"),
         r#"{"given_name": "Alva", "registered_since": "yesterday"}"#,
     )
     .unwrap();
-    let kind = workspace("specs/credentials/registration-certificate");
+    let kind = workspace_path("specs/credentials/registration-certificate");
     let run = intyg(
         &[
             "sd-jwt",
@@ -177,7 +186,7 @@ fn issue_reports_schema_violations_by_field() {
             "https://af.example",
         ],
         "",
-        &dir,
+        dir,
     );
     assert!(!run.ok);
     assert!(run.stderr.starts_with("schema_violation"), "{}", run.stderr);
@@ -187,9 +196,10 @@ fn issue_reports_schema_violations_by_field() {
 /// RFC 9901 §5 example, verified with the RFC's key and a fixed clock.
 #[test]
 fn rfc9901_5_simple_verifies_from_a_file() {
-    let dir = scratch("rfc");
+    let scratch = TempDir::new("cli-rfc");
+    let dir = scratch.path();
     let example: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(workspace(
+        &std::fs::read_to_string(workspace_path(
             "test-vectors/sd-jwt/rfc9901-examples/simple.json",
         ))
         .unwrap(),
@@ -220,7 +230,7 @@ fn rfc9901_5_simple_verifies_from_a_file() {
             "presentation.txt",
         ],
         "",
-        &dir,
+        dir,
     );
     assert!(run.ok, "{}", run.stderr);
     let claims: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
@@ -239,7 +249,7 @@ fn rfc9901_5_simple_verifies_from_a_file() {
             "presentation.txt",
         ],
         "",
-        &dir,
+        dir,
     );
     assert!(stale.stderr.starts_with("kb_stale"), "{}", stale.stderr);
 }
@@ -257,13 +267,13 @@ fn unsupported_key_algorithm_is_refused() {
 
 #[test]
 fn garbage_on_stdin_is_a_malformed_sd_jwt() {
-    let dir = scratch("garbage");
-    let key = intyg(&["key", "generate"], "", &dir);
-    std::fs::write(dir.join("k.jwk"), key.stdout).unwrap();
+    let scratch = TempDir::new("cli-garbage");
+    let dir = scratch.path();
+    generate_key(dir, "k.jwk");
     let run = intyg(
         &["sd-jwt", "verify", "--issuer-key", "k.jwk"],
         "not an sd-jwt",
-        &dir,
+        dir,
     );
     assert!(!run.ok);
     assert!(run.stderr.starts_with("malformed_sd_jwt"), "{}", run.stderr);

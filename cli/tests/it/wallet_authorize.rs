@@ -6,188 +6,43 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::process::{Child, Stdio};
 
-use serde_json::{Value, json};
+use intyg_testkit::{
+    BackgroundIssuer, KARIN, Login, REGISTRATION_CERTIFICATE as CONFIGURATION, TempDir, TestIssuer,
+};
+use reqwest::StatusCode;
+use serde_json::Value;
 
-const API_KEY: &str = "cli-authorize-test-api-key-0123456789";
-const PIN: &str = "246810";
-const KARIN: &str = "199403172381";
-const CONFIGURATION: &str = "registration-certificate";
+use crate::{PIN, Run, wallet_command};
 
-/// The issuer with the development IdP, each on a loopback port, served by
-/// this test's runtime.
-struct Issuer {
-    url: String,
-    idp: String,
-    browser: reqwest::Client,
-    runtime: tokio::runtime::Runtime,
-    _dir: Dir,
+/// The browser: from the authorization URL through the IdP's page, where
+/// it picks Karin, to the command's loopback listener; returns the page
+/// that answers with.
+fn log_in(issuer: &BackgroundIssuer, authorization_url: &str) -> String {
+    issuer.block_on(async {
+        let callback = issuer.log_in(authorization_url, Login::As(KARIN)).await;
+        let response = issuer.http.get(&callback).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {callback}");
+        response.text().await.unwrap()
+    })
 }
 
-struct Dir(std::path::PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("intyg-cli-authorize-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl Issuer {
-    fn start() -> Self {
-        let dir = Dir::new("issuer");
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let data = dir.0.clone();
-        let (url, idp) = runtime.block_on(async move {
-            use intyg_issuer::dev_idp::{self, DevIdp, DevIdpConfig};
-            const SECRET: &str = "cli-test-idp-secret";
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let url = format!("http://{addr}");
-            let idp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let idp_url = format!("http://{}", idp_listener.local_addr().unwrap());
-            let idp = DevIdp::new(
-                DevIdpConfig {
-                    issuer: idp_url.clone(),
-                    client_id: "intyg-issuer".into(),
-                    client_secret: SECRET.into(),
-                    redirect_uris: vec![format!("{url}/authorize/callback")],
-                    auto_login: false,
-                },
-                intyg_core::jose::SigningKey::generate().unwrap(),
-            )
-            .unwrap();
-            let idp_app = dev_idp::app(Arc::new(idp));
-            tokio::spawn(async move { axum::serve(idp_listener, idp_app).await.unwrap() });
-            let mut config = intyg_issuer::config::Config::dev(data, addr).unwrap();
-            config.api_key = Some(API_KEY.into());
-            config.oidc = Some(intyg_issuer::auth_code::OidcConfig {
-                issuer_url: idp_url.clone(),
-                client_id: "intyg-issuer".into(),
-                client_secret: SECRET.into(),
-                identity_claim: "personal_identity_number".into(),
-                scopes: vec!["openid".into()],
-            });
-            let router = intyg_issuer::app(intyg_issuer::AppState::open(config).unwrap());
-            tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-            (url, idp_url)
-        });
-        Self {
-            url,
-            idp,
-            browser: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            runtime,
-            _dir: dir,
-        }
-    }
-
-    /// The officer registers a credential for Karin; returns the record id.
-    fn offer(&self) -> String {
-        let example: Value = serde_json::from_str(
-            &std::fs::read_to_string(
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../specs/credentials/registration-certificate/example.json"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        let request = self
-            .browser
-            .post(format!("{}/api/offers", self.url))
-            .bearer_auth(API_KEY)
-            .json(&json!({"credential_configuration_id": CONFIGURATION, "claims": example, "subject": KARIN}));
-        let created: Value = self
-            .runtime
-            .block_on(async move { request.send().await.unwrap().json().await.unwrap() });
-        created["credential_ids"][0].as_str().unwrap().to_owned()
-    }
-
-    fn revoke(&self, record: &str) {
-        let request = self
-            .browser
-            .post(format!("{}/api/credentials/{record}/revoke", self.url))
-            .bearer_auth(API_KEY);
-        let status = self
-            .runtime
-            .block_on(async move { request.send().await.unwrap().status() });
-        assert!(status.is_success(), "{status}");
-    }
-
-    /// The browser: from the authorization URL to the IdP's page, picks
-    /// Karin, follows the redirects to the command's loopback listener and
-    /// returns the page it answers with.
-    fn log_in(&self, authorization_url: &str) -> String {
-        let browser = self.browser.clone();
-        let idp = self.idp.clone();
-        let mut url = authorization_url.to_owned();
-        self.runtime.block_on(async move {
-            for _ in 0..8 {
-                let response = browser.get(&url).send().await.unwrap();
-                let status = response.status();
-                if status.is_redirection() {
-                    url = response.headers()["location"].to_str().unwrap().to_owned();
-                    continue;
-                }
-                assert_eq!(status, reqwest::StatusCode::OK, "GET {url}");
-                let html = response.text().await.unwrap();
-                if !url.starts_with(&idp) {
-                    // The command's loopback listener.
-                    return html;
-                }
-                let marker = "name=\"request\" value=\"";
-                let start = html.find(marker).expect("the IdP's login form") + marker.len();
-                let request = &html[start..start + html[start..].find('"').unwrap()];
-                let chosen = browser
-                    .post(format!("{idp}/authorize/login"))
-                    .form(&[("request", request), ("person", KARIN)])
-                    .send()
-                    .await
-                    .unwrap();
-                url = chosen.headers()["location"].to_str().unwrap().to_owned();
-            }
-            panic!("too many redirects; last {url}")
-        })
-    }
-}
-
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_intyg"));
-    command
-        .arg("wallet")
-        .args(args)
-        .env("INTYG_WALLET_DIR", dir)
-        .env("INTYG_WALLET_PIN", PIN)
-        .stdin(Stdio::null());
-    command
+/// The officer registers a credential for Karin; returns the record id.
+fn offer(issuer: &BackgroundIssuer) -> String {
+    let created = issuer.block_on(issuer.admin.offer(CONFIGURATION, KARIN));
+    created.credential_ids[0].clone()
 }
 
 fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = command(dir, args).output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let Run { ok, stdout, stderr } = Run::of(wallet_command(dir, PIN, args).output().unwrap());
+    (ok, stdout, stderr)
 }
 
 /// Starts a command that logs in; returns it once it printed the
 /// authorization URL, with that URL.
 fn start_login(dir: &Path, args: &[&str]) -> (Child, String, std::thread::JoinHandle<String>) {
-    let mut child = command(dir, args)
+    let mut child = wallet_command(dir, PIN, args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -213,9 +68,9 @@ fn start_login(dir: &Path, args: &[&str]) -> (Child, String, std::thread::JoinHa
 
 #[test]
 fn request_and_accept_log_in_through_the_loopback_redirect() {
-    let issuer = Issuer::start();
-    let home = Dir::new("home");
-    let dir = home.0.join("wallet");
+    let issuer = BackgroundIssuer::start(TestIssuer::start_with_dev_idp("cli-authorize"));
+    let home = TempDir::new("cli-authorize-home");
+    let dir = home.path().join("wallet");
     assert!(run(&dir, &["init"]).0);
 
     // Without a configuration id, the issuer's are listed.
@@ -227,7 +82,7 @@ fn request_and_accept_log_in_through_the_loopback_redirect() {
     );
 
     // Wallet-initiated.
-    let record = issuer.offer();
+    let record = offer(&issuer);
     let (child, url, rest) = start_login(
         &dir,
         &[
@@ -248,7 +103,7 @@ fn request_and_accept_log_in_through_the_loopback_redirect() {
         )),
         "{url}"
     );
-    let page = issuer.log_in(&url);
+    let page = log_in(&issuer, &url);
     assert!(page.contains("You can close this window"), "{page}");
     let out = child.wait_with_output().unwrap();
     let stderr = rest.join().unwrap();
@@ -266,18 +121,10 @@ fn request_and_accept_log_in_through_the_loopback_redirect() {
     assert_eq!(list[0]["status"]["status"], "valid");
 
     // An offer with only an authorization code grant, through `accept`.
-    issuer.offer();
-    let offer = json!({
-        "credential_issuer": issuer.url,
-        "credential_configuration_ids": [CONFIGURATION],
-        "grants": {"authorization_code": {"issuer_state": "from-the-portal"}},
-    });
-    let link = format!(
-        "openid-credential-offer://?credential_offer={}",
-        url::form_urlencoded::byte_serialize(offer.to_string().as_bytes()).collect::<String>()
-    );
+    offer(&issuer);
+    let link = issuer.code_offer(CONFIGURATION, "from-the-portal");
     let (child, url, rest) = start_login(&dir, &["--dev", "accept", &link, "--no-browser"]);
-    issuer.log_in(&url);
+    log_in(&issuer, &url);
     let out = child.wait_with_output().unwrap();
     let stderr = rest.join().unwrap();
     assert!(out.status.success(), "{stderr}");
@@ -288,7 +135,7 @@ fn request_and_accept_log_in_through_the_loopback_redirect() {
     );
 
     // The agency revokes the first; `refresh` and `list` say so.
-    issuer.revoke(&record);
+    issuer.block_on(issuer.admin.change_status(&record, "revoke"));
     let (ok, refreshed, stderr) = run(&dir, &["--dev", "--json", "refresh"]);
     assert!(ok, "{stderr}");
     let refreshed: Value = serde_json::from_str(&refreshed).unwrap();

@@ -1,52 +1,52 @@
 //! The admin API, the status list it drives, and operations endpoints.
 
 use intyg_core::status_list::{DecodeLimits, StatusIndex, StatusListToken, StatusType};
-use reqwest::{Method, StatusCode};
+use intyg_testkit::{
+    Admin, KARIN as SUBJECT, OfferCreated, REGISTRATION_CERTIFICATE, TestIssuer, offer_body,
+};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::{Issuer, example};
+async fn offer(issuer: &TestIssuer) -> OfferCreated {
+    issuer.admin.offer(REGISTRATION_CERTIFICATE, SUBJECT).await
+}
 
-const SUBJECT: &str = "199403172381";
-
-async fn offer(issuer: &Issuer) -> Value {
-    let response = issuer
-        .admin(Method::POST, "/api/offers")
-        .json(&json!({"credential_configuration_id": "registration-certificate", "claims": example("registration-certificate"), "subject": SUBJECT}))
+/// `GET <path>` without the key.
+async fn get_plain(issuer: &TestIssuer, path: &str) -> Response {
+    issuer
+        .http
+        .get(format!("{}{path}", issuer.url))
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
+        .unwrap()
+}
+
+/// The `error` of a JSON error body.
+async fn error_of(response: Response) -> Value {
+    response.json::<Value>().await.unwrap()["error"].clone()
 }
 
 #[tokio::test]
 async fn offer_returns_link_pin_and_record() {
-    let issuer = Issuer::start("offer").await;
+    let issuer = TestIssuer::start("offer").await;
     let created = offer(&issuer).await;
-    let uri = created["offer_uri"].as_str().unwrap();
+    let uri = &created.offer_uri;
     assert!(
         uri.starts_with("openid-credential-offer://?credential_offer_uri="),
         "{uri}"
     );
-    let pin = created["tx_code"].as_str().unwrap();
+    let pin = &created.tx_code;
     assert_eq!(pin.len(), 6);
     assert!(pin.bytes().all(|b| b.is_ascii_digit()));
-    let id = created["credential_ids"][0].as_str().unwrap();
-    let listed: Value = issuer
-        .admin(Method::GET, &format!("/api/credentials?subject={SUBJECT}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let id = created.credential_ids[0].as_str();
+    let listed = issuer.admin.credentials(SUBJECT).await;
     assert_eq!(listed[0]["id"], id);
     assert_eq!(listed[0]["state"], "offered");
 }
 
 #[tokio::test]
 async fn admin_api_requires_the_key() {
-    let issuer = Issuer::start("auth").await;
+    let issuer = TestIssuer::start("auth").await;
     let url = format!("{}/api/offers", issuer.url);
     let none = issuer
         .http
@@ -57,30 +57,20 @@ async fn admin_api_requires_the_key() {
         .unwrap();
     assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
     assert!(none.headers().contains_key("www-authenticate"));
-    let body: Value = none.json().await.unwrap();
-    assert_eq!(body["error"], "invalid_token");
-    let wrong = issuer
-        .http
-        .get(format!("{}/api/credentials?subject={SUBJECT}", issuer.url))
-        .bearer_auth("nope")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(error_of(none).await, "invalid_token");
+    let wrong_key = Admin::new(issuer.http.clone(), &issuer.url, "nope");
+    let path = format!("/api/credentials?subject={SUBJECT}");
+    let wrong = wrong_key.request(Method::GET, &path).send().await.unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn invalid_claims_are_reported_by_field() {
-    let issuer = Issuer::start("claims").await;
-    let mut claims = example("registration-certificate");
-    claims["registered_since"] = json!("last spring");
-    claims.as_object_mut().unwrap().remove("office");
-    let response = issuer
-        .admin(Method::POST, "/api/offers")
-        .json(&json!({"credential_configuration_id": "registration-certificate", "claims": claims, "subject": SUBJECT}))
-        .send()
-        .await
-        .unwrap();
+    let issuer = TestIssuer::start("claims").await;
+    let mut body = offer_body(REGISTRATION_CERTIFICATE, SUBJECT);
+    body["claims"]["registered_since"] = json!("last spring");
+    body["claims"].as_object_mut().unwrap().remove("office");
+    let response = issuer.admin.post_offer(&body).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
@@ -96,25 +86,19 @@ async fn invalid_claims_are_reported_by_field() {
 
 #[tokio::test]
 async fn unknown_type_bad_subject_and_reserved_claims_are_refused() {
-    let issuer = Issuer::start("refusals").await;
-    let post = |body: Value| issuer.admin(Method::POST, "/api/offers").json(&body).send();
-    let unknown: Value = post(
-        json!({"credential_configuration_id": "driving-licence", "claims": {}, "subject": SUBJECT}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(unknown["error"], "unknown_credential_configuration");
-    let subject: Value = post(json!({"credential_configuration_id": "registration-certificate", "claims": example("registration-certificate"), "subject": "19940317-2381"})).await.unwrap().json().await.unwrap();
-    assert_eq!(subject["error"], "invalid_request");
-    let mut claims = example("registration-certificate");
-    claims["iss"] = json!("https://evil.example");
-    let reserved: Value = post(json!({"credential_configuration_id": "registration-certificate", "claims": claims, "subject": SUBJECT})).await.unwrap().json().await.unwrap();
-    assert_eq!(reserved["error"], "invalid_request");
+    let issuer = TestIssuer::start("refusals").await;
+    let refused = async |body: Value| error_of(issuer.admin.post_offer(&body).await).await;
+    let unknown =
+        json!({"credential_configuration_id": "driving-licence", "claims": {}, "subject": SUBJECT});
+    assert_eq!(refused(unknown).await, "unknown_credential_configuration");
+    let subject = offer_body(REGISTRATION_CERTIFICATE, "19940317-2381");
+    assert_eq!(refused(subject).await, "invalid_request");
+    let mut reserved = offer_body(REGISTRATION_CERTIFICATE, SUBJECT);
+    reserved["claims"]["iss"] = json!("https://evil.example");
+    assert_eq!(refused(reserved).await, "invalid_request");
     let malformed = issuer
-        .admin(Method::POST, "/api/offers")
+        .admin
+        .request(Method::POST, "/api/offers")
         .header("content-type", "application/json")
         .body("{")
         .send()
@@ -125,36 +109,24 @@ async fn unknown_type_bad_subject_and_reserved_claims_are_refused() {
 
 #[tokio::test]
 async fn status_transitions_follow_the_rules() {
-    let issuer = Issuer::start("transitions").await;
+    let issuer = TestIssuer::start("transitions").await;
     let created = offer(&issuer).await;
-    let id = created["credential_ids"][0].as_str().unwrap();
-    let act = |action: &str| {
-        issuer
-            .admin(Method::POST, &format!("/api/credentials/{id}/{action}"))
-            .send()
-    };
+    let id = created.credential_ids[0].as_str();
+    let act = async |action: &str| issuer.admin.credential_action(id, action).await.status();
     // Not issued yet: cannot be suspended, but can be revoked (the offer dies).
-    assert_eq!(act("suspend").await.unwrap().status(), StatusCode::CONFLICT);
-    let revoked = act("revoke").await.unwrap();
-    assert_eq!(revoked.status(), StatusCode::OK);
-    assert_eq!(revoked.json::<Value>().await.unwrap()["state"], "revoked");
-    assert_eq!(act("revoke").await.unwrap().status(), StatusCode::CONFLICT);
-    assert_eq!(
-        act("unsuspend").await.unwrap().status(),
-        StatusCode::CONFLICT
-    );
-    assert_eq!(act("delete").await.unwrap().status(), StatusCode::NOT_FOUND);
-    let missing = issuer
-        .admin(Method::POST, "/api/credentials/no-such-id/revoke")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(act("suspend").await, StatusCode::CONFLICT);
+    let revoked = issuer.admin.change_status(id, "revoke").await;
+    assert_eq!(revoked["state"], "revoked");
+    assert_eq!(act("revoke").await, StatusCode::CONFLICT);
+    assert_eq!(act("unsuspend").await, StatusCode::CONFLICT);
+    assert_eq!(act("delete").await, StatusCode::NOT_FOUND);
+    let missing = issuer.admin.credential_action("no-such-id", "revoke").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn status_list_publishes_changes_at_once() {
-    let issuer = Issuer::start("statuslist").await;
+    let issuer = TestIssuer::start("statuslist").await;
     let state = &issuer.state;
     // Three indices handed out, as three issued copies would be.
     let first = state.stores.status.allocate(3).unwrap();
@@ -199,51 +171,27 @@ async fn status_list_publishes_changes_at_once() {
     assert_ne!(etag, new_etag);
     assert_eq!(reference.idx, StatusIndex::from(first + 1));
 
-    let missing = issuer
-        .http
-        .get(format!("{}/status/99", issuer.url))
-        .send()
-        .await
-        .unwrap();
+    let missing = get_plain(&issuer, "/status/99").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn operations_endpoints_answer() {
-    let issuer = Issuer::start("ops").await;
-    let health = issuer
-        .http
-        .get(format!("{}/healthz", issuer.url))
-        .send()
-        .await
-        .unwrap();
+    let issuer = TestIssuer::start("ops").await;
+    let health = get_plain(&issuer, "/healthz").await;
     assert_eq!(health.text().await.unwrap(), "ok");
     let created = offer(&issuer).await;
-    let id = created["credential_ids"][0].as_str().unwrap();
     issuer
-        .admin(Method::POST, &format!("/api/credentials/{id}/revoke"))
-        .send()
-        .await
-        .unwrap();
-    let metrics = issuer
-        .http
-        .get(format!("{}/metrics", issuer.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .admin
+        .credential_action(&created.credential_ids[0], "revoke")
+        .await;
+    let metrics = get_plain(&issuer, "/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("intyg_issuer_status_changes_total{action=\"revoke\"} 1"),
         "{metrics}"
     );
-    let openapi: Value = issuer
-        .http
-        .get(format!("{}/openapi.json", issuer.url))
-        .send()
+    let openapi: Value = get_plain(&issuer, "/openapi.json")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -253,14 +201,9 @@ async fn operations_endpoints_answer() {
 
 #[tokio::test]
 async fn persons_are_registered_once_and_read_back() {
-    let issuer = Issuer::start("persons").await;
-    let register = |body: Value| {
-        issuer
-            .admin(Method::POST, "/api/persons")
-            .json(&body)
-            .send()
-    };
-    let created = register(json!({"personal_identity_number": SUBJECT, "given_name": " Karin Elisabet ", "family_name": "Lindqvist"})).await.unwrap();
+    let issuer = TestIssuer::start("persons").await;
+    let register = async |body: Value| issuer.admin.register_person(&body).await;
+    let created = register(json!({"personal_identity_number": SUBJECT, "given_name": " Karin Elisabet ", "family_name": "Lindqvist"})).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let person: Value = created.json().await.unwrap();
     assert_eq!(person["personal_identity_number"], SUBJECT);
@@ -270,11 +213,7 @@ async fn persons_are_registered_once_and_read_back() {
     assert_eq!(person["registered_by"], "admin-api");
     assert!(person["registered_at"].as_i64().unwrap() > 0);
 
-    let read = issuer
-        .admin(Method::GET, &format!("/api/persons/{SUBJECT}"))
-        .send()
-        .await
-        .unwrap();
+    let read = issuer.admin.person(SUBJECT).await;
     assert_eq!(read.status(), StatusCode::OK);
     assert_eq!(read.json::<Value>().await.unwrap(), person);
 
@@ -282,39 +221,24 @@ async fn persons_are_registered_once_and_read_back() {
     let again = register(
         json!({"personal_identity_number": SUBJECT, "given_name": "Karin", "family_name": "Berg"}),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
-    assert_eq!(
-        again.json::<Value>().await.unwrap()["error"],
-        "already_registered"
-    );
-    let unchanged: Value = issuer
-        .admin(Method::GET, &format!("/api/persons/{SUBJECT}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(error_of(again).await, "already_registered");
+    let unchanged: Value = issuer.admin.person(SUBJECT).await.json().await.unwrap();
     assert_eq!(unchanged, person);
 
     // A coordination number: the birthdate is the day less 60.
-    let coordination: Value = register(json!({"personal_identity_number": "197010632391", "given_name": "Ana", "family_name": "Silva"})).await.unwrap().json().await.unwrap();
+    let coordination: Value = register(json!({"personal_identity_number": "197010632391", "given_name": "Ana", "family_name": "Silva"})).await.json().await.unwrap();
     assert_eq!(coordination["birthdate"], "1970-10-03");
 
-    let unknown = issuer
-        .admin(Method::GET, "/api/persons/198507099805")
-        .send()
-        .await
-        .unwrap();
+    let unknown = issuer.admin.person("198507099805").await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    assert_eq!(unknown.json::<Value>().await.unwrap()["error"], "not_found");
+    assert_eq!(error_of(unknown).await, "not_found");
 }
 
 #[tokio::test]
 async fn persons_refuse_invalid_numbers_and_names() {
-    let issuer = Issuer::start("persons-invalid").await;
+    let issuer = TestIssuer::start("persons-invalid").await;
     for (body, why) in [
         (
             json!({"personal_identity_number": "199403172382", "given_name": "Karin", "family_name": "Lindqvist"}),
@@ -345,30 +269,21 @@ async fn persons_refuse_invalid_numbers_and_names() {
             "birthdate",
         ),
     ] {
-        let response = issuer
-            .admin(Method::POST, "/api/persons")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = issuer.admin.register_person(&body).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
         let error: Value = response.json().await.unwrap();
         assert_eq!(error["error"], "invalid_request", "{body}");
         let description = error["error_description"].as_str().unwrap();
         assert!(description.contains(why), "{description}");
     }
-    let malformed = issuer
-        .admin(Method::GET, "/api/persons/199403172382")
-        .send()
-        .await
-        .unwrap();
+    let malformed = issuer.admin.person("199403172382").await;
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     assert!(issuer.state.stores.persons.get(SUBJECT).unwrap().is_none());
 }
 
 #[tokio::test]
 async fn persons_require_the_key() {
-    let issuer = Issuer::start("persons-auth").await;
+    let issuer = TestIssuer::start("persons-auth").await;
     let post = issuer
         .http
         .post(format!("{}/api/persons", issuer.url))
@@ -377,25 +292,14 @@ async fn persons_require_the_key() {
         .await
         .unwrap();
     assert_eq!(post.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        post.json::<Value>().await.unwrap()["error"],
-        "invalid_token"
-    );
-    let get = issuer
-        .http
-        .get(format!("{}/api/persons/{SUBJECT}", issuer.url))
-        .bearer_auth("nope")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(error_of(post).await, "invalid_token");
+    let get = Admin::new(issuer.http.clone(), &issuer.url, "nope")
+        .person(SUBJECT)
+        .await;
     assert_eq!(get.status(), StatusCode::UNAUTHORIZED);
     assert!(issuer.state.stores.persons.get(SUBJECT).unwrap().is_none());
-    let openapi: Value = issuer
-        .http
-        .get(format!("{}/openapi.json", issuer.url))
-        .send()
+    let openapi: Value = get_plain(&issuer, "/openapi.json")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -13,14 +13,13 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::routing::{get, post};
-use intyg_core::jose::{Algorithm, Header, Jwk, SigningKey, VerifyingKey, sign_compact};
+use intyg_core::jose::{Algorithm, Header, SigningKey, sign_compact};
 use intyg_core::oid4vci::authorization::{
     AuthorizationDetail, AuthorizationRequest, PushedAuthorizationResponse,
 };
 use intyg_core::oid4vci::credential::{CredentialRequest, CredentialResponse};
 use intyg_core::oid4vci::id::{AuthorizationCode, CredentialConfigurationId};
 use intyg_core::oid4vci::metadata::AuthorizationServerMetadata;
-use intyg_core::oid4vci::nonce::NonceResponse;
 use intyg_core::oid4vci::proof::build_jwt_proof;
 use intyg_core::oid4vci::token::{
     AuthorizationCodeTokenRequest, CodeVerifier, TokenRequest, TokenResponse,
@@ -28,21 +27,18 @@ use intyg_core::oid4vci::token::{
 use intyg_core::sd_jwt::{SdJwt, VerifyOptions};
 use intyg_core::vc;
 use intyg_issuer::auth_code::OidcConfig;
-use intyg_issuer::config::Config;
-use intyg_issuer::{AppState, app, sha256_hex};
-use reqwest::{Method, StatusCode};
+use intyg_issuer::sha256_hex;
+use intyg_testkit::{
+    AMIRA, Browser, Fetch, KARIN, Login, REGISTRATION_CERTIFICATE as CONFIGURATION, TestIssuer,
+    location,
+};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{API_KEY, Issuer, TempDir, example};
-
-const KARIN: &str = "199403172381";
-/// A test person of the development IdP with nothing offered to her.
-const AMIRA: &str = "198507099805";
 const CLIENT_ID: &str = "intyg-issuer";
 const CLIENT_SECRET: &str = "dev-secret-for-tests";
 const WALLET: &str = "https://wallet.example";
 const WALLET_REDIRECT: &str = "intyg-wallet://callback";
-const CONFIGURATION: &str = "registration-certificate";
 
 /// `intyg-dev-idp` as a child process, killed on drop.
 struct DevIdp {
@@ -83,33 +79,25 @@ impl Drop for DevIdp {
 
 /// An issuer whose identity provider is at whatever `provider` returns,
 /// given the issuer's callback URL.
-async fn start_with<P>(name: &str, provider: impl FnOnce(&str) -> (String, P)) -> (Issuer, P) {
-    let dir = TempDir::new(name);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (provider_url, guard) = provider(&format!("http://{addr}/authorize/callback"));
-    let mut config = Config::dev(dir.0.clone(), addr).unwrap();
-    config.api_key = Some(API_KEY.into());
-    config.oidc = Some(OidcConfig {
-        issuer_url: provider_url,
-        client_id: CLIENT_ID.into(),
-        client_secret: CLIENT_SECRET.into(),
-        identity_claim: "personal_identity_number".into(),
-        scopes: vec!["openid".into(), "profile".into()],
-    });
-    let state = AppState::open(config).unwrap();
-    let router = app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let issuer = Issuer {
-        url: format!("http://{addr}"),
-        state,
-        http: reqwest::Client::new(),
-        _dir: dir,
-    };
-    (issuer, guard)
+async fn start_with<P>(name: &str, provider: impl FnOnce(&str) -> (String, P)) -> (TestIssuer, P) {
+    let mut guard = None;
+    let issuer = TestIssuer::start_with(name, |config| {
+        let (provider_url, provider) =
+            provider(&format!("http://{}/authorize/callback", config.listen));
+        guard = Some(provider);
+        config.oidc = Some(OidcConfig {
+            issuer_url: provider_url,
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            identity_claim: "personal_identity_number".into(),
+            scopes: vec!["openid".into(), "profile".into()],
+        });
+    })
+    .await;
+    (issuer, guard.expect("the provider started"))
 }
 
-async fn start(name: &str) -> (Issuer, DevIdp) {
+async fn start(name: &str) -> (TestIssuer, DevIdp) {
     start_with(name, |callback| {
         let idp = DevIdp::spawn(callback);
         (idp.url.clone(), idp)
@@ -117,33 +105,22 @@ async fn start(name: &str) -> (Issuer, DevIdp) {
     .await
 }
 
-/// The officer registers a credential for `subject`.
-async fn offer_for(issuer: &Issuer, subject: &str) -> String {
-    let created: Value = issuer
-        .admin(Method::POST, "/api/offers")
-        .json(&json!({"credential_configuration_id": CONFIGURATION, "claims": example(CONFIGURATION), "subject": subject}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    created["credential_ids"][0].as_str().unwrap().to_owned()
+/// The officer registers a credential for `subject`; returns the record id.
+async fn offer_for(issuer: &TestIssuer, subject: &str) -> String {
+    let created = issuer.admin.offer(CONFIGURATION, subject).await;
+    created.credential_ids[0].clone()
 }
 
 /// The wallet: a browser that does not follow redirects by itself.
 struct Wallet {
-    http: reqwest::Client,
+    browser: Browser,
     verifier: CodeVerifier,
 }
 
 impl Wallet {
     fn new() -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            browser: Browser::new(),
             verifier: CodeVerifier::generate().unwrap(),
         }
     }
@@ -172,7 +149,7 @@ impl Wallet {
                     .into_owned()
                     .collect();
             }
-            let response = self.http.get(&url).send().await.unwrap();
+            let response = self.browser.http.get(&url).send().await.unwrap();
             assert_eq!(response.status(), StatusCode::SEE_OTHER, "GET {url}");
             url = location(&response);
         }
@@ -181,7 +158,7 @@ impl Wallet {
 
     async fn authorize(
         &self,
-        issuer: &Issuer,
+        issuer: &TestIssuer,
         request: &AuthorizationRequest,
     ) -> BTreeMap<String, String> {
         self.follow(format!("{}/authorize?{}", issuer.url, request.to_form()))
@@ -189,7 +166,7 @@ impl Wallet {
     }
 
     /// A full login as `who`; the code sent back.
-    async fn code(&self, issuer: &Issuer, who: &str) -> String {
+    async fn code(&self, issuer: &TestIssuer, who: &str) -> String {
         let back = self.authorize(issuer, &self.request(Some(who))).await;
         assert_eq!(
             back.get("state").map(String::as_str),
@@ -203,7 +180,7 @@ impl Wallet {
 
     async fn token(
         &self,
-        issuer: &Issuer,
+        issuer: &TestIssuer,
         code: &str,
         change: impl FnOnce(&mut AuthorizationCodeTokenRequest),
     ) -> reqwest::Response {
@@ -216,7 +193,8 @@ impl Wallet {
             extra: Default::default(),
         };
         change(&mut request);
-        self.http
+        self.browser
+            .http
             .post(format!("{}/token", issuer.url))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(TokenRequest::AuthorizationCode(request).to_form())
@@ -226,8 +204,15 @@ impl Wallet {
     }
 }
 
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
+/// A request for one registration certificate bound to `holder`, with a
+/// fresh nonce.
+async fn credential_request(issuer: &TestIssuer, holder: &SigningKey) -> CredentialRequest {
+    let nonce = issuer.nonce().await;
+    let proof = build_jwt_proof(holder, &issuer.url, Some(&nonce), intyg_issuer::now(), None);
+    CredentialRequest::for_configuration(
+        CredentialConfigurationId::try_from(CONFIGURATION).unwrap(),
+        vec![proof.unwrap()],
+    )
 }
 
 async fn error_of(response: reqwest::Response) -> (StatusCode, String, String) {
@@ -250,17 +235,14 @@ async fn authorization_code_flow_issues_a_credential_that_verifies() {
     let wallet = Wallet::new();
 
     let metadata: AuthorizationServerMetadata = wallet
+        .browser
         .http
         .get(format!(
             "{}/.well-known/oauth-authorization-server",
             issuer.url
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let authorization_endpoint = metadata.authorization_endpoint.unwrap();
     assert_eq!(authorization_endpoint, format!("{}/authorize", issuer.url));
     assert_eq!(
@@ -281,6 +263,7 @@ async fn authorization_code_flow_issues_a_credential_that_verifies() {
     // Wallet → issuer → dev IdP (login_hint, --auto-login) → issuer → wallet.
     let request = wallet.request(Some(KARIN));
     let first = wallet
+        .browser
         .http
         .get(format!("{authorization_endpoint}?{}", request.to_form()))
         .send()
@@ -313,48 +296,20 @@ async fn authorization_code_flow_issues_a_credential_that_verifies() {
         (StatusCode::BAD_REQUEST, "invalid_grant")
     );
 
-    let nonce: NonceResponse = wallet
-        .http
-        .post(format!("{}/nonce", issuer.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     let holder = SigningKey::generate().unwrap();
     let now = intyg_issuer::now();
-    let proof = build_jwt_proof(&holder, &issuer.url, Some(&nonce.c_nonce), now, None).unwrap();
-    let configuration = CredentialConfigurationId::try_from(CONFIGURATION).unwrap();
-    let response = wallet
-        .http
-        .post(format!("{}/credential", issuer.url))
-        .bearer_auth(token.access_token.as_str())
-        .json(&CredentialRequest::for_configuration(
-            configuration,
-            vec![proof],
-        ))
-        .send()
-        .await
-        .unwrap();
+    let request = credential_request(&issuer, &holder).await;
+    let response = issuer
+        .credential(token.access_token.as_str(), &request)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let response = CredentialResponse::from_json(&response.bytes().await.unwrap()).unwrap();
     let credentials = response.credentials.unwrap();
 
-    let jwks: Value = wallet
-        .http
-        .get(format!("{}/.well-known/jwt-vc-issuer", issuer.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let issuer_jwk: Jwk = serde_json::from_value(jwks["jwks"]["keys"][0].clone()).unwrap();
     let sd_jwt = SdJwt::parse(credentials[0].as_compact().unwrap()).unwrap();
     let verified = vc::verify(
         sd_jwt,
-        &VerifyingKey::from_jwk(&issuer_jwk).unwrap(),
+        &issuer.published_key().await,
         &VerifyOptions::at(now),
         Some(&issuer.state.types[CONFIGURATION]),
     )
@@ -365,14 +320,7 @@ async fn authorization_code_flow_issues_a_credential_that_verifies() {
         Some(&holder.public_jwk())
     );
 
-    let listed: Value = issuer
-        .admin(Method::GET, &format!("/api/credentials?subject={KARIN}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = issuer.admin.credentials(KARIN).await;
     assert_eq!(listed[0]["id"], credential_id.as_str());
     assert_eq!(listed[0]["state"], "issued");
 }
@@ -387,6 +335,7 @@ async fn pushed_request_with_scope_and_the_login_page() {
     request.scope = Some(CONFIGURATION.into());
 
     let pushed = wallet
+        .browser
         .http
         .post(format!("{}/par", issuer.url))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -413,31 +362,44 @@ async fn pushed_request_with_scope_and_the_login_page() {
         )
     };
 
-    let to_idp = wallet.http.get(by_reference(WALLET)).send().await.unwrap();
-    assert_eq!(to_idp.status(), StatusCode::SEE_OTHER);
-    // No login_hint: the development IdP shows its page of test persons.
-    let page = wallet.http.get(location(&to_idp)).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
-    assert!(html.contains(KARIN) && html.contains(AMIRA), "{html}");
-    let marker = "name=\"request\" value=\"";
-    let start = html.find(marker).unwrap() + marker.len();
-    let login_id = &html[start..start + html[start..].find('"').unwrap()];
-    let chosen = wallet
+    let to_idp = wallet
+        .browser
         .http
-        .post(format!("{}/authorize/login", idp.url))
-        .form(&[("request", login_id), ("person", KARIN)])
+        .get(by_reference(WALLET))
         .send()
         .await
         .unwrap();
-    assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
-    let back = wallet.follow(location(&chosen)).await;
+    assert_eq!(to_idp.status(), StatusCode::SEE_OTHER);
+    // No login_hint: the development IdP shows its page of test persons.
+    let page = wallet
+        .browser
+        .http
+        .get(location(&to_idp))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(KARIN) && html.contains(AMIRA), "{html}");
+    let chosen = wallet
+        .browser
+        .answer(&idp.url, &html, Login::As(KARIN))
+        .await;
+    let back = wallet.follow(chosen).await;
     let response = wallet.token(&issuer, &back["code"], |_| {}).await;
     assert_eq!(response.status(), StatusCode::OK);
 
     // A request_uri is single-use.
-    let (status, error, description) =
-        error_of(wallet.http.get(by_reference(WALLET)).send().await.unwrap()).await;
+    let (status, error, description) = error_of(
+        wallet
+            .browser
+            .http
+            .get(by_reference(WALLET))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(
         (status, error.as_str()),
         (StatusCode::BAD_REQUEST, "invalid_request")
@@ -473,41 +435,14 @@ async fn token_response_names_the_dataset_when_authorization_details_were_used()
         .collect();
     assert_eq!(identifiers, vec![credential_id.clone()]);
 
-    let credential = |identifier: &str| {
-        let http = wallet.http.clone();
-        let (url, token) = (issuer.url.clone(), token.access_token.as_str().to_owned());
-        let identifier = identifier.to_owned();
-        async move {
-            let nonce: NonceResponse = http
-                .post(format!("{url}/nonce"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let holder = SigningKey::generate().unwrap();
-            let proof = build_jwt_proof(
-                &holder,
-                &url,
-                Some(&nonce.c_nonce),
-                intyg_issuer::now(),
-                None,
-            )
-            .unwrap();
-            let mut request = CredentialRequest::for_configuration(
-                CredentialConfigurationId::try_from(CONFIGURATION).unwrap(),
-                vec![proof],
-            );
-            request.credential_configuration_id = None;
-            request.credential_identifier = Some(identifier.parse().unwrap());
-            http.post(format!("{url}/credential"))
-                .bearer_auth(token)
-                .json(&request)
-                .send()
-                .await
-                .unwrap()
-        }
+    let credential = async |identifier: &str| {
+        let holder = SigningKey::generate().unwrap();
+        let mut request = credential_request(&issuer, &holder).await;
+        request.credential_configuration_id = None;
+        request.credential_identifier = Some(identifier.parse().unwrap());
+        issuer
+            .credential(token.access_token.as_str(), &request)
+            .await
     };
     let (status, error, _) = error_of(credential("another-dataset").await).await;
     assert_eq!(
@@ -539,7 +474,7 @@ async fn authorization_request_errors_are_shown_not_redirected() {
     let (issuer, _idp) = start("ac-request-errors").await;
     let wallet = Wallet::new();
     let get = |query: String| {
-        let http = wallet.http.clone();
+        let http = wallet.browser.http.clone();
         let url = format!("{}/authorize?{query}", issuer.url);
         async move { error_of(http.get(url).send().await.unwrap()).await }
     };
@@ -606,7 +541,7 @@ async fn authorization_request_errors_are_shown_not_redirected() {
     no_pkce.code_challenge = None;
     no_pkce.code_challenge_method = None;
     let par = |body: String| {
-        let http = wallet.http.clone();
+        let http = wallet.browser.http.clone();
         let url = format!("{}/par", issuer.url);
         async move {
             http.post(url)
@@ -736,6 +671,7 @@ async fn nothing_on_offer_or_a_cancelled_login_is_access_denied_on_the_redirect(
 
     // The person cancels at the identity provider.
     let to_idp = wallet
+        .browser
         .http
         .get(format!(
             "{}/authorize?{}",
@@ -746,30 +682,19 @@ async fn nothing_on_offer_or_a_cancelled_login_is_access_denied_on_the_redirect(
         .await
         .unwrap();
     let html = wallet
+        .browser
         .http
         .get(location(&to_idp))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let marker = "name=\"request\" value=\"";
-    let start = html.find(marker).unwrap() + marker.len();
-    let login_id = &html[start..start + html[start..].find('"').unwrap()];
-    let cancelled = wallet
-        .http
-        .post(format!("{}/authorize/login", idp.url))
-        .form(&[("request", login_id), ("cancel", "1")])
-        .send()
-        .await
-        .unwrap();
-    let back = wallet.follow(location(&cancelled)).await;
+        .fetch_text()
+        .await;
+    let cancelled = wallet.browser.answer(&idp.url, &html, Login::Cancel).await;
+    let back = wallet.follow(cancelled).await;
     assert_eq!(back["error"], "access_denied", "{back:?}");
     assert_eq!(back["state"], "wallet-state-1");
 
     // A callback with an unknown state is shown, not redirected.
     let unknown = wallet
+        .browser
         .http
         .get(format!(
             "{}/authorize/callback?code=x&state=forged",
@@ -896,6 +821,7 @@ async fn id_tokens_with_a_bad_signature_nonce_or_audience_are_refused() {
     ];
     for (what, defect, mentioned) in cases {
         let to_provider = wallet
+            .browser
             .http
             .get(format!(
                 "{}/authorize?{}",

@@ -15,11 +15,11 @@ use intyg_core::oid4vci::offer::{CredentialOffer, CredentialOfferRequest};
 use intyg_core::oid4vci::proof::build_jwt_proof;
 use intyg_core::oid4vci::token::TokenResponse;
 use intyg_core::sd_jwt::SdJwt;
-use serde_json::{Value, json};
-
-use crate::{API_KEY, TempDir, example};
-
-const SUBJECT: &str = "199403172381";
+use intyg_testkit::{
+    API_KEY, Admin, KARIN as SUBJECT, OfferCreated, REGISTRATION_CERTIFICATE, TempDir, offer_body,
+};
+use reqwest::{Method, RequestBuilder};
+use serde::de::DeserializeOwned;
 
 struct Process {
     child: Child,
@@ -74,27 +74,31 @@ async fn start(dir: &std::path::Path, port: u16) -> Process {
     panic!("intyg-issuer did not come up");
 }
 
+/// Sends `request` and reads its JSON body; errors as text, since the
+/// issuer may be killed at any moment.
+async fn json<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, String> {
+    let err = |e: reqwest::Error| e.to_string();
+    request.send().await.map_err(err)?.json().await.map_err(err)
+}
+
 /// Makes an offer and runs the wallet side to the end; returns the record
 /// id and the status indices of the credentials received.
 async fn issue_one(http: &reqwest::Client, url: &str) -> Result<(String, Vec<u64>), String> {
     let err = |e: reqwest::Error| e.to_string();
-    let created: Value = http
-        .post(format!("{url}/api/offers"))
-        .bearer_auth(API_KEY)
-        .json(&json!({"credential_configuration_id": "registration-certificate", "claims": example("registration-certificate"), "subject": SUBJECT}))
-        .send()
-        .await
-        .map_err(err)?
-        .json()
-        .await
-        .map_err(err)?;
-    let record = created["credential_ids"][0]
-        .as_str()
+    let admin = Admin::new(http.clone(), url, API_KEY);
+    let created: OfferCreated = json(
+        admin
+            .request(Method::POST, "/api/offers")
+            .json(&offer_body(REGISTRATION_CERTIFICATE, SUBJECT)),
+    )
+    .await?;
+    let record = created
+        .credential_ids
+        .first()
         .ok_or("no record id")?
         .to_owned();
-    let offer_uri = created["offer_uri"].as_str().ok_or("no offer")?;
     let CredentialOfferRequest::ByReference(offer_url) =
-        CredentialOffer::from_uri_with(offer_uri, UrlRules::DangerousAllowHttpLoopback)
+        CredentialOffer::from_uri_with(&created.offer_uri, UrlRules::DangerousAllowHttpLoopback)
             .map_err(|e| e.to_string())?
     else {
         return Err("offer by value".into());
@@ -119,26 +123,15 @@ async fn issue_one(http: &reqwest::Client, url: &str) -> Result<(String, Vec<u64
         .to_owned();
     let form = format!(
         "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}&tx_code={}",
-        created["tx_code"].as_str().ok_or("no pin")?
+        created.tx_code
     );
-    let token: TokenResponse = http
-        .post(format!("{url}/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .map_err(err)?
-        .json()
-        .await
-        .map_err(err)?;
-    let nonce: NonceResponse = http
-        .post(format!("{url}/nonce"))
-        .send()
-        .await
-        .map_err(err)?
-        .json()
-        .await
-        .map_err(err)?;
+    let token: TokenResponse = json(
+        http.post(format!("{url}/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form),
+    )
+    .await?;
+    let nonce: NonceResponse = json(http.post(format!("{url}/nonce"))).await?;
     let keys = [
         SigningKey::generate().map_err(|e| e.to_string())?,
         SigningKey::generate().map_err(|e| e.to_string())?,
@@ -192,7 +185,7 @@ async fn sigkill_mid_burst_loses_no_record_and_reuses_no_index() {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let mut issuer = start(&dir.0, port).await;
+    let mut issuer = start(dir.path(), port).await;
 
     // A burst of 16 parallel wallets, each issuing repeatedly; SIGKILL lands while they run.
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -229,18 +222,11 @@ async fn sigkill_mid_burst_loses_no_record_and_reuses_no_index() {
     }
 
     // Same data directory, new process.
-    let issuer = start(&dir.0, port).await;
+    let issuer = start(dir.path(), port).await;
+    let admin = Admin::new(http.clone(), &issuer.url, API_KEY);
     let mut seen = BTreeSet::new();
     for (record, indices) in &received {
-        let listed: Value = http
-            .get(format!("{}/api/credentials?subject={SUBJECT}", issuer.url))
-            .bearer_auth(API_KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let listed = admin.credentials(SUBJECT).await;
         let found = listed
             .as_array()
             .unwrap()

@@ -2,51 +2,31 @@
 //! wallet played by a client built on `intyg_core`, and every error path of
 //! `/token`, `/nonce` and `/credential`.
 
-use intyg_core::jose::{Jwk, SigningKey, VerifyingKey};
+use intyg_core::jose::{SigningKey, VerifyingKey};
 use intyg_core::oid4vci::UrlRules;
 use intyg_core::oid4vci::credential::{CredentialRequest, CredentialResponse};
 use intyg_core::oid4vci::id::{CNonce, CredentialConfigurationId, PreAuthorizedCode, TxCode};
 use intyg_core::oid4vci::metadata::{AuthorizationServerMetadata, CredentialIssuerMetadata};
-use intyg_core::oid4vci::nonce::NonceResponse;
 use intyg_core::oid4vci::offer::{CredentialOffer, CredentialOfferRequest, OfferError};
 use intyg_core::oid4vci::proof::build_jwt_proof;
 use intyg_core::oid4vci::token::{PreAuthorizedCodeTokenRequest, TokenRequest, TokenResponse};
 use intyg_core::sd_jwt::{SdJwt, VerifyOptions};
 use intyg_core::status_list::{DecodeLimits, StatusListToken, StatusType};
 use intyg_core::vc;
-use reqwest::{Method, StatusCode};
+use intyg_testkit::{
+    Fetch, KARIN as SUBJECT, OfferCreated as Handed, REGISTRATION_CERTIFICATE, TestIssuer,
+};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{Issuer, example};
-
-const SUBJECT: &str = "199403172381";
 const LOOPBACK: UrlRules = UrlRules::DangerousAllowHttpLoopback;
 
 /// What the officer hands the job seeker: the link and the PIN.
-struct Handed {
-    offer_uri: String,
-    pin: String,
-    credential_id: String,
+async fn hand_over(issuer: &TestIssuer) -> Handed {
+    issuer.admin.offer(REGISTRATION_CERTIFICATE, SUBJECT).await
 }
 
-async fn hand_over(issuer: &Issuer) -> Handed {
-    let created: Value = issuer
-        .admin(Method::POST, "/api/offers")
-        .json(&json!({"credential_configuration_id": "registration-certificate", "claims": example("registration-certificate"), "subject": SUBJECT}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Handed {
-        offer_uri: created["offer_uri"].as_str().unwrap().to_owned(),
-        pin: created["tx_code"].as_str().unwrap().to_owned(),
-        credential_id: created["credential_ids"][0].as_str().unwrap().to_owned(),
-    }
-}
-
-async fn fetch_offer(issuer: &Issuer, uri: &str) -> CredentialOffer {
+async fn fetch_offer(issuer: &TestIssuer, uri: &str) -> CredentialOffer {
     // The development issuer serves http on loopback; production wallets
     // keep the https-only default, which refuses this link.
     assert!(matches!(
@@ -58,19 +38,15 @@ async fn fetch_offer(issuer: &Issuer, uri: &str) -> CredentialOffer {
     else {
         panic!("offers are made by reference");
     };
-    let body = issuer
-        .http
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = issuer.http.get(url).fetch_text().await;
     CredentialOffer::from_json_with(&body, LOOPBACK).unwrap()
 }
 
-async fn token(issuer: &Issuer, code: &PreAuthorizedCode, pin: Option<&str>) -> reqwest::Response {
+async fn token(
+    issuer: &TestIssuer,
+    code: &PreAuthorizedCode,
+    pin: Option<&str>,
+) -> reqwest::Response {
     let request = TokenRequest::PreAuthorizedCode(PreAuthorizedCodeTokenRequest {
         pre_authorized_code: code.clone(),
         tx_code: pin.map(|p| TxCode::try_from(p).unwrap()),
@@ -88,43 +64,29 @@ async fn token(issuer: &Issuer, code: &PreAuthorizedCode, pin: Option<&str>) -> 
         .unwrap()
 }
 
-async fn nonce(issuer: &Issuer) -> CNonce {
-    let response: NonceResponse = issuer
-        .http
-        .post(format!("{}/nonce", issuer.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    response.c_nonce
-}
-
-async fn credential(issuer: &Issuer, access_token: &str, body: &Value) -> reqwest::Response {
-    issuer
-        .http
-        .post(format!("{}/credential", issuer.url))
-        .bearer_auth(access_token)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn request_for(proofs: Vec<String>) -> Value {
     let configuration = CredentialConfigurationId::try_from("registration-certificate").unwrap();
     serde_json::to_value(CredentialRequest::for_configuration(configuration, proofs)).unwrap()
 }
 
-async fn access_token(issuer: &Issuer, handed: &Handed) -> String {
+/// The pre-authorized code of the offer `handed` links to.
+async fn code_of(issuer: &TestIssuer, handed: &Handed) -> PreAuthorizedCode {
     let offer = fetch_offer(issuer, &handed.offer_uri).await;
-    let code = offer
+    offer
         .pre_authorized_grant()
         .unwrap()
         .pre_authorized_code
-        .clone();
-    let response = token(issuer, &code, Some(&handed.pin)).await;
+        .clone()
+}
+
+/// A PIN that is not `pin`.
+fn wrong_pin(pin: &str) -> &'static str {
+    if pin == "000000" { "111111" } else { "000000" }
+}
+
+async fn access_token(issuer: &TestIssuer, handed: &Handed) -> String {
+    let code = code_of(issuer, handed).await;
+    let response = token(issuer, &code, Some(&handed.tx_code)).await;
     assert_eq!(response.status(), StatusCode::OK);
     let token: TokenResponse = response.json().await.unwrap();
     token.access_token.as_str().to_owned()
@@ -134,22 +96,19 @@ fn error_of(body: &Value) -> &str {
     body["error"].as_str().unwrap_or_default()
 }
 
+/// The `error` of a response's JSON body.
+async fn error(response: reqwest::Response) -> String {
+    error_of(&response.json().await.unwrap()).to_owned()
+}
+
 #[tokio::test]
 async fn pre_authorized_flow_issues_a_batch_that_verifies_and_can_be_revoked() {
-    let issuer = Issuer::start("flow").await;
+    let issuer = TestIssuer::start("flow").await;
     let handed = hand_over(&issuer).await;
 
     // Discovery, as a wallet does it.
     let well_known = CredentialIssuerMetadata::well_known_url_with(&issuer.url, LOOPBACK).unwrap();
-    let body = issuer
-        .http
-        .get(well_known)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = issuer.http.get(well_known).fetch_text().await;
     let metadata =
         CredentialIssuerMetadata::from_json_for_with(&body, &issuer.url, LOOPBACK).unwrap();
     assert_eq!(
@@ -184,19 +143,15 @@ async fn pre_authorized_flow_issues_a_batch_that_verifies_and_can_be_revoked() {
             "{}/.well-known/oauth-authorization-server",
             issuer.url
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(
         as_metadata.pre_authorized_grant_anonymous_access_supported,
         Some(true)
     );
 
     let access_token = access_token(&issuer, &handed).await;
-    let c_nonce = nonce(&issuer).await;
+    let c_nonce = issuer.nonce().await;
     let holders = [
         SigningKey::generate().unwrap(),
         SigningKey::generate().unwrap(),
@@ -206,22 +161,13 @@ async fn pre_authorized_flow_issues_a_batch_that_verifies_and_can_be_revoked() {
         .iter()
         .map(|k| build_jwt_proof(k, &issuer.url, Some(&c_nonce), now, None).unwrap())
         .collect();
-    let response = credential(&issuer, &access_token, &request_for(proofs)).await;
+    let response = issuer.credential(&access_token, &request_for(proofs)).await;
     assert_eq!(response.status(), StatusCode::OK);
     let response = CredentialResponse::from_json(&response.bytes().await.unwrap()).unwrap();
     let credentials = response.credentials.unwrap();
     assert_eq!(credentials.len(), 2);
 
-    let jwks: Value = issuer
-        .http
-        .get(format!("{}/.well-known/jwt-vc-issuer", issuer.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let issuer_jwk: Jwk = serde_json::from_value(jwks["jwks"]["keys"][0].clone()).unwrap();
+    let issuer_jwk = issuer.published_jwk().await;
     let issuer_key = VerifyingKey::from_jwk(&issuer_jwk).unwrap();
     let kind = &issuer.state.types["registration-certificate"];
     let mut references = Vec::new();
@@ -246,25 +192,12 @@ async fn pre_authorized_flow_issues_a_batch_that_verifies_and_can_be_revoked() {
     );
 
     // The officer revokes; the next fetch of the list shows it.
-    let revoked = issuer
-        .admin(
-            Method::POST,
-            &format!("/api/credentials/{}/revoke", handed.credential_id),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), StatusCode::OK);
+    issuer
+        .admin
+        .change_status(&handed.credential_ids[0], "revoke")
+        .await;
     for reference in &references {
-        let jwt = issuer
-            .http
-            .get(&reference.uri)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let jwt = issuer.http.get(&reference.uri).fetch_text().await;
         let token = StatusListToken::verify(
             &jwt,
             &issuer_jwk,
@@ -279,40 +212,31 @@ async fn pre_authorized_flow_issues_a_batch_that_verifies_and_can_be_revoked() {
 
 #[tokio::test]
 async fn token_errors() {
-    let issuer = Issuer::start("token-errors").await;
+    let issuer = TestIssuer::start("token-errors").await;
     let handed = hand_over(&issuer).await;
-    let offer = fetch_offer(&issuer, &handed.offer_uri).await;
-    let code = offer
-        .pre_authorized_grant()
-        .unwrap()
-        .pre_authorized_code
-        .clone();
+    let code = code_of(&issuer, &handed).await;
 
     let unknown = token(
         &issuer,
         &PreAuthorizedCode::try_from("not-a-code").unwrap(),
-        Some(&handed.pin),
+        Some(&handed.tx_code),
     )
     .await;
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(error_of(&unknown.json().await.unwrap()), "invalid_grant");
+    assert_eq!(error(unknown).await, "invalid_grant");
 
     let no_pin = token(&issuer, &code, None).await;
-    assert_eq!(error_of(&no_pin.json().await.unwrap()), "invalid_request");
+    assert_eq!(error(no_pin).await, "invalid_request");
 
-    let wrong = if handed.pin == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
+    let wrong = wrong_pin(&handed.tx_code);
     let wrong_pin = token(&issuer, &code, Some(wrong)).await;
-    assert_eq!(error_of(&wrong_pin.json().await.unwrap()), "invalid_grant");
+    assert_eq!(error(wrong_pin).await, "invalid_grant");
 
-    let ok = token(&issuer, &code, Some(&handed.pin)).await;
+    let ok = token(&issuer, &code, Some(&handed.tx_code)).await;
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(ok.headers()["cache-control"], "no-store");
-    let replay = token(&issuer, &code, Some(&handed.pin)).await;
-    assert_eq!(error_of(&replay.json().await.unwrap()), "invalid_grant");
+    let replay = token(&issuer, &code, Some(&handed.tx_code)).await;
+    assert_eq!(error(replay).await, "invalid_grant");
 
     let bad_grant = issuer
         .http
@@ -322,10 +246,7 @@ async fn token_errors() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        error_of(&bad_grant.json().await.unwrap()),
-        "unsupported_grant_type"
-    );
+    assert_eq!(error(bad_grant).await, "unsupported_grant_type");
 
     // The offer was used: its credential_offer_uri is gone.
     let CredentialOfferRequest::ByReference(url) =
@@ -341,23 +262,14 @@ async fn token_errors() {
 
 #[tokio::test]
 async fn five_wrong_pins_kill_the_offer() {
-    let issuer = Issuer::start("pins").await;
+    let issuer = TestIssuer::start("pins").await;
     let handed = hand_over(&issuer).await;
-    let offer = fetch_offer(&issuer, &handed.offer_uri).await;
-    let code = offer
-        .pre_authorized_grant()
-        .unwrap()
-        .pre_authorized_code
-        .clone();
-    let wrong = if handed.pin == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
+    let code = code_of(&issuer, &handed).await;
+    let wrong = wrong_pin(&handed.tx_code);
     for _ in 0..5 {
         token(&issuer, &code, Some(wrong)).await;
     }
-    let right_too_late = token(&issuer, &code, Some(&handed.pin)).await;
+    let right_too_late = token(&issuer, &code, Some(&handed.tx_code)).await;
     let body: Value = right_too_late.json().await.unwrap();
     assert_eq!(error_of(&body), "invalid_grant");
     assert!(
@@ -370,11 +282,12 @@ async fn five_wrong_pins_kill_the_offer() {
 
 #[tokio::test]
 async fn credential_errors() {
-    let issuer = Issuer::start("credential-errors").await;
+    let issuer = TestIssuer::start("credential-errors").await;
     let handed = hand_over(&issuer).await;
     let access_token = access_token(&issuer, &handed).await;
     let holder = SigningKey::generate().unwrap();
     let now = intyg_issuer::now();
+    let refused = async |body: &Value| error(issuer.credential(&access_token, body).await).await;
 
     let no_token = issuer
         .http
@@ -384,14 +297,14 @@ async fn credential_errors() {
         .await
         .unwrap();
     assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(error_of(&no_token.json().await.unwrap()), "invalid_token");
-    let bad_token = credential(&issuer, "nope", &json!({})).await;
+    assert_eq!(error(no_token).await, "invalid_token");
+    let bad_token = issuer.credential("nope", &json!({})).await;
     assert_eq!(bad_token.status(), StatusCode::UNAUTHORIZED);
 
     // The pre-final singular `proof` is refused with a message saying so.
-    let c_nonce = nonce(&issuer).await;
+    let c_nonce = issuer.nonce().await;
     let proof = build_jwt_proof(&holder, &issuer.url, Some(&c_nonce), now, None).unwrap();
-    let singular = credential(&issuer, &access_token, &json!({"credential_configuration_id": "registration-certificate", "proof": {"proof_type": "jwt", "jwt": proof}})).await;
+    let singular = issuer.credential(&access_token, &json!({"credential_configuration_id": "registration-certificate", "proof": {"proof_type": "jwt", "jwt": proof}})).await;
     let singular: Value = singular.json().await.unwrap();
     assert_eq!(error_of(&singular), "invalid_proof");
     assert!(
@@ -404,13 +317,7 @@ async fn credential_errors() {
 
     let other_type = json!({"credential_configuration_id": "education-diploma", "proofs": {"jwt": [proof.clone()]}});
     assert_eq!(
-        error_of(
-            &credential(&issuer, &access_token, &other_type)
-                .await
-                .json()
-                .await
-                .unwrap()
-        ),
+        refused(&other_type).await,
         "unknown_credential_configuration"
     );
 
@@ -423,27 +330,12 @@ async fn credential_errors() {
     )
     .unwrap();
     assert_eq!(
-        error_of(
-            &credential(&issuer, &access_token, &request_for(vec![wrong_aud]))
-                .await
-                .json()
-                .await
-                .unwrap()
-        ),
+        refused(&request_for(vec![wrong_aud])).await,
         "invalid_proof"
     );
 
     let no_nonce = build_jwt_proof(&holder, &issuer.url, None, now, None).unwrap();
-    assert_eq!(
-        error_of(
-            &credential(&issuer, &access_token, &request_for(vec![no_nonce]))
-                .await
-                .json()
-                .await
-                .unwrap()
-        ),
-        "invalid_nonce"
-    );
+    assert_eq!(refused(&request_for(vec![no_nonce])).await, "invalid_nonce");
 
     let made_up = build_jwt_proof(
         &holder,
@@ -453,39 +345,24 @@ async fn credential_errors() {
         None,
     )
     .unwrap();
-    assert_eq!(
-        error_of(
-            &credential(&issuer, &access_token, &request_for(vec![made_up]))
-                .await
-                .json()
-                .await
-                .unwrap()
-        ),
-        "invalid_nonce"
-    );
+    assert_eq!(refused(&request_for(vec![made_up])).await, "invalid_nonce");
 
     let too_many = request_for(vec![proof.clone(); 11]);
-    assert_eq!(
-        error_of(
-            &credential(&issuer, &access_token, &too_many)
-                .await
-                .json()
-                .await
-                .unwrap()
-        ),
-        "invalid_credential_request"
-    );
+    assert_eq!(refused(&too_many).await, "invalid_credential_request");
 
     // A good request works once; the nonce and the offer are then spent.
-    let ok = credential(&issuer, &access_token, &request_for(vec![proof.clone()])).await;
+    let ok = issuer
+        .credential(&access_token, &request_for(vec![proof.clone()]))
+        .await;
     assert_eq!(ok.status(), StatusCode::OK);
-    let again = credential(&issuer, &access_token, &request_for(vec![proof])).await;
-    assert_eq!(error_of(&again.json().await.unwrap()), "invalid_nonce");
-    let fresh = nonce(&issuer).await;
+    let again = issuer
+        .credential(&access_token, &request_for(vec![proof]))
+        .await;
+    assert_eq!(error(again).await, "invalid_nonce");
+    let fresh = issuer.nonce().await;
     let proof = build_jwt_proof(&holder, &issuer.url, Some(&fresh), now, None).unwrap();
-    let second = credential(&issuer, &access_token, &request_for(vec![proof])).await;
-    assert_eq!(
-        error_of(&second.json().await.unwrap()),
-        "credential_request_denied"
-    );
+    let second = issuer
+        .credential(&access_token, &request_for(vec![proof]))
+        .await;
+    assert_eq!(error(second).await, "credential_request_denied");
 }

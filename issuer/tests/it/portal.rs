@@ -3,58 +3,36 @@
 //! Chromium driving it end to end.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHasher as _, SaltString};
-use intyg_issuer::config::{Config, Officer};
+use intyg_issuer::config::Officer;
 use intyg_issuer::model::CredentialState;
 use intyg_issuer::portal::{DEV_OFFICER, DEV_PASSWORD};
-use intyg_issuer::{AppState, app};
+use intyg_testkit::{Fetch, KARIN as SUBJECT, TempDir, TestIssuer, example};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
-
-use crate::{TempDir, example};
-
-const SUBJECT: &str = "199403172381";
 const OFFICER: &str = "testare";
 const PASSWORD: &str = "korrekt hästbatteri";
 
 /// An issuer with the dev officer and a test officer whose hash is cheap,
 /// so that the tests do not spend seconds in argon2.
-struct Portal {
-    url: String,
-    state: AppState,
-    _dir: TempDir,
-}
-
-async fn start(name: &str) -> Portal {
-    let dir = TempDir::new(name);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let mut config = Config::dev(dir.0.clone(), addr).unwrap();
+async fn start(name: &str) -> TestIssuer {
     let cheap = argon2::Argon2::new(
         argon2::Algorithm::Argon2id,
         argon2::Version::V0x13,
         argon2::Params::new(8, 1, 1, None).unwrap(),
     );
     let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
-    config.portal.officers.push(Officer {
+    let officer = Officer {
         username: OFFICER.into(),
         password_hash: cheap
             .hash_password(PASSWORD.as_bytes(), &salt)
             .unwrap()
             .to_string(),
         name: "Tess Testare".into(),
-    });
-    let state = AppState::open(config).unwrap();
-    let router = app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    Portal {
-        url: format!("http://{addr}"),
-        state,
-        _dir: dir,
-    }
+    };
+    TestIssuer::start_with(name, |config| config.portal.officers.push(officer)).await
 }
 
 /// A client that keeps cookies and does not follow redirects.
@@ -102,7 +80,7 @@ impl Page {
 }
 
 impl Browser {
-    fn new(portal: &Portal) -> Self {
+    fn new(portal: &TestIssuer) -> Self {
         Self {
             base: portal.url.clone(),
             http: reqwest::Client::builder()
@@ -175,11 +153,42 @@ impl Browser {
         self.get("/portal").await.hidden("csrf")
     }
 
+    /// Searches the personal identity number `pin`.
+    async fn search(&mut self, csrf: &str, pin: &str) -> Page {
+        self.post("/portal/search", &[("csrf", csrf), ("pin", pin)])
+            .await
+    }
+
+    /// Posts the registration form at `path` with the names typed.
+    async fn register(
+        &mut self,
+        path: &str,
+        csrf: &str,
+        given_name: &str,
+        family_name: &str,
+    ) -> Page {
+        let form = [
+            ("csrf", csrf),
+            ("claim.given_name", given_name),
+            ("claim.family_name", family_name),
+        ];
+        self.post(path, &form).await
+    }
+
+    /// Submits `person`'s issue form with the example claims.
+    async fn issue_example(&mut self, person: &str, csrf: &str) -> Page {
+        let form = claims_form(csrf, &example("registration-certificate"));
+        post_claims(
+            self,
+            &format!("{person}/issue/registration-certificate"),
+            &form,
+        )
+        .await
+    }
+
     /// Searches the subject; returns the person page's path.
     async fn person(&mut self, csrf: &str) -> String {
-        let found = self
-            .post("/portal/search", &[("csrf", csrf), ("pin", SUBJECT)])
-            .await;
+        let found = self.search(csrf, SUBJECT).await;
         assert_eq!(found.status, StatusCode::SEE_OTHER);
         found.location().to_owned()
     }
@@ -275,12 +284,7 @@ async fn portal_rejects_posts_without_the_csrf_token() {
     assert!(!browser.cookies.contains_key("intyg_portal"));
 
     let csrf = browser.signed_in().await;
-    let wrong = browser
-        .post(
-            "/portal/search",
-            &[("csrf", "not-the-token"), ("pin", SUBJECT)],
-        )
-        .await;
+    let wrong = browser.search("not-the-token", SUBJECT).await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
     assert!(wrong.body.contains("Formuläret har gått ut"));
     let missing = browser.post("/portal/search", &[("pin", SUBJECT)]).await;
@@ -288,13 +292,7 @@ async fn portal_rejects_posts_without_the_csrf_token() {
 
     // A revoke without the token changes nothing.
     let person = browser.person(&csrf).await;
-    let form = claims_form(&csrf, &example("registration-certificate"));
-    let offer = post_claims(
-        &mut browser,
-        &format!("{person}/issue/registration-certificate"),
-        &form,
-    )
-    .await;
+    let offer = browser.issue_example(&person, &csrf).await;
     assert_eq!(offer.status, StatusCode::CREATED);
     let record = &portal.state.stores.credentials.by_subject(SUBJECT).unwrap()[0];
     let revoke = format!("{person}/credentials/{}/revoke", record.id);
@@ -315,9 +313,7 @@ async fn portal_shows_validation_errors_by_field() {
     let portal = start("portal-form").await;
     let mut browser = Browser::new(&portal);
     let csrf = browser.signed_in().await;
-    let bad_pin = browser
-        .post("/portal/search", &[("csrf", &csrf), ("pin", "1994")])
-        .await;
+    let bad_pin = browser.search(&csrf, "1994").await;
     assert_eq!(bad_pin.status, StatusCode::BAD_REQUEST);
     assert!(
         bad_pin
@@ -383,13 +379,7 @@ async fn portal_offer_shows_qr_code_and_pin() {
     let mut browser = Browser::new(&portal);
     let csrf = browser.signed_in().await;
     let person = browser.person(&csrf).await;
-    let form = claims_form(&csrf, &example("registration-certificate"));
-    let page = post_claims(
-        &mut browser,
-        &format!("{person}/issue/registration-certificate"),
-        &form,
-    )
-    .await;
+    let page = browser.issue_example(&person, &csrf).await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
     let qr_at = page.body.find("id=\"offer-qr\"").unwrap();
     assert!(page.body[qr_at..].contains("<svg"));
@@ -414,13 +404,7 @@ async fn portal_revokes_from_the_person_page() {
     assert!(!person.contains(SUBJECT), "the number stays out of URLs");
     let empty = browser.get(&person).await;
     assert!(empty.body.contains("Inga intyg har utfärdats"));
-    let form = claims_form(&csrf, &example("registration-certificate"));
-    post_claims(
-        &mut browser,
-        &format!("{person}/issue/registration-certificate"),
-        &form,
-    )
-    .await;
+    browser.issue_example(&person, &csrf).await;
     let id = portal.state.stores.credentials.by_subject(SUBJECT).unwrap()[0]
         .id
         .clone();
@@ -473,12 +457,8 @@ async fn portal_switches_language() {
     let fresh = reqwest::Client::new()
         .get(format!("{}/portal/login", portal.url))
         .header("accept-language", "en-GB,en;q=0.9,sv;q=0.5")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     assert!(fresh.contains("<html lang=\"en\">"));
 
     // Type names and claim labels come from the type metadata in the language.
@@ -548,7 +528,7 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
                 "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync",
                 "--window-size=1280,1400", "--lang=sv-SE",
-                format!("--user-data-dir={}", profile.0.display()),
+                format!("--user-data-dir={}", profile.path().display()),
             ],
             "prefs": { "intl.accept_languages": "sv-SE,sv" },
         },
@@ -559,6 +539,10 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .connect(&format!("http://127.0.0.1:{}", driver.port))
         .await
         .expect("a Chromium session through chromedriver");
+    let click = async |css: &str| {
+        let button = client.find(Locator::Css(css)).await.unwrap();
+        button.click().await.unwrap();
+    };
     let wait = |locator: &'static str| {
         client
             .wait()
@@ -585,13 +569,7 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .send_keys(&password)
         .await
         .unwrap();
-    client
-        .find(Locator::Css("main button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click("main button[type=submit]").await;
 
     wait("#pin")
         .await
@@ -599,13 +577,7 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .send_keys(SUBJECT)
         .await
         .unwrap();
-    client
-        .find(Locator::Css("main button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click("main button[type=submit]").await;
 
     wait("a[href$='/issue/registration-certificate']")
         .await
@@ -660,13 +632,7 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
     let form = client.screenshot().await.unwrap();
     let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     std::fs::write(target.join("portal-form.png"), form).unwrap();
-    client
-        .find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click("main form button[type=submit]").await;
 
     let qr = wait("#offer-qr svg").await.unwrap();
     // Swedish, as the browser asks for it.
@@ -724,28 +690,14 @@ async fn portal_registers_a_person_and_prefills_the_issue_form() {
 
     // A forged form stores nothing.
     let forged = browser
-        .post(
-            &register,
-            &[
-                ("csrf", "forged"),
-                ("claim.given_name", "Karin Elisabet"),
-                ("claim.family_name", "Lindqvist"),
-            ],
-        )
+        .register(&register, "forged", "Karin Elisabet", "Lindqvist")
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(portal.state.stores.persons.get(SUBJECT).unwrap().is_none());
 
     // Errors by field, with a summary linking to the input.
     let missing = browser
-        .post(
-            &register,
-            &[
-                ("csrf", &csrf),
-                ("claim.given_name", "Karin Elisabet"),
-                ("claim.family_name", "  "),
-            ],
-        )
+        .register(&register, &csrf, "Karin Elisabet", "  ")
         .await;
     assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(missing.body.contains("<title>Fel:"));
@@ -768,14 +720,7 @@ async fn portal_registers_a_person_and_prefills_the_issue_form() {
     assert!(portal.state.stores.persons.get(SUBJECT).unwrap().is_none());
 
     let done = browser
-        .post(
-            &register,
-            &[
-                ("csrf", &csrf),
-                ("claim.given_name", " Karin Elisabet "),
-                ("claim.family_name", "Lindqvist"),
-            ],
-        )
+        .register(&register, &csrf, " Karin Elisabet ", "Lindqvist")
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let page = browser.get(done.location()).await;
@@ -813,40 +758,18 @@ async fn portal_search_checks_the_date_and_check_digit() {
     let portal = start("portal-search-check").await;
     let mut browser = Browser::new(&portal);
     let csrf = browser.signed_in().await;
-    let wrong_digit = browser
-        .post(
-            "/portal/search",
-            &[("csrf", &csrf), ("pin", "19940317-2382")],
-        )
-        .await;
+    let wrong_digit = browser.search(&csrf, "19940317-2382").await;
     assert_eq!(wrong_digit.status, StatusCode::BAD_REQUEST);
     assert!(wrong_digit.text("pin-error").contains("Kontrollsiffran"));
-    let no_date = browser
-        .post(
-            "/portal/search",
-            &[("csrf", &csrf), ("pin", "199402302381")],
-        )
-        .await;
+    let no_date = browser.search(&csrf, "199402302381").await;
     assert_eq!(no_date.status, StatusCode::BAD_REQUEST);
     assert!(no_date.text("pin-error").contains("datum"));
     // A coordination number is found, and registered with its birthdate.
-    let found = browser
-        .post(
-            "/portal/search",
-            &[("csrf", &csrf), ("pin", "197010632391")],
-        )
-        .await;
+    let found = browser.search(&csrf, "197010632391").await;
     assert_eq!(found.status, StatusCode::SEE_OTHER);
     let person = found.location().to_owned();
     browser
-        .post(
-            &format!("{person}/register"),
-            &[
-                ("csrf", &csrf),
-                ("claim.given_name", "Ana"),
-                ("claim.family_name", "Silva"),
-            ],
-        )
+        .register(&format!("{person}/register"), &csrf, "Ana", "Silva")
         .await;
     let page = browser.get(&person).await;
     assert_eq!(page.text("person-birthdate"), "1970-10-03");

@@ -7,238 +7,50 @@
 //! `state`, a cancelled login, a person with nothing to issue, a tampered
 //! PKCE verifier.
 
-use std::sync::Arc;
-
-use intyg_core::jose::{Jwk, SigningKey, VerifyingKey};
 use intyg_core::oid4vci::CredentialConfigurationId;
 use intyg_core::sd_jwt::{SdJwt, VerifyOptions};
 use intyg_core::vc;
-use intyg_issuer::auth_code::OidcConfig;
-use intyg_issuer::config::Config;
-use intyg_issuer::dev_idp::{self, DevIdp, DevIdpConfig};
-use intyg_issuer::{AppState, app};
+use intyg_testkit::{
+    AMIRA, KARIN, Login, REGISTRATION_CERTIFICATE as CONFIGURATION, TempDir, TestIssuer,
+};
 use intyg_wallet::authorize::PendingAuthorization;
-use intyg_wallet::receive::ReceiveError;
+use intyg_wallet::receive::{Offer, ReceiveError};
 use intyg_wallet::{CredentialStatus, EventKind, EventResult, Wallet};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
 
-use crate::{API_KEY, TempDir, example, new_wallet};
+use crate::new_wallet;
 
-/// A test person of the development IdP.
-pub(crate) const KARIN: &str = "199403172381";
-/// A test person with nothing offered to her.
-const AMIRA: &str = "198507099805";
-const CONFIGURATION: &str = "registration-certificate";
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 
-/// The issuer with the development IdP as its OpenID Provider; both served
-/// in-process until dropped (or [`LoginIssuer::stop`]).
-pub(crate) struct LoginIssuer {
-    pub(crate) url: String,
-    idp: String,
-    browser: reqwest::Client,
-    stop: tokio::sync::watch::Sender<bool>,
-    servers: Vec<tokio::task::JoinHandle<()>>,
-    _dir: TempDir,
+/// The issuer with the development IdP, a registration certificate
+/// registered for Karin, and an empty wallet in its directory.
+async fn setup(name: &str) -> (TestIssuer, TempDir, Wallet) {
+    let issuer = TestIssuer::start_with_dev_idp(name).await;
+    issuer.admin.offer(CONFIGURATION, KARIN).await;
+    let dir = TempDir::new(name);
+    let wallet = new_wallet(&dir);
+    (issuer, dir, wallet)
 }
 
-impl Drop for LoginIssuer {
-    fn drop(&mut self) {
-        for server in &self.servers {
-            server.abort();
-        }
-    }
-}
-
-/// Serves `router` until `stop` turns true, then closes every connection.
-fn serve(
-    listener: tokio::net::TcpListener,
-    router: axum::Router,
-    stop: &tokio::sync::watch::Sender<bool>,
-) -> tokio::task::JoinHandle<()> {
-    let mut stopped = stop.subscribe();
-    tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                while !*stopped.borrow_and_update() {
-                    if stopped.changed().await.is_err() {
-                        return;
-                    }
-                }
-            })
-            .await
-            .unwrap()
-    })
-}
-
-impl LoginIssuer {
-    pub(crate) async fn start(name: &str) -> Self {
-        const SECRET: &str = "wallet-test-idp-secret";
-        let dir = TempDir::new(&format!("login-issuer-{name}"));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let url = format!("http://{addr}");
-        let idp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let idp_url = format!("http://{}", idp_listener.local_addr().unwrap());
-        let idp = DevIdp::new(
-            DevIdpConfig {
-                issuer: idp_url.clone(),
-                client_id: "intyg-issuer".into(),
-                client_secret: SECRET.into(),
-                redirect_uris: vec![format!("{url}/authorize/callback")],
-                auto_login: false,
-            },
-            SigningKey::generate().unwrap(),
-        )
+/// Begins the flow for `offer` and plays the browser through the login
+/// (`login` at the IdP's page): the pending authorization and the
+/// callback URL for the wallet.
+async fn log_in(
+    wallet: &Wallet,
+    issuer: &TestIssuer,
+    offer: &Offer,
+    login: Login<'_>,
+) -> (PendingAuthorization, String) {
+    let pending = wallet
+        .begin_authorization(offer, &configuration(), REDIRECT_URI)
+        .await
         .unwrap();
-        let (stop, _) = tokio::sync::watch::channel(false);
-        let idp_server = serve(idp_listener, dev_idp::app(Arc::new(idp)), &stop);
-        let mut config = Config::dev(dir.0.clone(), addr).unwrap();
-        config.api_key = Some(API_KEY.into());
-        config.oidc = Some(OidcConfig {
-            issuer_url: idp_url.clone(),
-            client_id: "intyg-issuer".into(),
-            client_secret: SECRET.into(),
-            identity_claim: "personal_identity_number".into(),
-            scopes: vec!["openid".into()],
-        });
-        let server = serve(listener, app(AppState::open(config).unwrap()), &stop);
-        Self {
-            url,
-            idp: idp_url,
-            browser: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            stop,
-            servers: vec![server, idp_server],
-            _dir: dir,
-        }
-    }
-
-    /// Stops serving and closes open connections: the issuer's URLs
-    /// refuse connections from now on.
-    pub(crate) async fn stop(&mut self) {
-        self.stop.send_replace(true);
-        for server in self.servers.drain(..) {
-            server.await.unwrap();
-        }
-    }
-
-    /// The officer registers a credential for `subject`: the record id and
-    /// the pre-authorized offer link and PIN.
-    pub(crate) async fn offer_for(&self, subject: &str) -> (String, String, String) {
-        let created: Value = self
-            .browser
-            .post(format!("{}/api/offers", self.url))
-            .bearer_auth(API_KEY)
-            .json(&json!({"credential_configuration_id": CONFIGURATION, "claims": example(CONFIGURATION), "subject": subject}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        (
-            created["credential_ids"][0].as_str().unwrap().to_owned(),
-            created["offer_uri"].as_str().unwrap().to_owned(),
-            created["tx_code"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    /// The issuer's view of a credential record.
-    pub(crate) async fn record(&self, subject: &str) -> Value {
-        self.browser
-            .get(format!("{}/api/credentials?subject={subject}", self.url))
-            .bearer_auth(API_KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    /// An offer link with only an authorization code grant, by value.
-    fn code_offer(&self, issuer_state: &str) -> String {
-        let offer = json!({
-            "credential_issuer": self.url,
-            "credential_configuration_ids": [CONFIGURATION],
-            "grants": {"authorization_code": {"issuer_state": issuer_state}},
-        });
-        format!(
-            "openid-credential-offer://?credential_offer={}",
-            url::form_urlencoded::byte_serialize(offer.to_string().as_bytes()).collect::<String>()
-        )
-    }
-
-    /// The browser: from the authorization URL through the issuer and the
-    /// IdP's page, where it picks `person` (or cancels with `None`), back
-    /// to the URL that leaves for `redirect_uri`, which it returns.
-    pub(crate) async fn log_in(
-        &self,
-        authorization_url: &str,
-        redirect_uri: &str,
-        person: Option<&str>,
-    ) -> String {
-        let mut url = authorization_url.to_owned();
-        let mut picked = false;
-        for _ in 0..8 {
-            if url.starts_with(redirect_uri) {
-                assert!(picked, "the login page was skipped");
-                return url;
-            }
-            let response = self.browser.get(&url).send().await.unwrap();
-            if response.status().is_redirection() {
-                url = location(&response);
-                continue;
-            }
-            assert_eq!(response.status(), StatusCode::OK, "GET {url}");
-            assert!(url.starts_with(&self.idp), "a page outside the IdP: {url}");
-            let html = response.text().await.unwrap();
-            let marker = "name=\"request\" value=\"";
-            let start = html.find(marker).expect("the IdP's login form") + marker.len();
-            let request = &html[start..start + html[start..].find('"').unwrap()];
-            let choice = match person {
-                Some(person) => ("person", person),
-                None => ("cancel", "1"),
-            };
-            let chosen = self
-                .browser
-                .post(format!("{}/authorize/login", self.idp))
-                .form(&[("request", request), choice])
-                .send()
-                .await
-                .unwrap();
-            assert!(chosen.status().is_redirection(), "{}", chosen.status());
-            url = location(&chosen);
-            picked = true;
-        }
-        panic!("too many redirects; last {url}")
-    }
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
+    let callback = issuer.log_in(pending.authorization_url(), login).await;
+    assert!(callback.starts_with(REDIRECT_URI), "{callback}");
+    (pending, callback)
 }
 
 fn configuration() -> Vec<CredentialConfigurationId> {
     vec![CredentialConfigurationId::try_from(CONFIGURATION).unwrap()]
-}
-
-async fn issuer_key(issuer: &LoginIssuer) -> VerifyingKey {
-    let jwks: Value = issuer
-        .browser
-        .get(format!("{}/.well-known/jwt-vc-issuer", issuer.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwk: Jwk = serde_json::from_value(jwks["jwks"]["keys"][0].clone()).unwrap();
-    VerifyingKey::from_jwk(&jwk).unwrap()
 }
 
 fn assert_nothing_stored(wallet: &Wallet) {
@@ -248,13 +60,10 @@ fn assert_nothing_stored(wallet: &Wallet) {
 
 #[tokio::test]
 async fn offer_with_an_authorization_code_grant_is_received_after_a_browser_login() {
-    let issuer = LoginIssuer::start("code-offer").await;
-    issuer.offer_for(KARIN).await;
-    let dir = TempDir::new("code-offer");
-    let mut wallet = new_wallet(&dir);
+    let (issuer, _dir, mut wallet) = setup("code-offer").await;
 
     let offer = wallet
-        .fetch_offer(&issuer.code_offer("issuer-state-1"))
+        .fetch_offer(&issuer.code_offer(CONFIGURATION, "issuer-state-1"))
         .await
         .unwrap();
     assert!(!offer.has_pre_authorized_code());
@@ -281,7 +90,8 @@ async fn offer_with_an_authorization_code_grant_is_received_after_a_browser_logi
     assert_eq!(pending.redirect_uri(), REDIRECT_URI);
     assert_nothing_stored(&wallet);
 
-    let callback = issuer.log_in(url, REDIRECT_URI, Some(KARIN)).await;
+    let callback = issuer.log_in(url, Login::As(KARIN)).await;
+    assert!(callback.starts_with(REDIRECT_URI), "{callback}");
     assert!(
         callback.contains(&format!("state={}", pending.state())),
         "{callback}"
@@ -298,7 +108,7 @@ async fn offer_with_an_authorization_code_grant_is_received_after_a_browser_logi
     assert_eq!(entry.configuration_id.as_deref(), Some(CONFIGURATION));
     assert_eq!(entry.status.status, CredentialStatus::Valid);
     assert!(entry.status.checked_at.is_some());
-    let key = issuer_key(&issuer).await;
+    let key = issuer.published_key().await;
     let stored = wallet.credential(&entry.id).unwrap();
     assert_eq!(stored.copies.len(), 3);
     for copy in &stored.copies {
@@ -315,15 +125,12 @@ async fn offer_with_an_authorization_code_grant_is_received_after_a_browser_logi
     assert_eq!(history[0].kind, EventKind::Issuance);
     assert_eq!(history[0].counterparty, issuer.url);
     assert_eq!(history[0].result, EventResult::Success);
-    assert_eq!(issuer.record(KARIN).await[0]["state"], "issued");
+    assert_eq!(issuer.admin.credentials(KARIN).await[0]["state"], "issued");
 }
 
 #[tokio::test]
 async fn wallet_initiated_request_survives_a_restart_of_the_app() {
-    let issuer = LoginIssuer::start("wallet-initiated").await;
-    issuer.offer_for(KARIN).await;
-    let dir = TempDir::new("wallet-initiated");
-    let mut wallet = new_wallet(&dir);
+    let (issuer, _dir, mut wallet) = setup("wallet-initiated").await;
 
     let offer = wallet
         .fetch_issuer(&format!("{}/", issuer.url))
@@ -360,13 +167,7 @@ async fn wallet_initiated_request_survives_a_restart_of_the_app() {
         }
         other => panic!("{other:?}"),
     }
-    let pending = wallet
-        .begin_authorization(&offer, &configuration(), REDIRECT_URI)
-        .await
-        .unwrap();
-    let callback = issuer
-        .log_in(pending.authorization_url(), REDIRECT_URI, Some(KARIN))
-        .await;
+    let (pending, callback) = log_in(&wallet, &issuer, &offer, Login::As(KARIN)).await;
 
     // The app is stopped during the login and picks up where it was.
     let saved = serde_json::to_string(&pending).unwrap();
@@ -385,18 +186,12 @@ async fn wallet_initiated_request_survives_a_restart_of_the_app() {
 
 #[tokio::test]
 async fn a_forged_state_or_another_redirect_is_refused_and_the_code_survives() {
-    let issuer = LoginIssuer::start("forged-state").await;
-    issuer.offer_for(KARIN).await;
-    let dir = TempDir::new("forged-state");
-    let mut wallet = new_wallet(&dir);
-    let offer = wallet.fetch_offer(&issuer.code_offer("st")).await.unwrap();
-    let pending = wallet
-        .begin_authorization(&offer, &configuration(), REDIRECT_URI)
+    let (issuer, _dir, mut wallet) = setup("forged-state").await;
+    let offer = wallet
+        .fetch_offer(&issuer.code_offer(CONFIGURATION, "st"))
         .await
         .unwrap();
-    let callback = issuer
-        .log_in(pending.authorization_url(), REDIRECT_URI, Some(KARIN))
-        .await;
+    let (pending, callback) = log_in(&wallet, &issuer, &offer, Login::As(KARIN)).await;
 
     let forged = callback.replace(
         &format!("state={}", pending.state()),
@@ -458,19 +253,10 @@ async fn a_forged_state_or_another_redirect_is_refused_and_the_code_survives() {
 
 #[tokio::test]
 async fn a_cancelled_login_or_nothing_to_issue_is_access_denied() {
-    let issuer = LoginIssuer::start("denied").await;
-    issuer.offer_for(KARIN).await;
-    let dir = TempDir::new("denied");
-    let mut wallet = new_wallet(&dir);
+    let (issuer, _dir, mut wallet) = setup("denied").await;
     let offer = wallet.fetch_issuer(&issuer.url).await.unwrap();
 
-    let pending = wallet
-        .begin_authorization(&offer, &configuration(), REDIRECT_URI)
-        .await
-        .unwrap();
-    let callback = issuer
-        .log_in(pending.authorization_url(), REDIRECT_URI, None)
-        .await;
+    let (pending, callback) = log_in(&wallet, &issuer, &offer, Login::Cancel).await;
     assert!(callback.contains("error=access_denied"), "{callback}");
     let refused = wallet
         .finish_authorization(pending, &callback)
@@ -483,13 +269,7 @@ async fn a_cancelled_login_or_nothing_to_issue_is_access_denied() {
     assert_eq!(refused.code(), "access_denied");
 
     // Amira logs in, but the agency registered nothing for her.
-    let pending = wallet
-        .begin_authorization(&offer, &configuration(), REDIRECT_URI)
-        .await
-        .unwrap();
-    let callback = issuer
-        .log_in(pending.authorization_url(), REDIRECT_URI, Some(AMIRA))
-        .await;
+    let (pending, callback) = log_in(&wallet, &issuer, &offer, Login::As(AMIRA)).await;
     let refused = wallet
         .finish_authorization(pending, &callback)
         .await
@@ -502,23 +282,14 @@ async fn a_cancelled_login_or_nothing_to_issue_is_access_denied() {
         "{refused}"
     );
     assert_nothing_stored(&wallet);
-    assert_eq!(issuer.record(KARIN).await[0]["state"], "offered");
+    assert_eq!(issuer.admin.credentials(KARIN).await[0]["state"], "offered");
 }
 
 #[tokio::test]
 async fn a_tampered_code_verifier_is_refused_by_the_issuer() {
-    let issuer = LoginIssuer::start("pkce").await;
-    issuer.offer_for(KARIN).await;
-    let dir = TempDir::new("pkce");
-    let mut wallet = new_wallet(&dir);
+    let (issuer, _dir, mut wallet) = setup("pkce").await;
     let offer = wallet.fetch_issuer(&issuer.url).await.unwrap();
-    let pending = wallet
-        .begin_authorization(&offer, &configuration(), REDIRECT_URI)
-        .await
-        .unwrap();
-    let callback = issuer
-        .log_in(pending.authorization_url(), REDIRECT_URI, Some(KARIN))
-        .await;
+    let (pending, callback) = log_in(&wallet, &issuer, &offer, Login::As(KARIN)).await;
 
     let mut saved = serde_json::to_value(&pending).unwrap();
     let original = saved["code_verifier"].as_str().unwrap().to_owned();
@@ -542,5 +313,5 @@ async fn a_tampered_code_verifier_is_refused_by_the_issuer() {
         other => panic!("{other:?}"),
     }
     assert_nothing_stored(&wallet);
-    assert_eq!(issuer.record(KARIN).await[0]["state"], "offered");
+    assert_eq!(issuer.admin.credentials(KARIN).await[0]["state"], "offered");
 }

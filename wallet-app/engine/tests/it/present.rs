@@ -8,23 +8,24 @@ use std::sync::{Arc, Mutex};
 use axum::extract::State;
 use axum::routing::{get, post};
 use intyg_core::dcql::ValidatedQuery;
-use intyg_core::jose::{Jwk, SigningKey, VerifyingKey};
+use intyg_core::jose::{SigningKey, VerifyingKey};
 use intyg_core::oid4vp::{
-    AuthorizationRequest, AuthorizationResponse, ClientId, ClientMetadata, DirectPostBody,
-    ErrorCode, Invocation, Jwks, Presentation, RequestObjectSource, RequestReference, ResponseMode,
-    sign_request_object,
+    AuthorizationErrorResponse, AuthorizationRequest, AuthorizationResponse, ClientId,
+    ClientMetadata, DirectPostBody, ErrorCode, Invocation, Jwks, Presentation, RequestObjectSource,
+    RequestReference, ResponseMode, sign_request_object,
 };
 use intyg_core::sd_jwt::{KeyBindingCheck, SdJwt, VerifyOptions};
 use intyg_core::trust::{Certificate, spki_der};
 use intyg_core::vc;
+use intyg_testkit::{TempDir, TestIssuer};
 use intyg_wallet::present::{Decision, Outcome, PresentError};
-use intyg_wallet::{EventKind, EventResult, Wallet, WalletConfig};
+use intyg_wallet::{EventKind, EventResult};
 use rcgen::{
     BasicConstraints, CertificateParams, IsCa, Issuer as CaIssuer, KeyPair, SubjectPublicKeyInfo,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::{Issuer, PIN, TempDir, dev_config, new_wallet};
+use crate::{new_wallet, production_wallet, wallet_with_credential};
 
 /// The published request object and the bodies received.
 type Shared = (Arc<Mutex<String>>, Arc<Mutex<Vec<String>>>);
@@ -166,37 +167,23 @@ impl Verifier {
     fn last(&self) -> DirectPostBody {
         DirectPostBody::from_form(self.received.lock().unwrap().last().unwrap()).unwrap()
     }
-}
 
-async fn issuer_key(issuer: &Issuer) -> VerifyingKey {
-    let jwks: Value = issuer
-        .http
-        .get(format!("{}/.well-known/jwt-vc-issuer", issuer.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwk: Jwk = serde_json::from_value(jwks["jwks"]["keys"][0].clone()).unwrap();
-    VerifyingKey::from_jwk(&jwk).unwrap()
-}
-
-async fn holding_wallet(dir: &TempDir, issuer: &Issuer, verifier: &Verifier) -> Wallet {
-    let mut wallet = new_wallet(dir);
-    let (uri, pin) = issuer.offer("registration-certificate").await;
-    let offer = wallet.fetch_offer(&uri).await.unwrap();
-    wallet.accept(offer, Some(&pin)).await.unwrap();
-    wallet.add_verifier_roots(&verifier.ca_pem).unwrap();
-    wallet
+    /// The last body received, which must be an error response.
+    fn last_error(&self) -> AuthorizationErrorResponse {
+        let DirectPostBody::Error(error) = self.last() else {
+            panic!("expected an error response")
+        };
+        error
+    }
 }
 
 #[tokio::test]
 async fn consent_then_encrypted_presentation_then_denial() {
-    let issuer = Issuer::start("present").await;
+    let issuer = TestIssuer::start("present").await;
     let verifier = Verifier::start().await;
     let dir = TempDir::new("present");
-    let mut wallet = holding_wallet(&dir, &issuer, &verifier).await;
+    let mut wallet = wallet_with_credential(&dir, &issuer).await;
+    wallet.add_verifier_roots(&verifier.ca_pem).unwrap();
 
     let link = verifier.publish("nonce-1", "state-1");
     let proposal = wallet.prepare(&link).await.unwrap();
@@ -248,7 +235,7 @@ async fn consent_then_encrypted_presentation_then_denial() {
     let private = verifier.encryption.to_private_jwk().unwrap();
     let (_, response) = AuthorizationResponse::decrypt(&jwe, &private).unwrap();
     assert_eq!(response.state.as_ref().unwrap().as_str(), "state-1");
-    let key = issuer_key(&issuer).await;
+    let key = issuer.published_key().await;
     let options = VerifyOptions::at(intyg_issuer::now()).key_binding(KeyBindingCheck::new(
         verifier.client_id().as_str(),
         "nonce-1",
@@ -295,9 +282,7 @@ async fn consent_then_encrypted_presentation_then_denial() {
             ..
         }
     ));
-    let DirectPostBody::Error(error) = verifier.last() else {
-        panic!("expected an error response")
-    };
+    let error = verifier.last_error();
     assert_eq!(error.error, ErrorCode::AccessDenied);
     assert_eq!(error.state.as_ref().unwrap().as_str(), "state-2");
 
@@ -361,9 +346,7 @@ async fn an_empty_wallet_answers_access_denied() {
             ..
         }
     ));
-    let DirectPostBody::Error(error) = verifier.last() else {
-        panic!("expected an error response")
-    };
+    let error = verifier.last_error();
     assert_eq!(error.error, ErrorCode::AccessDenied);
 }
 
@@ -390,15 +373,7 @@ async fn untrusted_or_unsigned_requests_are_refused() {
     assert!(!proposal.verifier.authenticated);
     drop(wallet);
     let production = TempDir::new("production-present");
-    let mut wallet = Wallet::create(
-        &production.path().join("wallet"),
-        PIN,
-        WalletConfig {
-            dev: false,
-            ..dev_config()
-        },
-    )
-    .unwrap();
+    let mut wallet = production_wallet(&production);
     assert!(matches!(
         wallet.prepare(unsigned).await,
         Err(PresentError::UnsignedRequest)

@@ -1,21 +1,29 @@
 //! OpenID4VCI against the real issuer, and hostile inputs that must change
 //! nothing.
 
-use intyg_core::jose::{Jwk, VerifyingKey};
 use intyg_core::sd_jwt::{SdJwt, VerifyOptions};
 use intyg_core::vc;
+use intyg_testkit::{KARIN, OfferCreated, REGISTRATION_CERTIFICATE, TempDir, TestIssuer};
 use intyg_wallet::http::FetchError;
 use intyg_wallet::receive::ReceiveError;
 use intyg_wallet::{EventKind, EventResult, NetLimits, Wallet, WalletConfig};
 
-use crate::{Issuer, PIN, TempDir, dev_config, new_wallet};
+use crate::{PIN, dev_config, new_wallet, production_wallet};
+
+/// An issuer, an empty wallet in a directory, and a registration
+/// certificate offered to Karin: its link and PIN.
+async fn offered(name: &str) -> (TestIssuer, TempDir, Wallet, OfferCreated) {
+    let issuer = TestIssuer::start(name).await;
+    let dir = TempDir::new(name);
+    let wallet = new_wallet(&dir);
+    let created = issuer.admin.offer(REGISTRATION_CERTIFICATE, KARIN).await;
+    (issuer, dir, wallet, created)
+}
 
 #[tokio::test]
 async fn pre_authorized_offer_is_received_verified_and_logged() {
-    let issuer = Issuer::start("receive").await;
-    let dir = TempDir::new("receive");
-    let mut wallet = new_wallet(&dir);
-    let (uri, pin) = issuer.offer("registration-certificate").await;
+    let (issuer, _dir, mut wallet, created) = offered("receive").await;
+    let (uri, pin) = (created.offer_uri, created.tx_code);
 
     let offer = wallet.fetch_offer(&uri).await.unwrap();
     assert_eq!(offer.issuer(), issuer.url);
@@ -41,17 +49,7 @@ async fn pre_authorized_offer_is_received_verified_and_logged() {
     );
 
     // Each copy verifies with the issuer's key and is bound to its own key.
-    let jwks: serde_json::Value = issuer
-        .http
-        .get(format!("{}/.well-known/jwt-vc-issuer", issuer.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let issuer_jwk: Jwk = serde_json::from_value(jwks["jwks"]["keys"][0].clone()).unwrap();
-    let key = VerifyingKey::from_jwk(&issuer_jwk).unwrap();
+    let key = issuer.published_key().await;
     let stored = wallet.credential(&entry.id).unwrap();
     let mut holders = std::collections::BTreeSet::new();
     for copy in &stored.copies {
@@ -79,10 +77,8 @@ async fn pre_authorized_offer_is_received_verified_and_logged() {
 
 #[tokio::test]
 async fn a_wrong_transaction_code_stores_nothing() {
-    let issuer = Issuer::start("wrong-code").await;
-    let dir = TempDir::new("wrong-code");
-    let mut wallet = new_wallet(&dir);
-    let (uri, pin) = issuer.offer("registration-certificate").await;
+    let (_issuer, _dir, mut wallet, created) = offered("wrong-code").await;
+    let (uri, pin) = (created.offer_uri, created.tx_code);
     let wrong = if pin == "000000" { "111111" } else { "000000" };
     let offer = wallet.fetch_offer(&uri).await.unwrap();
     match wallet.accept(offer, Some(wrong)).await {
@@ -154,15 +150,7 @@ async fn hostile_offers_change_nothing() {
     // Outside dev mode: http refused, private addresses refused, whether
     // literal or resolved.
     let production = TempDir::new("production");
-    let wallet = Wallet::create(
-        &production.path().join("wallet"),
-        PIN,
-        WalletConfig {
-            dev: false,
-            ..dev_config()
-        },
-    )
-    .unwrap();
+    let wallet = production_wallet(&production);
     assert!(matches!(
         wallet.fetch_offer(&by_reference(&url)).await,
         Err(ReceiveError::Offer(_))

@@ -3,11 +3,11 @@
 //! refresh records what the list says, and an unreachable list changes
 //! nothing.
 
+use intyg_testkit::{TempDir, TestIssuer};
 use intyg_wallet::{CredentialStatus, Wallet};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::authorize::{KARIN, LoginIssuer};
-use crate::{API_KEY, Issuer, TempDir, example, new_wallet};
+use crate::{new_wallet, receive};
 
 const VCT: &str = "https://intyg.se/credentials/registration-certificate/v1";
 
@@ -30,58 +30,16 @@ fn request() -> String {
     format!("openid4vp://?{query}")
 }
 
-/// A registration certificate offered by `issuer` and received: its id in
-/// the wallet and its record id at the issuer.
-async fn receive(wallet: &mut Wallet, url: &str, http: &reqwest::Client) -> (String, String) {
-    let created: Value = http
-        .post(format!("{url}/api/offers"))
-        .bearer_auth(API_KEY)
-        .json(&json!({"credential_configuration_id": "registration-certificate", "claims": example("registration-certificate"), "subject": KARIN}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let offer = wallet
-        .fetch_offer(created["offer_uri"].as_str().unwrap())
-        .await
-        .unwrap();
-    let received = wallet
-        .accept(offer, created["tx_code"].as_str())
-        .await
-        .unwrap();
-    (
-        received.credentials[0].id.clone(),
-        created["credential_ids"][0].as_str().unwrap().to_owned(),
-    )
-}
-
-async fn set_status(issuer: &Issuer, record: &str, action: &str) {
-    let response = issuer
-        .http
-        .post(format!("{}/api/credentials/{record}/{action}", issuer.url))
-        .bearer_auth(API_KEY)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{action}: {}",
-        response.status()
-    );
-}
-
 fn status_of(wallet: &Wallet, id: &str) -> CredentialStatus {
     wallet.credential(id).unwrap().entry.status.status
 }
 
 #[tokio::test]
 async fn a_revoked_credential_is_offered_only_when_nothing_else_fits() {
-    let issuer = Issuer::start("status-revoke").await;
+    let issuer = TestIssuer::start("status-revoke").await;
     let dir = TempDir::new("status-revoke");
     let mut wallet = new_wallet(&dir);
-    let (first, first_record) = receive(&mut wallet, &issuer.url, &issuer.http).await;
+    let (first, first_record) = receive(&mut wallet, &issuer).await;
     assert_eq!(status_of(&wallet, &first), CredentialStatus::Valid);
     let proposal = wallet.prepare(&request()).await.unwrap();
     assert_eq!(proposal.credentials[0].credential_id, first);
@@ -91,7 +49,7 @@ async fn a_revoked_credential_is_offered_only_when_nothing_else_fits() {
     // The agency revokes it; the wallet learns so when a verifier asks.
     // Nothing else satisfies the request, so the revoked credential is
     // proposed marked as revoked, for the person to see and decide.
-    set_status(&issuer, &first_record, "revoke").await;
+    issuer.admin.change_status(&first_record, "revoke").await;
     let proposal = wallet.prepare(&request()).await.unwrap();
     assert!(proposal.satisfiable());
     assert_eq!(proposal.credentials[0].credential_id, first);
@@ -100,7 +58,7 @@ async fn a_revoked_credential_is_offered_only_when_nothing_else_fits() {
     assert!(!wallet.credential(&first).unwrap().entry.presentable());
 
     // A new credential of the same type is the one offered, every time.
-    let (second, second_record) = receive(&mut wallet, &issuer.url, &issuer.http).await;
+    let (second, second_record) = receive(&mut wallet, &issuer).await;
     for _ in 0..4 {
         let proposal = wallet.prepare(&request()).await.unwrap();
         assert_eq!(proposal.credentials.len(), 1);
@@ -123,12 +81,15 @@ async fn a_revoked_credential_is_offered_only_when_nothing_else_fits() {
 
     // Suspended while the other is revoked: proposed only marked so,
     // offered as valid again once lifted.
-    set_status(&issuer, &second_record, "suspend").await;
+    issuer.admin.change_status(&second_record, "suspend").await;
     wallet.refresh_status().await.unwrap();
     assert_eq!(status_of(&wallet, &second), CredentialStatus::Suspended);
     let proposal = wallet.prepare(&request()).await.unwrap();
     assert_ne!(proposal.credentials[0].status, CredentialStatus::Valid);
-    set_status(&issuer, &second_record, "unsuspend").await;
+    issuer
+        .admin
+        .change_status(&second_record, "unsuspend")
+        .await;
     let proposal = wallet.prepare(&request()).await.unwrap();
     assert_eq!(proposal.credentials[0].credential_id, second);
     assert_eq!(status_of(&wallet, &second), CredentialStatus::Valid);
@@ -140,11 +101,10 @@ async fn a_revoked_credential_is_offered_only_when_nothing_else_fits() {
 
 #[tokio::test]
 async fn an_unreachable_status_list_keeps_the_last_known_status() {
-    let mut issuer = LoginIssuer::start("status-offline").await;
+    let mut issuer = TestIssuer::start("status-offline").await;
     let dir = TempDir::new("status-offline");
     let mut wallet = new_wallet(&dir);
-    let http = reqwest::Client::new();
-    let (id, _) = receive(&mut wallet, &issuer.url, &http).await;
+    let (id, _) = receive(&mut wallet, &issuer).await;
     let before = wallet.credential(&id).unwrap().entry.status;
     assert_eq!(before.status, CredentialStatus::Valid);
 

@@ -1,9 +1,10 @@
 //! The encrypted store: no plaintext on disk, the PIN and its change,
 //! backup and restore, deletion.
 
+use intyg_testkit::{TempDir, TestIssuer, files_containing};
 use intyg_wallet::{BackupError, EventKind, UnlockError, Wallet};
 
-use crate::{Issuer, PIN, TempDir, dev_config, files_contain, new_wallet};
+use crate::{PIN, dev_config, new_wallet, wallet_with_credential};
 
 /// Claim values of the registration certificate example.
 const SECRETS: [&str; 4] = [
@@ -13,17 +14,9 @@ const SECRETS: [&str; 4] = [
     "job_and_development_guarantee",
 ];
 
-async fn wallet_with_credential(dir: &TempDir, issuer: &Issuer) -> Wallet {
-    let mut wallet = new_wallet(dir);
-    let (uri, pin) = issuer.offer("registration-certificate").await;
-    let offer = wallet.fetch_offer(&uri).await.unwrap();
-    wallet.accept(offer, Some(&pin)).await.unwrap();
-    wallet
-}
-
 #[tokio::test]
 async fn store_files_hold_no_claim_values_and_open_only_with_the_pin() {
-    let issuer = Issuer::start("store").await;
+    let issuer = TestIssuer::start("store").await;
     let dir = TempDir::new("store");
     let wallet = wallet_with_credential(&dir, &issuer).await;
     let id = wallet.credentials()[0].id.clone();
@@ -34,11 +27,11 @@ async fn store_files_hold_no_claim_values_and_open_only_with_the_pin() {
     );
     drop(wallet);
     for secret in SECRETS {
-        let hits = files_contain(dir.path(), secret.as_bytes());
+        let hits = files_containing(dir.path(), secret.as_bytes());
         assert!(hits.is_empty(), "`{secret}` in plaintext in {hits:?}");
     }
     // Not even the key names say anything: ids are random.
-    assert!(files_contain(dir.path(), b"registration_status").is_empty());
+    assert!(files_containing(dir.path(), b"registration_status").is_empty());
 
     let path = dir.path().join("wallet");
     let locked = Wallet::open(&path, dev_config()).unwrap();
@@ -79,7 +72,7 @@ async fn changing_the_pin_rewraps_the_key() {
 
 #[tokio::test]
 async fn backup_restores_everything_under_a_new_pin() {
-    let issuer = Issuer::start("backup").await;
+    let issuer = TestIssuer::start("backup").await;
     let dir = TempDir::new("backup");
     let wallet = wallet_with_credential(&dir, &issuer).await;
     let backup = wallet.export_backup("correct horse").unwrap();
@@ -124,7 +117,7 @@ async fn backup_restores_everything_under_a_new_pin() {
 
 #[tokio::test]
 async fn deleting_removes_the_credential_and_keeps_the_history() {
-    let issuer = Issuer::start("delete").await;
+    let issuer = TestIssuer::start("delete").await;
     let dir = TempDir::new("delete");
     let mut wallet = wallet_with_credential(&dir, &issuer).await;
     let id = wallet.credentials()[0].id.clone();
