@@ -1,7 +1,7 @@
 //! Load test: presentations verified per second over loopback.
 //!
 //! ```sh
-//! cargo bench -p intyg-verifier --bench presentation_load -- <n> <concurrency>
+//! cargo bench -p intyg-verifier --bench presentation_load -- <n> <concurrency> [--split] [--no-costs]
 //! ```
 //!
 //! One process holds everything: the verifier (`app` on a loopback socket,
@@ -21,15 +21,24 @@
 //!    status list) and answers 200.
 //!
 //! Reported: flows per second, p50/p99/max latency of the whole flow and of
-//! each step, peak RSS (`VmHWM`, load generator included), and the core
-//! verify cost of one presentation against 2 x a raw aws-lc-rs ES256
-//! verify, measured in the same process; plus the other per-flow
-//! cryptographic costs, so the figure can be read against its floor.
+//! each step, CPU time per flow, peak RSS (`VmHWM`, load generator
+//! included), and (unless `--no-costs`, e.g. under `perf`) the core verify
+//! cost of one presentation against 2 x a raw aws-lc-rs ES256 verify plus
+//! the single-core CPU cost of each step, so the figure can be read against
+//! its floor.
+//!
+//! By default the verifier and the holders share one Tokio runtime (two
+//! workers on two cores), as in the first measurements. `--split` runs the
+//! verifier on its own runtime (threads `verifier`, the holders on threads
+//! `holder`), like two processes on one machine, and splits the CPU time
+//! per flow between the verifier (with sled's threads) and the load
+//! generator, which bounds what the verifier alone could serve.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::routing::get;
+use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
 use intyg_core::jose::{Algorithm, Header, SigningKey, VerifyingKey, sign_compact};
 use intyg_core::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, DirectPostBody, Invocation, Presentation,
@@ -65,43 +74,75 @@ const STEPS: [&str; 5] = [
     "post response (verify)",
 ];
 
+/// Thread name prefix of the holders' runtime.
+const HOLDER_THREADS: &str = "holder";
+
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .map(|a| {
-            a.parse()
-                .expect("usage: presentation_load [n] [concurrency]")
-        })
-        .collect();
-    let n = args.first().copied().unwrap_or(2_000);
-    let concurrency = args.get(1).copied().unwrap_or(16).max(1);
+    let usage = "usage: presentation_load [n] [concurrency] [--split] [--no-costs]";
+    let (mut numbers, mut split, mut costs) = (Vec::new(), false, true);
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--split" => split = true,
+            "--no-costs" => costs = false,
+            // `cargo bench` passes `--bench`.
+            flag if flag.starts_with('-') => {}
+            number => numbers.push(number.parse::<usize>().expect(usage)),
+        }
+    }
+    let n = numbers.first().copied().unwrap_or(2_000);
+    let concurrency = numbers.get(1).copied().unwrap_or(16).max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name(HOLDER_THREADS)
         .enable_all()
         .build()
         .expect("tokio runtime");
-    runtime.block_on(run(n, concurrency));
+    let verifier = split.then(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .thread_name("verifier")
+            .enable_all()
+            .build()
+            .expect("verifier runtime")
+    });
+    let server = verifier
+        .as_ref()
+        .map_or_else(|| runtime.handle().clone(), |r| r.handle().clone());
+    runtime.block_on(run(n, concurrency, server, split, costs));
 }
 
-async fn run(n: usize, concurrency: usize) {
+async fn run(
+    n: usize,
+    concurrency: usize,
+    server: tokio::runtime::Handle,
+    split: bool,
+    costs: bool,
+) {
     let dir = std::env::temp_dir().join(format!("intyg-verifier-load-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let issuer = Issuer::start().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    // Bound, opened and served on the verifier's runtime, so that its I/O
+    // and its background tasks (group commit, retention) run there.
+    let state_dir = dir.clone();
+    let (state, addr) = server
+        .spawn(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let mut config = Config::dev(state_dir, addr).expect("config");
+            config.api_key = Some(API_KEY.into());
+            let state = AppState::open(config).await.expect("verifier state");
+            let router = app(state.clone());
+            tokio::spawn(async move { axum::serve(listener, router).await });
+            (state, addr)
+        })
         .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let mut config = Config::dev(dir.clone(), addr).expect("config");
-    config.api_key = Some(API_KEY.into());
-    let state = AppState::open(config).await.expect("verifier state");
+        .expect("verifier start");
     {
         let mut trust = state.trust.write().expect("trust list");
         for vct in [REGISTRATION_VCT, ELIGIBILITY_VCT] {
             trust.trust(vct, issuer.trusted());
         }
     }
-    let router = app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
     let anchors = Arc::new(
         TrustAnchors::from_pem(&std::fs::read_to_string(dir.join("ca.pem")).expect("ca.pem"))
             .expect("anchors"),
@@ -122,13 +163,20 @@ async fn run(n: usize, concurrency: usize) {
 
     let started = Instant::now();
     let cpu_before = cpu_time();
+    let holders_before = holder_cpu_time();
     let mut samples = drive(&holders, n, &http, &base, &anchors).await;
     let cpu = cpu_time() - cpu_before;
+    let holders_cpu = holder_cpu_time() - holders_before;
     let elapsed = started.elapsed();
 
+    let cores = std::thread::available_parallelism().map_or(1, |p| p.get());
     println!(
-        "presentation_load: n = {n}, concurrency = {concurrency}, worker threads = {}",
-        std::thread::available_parallelism().map_or(1, |p| p.get())
+        "presentation_load: n = {n}, concurrency = {concurrency}, cores = {cores}, {}",
+        if split {
+            "verifier and holders on separate runtimes"
+        } else {
+            "one runtime for verifier and holders"
+        }
     );
     println!(
         "  throughput: {:.0} verified presentations/s ({n} in {:.2} s)",
@@ -143,14 +191,26 @@ async fn run(n: usize, concurrency: usize) {
         times.sort();
         println!("    {step:<31} {}", summary(&times));
     }
+    let per_flow = |cpu: Duration| cpu.as_secs_f64() * 1e3 / n as f64;
     println!(
         "  CPU per flow (verifier + load generator, user + sys): {:.2} ms ({:.2} cores busy)",
-        cpu.as_secs_f64() * 1e3 / n as f64,
+        per_flow(cpu),
         cpu.as_secs_f64() / elapsed.as_secs_f64()
     );
+    if split {
+        let verifier = cpu.saturating_sub(holders_cpu);
+        println!(
+            "    verifier (+ sled): {:.2} ms, load generator: {:.2} ms; the verifier alone: at most {:.0}/s on {cores} cores",
+            per_flow(verifier),
+            per_flow(holders_cpu),
+            cores as f64 * 1e3 / per_flow(verifier)
+        );
+    }
     println!("  peak RSS (VmHWM, whole process): {}", peak_rss());
-    crypto_costs(&issuer, &holders[0]);
-    flow_costs(&state, &holders[0], &http, &base, &anchors).await;
+    if costs {
+        crypto_costs(&issuer, &holders[0]);
+        flow_costs(&state, &holders[0], &http, &base, &anchors).await;
+    }
     drop(state);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -426,9 +486,32 @@ fn summary(sorted: &[Duration]) -> String {
     )
 }
 
-/// User + system CPU time of this process, from `/proc/self/stat`.
+/// User + system CPU time of this process (threads that ended included),
+/// from `/proc/self/stat`.
 fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    stat_cpu_time(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default())
+}
+
+/// User + system CPU time of the load generator: the main thread and the
+/// holders' runtime threads, from `/proc/self/task/*/stat`.
+fn holder_cpu_time() -> Duration {
+    let main = std::process::id().to_string();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| {
+            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+            let comm = stat.split_once('(')?.1.rsplit_once(')')?.0;
+            (task.file_name().to_str() == Some(main.as_str()) || comm.starts_with(HOLDER_THREADS))
+                .then(|| stat_cpu_time(&stat))
+        })
+        .sum()
+}
+
+/// utime + stime of a `/proc/.../stat` line.
+fn stat_cpu_time(stat: &str) -> Duration {
     // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
     let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -440,6 +523,16 @@ fn cpu_time() -> Duration {
     };
     // Linux reports in USER_HZ, which is 100 on every mainstream kernel.
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+/// CPU time this thread has run, in nanoseconds, from
+/// `/proc/thread-self/schedstat`: unlike wall time, it does not grow when
+/// other processes (builds) take the cores.
+fn thread_cpu_time() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .map_or(Duration::ZERO, Duration::from_nanos)
 }
 
 /// `VmHWM` from `/proc/self/status`.
@@ -454,9 +547,10 @@ fn peak_rss() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Mean time of `f` over enough runs to take ~300 ms, single-threaded.
+/// Mean CPU time of `f` over enough runs to take ~300 ms, single-threaded.
 fn mean(mut f: impl FnMut()) -> Duration {
     let started = Instant::now();
+    let cpu = thread_cpu_time();
     let mut runs = 0u32;
     while started.elapsed() < Duration::from_millis(300) {
         for _ in 0..32 {
@@ -464,7 +558,7 @@ fn mean(mut f: impl FnMut()) -> Duration {
         }
         runs += 32;
     }
-    started.elapsed() / runs
+    (thread_cpu_time() - cpu) / runs
 }
 
 /// The single-core costs of the cryptographic work in one flow, beside
@@ -512,7 +606,7 @@ fn crypto_costs(issuer: &Issuer, holder: &Holder) {
     let sign = mean(|| {
         sign_compact(&Header::new(Algorithm::ES256), b"{}", &issuer.key).expect("sign");
     });
-    println!("  core cost, one core, this run:");
+    println!("  core cost, CPU time on one core, this run:");
     println!(
         "    vc::verify (issuer sig + KB-JWT + disclosures): {:7.1} µs",
         verify.as_secs_f64() * 1e6
@@ -603,17 +697,12 @@ async fn flow_costs(
     .expect("private JWK");
 
     let us = |d: Duration| d.as_secs_f64() * 1e6;
-    println!("  cost per step, one core, this run (verifier side unless marked):");
-    let rows: [(&str, Duration); 8] = [
+    println!("  cost per step, CPU time on one core, this run (verifier side unless marked):");
+    let rows: [(&str, Duration); 10] = [
         (
             "QR code SVG of the invocation URI (create)",
             mean(|| {
-                let code = qrcode::QrCode::with_error_correction_level(&uri, qrcode::EcLevel::M)
-                    .expect("qr");
-                let _svg = code
-                    .render::<qrcode::render::svg::Color<'_>>()
-                    .min_dimensions(256, 256)
-                    .build();
+                intyg_verifier::qr::svg(&uri).expect("qr");
             }),
         ),
         (
@@ -671,6 +760,22 @@ async fn flow_costs(
             "load the transaction from sled (each request)",
             mean(|| {
                 state.stores.transactions.get(&id).expect("store");
+            }),
+        ),
+        (
+            "template query (create)",
+            mean(|| {
+                intyg_verifier::templates::template("internship-application")
+                    .expect("template")
+                    .expect("known");
+            }),
+        ),
+        (
+            "parse + validate the stored DCQL query",
+            mean(|| {
+                let query: DcqlQuery =
+                    serde_json::from_value(transaction.dcql_query.clone()).expect("stored query");
+                ValidatedQuery::try_from(query).expect("valid");
             }),
         ),
     ];

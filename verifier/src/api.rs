@@ -156,7 +156,7 @@ fn created(
     transaction: Transaction,
 ) -> Result<(StatusCode, Json<PresentationCreated>), ApiError> {
     let request_uri = invocation_uri(state, &transaction);
-    let qr_svg = qr_svg(&request_uri)?;
+    let qr_svg = crate::qr::svg(&request_uri)?;
     Ok((
         StatusCode::CREATED,
         Json(PresentationCreated {
@@ -166,15 +166,6 @@ fn created(
             expires_at: transaction.expires_at,
         }),
     ))
-}
-
-fn qr_svg(text: &str) -> Result<String, ApiError> {
-    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
-        .map_err(|e| ApiError::bad_request("invalid_request", format!("QR code: {e}")))?;
-    Ok(code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(256, 256)
-        .build())
 }
 
 /// `GET /api/presentations/{id}`.

@@ -33,6 +33,7 @@ pub mod ops;
 pub mod portal;
 pub mod postings;
 pub mod presentation;
+pub mod qr;
 pub mod store;
 pub mod templates;
 pub mod verify;

@@ -13,6 +13,7 @@ use intyg_core::oid4vp::{
     RequestObjectSource, RequestReference, ResponseMode, ResponseUriResponse, State as OidState,
     sign_request_object,
 };
+use serde::Deserialize as _;
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 
@@ -96,7 +97,7 @@ fn authorization_request(
     transaction: &Transaction,
 ) -> Result<AuthorizationRequest, ApiError> {
     let invalid = |what: &str| ApiError::bad_request("server_error", format!("stored {what}"));
-    let query = serde_json::from_value::<DcqlQuery>(transaction.dcql_query.clone())
+    let query = DcqlQuery::deserialize(&transaction.dcql_query)
         .map_err(|_| invalid("query"))
         .and_then(|q| ValidatedQuery::try_from(q).map_err(|_| invalid("query")))?;
     let nonce: Nonce = transaction.nonce.parse().map_err(|_| invalid("nonce"))?;
@@ -261,7 +262,7 @@ fn consent_record(
     body: &str,
     now: i64,
 ) -> ConsentRecord {
-    let requested = serde_json::from_value::<DcqlQuery>(transaction.dcql_query.clone())
+    let requested = DcqlQuery::deserialize(&transaction.dcql_query)
         .map(|query| {
             query
                 .credentials

@@ -5,6 +5,8 @@
 //! without `given_name`/`family_name`) and so is a diploma (an optional
 //! `credential_sets` entry).
 
+use std::sync::OnceLock;
+
 use intyg_core::dcql::{DcqlError, ValidatedQuery};
 use serde_json::json;
 
@@ -28,16 +30,31 @@ pub struct Template {
     pub query: ValidatedQuery,
 }
 
-/// The template called `name`, if there is one.
+/// The template called `name`, if there is one. Its query is parsed and
+/// validated on first use only.
 pub fn template(name: &str) -> Result<Option<Template>, DcqlError> {
+    static INTERNSHIP_APPLICATION: OnceLock<ValidatedQuery> = OnceLock::new();
     match name {
         "internship-application" => Ok(Some(Template {
             name: "internship-application",
             purpose: "Ansökan om arbetspraktik / Internship application",
-            query: internship_application()?,
+            query: cached(&INTERNSHIP_APPLICATION, internship_application)?,
         })),
         _ => Ok(None),
     }
+}
+
+/// The query in `cell`, made by `make` if it is not there yet. A failure is
+/// not kept: the next call tries again (and fails the same way).
+fn cached(
+    cell: &OnceLock<ValidatedQuery>,
+    make: fn() -> Result<ValidatedQuery, DcqlError>,
+) -> Result<ValidatedQuery, DcqlError> {
+    if let Some(query) = cell.get() {
+        return Ok(query.clone());
+    }
+    let query = make()?;
+    Ok(cell.get_or_init(|| query).clone())
 }
 
 /// The names of all templates.
@@ -101,6 +118,9 @@ mod tests {
         for name in TEMPLATES {
             assert!(template(name).unwrap().is_some(), "{name}");
         }
+        // The second time it comes from the cache, unchanged.
+        let cached = template("internship-application").unwrap().unwrap();
+        assert_eq!(cached.query, internship_application().unwrap());
         assert!(template("nope").unwrap().is_none());
     }
 }

@@ -10,7 +10,7 @@
 //! through rustls: it verifies about five times faster than the pure-Rust
 //! `p256` that `ssi` signs with, and signature checks dominate every
 //! verification path. `ssi-jwk` supplies the JWK model and RFC 7638
-//! thumbprints; `josekit` does JWE.
+//! thumbprints. JWE (ECDH-ES, AES-GCM) is also on `aws-lc-rs`.
 
 mod error;
 pub mod jwe;

@@ -767,7 +767,7 @@ async fn session_page(
 ) -> Result<Response, PageError> {
     let (posting, transaction) = signed.application(&state, &id, &tx)?;
     let uri = invocation_uri(&state, &transaction);
-    let qr = qr_svg(&uri).map_err(|e| signed.api(e))?;
+    let qr = crate::qr::svg(&uri).map_err(|e| signed.api(e))?;
     let page = pages::SessionPage {
         posting: &posting,
         transaction_id: &transaction.id,
@@ -812,14 +812,4 @@ async fn status(
         HeaderValue::from_static("nosniff"),
     );
     Ok(response)
-}
-
-/// The QR code of `data` as SVG.
-fn qr_svg(data: &str) -> Result<String, ApiError> {
-    let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| ApiError::bad_request("invalid_request", format!("QR code: {e}")))?;
-    Ok(code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(256, 256)
-        .build())
 }
