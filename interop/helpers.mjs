@@ -161,6 +161,18 @@ export function freePort() {
  * the data dir; the process is also killed if the test process exits first.
  */
 export async function startService(name, extraArgs = []) {
+  // The free port is probed, then given to the service: another process
+  // may take it in between. Try again on a fresh port in that case.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startServiceOnce(name, extraArgs);
+    } catch (error) {
+      if (attempt >= 3 || !String(error.message).includes('Address already in use')) throw error;
+    }
+  }
+}
+
+async function startServiceOnce(name, extraArgs) {
   const bin = serviceBin(name);
   const data = scratch();
   const port = await freePort();

@@ -47,12 +47,14 @@ async fn main() -> anyhow::Result<()> {
         (None, true, Some(dir)) => Config::dev(dir.clone(), args.listen)?,
         _ => anyhow::bail!("give --config FILE, or --dev --data-dir DIR"),
     };
-    if config.dev && config.oidc.is_none() {
-        config.oidc = Some(start_dev_idp(&config).await?);
-    }
+    // The issuer's own port first: the development IdP takes any free
+    // port, which could otherwise be the one asked for here.
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
+    if config.dev && config.oidc.is_none() {
+        config.oidc = Some(start_dev_idp(&config).await?);
+    }
     let state = AppState::open(config)?;
     tracing::info!(
         listen = %listener.local_addr()?,

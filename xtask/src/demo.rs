@@ -353,6 +353,26 @@ impl System {
     /// Starts both services on the data in `data` (made if missing) and
     /// seeds what is not there yet.
     pub(crate) fn start(data: &Path, bins: Bins, stop: &AtomicBool) -> anyhow::Result<Self> {
+        let first_run = !Remembered::path(data).exists();
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(data, bins.clone(), stop) {
+                // Free ports are probed, then given to the services: on the
+                // first run another process may take one in between.
+                Err(error)
+                    if first_run
+                        && attempt < 3
+                        && format!("{error:#}").contains("Address already in use") =>
+                {
+                    std::fs::remove_file(Remembered::path(data))?;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn start_once(data: &Path, bins: Bins, stop: &AtomicBool) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data.join("logs"))?;
         let remembered = Remembered::load_or_new(data)?;
         remembered.save(data)?;
