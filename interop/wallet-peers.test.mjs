@@ -50,7 +50,7 @@ import {
   zAuthorizationErrorResponse,
 } from '@openid4vc/oauth2';
 import { Openid4vciIssuer, Openid4vciVersion } from '@openid4vc/openid4vci';
-import { Openid4vpVerifier } from '@openid4vc/openid4vp';
+import { Openid4vpVerifier, verifyJarmAuthorizationResponse } from '@openid4vc/openid4vp';
 import { setGlobalConfig } from '@openid4vc/utils';
 import { ES256 } from '@sd-jwt/crypto-nodejs';
 import { StatusList, createHeaderAndPayload } from '@sd-jwt/jwt-status-list';
@@ -616,6 +616,23 @@ async function startPeerVerifier({ issuerJwk, vct, trusted, rogue }) {
   async function respond(transaction, form) {
     const request = transaction.payload;
     if (form.error) return { error: zAuthorizationErrorResponse.parse(form), form };
+    if (form.response) {
+      // An encrypted error response (direct_post.jwt): the library's JARM
+      // decryption reads it; its response parser expects a VP Token.
+      const { jarmAuthorizationResponse } = await verifyJarmAuthorizationResponse({
+        jarmAuthorizationResponseJwt: form.response,
+        callbacks: { decryptJwe },
+        expectedClientId: request.client_id,
+        authorizationRequestPayload: request,
+      });
+      if (jarmAuthorizationResponse.error) {
+        return {
+          error: zAuthorizationErrorResponse.parse(jarmAuthorizationResponse),
+          form: jarmAuthorizationResponse,
+          encrypted: true,
+        };
+      }
+    }
     const parsed = await verifier.parseOpenid4vpAuthorizationResponse({
       authorizationResponse: form,
       authorizationRequestPayload: request,
@@ -963,12 +980,13 @@ describe('intyg wallet ↔ oid4vc-ts peer issuer and verifier', { concurrency: t
       assert.notEqual(presentedKeys[1], presentedKeys[0], 'the second copy was presented');
     });
 
-    test('present --deny: the peer gets access_denied; the history has each exchange', async () => {
-      const transaction = await verifier.request({ mode: 'direct_post', prefix: 'x509_san_dns' });
+    test('present --deny: the peer gets an encrypted access_denied; the history has each exchange', async () => {
+      const transaction = await verifier.request({ mode: 'direct_post.jwt', prefix: 'x509_san_dns' });
       const run = await wallet.run('--json', 'present', transaction.link, '--deny');
       const outcome = await transaction.received;
       assertPeersHealthy();
       assert.equal(JSON.parse(run.stdout).result, 'denied');
+      assert.equal(outcome.encrypted, true, 'direct_post.jwt: the error is encrypted too');
       assert.equal(outcome.error?.error, 'access_denied', JSON.stringify(outcome));
       assert.equal(outcome.error.state, transaction.payload.state);
       assert.deepEqual(Object.keys(outcome.form).sort(), ['error', 'error_description', 'state']);

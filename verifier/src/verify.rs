@@ -12,8 +12,8 @@ use intyg_core::dcql::{
     evaluate,
 };
 use intyg_core::oid4vp::{
-    AuthorizationResponse, DirectPostBody, ErrorCode, Presentation, ResponseError, State,
-    VpTokenError,
+    AuthorizationErrorResponse, DirectPostBody, EncryptedResponse, ErrorCode, Presentation,
+    ResponseError, State, VpTokenError,
 };
 use intyg_core::sd_jwt::{KeyBindingCheck, SdJwt, SdJwtError, VerifyOptions};
 use intyg_core::status_list::StatusType;
@@ -203,13 +203,11 @@ pub async fn check(
     let body =
         DirectPostBody::from_form(body).map_err(|e| Reason::MalformedResponse(e.to_string()))?;
     let response = match body {
-        DirectPostBody::Error(error) if error.error == ErrorCode::AccessDenied => {
-            return Ok(Verdict::Declined(error.error_description));
-        }
-        DirectPostBody::Error(error) => {
-            return Err(Reason::WalletError(error.error.as_str().to_owned()));
-        }
-        DirectPostBody::Encrypted(jwe) => decrypt(transaction, &jwe)?,
+        DirectPostBody::Error(error) => return declined_or_failed(error),
+        DirectPostBody::Encrypted(jwe) => match decrypt(transaction, &jwe)? {
+            EncryptedResponse::Response(response) => response,
+            EncryptedResponse::Error(error) => return declined_or_failed(error),
+        },
         DirectPostBody::Plain(_) if transaction.response_mode == "direct_post.jwt" => {
             return Err(Reason::UnencryptedResponse);
         }
@@ -244,7 +242,16 @@ pub async fn check(
     Ok(Verdict::Verified(accepted))
 }
 
-fn decrypt(transaction: &Transaction, jwe: &str) -> Result<AuthorizationResponse, Reason> {
+/// A wallet's error response (§8.5), plain or encrypted: `access_denied`
+/// is the person declining; any other code a failure.
+fn declined_or_failed(error: AuthorizationErrorResponse) -> Result<Verdict, Reason> {
+    if error.error == ErrorCode::AccessDenied {
+        return Ok(Verdict::Declined(error.error_description));
+    }
+    Err(Reason::WalletError(error.error.as_str().to_owned()))
+}
+
+fn decrypt(transaction: &Transaction, jwe: &str) -> Result<EncryptedResponse, Reason> {
     let Some(key) = &transaction.encryption_key else {
         return Err(Reason::MalformedJwe(
             "this transaction takes no encrypted response".into(),
@@ -252,7 +259,7 @@ fn decrypt(transaction: &Transaction, jwe: &str) -> Result<AuthorizationResponse
     };
     let key = intyg_core::jose::jwe::encryption_jwk(key.clone())
         .map_err(|e| Reason::MalformedJwe(e.to_string()))?;
-    AuthorizationResponse::decrypt(jwe, &key)
+    EncryptedResponse::decrypt(jwe, &key)
         .map(|(_, response)| response)
         .map_err(|e| match e {
             ResponseError::Malformed { .. } => Reason::MalformedResponse(e.to_string()),

@@ -12,8 +12,11 @@
 //! `encrypted_response_enc_values_supported` (default `A128GCM`). The
 //! final text requires no `apu`/`apv` (they were for the mdoc handover in
 //! earlier drafts), so none are sent; a received `apu`/`apv` is still
-//! honoured by the key derivation. Error responses are sent unencrypted,
-//! as §8.3.1 allows.
+//! honoured by the key derivation. An error response is encrypted in the
+//! same way when the request asked for `direct_post.jwt` and the Wallet
+//! can (the Response Mode applies to it too); a plain error response is
+//! accepted in either mode, as §8.3.1 allows one from a Wallet that cannot
+//! encrypt.
 
 use std::collections::BTreeMap;
 
@@ -253,35 +256,74 @@ impl AuthorizationResponse {
     /// Encrypts the response as a JWE (§8.3) for `direct_post.jwt` or
     /// `dc_api.jwt`. No `apu`/`apv` are set.
     pub fn encrypt(&self, encryption: &ResponseEncryption) -> Result<String, ResponseError> {
-        let payload = serde_json::to_vec(self).map_err(|source| ResponseError::Malformed {
-            parameter: "response",
-            source,
-        })?;
-        let params = JweHeaderParams {
-            kid: encryption.kid.clone(),
-            ..JweHeaderParams::default()
-        };
-        Ok(jwe::encrypt(
-            &payload,
-            &encryption.key,
-            encryption.enc,
-            &params,
-        )?)
+        encrypt_parameters(self, encryption)
     }
 
     /// Decrypts a `response` JWE with the Verifier's private key (a JWK
     /// that may carry `"alg": "ECDH-ES"`: parse it with
     /// [`jwe::encryption_jwk`]) and reads the response in it.
     pub fn decrypt(jwe: &str, private: &Jwk) -> Result<(JweHeader, Self), ResponseError> {
-        let decrypted = jwe::decrypt(jwe, private)?;
-        let response = serde_json::from_slice(&decrypted.payload).map_err(|source| {
-            ResponseError::Malformed {
-                parameter: "response",
-                source,
-            }
-        })?;
-        Ok((decrypted.header, response))
+        match EncryptedResponse::decrypt(jwe, private)? {
+            (header, EncryptedResponse::Response(response)) => Ok((header, response)),
+            (_, EncryptedResponse::Error(_)) => Err(ResponseError::MissingParameter("vp_token")),
+        }
     }
+}
+
+/// What a `response` JWE of `direct_post.jwt` holds: the response
+/// parameters (§8.1) or an error response (§8.5).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EncryptedResponse {
+    /// `vp_token` and `state`.
+    Response(AuthorizationResponse),
+    /// `error`, `error_description`, `state`.
+    Error(AuthorizationErrorResponse),
+}
+
+impl EncryptedResponse {
+    /// Decrypts a `response` JWE with the Verifier's private key and reads
+    /// the parameters in it: an error response when `error` is present.
+    pub fn decrypt(jwe: &str, private: &Jwk) -> Result<(JweHeader, Self), ResponseError> {
+        let decrypted = jwe::decrypt(jwe, private)?;
+        let malformed = |source| ResponseError::Malformed {
+            parameter: "response",
+            source,
+        };
+        let parameters: Map<String, Value> =
+            serde_json::from_slice(&decrypted.payload).map_err(malformed)?;
+        let read = if parameters.contains_key("error") {
+            let error: AuthorizationErrorResponse =
+                serde_json::from_value(Value::Object(parameters)).map_err(malformed)?;
+            if let Some(description) = &error.error_description {
+                check_description(description)?;
+            }
+            Self::Error(error)
+        } else {
+            Self::Response(serde_json::from_value(Value::Object(parameters)).map_err(malformed)?)
+        };
+        Ok((decrypted.header, read))
+    }
+}
+
+/// Response parameters as the payload of a JWE (§8.3).
+fn encrypt_parameters(
+    parameters: &impl Serialize,
+    encryption: &ResponseEncryption,
+) -> Result<String, ResponseError> {
+    let payload = serde_json::to_vec(parameters).map_err(|source| ResponseError::Malformed {
+        parameter: "response",
+        source,
+    })?;
+    let params = JweHeaderParams {
+        kid: encryption.kid.clone(),
+        ..JweHeaderParams::default()
+    };
+    Ok(jwe::encrypt(
+        &payload,
+        &encryption.key,
+        encryption.enc,
+        &params,
+    )?)
 }
 
 /// An error code of an Authorization Error Response: RFC 6749 §4.1.2.1
@@ -340,8 +382,9 @@ impl From<&RequestObjectError> for ErrorCode {
     }
 }
 
-/// An Authorization Error Response (§8.5, RFC 6749 §4.1.2.1). Always sent
-/// unencrypted, also in `direct_post.jwt`.
+/// An Authorization Error Response (§8.5, RFC 6749 §4.1.2.1): plain
+/// ([`DirectPostBody::Error`]) or, in `direct_post.jwt`, encrypted
+/// ([`AuthorizationErrorResponse::encrypt`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizationErrorResponse {
     /// `error`.
@@ -352,6 +395,14 @@ pub struct AuthorizationErrorResponse {
     /// `state`, echoed from the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<State>,
+}
+
+impl AuthorizationErrorResponse {
+    /// Encrypts the error response as a JWE (§8.3), as
+    /// [`AuthorizationResponse::encrypt`] does a response.
+    pub fn encrypt(&self, encryption: &ResponseEncryption) -> Result<String, ResponseError> {
+        encrypt_parameters(self, encryption)
+    }
 }
 
 fn check_description(description: &str) -> Result<(), ResponseError> {
@@ -634,6 +685,42 @@ mod tests {
         assert_eq!(header.enc, encryption.enc);
         assert!(header.apu.is_none() && header.apv.is_none());
         jwe
+    }
+
+    #[test]
+    fn section_8_3_an_encrypted_error_response_reads_as_an_error() {
+        let (private, public) = recipient();
+        let encryption = ResponseEncryption::select(&metadata(json!([public]), None)).unwrap();
+        let error = AuthorizationErrorResponse {
+            error: ErrorCode::AccessDenied,
+            error_description: Some("the user declined".into()),
+            state: Some("st".parse().unwrap()),
+        };
+        let jwe = error.encrypt(&encryption).unwrap();
+        let (header, read) = EncryptedResponse::decrypt(&jwe, &private).unwrap();
+        assert_eq!(read, EncryptedResponse::Error(error));
+        assert_eq!(header.kid.as_deref(), Some("k1"));
+        // Read as a response, it lacks the VP Token.
+        assert!(matches!(
+            AuthorizationResponse::decrypt(&jwe, &private),
+            Err(ResponseError::MissingParameter("vp_token"))
+        ));
+        // A response reads as a response.
+        let response = AuthorizationResponse::new(token(json!({"reg": ["eyJ...~"]})), None);
+        let jwe = response.encrypt(&encryption).unwrap();
+        let (_, read) = EncryptedResponse::decrypt(&jwe, &private).unwrap();
+        assert_eq!(read, EncryptedResponse::Response(response));
+        // An error description outside RFC 6749's characters is refused.
+        let quoted = AuthorizationErrorResponse {
+            error: ErrorCode::AccessDenied,
+            error_description: Some("say \"no\"".into()),
+            state: None,
+        };
+        let jwe = quoted.encrypt(&encryption).unwrap();
+        assert!(matches!(
+            EncryptedResponse::decrypt(&jwe, &private),
+            Err(ResponseError::InvalidErrorDescription)
+        ));
     }
 
     #[test]

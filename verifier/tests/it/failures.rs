@@ -3,7 +3,9 @@
 //! at the Response URI (400, `reason`) and in the HR API.
 
 use intyg_core::jose::SigningKey;
-use intyg_core::oid4vp::{AuthorizationErrorResponse, DirectPostBody, ErrorCode};
+use intyg_core::oid4vp::{
+    AuthorizationErrorResponse, DirectPostBody, ErrorCode, ResponseEncryption,
+};
 use serde_json::Value;
 
 use crate::{
@@ -401,6 +403,31 @@ async fn access_denied_is_a_decline() {
     })
     .to_form();
     let response = bench.verifier.post(&session, body).await;
+    assert_eq!(response.status(), 200);
+    let shown = bench.verifier.show(&session.id).await;
+    assert_eq!(shown["status"], "declined");
+    assert_eq!(shown["reason"], "access_denied");
+}
+
+/// In `direct_post.jwt` a wallet encrypts its error response as it would
+/// a presentation (§8.3): decrypted, `access_denied` is a decline.
+#[tokio::test]
+async fn an_encrypted_access_denied_is_a_decline() {
+    let bench = Bench::start("declined-jwt").await;
+    let session = bench.verifier.session().await;
+    let metadata = session.request.client_metadata.as_ref().unwrap();
+    let encryption = ResponseEncryption::select(metadata).unwrap();
+    let jwe = AuthorizationErrorResponse {
+        error: ErrorCode::AccessDenied,
+        error_description: Some("the user declined".into()),
+        state: session.request.state.clone(),
+    }
+    .encrypt(&encryption)
+    .unwrap();
+    let response = bench
+        .verifier
+        .post(&session, DirectPostBody::Encrypted(jwe).to_form())
+        .await;
     assert_eq!(response.status(), 200);
     let shown = bench.verifier.show(&session.id).await;
     assert_eq!(shown["status"], "declined");

@@ -15,7 +15,8 @@
 //! SD-JWT presentation per credential query with a KB-JWT (`aud` =
 //! client_id, `nonce`, `sd_hash`), from the least used batch copy → VP
 //! Token, posted as `direct_post` or encrypted `direct_post.jwt` (§8.2,
-//! §8.3); on denial an `access_denied` error response (§8.5) → history.
+//! §8.3); on denial an `access_denied` error response (§8.5), encrypted
+//! too in `direct_post.jwt` → history.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -588,11 +589,24 @@ impl Wallet {
         } else {
             "the user declined"
         };
-        let body = DirectPostBody::Error(AuthorizationErrorResponse {
+        let error = AuthorizationErrorResponse {
             error: ErrorCode::AccessDenied,
             error_description: Some(description.into()),
             state: proposal.request.state.clone(),
-        });
+        };
+        // In `direct_post.jwt` the error is encrypted too (§8.3); a plain
+        // one only when the request offers no usable key (§8.3.1).
+        let encryption = proposal
+            .request
+            .response_mode()
+            .is_encrypted()
+            .then_some(proposal.request.client_metadata.as_ref())
+            .flatten()
+            .and_then(|metadata| ResponseEncryption::select(metadata).ok());
+        let body = match encryption {
+            Some(encryption) => DirectPostBody::Encrypted(error.encrypt(&encryption)?),
+            None => DirectPostBody::Error(error),
+        };
         let sent = self.post(&proposal.response_uri, body.to_form()).await;
         let history = HistoryEntry {
             id: random_id()?,

@@ -11,8 +11,8 @@ use intyg_core::dcql::ValidatedQuery;
 use intyg_core::jose::{SigningKey, VerifyingKey};
 use intyg_core::oid4vp::{
     AuthorizationErrorResponse, AuthorizationRequest, AuthorizationResponse, ClientId,
-    ClientMetadata, DirectPostBody, ErrorCode, Invocation, Jwks, Presentation, RequestObjectSource,
-    RequestReference, ResponseMode, sign_request_object,
+    ClientMetadata, DirectPostBody, EncryptedResponse, ErrorCode, Invocation, Jwks, Presentation,
+    RequestObjectSource, RequestReference, ResponseMode, sign_request_object,
 };
 use intyg_core::sd_jwt::{KeyBindingCheck, SdJwt, VerifyOptions};
 use intyg_core::trust::{Certificate, spki_der};
@@ -168,12 +168,22 @@ impl Verifier {
         DirectPostBody::from_form(self.received.lock().unwrap().last().unwrap()).unwrap()
     }
 
-    /// The last body received, which must be an error response.
-    fn last_error(&self) -> AuthorizationErrorResponse {
-        let DirectPostBody::Error(error) = self.last() else {
-            panic!("expected an error response")
-        };
-        error
+    /// The last body received, which must be an error response, plain or
+    /// (in `direct_post.jwt`) encrypted; says which.
+    fn last_error(&self) -> (AuthorizationErrorResponse, bool) {
+        match self.last() {
+            DirectPostBody::Error(error) => (error, false),
+            DirectPostBody::Encrypted(jwe) => {
+                let private = self.encryption.to_private_jwk().unwrap();
+                let (_, EncryptedResponse::Error(error)) =
+                    EncryptedResponse::decrypt(&jwe, &private).unwrap()
+                else {
+                    panic!("expected an encrypted error response")
+                };
+                (error, true)
+            }
+            DirectPostBody::Plain(_) => panic!("expected an error response"),
+        }
     }
 }
 
@@ -282,7 +292,8 @@ async fn consent_then_encrypted_presentation_then_denial() {
             ..
         }
     ));
-    let error = verifier.last_error();
+    let (error, encrypted) = verifier.last_error();
+    assert!(encrypted, "the request asked for direct_post.jwt");
     assert_eq!(error.error, ErrorCode::AccessDenied);
     assert_eq!(error.state.as_ref().unwrap().as_str(), "state-2");
 
@@ -346,7 +357,8 @@ async fn an_empty_wallet_answers_access_denied() {
             ..
         }
     ));
-    let error = verifier.last_error();
+    let (error, encrypted) = verifier.last_error();
+    assert!(encrypted);
     assert_eq!(error.error, ErrorCode::AccessDenied);
 }
 
