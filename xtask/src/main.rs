@@ -17,10 +17,11 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail};
 
-/// Debian packages the build needs: josekit links the system OpenSSL; the
-/// issuer portal's browser test drives Chromium through chromedriver; the
-/// Tauri wallet app (a workspace member) links WebKitGTK, and its
-/// end-to-end test runs it under Xvfb through WebKitWebDriver.
+/// Debian packages the build needs: josekit (core's JWE cross-check tests)
+/// links the system OpenSSL; the issuer portal's browser test drives
+/// Chromium through chromedriver; the Tauri wallet app (a workspace member)
+/// links WebKitGTK, and its end-to-end test runs it under Xvfb through
+/// WebKitWebDriver.
 const APT_PACKAGES: &[&str] = &[
     "pkg-config",
     "libssl-dev",
