@@ -11,11 +11,11 @@
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use intyg_core::oid4vci::CredentialConfigurationId;
+use intyg_wallet::loopback::{Callback, CallbackError};
 use intyg_wallet::present::{ConsentProposal, Decision, Outcome, PresentError};
 use intyg_wallet::receive::{Offer, ReceiveError, Received};
 use intyg_wallet::{
@@ -466,9 +466,6 @@ async fn request(
     report_received(args, wallet, &received)
 }
 
-/// The path of the loopback redirect URI.
-const CALLBACK_PATH: &str = "/callback";
-
 /// The authorization code flow as a native app (RFC 8252 §7.3): a
 /// loopback listener as the redirect URI, the URL printed (and opened),
 /// one callback awaited, then the code redeemed.
@@ -478,11 +475,11 @@ async fn authorize(
     configurations: &[CredentialConfigurationId],
     login: &LoginArgs,
 ) -> anyhow::Result<Received> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-    let port = listener.local_addr()?.port();
-    let redirect_uri = format!("http://127.0.0.1:{port}{CALLBACK_PATH}");
+    let callback = Callback::bind()
+        .await
+        .map_err(|e| coded("loopback_unavailable", e))?;
     let pending = wallet
-        .begin_authorization(offer, configurations, &redirect_uri)
+        .begin_authorization(offer, configurations, &callback.redirect_uri())
         .await
         .map_err(receive_error)?;
     let issuer = offer
@@ -494,78 +491,24 @@ async fn authorize(
         open_browser(pending.authorization_url());
     }
     eprintln!("Waiting for the login (up to {} s)...", login.timeout);
-    let callback = one_callback(listener, port, Duration::from_secs(login.timeout)).await?;
+    let returned = callback
+        .wait(
+            Duration::from_secs(login.timeout),
+            std::future::pending::<()>(),
+        )
+        .await
+        .map_err(|e| match e {
+            CallbackError::Timeout(_) => coded(
+                "authorization_timeout",
+                format!("{e}; run the command again"),
+            ),
+            other => coded("loopback_unavailable", other),
+        })?;
     wallet
-        .finish_authorization(pending, &callback)
+        .finish_authorization(pending, &returned)
         .await
         .map_err(receive_error)
 }
-
-/// Serves the loopback redirect URI until the first request to
-/// [`CALLBACK_PATH`] (or the timeout), answers the browser with a short
-/// page, and returns the full callback URL.
-async fn one_callback(
-    listener: tokio::net::TcpListener,
-    port: u16,
-    timeout: Duration,
-) -> anyhow::Result<String> {
-    let (sender, receiver) = tokio::sync::oneshot::channel::<String>();
-    let sender = Arc::new(Mutex::new(Some(sender)));
-    let router = axum::Router::new().route(
-        CALLBACK_PATH,
-        axum::routing::get(move |uri: axum::http::Uri| {
-            let sender = sender.clone();
-            async move {
-                let first = sender.lock().unwrap_or_else(PoisonError::into_inner).take();
-                let Some(first) = first else {
-                    return axum::response::Html(DONE_PAGE);
-                };
-                let failed = uri
-                    .query()
-                    .is_some_and(|q| q.split('&').any(|p| p.starts_with("error=")));
-                // The receiver waits until the timeout; if it gave up, there
-                // is nobody left to tell.
-                let _ = first.send(format!("http://127.0.0.1:{port}{uri}"));
-                axum::response::Html(if failed { FAILED_PAGE } else { DONE_PAGE })
-            }
-        }),
-    );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                // A dropped sender stops the server as well.
-                let _ = stopped.await;
-            })
-            .into_future(),
-    );
-    let outcome = tokio::time::timeout(timeout, receiver).await;
-    let _ = stop.send(());
-    // Give the browser its page before the listener goes away.
-    if tokio::time::timeout(Duration::from_secs(2), server)
-        .await
-        .is_err()
-    {
-        eprintln!("note: the browser's connection was still open when the listener closed");
-    }
-    match outcome {
-        Ok(Ok(callback)) => Ok(callback),
-        Ok(Err(_)) => Err(coded(
-            "authorization_timeout",
-            "the callback listener stopped before the login finished",
-        )),
-        Err(_) => Err(coded(
-            "authorization_timeout",
-            format!(
-                "no login came back within {} s; run the command again",
-                timeout.as_secs()
-            ),
-        )),
-    }
-}
-
-const DONE_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Intyg wallet</title></head><body><main><h1>Login complete</h1><p>You can close this window and return to the terminal.</p></main></body></html>";
-const FAILED_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Intyg wallet</title></head><body><main><h1>The login did not complete</h1><p>You can close this window; the terminal says why.</p></main></body></html>";
 
 /// Opens `url` in the desktop's browser when there is a display; a
 /// failure only leaves the printed URL.

@@ -46,6 +46,7 @@ pub mod authorize;
 mod backup;
 mod crypto;
 pub mod http;
+pub mod loopback;
 pub mod model;
 pub mod present;
 pub mod receive;

@@ -31,7 +31,7 @@ use tauri_plugin_opener::OpenerExt as _;
 use tokio::sync::{Mutex, Notify, oneshot};
 
 use crate::error::AppError;
-use crate::loopback::Callback;
+use intyg_wallet::loopback::Callback;
 
 /// How long the wallet waits for the person to log in at the issuer.
 pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(5 * 60);

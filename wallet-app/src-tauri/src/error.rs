@@ -8,7 +8,7 @@ use intyg_wallet::trust::TrustError;
 use intyg_wallet::{BackupError, CreateError, OpenError, StoreError, UnlockError};
 use serde::ser::SerializeStruct as _;
 
-use crate::loopback::CallbackError;
+use intyg_wallet::loopback::CallbackError;
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]

@@ -18,14 +18,13 @@
 //! - `INTYG_WALLET_NO_BROWSER=1`: logins at an issuer (authorization code
 //!   flow) do not open the system browser; the UI shows the URL only.
 //!
-//! Logins at an issuer come back to a loopback listener ([`loopback`],
-//! RFC 8252 §7.3) and end with the [`AUTHORIZATION_EVENT`] event. The
+//! Logins at an issuer come back to a loopback listener (the engine's
+//! `intyg_wallet::loopback`, RFC 8252 §7.3) and end with the [`AUTHORIZATION_EVENT`] event. The
 //! system browser is opened from Rust (`tauri-plugin-opener`, without its
 //! link-click script); the window is granted none of the opener's commands.
 
 pub mod commands;
 pub mod error;
-pub mod loopback;
 
 use std::path::PathBuf;
 

@@ -1,5 +1,6 @@
-//! The redirect URI of the authorization code flow for a desktop app — a
-//! loopback interface redirection, RFC 8252 §7.3.
+//! The redirect URI of the authorization code flow for a native app on a
+//! desktop — a loopback interface redirection, RFC 8252 §7.3 — shared by
+//! the `intyg wallet` CLI and the Tauri app.
 //!
 //! <https://www.rfc-editor.org/rfc/rfc8252#section-7.3>
 //!
@@ -126,7 +127,7 @@ const FAILED_PAGE: &str = "<!doctype html><html lang=\"sv\"><head><meta charset=
 mod tests {
     use super::*;
 
-    /// A minimal HTTP/1.1 GET (the shell has no HTTP client crate).
+    /// A minimal HTTP/1.1 GET: what a browser sends, byte for byte.
     async fn get(url: &str) -> String {
         use std::io::{Read as _, Write as _};
         let rest = url.strip_prefix("http://").unwrap().to_owned();
