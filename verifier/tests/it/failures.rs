@@ -456,16 +456,7 @@ async fn hr_api_needs_the_key_and_a_valid_body() {
         .create(serde_json::json!({"dcql_query": {"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]}}]}}))
         .await;
     assert_eq!(no_purpose.status(), 400);
-    let openapi: Value = bench
-        .verifier
-        .http
-        .get(format!("{}/openapi.json", bench.verifier.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let openapi = bench.verifier.get_json("/openapi.json").await;
     for path in [
         "/api/presentations",
         "/api/presentations/{id}",

@@ -93,24 +93,34 @@ impl Verifier {
 
     /// `POST /api/presentations`.
     pub(crate) async fn create(&self, body: Value) -> reqwest::Response {
-        self.http
-            .post(format!("{}/api/presentations", self.url))
-            .bearer_auth(API_KEY)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        self.post_json("/api/presentations", &body).await
     }
 
     /// `GET /api/presentations/{id}`.
     pub(crate) async fn show(&self, id: &str) -> Value {
+        self.get_json(&format!("/api/presentations/{id}")).await
+    }
+
+    /// `GET {path}` of the HR API (with the key), as JSON.
+    pub(crate) async fn get_json(&self, path: &str) -> Value {
         self.http
-            .get(format!("{}/api/presentations/{id}", self.url))
+            .get(format!("{}{path}", self.url))
             .bearer_auth(API_KEY)
             .send()
             .await
             .unwrap()
             .json()
+            .await
+            .unwrap()
+    }
+
+    /// `POST {path}` of the HR API (with the key) with a JSON body.
+    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(API_KEY)
+            .json(body)
+            .send()
             .await
             .unwrap()
     }
