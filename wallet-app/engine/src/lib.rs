@@ -19,7 +19,8 @@
 //!    in) → [`Wallet::finish_authorization`] with the redirect →
 //!    [`receive::Received`].
 //! 3. Present: [`Wallet::prepare`] (matching credentials' status refreshed;
-//!    revoked and suspended ones never offered) →
+//!    revoked and suspended ones offered only when nothing else fits,
+//!    marked) →
 //!    [`present::ConsentProposal`] (who asks, why, which claims, which are
 //!    optional) → [`Wallet::respond`] with a [`present::Decision`] →
 //!    [`present::Outcome`].

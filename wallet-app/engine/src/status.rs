@@ -14,8 +14,9 @@
 //! of its credentials as it was, and says why in the [`StatusRefresh`].
 //!
 //! [`Wallet::prepare`](crate::Wallet::prepare) refreshes the credentials a
-//! request matches the same way, and never offers one whose last known
-//! status is invalid (revoked) or suspended.
+//! request matches the same way, and offers one whose last known status is
+//! invalid (revoked) or suspended only when nothing else satisfies the
+//! request, marked so that the person is warned.
 
 use std::collections::BTreeMap;
 

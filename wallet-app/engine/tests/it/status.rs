@@ -1,5 +1,6 @@
 //! Credential status against the real issuer's Token Status List: a
-//! revoked or suspended credential is never offered to a verifier, a
+//! revoked or suspended credential is never chosen over a valid one and is
+//! proposed, marked, only when nothing else fits; a
 //! refresh records what the list says, and an unreachable list changes
 //! nothing.
 
