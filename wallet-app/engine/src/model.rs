@@ -122,6 +122,30 @@ impl CredentialStatus {
     }
 }
 
+/// The longest a status list answer is reused, in seconds, whatever `ttl`
+/// the list gives: a day.
+pub const MAX_STATUS_TTL: i64 = 24 * 3600;
+
+impl StatusCheck {
+    /// The status `listed` by a list token with `ttl`, learned at `at`.
+    pub fn learned(status: CredentialStatus, at: i64, ttl: Option<std::num::NonZeroU64>) -> Self {
+        Self {
+            status,
+            checked_at: Some(at),
+            fresh_until: ttl.map(|ttl| {
+                at.saturating_add(
+                    i64::try_from(ttl.get()).map_or(MAX_STATUS_TTL, |t| t.min(MAX_STATUS_TTL)),
+                )
+            }),
+        }
+    }
+
+    /// Whether the list must be asked again at `now`.
+    pub fn stale(&self, now: i64) -> bool {
+        self.fresh_until.is_none_or(|until| now >= until)
+    }
+}
+
 /// The last status the wallet learned, and when.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusCheck {
@@ -129,6 +153,11 @@ pub struct StatusCheck {
     pub status: CredentialStatus,
     /// When the status list last answered (Unix seconds); `None` if never.
     pub checked_at: Option<i64>,
+    /// Until when the answer may be reused without asking the list again:
+    /// `checked_at` plus the list token's `ttl` (at most [`MAX_STATUS_TTL`]);
+    /// `None` when the list gave no `ttl`.
+    #[serde(default)]
+    pub fresh_until: Option<i64>,
 }
 
 /// The registered claims (RFC 7519, SD-JWT VC) that are not the subject's.

@@ -357,10 +357,13 @@ impl Wallet {
             Ok(evaluation) => evaluation,
             Err(unsatisfied) => return Ok(Err(unsatisfied)),
         };
+        // Answers still within their list's `ttl` are not asked again.
+        let now = now();
         let matched: BTreeSet<String> = all
             .credentials
             .iter()
             .flat_map(|c| c.matches.iter().map(|m| m.candidate_id.clone()))
+            .filter(|id| self.entries.get(id).is_some_and(|e| e.status.stale(now)))
             .collect();
         self.refresh_statuses(&matched.into_iter().collect::<Vec<_>>())
             .await?;

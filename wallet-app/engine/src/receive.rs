@@ -847,10 +847,7 @@ impl Wallet {
             if listed != StatusType::Valid {
                 return Err(ReceiveError::NotValid(listed));
             }
-            status = StatusCheck {
-                status: CredentialStatus::Valid,
-                checked_at: Some(now),
-            };
+            status = StatusCheck::learned(CredentialStatus::Valid, now, token.claims().ttl);
         }
         Ok(Issued {
             status,

@@ -14,7 +14,9 @@
 //! of its credentials as it was, and says why in the [`StatusRefresh`].
 //!
 //! [`Wallet::prepare`](crate::Wallet::prepare) refreshes the credentials a
-//! request matches the same way, and offers one whose last known status is
+//! request matches the same way, except those whose last answer is still
+//! within its list's `ttl` (the Status List Token's claim: how long a
+//! consumer may cache it; at most a day here), and offers one whose last known status is
 //! invalid (revoked) or suspended only when nothing else satisfies the
 //! request, marked so that the person is warned.
 
@@ -154,10 +156,9 @@ impl Wallet {
                 };
                 match listed {
                     Ok(listed) => {
-                        let check = StatusCheck {
-                            status: CredentialStatus::from_listed(listed),
-                            checked_at: Some(at),
-                        };
+                        let ttl = token.as_ref().ok().and_then(|t| t.claims().ttl);
+                        let check =
+                            StatusCheck::learned(CredentialStatus::from_listed(listed), at, ttl);
                         self.record(&id, check)?;
                         outcomes.push((id, None));
                     }

@@ -35,9 +35,19 @@ fn status_of(wallet: &Wallet, id: &str) -> CredentialStatus {
     wallet.credential(id).unwrap().entry.status.status
 }
 
+/// The issuer's lists may be cached for 1 s: the wallet asks again after.
+async fn short_ttl_issuer(name: &str) -> TestIssuer {
+    TestIssuer::start_with(name, |config| config.status_list.ttl_seconds = 1).await
+}
+
+/// Lets the last answers of a 1 s `ttl` list go stale.
+async fn after_ttl() {
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+}
+
 #[tokio::test]
 async fn a_revoked_credential_is_offered_only_when_nothing_else_fits() {
-    let issuer = TestIssuer::start("status-revoke").await;
+    let issuer = short_ttl_issuer("status-revoke").await;
     let dir = TempDir::new("status-revoke");
     let mut wallet = new_wallet(&dir);
     let (first, first_record) = receive(&mut wallet, &issuer).await;
@@ -51,6 +61,7 @@ async fn a_revoked_credential_is_offered_only_when_nothing_else_fits() {
     // Nothing else satisfies the request, so the revoked credential is
     // proposed marked as revoked, for the person to see and decide.
     issuer.admin.change_status(&first_record, "revoke").await;
+    after_ttl().await;
     let proposal = wallet.prepare(&request()).await.unwrap();
     assert!(proposal.satisfiable());
     assert_eq!(proposal.credentials[0].credential_id, first);
@@ -91,6 +102,7 @@ async fn a_revoked_credential_is_offered_only_when_nothing_else_fits() {
         .admin
         .change_status(&second_record, "unsuspend")
         .await;
+    after_ttl().await;
     let proposal = wallet.prepare(&request()).await.unwrap();
     assert_eq!(proposal.credentials[0].credential_id, second);
     assert_eq!(status_of(&wallet, &second), CredentialStatus::Valid);
@@ -120,4 +132,30 @@ async fn an_unreachable_status_list_keeps_the_last_known_status() {
     // Presenting does not depend on the issuer being up.
     let proposal = wallet.prepare(&request()).await.unwrap();
     assert_eq!(proposal.credentials[0].credential_id, id);
+}
+
+/// Within its list's `ttl` an answer is reused when a verifier asks (no
+/// fetch per presentation); an explicit refresh always asks.
+#[tokio::test]
+async fn a_status_answer_is_reused_within_the_list_ttl() {
+    let issuer = TestIssuer::start_with("status-ttl", |config| {
+        config.status_list.ttl_seconds = 300;
+    })
+    .await;
+    let dir = TempDir::new("status-ttl");
+    let mut wallet = new_wallet(&dir);
+    let (id, record) = receive(&mut wallet, &issuer).await;
+    let learned = wallet.credential(&id).unwrap().entry.status;
+    let checked = learned.checked_at.unwrap();
+    assert_eq!(learned.fresh_until, Some(checked + 300));
+
+    issuer.admin.change_status(&record, "revoke").await;
+    let proposal = wallet.prepare(&request()).await.unwrap();
+    assert_eq!(proposal.credentials[0].status, CredentialStatus::Valid);
+    assert_eq!(wallet.credential(&id).unwrap().entry.status, learned);
+
+    let report = wallet.refresh_status().await.unwrap();
+    assert_eq!(report[0].status, CredentialStatus::Invalid);
+    let proposal = wallet.prepare(&request()).await.unwrap();
+    assert_eq!(proposal.credentials[0].status, CredentialStatus::Invalid);
 }
