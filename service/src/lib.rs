@@ -10,8 +10,11 @@
 //!   `axum::serve(..).with_graceful_shutdown(..)`.
 //! - [`session`]: portal sign-in (argon2id, lockout) and in-memory
 //!   sessions with CSRF tokens, generic over what a session remembers.
+//! - [`portal`]: the portals' request context, cookies and page headers,
+//!   their two languages and message tables, and the page frame.
 
 mod group_commit;
+pub mod portal;
 pub mod session;
 mod shutdown;
 

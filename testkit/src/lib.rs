@@ -6,7 +6,9 @@
 //! synchronous tests [`BackgroundIssuer`], on a runtime of its own),
 //! optionally with the development IdP as its OpenID Provider; the admin
 //! API behind its Bearer key ([`Admin`]); a person logging in at that IdP
-//! the way a browser does ([`Browser`], [`Login`]); the wallet's side of
+//! the way a browser does ([`Browser`], [`Login`]); the portals' sign-in
+//! and forms with their cookies ([`PortalBrowser`]) and headless Chromium
+//! ([`Chromedriver`]); the wallet's side of
 //! `/nonce` and `/credential`; and directories removed on drop
 //! ([`TempDir`]). [`Fetch`] sends a request and reads its body in one step.
 //!
@@ -29,19 +31,23 @@
 //! ```
 
 mod admin;
+mod chromium;
 mod dir;
 mod fetch;
 mod issuer;
 mod login;
+mod portal;
 
 use std::path::{Path, PathBuf};
 
 pub use admin::{Admin, offer_body};
+pub use chromium::{Chromedriver, chromium_capabilities};
 pub use dir::{TempDir, files_containing};
 pub use fetch::Fetch;
 pub use intyg_issuer::admin::OfferCreated;
 pub use issuer::{API_KEY, BackgroundIssuer, TestIssuer};
 pub use login::{Browser, Login, location};
+pub use portal::{PortalBrowser, PortalPage};
 
 /// Karin, a test person of the development IdP (and the usual subject).
 pub const KARIN: &str = "199403172381";

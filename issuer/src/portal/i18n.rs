@@ -3,96 +3,11 @@
 //! The language comes from `?lang=sv|en` (then kept in a cookie), else from
 //! `Accept-Language`, else Swedish.
 
-/// A language of the portal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// Swedish, the default.
-    Sv,
-    /// English.
-    En,
-}
+pub use intyg_service::portal::lang::{Lang, Message};
 
-impl Lang {
-    /// `sv` or `en`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Sv => "sv",
-            Self::En => "en",
-        }
-    }
+use intyg_service::portal::chrome::Frame;
 
-    /// The other language, for the switch link.
-    pub fn other(self) -> Self {
-        match self {
-            Self::Sv => Self::En,
-            Self::En => Self::Sv,
-        }
-    }
-
-    /// `sv` or `en` (case-insensitive, region ignored); anything else is `None`.
-    pub fn parse(tag: &str) -> Option<Self> {
-        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        match primary.as_str() {
-            "sv" => Some(Self::Sv),
-            "en" => Some(Self::En),
-            _ => None,
-        }
-    }
-
-    /// The first supported language of an `Accept-Language` header, by
-    /// quality (RFC 9110 §12.5.4).
-    pub fn from_accept_language(header: &str) -> Option<Self> {
-        let mut best: Option<(f32, Self)> = None;
-        for item in header.split(',') {
-            let mut parts = item.split(';');
-            let Some(lang) = parts.next().and_then(Self::parse) else {
-                continue;
-            };
-            let quality = parts
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if quality > 0.0 && best.is_none_or(|(q, _)| quality > q) {
-                best = Some((quality, lang));
-            }
-        }
-        best.map(|(_, lang)| lang)
-    }
-
-    /// The text of `msg` in this language.
-    pub fn t(self, msg: Msg) -> &'static str {
-        let (sv, en) = msg.texts();
-        match self {
-            Self::Sv => sv,
-            Self::En => en,
-        }
-    }
-}
-
-macro_rules! messages {
-    ($($(#[$doc:meta])* $name:ident => ($sv:literal, $en:literal),)*) => {
-        /// Every fixed string of the portal.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Msg {
-            $($(#[$doc])* $name,)*
-        }
-
-        impl Msg {
-            /// Every message, for the completeness test.
-            #[cfg(test)]
-            const ALL: &[Msg] = &[$(Msg::$name,)*];
-
-            /// (Swedish, English).
-            fn texts(self) -> (&'static str, &'static str) {
-                match self {
-                    $(Self::$name => ($sv, $en),)*
-                }
-            }
-        }
-    };
-}
-
-messages! {
+intyg_service::messages! {
     /// The service name in the header and titles.
     Service => ("Intyg – handläggarportal", "Intyg – officer portal"),
     /// Skip link.
@@ -285,6 +200,20 @@ messages! {
     Back => ("Tillbaka", "Back"),
 }
 
+impl Frame for Msg {
+    const SERVICE: Self = Self::Service;
+    const SKIP_TO_CONTENT: Self = Self::SkipToContent;
+    const SWITCH_LANGUAGE: Self = Self::SwitchLanguage;
+    const SIGNED_IN_AS: Self = Self::SignedInAs;
+    const SIGN_OUT: Self = Self::SignOut;
+    const SIGN_IN: Self = Self::SignIn;
+    const USERNAME: Self = Self::Username;
+    const PASSWORD: Self = Self::Password;
+    const ERROR_TITLE: Self = Self::ErrorTitle;
+    const USER_CLASS: &'static str = "officer";
+    const SCRIPT: Option<&'static str> = None;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,16 +224,5 @@ mod tests {
             let (sv, en) = msg.texts();
             assert!(!sv.is_empty() && !en.is_empty(), "{msg:?}");
         }
-    }
-
-    #[test]
-    fn accept_language_by_quality() {
-        assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9"), Some(Lang::En));
-        assert_eq!(
-            Lang::from_accept_language("de, en;q=0.5, sv-SE;q=0.8"),
-            Some(Lang::Sv)
-        );
-        assert_eq!(Lang::from_accept_language("de, fr"), None);
-        assert_eq!(Lang::from_accept_language("en;q=0"), None);
     }
 }

@@ -30,7 +30,7 @@ use std::convert::Infallible;
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::Markup;
@@ -50,8 +50,9 @@ use session::{Session, SignInFailure, csrf_matches};
 const SESSION_COOKIE: &str = "intyg_portal";
 /// Double-submit CSRF cookie of the sign-in form.
 const LOGIN_COOKIE: &str = "intyg_portal_login";
-/// Remembered language.
-const LANG_COOKIE: &str = "intyg_lang";
+/// The security headers of every portal page: no script at all, styles and
+/// images only from this origin, no framing.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Username of the development officer.
 pub const DEV_OFFICER: &str = "handlaggare";
@@ -115,51 +116,20 @@ pub fn routes() -> Router<AppState> {
 type PostedForm = axum::Form<HashMap<String, String>>;
 
 /// What every portal request knows: language, cookies, session.
-#[derive(Debug)]
-pub struct Ctx {
-    lang: Lang,
-    remember_lang: bool,
-    secure: bool,
-    path: String,
-    cookies: HashMap<String, String>,
-    session: Option<(String, Session)>,
-}
+pub type Ctx = intyg_service::portal::Ctx<Session>;
 
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        let cookies = parse_cookies(&parts.headers);
-        let query_lang = parts
-            .uri
-            .query()
-            .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("lang=")))
-            .and_then(Lang::parse);
-        let lang = query_lang
-            .or_else(|| cookies.get(LANG_COOKIE).and_then(|l| Lang::parse(l)))
-            .or_else(|| {
-                parts
-                    .headers
-                    .get(header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(Lang::from_accept_language)
-            })
-            .unwrap_or(Lang::Sv);
-        let session = cookies.get(SESSION_COOKIE).and_then(|id| {
-            state
-                .portal
-                .sessions
-                .get(id, now())
-                .map(|s| (id.clone(), s))
-        });
-        Ok(Self {
-            lang,
-            remember_lang: query_lang.is_some(),
-            secure: state.portal.secure_cookies,
-            path: parts.uri.path().to_owned(),
-            cookies,
-            session,
-        })
+        let portal = &state.portal;
+        Ok(Ctx::read(
+            parts,
+            SESSION_COOKIE,
+            portal.secure_cookies,
+            CSP,
+            |id| portal.sessions.get(id, now()),
+        ))
     }
 }
 
@@ -185,11 +155,11 @@ impl FromRequestParts<AppState> for SignedIn {
 
 impl SignedIn {
     fn chrome(&self) -> Chrome<'_> {
-        Chrome {
-            lang: self.ctx.lang,
-            path: &self.ctx.path,
-            officer: Some((&self.session.user.name, &self.session.csrf)),
-        }
+        Chrome::new(
+            self.ctx.lang,
+            &self.ctx.path,
+            Some((&self.session.user.name, &self.session.csrf)),
+        )
     }
 
     fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), PageError> {
@@ -220,68 +190,6 @@ impl SignedIn {
     fn api(&self, error: ApiError) -> PageError {
         PageError::api(self.ctx.lang, error)
     }
-}
-
-impl Ctx {
-    fn chrome(&self) -> Chrome<'_> {
-        Chrome {
-            lang: self.lang,
-            path: &self.path,
-            officer: None,
-        }
-    }
-
-    fn cookie(&self, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
-        let secure = if self.secure { "; Secure" } else { "" };
-        HeaderValue::from_str(&format!(
-            "{name}={value}; Path=/portal; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
-        ))
-        .ok()
-    }
-
-    /// Adds the language cookie when `?lang=` chose the language.
-    fn finish(&self, mut response: Response) -> Response {
-        if self.remember_lang
-            && let Some(cookie) = self.cookie(LANG_COOKIE, self.lang.code(), 365 * 24 * 3600)
-        {
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-        }
-        response
-    }
-
-    /// An HTML page with the portal's security headers.
-    fn page(&self, status: StatusCode, markup: Markup) -> Response {
-        let mut response = (status, markup.into_string()).into_response();
-        let headers = response.headers_mut();
-        for (name, value) in [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::REFERRER_POLICY, "no-referrer"),
-        ] {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
-        self.finish(response)
-    }
-
-    fn redirect(&self, to: &str) -> Response {
-        self.finish(Redirect::to(to).into_response())
-    }
-}
-
-fn parse_cookies(headers: &HeaderMap) -> HashMap<String, String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
 }
 
 /// An error shown as a friendly HTML page in the request's language. Server
@@ -326,14 +234,7 @@ impl PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let ctx = Ctx {
-            lang: self.lang,
-            remember_lang: false,
-            secure: false,
-            path: "/portal".to_owned(),
-            cookies: HashMap::new(),
-            session: None,
-        };
+        let ctx = Ctx::bare(self.lang, CSP);
         let markup = pages::error(&ctx.chrome(), self.message, self.detail.as_deref());
         ctx.page(self.status, markup)
     }
@@ -352,10 +253,11 @@ async fn css() -> impl IntoResponse {
 async fn home(ctx: Ctx) -> Response {
     match &ctx.session {
         Some((_, session)) => {
-            let chrome = Chrome {
-                officer: Some((&session.user.name, &session.csrf)),
-                ..ctx.chrome()
-            };
+            let chrome = Chrome::new(
+                ctx.lang,
+                &ctx.path,
+                Some((&session.user.name, &session.csrf)),
+            );
             ctx.page(
                 StatusCode::OK,
                 pages::search(&chrome, &session.csrf, "", None),

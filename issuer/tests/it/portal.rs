@@ -2,16 +2,17 @@
 //! generated claims form, offers, revocation, language; and a headless
 //! Chromium driving it end to end.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHasher as _, SaltString};
 use intyg_issuer::config::Officer;
 use intyg_issuer::model::CredentialState;
 use intyg_issuer::portal::{DEV_OFFICER, DEV_PASSWORD};
-use intyg_testkit::{Fetch, KARIN as SUBJECT, TempDir, TestIssuer, example};
+use intyg_testkit::{
+    Chromedriver, Fetch, KARIN as SUBJECT, PortalBrowser, PortalPage as Page, TempDir, TestIssuer,
+    chromium_capabilities, example,
+};
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 const OFFICER: &str = "testare";
 const PASSWORD: &str = "korrekt hästbatteri";
 
@@ -35,131 +36,42 @@ async fn start(name: &str) -> TestIssuer {
     TestIssuer::start_with(name, |config| config.portal.officers.push(officer)).await
 }
 
-/// A client that keeps cookies and does not follow redirects.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-    cookies: HashMap<String, String>,
-    set_cookies: Vec<String>,
-}
-
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers[LOCATION].to_str().unwrap()
-    }
-
-    /// The value of `name="<name>"`'s `value` attribute in the first form.
-    fn hidden(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self.body.find(&marker).unwrap() + marker.len();
-        let end = self.body[start..].find('"').unwrap();
-        self.body[start..start + end].to_owned()
-    }
-
-    /// The tag of the element with `id="<id>"`.
-    fn tag(&self, id: &str) -> &str {
-        let at = self.body.find(&format!("id=\"{id}\"")).unwrap();
-        let start = self.body[..at].rfind('<').unwrap();
-        let end = at + self.body[at..].find('>').unwrap();
-        &self.body[start..=end]
-    }
-
-    /// The text of the element with `id="<id>"` (no nested tags).
-    fn text(&self, id: &str) -> &str {
-        let tag = self.tag(id);
-        let start = self.body.find(tag).unwrap() + tag.len();
-        let end = start + self.body[start..].find('<').unwrap();
-        &self.body[start..end]
-    }
-}
-
-impl Browser {
-    fn new(portal: &TestIssuer) -> Self {
-        Self {
-            base: portal.url.clone(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookies: HashMap::new(),
-            set_cookies: Vec::new(),
-        }
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
-        let cookie: Vec<String> = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let request = if cookie.is_empty() {
-            request
-        } else {
-            request.header(reqwest::header::COOKIE, cookie.join("; "))
-        };
-        let response = request.send().await.unwrap();
-        for value in response.headers().get_all(SET_COOKIE) {
-            let value = value.to_str().unwrap().to_owned();
-            let (pair, _) = value.split_once(';').unwrap();
-            let (name, content) = pair.split_once('=').unwrap();
-            if content.is_empty() {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.into(), content.into());
-            }
-            self.set_cookies.push(value);
-        }
-        Page {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body: response.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let request = self.http.get(format!("{}{path}", self.base));
-        self.send(request).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let request = self.http.post(format!("{}{path}", self.base)).form(form);
-        self.send(request).await
-    }
-
-    async fn sign_in(&mut self, username: &str, password: &str) -> Page {
-        let login = self.get("/portal/login").await;
-        let csrf = login.hidden("csrf");
-        self.post(
-            "/portal/login",
-            &[
-                ("csrf", &csrf),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await
-    }
-
+/// The officer portal's own steps.
+trait OfficerSteps {
     /// Signs in as the test officer; returns the session's CSRF token.
+    async fn signed_in(&mut self) -> String;
+
+    /// Searches the personal identity number `pin`.
+    async fn search(&mut self, csrf: &str, pin: &str) -> Page;
+
+    /// Posts the registration form at `path` with the names typed.
+    async fn register(
+        &mut self,
+        path: &str,
+        csrf: &str,
+        given_name: &str,
+        family_name: &str,
+    ) -> Page;
+
+    /// Submits `person`'s issue form with the example claims.
+    async fn issue_example(&mut self, person: &str, csrf: &str) -> Page;
+
+    /// Searches the subject; returns the person page's path.
+    async fn person(&mut self, csrf: &str) -> String;
+}
+
+impl OfficerSteps for PortalBrowser {
     async fn signed_in(&mut self) -> String {
         let done = self.sign_in(OFFICER, PASSWORD).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
         self.get("/portal").await.hidden("csrf")
     }
 
-    /// Searches the personal identity number `pin`.
     async fn search(&mut self, csrf: &str, pin: &str) -> Page {
         self.post("/portal/search", &[("csrf", csrf), ("pin", pin)])
             .await
     }
 
-    /// Posts the registration form at `path` with the names typed.
     async fn register(
         &mut self,
         path: &str,
@@ -175,7 +87,6 @@ impl Browser {
         self.post(path, &form).await
     }
 
-    /// Submits `person`'s issue form with the example claims.
     async fn issue_example(&mut self, person: &str, csrf: &str) -> Page {
         let form = claims_form(csrf, &example("registration-certificate"));
         post_claims(
@@ -186,7 +97,6 @@ impl Browser {
         .await
     }
 
-    /// Searches the subject; returns the person page's path.
     async fn person(&mut self, csrf: &str) -> String {
         let found = self.search(csrf, SUBJECT).await;
         assert_eq!(found.status, StatusCode::SEE_OTHER);
@@ -202,7 +112,7 @@ fn claims_form(csrf: &str, claims: &serde_json::Value) -> Vec<(String, String)> 
     form
 }
 
-async fn post_claims(browser: &mut Browser, path: &str, form: &[(String, String)]) -> Page {
+async fn post_claims(browser: &mut PortalBrowser, path: &str, form: &[(String, String)]) -> Page {
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     browser.post(path, &pairs).await
 }
@@ -210,7 +120,7 @@ async fn post_claims(browser: &mut Browser, path: &str, form: &[(String, String)
 #[tokio::test]
 async fn portal_sign_in_fails_then_succeeds() {
     let portal = start("portal-sign-in").await;
-    let mut browser = Browser::new(&portal);
+    let mut browser = PortalBrowser::new(&portal.url);
     let home = browser.get("/portal").await;
     assert_eq!(home.status, StatusCode::SEE_OTHER);
     assert_eq!(home.location(), "/portal/login");
@@ -249,7 +159,7 @@ async fn portal_sign_in_fails_then_succeeds() {
 #[tokio::test]
 async fn portal_dev_officer_signs_in() {
     let portal = start("portal-dev-officer").await;
-    let mut browser = Browser::new(&portal);
+    let mut browser = PortalBrowser::new(&portal.url);
     let password =
         std::env::var("INTYG_OFFICER_PASSWORD").unwrap_or_else(|_| DEV_PASSWORD.to_owned());
     let ok = browser.sign_in(DEV_OFFICER, &password).await;
@@ -259,7 +169,7 @@ async fn portal_dev_officer_signs_in() {
 #[tokio::test]
 async fn portal_locks_a_username_after_five_failures() {
     let portal = start("portal-lockout").await;
-    let mut browser = Browser::new(&portal);
+    let mut browser = PortalBrowser::new(&portal.url);
     for _ in 0..5 {
         let wrong = browser.sign_in(OFFICER, "gissning").await;
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
@@ -272,7 +182,7 @@ async fn portal_locks_a_username_after_five_failures() {
 #[tokio::test]
 async fn portal_rejects_posts_without_the_csrf_token() {
     let portal = start("portal-csrf").await;
-    let mut browser = Browser::new(&portal);
+    let mut browser = PortalBrowser::new(&portal.url);
     // Sign-in form: no double-submit cookie, no entry.
     let forged = browser
         .post(
@@ -311,7 +221,7 @@ async fn portal_rejects_posts_without_the_csrf_token() {
 #[tokio::test]
 async fn portal_shows_validation_errors_by_field() {
     let portal = start("portal-form").await;
-    let mut browser = Browser::new(&portal);
+    let mut browser = PortalBrowser::new(&portal.url);
     let csrf = browser.signed_in().await;
     let bad_pin = browser.search(&csrf, "1994").await;
     assert_eq!(bad_pin.status, StatusCode::BAD_REQUEST);
@@ -376,7 +286,7 @@ async fn portal_shows_validation_errors_by_field() {
 #[tokio::test]
 async fn portal_offer_shows_qr_code_and_pin() {
     let portal = start("portal-offer").await;
-    let mut browser = Browser::new(&portal);
+    let mut browser = PortalBrowser::new(&portal.url);
     let csrf = browser.signed_in().await;
     let person = browser.person(&csrf).await;
     let page = browser.issue_example(&person, &csrf).await;
@@ -398,7 +308,7 @@ async fn portal_offer_shows_qr_code_and_pin() {
 #[tokio::test]
 async fn portal_revokes_from_the_person_page() {
     let portal = start("portal-revoke").await;
-    let mut browser = Browser::new(&portal);
+    let mut browser = PortalBrowser::new(&portal.url);
     let csrf = browser.signed_in().await;
     let person = browser.person(&csrf).await;
     assert!(!person.contains(SUBJECT), "the number stays out of URLs");
@@ -438,7 +348,7 @@ async fn portal_revokes_from_the_person_page() {
 #[tokio::test]
 async fn portal_switches_language() {
     let portal = start("portal-lang").await;
-    let mut browser = Browser::new(&portal);
+    let mut browser = PortalBrowser::new(&portal.url);
     let swedish = browser.get("/portal/login").await;
     assert!(swedish.body.contains("<html lang=\"sv\">"));
     assert!(swedish.body.contains("Logga in"));
@@ -472,71 +382,17 @@ async fn portal_switches_language() {
     assert!(form.body.contains("Create offer"));
 }
 
-/// chromedriver on a free port, killed on drop.
-struct Driver {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Driver {
-    async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("chromedriver must be installed (apt-get install chromium chromium-driver)");
-        let driver = Self { child, port };
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return driver;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("chromedriver did not start on port {port}");
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
     use fantoccini::{ClientBuilder, Locator};
 
     let portal = start("portal-browser").await;
-    let driver = Driver::start().await;
+    let driver = Chromedriver::start().await;
     let profile = TempDir::new("chromium-profile");
-    let capabilities = serde_json::json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--window-size=1280,1400", "--lang=sv-SE",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-            "prefs": { "intl.accept_languages": "sv-SE,sv" },
-        },
-    });
     let client = ClientBuilder::rustls()
         .unwrap()
-        .capabilities(capabilities.as_object().unwrap().clone())
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .capabilities(chromium_capabilities(profile.path(), (1280, 1400)))
+        .connect(&driver.url())
         .await
         .expect("a Chromium session through chromedriver");
     let click = async |css: &str| {
@@ -675,7 +531,7 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
 #[tokio::test]
 async fn portal_registers_a_person_and_prefills_the_issue_form() {
     let portal = start("portal-register").await;
-    let mut browser = Browser::new(&portal);
+    let mut browser = PortalBrowser::new(&portal.url);
     let csrf = browser.signed_in().await;
     let person = browser.person(&csrf).await;
     let register = format!("{person}/register");
@@ -756,7 +612,7 @@ async fn portal_registers_a_person_and_prefills_the_issue_form() {
 #[tokio::test]
 async fn portal_search_checks_the_date_and_check_digit() {
     let portal = start("portal-search-check").await;
-    let mut browser = Browser::new(&portal);
+    let mut browser = PortalBrowser::new(&portal.url);
     let csrf = browser.signed_in().await;
     let wrong_digit = browser.search(&csrf, "19940317-2382").await;
     assert_eq!(wrong_digit.status, StatusCode::BAD_REQUEST);

@@ -2,95 +2,17 @@
 //! unescaped markup is the QR code's SVG, which the `qrcode` crate draws
 //! from the request link (it holds no text).
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 use serde_json::Value;
 
 use super::SessionState;
 use super::i18n::{Lang, Msg, reason_text};
 use crate::store::Posting;
 
+pub use intyg_service::portal::chrome::{layout, login};
+
 /// What every page around its content needs.
-#[derive(Debug)]
-pub struct Chrome<'a> {
-    /// Language of the page.
-    pub lang: Lang,
-    /// Path of the page, for the language switch.
-    pub path: &'a str,
-    /// The signed-in employer's name and the session's CSRF token.
-    pub employer: Option<(&'a str, &'a str)>,
-}
-
-/// The page frame: header with language switch and sign-out, then `main`.
-pub fn layout(chrome: &Chrome<'_>, title: &str, main: Markup) -> Markup {
-    let lang = chrome.lang;
-    let other = lang.other();
-    html! {
-        (DOCTYPE)
-        html lang=(lang.code()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – " (lang.t(Msg::Service)) }
-                link rel="stylesheet" href="/portal/portal.css";
-                script src="/portal/portal.js" defer {}
-            }
-            body {
-                a.skip href="#main" { (lang.t(Msg::SkipToContent)) }
-                header {
-                    p.service { a href="/portal" { (lang.t(Msg::Service)) } }
-                    nav {
-                        a href={ (chrome.path) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
-                            (lang.t(Msg::SwitchLanguage))
-                        }
-                        @if let Some((name, csrf)) = chrome.employer {
-                            span.employer { (lang.t(Msg::SignedInAs)) " " (name) }
-                            form.inline method="post" action="/portal/logout" {
-                                input type="hidden" name="csrf" value=(csrf);
-                                button type="submit" { (lang.t(Msg::SignOut)) }
-                            }
-                        }
-                    }
-                }
-                main id="main" tabindex="-1" { (main) }
-            }
-        }
-    }
-}
-
-/// The sign-in page.
-pub fn login(chrome: &Chrome<'_>, csrf: &str, username: &str, error: Option<Msg>) -> Markup {
-    let lang = chrome.lang;
-    let title = match error {
-        Some(_) => format!("{}: {}", lang.t(Msg::ErrorTitle), lang.t(Msg::SignIn)),
-        None => lang.t(Msg::SignIn).to_owned(),
-    };
-    layout(
-        chrome,
-        &title,
-        html! {
-            h1 { (lang.t(Msg::SignIn)) }
-            @if let Some(error) = error {
-                p.error-summary id="login-error" role="alert" { (lang.t(error)) }
-            }
-            form method="post" action="/portal/login" {
-                input type="hidden" name="csrf" value=(csrf);
-                div.field {
-                    label for="username" { (lang.t(Msg::Username)) }
-                    input id="username" type="text" name="username" value=(username)
-                        autocomplete="username" required
-                        aria-describedby=[error.map(|_| "login-error")];
-                }
-                div.field {
-                    label for="password" { (lang.t(Msg::Password)) }
-                    input id="password" type="password" name="password"
-                        autocomplete="current-password" required
-                        aria-describedby=[error.map(|_| "login-error")];
-                }
-                button type="submit" { (lang.t(Msg::SignIn)) }
-            }
-        },
-    )
-}
+pub type Chrome<'a> = intyg_service::portal::chrome::Chrome<'a, Msg>;
 
 /// The postings, newest first.
 pub fn postings(chrome: &Chrome<'_>, postings: &[Posting]) -> Markup {
@@ -618,11 +540,7 @@ mod tests {
 
     #[test]
     fn values_are_escaped() {
-        let chrome = Chrome {
-            lang: Lang::En,
-            path: "/portal/login",
-            employer: None,
-        };
+        let chrome = Chrome::new(Lang::En, "/portal/login", None);
         let page = login(&chrome, "t", "<script>x</script>", None).into_string();
         assert!(!page.contains("<script>x"));
         assert!(page.contains("&lt;script&gt;"));

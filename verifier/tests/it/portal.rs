@@ -5,7 +5,6 @@
 //! and a headless Chromium in which the page turns to "verified" without a
 //! reload while a test holder presents.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHasher as _, SaltString};
@@ -15,11 +14,11 @@ use intyg_core::oid4vp::{
     RequestObjectSource,
 };
 use intyg_core::trust::{TrustAnchors, authenticate_request_object};
+use intyg_testkit::{Chromedriver, Fetch, PortalBrowser, chromium_capabilities};
 use intyg_verifier::config::Employer;
 use intyg_verifier::portal::{DEV_EMPLOYER, DEV_PASSWORD};
 use intyg_verifier::{now, store::Posting};
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::Value;
 
 use crate::flow::Holder;
@@ -55,115 +54,22 @@ async fn start(name: &str) -> (Verifier, TestIssuer) {
     (verifier, issuer)
 }
 
-/// A client that keeps cookies and does not follow redirects.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-    cookies: HashMap<String, String>,
-    set_cookies: Vec<String>,
-}
-
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers[LOCATION].to_str().unwrap()
-    }
-
-    /// The value of `name="<name>"`'s `value` attribute in the first form.
-    fn hidden(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self.body.find(&marker).unwrap() + marker.len();
-        let end = self.body[start..].find('"').unwrap();
-        self.body[start..start + end].to_owned()
-    }
-
-    /// The opening tag of the element with `id="<id>"`.
-    fn tag(&self, id: &str) -> &str {
-        let at = self
-            .body
-            .find(&format!("id=\"{id}\""))
-            .unwrap_or_else(|| panic!("no #{id} in {}", self.body));
-        let start = self.body[..at].rfind('<').unwrap();
-        let end = at + self.body[at..].find('>').unwrap();
-        &self.body[start..=end]
-    }
-
-    /// The text of the element with `id="<id>"` (no nested tags).
-    fn text(&self, id: &str) -> &str {
-        let tag = self.tag(id);
-        let start = self.body.find(tag).unwrap() + tag.len();
-        let end = start + self.body[start..].find('<').unwrap();
-        &self.body[start..end]
-    }
-
-    /// The `href` of `#wallet-link`, unescaped.
-    fn wallet_link(&self) -> String {
-        let tag = self.tag("wallet-link");
-        let start = tag.find("href=\"").unwrap() + 6;
-        let end = start + tag[start..].find('"').unwrap();
-        tag[start..end].replace("&amp;", "&")
-    }
-}
-
-impl Browser {
-    fn new(verifier: &Verifier) -> Self {
-        Self {
-            base: verifier.url.clone(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookies: HashMap::new(),
-            set_cookies: Vec::new(),
-        }
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
-        let cookie: Vec<String> = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let request = if cookie.is_empty() {
-            request
-        } else {
-            request.header(reqwest::header::COOKIE, cookie.join("; "))
-        };
-        let response = request.send().await.unwrap();
-        for value in response.headers().get_all(SET_COOKIE) {
-            let value = value.to_str().unwrap().to_owned();
-            let (pair, _) = value.split_once(';').unwrap();
-            let (name, content) = pair.split_once('=').unwrap();
-            if content.is_empty() {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.into(), content.into());
-            }
-            self.set_cookies.push(value);
-        }
-        Page {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body: response.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let request = self.http.get(format!("{}{path}", self.base));
-        self.send(request).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let request = self.http.post(format!("{}{path}", self.base)).form(form);
-        self.send(request).await
-    }
-
+/// The employer portal's own steps.
+trait EmployerSteps {
     /// The status fragment of a session page's path, as JSON.
+    async fn status(&mut self, session_path: &str) -> Value;
+
+    /// Signs in as the test employer; returns the session's CSRF token.
+    async fn signed_in(&mut self) -> String;
+
+    /// Creates a posting; returns its path.
+    async fn posting(&mut self, csrf: &str) -> String;
+
+    /// Opens an applicant session; returns the session page's path.
+    async fn applicant_session(&mut self, csrf: &str, posting: &str) -> String;
+}
+
+impl EmployerSteps for PortalBrowser {
     async fn status(&mut self, session_path: &str) -> Value {
         let page = self.get(&format!("{session_path}/status")).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -171,28 +77,12 @@ impl Browser {
         serde_json::from_str(&page.body).unwrap()
     }
 
-    async fn sign_in(&mut self, username: &str, password: &str) -> Page {
-        let login = self.get("/portal/login").await;
-        let csrf = login.hidden("csrf");
-        self.post(
-            "/portal/login",
-            &[
-                ("csrf", &csrf),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await
-    }
-
-    /// Signs in as the test employer; returns the session's CSRF token.
     async fn signed_in(&mut self) -> String {
         let done = self.sign_in(EMPLOYER, PASSWORD).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
         self.get("/portal").await.hidden("csrf")
     }
 
-    /// Creates a posting; returns its path.
     async fn posting(&mut self, csrf: &str) -> String {
         let created = self
             .post(
@@ -210,7 +100,6 @@ impl Browser {
         location.split('?').next().unwrap().to_owned()
     }
 
-    /// Opens an applicant session; returns the session page's path.
     async fn applicant_session(&mut self, csrf: &str, posting: &str) -> String {
         let opened = self
             .post(&format!("{posting}/sessions"), &[("csrf", csrf)])
@@ -231,15 +120,7 @@ async fn wallet_session(verifier: &Verifier, link: &str) -> Session {
         panic!("request_uri expected");
     };
     let id = request_uri.rsplit('/').next().unwrap().to_owned();
-    let jwt = verifier
-        .http
-        .get(request_uri)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let jwt = verifier.http.get(request_uri).fetch_text().await;
     let anchors =
         TrustAnchors::from_pem(&std::fs::read_to_string(verifier.dir.0.join("ca.pem")).unwrap())
             .unwrap();
@@ -273,7 +154,7 @@ fn holder(issuer: &TestIssuer, registration_idx: u32) -> Holder {
 #[tokio::test]
 async fn portal_sign_in_fails_then_succeeds() {
     let (verifier, _issuer) = start("portal-sign-in").await;
-    let mut browser = Browser::new(&verifier);
+    let mut browser = PortalBrowser::new(&verifier.url);
     let root = browser.get("/").await;
     assert_eq!(root.location(), "/portal");
     let home = browser.get("/portal").await;
@@ -315,7 +196,7 @@ async fn portal_sign_in_fails_then_succeeds() {
 #[tokio::test]
 async fn portal_dev_employer_signs_in() {
     let (verifier, _issuer) = start("portal-dev-employer").await;
-    let mut browser = Browser::new(&verifier);
+    let mut browser = PortalBrowser::new(&verifier.url);
     let password =
         std::env::var("INTYG_EMPLOYER_PASSWORD").unwrap_or_else(|_| DEV_PASSWORD.to_owned());
     let ok = browser.sign_in(DEV_EMPLOYER, &password).await;
@@ -325,7 +206,7 @@ async fn portal_dev_employer_signs_in() {
 #[tokio::test]
 async fn portal_rejects_posts_without_the_csrf_token() {
     let (verifier, _issuer) = start("portal-csrf").await;
-    let mut browser = Browser::new(&verifier);
+    let mut browser = PortalBrowser::new(&verifier.url);
     // Sign-in form: no double-submit cookie, no entry.
     let forged = browser
         .post(
@@ -379,7 +260,7 @@ async fn portal_rejects_posts_without_the_csrf_token() {
 #[tokio::test]
 async fn portal_creates_a_posting() {
     let (verifier, _issuer) = start("portal-posting").await;
-    let mut browser = Browser::new(&verifier);
+    let mut browser = PortalBrowser::new(&verifier.url);
     let csrf = browser.signed_in().await;
     let form = browser.get("/portal/postings/new").await;
     assert_eq!(form.status, StatusCode::OK);
@@ -437,7 +318,7 @@ async fn portal_creates_a_posting() {
 #[tokio::test]
 async fn portal_session_turns_verified_with_labels_in_both_languages() {
     let (verifier, issuer) = start("portal-verified").await;
-    let mut browser = Browser::new(&verifier);
+    let mut browser = PortalBrowser::new(&verifier.url);
     let csrf = browser.signed_in().await;
     let posting = browser.posting(&csrf).await;
     let path = browser.applicant_session(&csrf, &posting).await;
@@ -455,7 +336,7 @@ async fn portal_session_turns_verified_with_labels_in_both_languages() {
     assert!(page.body.contains("<script src=\"/portal/portal.js\""));
 
     // The request is the template's, with the posting's purpose.
-    let session = wallet_session(&verifier, &page.wallet_link()).await;
+    let session = wallet_session(&verifier, &page.href("wallet-link")).await;
     assert!(path.ends_with(&session.id));
     let transaction = verifier
         .state
@@ -542,14 +423,14 @@ async fn portal_session_turns_verified_with_labels_in_both_languages() {
 #[tokio::test]
 async fn portal_session_shows_the_failure_reason_and_a_decline() {
     let (verifier, issuer) = start("portal-failed").await;
-    let mut browser = Browser::new(&verifier);
+    let mut browser = PortalBrowser::new(&verifier.url);
     let csrf = browser.signed_in().await;
     let posting = browser.posting(&csrf).await;
 
     // A revoked registration certificate.
     let path = browser.applicant_session(&csrf, &posting).await;
     let page = browser.get(&path).await;
-    let session = wallet_session(&verifier, &page.wallet_link()).await;
+    let session = wallet_session(&verifier, &page.href("wallet-link")).await;
     let response = verifier
         .post(&session, holder(&issuer, REVOKED).respond(&session))
         .await;
@@ -574,7 +455,7 @@ async fn portal_session_shows_the_failure_reason_and_a_decline() {
     // A decline.
     let path = browser.applicant_session(&csrf, &posting).await;
     let page = browser.get(&path).await;
-    let session = wallet_session(&verifier, &page.wallet_link()).await;
+    let session = wallet_session(&verifier, &page.href("wallet-link")).await;
     let body = DirectPostBody::Error(AuthorizationErrorResponse {
         error: ErrorCode::AccessDenied,
         error_description: None,
@@ -613,50 +494,10 @@ async fn portal_session_shows_the_failure_reason_and_a_decline() {
         StatusCode::NOT_FOUND
     );
     // Signed out, the fragment is not served.
-    let mut stranger = Browser::new(&verifier);
+    let mut stranger = PortalBrowser::new(&verifier.url);
     let refused = stranger.get(&format!("{path}/status")).await;
     assert_eq!(refused.status, StatusCode::SEE_OTHER);
     assert_eq!(refused.location(), "/portal/login");
-}
-
-/// chromedriver on a free port, killed on drop.
-struct Driver {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Driver {
-    async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("chromedriver must be installed (apt-get install chromium chromium-driver)");
-        let driver = Self { child, port };
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return driver;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("chromedriver did not start on port {port}");
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test]
@@ -664,26 +505,12 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
     use fantoccini::{ClientBuilder, Locator};
 
     let (verifier, issuer) = start("portal-browser").await;
-    let driver = Driver::start().await;
+    let driver = Chromedriver::start().await;
     let profile = TempDir::new("chromium-profile");
-    let capabilities = serde_json::json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--window-size=1280,1600", "--lang=sv-SE",
-                format!("--user-data-dir={}", profile.0.display()),
-            ],
-            "prefs": { "intl.accept_languages": "sv-SE,sv" },
-        },
-    });
     let client = ClientBuilder::rustls()
         .unwrap()
-        .capabilities(capabilities.as_object().unwrap().clone())
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .capabilities(chromium_capabilities(&profile.0, (1280, 1600)))
+        .connect(&driver.url())
         .await
         .expect("a Chromium session through chromedriver");
     let wait = |locator: &'static str| {

@@ -1,0 +1,141 @@
+//! The page frame both portals share: the HTML layout with its header,
+//! language switch and sign-out, and the sign-in page. What differs between
+//! the portals (their strings, the class of the user's name, a script)
+//! comes from the portal's message type through [`Frame`].
+
+use std::marker::PhantomData;
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::lang::{Lang, Message};
+
+/// The messages and details of a portal's page frame.
+pub trait Frame: Message {
+    /// The service name in the header and titles.
+    const SERVICE: Self;
+    /// The skip link.
+    const SKIP_TO_CONTENT: Self;
+    /// The language switch label, in the other language.
+    const SWITCH_LANGUAGE: Self;
+    /// Before the signed-in user's name.
+    const SIGNED_IN_AS: Self;
+    /// The sign-out button.
+    const SIGN_OUT: Self;
+    /// The sign-in heading and button.
+    const SIGN_IN: Self;
+    /// The username label.
+    const USERNAME: Self;
+    /// The password label.
+    const PASSWORD: Self;
+    /// The title prefix of a page that shows an error.
+    const ERROR_TITLE: Self;
+    /// The class of the element with the signed-in user's name.
+    const USER_CLASS: &'static str;
+    /// A deferred script every page loads, if any.
+    const SCRIPT: Option<&'static str>;
+}
+
+/// What every page around its content needs, for a portal whose messages
+/// are `M`.
+#[derive(Debug)]
+pub struct Chrome<'a, M> {
+    /// Language of the page.
+    pub lang: Lang,
+    /// Path of the page, for the language switch.
+    pub path: &'a str,
+    /// The signed-in user's name and the session's CSRF token.
+    pub user: Option<(&'a str, &'a str)>,
+    messages: PhantomData<M>,
+}
+
+impl<'a, M> Chrome<'a, M> {
+    /// The frame of the page at `path` in `lang`, for `user` when signed in.
+    pub fn new(lang: Lang, path: &'a str, user: Option<(&'a str, &'a str)>) -> Self {
+        Self {
+            lang,
+            path,
+            user,
+            messages: PhantomData,
+        }
+    }
+}
+
+/// The page frame: header with language switch and sign-out, then `main`.
+pub fn layout<M: Frame>(chrome: &Chrome<'_, M>, title: &str, main: Markup) -> Markup {
+    let lang = chrome.lang;
+    let other = lang.other();
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – " (lang.t(M::SERVICE)) }
+                link rel="stylesheet" href="/portal/portal.css";
+                @if let Some(script) = M::SCRIPT {
+                    script src=(script) defer {}
+                }
+            }
+            body {
+                a.skip href="#main" { (lang.t(M::SKIP_TO_CONTENT)) }
+                header {
+                    p.service { a href="/portal" { (lang.t(M::SERVICE)) } }
+                    nav {
+                        a href={ (chrome.path) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
+                            (lang.t(M::SWITCH_LANGUAGE))
+                        }
+                        @if let Some((name, csrf)) = chrome.user {
+                            span class=(M::USER_CLASS) { (lang.t(M::SIGNED_IN_AS)) " " (name) }
+                            form.inline method="post" action="/portal/logout" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" { (lang.t(M::SIGN_OUT)) }
+                            }
+                        }
+                    }
+                }
+                main id="main" tabindex="-1" { (main) }
+            }
+        }
+    }
+}
+
+/// The sign-in page; `error` is shown above the form and named by both
+/// fields.
+pub fn login<M: Frame>(
+    chrome: &Chrome<'_, M>,
+    csrf: &str,
+    username: &str,
+    error: Option<M>,
+) -> Markup {
+    let lang = chrome.lang;
+    let title = match error {
+        Some(_) => format!("{}: {}", lang.t(M::ERROR_TITLE), lang.t(M::SIGN_IN)),
+        None => lang.t(M::SIGN_IN).to_owned(),
+    };
+    layout(
+        chrome,
+        &title,
+        html! {
+            h1 { (lang.t(M::SIGN_IN)) }
+            @if let Some(error) = error {
+                p.error-summary id="login-error" role="alert" { (lang.t(error)) }
+            }
+            form method="post" action="/portal/login" {
+                input type="hidden" name="csrf" value=(csrf);
+                div.field {
+                    label for="username" { (lang.t(M::USERNAME)) }
+                    input id="username" type="text" name="username" value=(username)
+                        autocomplete="username" required
+                        aria-describedby=[error.map(|_| "login-error")];
+                }
+                div.field {
+                    label for="password" { (lang.t(M::PASSWORD)) }
+                    input id="password" type="password" name="password"
+                        autocomplete="current-password" required
+                        aria-describedby=[error.map(|_| "login-error")];
+                }
+                button type="submit" { (lang.t(M::SIGN_IN)) }
+            }
+        },
+    )
+}

@@ -1,0 +1,153 @@
+//! The machinery both HTML portals share: the request context (language,
+//! cookies, session), cookies and the security headers of a page
+//! ([`Ctx`]), the languages and message tables ([`lang`]), and the page
+//! frame ([`chrome`]). Each portal keeps its own pages, messages, routes,
+//! cookie names and Content Security Policy.
+
+pub mod chrome;
+pub mod lang;
+
+use std::collections::HashMap;
+
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::Markup;
+
+use chrome::Chrome;
+use lang::Lang;
+
+/// The cookie that remembers the language chosen with `?lang=`.
+pub const LANG_COOKIE: &str = "intyg_lang";
+
+/// What every portal request knows: language, cookies, session (`S`).
+#[derive(Debug)]
+pub struct Ctx<S> {
+    /// The page's language.
+    pub lang: Lang,
+    /// Whether `?lang=` chose it (then [`Ctx::finish`] keeps it in a cookie).
+    pub remember_lang: bool,
+    /// Whether cookies are `Secure`.
+    pub secure: bool,
+    /// The request's path.
+    pub path: String,
+    /// The request's cookies.
+    pub cookies: HashMap<String, String>,
+    /// The session's id and the session, when signed in.
+    pub session: Option<(String, S)>,
+    /// The `Content-Security-Policy` of the portal's pages.
+    pub csp: &'static str,
+}
+
+impl<S> Ctx<S> {
+    /// Reads a request: the language from `?lang=`, else [`LANG_COOKIE`],
+    /// else `Accept-Language`, else Swedish; the session that `find` gives
+    /// for the id in `session_cookie`.
+    pub fn read(
+        parts: &Parts,
+        session_cookie: &str,
+        secure: bool,
+        csp: &'static str,
+        find: impl FnOnce(&str) -> Option<S>,
+    ) -> Self {
+        let cookies = parse_cookies(&parts.headers);
+        let query_lang = parts
+            .uri
+            .query()
+            .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("lang=")))
+            .and_then(Lang::parse);
+        let lang = query_lang
+            .or_else(|| cookies.get(LANG_COOKIE).and_then(|l| Lang::parse(l)))
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::from_accept_language)
+            })
+            .unwrap_or(Lang::Sv);
+        let session = cookies
+            .get(session_cookie)
+            .and_then(|id| find(id).map(|s| (id.clone(), s)));
+        Self {
+            lang,
+            remember_lang: query_lang.is_some(),
+            secure,
+            path: parts.uri.path().to_owned(),
+            cookies,
+            session,
+            csp,
+        }
+    }
+
+    /// The context of an error page, outside any request: `lang`, no
+    /// cookies, no session.
+    pub fn bare(lang: Lang, csp: &'static str) -> Self {
+        Self {
+            lang,
+            remember_lang: false,
+            secure: false,
+            path: "/portal".to_owned(),
+            cookies: HashMap::new(),
+            session: None,
+            csp,
+        }
+    }
+
+    /// The page frame for a signed-out visitor.
+    pub fn chrome<M>(&self) -> Chrome<'_, M> {
+        Chrome::new(self.lang, &self.path, None)
+    }
+
+    /// A `Set-Cookie` value for the portal's path, `HttpOnly` and
+    /// `SameSite=Strict`.
+    pub fn cookie(&self, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
+        let secure = if self.secure { "; Secure" } else { "" };
+        HeaderValue::from_str(&format!(
+            "{name}={value}; Path=/portal; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+        ))
+        .ok()
+    }
+
+    /// Adds the language cookie when `?lang=` chose the language.
+    pub fn finish(&self, mut response: Response) -> Response {
+        if self.remember_lang
+            && let Some(cookie) = self.cookie(LANG_COOKIE, self.lang.code(), 365 * 24 * 3600)
+        {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        response
+    }
+
+    /// An HTML page with the portal's security headers.
+    pub fn page(&self, status: StatusCode, markup: Markup) -> Response {
+        let mut response = (status, markup.into_string()).into_response();
+        let headers = response.headers_mut();
+        for (name, value) in [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_SECURITY_POLICY, self.csp),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ] {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        self.finish(response)
+    }
+
+    /// A redirect to `to`.
+    pub fn redirect(&self, to: &str) -> Response {
+        self.finish(Redirect::to(to).into_response())
+    }
+}
+
+fn parse_cookies(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
