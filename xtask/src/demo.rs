@@ -16,7 +16,6 @@
 //!   `intyg wallet` CLI and narrates each step ([`journey`]); it fails if a
 //!   step does not happen as narrated.
 
-use std::fmt::Write as _;
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -107,15 +106,11 @@ impl Remembered {
                 )
             });
         }
-        let mut key = [0u8; 16];
-        std::fs::File::open("/dev/urandom")?.read_exact(&mut key)?;
         Ok(Self {
             issuer_port: free_port()?,
             verifier_port: free_port()?,
-            api_key: key.iter().fold(String::new(), |mut s, b| {
-                let _ = write!(s, "{b:02x}");
-                s
-            }),
+            // 122 random bits from the system CSPRNG, as 32 hex digits.
+            api_key: uuid::Uuid::new_v4().simple().to_string(),
             posting_id: None,
         })
     }
