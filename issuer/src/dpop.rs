@@ -209,3 +209,27 @@ pub fn add_nonce(state: &AppState, headers: &mut HeaderMap) {
         headers.insert(NONCE_HEADER, value);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instances_on_one_data_dir_accept_each_others_nonces() {
+        let dir = std::env::temp_dir().join(format!("intyg-dpop-{}", uuid::Uuid::new_v4()));
+        let mut config = Config::dev(dir.clone(), "127.0.0.1:9".parse().unwrap()).unwrap();
+        config.profile = crate::policy::Profile::Haip;
+        let first = Dpop::open(&config).unwrap();
+        let second = Dpop::open(&config).unwrap();
+        let now = crate::now();
+        let nonce = first.fresh_nonce(now).unwrap();
+        assert!(second.nonces.accepts(&nonce, now));
+        assert!(second.nonces.accepts(&nonce, now + NONCE_PERIOD));
+        assert!(!second.nonces.accepts(&nonce, now + 2 * NONCE_PERIOD + 1));
+        let elsewhere = Config::dev(dir.join("other"), "127.0.0.1:9".parse().unwrap()).unwrap();
+        assert!(!Dpop::open(&elsewhere).unwrap().nonces.accepts(&nonce, now));
+        config.profile = crate::policy::Profile::Basic;
+        assert_eq!(Dpop::open(&config).unwrap().fresh_nonce(now), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -139,3 +139,22 @@ pub async fn status_list(
     )
         .into_response())
 }
+
+/// How often used DPoP and PoP `jti`s past their window are forgotten.
+pub const REPLAY_PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Forgets expired entries of the replay store every
+/// [`REPLAY_PURGE_INTERVAL`], so it holds only the live windows.
+pub fn spawn_replay_purge(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(REPLAY_PURGE_INTERVAL);
+        loop {
+            ticker.tick().await;
+            match state.stores.replay.purge_expired(crate::now()) {
+                Ok(0) => {}
+                Ok(purged) => tracing::debug!(purged, "expired jtis forgotten"),
+                Err(e) => tracing::error!(error = %e, "replay purge failed"),
+            }
+        }
+    })
+}

@@ -379,3 +379,31 @@ impl StatusStore for SledStore {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn replay_store_records_once_until_expiry_then_purges() {
+        let dir = std::env::temp_dir().join(format!("intyg-replay-{}", uuid::Uuid::new_v4()));
+        let stores = Stores::open_sled(&dir).unwrap();
+        let replay = &stores.replay;
+        assert!(replay.insert_if_absent("dpop:k:1", 100, 50).unwrap());
+        assert!(
+            !replay.insert_if_absent("dpop:k:1", 200, 60).unwrap(),
+            "a replay"
+        );
+        assert!(
+            replay.insert_if_absent("wapop:k:1", 100, 60).unwrap(),
+            "another kind"
+        );
+        // Past its expiry the key is free again.
+        assert!(replay.insert_if_absent("dpop:k:1", 300, 100).unwrap());
+        assert!(replay.insert_if_absent("dpop:k:2", 120, 100).unwrap());
+        assert_eq!(replay.purge_expired(200).unwrap(), 2);
+        assert!(!replay.insert_if_absent("dpop:k:1", 400, 200).unwrap());
+        drop(stores);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -534,14 +534,12 @@ async fn dpop_bound_token_refusals_at_the_credential_endpoint() {
         header.starts_with("DPoP ") && header.contains("algs=\"ES256\""),
         "{header}"
     );
+    let (status, error, description) = refusal(response).await;
     assert_eq!(
-        refusal(response).await,
-        (
-            StatusCode::UNAUTHORIZED,
-            "invalid_token".into(),
-            refusal_text("Bearer")
-        )
+        (status, error.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_token")
     );
+    assert!(description.contains("DPoP-bound"), "{description}");
     // With a proof by another key.
     let thief = WalletInstance::new(CLIENT);
     let response = credential(
@@ -588,11 +586,6 @@ async fn dpop_bound_token_refusals_at_the_credential_endpoint() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
-}
-
-fn refusal_text(_: &str) -> String {
-    "the access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof, not as Bearer"
-        .into()
 }
 
 #[tokio::test]
