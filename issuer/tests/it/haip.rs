@@ -420,7 +420,14 @@ async fn wallet_attestation_refusals_name_the_check() {
     wrong_aud.aud = Audience::One("https://evil.example".into());
     let other_instance = WalletInstance::new(CLIENT);
 
+    let mut unreachable = claims();
+    unreachable.status = Some(WalletProvider::status_claim(&closed_port_uri().await, 1));
     let cases: Vec<(Option<String>, Option<String>, &str)> = vec![
+        (
+            Some(provider.sign_attestation(&unreachable)),
+            Some(wallet.pop(&issuer.url)),
+            "status could not be checked",
+        ),
         (
             None,
             Some(wallet.pop(&issuer.url)),
@@ -610,8 +617,18 @@ async fn key_attestation_refusals_are_invalid_proof_naming_the_check() {
     weak.user_authentication = Some(vec!["iso_18045_moderate".into()]);
     let mut expired = provider.key_attestation_claims(&[&holder], None);
     expired.exp = Some(intyg_issuer::now() - 3600);
+    let status_server = StatusServer::start(&provider, &[9]).await;
+    let mut revoked = provider.key_attestation_claims(&[&holder], None);
+    revoked.status = Some(WalletProvider::status_claim(&status_server.uri, 9));
+    let mut unreachable = provider.key_attestation_claims(&[&holder], None);
+    unreachable.status = Some(WalletProvider::status_claim(&closed_port_uri().await, 1));
     let cases: Vec<(Option<String>, &str)> = vec![
         (None, "key attestation missing"),
+        (Some(provider.sign_key_attestation(&revoked)), "revoked"),
+        (
+            Some(provider.sign_key_attestation(&unreachable)),
+            "status could not be checked",
+        ),
         (
             Some(provider.key_attestation(&[&other], None)),
             "does not contain the proof key",
@@ -720,6 +737,14 @@ async fn basic_profile_binds_tokens_when_dpop_is_offered_and_still_serves_bearer
         as_metadata["token_endpoint_auth_methods_supported"],
         json!(["none", "attest_jwt_client_auth"])
     );
+}
+
+/// A status list URI on a loopback port nothing listens on.
+async fn closed_port_uri() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}/status/1", listener.local_addr().unwrap());
+    drop(listener);
+    uri
 }
 
 /// A wallet provider's status list served on loopback.
