@@ -735,8 +735,54 @@ async fn basic_profile_binds_tokens_when_dpop_is_offered_and_still_serves_bearer
         .await;
     assert_eq!(
         as_metadata["token_endpoint_auth_methods_supported"],
+        json!(["none"]),
+        "no wallet provider roots: no attestation to check"
+    );
+}
+
+#[tokio::test]
+async fn basic_profile_with_roots_checks_an_attestation_when_sent() {
+    let dir = TempDir::new("basic-roots");
+    let provider = WalletProvider::new("Provider A");
+    let stranger = WalletProvider::new("Provider B");
+    let root = provider.write_root(&dir);
+    let issuer = TestIssuer::start_with("basic-roots", move |config| {
+        config.wallet_provider_roots = vec![root];
+    })
+    .await;
+    let as_metadata: Value = issuer
+        .http
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server",
+            issuer.url
+        ))
+        .fetch_json()
+        .await;
+    assert_eq!(
+        as_metadata["token_endpoint_auth_methods_supported"],
         json!(["none", "attest_jwt_client_auth"])
     );
+    let wallet = WalletInstance::new(CLIENT);
+    let (code, pin) = pre_authorized_code(&issuer).await;
+    let untrusted = Extras {
+        attestation: Some(stranger.wallet_attestation(CLIENT, &wallet.instance_key)),
+        pop: Some(wallet.pop(&issuer.url)),
+        ..Extras::default()
+    };
+    let (status, error, _) = refusal(token(&issuer, &code, &pin, untrusted).await).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_client")
+    );
+    let trusted = Extras {
+        attestation: Some(provider.wallet_attestation(CLIENT, &wallet.instance_key)),
+        pop: Some(wallet.pop(&issuer.url)),
+        ..Extras::default()
+    };
+    let response = token(&issuer, &code, &pin, trusted).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
 }
 
 /// A status list URI on a loopback port nothing listens on.
