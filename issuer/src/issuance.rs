@@ -65,7 +65,8 @@ pub async fn offer(
     let offer = state
         .stores
         .offers
-        .by_id(&id)?
+        .by_id(&id)
+        .await?
         .filter(|offer| !offer.redeemed && offer.expires_at > crate::now())
         .ok_or_else(|| {
             ApiError::client(
@@ -270,7 +271,8 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Result<Respons
     let offer = state
         .stores
         .offers
-        .by_code(request.pre_authorized_code.as_str())?
+        .by_code(request.pre_authorized_code.as_str())
+        .await?
         .ok_or_else(|| invalid("unknown pre-authorized code"))?;
     if offer.redeemed {
         return Err(invalid("the pre-authorized code was already used"));
@@ -298,24 +300,28 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Result<Respons
         if !matches {
             let mut failed = offer.clone();
             failed.failed_attempts += 1;
-            state.stores.offers.swap(&offer, &failed)?;
+            state.stores.offers.swap(&offer, &failed).await?;
             state.stores.durable().await?;
             return Err(invalid("wrong transaction code"));
         }
     }
     let mut redeemed = offer.clone();
     redeemed.redeemed = true;
-    if !state.stores.offers.swap(&offer, &redeemed)? {
+    if !state.stores.offers.swap(&offer, &redeemed).await? {
         return Err(invalid("the pre-authorized code was already used"));
     }
     let access_token = AccessToken::generate().map_err(|e| ApiError::Issuance(e.to_string()))?;
     let lifetime = state.config.lifetimes.access_token;
-    state.stores.grants.insert(&AccessGrant {
-        token_hash: sha256_hex(access_token.as_str()),
-        credential_id: offer.credential_id.clone(),
-        credential_configuration_id: offer.credential_configuration_id.clone(),
-        expires_at: now + lifetime,
-    })?;
+    state
+        .stores
+        .grants
+        .insert(&AccessGrant {
+            token_hash: sha256_hex(access_token.as_str()),
+            credential_id: offer.credential_id.clone(),
+            credential_configuration_id: offer.credential_configuration_id.clone(),
+            expires_at: now + lifetime,
+        })
+        .await?;
     state.stores.durable().await?;
     state
         .metrics
@@ -329,10 +335,14 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Result<Respons
 /// `POST /nonce` (§7): a fresh, single-use `c_nonce`.
 pub async fn nonce(State(state): State<AppState>) -> Result<Response, ApiError> {
     let response = NonceResponse::generate().map_err(|e| ApiError::Issuance(e.to_string()))?;
-    state.stores.nonces.insert(
-        response.c_nonce.as_str(),
-        crate::now() + state.config.lifetimes.nonce,
-    )?;
+    state
+        .stores
+        .nonces
+        .insert(
+            response.c_nonce.as_str(),
+            crate::now() + state.config.lifetimes.nonce,
+        )
+        .await?;
     state.stores.durable().await?;
     Ok((no_store(), Json(response)).into_response())
 }
@@ -346,7 +356,7 @@ pub async fn credential(
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let now = crate::now();
-    let grant = bearer_grant(&state, &headers, now)?;
+    let grant = bearer_grant(&state, &headers, now).await?;
     let request = CredentialRequest::from_json(&body)
         .map_err(|e| credential_error(e.error_code(), e.to_string()))?;
     request
@@ -407,7 +417,7 @@ pub async fn credential(
         holder_keys.push(proof.holder_key);
     }
     for nonce in &nonces {
-        match state.stores.nonces.consume(nonce)? {
+        match state.stores.nonces.consume(nonce).await? {
             Some(expires_at) if expires_at > now => {}
             _ => {
                 return Err(credential_error(
@@ -420,7 +430,8 @@ pub async fn credential(
     let mut record = state
         .stores
         .credentials
-        .get(&grant.credential_id)?
+        .get(&grant.credential_id)
+        .await?
         .ok_or_else(|| {
             ApiError::Issuance(format!("credential record {} is gone", grant.credential_id))
         })?;
@@ -437,7 +448,7 @@ pub async fn credential(
         ));
     };
     let count = u64::try_from(holder_keys.len()).unwrap_or(u64::MAX);
-    let first = state.stores.status.allocate(count)?;
+    let first = state.stores.status.allocate(count).await?;
     let mut credentials = Vec::with_capacity(holder_keys.len());
     for (offset, holder_key) in (0..count).zip(holder_keys) {
         let mut params = IssueParams::new(state.config.public_url.clone(), now);
@@ -457,7 +468,7 @@ pub async fn credential(
     record.state = CredentialState::Issued;
     record.status_indices = (first..first + count).collect();
     record.issued_at = Some(now);
-    state.stores.credentials.put(&record)?;
+    state.stores.credentials.put(&record).await?;
     state.stores.durable().await?;
     state
         .metrics
@@ -477,7 +488,11 @@ pub async fn credential(
 }
 
 /// The grant of the request's Bearer access token (RFC 6750 §2.1).
-fn bearer_grant(state: &AppState, headers: &HeaderMap, now: i64) -> Result<AccessGrant, ApiError> {
+async fn bearer_grant(
+    state: &AppState,
+    headers: &HeaderMap,
+    now: i64,
+) -> Result<AccessGrant, ApiError> {
     let invalid = |why: &str| ApiError::client(StatusCode::UNAUTHORIZED, "invalid_token", why);
     let token = headers
         .get(header::AUTHORIZATION)
@@ -487,7 +502,8 @@ fn bearer_grant(state: &AppState, headers: &HeaderMap, now: i64) -> Result<Acces
     let grant = state
         .stores
         .grants
-        .get(&sha256_hex(token))?
+        .get(&sha256_hex(token))
+        .await?
         .ok_or_else(|| invalid("unknown access token"))?;
     if grant.expires_at <= now {
         return Err(invalid("the access token has expired"));

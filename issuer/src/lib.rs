@@ -98,7 +98,7 @@ impl AppState {
             config.status_list.size,
             config.status_list.ttl_seconds,
         );
-        let portal = Arc::new(portal::PortalState::new(&config));
+        let portal = Arc::new(portal::PortalState::new(&config, stores.sessions.clone()));
         Ok(Self {
             portal,
             config: Arc::new(config),
