@@ -120,7 +120,7 @@ impl AppState {
             config.status_list.size,
             config.status_list.ttl_seconds,
         );
-        let portal = Arc::new(portal::PortalState::new(&config));
+        let portal = Arc::new(portal::PortalState::new(&config, stores.sessions.clone()));
         let dpop = dpop::Dpop::open(&config)?;
         let wallet_providers = load_wallet_providers(&config.wallet_provider_roots)?;
         let attestation_status = attestation_status::StatusChecker::new(config.dev)?;

@@ -72,7 +72,7 @@ impl Default for Metrics {
 
 /// `GET /healthz`: the store answers.
 pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    state.stores.status.allocated()?;
+    state.stores.status.allocated().await?;
     Ok("ok")
 }
 
@@ -95,12 +95,16 @@ pub async fn status_list(
     Path(number): Path<u64>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let published = match state.status.published(
-        number,
-        state.stores.status.as_ref(),
-        &state.key,
-        crate::now(),
-    ) {
+    let published = match state
+        .status
+        .published(
+            number,
+            state.stores.status.as_ref(),
+            &state.key,
+            crate::now(),
+        )
+        .await
+    {
         Err(PublishError::Unknown(_)) => {
             return Err(ApiError::client(
                 StatusCode::NOT_FOUND,
@@ -150,7 +154,7 @@ pub fn spawn_replay_purge(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut ticker = tokio::time::interval(REPLAY_PURGE_INTERVAL);
         loop {
             ticker.tick().await;
-            match state.stores.replay.purge_expired(crate::now()) {
+            match state.stores.replay.purge_expired(crate::now()).await {
                 Ok(0) => {}
                 Ok(purged) => tracing::debug!(purged, "expired jtis forgotten"),
                 Err(e) => tracing::error!(error = %e, "replay purge failed"),

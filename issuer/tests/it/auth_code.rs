@@ -628,10 +628,10 @@ async fn token_endpoint_checks_pkce_redirect_uri_client_and_expiry() {
     // An expired code: age the stored record.
     let code = wallet.code(&issuer, KARIN).await;
     let store = &issuer.state.stores.authorizations;
-    let mut stored = store.take_code(&sha256_hex(&code)).unwrap().unwrap();
+    let mut stored = store.take_code(&sha256_hex(&code)).await.unwrap().unwrap();
     assert!(stored.expires_at <= intyg_issuer::now() + 60);
     stored.expires_at = intyg_issuer::now() - 1;
-    store.put_code(&sha256_hex(&code), &stored).unwrap();
+    store.put_code(&sha256_hex(&code), &stored).await.unwrap();
     let (_, error, description) = error_of(wallet.token(&issuer, &code, |_| {}).await).await;
     assert_eq!(error, "invalid_grant");
     assert!(description.contains("expired"), "{description}");
