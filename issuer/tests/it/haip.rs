@@ -32,6 +32,7 @@ async fn haip_issuer(
     TestIssuer::start_with(name, move |config| {
         config.profile = Profile::Haip;
         config.wallet_provider_roots = vec![root];
+        config.dpop_nonce = Some(true);
         configure(config);
     })
     .await
