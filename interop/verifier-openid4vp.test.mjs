@@ -371,13 +371,18 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
     assert.equal(typeof request.state, 'string');
     assert.ok(request.client_metadata.jwks.keys.length >= 1, 'client_metadata carries a JWK');
 
-    // DCQL: registration and eligibility required, the diploma optional and not held.
-    assert.deepEqual(Object.keys(wanted).sort(), ['eligibility', 'registration']);
+    // DCQL: registration and eligibility required; the given and family
+    // names each an optional query over the registration certificate (no
+    // claim_sets, so a wallet that ignores them is asked for no more);
+    // the diploma optional and not held.
+    assert.deepEqual(Object.keys(wanted).sort(), ['eligibility', 'family_name', 'given_name', 'registration']);
     assert.deepEqual(
       wanted.registration.paths,
-      [['registration_status'], ['registered_since'], ['given_name'], ['family_name']],
-      'the first claim set: with the name',
+      [['registration_status'], ['registered_since']],
+      'the required query asks for the required claims only',
     );
+    assert.deepEqual(wanted.given_name.paths, [['given_name']]);
+    assert.deepEqual(wanted.family_name.paths, [['family_name']]);
 
     // The response: JWE ECDH-ES to our key, A128GCM (the first enc both support).
     const header = JSON.parse(Buffer.from(jwe.split('.')[0], 'base64url').toString('utf8'));
@@ -400,9 +405,9 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
     assert.deepEqual(byQuery.registration.claims, {
       registration_status: registration.registration_status,
       registered_since: registration.registered_since,
-      given_name: registration.given_name,
-      family_name: registration.family_name,
     });
+    assert.deepEqual(byQuery.given_name.claims, { given_name: registration.given_name });
+    assert.deepEqual(byQuery.family_name.claims, { family_name: registration.family_name });
     assert.equal(byQuery.eligibility.vct, vctOf('internship-eligibility'));
     assert.deepEqual(byQuery.eligibility.claims, {
       eligible_from: eligibility.eligible_from,
@@ -410,7 +415,8 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
       max_hours_per_week: eligibility.max_hours_per_week,
     });
     // Nothing else left the wallet: one Disclosure per disclosed claim.
-    assert.equal(split(vpToken.registration[0]).disclosures.length, 4);
+    assert.equal(split(vpToken.registration[0]).disclosures.length, 2);
+    assert.equal(split(vpToken.given_name[0]).disclosures.length, 1);
     assert.equal(split(vpToken.eligibility[0]).disclosures.length, 3);
     assert.equal(view.consent?.transaction_id, created.id, 'a consent record was stored');
 
@@ -465,7 +471,7 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
   test('a Disclosure dropped after KB signing is refused: sd_hash_mismatch', async () => {
     const answer = await roundTrip({
       tamper: (queryId, presentation) => {
-        if (queryId !== 'registration') return presentation;
+        if (queryId !== 'given_name') return presentation;
         const { jwt, disclosures, kb } = split(presentation);
         const kept = disclosures.filter((d) => decodeDisclosure(d)[1] !== 'given_name');
         assert.equal(kept.length, disclosures.length - 1, 'the given_name Disclosure was there');
