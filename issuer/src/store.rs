@@ -56,6 +56,18 @@ pub trait NonceStore: Send + Sync {
     fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError>;
 }
 
+/// Single-use identifiers (DPoP proof `jti`s, wallet attestation PoP
+/// `jti`s), remembered until they expire. Keys carry a prefix per kind
+/// (`dpop:`, `wapop:`), so kinds never collide.
+pub trait ReplayStore: Send + Sync {
+    /// Records `key` until `expires_at` (seconds since the epoch) unless it
+    /// is already recorded and unexpired; returns whether it recorded it
+    /// (false: a replay). Atomic: of two concurrent calls one wins.
+    fn insert_if_absent(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, StoreError>;
+    /// Forgets every entry that expired before `now`; returns how many.
+    fn purge_expired(&self, now: i64) -> Result<usize, StoreError>;
+}
+
 /// Records of what was offered and issued, for revocation and the portal.
 pub trait CredentialStore: Send + Sync {
     /// Stores or replaces a record.
@@ -103,6 +115,8 @@ pub struct Stores {
     pub status: Arc<dyn StatusStore>,
     /// Registered persons.
     pub persons: Arc<dyn PersonStore>,
+    /// Used DPoP and PoP `jti`s.
+    pub replay: Arc<dyn ReplayStore>,
     /// Authorization code flow: pushed requests, logins, codes (sled tree
     /// `authorizations`; trait and impl in `auth_code::store`).
     pub authorizations: Arc<dyn crate::auth_code::AuthorizationStore>,
@@ -139,6 +153,7 @@ impl Stores {
             status: db.open_tree("status")?,
             meta: db.open_tree("meta")?,
             persons: db.open_tree("persons")?,
+            replay: db.open_tree("replay")?,
         });
         Ok(Self {
             offers: sled.clone(),
@@ -146,7 +161,8 @@ impl Stores {
             nonces: sled.clone(),
             credentials: sled.clone(),
             status: sled.clone(),
-            persons: sled,
+            persons: sled.clone(),
+            replay: sled,
             authorizations: Arc::new(db.open_tree("authorizations")?),
             commit: GroupCommit::start(db),
         })
@@ -163,6 +179,7 @@ struct SledStore {
     status: sled::Tree,
     meta: sled::Tree,
     persons: sled::Tree,
+    replay: sled::Tree,
 }
 
 fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
@@ -275,6 +292,47 @@ impl PersonStore for SledStore {
 
     fn get(&self, personal_identity_number: &str) -> Result<Option<Person>, StoreError> {
         decode(self.persons.get(personal_identity_number.as_bytes())?)
+    }
+}
+
+impl ReplayStore for SledStore {
+    fn insert_if_absent(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, StoreError> {
+        let mut current = self.replay.get(key.as_bytes())?;
+        loop {
+            let live = current
+                .as_ref()
+                .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_ref()).ok())
+                .is_some_and(|bytes| i64::from_be_bytes(bytes) > now);
+            if live {
+                return Ok(false);
+            }
+            match self.replay.compare_and_swap(
+                key.as_bytes(),
+                current.clone(),
+                Some(&expires_at.to_be_bytes()[..]),
+            )? {
+                Ok(()) => return Ok(true),
+                Err(conflict) => current = conflict.current,
+            }
+        }
+    }
+
+    fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let mut purged = 0;
+        for entry in self.replay.iter() {
+            let (key, value) = entry?;
+            let expired = <[u8; 8]>::try_from(value.as_ref())
+                .map_or(true, |bytes| i64::from_be_bytes(bytes) <= now);
+            if expired
+                && self
+                    .replay
+                    .compare_and_swap(&key, Some(value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                purged += 1;
+            }
+        }
+        Ok(purged)
     }
 }
 
