@@ -307,6 +307,8 @@ const errors: Record<Lang, Record<string, string>> = {
     invalid_status_list: 'Spärrlistan är ogiltig.',
     invalid_status_claim: 'Intygets statusuppgift är ogiltig.',
     unknown_issuer_key: 'Utfärdarens nyckel är okänd.',
+    certified_wallet_required:
+      'Utfärdaren tar bara emot certifierade plånböcker. Den här plånboken kan inte styrka sina nycklar och kan därför inte ta emot intyget.',
   },
   en: {
     wrong_pin: 'Wrong PIN.',
@@ -350,6 +352,8 @@ const errors: Record<Lang, Record<string, string>> = {
     status_list_unavailable: 'The status list could not be fetched.',
     invalid_status_list: 'The status list is invalid.',
     invalid_status_claim: "The credential's status reference is invalid.",
+    certified_wallet_required:
+      'This issuer only accepts certified wallets. This wallet cannot attest its keys, so it cannot receive the credential.',
     unknown_issuer_key: "The issuer's key is unknown.",
   },
 };

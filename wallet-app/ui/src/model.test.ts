@@ -192,6 +192,12 @@ describe('receiving', () => {
     expect(errorText('access_denied')).toBe('Du avbröt inloggningen, eller så nekade utfärdaren.');
     setLang('en');
   });
+  it('says when an issuer only accepts certified wallets', () => {
+    setLang('sv');
+    expect(errorText('certified_wallet_required')).toMatch(/^Utfärdaren tar bara emot certifierade plånböcker\./);
+    setLang('en');
+    expect(errorText('certified_wallet_required')).toMatch(/^This issuer only accepts certified wallets\./);
+  });
 });
 
 describe('login events', () => {
