@@ -272,6 +272,15 @@ impl Wallet {
         request.redirect_uri = Some(redirect_uri.to_owned());
         request.state = Some(state.clone());
         request.issuer_state = grant.and_then(|g| g.issuer_state.clone());
+        if let Some(session) = &dpop
+            && server.pushed_authorization_request_endpoint.is_none()
+        {
+            // RFC 9449 §10: without PAR (whose DPoP header binds the code),
+            // the code is bound to the key by its thumbprint.
+            request
+                .extra
+                .insert("dpop_jkt".into(), session.thumbprint()?);
+        }
 
         let authorization_url = match (
             &server.pushed_authorization_request_endpoint,

@@ -122,6 +122,11 @@ impl DpopSession {
         )
     }
 
+    /// The RFC 7638 thumbprint of the key, for `dpop_jkt` (§10).
+    pub(crate) fn thumbprint(&self) -> Result<String, JoseError> {
+        intyg_core::oauth::dpop::jwk_thumbprint(&self.key.public_jwk())
+    }
+
     /// Keeps the answer's `DPoP-Nonce`, if any, as the role's newest.
     /// Returns whether it differs from the one the proof carried, i.e.
     /// whether a retry can succeed.
