@@ -145,3 +145,32 @@ fn haip_vci_offers_and_haip_vp_requests_with_post() {
     let shown = show(created["id"].as_str().unwrap());
     assert_eq!(shown["status"], "declined", "{shown}");
 }
+
+#[test]
+fn an_issuer_for_certified_wallets_only_is_refused_with_its_own_code() {
+    let provider = intyg_testkit::WalletProvider::new("CLI certified");
+    let roots = TempDir::new("cli-certified-roots");
+    let root = provider.write_root(&roots);
+    let issuer = BackgroundIssuer::start(TestIssuer::start_with("cli-certified", |config| {
+        config.profile = intyg_issuer::policy::Profile::Haip;
+        config.wallet_provider_roots = vec![root];
+    }));
+    let home = TempDir::new("cli-certified-home");
+    let dir = home.path().join("wallet");
+    assert!(wallet(&dir, &["init"]).ok);
+    let created = issuer.block_on(issuer.admin.offer(REGISTRATION_CERTIFICATE, KARIN));
+    let accept = wallet(
+        &dir,
+        &["--dev", "accept", &created.offer_uri, "--tx-code", &created.tx_code],
+    );
+    assert!(!accept.ok);
+    assert!(
+        accept
+            .stderr
+            .starts_with("certified_wallet_required: this issuer only accepts certified wallets"),
+        "{}",
+        accept.stderr
+    );
+    let list = wallet(&dir, &["--json", "list"]);
+    assert_eq!(list.stdout.trim(), "[]", "{}", list.stderr);
+}
