@@ -107,7 +107,7 @@ fn proof_header(headers: &HeaderMap) -> Result<Option<&str>, DpopError> {
 /// Checks the request's DPoP proof for `POST {public_url}{path}`: every
 /// check of §4.3, the nonce when demanded, and `jti` single use. `None`
 /// when the request has none and `required` is false.
-pub fn check(
+pub async fn check(
     state: &AppState,
     headers: &HeaderMap,
     path: &str,
@@ -125,24 +125,33 @@ pub fn check(
     };
     let now = crate::now();
     let uri = format!("{}{path}", state.config.public_url);
-    let accepts = |nonce: &str| state.dpop.nonces.accepts(nonce, now);
-    let expect = ProofExpectations {
-        method: "POST",
-        uri: &uri,
-        now,
-        max_age: PROOF_MAX_AGE,
-        leeway: LEEWAY,
-        nonce: if state.dpop.require_nonce {
-            NonceCheck::Accepted(&accepts)
-        } else {
-            NonceCheck::NotRequired
-        },
-        access_token,
+    // The expectations borrow a non-`Send` closure: keep them out of the
+    // await below.
+    let verified = {
+        let accepts = |nonce: &str| state.dpop.nonces.accepts(nonce, now);
+        let expect = ProofExpectations {
+            method: "POST",
+            uri: &uri,
+            now,
+            max_age: PROOF_MAX_AGE,
+            leeway: LEEWAY,
+            nonce: if state.dpop.require_nonce {
+                NonceCheck::Accepted(&accepts)
+            } else {
+                NonceCheck::NotRequired
+            },
+            access_token,
+        };
+        verify_proof(proof, &expect).map_err(refuse)?
     };
-    let verified = verify_proof(proof, &expect).map_err(refuse)?;
     let key = format!("dpop:{}:{}", verified.jkt, verified.jti);
     let until = verified.iat.saturating_add(PROOF_MAX_AGE + 2 * LEEWAY);
-    if !state.stores.replay.insert_if_absent(&key, until, now)? {
+    if !state
+        .stores
+        .replay
+        .insert_if_absent(&key, until, now)
+        .await?
+    {
         return Err(refuse(DpopError::Replayed));
     }
     Ok(Some(verified))
@@ -151,7 +160,7 @@ pub fn check(
 /// The grant of the credential request's access token (RFC 6750 §2.1 for
 /// `Bearer`, RFC 9449 §7.1 for `DPoP`). A DPoP-bound token must come with
 /// the `DPoP` scheme and a proof by its key whose `ath` hashes it.
-pub fn authorize(
+pub async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     path: &str,
@@ -173,7 +182,8 @@ pub fn authorize(
     let grant = state
         .stores
         .grants
-        .get(&sha256_hex(token))?
+        .get(&sha256_hex(token))
+        .await?
         .ok_or_else(|| invalid("unknown access token"))?;
     if grant.expires_at <= now {
         return Err(invalid("the access token has expired"));
@@ -188,7 +198,8 @@ pub fn authorize(
             challenge: true,
         }),
         (Some(jkt), true) => {
-            let verified = check(state, headers, path, true, Some(token), Endpoint::Resource)?
+            let verified = check(state, headers, path, true, Some(token), Endpoint::Resource)
+                .await?
                 .ok_or_else(|| refuse(&DpopError::Missing))?;
             verified.require_key(jkt).map_err(|e| refuse(&e))?;
             Ok(grant)
@@ -207,5 +218,29 @@ pub fn add_nonce(state: &AppState, headers: &mut HeaderMap) {
         && let Ok(value) = HeaderValue::from_str(&nonce)
     {
         headers.insert(NONCE_HEADER, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instances_on_one_data_dir_accept_each_others_nonces() {
+        let dir = std::env::temp_dir().join(format!("intyg-dpop-{}", uuid::Uuid::new_v4()));
+        let mut config = Config::dev(dir.clone(), "127.0.0.1:9".parse().unwrap()).unwrap();
+        config.profile = crate::policy::Profile::Haip;
+        let first = Dpop::open(&config).unwrap();
+        let second = Dpop::open(&config).unwrap();
+        let now = crate::now();
+        let nonce = first.fresh_nonce(now).unwrap();
+        assert!(second.nonces.accepts(&nonce, now));
+        assert!(second.nonces.accepts(&nonce, now + NONCE_PERIOD));
+        assert!(!second.nonces.accepts(&nonce, now + 2 * NONCE_PERIOD + 1));
+        let elsewhere = Config::dev(dir.join("other"), "127.0.0.1:9".parse().unwrap()).unwrap();
+        assert!(!Dpop::open(&elsewhere).unwrap().nonces.accepts(&nonce, now));
+        config.profile = crate::policy::Profile::Basic;
+        assert_eq!(Dpop::open(&config).unwrap().fresh_nonce(now), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

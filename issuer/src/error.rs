@@ -46,6 +46,9 @@ pub enum ApiError {
     /// Storage failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// A portal session could not be read, started or ended.
+    #[error("portal session: {0}")]
+    Session(#[from] intyg_service::session::SessionError),
     /// Publishing a status list failed.
     #[error("status list: {0}")]
     Publish(#[from] PublishError),
@@ -161,5 +164,11 @@ impl IntoResponse for ApiError {
                 (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
             }
         }
+    }
+}
+
+impl From<intyg_service::session::StoreError> for ApiError {
+    fn from(error: intyg_service::session::StoreError) -> Self {
+        Self::Session(error.into())
     }
 }

@@ -71,7 +71,8 @@ pub async fn offer(
     let offer = state
         .stores
         .offers
-        .by_id(&id)?
+        .by_id(&id)
+        .await?
         .filter(|offer| !offer.redeemed && offer.expires_at > crate::now())
         .ok_or_else(|| {
             ApiError::client(
@@ -264,12 +265,18 @@ pub async fn authorization_server_metadata(
                 .map(Into::into)
                 .collect(),
         ),
-        token_endpoint_auth_methods_supported: Some(match state.config.profile {
-            crate::policy::Profile::Haip => vec![client_attestation::AUTH_METHOD.into()],
-            crate::policy::Profile::Basic => {
-                vec!["none".into(), client_attestation::AUTH_METHOD.into()]
-            }
-        }),
+        // `none` unless HAIP requires the wallet attestation; the
+        // attestation whenever there are wallet provider roots to check it with.
+        token_endpoint_auth_methods_supported: Some(
+            (state.config.profile == crate::policy::Profile::Basic)
+                .then_some("none")
+                .into_iter()
+                .chain(
+                    (!state.wallet_providers.is_empty()).then_some(client_attestation::AUTH_METHOD),
+                )
+                .map(Into::into)
+                .collect(),
+        ),
         code_challenge_methods_supported: Some(vec!["S256".into()]),
         authorization_details_types_supported: Some(vec!["openid_credential".into()]),
         pre_authorized_grant_anonymous_access_supported: Some(true),
@@ -340,7 +347,8 @@ pub async fn token(
         false,
         None,
         crate::dpop::Endpoint::AuthorizationServer,
-    )?;
+    )
+    .await?;
     let client_id = match &request {
         TokenRequest::PreAuthorizedCode(request) => request.client_id.as_deref(),
         TokenRequest::AuthorizationCode(request) => request.client_id.as_deref(),
@@ -363,7 +371,8 @@ pub async fn token(
     let offer = state
         .stores
         .offers
-        .by_code(request.pre_authorized_code.as_str())?
+        .by_code(request.pre_authorized_code.as_str())
+        .await?
         .ok_or_else(|| invalid("unknown pre-authorized code"))?;
     if offer.redeemed {
         return Err(invalid("the pre-authorized code was already used"));
@@ -392,25 +401,29 @@ pub async fn token(
         if !matches {
             let mut failed = offer.clone();
             failed.failed_attempts += 1;
-            state.stores.offers.swap(&offer, &failed)?;
+            state.stores.offers.swap(&offer, &failed).await?;
             state.stores.durable().await?;
             return Err(invalid("wrong transaction code"));
         }
     }
     let mut redeemed = offer.clone();
     redeemed.redeemed = true;
-    if !state.stores.offers.swap(&offer, &redeemed)? {
+    if !state.stores.offers.swap(&offer, &redeemed).await? {
         return Err(invalid("the pre-authorized code was already used"));
     }
     let access_token = AccessToken::generate().map_err(|e| ApiError::Issuance(e.to_string()))?;
     let lifetime = state.config.lifetimes.access_token;
-    state.stores.grants.insert(&AccessGrant {
-        token_hash: sha256_hex(access_token.as_str()),
-        credential_id: offer.credential_id.clone(),
-        credential_configuration_id: offer.credential_configuration_id.clone(),
-        expires_at: now + lifetime,
-        jkt: proof.jkt.clone(),
-    })?;
+    state
+        .stores
+        .grants
+        .insert(&AccessGrant {
+            token_hash: sha256_hex(access_token.as_str()),
+            credential_id: offer.credential_id.clone(),
+            credential_configuration_id: offer.credential_configuration_id.clone(),
+            expires_at: now + lifetime,
+            jkt: proof.jkt.clone(),
+        })
+        .await?;
     state.stores.durable().await?;
     state
         .metrics
@@ -426,10 +439,14 @@ pub async fn token(
 /// `POST /nonce` (§7): a fresh, single-use `c_nonce`.
 pub async fn nonce(State(state): State<AppState>) -> Result<Response, ApiError> {
     let response = NonceResponse::generate().map_err(|e| ApiError::Issuance(e.to_string()))?;
-    state.stores.nonces.insert(
-        response.c_nonce.as_str(),
-        crate::now() + state.config.lifetimes.nonce,
-    )?;
+    state
+        .stores
+        .nonces
+        .insert(
+            response.c_nonce.as_str(),
+            crate::now() + state.config.lifetimes.nonce,
+        )
+        .await?;
     state.stores.durable().await?;
     Ok((no_store(), Json(response)).into_response())
 }
@@ -443,7 +460,7 @@ pub async fn credential(
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let now = crate::now();
-    let grant = crate::dpop::authorize(&state, &headers, "/credential")?;
+    let grant = crate::dpop::authorize(&state, &headers, "/credential").await?;
     let requirements = state.requirements(&grant.credential_configuration_id);
     let request = CredentialRequest::from_json(&body)
         .map_err(|e| credential_error(e.error_code(), e.to_string()))?;
@@ -484,7 +501,7 @@ pub async fn credential(
         }
     };
     for nonce in &nonces {
-        match state.stores.nonces.consume(nonce)? {
+        match state.stores.nonces.consume(nonce).await? {
             Some(expires_at) if expires_at > now => {}
             _ => {
                 return Err(credential_error(
@@ -497,7 +514,8 @@ pub async fn credential(
     let mut record = state
         .stores
         .credentials
-        .get(&grant.credential_id)?
+        .get(&grant.credential_id)
+        .await?
         .ok_or_else(|| {
             ApiError::Issuance(format!("credential record {} is gone", grant.credential_id))
         })?;
@@ -514,7 +532,7 @@ pub async fn credential(
         ));
     };
     let count = u64::try_from(holder_keys.len()).unwrap_or(u64::MAX);
-    let first = state.stores.status.allocate(count)?;
+    let first = state.stores.status.allocate(count).await?;
     let mut credentials = Vec::with_capacity(holder_keys.len());
     for (offset, holder_key) in (0..count).zip(holder_keys) {
         let mut params = IssueParams::new(state.config.public_url.clone(), now);
@@ -534,7 +552,7 @@ pub async fn credential(
     record.state = CredentialState::Issued;
     record.status_indices = (first..first + count).collect();
     record.issued_at = Some(now);
-    state.stores.credentials.put(&record)?;
+    state.stores.credentials.put(&record).await?;
     state.stores.durable().await?;
     state
         .metrics

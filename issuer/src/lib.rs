@@ -120,11 +120,11 @@ impl AppState {
             config.status_list.size,
             config.status_list.ttl_seconds,
         );
-        let portal = Arc::new(portal::PortalState::new(&config));
+        let portal = Arc::new(portal::PortalState::new(&config, stores.sessions.clone()));
         let dpop = dpop::Dpop::open(&config)?;
         let wallet_providers = load_wallet_providers(&config.wallet_provider_roots)?;
         let attestation_status = attestation_status::StatusChecker::new(config.dev)?;
-        Ok(Self {
+        let state = Self {
             dpop: Arc::new(dpop),
             wallet_providers: Arc::new(wallet_providers),
             attestation_status: Arc::new(attestation_status),
@@ -135,7 +135,9 @@ impl AppState {
             types: Arc::new(types),
             status: Arc::new(status),
             metrics: Arc::new(ops::Metrics::default()),
-        })
+        };
+        ops::spawn_replay_purge(state.clone());
+        Ok(state)
     }
 }
 

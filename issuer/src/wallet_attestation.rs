@@ -97,7 +97,8 @@ pub async fn check(
     if !state
         .stores
         .replay
-        .insert_if_absent(&key, verified.pop_valid_until, now)?
+        .insert_if_absent(&key, verified.pop_valid_until, now)
+        .await?
     {
         return Err(refusal(&ClientAttestationError::PopReplayed));
     }

@@ -121,7 +121,7 @@ impl AppState {
             }
         }
         let status = StatusLists::new(fetcher.clone(), config.status_fetch.clone());
-        let portal = Arc::new(portal::PortalState::new(&config)?);
+        let portal = Arc::new(portal::PortalState::new(&config, stores.sessions.clone())?);
         let state = Self {
             config: Arc::new(config),
             stores,

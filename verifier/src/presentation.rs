@@ -102,7 +102,7 @@ pub async fn create_transaction(
         completed_at: None,
         claims_deleted_at: None,
     };
-    state.stores.transactions.insert(&transaction)?;
+    state.stores.transactions.insert(&transaction).await?;
     state.stores.durable().await?;
     state
         .metrics
@@ -213,11 +213,16 @@ fn authorization_request(
 }
 
 /// The transaction of a request URI, if it still waits for an answer.
-fn pending_transaction(state: &AppState, id: &str, now: i64) -> Result<Transaction, ApiError> {
+async fn pending_transaction(
+    state: &AppState,
+    id: &str,
+    now: i64,
+) -> Result<Transaction, ApiError> {
     let transaction = state
         .stores
         .transactions
-        .get(id)?
+        .get(id)
+        .await?
         .ok_or_else(|| ApiError::not_found("transaction"))?;
     if transaction.outcome != Outcome::Pending || transaction.expires_at <= now {
         return Err(ApiError::not_found("pending transaction"));
@@ -232,7 +237,7 @@ pub async fn request_object(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let now = now();
-    let transaction = pending_transaction(&state, &id, now)?;
+    let transaction = pending_transaction(&state, &id, now).await?;
     let request = authorization_request(&state, &transaction)?;
     signed_request_object(&state, &transaction, &request, now)
 }
@@ -263,7 +268,7 @@ pub async fn request_object_post(
     let post = RequestUriPost::from_form(&body)
         .map_err(|e| ApiError::bad_request(e.error_code(), e.to_string()))?;
     let now = now();
-    let transaction = pending_transaction(&state, &id, now)?;
+    let transaction = pending_transaction(&state, &id, now).await?;
     let mut request = authorization_request(&state, &transaction)?;
     if let Some(metadata) = &post.wallet_metadata {
         let formats: Vec<&str> = request
@@ -331,7 +336,8 @@ pub async fn response(
     let current = state
         .stores
         .transactions
-        .get(&id)?
+        .get(&id)
+        .await?
         .ok_or_else(|| ApiError::not_found("transaction"))?;
     if current.outcome != Outcome::Pending || current.processing {
         state.metrics.outcome(Reason::Replay.code());
@@ -339,7 +345,12 @@ pub async fn response(
     }
     let mut processing = current.clone();
     processing.processing = true;
-    if !state.stores.transactions.swap(&current, &processing)? {
+    if !state
+        .stores
+        .transactions
+        .swap(&current, &processing)
+        .await?
+    {
         state.metrics.outcome(Reason::Replay.code());
         return Err(ApiError::Refused(Reason::Replay));
     }
@@ -368,7 +379,7 @@ pub async fn response(
             let consent = consent_record(&state, &done, &accepted, &body, now);
             done.outcome = Outcome::Verified;
             done.credentials = accepted.into_iter().map(|a| a.record).collect();
-            state.stores.consents.insert(&consent)?;
+            state.stores.consents.insert(&consent).await?;
             state.metrics.outcome("verified");
             Ok(())
         }
@@ -387,7 +398,7 @@ pub async fn response(
             Err(reason)
         }
     };
-    if !state.stores.transactions.swap(&processing, &done)? {
+    if !state.stores.transactions.swap(&processing, &done).await? {
         return Err(ApiError::Refused(Reason::Replay));
     }
     state.stores.durable().await?;

@@ -161,7 +161,13 @@ fn an_issuer_for_certified_wallets_only_is_refused_with_its_own_code() {
     let created = issuer.block_on(issuer.admin.offer(REGISTRATION_CERTIFICATE, KARIN));
     let accept = wallet(
         &dir,
-        &["--dev", "accept", &created.offer_uri, "--tx-code", &created.tx_code],
+        &[
+            "--dev",
+            "accept",
+            &created.offer_uri,
+            "--tx-code",
+            &created.tx_code,
+        ],
     );
     assert!(!accept.ok);
     assert!(

@@ -25,7 +25,7 @@ pub mod pages;
 pub mod session;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -84,9 +84,9 @@ pub struct PortalState {
 
 impl PortalState {
     /// From the configuration; cookies are `Secure` when `public_url` is https.
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, store: Arc<dyn intyg_service::session::SessionStore>) -> Self {
         Self {
-            sessions: session::sessions(&config.portal),
+            sessions: session::sessions(&config.portal, store),
             secure_cookies: config.public_url.starts_with("https://"),
         }
     }
@@ -119,17 +119,20 @@ type PostedForm = axum::Form<HashMap<String, String>>;
 pub type Ctx = intyg_service::portal::Ctx<Session>;
 
 impl FromRequestParts<AppState> for Ctx {
-    type Rejection = Infallible;
+    type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         let portal = &state.portal;
-        Ok(Ctx::read(
-            parts,
-            SESSION_COOKIE,
-            portal.secure_cookies,
-            CSP,
-            |id| portal.sessions.get(id, now()),
-        ))
+        let mut ctx = Ctx::read(parts, portal.secure_cookies, CSP);
+        if let Some(id) = ctx.cookies.get(SESSION_COOKIE).cloned() {
+            let session = portal
+                .sessions
+                .get(&id, now())
+                .await
+                .map_err(|e| PageError::api(ctx.lang, e.into()))?;
+            ctx.session = session.map(|session| (id, session));
+        }
+        Ok(ctx)
     }
 }
 
@@ -145,7 +148,9 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Ok(mut ctx) = Ctx::from_request_parts(parts, state).await;
+        let mut ctx = Ctx::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         match ctx.session.take() {
             Some((id, session)) => Ok(Self { ctx, id, session }),
             None => Err(ctx.finish(Redirect::to("/portal/login").into_response())),
@@ -320,18 +325,19 @@ async fn login(
         .sessions
         .sign_in(username, password, now())
         .await
-        .map_err(|e| {
-            let e = ApiError::Issuance(format!("password check did not finish: {e}"));
-            PageError::api(ctx.lang, e)
-        })?;
+        .map_err(|e| PageError::api(ctx.lang, e.into()))?;
     match outcome {
         Ok(officer) => {
             let sessions = &state.portal.sessions;
             let id = sessions
                 .create(officer, now())
-                .map_err(|e| PageError::api(ctx.lang, ApiError::Issuance(e.to_string())))?;
+                .await
+                .map_err(|e| PageError::api(ctx.lang, e.into()))?;
             if let Some((old, _)) = &ctx.session {
-                sessions.remove(old);
+                sessions
+                    .remove(old)
+                    .await
+                    .map_err(|e| PageError::api(ctx.lang, e.into()))?;
             }
             let mut response = ctx.redirect("/portal");
             let headers = response.headers_mut();
@@ -367,7 +373,12 @@ async fn logout(
     axum::Form(form): PostedForm,
 ) -> Result<Response, PageError> {
     signed.check_csrf(&form)?;
-    state.portal.sessions.remove(&signed.id);
+    state
+        .portal
+        .sessions
+        .remove(&signed.id)
+        .await
+        .map_err(|e| signed.api(e.into()))?;
     let mut response = signed.ctx.redirect("/portal/login");
     if let Some(cookie) = signed.ctx.cookie(SESSION_COOKIE, "", 0) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -396,6 +407,7 @@ async fn search(
         return Ok(signed.page(StatusCode::BAD_REQUEST, markup));
     }
     let handle = session::remember_person(&state.portal.sessions, &signed.id, &pin)
+        .await
         .map_err(|e| signed.api(e))?;
     Ok(signed.ctx.redirect(&format!("/portal/people/{handle}")))
 }
@@ -433,6 +445,7 @@ async fn person(
         &register,
         StatusCode::OK,
     )
+    .await
 }
 
 /// The register form as posted: text and errors by field name.
@@ -443,7 +456,7 @@ struct RegisterForm {
 }
 
 /// The person page, with the register form's posted values and errors.
-fn person_page(
+async fn person_page(
     state: &AppState,
     signed: &SignedIn,
     handle: &str,
@@ -458,11 +471,13 @@ fn person_page(
         .stores
         .persons
         .get(subject)
+        .await
         .map_err(|e| signed.api(e.into()))?;
     let records = state
         .stores
         .credentials
         .by_subject(subject)
+        .await
         .map_err(|e| signed.api(e.into()))?;
     let page = pages::PersonPage {
         csrf: &signed.session.csrf,
@@ -545,7 +560,8 @@ async fn register(
             &fields,
             &form,
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        )
+        .await;
     };
     let person = Person::new(
         number,
@@ -558,6 +574,7 @@ async fn register(
         .stores
         .persons
         .put(&person)
+        .await
         .map_err(|e| signed.api(e.into()))?;
     state
         .stores
@@ -586,6 +603,7 @@ async fn issue_form(
         .stores
         .persons
         .get(subject)
+        .await
         .map_err(|e| signed.api(e.into()))?;
     let fields = form::fields(credential_type, lang);
     let values = prefill(&fields, subject, person.as_ref());
@@ -716,6 +734,7 @@ async fn change_status(
         .stores
         .credentials
         .get(&id)
+        .await
         .map_err(|e| signed.api(e.into()))?;
     if record.is_none_or(|r| r.subject != subject) {
         return Err(PageError::new(

@@ -129,7 +129,7 @@ async fn status_list_publishes_changes_at_once() {
     let issuer = TestIssuer::start("statuslist").await;
     let state = &issuer.state;
     // Three indices handed out, as three issued copies would be.
-    let first = state.stores.status.allocate(3).unwrap();
+    let first = state.stores.status.allocate(3).await.unwrap();
     let reference = state.status.reference(first + 1);
     let key = state.key.public_jwk();
     let fetch = || async {
@@ -165,6 +165,7 @@ async fn status_list_publishes_changes_at_once() {
     state
         .status
         .set(state.stores.status.as_ref(), first + 1, StatusType::Invalid)
+        .await
         .unwrap();
     let (after, new_etag) = fetch().await;
     assert_eq!(after, StatusType::Invalid);
@@ -278,7 +279,16 @@ async fn persons_refuse_invalid_numbers_and_names() {
     }
     let malformed = issuer.admin.person("199403172382").await;
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
-    assert!(issuer.state.stores.persons.get(SUBJECT).unwrap().is_none());
+    assert!(
+        issuer
+            .state
+            .stores
+            .persons
+            .get(SUBJECT)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -297,7 +307,16 @@ async fn persons_require_the_key() {
         .person(SUBJECT)
         .await;
     assert_eq!(get.status(), StatusCode::UNAUTHORIZED);
-    assert!(issuer.state.stores.persons.get(SUBJECT).unwrap().is_none());
+    assert!(
+        issuer
+            .state
+            .stores
+            .persons
+            .get(SUBJECT)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let openapi: Value = get_plain(&issuer, "/openapi.json")
         .await
         .json()

@@ -215,7 +215,13 @@ async fn portal_rejects_posts_without_the_csrf_token() {
     let person = browser.person(&csrf).await;
     let offer = browser.issue_example(&person, &csrf).await;
     assert_eq!(offer.status, StatusCode::CREATED);
-    let record = &portal.state.stores.credentials.by_subject(SUBJECT).unwrap()[0];
+    let record = &portal
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap()[0];
     let revoke = format!("{person}/credentials/{}/revoke", record.id);
     let forged = browser.post(&revoke, &[("csrf", "forged")]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
@@ -224,6 +230,7 @@ async fn portal_rejects_posts_without_the_csrf_token() {
         .stores
         .credentials
         .get(&record.id)
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(record.state, CredentialState::Offered);
@@ -289,6 +296,7 @@ async fn portal_shows_validation_errors_by_field() {
             .stores
             .credentials
             .by_subject(SUBJECT)
+            .await
             .unwrap()
             .is_empty()
     );
@@ -312,7 +320,13 @@ async fn portal_offer_shows_qr_code_and_pin() {
             .contains("href=\"openid-credential-offer://?credential_offer_uri=")
     );
     assert!(page.text("offer-wallets").starts_with("Alla plånböcker"));
-    let records = portal.state.stores.credentials.by_subject(SUBJECT).unwrap();
+    let records = portal
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].claims["office"], "Arbetsförmedlingen Malmö");
 }
@@ -360,7 +374,13 @@ async fn portal_revokes_from_the_person_page() {
     let empty = browser.get(&person).await;
     assert!(empty.body.contains("Inga intyg har utfärdats"));
     browser.issue_example(&person, &csrf).await;
-    let id = portal.state.stores.credentials.by_subject(SUBJECT).unwrap()[0]
+    let id = portal
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap()[0]
         .id
         .clone();
     let page = browser.get(&person).await;
@@ -375,7 +395,14 @@ async fn portal_revokes_from_the_person_page() {
     assert!(page.body.contains("Statusen är ändrad."));
     assert!(page.body.contains("Återkallat"));
     assert!(!page.body.contains(&format!("action=\"{action}\"")));
-    let record = portal.state.stores.credentials.get(&id).unwrap().unwrap();
+    let record = portal
+        .state
+        .stores
+        .credentials
+        .get(&id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.state, CredentialState::Revoked);
 
     // Once revoked, again is a conflict shown as a page, not JSON.
@@ -568,7 +595,13 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
     client.close().await.unwrap();
     drop(driver);
 
-    let records = portal.state.stores.credentials.by_subject(SUBJECT).unwrap();
+    let records = portal
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].claims, *claims.as_object().unwrap());
 }
@@ -594,7 +627,16 @@ async fn portal_registers_a_person_and_prefills_the_issue_form() {
         .register(&register, "forged", "Karin Elisabet", "Lindqvist")
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert!(portal.state.stores.persons.get(SUBJECT).unwrap().is_none());
+    assert!(
+        portal
+            .state
+            .stores
+            .persons
+            .get(SUBJECT)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Errors by field, with a summary linking to the input.
     let missing = browser
@@ -618,7 +660,16 @@ async fn portal_registers_a_person_and_prefills_the_issue_form() {
             .tag("register-given_name")
             .contains("value=\"Karin Elisabet\"")
     );
-    assert!(portal.state.stores.persons.get(SUBJECT).unwrap().is_none());
+    assert!(
+        portal
+            .state
+            .stores
+            .persons
+            .get(SUBJECT)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let done = browser
         .register(&register, &csrf, " Karin Elisabet ", "Lindqvist")
@@ -629,7 +680,14 @@ async fn portal_registers_a_person_and_prefills_the_issue_form() {
     assert_eq!(page.text("person-name"), "Karin Elisabet Lindqvist");
     assert_eq!(page.text("person-birthdate"), "1994-03-17");
     assert!(!page.body.contains(&format!("action=\"{register}\"")));
-    let stored = portal.state.stores.persons.get(SUBJECT).unwrap().unwrap();
+    let stored = portal
+        .state
+        .stores
+        .persons
+        .get(SUBJECT)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.registered_by, OFFICER);
     assert_eq!(stored.given_name, "Karin Elisabet");
 
