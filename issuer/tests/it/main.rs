@@ -5,4 +5,6 @@ mod admin;
 mod auth_code;
 mod crash;
 mod flow;
+mod multi;
 mod portal;
+mod stores;

@@ -1,0 +1,295 @@
+//! The store test suite, written once and run against both backends: sled
+//! in a temporary directory and PostgreSQL in a fresh database of the
+//! test binary's throwaway cluster (`intyg_testkit::TestPg`).
+
+use std::collections::HashSet;
+
+use intyg_issuer::auth_code::store::IssuedCode;
+use intyg_issuer::model::{
+    AccessGrant, CredentialRecord, CredentialState, Offer, Person, PersonalIdentityNumber,
+};
+use intyg_issuer::store::{SignedList, Stores};
+use intyg_service::session::{LOCKOUT_SECONDS, MAX_ATTEMPTS, StoredSession, User};
+use intyg_testkit::{KARIN, TempDir, TestPg};
+
+/// A backend: its stores, and what must outlive them.
+struct Backend {
+    stores: Stores,
+    _dir: Option<TempDir>,
+}
+
+async fn sled() -> Backend {
+    let dir = TempDir::new("stores-sled");
+    Backend {
+        stores: Stores::open_sled(dir.path()).unwrap(),
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres() -> Backend {
+    let url = TestPg::cluster().database("issuer_stores").await;
+    let mut config = intyg_service::pg::PgConfig::new(url);
+    config.pool_size = 8;
+    Backend {
+        stores: Stores::open_pg(&config).await.unwrap(),
+        _dir: None,
+    }
+}
+
+/// Runs each named check against both backends, as its own test.
+macro_rules! both_backends {
+    ($($check:ident),* $(,)?) => {
+        mod on_sled {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                super::$check(super::sled().await.stores).await;
+            })*
+        }
+        mod on_postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                super::$check(super::postgres().await.stores).await;
+            })*
+        }
+    };
+}
+
+both_backends!(
+    offers_swap_only_from_what_was_read,
+    grants_and_nonces,
+    credentials_by_subject_newest_first,
+    a_person_is_stored_once,
+    status_indices_are_never_handed_out_twice,
+    status_versions_and_signed_tokens,
+    authorization_records_are_taken_once,
+    sessions_and_lockouts,
+);
+
+fn offer(id: &str) -> Offer {
+    Offer {
+        id: id.into(),
+        pre_authorized_code: format!("code-{id}"),
+        tx_code_hash: Some("hash".into()),
+        failed_attempts: 0,
+        credential_configuration_id: "registration-certificate".into(),
+        credential_id: format!("record-{id}"),
+        expires_at: 100,
+        redeemed: false,
+    }
+}
+
+fn record(id: &str, subject: &str, created_at: i64) -> CredentialRecord {
+    CredentialRecord {
+        id: id.into(),
+        subject: subject.into(),
+        credential_configuration_id: "registration-certificate".into(),
+        claims: serde_json::Map::new(),
+        state: CredentialState::Offered,
+        status_indices: Vec::new(),
+        created_at,
+        issued_at: None,
+    }
+}
+
+async fn offers_swap_only_from_what_was_read(stores: Stores) {
+    let first = offer("o1");
+    stores.offers.insert(&first).await.unwrap();
+    assert_eq!(
+        stores.offers.by_id("o1").await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(
+        stores.offers.by_code("code-o1").await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(stores.offers.by_code("code-none").await.unwrap(), None);
+    let redeemed = Offer {
+        redeemed: true,
+        ..first.clone()
+    };
+    // Two redemptions of what both read: exactly one wins.
+    let (a, b) = tokio::join!(
+        stores.offers.swap(&first, &redeemed),
+        stores.offers.swap(&first, &redeemed)
+    );
+    assert_eq!(
+        [a.unwrap(), b.unwrap()].iter().filter(|won| **won).count(),
+        1
+    );
+    assert_eq!(stores.offers.by_id("o1").await.unwrap(), Some(redeemed));
+}
+
+async fn grants_and_nonces(stores: Stores) {
+    let grant = AccessGrant {
+        token_hash: "t".into(),
+        credential_id: "r".into(),
+        credential_configuration_id: "registration-certificate".into(),
+        expires_at: 7,
+    };
+    stores.grants.insert(&grant).await.unwrap();
+    assert_eq!(stores.grants.get("t").await.unwrap(), Some(grant));
+    assert_eq!(stores.grants.get("u").await.unwrap(), None);
+
+    stores.nonces.insert("n", 42).await.unwrap();
+    let (a, b) = tokio::join!(stores.nonces.consume("n"), stores.nonces.consume("n"));
+    let mut taken = [a.unwrap(), b.unwrap()];
+    taken.sort();
+    assert_eq!(taken, [None, Some(42)], "a nonce is consumed once");
+}
+
+async fn credentials_by_subject_newest_first(stores: Stores) {
+    for (id, at) in [("a", 1), ("c", 3), ("b", 2)] {
+        stores
+            .credentials
+            .put(&record(id, KARIN, at))
+            .await
+            .unwrap();
+    }
+    stores
+        .credentials
+        .put(&record("other", "199001012384", 9))
+        .await
+        .unwrap();
+    let mut changed = record("a", KARIN, 1);
+    changed.state = CredentialState::Revoked;
+    stores.credentials.put(&changed).await.unwrap();
+    let ids: Vec<String> = stores
+        .credentials
+        .by_subject(KARIN)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["c", "b", "a"]);
+    assert_eq!(stores.credentials.get("a").await.unwrap(), Some(changed));
+    assert_eq!(stores.credentials.get("none").await.unwrap(), None);
+}
+
+async fn a_person_is_stored_once(stores: Stores) {
+    let number = PersonalIdentityNumber::parse(KARIN).unwrap();
+    let person = |name: &str| Person::new(number.clone(), name.into(), "K".into(), 1, "o".into());
+    let (first, second) = (person("Karin"), person("Karin2"));
+    let (a, b) = tokio::join!(stores.persons.put(&first), stores.persons.put(&second));
+    assert!(a.unwrap() ^ b.unwrap(), "one registration wins");
+    assert!(stores.persons.get(KARIN).await.unwrap().is_some());
+    assert!(stores.persons.get("199001012384").await.unwrap().is_none());
+}
+
+async fn status_indices_are_never_handed_out_twice(stores: Stores) {
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let status = stores.status.clone();
+            tokio::spawn(async move { status.allocate(3).await.unwrap() })
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    for task in tasks {
+        let indices = task.await.unwrap();
+        assert_eq!(indices.len(), 3);
+        assert!(indices.windows(2).all(|w| w[0] < w[1]), "ascending");
+        for index in indices {
+            assert!(seen.insert(index), "index {index} handed out twice");
+        }
+    }
+    let highest = seen.iter().max().copied().unwrap();
+    assert_eq!(stores.status.allocated().await.unwrap(), highest + 1);
+}
+
+async fn status_versions_and_signed_tokens(stores: Stores) {
+    let indices = stores.status.allocate(20).await.unwrap();
+    let (first, second) = (0..10, 10..20);
+    assert_eq!(stores.status.version(first.clone()).await.unwrap(), 0);
+    stores.status.set(indices[3], 1).await.unwrap();
+    let v1 = stores.status.version(first.clone()).await.unwrap();
+    assert!(v1 > 0);
+    assert_eq!(stores.status.version(second.clone()).await.unwrap(), 0);
+    stores.status.set(indices[3], 0).await.unwrap();
+    let v2 = stores.status.version(first.clone()).await.unwrap();
+    assert!(v2 > v1, "setting back to valid is a change too");
+    stores.status.set(indices[12], 2).await.unwrap();
+    assert_eq!(stores.status.non_valid(first).await.unwrap(), []);
+    assert_eq!(
+        stores.status.non_valid(second).await.unwrap(),
+        [(indices[12], 2)]
+    );
+
+    assert_eq!(stores.status.token(0).await.unwrap(), None);
+    let signed = |version, signed_at, jwt: &str| SignedList {
+        version,
+        signed_at,
+        jwt: jwt.into(),
+    };
+    let newer = signed(v2, 10, "newer");
+    assert_eq!(stores.status.put_token(0, &newer).await.unwrap(), newer);
+    // An instance that signed an older version keeps the newer one.
+    let older = signed(v1, 20, "older");
+    assert_eq!(stores.status.put_token(0, &older).await.unwrap(), newer);
+    let resigned = signed(v2, 30, "resigned");
+    assert_eq!(
+        stores.status.put_token(0, &resigned).await.unwrap(),
+        resigned
+    );
+    assert_eq!(stores.status.token(0).await.unwrap(), Some(resigned));
+    assert_eq!(stores.status.token(1).await.unwrap(), None);
+}
+
+async fn authorization_records_are_taken_once(stores: Stores) {
+    let code = IssuedCode {
+        client_id: "w".into(),
+        redirect_uri: "https://w.example/cb".into(),
+        code_challenge: "c".into(),
+        credential_id: "r".into(),
+        credential_configuration_id: "t".into(),
+        authorization_details: true,
+        expires_at: 1,
+    };
+    let store = &stores.authorizations;
+    store.put_code("k", &code).await.unwrap();
+    assert!(store.take_login("k").await.unwrap().is_none());
+    assert!(store.take_pushed("k").await.unwrap().is_none());
+    let (a, b) = tokio::join!(store.take_code("k"), store.take_code("k"));
+    let taken: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+    assert_eq!(taken, [code]);
+}
+
+async fn sessions_and_lockouts(stores: Stores) {
+    let sessions = &stores.sessions;
+    for _ in 0..MAX_ATTEMPTS {
+        assert!(sessions.begin_attempt("anna", 100).await.unwrap());
+    }
+    assert!(!sessions.begin_attempt("anna", 100).await.unwrap());
+    assert!(sessions.begin_attempt("bertil", 100).await.unwrap());
+    assert!(
+        sessions
+            .begin_attempt("anna", 100 + LOCKOUT_SECONDS)
+            .await
+            .unwrap()
+    );
+    sessions.clear_attempts("anna").await.unwrap();
+
+    let session = StoredSession {
+        user: User {
+            username: "anna".into(),
+            name: "Anna A".into(),
+        },
+        csrf: "csrf".into(),
+        expires_at: 200,
+        data: "{}".into(),
+    };
+    sessions.insert("key", &session).await.unwrap();
+    assert_eq!(sessions.get("key").await.unwrap(), Some(session.clone()));
+    assert!(!sessions.swap_data("key", "{\"x\":1}", "{}").await.unwrap());
+    assert!(sessions.swap_data("key", "{}", "{\"x\":1}").await.unwrap());
+    assert_eq!(
+        sessions.get("key").await.unwrap().unwrap().data,
+        "{\"x\":1}"
+    );
+    sessions.sweep(199).await.unwrap();
+    assert!(sessions.get("key").await.unwrap().is_some());
+    sessions.sweep(200).await.unwrap();
+    assert!(sessions.get("key").await.unwrap().is_none());
+    sessions.insert("other", &session).await.unwrap();
+    sessions.remove("other").await.unwrap();
+    assert!(sessions.get("other").await.unwrap().is_none());
+}
