@@ -293,3 +293,73 @@ async fn sessions_and_lockouts(stores: Stores) {
     sessions.remove("other").await.unwrap();
     assert!(sessions.get("other").await.unwrap().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_migrate_once() {
+    let url = TestPg::cluster().database("issuer_migrate").await;
+    let config = intyg_service::pg::PgConfig::new(url);
+    let (a, b) = tokio::join!(Stores::open_pg(&config), Stores::open_pg(&config));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    // One schema, shared: an index taken through one is gone for the other.
+    let first = a.status.allocate(1).await.unwrap();
+    let second = b.status.allocate(1).await.unwrap();
+    assert_ne!(first, second);
+    let pg = intyg_service::pg::Pg::connect(&config).unwrap();
+    let applied = pg
+        .query_one(
+            "SELECT count(*) FROM intyg_schema_migrations WHERE service = 'issuer'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        applied.get::<_, i64>(0),
+        i64::try_from(intyg_issuer::store::MIGRATIONS.len()).unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_newer_than_the_binary_is_refused() {
+    let url = TestPg::cluster().database("issuer_newer").await;
+    let config = intyg_service::pg::PgConfig::new(url);
+    Stores::open_pg(&config).await.unwrap();
+    let pg = intyg_service::pg::Pg::connect(&config).unwrap();
+    pg.execute(
+        "INSERT INTO intyg_schema_migrations (service, version, name) \
+         VALUES ('issuer', 9999, 'from the future')",
+        &[],
+    )
+    .await
+    .unwrap();
+    let refused = Stores::open_pg(&config).await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            intyg_issuer::store::StoreError::Postgres(intyg_service::pg::PgError::SchemaTooNew {
+                found: 9999,
+                ..
+            })
+        ),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_an_error_at_start() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config =
+        intyg_service::pg::PgConfig::new(format!("postgres://postgres@127.0.0.1:{port}/x"));
+    let refused = Stores::open_pg(&config).await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            intyg_issuer::store::StoreError::Postgres(intyg_service::pg::PgError::Pool(_))
+        ),
+        "{refused}"
+    );
+}
