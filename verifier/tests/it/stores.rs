@@ -114,7 +114,7 @@ async fn retention_finds_completed_transactions_with_claims(stores: Stores) {
         .with_claims_completed_before(20)
         .await
         .unwrap();
-    assert_eq!(due, [old.clone()]);
+    assert_eq!(due, std::slice::from_ref(&old));
     let mut purged = old.clone();
     purged.credentials.clear();
     purged.claims_deleted_at = Some(30);
