@@ -43,6 +43,19 @@ struct Args {
     /// PostgreSQL statement timeout, milliseconds (0: none).
     #[arg(long, env = "INTYG_DATABASE_STATEMENT_TIMEOUT_MS")]
     database_statement_timeout_ms: Option<u64>,
+    /// What wallets must prove: `basic` (default: DPoP and attestations
+    /// checked when sent) or `haip` (HAIP 1.0: DPoP, wallet attestation and
+    /// key attestation required). Overrides the configuration file.
+    #[arg(long)]
+    profile: Option<intyg_issuer::policy::Profile>,
+    /// A PEM file of wallet provider roots that wallet and key attestations
+    /// must chain to (repeatable; added to the configuration's).
+    #[arg(long = "wallet-provider-root", value_name = "FILE.pem")]
+    wallet_provider_roots: Vec<PathBuf>,
+    /// The scheme of offer links: `openid-credential-offer` (default) or
+    /// `haip-vci`. Overrides the configuration file.
+    #[arg(long)]
+    offer_scheme: Option<intyg_issuer::policy::OfferScheme>,
 }
 
 #[tokio::main]
@@ -67,6 +80,22 @@ async fn main() -> anyhow::Result<()> {
     if let Some(timeout) = args.database_statement_timeout_ms {
         config.database_statement_timeout_ms = timeout;
     }
+    if let Some(profile) = args.profile {
+        config.profile = profile;
+    }
+    if let Some(scheme) = args.offer_scheme {
+        config.offer_scheme = scheme;
+    }
+    config
+        .wallet_provider_roots
+        .extend(args.wallet_provider_roots.iter().cloned());
+    if config.profile == intyg_issuer::policy::Profile::Haip
+        && config.wallet_provider_roots.is_empty()
+    {
+        anyhow::bail!(
+            "--profile haip needs at least one --wallet-provider-root (or wallet_provider_roots)"
+        );
+    }
     // The issuer's own port first: the development IdP takes any free
     // port, which could otherwise be the one asked for here.
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -82,8 +111,10 @@ async fn main() -> anyhow::Result<()> {
         credential_types = state.types.len(),
         admin_api = state.config.api_key.is_some(),
         database = if state.stores.commit.is_some() { "sled" } else { "postgresql" },
+        profile = %state.config.profile,
         "intyg-issuer started"
     );
+    intyg_issuer::ops::spawn_sweeps(state.stores.clone(), std::time::Duration::from_secs(60));
     axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(intyg_service::shutdown_signal())
         .await

@@ -8,6 +8,8 @@ use prometheus::{
     Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
 
+use std::time::Duration;
+
 use crate::AppState;
 use crate::error::ApiError;
 use crate::status::PublishError;
@@ -142,4 +144,33 @@ pub async fn status_list(
         published.jwt.clone(),
     )
         .into_response())
+}
+
+/// The advisory lock key of the sweep job ("isweep").
+const SWEEP_JOB: i64 = 0x0000_6973_7765_6570;
+
+/// Every `interval`, forgets expired replay entries (`jti`s) and portal
+/// sessions, on one instance at a time when several share a database.
+pub fn spawn_sweeps(
+    stores: crate::store::Stores,
+    interval: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        loop {
+            ticker.tick().await;
+            let sweep = async {
+                let now = crate::now();
+                let purged = stores.replay.purge_expired(now).await?;
+                stores.sessions.sweep(now).await?;
+                Ok::<usize, ApiError>(purged)
+            };
+            match stores.jobs.run(SWEEP_JOB, sweep).await {
+                Ok(None) => {}
+                Ok(Some(Ok(purged))) => tracing::debug!(purged, "expired replay entries forgotten"),
+                Ok(Some(Err(e))) => tracing::error!(error = %e, "sweep failed"),
+                Err(e) => tracing::error!(error = %e, "sweep could not take its lock"),
+            }
+        }
+    })
 }

@@ -75,6 +75,24 @@ pub trait NonceStore: Send + Sync {
     async fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError>;
 }
 
+/// Single-use identifiers (DPoP proof `jti`s, wallet attestation PoP
+/// `jti`s), remembered until they expire. Keys carry a prefix per kind
+/// (`dpop:`, `wapop:`), so kinds never collide.
+#[async_trait]
+pub trait ReplayStore: Send + Sync {
+    /// Records `key` until `expires_at` (seconds since the epoch) unless it
+    /// is already recorded and unexpired; returns whether it recorded it
+    /// (false: a replay). Atomic: of two concurrent calls one wins.
+    async fn insert_if_absent(
+        &self,
+        key: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Forgets every entry that expired before `now`; returns how many.
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError>;
+}
+
 /// Records of what was offered and issued, for revocation and the portal.
 #[async_trait]
 pub trait CredentialStore: Send + Sync {
@@ -153,6 +171,8 @@ pub struct Stores {
     pub status: Arc<dyn StatusStore>,
     /// Registered persons.
     pub persons: Arc<dyn PersonStore>,
+    /// Used DPoP and PoP `jti`s.
+    pub replay: Arc<dyn ReplayStore>,
     /// Authorization code flow: pushed requests, logins, codes (sled tree
     /// `authorizations`; trait and impl in `auth_code::store`).
     pub authorizations: Arc<dyn crate::auth_code::AuthorizationStore>,
@@ -195,6 +215,7 @@ impl Stores {
             credentials: store.clone(),
             status: store.clone(),
             persons: store.clone(),
+            replay: store.clone(),
             authorizations: store,
             sessions: Arc::new(PgSessions::new(pg.clone(), SERVICE)),
             commit: None,
@@ -219,6 +240,7 @@ impl Stores {
             meta: db.open_tree("meta")?,
             status_tokens: db.open_tree("status_tokens")?,
             persons: db.open_tree("persons")?,
+            replay: db.open_tree("replay")?,
         });
         Ok(Self {
             offers: sled.clone(),
@@ -226,7 +248,8 @@ impl Stores {
             nonces: sled.clone(),
             credentials: sled.clone(),
             status: sled.clone(),
-            persons: sled,
+            persons: sled.clone(),
+            replay: sled,
             authorizations: Arc::new(db.open_tree("authorizations")?),
             sessions: Arc::new(intyg_service::session::MemorySessions::default()),
             commit: Some(GroupCommit::start(db)),
@@ -246,6 +269,7 @@ struct SledStore {
     meta: sled::Tree,
     status_tokens: sled::Tree,
     persons: sled::Tree,
+    replay: sled::Tree,
 }
 
 fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
@@ -363,6 +387,53 @@ impl PersonStore for SledStore {
 
     async fn get(&self, personal_identity_number: &str) -> Result<Option<Person>, StoreError> {
         decode(self.persons.get(personal_identity_number.as_bytes())?)
+    }
+}
+
+#[async_trait]
+impl ReplayStore for SledStore {
+    async fn insert_if_absent(
+        &self,
+        key: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut current = self.replay.get(key.as_bytes())?;
+        loop {
+            let live = current
+                .as_ref()
+                .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_ref()).ok())
+                .is_some_and(|bytes| i64::from_be_bytes(bytes) > now);
+            if live {
+                return Ok(false);
+            }
+            match self.replay.compare_and_swap(
+                key.as_bytes(),
+                current.clone(),
+                Some(&expires_at.to_be_bytes()[..]),
+            )? {
+                Ok(()) => return Ok(true),
+                Err(conflict) => current = conflict.current,
+            }
+        }
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let mut purged = 0;
+        for entry in self.replay.iter() {
+            let (key, value) = entry?;
+            let expired = <[u8; 8]>::try_from(value.as_ref())
+                .map_or(true, |bytes| i64::from_be_bytes(bytes) <= now);
+            if expired
+                && self
+                    .replay
+                    .compare_and_swap(&key, Some(value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                purged += 1;
+            }
+        }
+        Ok(purged)
     }
 }
 

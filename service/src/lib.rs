@@ -13,9 +13,12 @@
 //!   `axum::serve(..).with_graceful_shutdown(..)`.
 //! - [`session`]: portal sign-in (argon2id, lockout) and in-memory
 //!   sessions with CSRF tokens, generic over what a session remembers.
+//! - [`fetch`]: outgoing HTTP from untrusted URLs (SSRF rules, time and
+//!   size limits, no redirects).
 //! - [`portal`]: the portals' request context, cookies and page headers,
 //!   their two languages and message tables, and the page frame.
 
+pub mod fetch;
 mod group_commit;
 pub mod pg;
 pub mod portal;

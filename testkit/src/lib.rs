@@ -39,6 +39,7 @@ mod issuer;
 mod login;
 mod pg;
 mod portal;
+mod wallet_provider;
 
 use std::path::{Path, PathBuf};
 
@@ -51,6 +52,7 @@ pub use issuer::{API_KEY, BackgroundIssuer, TestIssuer};
 pub use login::{Browser, Login, location};
 pub use pg::TestPg;
 pub use portal::{PortalBrowser, PortalPage};
+pub use wallet_provider::{WalletInstance, WalletProvider};
 
 /// Karin, a test person of the development IdP (and the usual subject).
 pub const KARIN: &str = "199403172381";

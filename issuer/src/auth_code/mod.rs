@@ -45,8 +45,7 @@ use intyg_core::oid4vci::authorization::{
 };
 use intyg_core::oid4vci::id::{AccessToken, CredentialConfigurationId, CredentialIdentifier};
 use intyg_core::oid4vci::token::{
-    AuthorizationCodeTokenRequest, CodeVerifier, PkceError, TokenErrorCode, TokenResponse,
-    verify_pkce_s256,
+    AuthorizationCodeTokenRequest, CodeVerifier, PkceError, TokenErrorCode, verify_pkce_s256,
 };
 use url::Url;
 
@@ -208,10 +207,35 @@ fn check_request(
 }
 
 /// `POST /par` (RFC 9126 §2): stores a checked request for one use.
-pub async fn par(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+///
+/// PAR takes DPoP (RFC 9449 §10.1) and the wallet attestation (the
+/// attestation draft §13) when sent, and requires them as the issuer-wide
+/// profile says; the credential type's own policy applies at `/token`.
+pub async fn par(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     oidc_config(&state)?;
     let form = std::str::from_utf8(&body).map_err(|_| invalid_request("body is not UTF-8"))?;
     let request = AuthorizationRequest::from_form(form).map_err(|e| request_error(&e))?;
+    let required = crate::policy::Requirements::of_profile(state.config.profile);
+    crate::dpop::check(
+        &state,
+        &headers,
+        "/par",
+        required.dpop,
+        None,
+        crate::dpop::Endpoint::AuthorizationServer,
+    )
+    .await?;
+    crate::wallet_attestation::check(
+        &state,
+        &headers,
+        Some(request.client_id.as_str()),
+        required.wallet_attestation,
+    )
+    .await?;
     if request.extra.contains_key("request_uri") {
         return Err(invalid_request(
             "request_uri must not be pushed (RFC 9126 §2.1)",
@@ -235,7 +259,9 @@ pub async fn par(State(state): State<AppState>, body: Bytes) -> Result<Response,
         request_uri,
         expires_in: REQUEST_URI_LIFETIME.unsigned_abs(),
     };
-    Ok((StatusCode::CREATED, no_store(), Json(body)).into_response())
+    let mut response = (StatusCode::CREATED, no_store(), Json(body)).into_response();
+    crate::dpop::add_nonce(&state, response.headers_mut());
+    Ok(response)
 }
 
 /// `GET /authorize` (§5.1): checks the request (or loads the pushed one)
@@ -478,6 +504,7 @@ fn token_error(code: TokenErrorCode, description: impl Into<String>) -> ApiError
 pub async fn token(
     state: &AppState,
     request: AuthorizationCodeTokenRequest,
+    proof: &crate::issuance::ClientProof,
 ) -> Result<Response, ApiError> {
     let invalid = |why: &str| token_error(TokenErrorCode::InvalidGrant, why);
     let now = crate::now();
@@ -528,9 +555,10 @@ pub async fn token(
             "authorization_details asks for more than was authorized",
         ));
     }
+    proof.enforce(state, &code.credential_configuration_id)?;
     let access_token = AccessToken::generate().map_err(|e| ApiError::Issuance(e.to_string()))?;
     let lifetime = state.config.lifetimes.access_token;
-    let mut response = TokenResponse::bearer(access_token, lifetime.unsigned_abs());
+    let mut response = proof.token_response(access_token, lifetime);
     // §6.2: REQUIRED when `authorization_details` was used in the
     // Authorization or Token Request. The one dataset is the record.
     if code.authorization_details || request.authorization_details.is_some() {
@@ -551,6 +579,7 @@ pub async fn token(
             credential_id: code.credential_id,
             credential_configuration_id: code.credential_configuration_id,
             expires_at: now + lifetime,
+            jkt: proof.jkt.clone(),
         })
         .await?;
     state.stores.durable().await?;

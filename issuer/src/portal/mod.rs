@@ -700,7 +700,15 @@ async fn issue(
     .await
     .map_err(|e| signed.api(e))?;
     let qr = qr_svg(&created.offer_uri).map_err(|e| signed.api(e))?;
-    let markup = pages::offer(&signed.chrome(), &handle, type_name, &created, &qr);
+    let audience = state.requirements(&type_id).audience();
+    let markup = pages::offer(
+        &signed.chrome(),
+        &handle,
+        type_name,
+        &created,
+        &qr,
+        audience,
+    );
     Ok(signed.page(StatusCode::CREATED, markup))
 }
 

@@ -13,18 +13,25 @@ use intyg_service::pg::{Migration, Pg, Row};
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{
-    CredentialStore, GrantStore, NonceStore, OfferStore, PersonStore, SignedList, StatusStore,
-    StoreError,
+    CredentialStore, GrantStore, NonceStore, OfferStore, PersonStore, ReplayStore, SignedList,
+    StatusStore, StoreError,
 };
 use crate::auth_code::store::{AuthorizationStore, IssuedCode, PendingLogin, PushedRequest};
 use crate::model::{AccessGrant, CredentialRecord, Offer, Person};
 
 /// The issuer's schema, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init.sql",
-    sql: include_str!("../../migrations/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init.sql",
+        sql: include_str!("../../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_replay.sql",
+        sql: include_str!("../../migrations/0002_replay.sql"),
+    },
+];
 
 /// The stores over one pool.
 #[derive(Debug, Clone)]
@@ -382,5 +389,35 @@ impl StatusStore for PgStore {
             .await?;
         let in_force = self.token(list.unsigned_abs()).await?;
         Ok(in_force.unwrap_or_else(|| token.clone()))
+    }
+}
+
+#[async_trait]
+impl ReplayStore for PgStore {
+    async fn insert_if_absent(
+        &self,
+        key: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        // A live entry is left alone (0 rows): the caller sees a replay.
+        let recorded = self
+            .pg
+            .execute(
+                "INSERT INTO issuer_replay (key, expires_at) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
+                 WHERE issuer_replay.expires_at <= $3",
+                &[&key, &expires_at, &now],
+            )
+            .await?;
+        Ok(recorded == 1)
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let purged = self
+            .pg
+            .execute("DELETE FROM issuer_replay WHERE expires_at <= $1", &[&now])
+            .await?;
+        Ok(usize::try_from(purged).unwrap_or(usize::MAX))
     }
 }

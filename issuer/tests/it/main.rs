@@ -5,6 +5,7 @@ mod admin;
 mod auth_code;
 mod crash;
 mod flow;
+mod haip;
 mod multi;
 mod portal;
 mod stores;

@@ -19,6 +19,13 @@ const PASSWORD: &str = "korrekt hästbatteri";
 /// An issuer with the dev officer and a test officer whose hash is cheap,
 /// so that the tests do not spend seconds in argon2.
 async fn start(name: &str) -> TestIssuer {
+    start_with(name, |_| {}).await
+}
+
+async fn start_with(
+    name: &str,
+    configure: impl FnOnce(&mut intyg_issuer::config::Config),
+) -> TestIssuer {
     let cheap = argon2::Argon2::new(
         argon2::Algorithm::Argon2id,
         argon2::Version::V0x13,
@@ -33,7 +40,11 @@ async fn start(name: &str) -> TestIssuer {
             .to_string(),
         name: "Tess Testare".into(),
     };
-    TestIssuer::start_with(name, |config| config.portal.officers.push(officer)).await
+    TestIssuer::start_with(name, |config| {
+        config.portal.officers.push(officer);
+        configure(config);
+    })
+    .await
 }
 
 /// The officer portal's own steps.
@@ -308,6 +319,7 @@ async fn portal_offer_shows_qr_code_and_pin() {
         page.tag("offer-link")
             .contains("href=\"openid-credential-offer://?credential_offer_uri=")
     );
+    assert!(page.text("offer-wallets").starts_with("Alla plånböcker"));
     let records = portal
         .state
         .stores
@@ -317,6 +329,39 @@ async fn portal_offer_shows_qr_code_and_pin() {
         .unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].claims["office"], "Arbetsförmedlingen Malmö");
+}
+
+#[tokio::test]
+async fn portal_offer_under_haip_names_certified_wallets_and_links_haip_vci() {
+    let dir = intyg_testkit::TempDir::new("portal-haip-roots");
+    let provider = intyg_testkit::WalletProvider::new("Provider A");
+    let root = provider.write_root(&dir);
+    let portal = start_with("portal-haip", move |config| {
+        config.profile = intyg_issuer::policy::Profile::Haip;
+        config.wallet_provider_roots = vec![root];
+        config.offer_scheme = intyg_issuer::policy::OfferScheme::HaipVci;
+    })
+    .await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let csrf = browser.signed_in().await;
+    let person = browser.person(&csrf).await;
+    let page = browser.issue_example(&person, &csrf).await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let wallets = page.text("offer-wallets");
+    assert!(
+        wallets.starts_with("Endast certifierade plånböcker"),
+        "{wallets}"
+    );
+    assert!(
+        wallets.contains("Intyg-plånboken för datorn kan inte"),
+        "{wallets}"
+    );
+    assert!(
+        page.tag("offer-link")
+            .contains("href=\"haip-vci://?credential_offer_uri="),
+        "{}",
+        page.tag("offer-link")
+    );
 }
 
 #[tokio::test]

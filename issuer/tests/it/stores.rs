@@ -63,6 +63,7 @@ both_backends!(
     status_versions_and_signed_tokens,
     authorization_records_are_taken_once,
     sessions_and_lockouts,
+    replayed_identifiers_are_refused_until_they_expire,
 );
 
 fn offer(id: &str) -> Offer {
@@ -125,6 +126,7 @@ async fn grants_and_nonces(stores: Stores) {
         credential_id: "r".into(),
         credential_configuration_id: "registration-certificate".into(),
         expires_at: 7,
+        jkt: Some("thumbprint".into()),
     };
     stores.grants.insert(&grant).await.unwrap();
     assert_eq!(stores.grants.get("t").await.unwrap(), Some(grant));
@@ -251,6 +253,22 @@ async fn authorization_records_are_taken_once(stores: Stores) {
     let (a, b) = tokio::join!(store.take_code("k"), store.take_code("k"));
     let taken: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
     assert_eq!(taken, [code]);
+}
+
+async fn replayed_identifiers_are_refused_until_they_expire(stores: Stores) {
+    let replay = &stores.replay;
+    let (a, b) = tokio::join!(
+        replay.insert_if_absent("dpop:j1", 100, 50),
+        replay.insert_if_absent("dpop:j1", 100, 50)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "of two uses of one jti, one wins");
+    assert!(!replay.insert_if_absent("dpop:j1", 200, 99).await.unwrap());
+    assert!(replay.insert_if_absent("wapop:j1", 100, 50).await.unwrap());
+    // Expired: recorded afresh.
+    assert!(replay.insert_if_absent("dpop:j1", 300, 100).await.unwrap());
+    replay.insert_if_absent("dpop:j2", 120, 50).await.unwrap();
+    assert_eq!(replay.purge_expired(150).await.unwrap(), 2);
+    assert!(!replay.insert_if_absent("dpop:j1", 400, 150).await.unwrap());
 }
 
 async fn sessions_and_lockouts(stores: Stores) {
