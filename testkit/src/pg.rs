@@ -3,7 +3,11 @@
 //! root), `postgres` on a free loopback port with its unix socket in that
 //! directory. One cluster per test binary, started on first use; each
 //! caller gets a fresh database. A watchdog shell stops the server and
-//! removes the directory once the test process is gone.
+//! removes the directory once the test process is gone. The server also
+//! speaks TLS (`ssl = on`) with a certificate for `localhost` and
+//! `127.0.0.1` from a test CA ([`TestPg::ca_pem`]), so `sslmode` can be
+//! tested (it listens on `127.0.0.2` too: a name its certificate lacks);
+//! plain connections stay allowed.
 //!
 //! The binaries are Debian's (`/usr/lib/postgresql/<n>/bin`, package
 //! `postgresql`, installed by `cargo xtask setup`), or `$INTYG_PG_BIN`.
@@ -74,6 +78,11 @@ impl TestPg {
     /// The cluster's directory (data, socket, log).
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The PEM file of the CA that issued the server's certificate.
+    pub fn ca_pem(&self) -> PathBuf {
+        self.dir.join("ca.pem")
     }
 }
 
@@ -151,6 +160,7 @@ fn start() -> TestPg {
         "initdb failed: {}",
         String::from_utf8_lossy(&initdb.stderr)
     );
+    write_tls_files(&dir, user);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -159,8 +169,10 @@ fn start() -> TestPg {
     // The server runs beside a watchdog that stops it (fast shutdown) and
     // removes the directory when this process is gone.
     let script = r#"
-        "$1/postgres" -D "$2/data" -p "$3" -k "$2/socket" -c listen_addresses=127.0.0.1 \
-            -c max_connections=400 -c shared_buffers=64MB > "$2/postgres.log" 2>&1 &
+        "$1/postgres" -D "$2/data" -p "$3" -k "$2/socket" -c listen_addresses=127.0.0.1,127.0.0.2 \
+            -c max_connections=400 -c shared_buffers=64MB \
+            -c ssl=on -c ssl_cert_file="$2/server.pem" -c ssl_key_file="$2/server.key" \
+            > "$2/postgres.log" 2>&1 &
         server=$!
         while [ -d "/proc/$4" ] && kill -0 "$server" 2>/dev/null; do sleep 0.2; done
         kill -INT "$server" 2>/dev/null
@@ -200,5 +212,41 @@ fn start() -> TestPg {
         port,
         dir,
         _watchdog: watchdog,
+    }
+}
+
+/// A test CA (`ca.pem`) and the server's certificate and key for
+/// `localhost` and `127.0.0.1`, owned by the server's user (the key 0600,
+/// as PostgreSQL demands).
+fn write_tls_files(dir: &Path, user: Option<(u32, u32)>) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "intyg test PostgreSQL CA");
+    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress([127, 0, 0, 1].into()));
+    let server = params
+        .signed_by(&key, &Issuer::new(ca_params, ca_key))
+        .unwrap();
+    let files = [
+        ("ca.pem", ca.pem(), 0o644),
+        ("server.pem", server.pem(), 0o644),
+        ("server.key", key.serialize_pem(), 0o600),
+    ];
+    for (name, pem, mode) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, pem).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(mode))
+            .unwrap();
+        if let Some((uid, gid)) = user {
+            std::os::unix::fs::chown(&path, Some(uid), Some(gid)).unwrap();
+        }
     }
 }

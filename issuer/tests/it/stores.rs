@@ -381,3 +381,50 @@ async fn an_unreachable_database_is_an_error_at_start() {
         "{refused}"
     );
 }
+
+/// `sslmode` against the test cluster, which speaks TLS with a
+/// certificate for `localhost` and `127.0.0.1` from its own CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_by_sslmode_through_rustls() {
+    let cluster = TestPg::cluster();
+    let ca = cluster.ca_pem();
+    let port = cluster.port();
+    let ssl_in_use = |url: String| async move {
+        let pg = intyg_service::pg::Pg::connect(&intyg_service::pg::PgConfig::new(url))?;
+        let row = pg
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await?;
+        Ok::<bool, intyg_service::pg::PgError>(row.get(0))
+    };
+    let base = format!("postgres://postgres@localhost:{port}/postgres");
+    assert!(
+        !ssl_in_use(base.clone()).await.unwrap(),
+        "no sslmode: plain"
+    );
+    assert!(ssl_in_use(format!("{base}?sslmode=require")).await.unwrap());
+    let verify_full = format!("{base}?sslmode=verify-full&sslrootcert={}", ca.display());
+    assert!(ssl_in_use(verify_full).await.unwrap());
+    // The chain must lead to the given root: the system's roots do not
+    // know the test CA.
+    let refused = ssl_in_use(format!("{base}?sslmode=verify-full&sslrootcert=system")).await;
+    assert!(refused.is_err(), "an unknown CA is refused");
+    // verify-full checks the host name; verify-ca does not.
+    let other_name = format!(
+        "postgres://postgres@127.0.0.2:{port}/postgres?sslrootcert={}",
+        ca.display()
+    );
+    assert!(
+        ssl_in_use(format!("{other_name}&sslmode=verify-ca"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        ssl_in_use(format!("{other_name}&sslmode=verify-full"))
+            .await
+            .is_err(),
+        "a certificate for another name is refused"
+    );
+}
