@@ -9,6 +9,7 @@ use intyg_core::status_list::StatusType;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::claims::{self, Refusal};
 use crate::error::ApiError;
 use crate::model::{CredentialRecord, CredentialState, Offer, Person, PersonalIdentityNumber};
 use crate::{AppState, random_token, sha256_hex};
@@ -25,9 +26,12 @@ pub const MAX_TX_CODE_ATTEMPTS: u32 = 5;
 pub struct CreateOffer {
     /// Which credential type to offer (a folder of `specs/credentials`).
     pub credential_configuration_id: String,
-    /// The claims about the person, valid against the type's schema.
+    /// The claims about the person, valid against the type's schema and
+    /// rules. The claims that identify the person (number, names, date of
+    /// birth) may be left out: they come from the person's record.
     pub claims: Map<String, Value>,
-    /// The person's personal identity number (12 digits).
+    /// The person's personal identity number or coordination number (10 or
+    /// 12 digits, with or without `-`/`+`).
     pub subject: String,
 }
 
@@ -93,9 +97,11 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .map_err(|_| unauthorized("wrong API key"))
 }
 
-/// A Swedish personal identity number: 12 digits, YYYYMMDDNNNN.
-fn valid_subject(subject: &str) -> bool {
-    subject.len() == 12 && subject.bytes().all(|b| b.is_ascii_digit())
+/// A personal identity number as typed (10 or 12 digits, with or without
+/// `-`/`+`), in its canonical form; `field` names it in the refusal.
+pub fn identity_number(field: &str, text: &str) -> Result<PersonalIdentityNumber, ApiError> {
+    PersonalIdentityNumber::parse(text, intyg_service::time::today())
+        .map_err(|e| ApiError::bad_request("invalid_request", format!("{field}: {e}")))
 }
 
 /// `POST /api/offers`: validate the claims, store a credential record and a
@@ -123,12 +129,7 @@ pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferC
             ),
         ));
     };
-    if !valid_subject(&request.subject) {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            "subject must be a personal identity number of 12 digits",
-        ));
-    }
+    let number = identity_number("subject", &request.subject)?;
     if let Some(name) = request
         .claims
         .keys()
@@ -139,26 +140,21 @@ pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferC
             format!("claim `{name}` is set by the issuer"),
         ));
     }
-    if let Err(violations) = credential_type
-        .schema
-        .validate(&Value::Object(request.claims.clone()))
-    {
-        let details = serde_json::json!({ "violations": violations.violations.iter().map(|v| {
-            serde_json::json!({ "pointer": v.pointer, "message": v.message })
-        }).collect::<Vec<_>>() });
-        return Err(ApiError::Client {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid_request".into(),
-            description: "claims do not match the credential type's schema".into(),
-            details: Some(details),
-        });
-    }
+    let person = state.stores.persons.get(number.as_str())?;
+    let claims = claims::prepare(
+        credential_type,
+        request.claims,
+        &number,
+        person.as_ref(),
+        intyg_service::time::today(),
+    )
+    .map_err(refusal)?;
     let now = crate::now();
     let record = CredentialRecord {
         id: uuid::Uuid::new_v4().to_string(),
-        subject: request.subject,
+        subject: number.as_str().to_owned(),
         credential_configuration_id: request.credential_configuration_id.clone(),
-        claims: request.claims,
+        claims,
         state: CredentialState::Offered,
         status_indices: Vec::new(),
         created_at: now,
@@ -186,6 +182,29 @@ pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferC
     })
 }
 
+/// The admin API's answer to refused claims: 400 `invalid_request` naming
+/// the claim, with `details.claim` (a record mismatch) or
+/// `details.violations` (`pointer`, `message`).
+fn refusal(refusal: Refusal) -> ApiError {
+    let details = match &refusal {
+        Refusal::Mismatch { claim } => serde_json::json!({ "claim": claim }),
+        Refusal::Invalid(problems) => serde_json::json!({ "violations": problems.iter().map(|p| {
+            serde_json::json!({ "pointer": p.pointer(), "message": p.to_string() })
+        }).collect::<Vec<_>>() }),
+    };
+    ApiError::Client {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_request".into(),
+        description: match &refusal {
+            Refusal::Mismatch { .. } => refusal.to_string(),
+            Refusal::Invalid(_) => {
+                format!("claims break the credential type's schema or rules: {refusal}")
+            }
+        },
+        details: Some(details),
+    }
+}
+
 /// Six random digits.
 fn pin() -> Result<String, ApiError> {
     let mut bytes = [0u8; 4];
@@ -208,7 +227,8 @@ pub async fn list_credentials(
     Query(query): Query<BySubject>,
 ) -> Result<Json<Vec<CredentialSummary>>, ApiError> {
     authorize(&state, &headers)?;
-    let records = state.stores.credentials.by_subject(&query.subject)?;
+    let number = identity_number("subject", &query.subject)?;
+    let records = state.stores.credentials.by_subject(number.as_str())?;
     Ok(Json(records.iter().map(|r| summary(&state, r)).collect()))
 }
 
@@ -276,7 +296,8 @@ pub async fn apply_status(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterPerson {
-    /// Personal identity number or coordination number, 12 digits.
+    /// Personal identity number or coordination number (10 or 12 digits,
+    /// with or without `-`/`+`; stored as 12 digits).
     pub personal_identity_number: String,
     /// All given names.
     pub given_name: String,
@@ -295,8 +316,10 @@ pub async fn register_person(
     authorize(&state, &headers)?;
     let request: RegisterPerson = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?;
-    let number = PersonalIdentityNumber::parse(&request.personal_identity_number)
-        .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
+    let number = identity_number(
+        "personal_identity_number",
+        &request.personal_identity_number,
+    )?;
     let name = |field: &str, text: &str| {
         Person::name(text)
             .map_err(|e| ApiError::bad_request("invalid_request", format!("{field}: {e}")))
@@ -326,8 +349,7 @@ pub async fn person(
     Path(number): Path<String>,
 ) -> Result<Json<Person>, ApiError> {
     authorize(&state, &headers)?;
-    let number = PersonalIdentityNumber::parse(&number)
-        .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
+    let number = identity_number("personal_identity_number", &number)?;
     state
         .stores
         .persons

@@ -12,11 +12,13 @@
 //!   sessions with CSRF tokens, generic over what a session remembers.
 //! - [`portal`]: the portals' request context, cookies and page headers,
 //!   their two languages and message tables, and the page frame.
+//! - [`time`]: dates and times in Europe/Stockholm, zone shown.
 
 mod group_commit;
 pub mod portal;
 pub mod session;
 mod shutdown;
+pub mod time;
 
 pub use group_commit::{GroupCommit, NotDurable};
 pub use shutdown::shutdown_signal;

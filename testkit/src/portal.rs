@@ -61,6 +61,32 @@ impl PortalPage {
         &self.body[start..end]
     }
 
+    /// The text of the element with `id="<id>"` and of all inside it, tags
+    /// left out (the element holds no element of its own name).
+    pub fn inner_text(&self, id: &str) -> String {
+        let tag = self.tag(id);
+        let name: String = tag[1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let start = self.body.find(tag).unwrap() + tag.len();
+        let end = start + self.body[start..].find(&format!("</{name}>")).unwrap();
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in self.body[start..end].chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text
+    }
+
     /// The `href` of the element with `id="<id>"`, unescaped.
     pub fn href(&self, id: &str) -> String {
         let tag = self.tag(id);

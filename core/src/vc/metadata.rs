@@ -21,6 +21,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::rules::{ClaimRules, RulesError};
 use super::schema::{ClaimsSchema, SchemaError};
 
 /// A Type Metadata document (draft-ietf-oauth-sd-jwt-vc, "Type Metadata Format").
@@ -490,6 +491,9 @@ pub struct CredentialType {
     pub metadata: TypeMetadata,
     /// The compiled claims schema (`schema.json`).
     pub schema: ClaimsSchema,
+    /// The cross-field rules (`rules.json`; none when the type has no such
+    /// file).
+    pub rules: ClaimRules,
 }
 
 /// Why [`CredentialType::from_documents`] refused a pair of documents.
@@ -527,6 +531,10 @@ pub enum TypeError {
         /// The property name.
         name: String,
     },
+    /// The rules document is invalid or compares a claim the schema does
+    /// not declare as a full-date.
+    #[error(transparent)]
+    Rules(#[from] RulesError),
     /// A claim is `mandatory` in the metadata but not `required` in the
     /// schema (top-level claims only).
     #[error("claim {name:?} is mandatory in the metadata but not required by the schema")]
@@ -589,7 +597,32 @@ impl CredentialType {
                 return Err(TypeError::MandatoryNotRequired { name: name.clone() });
             }
         }
-        Ok(Self { metadata, schema })
+        Ok(Self {
+            metadata,
+            schema,
+            rules: ClaimRules::default(),
+        })
+    }
+
+    /// This type with the cross-field rules of its `rules.json`, each
+    /// comparing claims the schema declares as `format: date` strings.
+    pub fn with_rules(mut self, rules_json: &str) -> Result<Self, TypeError> {
+        let rules = ClaimRules::parse(rules_json)?;
+        let properties = self.schema.document().get("properties");
+        if let Some(claim) = rules.claims().find(|claim| {
+            properties
+                .and_then(|p| p.get(*claim))
+                .and_then(|p| p.get("format"))
+                .and_then(serde_json::Value::as_str)
+                != Some("date")
+        }) {
+            return Err(RulesError::NotADate {
+                claim: claim.to_owned(),
+            }
+            .into());
+        }
+        self.rules = rules;
+        Ok(self)
     }
 
     /// The credential type identifier.

@@ -34,12 +34,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::Markup;
-use serde_json::Value;
 
 use crate::admin::{CreateOffer, apply_status, make_offer};
+use crate::claims::{self, Refusal};
 use crate::config::{Config, ConfigError, Officer};
 use crate::error::ApiError;
-use crate::model::{NameError, Person, PersonalIdentityNumber, PersonalIdentityNumberError};
+use crate::model::{IdentityNumberError, NameError, Person, PersonalIdentityNumber};
 use crate::{AppState, now, random_token};
 use form::{Field, FormErrors};
 use i18n::{Lang, Msg};
@@ -382,20 +382,21 @@ async fn search(
 ) -> Result<Response, PageError> {
     signed.check_csrf(&form)?;
     let typed = form.get("pin").map_or("", String::as_str);
-    let pin: String = typed
-        .chars()
-        .filter(|c| *c != '-' && !c.is_whitespace())
-        .collect();
-    if let Err(e) = PersonalIdentityNumber::parse(&pin) {
-        let error = match e {
-            PersonalIdentityNumberError::Format => Msg::PersonalIdentityNumberInvalid,
-            PersonalIdentityNumberError::Date => Msg::PersonalIdentityNumberDate,
-            PersonalIdentityNumberError::CheckDigit => Msg::PersonalIdentityNumberCheckDigit,
-        };
-        let markup = pages::search(&signed.chrome(), &signed.session.csrf, typed, Some(error));
-        return Ok(signed.page(StatusCode::BAD_REQUEST, markup));
-    }
-    let handle = session::remember_person(&state.portal.sessions, &signed.id, &pin)
+    let spaced: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    let number = match PersonalIdentityNumber::parse(&spaced, intyg_service::time::today()) {
+        Ok(number) => number,
+        Err(e) => {
+            let error = match e {
+                IdentityNumberError::Format => Msg::PersonalIdentityNumberInvalid,
+                IdentityNumberError::Date => Msg::PersonalIdentityNumberDate,
+                IdentityNumberError::Century => Msg::PersonalIdentityNumberCentury,
+                IdentityNumberError::CheckDigit => Msg::PersonalIdentityNumberCheckDigit,
+            };
+            let markup = pages::search(&signed.chrome(), &signed.session.csrf, typed, Some(error));
+            return Ok(signed.page(StatusCode::BAD_REQUEST, markup));
+        }
+    };
+    let handle = session::remember_person(&state.portal.sessions, &signed.id, number.as_str())
         .map_err(|e| signed.api(e))?;
     Ok(signed.ctx.redirect(&format!("/portal/people/{handle}")))
 }
@@ -501,7 +502,7 @@ async fn register(
 ) -> Result<Response, PageError> {
     signed.check_csrf(&posted)?;
     let lang = signed.ctx.lang;
-    let number = PersonalIdentityNumber::parse(signed.subject(&handle)?).map_err(|_| {
+    let number: PersonalIdentityNumber = signed.subject(&handle)?.parse().map_err(|_| {
         PageError::new(
             lang,
             StatusCode::BAD_REQUEST,
@@ -515,12 +516,18 @@ async fn register(
         match Person::name(typed) {
             Ok(name) => Some(name),
             Err(e) => {
-                let msg = match e {
-                    NameError::Empty => Msg::ErrRequired,
-                    NameError::TooLong => Msg::ErrTooLong,
-                    NameError::ControlCharacter => Msg::ErrInvalid,
+                let error = match e {
+                    NameError::Empty => Msg::ErrRequired.into(),
+                    NameError::TooLong => form::FieldError {
+                        msg: Msg::ErrTooLong,
+                        limit: Some(Person::MAX_NAME_CHARS.to_string()),
+                    },
+                    NameError::ControlCharacter(found) => form::FieldError {
+                        msg: Msg::ErrControlCharacter,
+                        limit: Some(format!("U+{:04X}", u32::from(found.character))),
+                    },
                 };
-                errors.add(&field.name, msg);
+                errors.add(&field.name, error);
                 None
             }
         }
@@ -572,53 +579,106 @@ async fn register(
         .redirect(&format!("/portal/people/{handle}{query}")))
 }
 
+/// The issue form of `type_id` for the person behind `handle`, with what
+/// was typed and its errors.
+struct IssueForm<'a> {
+    handle: &'a str,
+    type_id: &'a str,
+    credential_type: &'a intyg_core::vc::metadata::CredentialType,
+    number: PersonalIdentityNumber,
+    person: Option<Person>,
+    fields: Vec<Field>,
+}
+
+impl<'a> IssueForm<'a> {
+    fn load(
+        state: &'a AppState,
+        signed: &SignedIn,
+        handle: &'a str,
+        type_id: &'a str,
+    ) -> Result<Self, PageError> {
+        let lang = signed.ctx.lang;
+        let number: PersonalIdentityNumber = signed
+            .subject(handle)?
+            .parse()
+            .map_err(|_| PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound))?;
+        let Some(credential_type) = state.types.get(type_id) else {
+            return Err(PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound));
+        };
+        let person = state
+            .stores
+            .persons
+            .get(number.as_str())
+            .map_err(|e| signed.api(e.into()))?;
+        Ok(Self {
+            handle,
+            type_id,
+            credential_type,
+            number,
+            person,
+            fields: form::fields(credential_type, lang),
+        })
+    }
+
+    /// The identity claims the credential takes from the record, labelled.
+    fn identity(&self, lang: Lang) -> Vec<(String, String)> {
+        claims::identity_claims(self.credential_type)
+            .filter_map(|claim| {
+                let value = claims::from_record(claim, &self.number, self.person.as_ref())?;
+                Some((
+                    form::claim_label(self.credential_type, claim, lang).to_owned(),
+                    value,
+                ))
+            })
+            .collect()
+    }
+
+    /// Names are claims of this type and there are none on record.
+    fn register_first(&self) -> bool {
+        self.person.is_none()
+            && claims::identity_claims(self.credential_type)
+                .any(|c| c == "given_name" || c == "family_name")
+    }
+
+    fn page(
+        &self,
+        state: &AppState,
+        signed: &SignedIn,
+        values: &HashMap<String, String>,
+        errors: &FormErrors,
+        status: StatusCode,
+    ) -> Response {
+        let lang = signed.ctx.lang;
+        let identity = self.identity(lang);
+        let page = pages::IssuePage {
+            csrf: &signed.session.csrf,
+            handle: self.handle,
+            subject: self.number.as_str(),
+            type_id: self.type_id,
+            type_name: type_name(state, self.type_id, lang),
+            fields: &self.fields,
+            values,
+            errors,
+            identity: &identity,
+            register_first: self.register_first(),
+        };
+        signed.page(status, pages::issue_form(&signed.chrome(), &page))
+    }
+}
+
 async fn issue_form(
     State(state): State<AppState>,
     signed: SignedIn,
     Path((handle, type_id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let lang = signed.ctx.lang;
-    let subject = signed.subject(&handle)?;
-    let Some(credential_type) = state.types.get(&type_id) else {
-        return Err(PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound));
-    };
-    let person = state
-        .stores
-        .persons
-        .get(subject)
-        .map_err(|e| signed.api(e.into()))?;
-    let fields = form::fields(credential_type, lang);
-    let values = prefill(&fields, subject, person.as_ref());
-    let page = pages::IssuePage {
-        csrf: &signed.session.csrf,
-        handle: &handle,
-        subject,
-        type_id: &type_id,
-        type_name: type_name(&state, &type_id, lang),
-        fields: &fields,
-        values: &values,
-        errors: &FormErrors::default(),
-    };
-    Ok(signed.page(StatusCode::OK, pages::issue_form(&signed.chrome(), &page)))
-}
-
-/// The person's number goes into a `personal_identity_number` claim; a
-/// registered person's names and date of birth into `given_name`,
-/// `family_name` and `birthdate`.
-fn prefill(fields: &[Field], subject: &str, person: Option<&Person>) -> HashMap<String, String> {
-    fields
-        .iter()
-        .filter_map(|f| {
-            let value = match (f.name.as_str(), person) {
-                ("personal_identity_number", _) => subject,
-                ("given_name", Some(p)) => &p.given_name,
-                ("family_name", Some(p)) => &p.family_name,
-                ("birthdate", Some(p)) => &p.birthdate,
-                _ => return None,
-            };
-            Some((f.name.clone(), value.to_owned()))
-        })
-        .collect()
+    let form = IssueForm::load(&state, &signed, &handle, &type_id)?;
+    Ok(form.page(
+        &state,
+        &signed,
+        &HashMap::new(),
+        &FormErrors::default(),
+        StatusCode::OK,
+    ))
 }
 
 async fn issue(
@@ -629,59 +689,64 @@ async fn issue(
 ) -> Result<Response, PageError> {
     signed.check_csrf(&posted)?;
     let lang = signed.ctx.lang;
-    let subject = signed.subject(&handle)?;
-    let Some(credential_type) = state.types.get(&type_id) else {
-        return Err(PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound));
-    };
-    let fields = form::fields(credential_type, lang);
-    let (claims, mut errors) = form::parse(&fields, &posted);
-    if let Err(violations) = credential_type
-        .schema
-        .validate(&Value::Object(claims.clone()))
-    {
-        let unparsed: Vec<String> = errors.fields.keys().cloned().collect();
-        let mut found = FormErrors::default();
-        found.add_violations(&fields, &violations);
-        found.fields.retain(|name, _| !unparsed.contains(name));
-        errors.fields.extend(found.fields);
-        errors.general.extend(found.general);
-    }
-    let type_name = type_name(&state, &type_id, lang);
-    if !errors.is_empty() {
-        let values: HashMap<String, String> = fields
-            .iter()
-            .filter_map(|f| {
-                posted
-                    .get(&f.form_name())
-                    .map(|v| (f.name.clone(), v.clone()))
-            })
-            .collect();
-        let page = pages::IssuePage {
-            csrf: &signed.session.csrf,
-            handle: &handle,
-            subject,
-            type_id: &type_id,
-            type_name,
-            fields: &fields,
-            values: &values,
-            errors: &errors,
-        };
-        return Ok(signed.page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            pages::issue_form(&signed.chrome(), &page),
+    let form = IssueForm::load(&state, &signed, &handle, &type_id)?;
+    if form.register_first() {
+        return Ok(form.page(
+            &state,
+            &signed,
+            &HashMap::new(),
+            &FormErrors::default(),
+            StatusCode::CONFLICT,
         ));
     }
+    let (claims, mut errors) = form::parse(&form.fields, &posted);
+    let prepared = claims::prepare(
+        form.credential_type,
+        claims,
+        &form.number,
+        form.person.as_ref(),
+        intyg_service::time::today(),
+    );
+    match &prepared {
+        Err(Refusal::Invalid(problems)) => {
+            errors.add_problems(form.credential_type, &form.fields, problems, lang);
+        }
+        Err(mismatch @ Refusal::Mismatch { .. }) => errors.general.push(mismatch.to_string()),
+        Ok(_) => {}
+    }
+    let claims = match prepared {
+        Ok(claims) if errors.is_empty() => claims,
+        _ => {
+            let values: HashMap<String, String> = form
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    posted
+                        .get(&f.form_name())
+                        .map(|v| (f.name.clone(), v.clone()))
+                })
+                .collect();
+            return Ok(form.page(
+                &state,
+                &signed,
+                &values,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+    };
     let created = make_offer(
         &state,
         CreateOffer {
             credential_configuration_id: type_id.clone(),
             claims,
-            subject: subject.to_owned(),
+            subject: form.number.as_str().to_owned(),
         },
     )
     .await
     .map_err(|e| signed.api(e))?;
     let qr = qr_svg(&created.offer_uri).map_err(|e| signed.api(e))?;
+    let type_name = type_name(&state, &type_id, lang);
     let markup = pages::offer(&signed.chrome(), &handle, type_name, &created, &qr);
     Ok(signed.page(StatusCode::CREATED, markup))
 }

@@ -4,7 +4,7 @@
 
 use maud::{Markup, PreEscaped, html};
 
-use super::form::{Field, FormErrors, Kind};
+use super::form::{Field, FieldError, FormErrors, Kind};
 use super::i18n::{Lang, Msg};
 use crate::admin::OfferCreated;
 use crate::model::{CredentialRecord, CredentialState, Person};
@@ -39,7 +39,7 @@ pub fn search(chrome: &Chrome<'_>, csrf: &str, value: &str, error: Option<Msg>) 
                         p.error id="pin-error" { (lang.t(error)) }
                     }
                     input id="pin" type="text" name="pin" value=(value) inputmode="numeric"
-                        autocomplete="off" required maxlength="13"
+                        autocomplete="off" required maxlength="15"
                         aria-invalid=[error.map(|_| "true")] aria-describedby=(described);
                 }
                 button type="submit" { (lang.t(Msg::Search)) }
@@ -219,6 +219,12 @@ pub struct IssuePage<'a> {
     pub values: &'a std::collections::HashMap<String, String>,
     /// Errors to show.
     pub errors: &'a FormErrors,
+    /// The identity claims the credential takes from the record: label and
+    /// value, not editable.
+    pub identity: &'a [(String, String)],
+    /// The type needs names and the person is not registered: no form, a
+    /// way to register instead.
+    pub register_first: bool,
 }
 
 /// The claims form of one type.
@@ -236,15 +242,29 @@ pub fn issue_form(chrome: &Chrome<'_>, page: &IssuePage<'_>) -> Markup {
         html! {
             h1 { (heading) }
             p { (lang.t(Msg::Person)) " " span.pin-number { (page.subject) } }
-            (error_summary(lang, page.fields, page.errors))
-            p { (lang.t(Msg::FormIntro)) }
-            form method="post" action={ "/portal/people/" (page.handle) "/issue/" (page.type_id) } novalidate {
-                input type="hidden" name="csrf" value=(page.csrf);
-                @for field in page.fields {
-                    (field_input(lang, field, page.values.get(&field.name).map(String::as_str).unwrap_or(""),
-                        page.errors.fields.get(&field.name)))
+            @if page.register_first {
+                p.notice role="status" id="register-first" { (lang.t(Msg::RegisterFirst)) }
+            } @else {
+                (error_summary(lang, page.fields, page.errors))
+                @if !page.identity.is_empty() {
+                    h2 { (lang.t(Msg::IdentityFromRecord)) }
+                    p { (lang.t(Msg::IdentityFromRecordIntro)) }
+                    dl.person id="identity" {
+                        @for (label, value) in page.identity {
+                            dt { (label) }
+                            dd { (value) }
+                        }
+                    }
                 }
-                button type="submit" { (lang.t(Msg::CreateOffer)) }
+                p { (lang.t(Msg::FormIntro)) }
+                form method="post" action={ "/portal/people/" (page.handle) "/issue/" (page.type_id) } novalidate {
+                    input type="hidden" name="csrf" value=(page.csrf);
+                    @for field in page.fields {
+                        (field_input(lang, field, page.values.get(&field.name).map(String::as_str).unwrap_or(""),
+                            page.errors.fields.get(&field.name)))
+                    }
+                    button type="submit" { (lang.t(Msg::CreateOffer)) }
+                }
             }
             p { a href={ "/portal/people/" (page.handle) } { (lang.t(Msg::BackToPerson)) } }
         },
@@ -273,15 +293,15 @@ fn error_summary(lang: Lang, fields: &[Field], errors: &FormErrors) -> Markup {
     }
 }
 
-fn messages_text(lang: Lang, messages: &[Msg]) -> String {
+fn messages_text(lang: Lang, messages: &[FieldError]) -> String {
     messages
         .iter()
-        .map(|m| lang.t(*m))
+        .map(|m| m.text(lang))
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-fn field_input(lang: Lang, field: &Field, value: &str, errors: Option<&Vec<Msg>>) -> Markup {
+fn field_input(lang: Lang, field: &Field, value: &str, errors: Option<&Vec<FieldError>>) -> Markup {
     let hint_id = format!("{}-hint", field.id);
     let error_id = format!("{}-error", field.id);
     let extra_hint = match field.kind {
@@ -325,8 +345,11 @@ fn field_input(lang: Lang, field: &Field, value: &str, errors: Option<&Vec<Msg>>
                         aria-invalid=[invalid] aria-describedby=[described.as_deref()];
                 }
                 Kind::Date => {
-                    input type="date" id=(field.id) name=(name) value=(value)
-                        required[field.required]
+                    // Text, not `type=date`: the browser's date input follows
+                    // its locale (mm/dd/yyyy) and drops what does not parse.
+                    input.date type="text" id=(field.id) name=(name) value=(value)
+                        inputmode="numeric" pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}" maxlength="10"
+                        autocomplete="off" required[field.required]
                         aria-invalid=[invalid] aria-describedby=[described.as_deref()];
                 }
                 Kind::Integer { min, max } => {
@@ -420,25 +443,10 @@ pub fn error(chrome: &Chrome<'_>, message: Msg, detail: Option<&str>) -> Markup 
     )
 }
 
-/// `YYYY-MM-DD HH:MM UTC` of seconds since the epoch.
+/// `YYYY-MM-DD HH:MM CET` (or `CEST`) of seconds since the epoch, in
+/// Stockholm.
 pub fn date_time(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let rest = seconds.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rest / 3600,
-        rest % 3600 / 60
-    )
+    intyg_service::time::date_time(seconds)
 }
 
 /// The portal's stylesheet: high contrast, visible focus, large PIN.
@@ -457,8 +465,9 @@ a:focus, button:focus, input:focus, select:focus, textarea:focus, main:focus { o
 .field { margin: 0 0 1.25rem; }
 label { display: block; font-weight: bold; }
 .hint { margin: .1rem 0 .3rem; color: #4a4a4a; }
-input[type=text], input[type=password], input[type=date], input[type=number], select, textarea { font: inherit; padding: .4rem; border: 2px solid #4a4a4a; border-radius: 3px; min-width: 18rem; max-width: 100%; box-sizing: border-box; }
-textarea { width: 30rem; }
+input[type=text], input[type=password], input[type=number], select, textarea { font: inherit; padding: .4rem; border: 2px solid #4a4a4a; border-radius: 3px; min-width: 18rem; max-width: 100%; box-sizing: border-box; }
+textarea { width: 30rem; max-width: 100%; }
+input.date { min-width: 0; width: 10em; }
 .invalid input, .invalid select, .invalid textarea { border-color: #b3261e; }
 .error { color: #b3261e; font-weight: bold; margin: .2rem 0; }
 .error-summary { border: 3px solid #b3261e; padding: .5rem 1rem; margin-bottom: 1.5rem; }
@@ -484,12 +493,6 @@ input.link { width: 100%; }
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(date_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(date_time(1_772_000_000), "2026-02-25 06:13 UTC");
-    }
 
     #[test]
     fn values_are_escaped() {

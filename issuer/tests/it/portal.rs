@@ -9,8 +9,8 @@ use intyg_issuer::config::Officer;
 use intyg_issuer::model::CredentialState;
 use intyg_issuer::portal::{DEV_OFFICER, DEV_PASSWORD};
 use intyg_testkit::{
-    Chromedriver, Fetch, KARIN as SUBJECT, PortalBrowser, PortalPage as Page, TempDir, TestIssuer,
-    chromium_capabilities, example,
+    AMIRA, Chromedriver, Fetch, KARIN as SUBJECT, PortalBrowser, PortalPage as Page, TempDir,
+    TestIssuer, chromium_capabilities, example,
 };
 use reqwest::StatusCode;
 const OFFICER: &str = "testare";
@@ -58,6 +58,10 @@ trait OfficerSteps {
 
     /// Searches the subject; returns the person page's path.
     async fn person(&mut self, csrf: &str) -> String;
+
+    /// Searches the subject and registers them with the example's names;
+    /// returns the person page's path.
+    async fn registered_person(&mut self, csrf: &str) -> String;
 }
 
 impl OfficerSteps for PortalBrowser {
@@ -101,6 +105,20 @@ impl OfficerSteps for PortalBrowser {
         let found = self.search(csrf, SUBJECT).await;
         assert_eq!(found.status, StatusCode::SEE_OTHER);
         found.location().to_owned()
+    }
+
+    async fn registered_person(&mut self, csrf: &str) -> String {
+        let person = self.person(csrf).await;
+        let done = self
+            .register(
+                &format!("{person}/register"),
+                csrf,
+                "Karin Elisabet",
+                "Lindqvist",
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        person
     }
 }
 
@@ -201,7 +219,7 @@ async fn portal_rejects_posts_without_the_csrf_token() {
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
 
     // A revoke without the token changes nothing.
-    let person = browser.person(&csrf).await;
+    let person = browser.registered_person(&csrf).await;
     let offer = browser.issue_example(&person, &csrf).await;
     assert_eq!(offer.status, StatusCode::CREATED);
     let record = &portal.state.stores.credentials.by_subject(SUBJECT).unwrap()[0];
@@ -230,24 +248,34 @@ async fn portal_shows_validation_errors_by_field() {
             .tag("pin")
             .contains("aria-describedby=\"pin-hint pin-error\"")
     );
-    assert!(bad_pin.text("pin-error").contains("12 siffror"));
+    assert!(bad_pin.text("pin-error").contains("10 eller 12 siffror"));
 
-    let person = browser.person(&csrf).await;
+    let person = browser.registered_person(&csrf).await;
     let path = format!("{person}/issue/registration-certificate");
     let blank = browser.get(&path).await;
     assert_eq!(blank.status, StatusCode::OK);
-    // Generated from the schema: a date input, a select, the subject prefilled.
-    assert!(blank.tag("field-birthdate").contains("type=\"date\""));
+    // Generated from the schema: an ISO date text input, a select; the
+    // identity from the record, shown and not editable.
+    let since = blank.tag("field-registered_since");
+    assert!(since.contains("type=\"text\""), "{since}");
+    assert!(
+        since.contains("pattern=\"[0-9]{4}-[0-9]{2}-[0-9]{2}\""),
+        "{since}"
+    );
+    assert!(
+        blank
+            .text("field-registered_since-hint")
+            .contains("ÅÅÅÅ-MM-DD")
+    );
     assert!(
         blank
             .tag("field-registration_status")
             .starts_with("<select")
     );
-    assert!(
-        blank
-            .tag("field-personal_identity_number")
-            .contains(SUBJECT)
-    );
+    assert!(blank.inner_text("identity").contains(SUBJECT));
+    assert!(blank.inner_text("identity").contains("1994-03-17"));
+    assert!(!blank.body.contains("id=\"field-personal_identity_number\""));
+    assert!(!blank.body.contains("id=\"field-birthdate\""));
     assert!(blank.body.contains("Födelsedatum"));
 
     let mut claims = example("registration-certificate");
@@ -265,12 +293,19 @@ async fn portal_shows_validation_errors_by_field() {
     );
     assert_eq!(
         page.text("field-registered_since-error"),
-        "Värdet har fel format."
+        "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-02-02."
     );
     assert_eq!(page.text("field-office-error"), "Fältet är obligatoriskt.");
-    assert!(!page.body.contains("id=\"field-given_name-error\""));
-    // What was typed stays in the form.
-    assert!(page.tag("field-given_name").contains("Karin Elisabet"));
+    assert!(!page.body.contains("id=\"field-registration_status-error\""));
+    // What was typed stays in the form, the bad date too.
+    assert!(
+        page.tag("field-registered_since")
+            .contains("value=\"last spring\"")
+    );
+    assert!(
+        page.body
+            .contains("<option value=\"in_programme\" selected>")
+    );
     assert!(page.body.contains("role=\"alert\""));
     assert!(
         portal
@@ -288,7 +323,7 @@ async fn portal_offer_shows_qr_code_and_pin() {
     let portal = start("portal-offer").await;
     let mut browser = PortalBrowser::new(&portal.url);
     let csrf = browser.signed_in().await;
-    let person = browser.person(&csrf).await;
+    let person = browser.registered_person(&csrf).await;
     let page = browser.issue_example(&person, &csrf).await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
     let qr_at = page.body.find("id=\"offer-qr\"").unwrap();
@@ -310,7 +345,7 @@ async fn portal_revokes_from_the_person_page() {
     let portal = start("portal-revoke").await;
     let mut browser = PortalBrowser::new(&portal.url);
     let csrf = browser.signed_in().await;
-    let person = browser.person(&csrf).await;
+    let person = browser.registered_person(&csrf).await;
     assert!(!person.contains(SUBJECT), "the number stays out of URLs");
     let empty = browser.get(&person).await;
     assert!(empty.body.contains("Inga intyg har utfärdats"));
@@ -373,7 +408,7 @@ async fn portal_switches_language() {
 
     // Type names and claim labels come from the type metadata in the language.
     let csrf = browser.signed_in().await;
-    let person = browser.person(&csrf).await;
+    let person = browser.registered_person(&csrf).await;
     let form = browser
         .get(&format!("{person}/issue/registration-certificate?lang=en"))
         .await;
@@ -435,47 +470,46 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .unwrap();
     click("main button[type=submit]").await;
 
+    // Not registered yet: the officer registers the person first.
+    let claims = example("registration-certificate");
+    for name in ["given_name", "family_name"] {
+        wait_for(&client, &format!("#register-{name}"))
+            .await
+            .send_keys(claims[name].as_str().unwrap())
+            .await
+            .unwrap();
+    }
+    click("form[action$='/register'] button[type=submit]").await;
+
     wait("a[href$='/issue/registration-certificate']")
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    let claims = example("registration-certificate");
-    wait("#field-given_name").await.unwrap();
-    for name in ["given_name", "family_name", "office"] {
-        let input = client
-            .find(Locator::Id(&format!("field-{name}")))
-            .await
-            .unwrap();
-        input
-            .send_keys(claims[name].as_str().unwrap())
-            .await
-            .unwrap();
-    }
-    // The subject's number is prefilled by the portal.
-    let pin_field = client
-        .find(Locator::Id("field-personal_identity_number"))
-        .await
-        .unwrap();
-    assert_eq!(
-        pin_field.prop("value").await.unwrap().as_deref(),
-        Some(SUBJECT)
+    wait("#field-office").await.unwrap();
+    // The identity comes from the registration and is not an input.
+    let identity = client.find(Locator::Id("identity")).await.unwrap();
+    let identity = identity.text().await.unwrap();
+    assert!(
+        identity.contains(SUBJECT) && identity.contains("Karin Elisabet"),
+        "{identity}"
     );
-    // Date inputs take keys in the browser's locale; set their value instead.
-    for name in ["birthdate", "registered_since"] {
-        let input = client
-            .find(Locator::Id(&format!("field-{name}")))
-            .await
-            .unwrap();
+    assert!(
         client
-            .execute(
-                "arguments[0].value = arguments[1];",
-                vec![serde_json::to_value(&input).unwrap(), claims[name].clone()],
-            )
+            .find(Locator::Id("field-personal_identity_number"))
             .await
-            .unwrap();
-    }
+            .is_err()
+    );
+    let type_into = async |id: &str, text: &str| {
+        let input = client.find(Locator::Id(id)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    };
+    type_into("field-office", claims["office"].as_str().unwrap()).await;
+    // Dates are typed as ISO text whatever the browser's locale; a date in
+    // the future comes back with its message and what was typed.
+    type_into("field-registered_since", "2099-01-01").await;
     for name in ["registration_status", "programme"] {
         client
             .find(Locator::Id(&format!("field-{name}")))
@@ -485,6 +519,26 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
             .await
             .unwrap();
     }
+    click("main form button[type=submit]").await;
+    let error = wait("#field-registered_since-error").await.unwrap();
+    assert!(
+        error.text().await.unwrap().contains("senare än i dag"),
+        "{}",
+        error.text().await.unwrap()
+    );
+    let since = client
+        .find(Locator::Id("field-registered_since"))
+        .await
+        .unwrap();
+    assert_eq!(
+        since.prop("value").await.unwrap().as_deref(),
+        Some("2099-01-01")
+    );
+    type_into(
+        "field-registered_since",
+        claims["registered_since"].as_str().unwrap(),
+    )
+    .await;
     let form = client.screenshot().await.unwrap();
     let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     std::fs::write(target.join("portal-form.png"), form).unwrap();
@@ -588,19 +642,25 @@ async fn portal_registers_a_person_and_prefills_the_issue_form() {
     assert_eq!(stored.registered_by, OFFICER);
     assert_eq!(stored.given_name, "Karin Elisabet");
 
-    // The issue form is filled in from the registration.
+    // The issue form shows the registration's identity, not as inputs.
     let form = browser
         .get(&format!("{person}/issue/registration-certificate"))
         .await;
     assert_eq!(form.status, StatusCode::OK);
-    for (field, value) in [
-        ("given_name", "Karin Elisabet"),
-        ("family_name", "Lindqvist"),
-        ("birthdate", "1994-03-17"),
-        ("personal_identity_number", SUBJECT),
+    let identity = form.inner_text("identity");
+    for value in ["Karin Elisabet", "Lindqvist", "1994-03-17", SUBJECT] {
+        assert!(identity.contains(value), "{identity}");
+    }
+    for field in [
+        "given_name",
+        "family_name",
+        "birthdate",
+        "personal_identity_number",
     ] {
-        let tag = form.tag(&format!("field-{field}"));
-        assert!(tag.contains(&format!("value=\"{value}\"")), "{tag}");
+        assert!(
+            !form.body.contains(&format!("id=\"field-{field}\"")),
+            "{field}"
+        );
     }
     assert!(form.tag("field-office").contains("value=\"\""));
 
@@ -629,4 +689,90 @@ async fn portal_search_checks_the_date_and_check_digit() {
         .await;
     let page = browser.get(&person).await;
     assert_eq!(page.text("person-birthdate"), "1970-10-03");
+}
+
+/// The element `css` once it is there (20 s at most).
+async fn wait_for(client: &fantoccini::Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+#[tokio::test]
+async fn portal_issue_takes_the_identity_from_the_record_and_refuses_impossible_dates() {
+    let portal = start("portal-integrity").await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let csrf = browser.signed_in().await;
+
+    // Not registered: nothing to issue from yet.
+    let person = browser.person(&csrf).await;
+    let path = format!("{person}/issue/registration-certificate");
+    let unregistered = browser.get(&path).await;
+    assert!(unregistered.body.contains("id=\"register-first\""));
+    assert!(!unregistered.body.contains("id=\"field-office\""));
+    let refused = browser.issue_example(&person, &csrf).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    browser
+        .register(
+            &format!("{person}/register"),
+            &csrf,
+            "Karin Elisabet",
+            "Lindqvist",
+        )
+        .await;
+
+    // Another person's number, birthdate and name posted by hand are no
+    // fields of the form; a date in the future is refused with its limit.
+    let mut claims = example("registration-certificate");
+    claims["personal_identity_number"] = AMIRA.into();
+    claims["birthdate"] = "1985-07-09".into();
+    claims["given_name"] = "Amira".into();
+    claims["registered_since"] = "2099-01-01".into();
+    let page = post_claims(&mut browser, &path, &claims_form(&csrf, &claims)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let today = intyg_service::time::today();
+    assert_eq!(
+        page.text("field-registered_since-error"),
+        format!("Datumet får inte vara senare än i dag ({today}).")
+    );
+    assert!(page.body.contains("href=\"#field-registered_since\""));
+    assert!(
+        page.tag("field-registered_since")
+            .contains("value=\"2099-01-01\"")
+    );
+
+    claims["registered_since"] = "2026-02-02".into();
+    let page = post_claims(&mut browser, &path, &claims_form(&csrf, &claims)).await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let records = portal.state.stores.credentials.by_subject(SUBJECT).unwrap();
+    assert_eq!(records[0].claims["personal_identity_number"], SUBJECT);
+    assert_eq!(records[0].claims["birthdate"], "1994-03-17");
+    assert_eq!(records[0].claims["given_name"], "Karin Elisabet");
+    assert!(
+        portal
+            .state
+            .stores
+            .credentials
+            .by_subject(AMIRA)
+            .unwrap()
+            .is_empty()
+    );
+
+    // An eligibility that ends before it starts names the start.
+    let eligibility = format!("{person}/issue/internship-eligibility");
+    let mut claims = example("internship-eligibility");
+    claims["eligible_from"] = "2027-03-01".into();
+    claims["eligible_until"] = "2027-02-28".into();
+    claims["max_hours_per_week"] = "32".into();
+    let page = post_claims(&mut browser, &eligibility, &claims_form(&csrf, &claims)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error = page.text("field-eligible_until-error");
+    assert!(
+        error.starts_with("Datumet får inte vara tidigare än "),
+        "{error}"
+    );
+    assert!(error.contains("(2027-03-01)"), "{error}");
 }
