@@ -10,11 +10,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
 use intyg_core::oid4vp::ResponseMode;
+use intyg_core::text::Lines;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::model::{ConsentRecord, Outcome, Transaction, VerifiedCredentialRecord};
-use crate::postings::{self, FieldProblem, NewPosting};
+use crate::postings::{self, NewPosting};
 use crate::presentation::{create_transaction, invocation_uri};
 use crate::store::Posting;
 use crate::{AppState, templates};
@@ -132,6 +133,9 @@ pub async fn create(
             ));
         }
     };
+    postings::check_text(&purpose, postings::PURPOSE_MAX, Lines::Multi).map_err(|problem| {
+        ApiError::bad_request("invalid_request", format!("purpose {problem}"))
+    })?;
     let mode = response_mode(&state, request.response_mode.as_deref())?;
     let transaction = create_transaction(&state, &query, purpose, template, mode).await?;
     created(&state, transaction)
@@ -252,13 +256,9 @@ pub async fn create_posting(
         purpose: &request.purpose,
     };
     if let Some((field, problem)) = new.problems().first() {
-        let why = match problem {
-            FieldProblem::Required => "is required",
-            FieldProblem::TooLong => "is too long",
-        };
         return Err(ApiError::bad_request(
             "invalid_request",
-            format!("{field} {why}"),
+            format!("{field} {problem}"),
         ));
     }
     let posting = postings::create(&state, new, API_CREATOR).await?;

@@ -72,7 +72,12 @@ intyg_service::messages! {
     /// Field missing.
     ErrRequired => ("Fältet är obligatoriskt.", "This field is required."),
     /// Too long.
-    ErrTooLong => ("Texten är för lång.", "The text is too long."),
+    ErrTooLong => ("Skriv högst {} tecken.", "Enter at most {} characters."),
+    /// A control character ({} is its code point).
+    ErrControlCharacter => (
+        "Texten innehåller ett tecken som inte är tillåtet ({}).",
+        "The text contains a character that is not allowed ({})."
+    ),
     /// Posting created banner.
     PostingCreated => ("Annonsen är skapad.", "The posting was created."),
     /// Applications heading.

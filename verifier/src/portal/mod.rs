@@ -464,14 +464,20 @@ async fn create_posting(
     };
     let problems = new.problems();
     if !problems.is_empty() {
-        let errors: Vec<(&'static str, Msg)> = problems
+        let lang = signed.ctx.lang;
+        let errors: Vec<(&'static str, String)> = problems
             .into_iter()
             .map(|(name, problem)| {
-                let msg = match problem {
-                    FieldProblem::Required => Msg::ErrRequired,
-                    FieldProblem::TooLong => Msg::ErrTooLong,
+                let text = match problem {
+                    FieldProblem::Required => lang.t(Msg::ErrRequired).to_owned(),
+                    FieldProblem::TooLong { max } => {
+                        lang.t(Msg::ErrTooLong).replace("{}", &max.to_string())
+                    }
+                    FieldProblem::ControlCharacter(found) => lang
+                        .t(Msg::ErrControlCharacter)
+                        .replace("{}", &format!("U+{:04X}", u32::from(found.character))),
                 };
-                (name, msg)
+                (name, text)
             })
             .collect();
         let page = pages::PostingForm {

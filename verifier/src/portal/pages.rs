@@ -50,8 +50,8 @@ pub struct PostingForm<'a> {
     pub description: &'a str,
     /// Typed purpose.
     pub purpose: &'a str,
-    /// Errors by field name.
-    pub errors: &'a [(&'static str, Msg)],
+    /// Errors by field name, as shown.
+    pub errors: &'a [(&'static str, String)],
 }
 
 /// The form of a new posting.
@@ -95,7 +95,7 @@ pub fn posting_form(chrome: &Chrome<'_>, form: &PostingForm<'_>) -> Markup {
                     h2 id="error-summary-title" { (lang.t(Msg::FixErrors)) }
                     ul {
                         @for (name, msg) in form.errors {
-                            li { a href={ "#posting-" (name) } { (label_of(name)) ": " (lang.t(*msg)) } }
+                            li { a href={ "#posting-" (name) } { (label_of(name)) ": " (msg) } }
                         }
                     }
                 }
@@ -105,7 +105,7 @@ pub fn posting_form(chrome: &Chrome<'_>, form: &PostingForm<'_>) -> Markup {
                 input type="hidden" name="csrf" value=(form.csrf);
                 @for (name, label, hint, value, multiline) in fields {
                     @let id = format!("posting-{name}");
-                    @let error = form.errors.iter().find(|(n, _)| *n == name).map(|(_, m)| *m);
+                    @let error = form.errors.iter().find(|(n, _)| *n == name).map(|(_, m)| m.as_str());
                     @let described: Vec<String> = [
                         hint.map(|_| format!("{id}-hint")),
                         error.map(|_| format!("{id}-error")),
@@ -121,7 +121,7 @@ pub fn posting_form(chrome: &Chrome<'_>, form: &PostingForm<'_>) -> Markup {
                             p.hint id={ (id) "-hint" } { (lang.t(hint)) }
                         }
                         @if let Some(error) = error {
-                            p.error id={ (id) "-error" } { (lang.t(error)) }
+                            p.error id={ (id) "-error" } { (error) }
                         }
                         @if multiline {
                             textarea id=(id) name=(name) rows="5" required

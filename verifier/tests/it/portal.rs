@@ -290,7 +290,10 @@ async fn portal_creates_a_posting() {
         invalid.text("posting-title-error"),
         "Fältet är obligatoriskt."
     );
-    assert_eq!(invalid.text("posting-purpose-error"), "Texten är för lång.");
+    assert_eq!(
+        invalid.text("posting-purpose-error"),
+        "Skriv högst 500 tecken."
+    );
     assert!(invalid.body.contains("role=\"alert\""));
     // What was typed stays.
     assert!(invalid.text("posting-description").contains("Lager"));
@@ -313,6 +316,33 @@ async fn portal_creates_a_posting() {
         browser.get("/portal/postings/nope").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn portal_refuses_an_escape_character_in_a_purpose() {
+    let (verifier, _issuer) = start("portal-purpose-escape").await;
+    let mut browser = PortalBrowser::new(&verifier.url);
+    let csrf = browser.signed_in().await;
+    let typed = "Ansökan\u{1b}[31m om arbetspraktik";
+    let refused = browser
+        .post(
+            "/portal/postings",
+            &[
+                ("csrf", &csrf),
+                ("title", "Lagerassistent"),
+                ("description", "Tre månader\ni Malmö"),
+                ("purpose", typed),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.text("posting-purpose-error"),
+        "Texten innehåller ett tecken som inte är tillåtet (U+001B)."
+    );
+    assert!(refused.body.contains("href=\"#posting-purpose\""));
+    assert!(!refused.body.contains("id=\"posting-description-error\""));
+    assert!(verifier.state.stores.postings.all().unwrap().is_empty());
 }
 
 #[tokio::test]
