@@ -46,6 +46,8 @@ pub struct OfferCreated {
     pub credential_ids: Vec<String>,
     /// When the offer expires, seconds since the epoch.
     pub expires_at: i64,
+    /// The offer's id (the last segment of its `credential_offer_uri`).
+    pub offer_id: String,
 }
 
 /// One credential as the admin API shows it.
@@ -179,6 +181,7 @@ pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferC
         tx_code,
         credential_ids: vec![record.id],
         expires_at: offer.expires_at,
+        offer_id: offer.id,
     })
 }
 

@@ -233,6 +233,11 @@ intyg_service::messages! {
     OpenInWallet => ("Öppna i plånboken", "Open in wallet"),
     /// Offer expiry prefix.
     Expires => ("Giltigt till", "Valid until"),
+    /// The offer was used, withdrawn or has expired.
+    OfferGone => (
+        "Erbjudandet är redan hämtat, återkallat eller har gått ut. Gör ett nytt erbjudande vid behov.",
+        "The offer was already fetched, was withdrawn or has expired. Make a new offer if needed."
+    ),
     /// Back to person link.
     BackToPerson => ("Tillbaka till personen", "Back to the person"),
     /// New search link.

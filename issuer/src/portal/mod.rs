@@ -11,6 +11,7 @@
 //! | `GET /portal/people/{handle}` | the person (or a form to register them) and what they were issued, with revoke / suspend / unsuspend |
 //! | `POST /portal/people/{handle}/register` | register the person: given and family name; the number is the searched one |
 //! | `GET, POST /portal/people/{handle}/issue/{type}` | the claims form generated from the type's JSON Schema; the offer as a QR code with its PIN |
+//! | `POST /portal/people/{handle}/offers/{offer}` | the offer shown again (its PIN posted back, checked against its hash), while unused and valid |
 //! | `POST /portal/people/{handle}/credentials/{id}/{action}` | revoke, suspend, unsuspend |
 //! | `GET /portal/portal.css` | the stylesheet |
 //!
@@ -18,6 +19,11 @@
 //! handle that only the officer's session can resolve. Personal data is
 //! never logged. Every POST form carries a CSRF token; sessions are held
 //! in memory (see [`session`]).
+//!
+//! A page that answers a POST (a form with errors, an offer) has a
+//! language switch that posts the same form again with `?lang=` and
+//! `relang` ([`RELANG`]): the handler shows the page in the other language
+//! and does nothing else, so nothing typed and no offer is lost.
 
 pub mod form;
 pub mod i18n;
@@ -39,10 +45,13 @@ use crate::admin::{CreateOffer, apply_status, make_offer};
 use crate::claims::{self, Refusal};
 use crate::config::{Config, ConfigError, Officer};
 use crate::error::ApiError;
-use crate::model::{IdentityNumberError, NameError, Person, PersonalIdentityNumber};
+use crate::model::{
+    CredentialState, IdentityNumberError, NameError, Person, PersonalIdentityNumber,
+};
 use crate::{AppState, now, random_token};
 use form::{Field, FormErrors};
 use i18n::{Lang, Msg};
+use intyg_service::portal::chrome::RELANG;
 use pages::Chrome;
 use session::{Session, SignInFailure, csrf_matches};
 
@@ -107,6 +116,10 @@ pub fn routes() -> Router<AppState> {
             get(issue_form).post(issue),
         )
         .route(
+            "/portal/people/{handle}/offers/{offer_id}",
+            post(offer_again),
+        )
+        .route(
             "/portal/people/{handle}/credentials/{id}/{action}",
             post(change_status),
         )
@@ -159,6 +172,17 @@ impl SignedIn {
             self.ctx.lang,
             &self.ctx.path,
             Some((&self.session.user.name, &self.session.csrf)),
+        )
+    }
+
+    /// The frame of a page answering `posted` at `action` (see [`RELANG`]).
+    fn reposting<'a>(&'a self, action: &'a str, posted: &'a HashMap<String, String>) -> Chrome<'a> {
+        self.chrome().reposting(
+            action,
+            posted
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .collect(),
         )
     }
 
@@ -383,8 +407,14 @@ async fn search(
     signed.check_csrf(&form)?;
     let typed = form.get("pin").map_or("", String::as_str);
     let spaced: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
-    let number = match PersonalIdentityNumber::parse(&spaced, intyg_service::time::today()) {
-        Ok(number) => number,
+    let parsed = PersonalIdentityNumber::parse(&spaced, intyg_service::time::today());
+    let number = match parsed {
+        Ok(number) if !form.contains_key(RELANG) => number,
+        Ok(_) => {
+            let chrome = signed.reposting("/portal/search", &form);
+            let markup = pages::search(&chrome, &signed.session.csrf, typed, None);
+            return Ok(signed.page(StatusCode::OK, markup));
+        }
         Err(e) => {
             let error = match e {
                 IdentityNumberError::Format => Msg::PersonalIdentityNumberInvalid,
@@ -392,7 +422,8 @@ async fn search(
                 IdentityNumberError::Century => Msg::PersonalIdentityNumberCentury,
                 IdentityNumberError::CheckDigit => Msg::PersonalIdentityNumberCheckDigit,
             };
-            let markup = pages::search(&signed.chrome(), &signed.session.csrf, typed, Some(error));
+            let chrome = signed.reposting("/portal/search", &form);
+            let markup = pages::search(&chrome, &signed.session.csrf, typed, Some(error));
             return Ok(signed.page(StatusCode::BAD_REQUEST, markup));
         }
     };
@@ -441,6 +472,8 @@ async fn person(
 struct RegisterForm {
     values: HashMap<String, String>,
     errors: FormErrors,
+    /// The form as posted (empty on a GET), for the language switch.
+    posted: HashMap<String, String>,
 }
 
 /// The person page, with the register form's posted values and errors.
@@ -491,7 +524,13 @@ fn person_page(
         register_values: &register.values,
         register_errors: &register.errors,
     };
-    Ok(signed.page(status, pages::person(&signed.chrome(), &page)))
+    let action = format!("/portal/people/{handle}/register");
+    let chrome = if register.posted.is_empty() {
+        signed.chrome()
+    } else {
+        signed.reposting(&action, &register.posted)
+    };
+    Ok(signed.page(status, pages::person(&chrome, &page)))
 }
 
 async fn register(
@@ -534,7 +573,8 @@ async fn register(
     };
     let [given_field, family_field] = &fields;
     let (given_name, family_name) = (name(given_field), name(family_field));
-    let (Some(given_name), Some(family_name)) = (given_name, family_name) else {
+    let relang = posted.contains_key(RELANG);
+    let (Some(given_name), Some(family_name), false) = (given_name, family_name, relang) else {
         let values = fields
             .iter()
             .filter_map(|f| {
@@ -543,16 +583,17 @@ async fn register(
                     .map(|v| (f.name.clone(), v.clone()))
             })
             .collect();
-        let form = RegisterForm { values, errors };
-        return person_page(
-            &state,
-            &signed,
-            &handle,
-            None,
-            &fields,
-            &form,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        let status = if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        let form = RegisterForm {
+            values,
+            errors,
+            posted: posted.clone(),
+        };
+        return person_page(&state, &signed, &handle, None, &fields, &form, status);
     };
     let person = Person::new(
         number,
@@ -644,12 +685,21 @@ impl<'a> IssueForm<'a> {
         &self,
         state: &AppState,
         signed: &SignedIn,
-        values: &HashMap<String, String>,
+        posted: Option<&HashMap<String, String>>,
         errors: &FormErrors,
         status: StatusCode,
     ) -> Response {
         let lang = signed.ctx.lang;
         let identity = self.identity(lang);
+        let values: HashMap<String, String> = self
+            .fields
+            .iter()
+            .filter_map(|f| {
+                posted
+                    .and_then(|p| p.get(&f.form_name()))
+                    .map(|v| (f.name.clone(), v.clone()))
+            })
+            .collect();
         let page = pages::IssuePage {
             csrf: &signed.session.csrf,
             handle: self.handle,
@@ -657,12 +707,17 @@ impl<'a> IssueForm<'a> {
             type_id: self.type_id,
             type_name: type_name(state, self.type_id, lang),
             fields: &self.fields,
-            values,
+            values: &values,
             errors,
             identity: &identity,
             register_first: self.register_first(),
         };
-        signed.page(status, pages::issue_form(&signed.chrome(), &page))
+        let action = format!("/portal/people/{}/issue/{}", self.handle, self.type_id);
+        let chrome = match posted {
+            Some(posted) => signed.reposting(&action, posted),
+            None => signed.chrome(),
+        };
+        signed.page(status, pages::issue_form(&chrome, &page))
     }
 }
 
@@ -675,7 +730,7 @@ async fn issue_form(
     Ok(form.page(
         &state,
         &signed,
-        &HashMap::new(),
+        None,
         &FormErrors::default(),
         StatusCode::OK,
     ))
@@ -694,7 +749,7 @@ async fn issue(
         return Ok(form.page(
             &state,
             &signed,
-            &HashMap::new(),
+            Some(&posted),
             &FormErrors::default(),
             StatusCode::CONFLICT,
         ));
@@ -715,24 +770,14 @@ async fn issue(
         Ok(_) => {}
     }
     let claims = match prepared {
-        Ok(claims) if errors.is_empty() => claims,
+        Ok(claims) if errors.is_empty() && !posted.contains_key(RELANG) => claims,
         _ => {
-            let values: HashMap<String, String> = form
-                .fields
-                .iter()
-                .filter_map(|f| {
-                    posted
-                        .get(&f.form_name())
-                        .map(|v| (f.name.clone(), v.clone()))
-                })
-                .collect();
-            return Ok(form.page(
-                &state,
-                &signed,
-                &values,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ));
+            let status = if errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            return Ok(form.page(&state, &signed, Some(&posted), &errors, status));
         }
     };
     let created = make_offer(
@@ -745,10 +790,72 @@ async fn issue(
     )
     .await
     .map_err(|e| signed.api(e))?;
-    let qr = qr_svg(&created.offer_uri).map_err(|e| signed.api(e))?;
     let type_name = type_name(&state, &type_id, lang);
-    let markup = pages::offer(&signed.chrome(), &handle, type_name, &created, &qr);
-    Ok(signed.page(StatusCode::CREATED, markup))
+    offer_page(&signed, &handle, type_name, &created, StatusCode::CREATED)
+}
+
+/// The offer page; its language switch posts the PIN back to
+/// [`offer_again`].
+fn offer_page(
+    signed: &SignedIn,
+    handle: &str,
+    type_name: &str,
+    created: &crate::admin::OfferCreated,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let qr = qr_svg(&created.offer_uri).map_err(|e| signed.api(e))?;
+    let action = format!("/portal/people/{handle}/offers/{}", created.offer_id);
+    let fields = vec![
+        ("csrf", signed.session.csrf.as_str()),
+        ("tx_code", created.tx_code.as_str()),
+    ];
+    let chrome = signed.chrome().reposting(&action, fields);
+    let markup = pages::offer(&chrome, handle, type_name, created, &qr);
+    Ok(signed.page(status, markup))
+}
+
+/// `POST /portal/people/{handle}/offers/{offer_id}`: the offer again, its
+/// PIN posted back and checked against the stored hash (the PIN itself is
+/// never stored), while it is unused and valid.
+async fn offer_again(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((handle, offer_id)): Path<(String, String)>,
+    axum::Form(posted): PostedForm,
+) -> Result<Response, PageError> {
+    signed.check_csrf(&posted)?;
+    let lang = signed.ctx.lang;
+    let subject = signed.subject(&handle)?;
+    let not_found = || PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound);
+    let offer = state
+        .stores
+        .offers
+        .by_id(&offer_id)
+        .map_err(|e| signed.api(e.into()))?
+        .ok_or_else(not_found)?;
+    let record = state
+        .stores
+        .credentials
+        .get(&offer.credential_id)
+        .map_err(|e| signed.api(e.into()))?
+        .filter(|r| r.subject == subject)
+        .ok_or_else(not_found)?;
+    let tx_code = posted.get("tx_code").map_or("", String::as_str);
+    if offer.tx_code_hash.as_deref() != Some(crate::sha256_hex(tx_code).as_str()) {
+        return Err(not_found());
+    }
+    if offer.redeemed || offer.expires_at <= now() || record.state != CredentialState::Offered {
+        return Err(PageError::new(lang, StatusCode::GONE, Msg::OfferGone));
+    }
+    let created = crate::admin::OfferCreated {
+        offer_uri: crate::issuance::offer_uri(&state, &offer.id),
+        tx_code: tx_code.to_owned(),
+        credential_ids: vec![record.id.clone()],
+        expires_at: offer.expires_at,
+        offer_id: offer.id,
+    };
+    let type_name = type_name(&state, &record.credential_configuration_id, lang);
+    offer_page(&signed, &handle, type_name, &created, StatusCode::OK)
 }
 
 /// The QR code of `data` as SVG.

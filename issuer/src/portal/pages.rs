@@ -460,6 +460,7 @@ header nav { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
 main { max-width: 60rem; padding: 1rem 1.5rem 3rem; }
 a { color: #1a4fa0; }
 a:focus, button:focus, input:focus, select:focus, textarea:focus, main:focus { outline: 3px solid #f2a900; outline-offset: 2px; }
+header button.link { background: none; border: none; padding: 0; color: #fff; text-decoration: underline; }
 .skip { position: absolute; left: -10000px; }
 .skip:focus { position: static; display: inline-block; padding: .5rem; background: #fff; color: #1a4fa0; }
 .field { margin: 0 0 1.25rem; }

@@ -534,6 +534,25 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         since.prop("value").await.unwrap().as_deref(),
         Some("2099-01-01")
     );
+    // The language switch keeps the page: what was typed and its message.
+    click("#switch-language").await;
+    wait("html[lang=en]").await.unwrap();
+    let error = wait("#field-registered_since-error").await.unwrap();
+    assert!(
+        error.text().await.unwrap().contains("later than today"),
+        "{}",
+        error.text().await.unwrap()
+    );
+    let since = client
+        .find(Locator::Id("field-registered_since"))
+        .await
+        .unwrap();
+    assert_eq!(
+        since.prop("value").await.unwrap().as_deref(),
+        Some("2099-01-01")
+    );
+    click("#switch-language").await;
+    wait("html[lang=sv]").await.unwrap();
     type_into(
         "field-registered_since",
         claims["registered_since"].as_str().unwrap(),
@@ -574,6 +593,15 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
     let path = target.join("portal-offer.png");
     std::fs::write(&path, screenshot).unwrap();
     eprintln!("screenshot: {}", path.display());
+
+    // In English the same offer: the same PIN and a QR code, no new offer.
+    click("#switch-language").await;
+    wait("html[lang=en]").await.unwrap();
+    wait("#offer-qr svg").await.unwrap();
+    let again = client.find(Locator::Id("tx-code")).await.unwrap();
+    assert_eq!(again.text().await.unwrap(), pin);
+    let screenshot = client.screenshot().await.unwrap();
+    std::fs::write(target.join("portal-offer-en.png"), screenshot).unwrap();
     client.close().await.unwrap();
     drop(driver);
 
@@ -775,4 +803,121 @@ async fn portal_issue_takes_the_identity_from_the_record_and_refuses_impossible_
         "{error}"
     );
     assert!(error.contains("(2027-03-01)"), "{error}");
+}
+
+#[tokio::test]
+async fn portal_language_switch_after_a_failed_form_keeps_the_page() {
+    let portal = start("portal-relang").await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let csrf = browser.signed_in().await;
+
+    // The search page with an error: the typed number and its message stay.
+    let bad = browser.search(&csrf, "19940317-2382").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let english = browser.switch_language(&bad).await;
+    assert_eq!(english.status, StatusCode::BAD_REQUEST, "{}", english.body);
+    assert!(english.body.contains("<html lang=\"en\">"));
+    assert!(english.tag("pin").contains("value=\"19940317-2382\""));
+    assert!(english.text("pin-error").contains("check digit"));
+
+    // The register form with an error.
+    let person = browser.person(&csrf).await;
+    let register = format!("{person}/register");
+    let missing = browser
+        .register(&register, &csrf, "Karin Elisabet", " ")
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let swedish = browser.switch_language(&missing).await;
+    assert!(
+        swedish.body.contains("<html lang=\"sv\">"),
+        "{}",
+        swedish.body
+    );
+    assert!(
+        swedish
+            .tag("register-given_name")
+            .contains("value=\"Karin Elisabet\"")
+    );
+    assert_eq!(
+        swedish.text("register-family_name-error"),
+        "Fältet är obligatoriskt."
+    );
+    assert!(portal.state.stores.persons.get(SUBJECT).unwrap().is_none());
+    browser
+        .register(&register, &csrf, "Karin Elisabet", "Lindqvist")
+        .await;
+
+    // The issue form with a bad date: what was typed and the message stay,
+    // in the other language; nothing is issued.
+    let path = format!("{person}/issue/registration-certificate");
+    let mut claims = example("registration-certificate");
+    claims["registered_since"] = "02/03/2026".into();
+    let failed = post_claims(&mut browser, &path, &claims_form(&csrf, &claims)).await;
+    assert_eq!(failed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let english = browser.switch_language(&failed).await;
+    assert_eq!(english.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(english.body.contains("<html lang=\"en\">"));
+    assert!(
+        english
+            .tag("field-registered_since")
+            .contains("value=\"02/03/2026\"")
+    );
+    assert_eq!(
+        english.text("field-registered_since-error"),
+        "Write the date as YYYY-MM-DD, for example 2026-02-02."
+    );
+    assert!(
+        english
+            .tag("field-office")
+            .contains("value=\"Arbetsförmedlingen Malmö\"")
+    );
+    assert!(english.body.contains("Registration certificate"));
+    // Switching back is the same page again.
+    let swedish = browser.switch_language(&english).await;
+    assert!(swedish.body.contains("<html lang=\"sv\">"));
+    assert!(
+        swedish
+            .tag("field-registered_since")
+            .contains("value=\"02/03/2026\"")
+    );
+    assert!(
+        portal
+            .state
+            .stores
+            .credentials
+            .by_subject(SUBJECT)
+            .unwrap()
+            .is_empty()
+    );
+
+    // The offer page keeps its QR code and PIN, and makes no second offer.
+    let offer = browser.issue_example(&person, &csrf).await;
+    assert_eq!(offer.status, StatusCode::CREATED);
+    let pin = offer.text("tx-code").to_owned();
+    let link = offer.href("offer-link");
+    let english = browser.switch_language(&offer).await;
+    assert_eq!(english.status, StatusCode::OK, "{}", english.body);
+    assert!(english.body.contains("<html lang=\"en\">"));
+    assert!(english.body.contains("The offer is ready"));
+    assert_eq!(english.text("tx-code"), pin);
+    assert_eq!(english.href("offer-link"), link);
+    assert!(english.body.contains("<svg"));
+    assert_eq!(
+        portal
+            .state
+            .stores
+            .credentials
+            .by_subject(SUBJECT)
+            .unwrap()
+            .len(),
+        1
+    );
+    // The PIN is checked against the offer: a guessed one shows nothing.
+    let (action, _) = offer.form_of("switch-language");
+    let wrong = if pin == "000000" { "000001" } else { "000000" };
+    let guessed = browser
+        .post(&action, &[("csrf", csrf.as_str()), ("tx_code", wrong)])
+        .await;
+    assert_eq!(guessed.status, StatusCode::NOT_FOUND);
+    assert!(!guessed.body.contains("tx-code"));
 }

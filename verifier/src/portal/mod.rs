@@ -463,7 +463,8 @@ async fn create_posting(
         purpose: text("purpose"),
     };
     let problems = new.problems();
-    if !problems.is_empty() {
+    let relang = form.contains_key(intyg_service::portal::chrome::RELANG);
+    if !problems.is_empty() || relang {
         let lang = signed.ctx.lang;
         let errors: Vec<(&'static str, String)> = problems
             .into_iter()
@@ -487,10 +488,17 @@ async fn create_posting(
             purpose: new.purpose.trim(),
             errors: &errors,
         };
-        return Ok(signed.page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            pages::posting_form(&signed.chrome(), &page),
-        ));
+        // A page answering a POST: the language switch posts it again.
+        let chrome = signed.chrome().reposting(
+            "/portal/postings",
+            form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+        );
+        let status = if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        return Ok(signed.page(status, pages::posting_form(&chrome, &page)));
     }
     let posting = postings::create(&state, new, &signed.session.user.username)
         .await

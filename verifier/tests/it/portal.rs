@@ -319,6 +319,39 @@ async fn portal_creates_a_posting() {
 }
 
 #[tokio::test]
+async fn portal_language_switch_after_a_failed_posting_keeps_the_page() {
+    let (verifier, _issuer) = start("portal-posting-relang").await;
+    let mut browser = PortalBrowser::new(&verifier.url);
+    let csrf = browser.signed_in().await;
+    let failed = browser
+        .post(
+            "/portal/postings",
+            &[
+                ("csrf", &csrf),
+                ("title", " "),
+                ("description", "Tre månader\ni Malmö"),
+                ("purpose", "Ansökan om arbetspraktik"),
+            ],
+        )
+        .await;
+    assert_eq!(failed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let english = browser.switch_language(&failed).await;
+    assert_eq!(
+        english.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        english.body
+    );
+    assert!(english.body.contains("<html lang=\"en\">"));
+    assert_eq!(
+        english.text("posting-title-error"),
+        "This field is required."
+    );
+    assert_eq!(english.text("posting-description"), "Tre månader\ni Malmö");
+    assert!(verifier.state.stores.postings.all().unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn portal_refuses_an_escape_character_in_a_purpose() {
     let (verifier, _issuer) = start("portal-purpose-escape").await;
     let mut browser = PortalBrowser::new(&verifier.url);
