@@ -59,7 +59,8 @@ pub struct PresentationCreated {
 pub struct PresentationView {
     /// The transaction id.
     pub id: String,
-    /// `pending`, `verified`, `declined` or `failed`.
+    /// `pending`, `verified`, `declined`, `no_matching_credential` or
+    /// `failed`.
     pub status: Outcome,
     /// Why it failed (`wrong_nonce`, `revoked`...) or `access_denied`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,6 +68,14 @@ pub struct PresentationView {
     /// What failed, in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_description: Option<String>,
+    /// The Credential Query whose presentation failed, when one of several
+    /// did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_credential: Option<String>,
+    /// The Credential Queries the wallet holds nothing for
+    /// (`no_matching_credential`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_credentials: Vec<String>,
     /// The verified credentials (empty after the retention period).
     pub credentials: Vec<VerifiedCredentialRecord>,
     /// When the verified claims were deleted.
@@ -190,6 +199,8 @@ pub async fn show(
         status: transaction.outcome,
         reason: transaction.reason,
         reason_description: transaction.reason_description,
+        failed_credential: transaction.failed_credential,
+        missing_credentials: transaction.missing_credentials,
         credentials: transaction.credentials,
         claims_deleted_at: transaction.claims_deleted_at,
         consent,

@@ -14,6 +14,10 @@ pub enum Outcome {
     Verified,
     /// The person declined (`access_denied`).
     Declined,
+    /// The wallet holds no credential for some of the Credential Queries
+    /// (`access_denied` with Intyg's "no matching credential"
+    /// description); `missing_credentials` names them.
+    NoMatchingCredential,
     /// A check failed; `reason` says which.
     Failed,
 }
@@ -53,6 +57,14 @@ pub struct Transaction {
     pub reason: Option<String>,
     /// What failed, without personal data.
     pub reason_description: Option<String>,
+    /// The Credential Query whose presentation failed, when one of several
+    /// did.
+    #[serde(default)]
+    pub failed_credential: Option<String>,
+    /// The Credential Queries the wallet had nothing for
+    /// ([`Outcome::NoMatchingCredential`]).
+    #[serde(default)]
+    pub missing_credentials: Vec<String>,
     /// The verified credentials; emptied at the end of the retention period.
     pub credentials: Vec<VerifiedCredentialRecord>,
     /// When the response was processed.

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
 use intyg_core::jose::SigningKey;
 use intyg_core::oid4vp::{
-    AuthorizationRequest, ClientMetadata, Invocation, Jwks, Nonce, OPENID4VP_SCHEME,
+    AuthorizationRequest, ClientMetadata, Denial, Invocation, Jwks, Nonce, OPENID4VP_SCHEME,
     RequestObjectSource, RequestReference, ResponseMode, ResponseUriResponse, State as OidState,
     sign_request_object,
 };
@@ -19,7 +19,7 @@ use sha2::Digest as _;
 
 use crate::error::ApiError;
 use crate::model::{ConsentRecord, DisclosedCredential, Outcome, RequestedCredential, Transaction};
-use crate::verify::{self, Context, Reason, Verdict};
+use crate::verify::{self, Context, Failure, Reason, Verdict};
 use crate::{AppState, now, random_token};
 
 /// How long a signed Request Object is valid, in seconds.
@@ -63,6 +63,8 @@ pub async fn create_transaction(
         processing: false,
         reason: None,
         reason_description: None,
+        failed_credential: None,
+        missing_credentials: Vec::new(),
         credentials: Vec::new(),
         completed_at: None,
         claims_deleted_at: None,
@@ -203,7 +205,7 @@ pub async fn response(
     }
     let now = now();
     let result = if now >= processing.expires_at {
-        Err(Reason::TransactionExpired)
+        Err(Reason::TransactionExpired.into())
     } else {
         let trust = state
             .trust
@@ -230,17 +232,26 @@ pub async fn response(
             state.metrics.outcome("verified");
             Ok(())
         }
-        Ok(Verdict::Declined(_)) => {
+        Ok(Verdict::Denied(Denial::Declined)) => {
             done.outcome = Outcome::Declined;
             done.reason = Some("access_denied".into());
             state.metrics.outcome("declined");
             Ok(())
         }
-        Err(reason) => {
+        Ok(Verdict::Denied(Denial::NoMatchingCredential(ids))) => {
+            done.outcome = Outcome::NoMatchingCredential;
+            done.reason = Some("access_denied".into());
+            done.reason_description = Some(Denial::NoMatchingCredential(ids.clone()).description());
+            done.missing_credentials = ids;
+            state.metrics.outcome("no_matching_credential");
+            Ok(())
+        }
+        Err(Failure { reason, query_id }) => {
             tracing::info!(transaction = %done.id, reason = reason.code(), "presentation refused");
             done.outcome = Outcome::Failed;
             done.reason = Some(reason.code().to_owned());
             done.reason_description = Some(reason.to_string());
+            done.failed_credential = query_id;
             state.metrics.outcome(reason.code());
             Err(reason)
         }

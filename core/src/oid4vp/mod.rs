@@ -61,7 +61,7 @@ pub use request_object::{
     UnverifiedRequestObject, check_x509_hash, parse_request_object, sign_request_object,
 };
 pub use response::{
-    AuthorizationErrorResponse, AuthorizationResponse, DirectPostBody, EncryptedResponse,
+    AuthorizationErrorResponse, AuthorizationResponse, Denial, DirectPostBody, EncryptedResponse,
     ErrorCode, Presentation, ResponseEncryption, ResponseError, ResponseUriResponse, VpToken,
     VpTokenError,
 };

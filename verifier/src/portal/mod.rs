@@ -585,6 +585,8 @@ pub enum SessionState {
     Verified,
     /// The applicant declined.
     Declined,
+    /// The applicant's wallet holds none of some credentials asked for.
+    NoMatchingCredential,
     /// A check failed.
     Failed,
     /// No answer came in time.
@@ -600,6 +602,7 @@ impl SessionState {
             Outcome::Pending => Self::Pending,
             Outcome::Verified => Self::Verified,
             Outcome::Declined => Self::Declined,
+            Outcome::NoMatchingCredential => Self::NoMatchingCredential,
             Outcome::Failed => Self::Failed,
         }
     }
@@ -614,6 +617,7 @@ impl SessionState {
             Self::Pending => Msg::StatusPending,
             Self::Verified => Msg::StatusVerified,
             Self::Declined => Msg::StatusDeclined,
+            Self::NoMatchingCredential => Msg::StatusNoMatchingCredential,
             Self::Failed => Msg::StatusFailed,
             Self::Expired => Msg::StatusExpired,
         }
@@ -668,9 +672,27 @@ fn session_view<'a>(
             }
         })
         .collect();
+    // A Credential Query by its type's name (its id when the type is
+    // unknown), for "which credential" in failures and missing ones.
+    let query_name = |id: &str| -> String {
+        transaction.dcql_query["credentials"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|q| q["id"] == id)
+            .and_then(|q| q["meta"]["vct_values"][0].as_str())
+            .and_then(|vct| portal.types.name(vct, locale))
+            .map_or_else(|| id.to_owned(), str::to_owned)
+    };
     pages::Result {
         state: SessionState::of(transaction, now()),
         reason: transaction.reason.as_deref(),
+        failed_credential: transaction.failed_credential.as_deref().map(query_name),
+        missing_credentials: transaction
+            .missing_credentials
+            .iter()
+            .map(|id| query_name(id))
+            .collect(),
         credentials,
         claims_deleted_at: transaction.claims_deleted_at,
     }

@@ -514,6 +514,39 @@ async fn portal_session_shows_the_failure_reason_and_a_decline() {
         english.text("status-reason"),
         "The credential has been revoked by its issuer."
     );
+    // Which of the two credentials failed, by its type's name.
+    assert_eq!(
+        english.text("status-credential"),
+        "Credential not accepted: Registration certificate"
+    );
+
+    // A wallet without one of the credentials: not a decline.
+    let path = browser.applicant_session(&csrf, &posting).await;
+    let page = browser.get(&path).await;
+    let session = wallet_session(&verifier, &page.href("wallet-link")).await;
+    let body = DirectPostBody::Error(
+        intyg_core::oid4vp::Denial::NoMatchingCredential(vec!["eligibility".into()])
+            .error_response(session.request.state.clone()),
+    )
+    .to_form();
+    assert_eq!(verifier.post(&session, body).await.status(), 200);
+    let missing = browser.status(&path).await;
+    assert_eq!(missing["state"], "no_matching_credential");
+    let html = missing["status_html"].as_str().unwrap();
+    assert!(html.contains("No matching credential"), "{html}");
+    assert!(!html.contains("declined to share"), "{html}");
+    let english = browser.get(&path).await;
+    let text = english.text("status-missing");
+    assert!(text.contains("did not decline"), "{text}");
+    assert!(text.ends_with("Missing: Internship eligibility."), "{text}");
+    let swedish = browser.get(&format!("{path}?lang=sv")).await;
+    assert!(swedish.body.contains("Inget passande intyg"));
+    assert!(
+        swedish
+            .text("status-missing")
+            .ends_with("Saknas: Rätt till arbetspraktik.")
+    );
+    browser.get(&format!("{path}?lang=en")).await;
 
     // A decline.
     let path = browser.applicant_session(&csrf, &posting).await;
