@@ -161,6 +161,7 @@ pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferC
         status_indices: Vec::new(),
         created_at: now,
         issued_at: None,
+        revocation: None,
     };
     let tx_code = pin()?;
     let offer = Offer {
@@ -242,16 +243,18 @@ pub async fn change_status(
     Path((id, action)): Path<(String, String)>,
 ) -> Result<Json<CredentialSummary>, ApiError> {
     authorize(&state, &headers)?;
-    let record = apply_status(&state, &id, &action).await?;
+    let record = apply_status(&state, &id, &action, None).await?;
     Ok(Json(summary(&state, &record)))
 }
 
 /// Revokes, suspends or unsuspends a credential record and its status
-/// entries; shared by the admin API and the portal.
+/// entries, or withdraws an offer not yet fetched; shared by the admin API
+/// and the portal, which records why (`revocation`).
 pub async fn apply_status(
     state: &AppState,
     id: &str,
     action: &str,
+    revocation: Option<crate::model::Revocation>,
 ) -> Result<CredentialRecord, ApiError> {
     let Some(mut record) = state.stores.credentials.get(id)? else {
         return Err(ApiError::client(
@@ -264,9 +267,10 @@ pub async fn apply_status(
     let (next, status) = match (action, record.state) {
         ("revoke", CredentialState::Revoked) => return Err(conflict("already revoked".into())),
         ("revoke", _) => (CredentialState::Revoked, StatusType::Invalid),
+        ("withdraw", CredentialState::Offered) => (CredentialState::Revoked, StatusType::Invalid),
         ("suspend", CredentialState::Issued) => (CredentialState::Suspended, StatusType::Suspended),
         ("unsuspend", CredentialState::Suspended) => (CredentialState::Issued, StatusType::Valid),
-        ("suspend" | "unsuspend", current) => {
+        ("suspend" | "unsuspend" | "withdraw", current) => {
             return Err(conflict(
                 format!("cannot {action} a credential that is {current:?}").to_lowercase(),
             ));
@@ -280,6 +284,9 @@ pub async fn apply_status(
         }
     };
     record.state = next;
+    if next == CredentialState::Revoked {
+        record.revocation = revocation;
+    }
     state.stores.credentials.put(&record)?;
     for &index in &record.status_indices {
         state

@@ -70,6 +70,66 @@ pub struct CredentialRecord {
     pub created_at: i64,
     /// When the wallet fetched it.
     pub issued_at: Option<i64>,
+    /// Why, when and by whom it was revoked (set by the officer portal,
+    /// which requires a reason; the admin API records none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<Revocation>,
+}
+
+/// Why an officer revoked a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevocationReason {
+    /// The person is no longer registered with the agency.
+    Deregistered,
+    /// What the credential says is no longer true.
+    DataChanged,
+    /// It was issued by mistake (wrong person, wrong data).
+    IssuedInError,
+    /// The person asked for it (a lost or stolen phone, say).
+    PersonAsked,
+    /// Another reason, written in the note.
+    Other,
+}
+
+impl RevocationReason {
+    /// Every reason, in the order the portal lists them.
+    pub const ALL: [Self; 5] = [
+        Self::Deregistered,
+        Self::DataChanged,
+        Self::IssuedInError,
+        Self::PersonAsked,
+        Self::Other,
+    ];
+
+    /// The form value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deregistered => "deregistered",
+            Self::DataChanged => "data_changed",
+            Self::IssuedInError => "issued_in_error",
+            Self::PersonAsked => "person_asked",
+            Self::Other => "other",
+        }
+    }
+
+    /// The reason whose form value is `value`.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+}
+
+/// The record of a revocation, kept with the credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    /// Why.
+    pub reason: RevocationReason,
+    /// The officer's words (required with [`RevocationReason::Other`]).
+    pub note: String,
+    /// Who: the officer's username.
+    pub by: String,
+    /// When, seconds since the epoch.
+    pub at: i64,
 }
 
 pub use intyg_core::identity_number::{IdentityNumberError, PersonalIdentityNumber};

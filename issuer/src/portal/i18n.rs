@@ -107,6 +107,54 @@ intyg_service::messages! {
     StateSuspended => ("Spärrat tillfälligt", "Suspended"),
     /// Revoke button.
     Revoke => ("Återkalla", "Revoke"),
+    /// Withdraw an unused offer.
+    Withdraw => ("Dra tillbaka erbjudandet", "Withdraw the offer"),
+    /// Before a record's short reference.
+    Reference => ("Ref.", "Ref."),
+    /// Revocation page heading.
+    RevokeHeading => ("Återkalla intyg", "Revoke a credential"),
+    /// When the credential was fetched.
+    IssuedOn => ("Utfärdat", "Issued"),
+    /// What revoking means.
+    RevokeWarning => (
+        "Ett återkallat intyg kan inte göras giltigt igen. Personen behöver ett nytt intyg om uppgifterna fortfarande gäller.",
+        "A revoked credential cannot be made valid again. The person needs a new credential if the facts still hold."
+    ),
+    /// Reason legend.
+    RevokeReason => ("Varför återkallas intyget?", "Why is the credential revoked?"),
+    /// Reason: deregistered.
+    ReasonDeregistered => ("Personen är avregistrerad", "The person is deregistered"),
+    /// Reason: data changed.
+    ReasonDataChanged => ("Uppgifterna i intyget gäller inte längre", "What the credential says no longer holds"),
+    /// Reason: issued in error.
+    ReasonIssuedInError => ("Intyget utfärdades av misstag", "The credential was issued in error"),
+    /// Reason: the person asked.
+    ReasonPersonAsked => ("Personen har bett om det (till exempel förlorad telefon)", "The person asked for it (a lost phone, for example)"),
+    /// Reason: other.
+    ReasonOther => ("Annat skäl (beskriv nedan)", "Another reason (describe below)"),
+    /// Note label.
+    RevokeNote => ("Kommentar", "Note"),
+    /// Note hint.
+    RevokeNoteHint => (
+        "Sparas med intyget. Krävs vid annat skäl. Högst 500 tecken.",
+        "Kept with the credential. Required for another reason. At most 500 characters."
+    ),
+    /// Confirm button.
+    RevokeConfirm => ("Återkalla intyget", "Revoke the credential"),
+    /// Cancel link.
+    Cancel => ("Avbryt", "Cancel"),
+    /// No reason chosen.
+    ErrChooseReason => ("Välj ett skäl.", "Choose a reason."),
+    /// Revoked notice: type, issued date, then when verifiers see it.
+    RevokedNotice => (
+        "{type} (ref. {ref}, utfärdat {issued}) är återkallat. Verifierare som har hämtat statuslistan ser det senast {until} (listan får sparas i {minutes} minuter).",
+        "{type} (ref. {ref}, issued {issued}) is revoked. Verifiers that fetched the status list see it by {until} at the latest (the list may be kept for {minutes} minutes)."
+    ),
+    /// An unused offer was withdrawn.
+    WithdrawnNotice => (
+        "Erbjudandet är tillbakadraget: QR-koden och koden fungerar inte längre.",
+        "The offer is withdrawn: its QR code and PIN no longer work."
+    ),
     /// Suspend button.
     Suspend => ("Spärra tillfälligt", "Suspend"),
     /// Unsuspend button.

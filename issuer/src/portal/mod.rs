@@ -12,7 +12,8 @@
 //! | `POST /portal/people/{handle}/register` | register the person: given and family name; the number is the searched one |
 //! | `GET, POST /portal/people/{handle}/issue/{type}` | the claims form generated from the type's JSON Schema; the offer as a QR code with its PIN |
 //! | `POST /portal/people/{handle}/offers/{offer}` | the offer shown again (its PIN posted back, checked against its hash), while unused and valid |
-//! | `POST /portal/people/{handle}/credentials/{id}/{action}` | revoke, suspend, unsuspend |
+//! | `GET, POST /portal/people/{handle}/credentials/{id}/revoke` | revoke: a confirmation naming person, credential and issue date, a required reason kept with the record, then a notice saying when verifiers see it |
+//! | `POST /portal/people/{handle}/credentials/{id}/{action}` | suspend, unsuspend, withdraw an unused offer |
 //! | `GET /portal/portal.css` | the stylesheet |
 //!
 //! A person's number never appears in a URL: a search gives an opaque
@@ -46,7 +47,8 @@ use crate::claims::{self, Refusal};
 use crate::config::{Config, ConfigError, Officer};
 use crate::error::ApiError;
 use crate::model::{
-    CredentialState, IdentityNumberError, NameError, Person, PersonalIdentityNumber,
+    CredentialState, IdentityNumberError, NameError, Person, PersonalIdentityNumber, Revocation,
+    RevocationReason,
 };
 use crate::{AppState, now, random_token};
 use form::{Field, FormErrors};
@@ -118,6 +120,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/portal/people/{handle}/offers/{offer_id}",
             post(offer_again),
+        )
+        .route(
+            "/portal/people/{handle}/credentials/{id}/revoke",
+            get(confirm_revoke).post(
+                |state, signed, Path((handle, id)): Path<(String, String)>, form| {
+                    change_status(state, signed, Path((handle, id, "revoke".to_owned())), form)
+                },
+            ),
         )
         .route(
             "/portal/people/{handle}/credentials/{id}/{action}",
@@ -447,10 +457,15 @@ async fn person(
     Path(handle): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let notice = if query.contains_key("changed") {
-        Some(Msg::StatusChanged)
+    let lang = signed.ctx.lang;
+    let notice = if let Some(id) = query.get("revoked") {
+        Some(revoked_notice(&state, &signed, &handle, id)?)
+    } else if query.contains_key("withdrawn") {
+        Some(lang.t(Msg::WithdrawnNotice).to_owned())
+    } else if query.contains_key("changed") {
+        Some(lang.t(Msg::StatusChanged).to_owned())
     } else if query.contains_key("registered") {
-        Some(Msg::PersonRegistered)
+        Some(lang.t(Msg::PersonRegistered).to_owned())
     } else {
         None
     };
@@ -467,6 +482,34 @@ async fn person(
     )
 }
 
+/// What was revoked, and by when verifiers see it: the status list may be
+/// cached for its `ttl`.
+fn revoked_notice(
+    state: &AppState,
+    signed: &SignedIn,
+    handle: &str,
+    id: &str,
+) -> Result<String, PageError> {
+    let lang = signed.ctx.lang;
+    let record = own_record(state, signed, handle, id)?;
+    let ttl = state.status.ttl();
+    let at = record.revocation.as_ref().map_or_else(now, |r| r.at);
+    let until = at.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX));
+    let issued = record
+        .issued_at
+        .map_or_else(|| lang.t(Msg::StateOffered).to_owned(), pages::date_time);
+    Ok(lang
+        .t(Msg::RevokedNotice)
+        .replace(
+            "{type}",
+            type_name(state, &record.credential_configuration_id, lang),
+        )
+        .replace("{ref}", pages::reference(&record))
+        .replace("{issued}", &issued)
+        .replace("{until}", &pages::date_time(until))
+        .replace("{minutes}", &ttl.div_ceil(60).to_string()))
+}
+
 /// The register form as posted: text and errors by field name.
 #[derive(Debug, Default)]
 struct RegisterForm {
@@ -481,7 +524,7 @@ fn person_page(
     state: &AppState,
     signed: &SignedIn,
     handle: &str,
-    notice: Option<Msg>,
+    notice: Option<String>,
     register_fields: &[Field],
     register: &RegisterForm,
     status: StatusCode,
@@ -868,6 +911,69 @@ fn qr_svg(data: &str) -> Result<String, ApiError> {
         .build())
 }
 
+/// The record `id` of the person behind `handle`, or not found.
+fn own_record(
+    state: &AppState,
+    signed: &SignedIn,
+    handle: &str,
+    id: &str,
+) -> Result<crate::model::CredentialRecord, PageError> {
+    let subject = signed.subject(handle)?;
+    state
+        .stores
+        .credentials
+        .get(id)
+        .map_err(|e| signed.api(e.into()))?
+        .filter(|r| r.subject == subject)
+        .ok_or_else(|| PageError::new(signed.ctx.lang, StatusCode::NOT_FOUND, Msg::NotFound))
+}
+
+/// The revocation confirmation, with what was chosen and its errors.
+fn revoke_page(
+    state: &AppState,
+    signed: &SignedIn,
+    handle: &str,
+    record: &crate::model::CredentialRecord,
+    chosen: (Option<RevocationReason>, &str),
+    errors: &[(&'static str, String)],
+) -> Result<Response, PageError> {
+    let person = state
+        .stores
+        .persons
+        .get(&record.subject)
+        .map_err(|e| signed.api(e.into()))?;
+    let page = pages::RevokePage {
+        csrf: &signed.session.csrf,
+        handle,
+        person: person.as_ref(),
+        subject: &record.subject,
+        record,
+        type_name: type_name(state, &record.credential_configuration_id, signed.ctx.lang),
+        reason: chosen.0,
+        note: chosen.1,
+        errors,
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(signed.page(status, pages::revoke(&signed.chrome(), &page)))
+}
+
+/// `GET .../credentials/{id}/revoke`: asks before revoking.
+async fn confirm_revoke(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((handle, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let record = own_record(&state, &signed, &handle, &id)?;
+    revoke_page(&state, &signed, &handle, &record, (None, ""), &[])
+}
+
+/// The longest revocation note, in characters.
+const NOTE_MAX: usize = 500;
+
 async fn change_status(
     State(state): State<AppState>,
     signed: SignedIn,
@@ -875,24 +981,49 @@ async fn change_status(
     axum::Form(form): PostedForm,
 ) -> Result<Response, PageError> {
     signed.check_csrf(&form)?;
-    let subject = signed.subject(&handle)?;
-    let record = state
-        .stores
-        .credentials
-        .get(&id)
-        .map_err(|e| signed.api(e.into()))?;
-    if record.is_none_or(|r| r.subject != subject) {
-        return Err(PageError::new(
-            signed.ctx.lang,
-            StatusCode::NOT_FOUND,
-            Msg::NotFound,
-        ));
-    }
-    apply_status(&state, &id, &action)
+    let lang = signed.ctx.lang;
+    let record = own_record(&state, &signed, &handle, &id)?;
+    let revocation = if action == "revoke" {
+        let reason = form.get("reason").and_then(|r| RevocationReason::parse(r));
+        let note = form.get("note").map_or("", |n| n.trim());
+        let mut errors: Vec<(&'static str, String)> = Vec::new();
+        if reason.is_none() {
+            errors.push(("reason", lang.t(Msg::ErrChooseReason).to_owned()));
+        }
+        if note.is_empty() && reason == Some(RevocationReason::Other) {
+            errors.push(("note", lang.t(Msg::ErrRequired).to_owned()));
+        } else if note.chars().count() > NOTE_MAX {
+            let text = lang.t(Msg::ErrTooLong).replace("{}", &NOTE_MAX.to_string());
+            errors.push(("note", text));
+        } else if let Err(found) = intyg_core::text::check(note, intyg_core::text::Lines::Multi) {
+            let code = format!("U+{:04X}", u32::from(found.character));
+            errors.push((
+                "note",
+                lang.t(Msg::ErrControlCharacter).replace("{}", &code),
+            ));
+        }
+        let Some(reason) = reason.filter(|_| errors.is_empty()) else {
+            return revoke_page(&state, &signed, &handle, &record, (reason, note), &errors);
+        };
+        Some(Revocation {
+            reason,
+            note: note.to_owned(),
+            by: signed.session.user.username.clone(),
+            at: now(),
+        })
+    } else {
+        None
+    };
+    apply_status(&state, &id, &action, revocation)
         .await
         .map_err(|e| signed.api(e))?;
     tracing::info!(credential = %id, action = %action, "officer changed a credential's status");
+    let query = match action.as_str() {
+        "revoke" => format!("revoked={id}"),
+        "withdraw" => "withdrawn=1".to_owned(),
+        _ => "changed=1".to_owned(),
+    };
     Ok(signed
         .ctx
-        .redirect(&format!("/portal/people/{handle}?changed=1")))
+        .redirect(&format!("/portal/people/{handle}?{query}")))
 }

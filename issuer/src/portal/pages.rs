@@ -7,7 +7,7 @@ use maud::{Markup, PreEscaped, html};
 use super::form::{Field, FieldError, FormErrors, Kind};
 use super::i18n::{Lang, Msg};
 use crate::admin::OfferCreated;
-use crate::model::{CredentialRecord, CredentialState, Person};
+use crate::model::{CredentialRecord, CredentialState, Person, RevocationReason};
 
 pub use intyg_service::portal::chrome::{layout, login};
 
@@ -68,13 +68,21 @@ fn state_text(state: CredentialState) -> Msg {
     }
 }
 
+/// The one-click actions of a state (revoking asks first: a link to its
+/// confirmation page follows them).
 fn actions(state: CredentialState) -> &'static [(&'static str, Msg)] {
     match state {
-        CredentialState::Offered => &[("revoke", Msg::Revoke)],
-        CredentialState::Issued => &[("suspend", Msg::Suspend), ("revoke", Msg::Revoke)],
-        CredentialState::Suspended => &[("unsuspend", Msg::Unsuspend), ("revoke", Msg::Revoke)],
+        CredentialState::Offered => &[("withdraw", Msg::Withdraw)],
+        CredentialState::Issued => &[("suspend", Msg::Suspend)],
+        CredentialState::Suspended => &[("unsuspend", Msg::Unsuspend)],
         CredentialState::Revoked => &[],
     }
+}
+
+/// A short, stable reference of a record, so that two offers made in the
+/// same minute are told apart (on screen and by screen readers).
+pub fn reference(record: &CredentialRecord) -> &str {
+    record.id.get(..8).unwrap_or(&record.id)
 }
 
 /// What the person page shows.
@@ -91,7 +99,7 @@ pub struct PersonPage<'a> {
     /// Types that can be issued.
     pub types: Vec<TypeChoice<'a>>,
     /// A banner about what was just done.
-    pub notice: Option<Msg>,
+    pub notice: Option<String>,
     /// The registered person; `None` shows the register form.
     pub person: Option<&'a Person>,
     /// The register form's inputs.
@@ -132,8 +140,8 @@ pub fn person(chrome: &Chrome<'_>, page: &PersonPage<'_>) -> Markup {
             } @else {
                 h1 { (lang.t(Msg::Person)) " " span.pin-number { (page.subject) } }
             }
-            @if let Some(notice) = page.notice {
-                p.notice role="status" { (lang.t(notice)) }
+            @if let Some(notice) = &page.notice {
+                p.notice role="status" id="notice" { (notice) }
             }
             @if page.person.is_none() {
                 (error_summary(lang, page.register_fields, page.register_errors))
@@ -162,8 +170,9 @@ pub fn person(chrome: &Chrome<'_>, page: &PersonPage<'_>) -> Markup {
                     } }
                     tbody {
                         @for (record, type_name) in &page.records {
+                            @let which = format!("{type_name}, {}, {} {}", date_time(record.created_at), lang.t(Msg::Reference), reference(record));
                             tr id={ "credential-" (record.id) } {
-                                td { (type_name) }
+                                td { (type_name) br; small.reference { (lang.t(Msg::Reference)) " " (reference(record)) } }
                                 td.state { (lang.t(state_text(record.state))) }
                                 td { (date_time(record.created_at)) }
                                 td {
@@ -171,10 +180,17 @@ pub fn person(chrome: &Chrome<'_>, page: &PersonPage<'_>) -> Markup {
                                         form.inline method="post"
                                             action={ "/portal/people/" (page.handle) "/credentials/" (record.id) "/" (action) } {
                                             input type="hidden" name="csrf" value=(page.csrf);
-                                            button.danger[*action == "revoke"] type="submit"
-                                                aria-label={ (lang.t(*label)) ": " (type_name) ", " (date_time(record.created_at)) } {
+                                            button.danger[*action == "withdraw"] type="submit"
+                                                aria-label={ (lang.t(*label)) ": " (which) } {
                                                 (lang.t(*label))
                                             }
+                                        }
+                                    }
+                                    @if matches!(record.state, CredentialState::Issued | CredentialState::Suspended) {
+                                        a.button.danger id={ "revoke-" (record.id) }
+                                            href={ "/portal/people/" (page.handle) "/credentials/" (record.id) "/revoke" }
+                                            aria-label={ (lang.t(Msg::Revoke)) ": " (which) } {
+                                            (lang.t(Msg::Revoke)) "…"
                                         }
                                     }
                                 }
@@ -426,6 +442,129 @@ pub fn offer(
     )
 }
 
+/// What the revocation confirmation shows.
+#[derive(Debug)]
+pub struct RevokePage<'a> {
+    /// Session CSRF token.
+    pub csrf: &'a str,
+    /// The person's handle.
+    pub handle: &'a str,
+    /// The person's name, when registered.
+    pub person: Option<&'a Person>,
+    /// Personal identity number.
+    pub subject: &'a str,
+    /// The credential.
+    pub record: &'a CredentialRecord,
+    /// Its type's display name.
+    pub type_name: &'a str,
+    /// The reason chosen, if any.
+    pub reason: Option<RevocationReason>,
+    /// The note typed.
+    pub note: &'a str,
+    /// Errors by field (`reason`, `note`).
+    pub errors: &'a [(&'static str, String)],
+}
+
+fn reason_text(reason: RevocationReason) -> Msg {
+    match reason {
+        RevocationReason::Deregistered => Msg::ReasonDeregistered,
+        RevocationReason::DataChanged => Msg::ReasonDataChanged,
+        RevocationReason::IssuedInError => Msg::ReasonIssuedInError,
+        RevocationReason::PersonAsked => Msg::ReasonPersonAsked,
+        RevocationReason::Other => Msg::ReasonOther,
+    }
+}
+
+/// Revoking one credential: who, what, when issued; a reason required.
+pub fn revoke(chrome: &Chrome<'_>, page: &RevokePage<'_>) -> Markup {
+    let lang = chrome.lang;
+    let record = page.record;
+    let error = |name: &str| {
+        page.errors
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| m.as_str())
+    };
+    let title = if page.errors.is_empty() {
+        lang.t(Msg::RevokeHeading).to_owned()
+    } else {
+        format!(
+            "{}: {}",
+            lang.t(Msg::ErrorTitle),
+            lang.t(Msg::RevokeHeading)
+        )
+    };
+    let action = format!(
+        "/portal/people/{}/credentials/{}/revoke",
+        page.handle, record.id
+    );
+    layout(
+        chrome,
+        &title,
+        html! {
+            h1 { (lang.t(Msg::RevokeHeading)) }
+            @if !page.errors.is_empty() {
+                div.error-summary role="alert" aria-labelledby="error-summary-title" {
+                    h2 id="error-summary-title" { (lang.t(Msg::FixErrors)) }
+                    ul {
+                        @for (name, message) in page.errors {
+                            li { a href={ "#revoke-" (name) } { (message) } }
+                        }
+                    }
+                }
+            }
+            dl.person id="revoke-what" {
+                dt { (lang.t(Msg::Person)) }
+                dd {
+                    @if let Some(person) = page.person { (person.given_name) " " (person.family_name) ", " }
+                    span.pin-number { (page.subject) }
+                }
+                dt { (lang.t(Msg::CredentialType)) }
+                dd { (page.type_name) " (" (lang.t(Msg::Reference)) " " (reference(record)) ")" }
+                dt { (lang.t(Msg::IssuedOn)) }
+                dd {
+                    @match record.issued_at {
+                        Some(at) => (date_time(at)),
+                        None => (lang.t(Msg::StateOffered)),
+                    }
+                }
+            }
+            p { (lang.t(Msg::RevokeWarning)) }
+            form method="post" action=(action) novalidate {
+                input type="hidden" name="csrf" value=(page.csrf);
+                div.field.invalid[error("reason").is_some()] {
+                    fieldset id="revoke-reason" aria-describedby=[error("reason").map(|_| "revoke-reason-error")] {
+                        legend { (lang.t(Msg::RevokeReason)) " " abbr title=(lang.t(Msg::Required)) aria-hidden="true" { "*" } }
+                        @if let Some(message) = error("reason") {
+                            p.error id="revoke-reason-error" { (message) }
+                        }
+                        @for reason in RevocationReason::ALL {
+                            div.choice {
+                                input type="radio" name="reason" value=(reason.as_str())
+                                    id={ "reason-" (reason.as_str()) } checked[page.reason == Some(reason)];
+                                label for={ "reason-" (reason.as_str()) } { (lang.t(reason_text(reason))) }
+                            }
+                        }
+                    }
+                }
+                div.field.invalid[error("note").is_some()] {
+                    label for="revoke-note" { (lang.t(Msg::RevokeNote)) }
+                    p.hint id="revoke-note-hint" { (lang.t(Msg::RevokeNoteHint)) }
+                    @if let Some(message) = error("note") {
+                        p.error id="revoke-note-error" { (message) }
+                    }
+                    textarea id="revoke-note" name="note" rows="3" maxlength="500"
+                        aria-invalid=[error("note").map(|_| "true")]
+                        aria-describedby={ "revoke-note-hint" @if error("note").is_some() { " revoke-note-error" } } { (page.note) }
+                }
+                button.danger type="submit" id="revoke-confirm" { (lang.t(Msg::RevokeConfirm)) }
+                " "
+                a href={ "/portal/people/" (page.handle) } { (lang.t(Msg::Cancel)) }
+            }
+        },
+    )
+}
+
 /// A friendly error page.
 pub fn error(chrome: &Chrome<'_>, message: Msg, detail: Option<&str>) -> Markup {
     let lang = chrome.lang;
@@ -477,6 +616,14 @@ button { font: inherit; padding: .45rem 1rem; border: 2px solid #1a2b5f; backgro
 header button { background: #fff; color: #1a2b5f; }
 button.danger { background: #fff; color: #b3261e; border-color: #b3261e; }
 form.inline { display: inline; margin-right: .5rem; }
+a.button { display: inline-block; padding: .45rem 1rem; border: 2px solid #b3261e; border-radius: 3px; text-decoration: none; }
+a.button.danger { color: #b3261e; background: #fff; }
+.reference { color: #4a4a4a; font-family: ui-monospace, monospace; }
+fieldset { border: none; padding: 0; margin: 0; }
+legend { font-weight: bold; padding: 0; }
+.choice { margin: .25rem 0; }
+.choice input { margin-right: .5rem; }
+.choice label { display: inline; font-weight: normal; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .5rem; border-bottom: 1px solid #8a8a8a; vertical-align: top; }
 .offer { display: flex; flex-wrap: wrap; gap: 2rem; align-items: flex-start; }

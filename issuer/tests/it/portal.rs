@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use argon2::password_hash::{PasswordHasher as _, SaltString};
 use intyg_issuer::config::Officer;
-use intyg_issuer::model::CredentialState;
+use intyg_issuer::model::{CredentialState, RevocationReason};
 use intyg_issuer::portal::{DEV_OFFICER, DEV_PASSWORD};
 use intyg_testkit::{
     AMIRA, Chromedriver, Fetch, KARIN as SUBJECT, PortalBrowser, PortalPage as Page, TempDir,
@@ -350,26 +350,84 @@ async fn portal_revokes_from_the_person_page() {
     let empty = browser.get(&person).await;
     assert!(empty.body.contains("Inga intyg har utfärdats"));
     browser.issue_example(&person, &csrf).await;
-    let id = portal.state.stores.credentials.by_subject(SUBJECT).unwrap()[0]
-        .id
-        .clone();
+    // The wallet fetched it.
+    let stores = &portal.state.stores;
+    let mut record = stores.credentials.by_subject(SUBJECT).unwrap()[0].clone();
+    record.state = CredentialState::Issued;
+    record.issued_at = Some(record.created_at);
+    stores.credentials.put(&record).unwrap();
+    let id = record.id.clone();
+
     let page = browser.get(&person).await;
     assert!(page.body.contains("Inskrivningsintyg"));
-    assert!(page.body.contains("Erbjudet, ej hämtat"));
-    let action = format!("{person}/credentials/{id}/revoke");
-    assert!(page.body.contains(&format!("action=\"{action}\"")));
+    assert!(page.body.contains("Giltigt"));
+    // Revoking asks first, naming the person, the credential and its date.
+    let confirm_path = format!("{person}/credentials/{id}/revoke");
+    assert_eq!(page.href(&format!("revoke-{id}")), confirm_path);
+    let confirm = browser.get(&confirm_path).await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    let what = confirm.inner_text("revoke-what");
+    for expected in [
+        "Karin Elisabet Lindqvist",
+        SUBJECT,
+        "Inskrivningsintyg",
+        "Utfärdat",
+    ] {
+        assert!(what.contains(expected), "{what}");
+    }
+    assert!(
+        what.contains(&intyg_service::time::date_time(record.created_at)),
+        "{what}"
+    );
 
-    let done = browser.post(&action, &[("csrf", &csrf)]).await;
+    // A reason is required; nothing changes without one.
+    let (action, _) = confirm.form_of("revoke-confirm");
+    let refused = browser.post(&action, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.text("revoke-reason-error"), "Välj ett skäl.");
+    let other = browser
+        .post(
+            &action,
+            &[("csrf", csrf.as_str()), ("reason", "other"), ("note", " ")],
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(other.text("revoke-note-error"), "Fältet är obligatoriskt.");
+    let record = stores.credentials.get(&id).unwrap().unwrap();
+    assert_eq!(record.state, CredentialState::Issued);
+
+    let done = browser
+        .post(
+            &action,
+            &[
+                ("csrf", csrf.as_str()),
+                ("reason", "data_changed"),
+                ("note", "Fick arbete 2026-11-30."),
+            ],
+        )
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     let page = browser.get(done.location()).await;
-    assert!(page.body.contains("Statusen är ändrad."));
+    let notice = page.text("notice");
+    assert!(notice.contains("Inskrivningsintyg"), "{notice}");
+    assert!(notice.contains("är återkallat"), "{notice}");
+    assert!(notice.contains("5 minuter"), "{notice}");
     assert!(page.body.contains("Återkallat"));
-    assert!(!page.body.contains(&format!("action=\"{action}\"")));
-    let record = portal.state.stores.credentials.get(&id).unwrap().unwrap();
+    assert!(!page.body.contains(&format!("id=\"revoke-{id}\"")));
+    let record = stores.credentials.get(&id).unwrap().unwrap();
     assert_eq!(record.state, CredentialState::Revoked);
+    let revocation = record.revocation.unwrap();
+    assert_eq!(revocation.reason, RevocationReason::DataChanged);
+    assert_eq!(revocation.note, "Fick arbete 2026-11-30.");
+    assert_eq!(revocation.by, OFFICER);
 
     // Once revoked, again is a conflict shown as a page, not JSON.
-    let again = browser.post(&action, &[("csrf", &csrf)]).await;
+    let again = browser
+        .post(
+            &action,
+            &[("csrf", csrf.as_str()), ("reason", "other"), ("note", "x")],
+        )
+        .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert!(
         again.headers["content-type"]
@@ -378,6 +436,51 @@ async fn portal_revokes_from_the_person_page() {
             .starts_with("text/html")
     );
     assert!(again.body.contains("already revoked"));
+}
+
+#[tokio::test]
+async fn portal_withdraws_an_unused_offer_and_tells_offers_apart() {
+    let portal = start("portal-withdraw").await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let csrf = browser.signed_in().await;
+    let person = browser.registered_person(&csrf).await;
+    browser.issue_example(&person, &csrf).await;
+    browser.issue_example(&person, &csrf).await;
+    let records = portal.state.stores.credentials.by_subject(SUBJECT).unwrap();
+    assert_eq!(records.len(), 2);
+    let page = browser.get(&person).await;
+    // Two offers in the same minute: buttons that say which.
+    let labels: Vec<&str> = page
+        .body
+        .match_indices("aria-label=\"Dra tillbaka erbjudandet: ")
+        .map(|(i, _)| &page.body[i..i + page.body[i..].find("\">").unwrap()])
+        .collect();
+    assert_eq!(labels.len(), 2, "{}", page.body);
+    assert_ne!(labels[0], labels[1]);
+    let withdraw = format!("{person}/credentials/{}/withdraw", records[0].id);
+    let done = browser.post(&withdraw, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let page = browser.get(done.location()).await;
+    assert!(page.text("notice").contains("tillbakadraget"));
+    let record = portal
+        .state
+        .stores
+        .credentials
+        .get(&records[0].id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.state, CredentialState::Revoked);
+    // An issued credential is not withdrawn: it is revoked, with a reason.
+    let mut issued = records[1].clone();
+    issued.state = CredentialState::Issued;
+    portal.state.stores.credentials.put(&issued).unwrap();
+    let refused = browser
+        .post(
+            &format!("{person}/credentials/{}/withdraw", issued.id),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
 }
 
 #[tokio::test]
