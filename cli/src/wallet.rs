@@ -309,9 +309,12 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
                     name.clone(),
                 )]);
                 let label = entry.display.label(&path, locale).unwrap_or(name);
-                let value = match value {
-                    serde_json::Value::String(text) => text,
-                    other => other.to_string(),
+                let value = match entry.display.value_label(&path, &value, locale) {
+                    Some(words) => words,
+                    None => match value {
+                        serde_json::Value::String(text) => text,
+                        other => other.to_string(),
+                    },
                 };
                 emit(&format!("  {label}: {value}"))?;
             }

@@ -85,6 +85,10 @@ pub struct Field {
     pub required: bool,
     /// The input.
     pub kind: Kind,
+    /// The words for a select's options (option text → label in the
+    /// page's language), from the type metadata's `intyg_value_display`;
+    /// an option without one shows its value.
+    pub option_labels: HashMap<String, String>,
 }
 
 impl Field {
@@ -151,6 +155,18 @@ pub fn fields(credential_type: &CredentialType, lang: Lang) -> Vec<Field> {
             wanted.and_then(|d| d.description.clone())
         });
         let kind = kind(document, schema);
+        let option_labels = match &kind {
+            Kind::Select(values) => values
+                .iter()
+                .filter_map(|v| {
+                    let label = credential_type
+                        .metadata
+                        .value_label(&path, v, lang.code())?;
+                    Some((Field::option_text(v), label.to_owned()))
+                })
+                .collect(),
+            _ => HashMap::new(),
+        };
         let rules = rule_hints(credential_type, name, &kind, lang);
         let hint = match (description, rules.is_empty()) {
             (None, true) => None,
@@ -177,6 +193,7 @@ pub fn fields(credential_type: &CredentialType, lang: Lang) -> Vec<Field> {
             hint,
             required: required.contains(&name),
             kind,
+            option_labels,
         });
     }
     out
@@ -188,11 +205,6 @@ pub fn claim_label<'a>(credential_type: &'a CredentialType, name: &'a str, lang:
         .metadata
         .label(&[ClaimPathElement::Key(name.to_owned())], lang.code())
         .unwrap_or(name)
-}
-
-/// The shown text of an `enum` value (the value itself).
-fn value_text(value: &Value) -> String {
-    Field::option_text(value)
 }
 
 /// What the type's rules say about claim `name`, as sentences.
@@ -216,10 +228,15 @@ fn rule_hints(
     for rule in conditional_requirements(credential_type.schema.document()) {
         if rule.claim == name {
             let when = claim_label(credential_type, &rule.when, lang);
+            let path = [ClaimPathElement::Key(rule.when.clone())];
+            let equals = credential_type
+                .metadata
+                .value_label(&path, &rule.equals, lang.code())
+                .map_or_else(|| Field::option_text(&rule.equals), str::to_owned);
             let text = lang
                 .t(Msg::RequiredExactlyWhenHint)
                 .replacen("{}", when, 1)
-                .replacen("{}", &value_text(&rule.equals), 1);
+                .replacen("{}", &equals, 1);
             hints.push(text);
         }
     }
@@ -238,6 +255,7 @@ pub fn register_fields(lang: Lang) -> [Field; 2] {
         kind: Kind::Text {
             max_length: u64::try_from(crate::model::Person::MAX_NAME_CHARS).ok(),
         },
+        option_labels: HashMap::new(),
     };
     [
         field("given_name", Msg::GivenName, Some(Msg::GivenNameHint)),
@@ -569,7 +587,11 @@ mod tests {
         assert!(!programme.required);
         let hint = programme.hint.as_deref().unwrap();
         assert!(hint.contains("Inskrivningsstatus"), "{hint}");
-        assert!(hint.contains("in_programme"), "{hint}");
+        assert!(hint.contains("”Deltar i program”"), "{hint}");
+        // Words, not codes: the options show the type's labels.
+        let status = field(&fields, "registration_status");
+        assert_eq!(status.option_labels["in_programme"], "Deltar i program");
+        assert_eq!(status.option_labels.len(), 5);
     }
 
     #[test]

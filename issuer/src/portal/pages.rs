@@ -387,7 +387,9 @@ fn field_input(lang: Lang, field: &Field, value: &str, errors: Option<&Vec<Field
                         option value="" { (lang.t(Msg::Choose)) }
                         @for option in options {
                             @let text = Field::option_text(option);
-                            option value=(text) selected[text == value] { (text) }
+                            option value=(text) selected[text == value] {
+                                (field.option_labels.get(&text).unwrap_or(&text))
+                            }
                         }
                     }
                 }

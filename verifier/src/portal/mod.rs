@@ -651,10 +651,13 @@ fn session_view<'a>(
                         portal.types.rank(&credential.vct, name),
                         label.unwrap_or(name),
                         value,
+                        portal
+                            .types
+                            .value_label(&credential.vct, name, value, locale),
                     )
                 })
                 .collect();
-            claims.sort_by_key(|(rank, _, _)| *rank);
+            claims.sort_by_key(|(rank, _, _, _)| *rank);
             pages::CredentialView {
                 type_name: portal
                     .types
@@ -667,7 +670,7 @@ fn session_view<'a>(
                 status: credential.status.as_deref(),
                 claims: claims
                     .into_iter()
-                    .map(|(_, label, value)| (label, value))
+                    .map(|(_, label, value, words)| (label, value, words))
                     .collect(),
             }
         })

@@ -243,8 +243,9 @@ pub struct CredentialView<'a> {
     pub issuer: Option<(&'a str, &'a str)>,
     /// Its status-list status (`valid`), if it has one.
     pub status: Option<&'a str>,
-    /// (label, value), in the type's order.
-    pub claims: Vec<(&'a str, &'a Value)>,
+    /// (label, value, the value in words when the type gives them), in
+    /// the type's order.
+    pub claims: Vec<(&'a str, &'a Value, Option<&'a str>)>,
 }
 
 /// What a session's status and result show.
@@ -395,10 +396,10 @@ pub fn result(lang: Lang, result: &Result<'_>) -> Markup {
                             th scope="col" { (lang.t(Msg::Value)) }
                         } }
                         tbody {
-                            @for (label, value) in &credential.claims {
+                            @for (label, value, words) in &credential.claims {
                                 tr {
                                     th scope="row" { (label) }
-                                    td { (value_text(lang, value)) }
+                                    td { (words.map_or_else(|| value_text(lang, value), str::to_owned)) }
                                 }
                             }
                         }
