@@ -88,7 +88,7 @@ fn main() {
         for _ in 0..total {
             let created = make_offer(state, CreateOffer { credential_configuration_id: REGISTRATION_CERTIFICATE.into(), claims: claims.clone(), subject: KARIN.into() }).await.unwrap();
             let offer_id = created.offer_uri.rsplit("%2F").next().unwrap().to_owned();
-            let offer = state.stores.offers.by_id(&offer_id).unwrap().unwrap();
+            let offer = state.stores.offers.by_id(&offer_id).await.unwrap().unwrap();
             grants.push(Grant { code: offer.pre_authorized_code, pin: created.tx_code });
         }
         let key = SigningKey::generate().unwrap();

@@ -38,7 +38,8 @@ pub struct CreateOffer {
 /// `POST /api/offers` response.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct OfferCreated {
-    /// `openid-credential-offer://` link (by reference) for a QR code.
+    /// The offer link (by reference) for a QR code: `openid-credential-offer://`,
+    /// or `haip-vci://` with `offer_scheme = "haip-vci"`.
     pub offer_uri: String,
     /// The PIN to hand to the person out of band.
     pub tx_code: String,
@@ -142,7 +143,7 @@ pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferC
             format!("claim `{name}` is set by the issuer"),
         ));
     }
-    let person = state.stores.persons.get(number.as_str())?;
+    let person = state.stores.persons.get(number.as_str()).await?;
     let claims = claims::prepare(
         credential_type,
         request.claims,
@@ -174,8 +175,8 @@ pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferC
         expires_at: now + state.config.lifetimes.offer,
         redeemed: false,
     };
-    state.stores.credentials.put(&record)?;
-    state.stores.offers.insert(&offer)?;
+    state.stores.credentials.put(&record).await?;
+    state.stores.offers.insert(&offer).await?;
     state.stores.durable().await?;
     Ok(OfferCreated {
         offer_uri: crate::issuance::offer_uri(state, &offer.id),
@@ -232,7 +233,7 @@ pub async fn list_credentials(
 ) -> Result<Json<Vec<CredentialSummary>>, ApiError> {
     authorize(&state, &headers)?;
     let number = identity_number("subject", &query.subject)?;
-    let records = state.stores.credentials.by_subject(number.as_str())?;
+    let records = state.stores.credentials.by_subject(number.as_str()).await?;
     Ok(Json(records.iter().map(|r| summary(&state, r)).collect()))
 }
 
@@ -256,7 +257,7 @@ pub async fn apply_status(
     action: &str,
     revocation: Option<crate::model::Revocation>,
 ) -> Result<CredentialRecord, ApiError> {
-    let Some(mut record) = state.stores.credentials.get(id)? else {
+    let Some(mut record) = state.stores.credentials.get(id).await? else {
         return Err(ApiError::client(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -287,11 +288,12 @@ pub async fn apply_status(
     if next == CredentialState::Revoked {
         record.revocation = revocation;
     }
-    state.stores.credentials.put(&record)?;
+    state.stores.credentials.put(&record).await?;
     for &index in &record.status_indices {
         state
             .status
-            .set(state.stores.status.as_ref(), index, status)?;
+            .set(state.stores.status.as_ref(), index, status)
+            .await?;
     }
     state.stores.durable().await?;
     state
@@ -341,7 +343,7 @@ pub async fn register_person(
         crate::now(),
         Person::BY_ADMIN_API.to_owned(),
     );
-    if !state.stores.persons.put(&person)? {
+    if !state.stores.persons.put(&person).await? {
         return Err(ApiError::client(
             StatusCode::CONFLICT,
             "already_registered",
@@ -363,7 +365,8 @@ pub async fn person(
     state
         .stores
         .persons
-        .get(number.as_str())?
+        .get(number.as_str())
+        .await?
         .map(Json)
         .ok_or_else(|| {
             ApiError::client(

@@ -6,14 +6,22 @@
 //! data_dir = "/var/lib/intyg-issuer"
 //! credential_types_dir = "/etc/intyg/credentials"
 //! # api_key: better from the environment, INTYG_API_KEY
+//! # HAIP 1.0 (DPoP, wallet and key attestation required) or basic
+//! profile = "haip"
+//! wallet_provider_roots = ["/etc/intyg/wallet-providers.pem"]
+//! # "haip-vci" emits offers as haip-vci:// links
+//! offer_scheme = "openid-credential-offer"
 //! [status_list]
 //! size = 131072
 //! ttl_seconds = 300
+//! # per credential type (folder name): overrides of the profile
+//! [credential_policies.registration-certificate]
+//! key_storage = ["iso_18045_high"]
 //! ```
 //!
 //! Environment overrides: `INTYG_ISSUER_PUBLIC_URL`, `INTYG_ISSUER_LISTEN`,
 //! `INTYG_ISSUER_DATA_DIR`, `INTYG_ISSUER_CREDENTIAL_TYPES_DIR`,
-//! `INTYG_ISSUER_STATUS_TTL` (seconds),
+//! `INTYG_ISSUER_STATUS_TTL` (seconds), `INTYG_ISSUER_PROFILE`,
 //! `INTYG_API_KEY`.
 
 use std::net::SocketAddr;
@@ -63,6 +71,25 @@ pub struct Config {
     /// `INTYG_OIDC_CLIENT_SECRET`.
     #[serde(default)]
     pub oidc: Option<crate::auth_code::OidcConfig>,
+    /// What wallets must prove (`policy`): `basic` (default) or `haip`.
+    /// Env `INTYG_ISSUER_PROFILE`.
+    #[serde(default)]
+    pub profile: crate::policy::Profile,
+    /// PEM files of the wallet provider roots that wallet and key
+    /// attestations must chain to.
+    #[serde(default)]
+    pub wallet_provider_roots: Vec<PathBuf>,
+    /// Per credential type (folder name): overrides of the profile.
+    #[serde(default)]
+    pub credential_policies: std::collections::BTreeMap<String, crate::policy::CredentialPolicy>,
+    /// Whether DPoP proofs must carry a server nonce (RFC 9449 §8); unset:
+    /// yes in the `haip` profile, no in `basic`.
+    #[serde(default)]
+    pub dpop_nonce: Option<bool>,
+    /// The scheme of offer links: `openid-credential-offer` (default) or
+    /// HAIP 1.0's `haip-vci`.
+    #[serde(default)]
+    pub offer_scheme: crate::policy::OfferScheme,
 }
 
 /// The officer portal's settings.
@@ -231,6 +258,11 @@ impl Config {
                 ..PortalConfig::default()
             },
             oidc: None,
+            profile: crate::policy::Profile::default(),
+            wallet_provider_roots: Vec::new(),
+            credential_policies: std::collections::BTreeMap::new(),
+            dpop_nonce: None,
+            offer_scheme: crate::policy::OfferScheme::default(),
         }
         .with_env()
     }
@@ -261,6 +293,11 @@ impl Config {
                 .ok()
                 .filter(|t: &i64| *t > 0)
                 .ok_or(ConfigError::Env("INTYG_ISSUER_STATUS_TTL"))?;
+        }
+        if let Ok(profile) = std::env::var("INTYG_ISSUER_PROFILE") {
+            self.profile = profile
+                .parse()
+                .map_err(|_| ConfigError::Env("INTYG_ISSUER_PROFILE"))?;
         }
         if let Ok(key) = std::env::var("INTYG_API_KEY") {
             self.api_key = Some(key).filter(|k| !k.is_empty());

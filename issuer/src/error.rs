@@ -27,9 +27,28 @@ pub enum ApiError {
         /// Extra members of the error object (e.g. schema violations by field).
         details: Option<serde_json::Value>,
     },
+    /// A DPoP refusal (RFC 9449 §5, §7.1, §8): the error object, a
+    /// `WWW-Authenticate: DPoP` challenge at the credential endpoint, and a
+    /// fresh `DPoP-Nonce` when the issuer demands nonces.
+    #[error("{code}: {description}")]
+    Dpop {
+        /// HTTP status: 400 at the token endpoint and PAR, 401 at the credential endpoint.
+        status: StatusCode,
+        /// `invalid_dpop_proof`, `use_dpop_nonce` or `invalid_token`.
+        code: &'static str,
+        /// What exactly failed.
+        description: String,
+        /// The nonce to use next.
+        nonce: Option<String>,
+        /// Whether to answer with a `WWW-Authenticate: DPoP` challenge.
+        challenge: bool,
+    },
     /// Storage failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// A portal session could not be read, started or ended.
+    #[error("portal session: {0}")]
+    Session(#[from] intyg_service::session::SessionError),
     /// Publishing a status list failed.
     #[error("status list: {0}")]
     Publish(#[from] PublishError),
@@ -104,6 +123,37 @@ impl IntoResponse for ApiError {
                 }
                 response
             }
+            Self::Dpop {
+                status,
+                code,
+                description,
+                nonce,
+                challenge,
+            } => {
+                let description = intyg_core::oid4vci::error_description(description);
+                let body = ErrorObject {
+                    error: code,
+                    error_description: &description,
+                    details: None,
+                };
+                let mut response = (*status, Json(body)).into_response();
+                let headers = response.headers_mut();
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                if let Some(nonce) = nonce
+                    && let Ok(value) = HeaderValue::from_str(nonce)
+                {
+                    headers.insert(crate::dpop::NONCE_HEADER, value);
+                }
+                if *challenge {
+                    let value = format!(
+                        "DPoP error=\"{code}\", error_description=\"{description}\", algs=\"ES256\""
+                    );
+                    if let Ok(value) = HeaderValue::from_str(&value) {
+                        headers.insert(header::WWW_AUTHENTICATE, value);
+                    }
+                }
+                response
+            }
             _ => {
                 tracing::error!(error = %self, "request failed");
                 let body = ErrorObject {
@@ -114,5 +164,11 @@ impl IntoResponse for ApiError {
                 (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
             }
         }
+    }
+}
+
+impl From<intyg_service::session::StoreError> for ApiError {
+    fn from(error: intyg_service::session::StoreError) -> Self {
+        Self::Session(error.into())
     }
 }

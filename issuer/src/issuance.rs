@@ -11,10 +11,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use intyg_core::oauth::client_attestation::{self, ClientAttestationError};
+use intyg_core::oauth::dpop::DpopError;
+use intyg_core::oid4vci::KeyAttestationsRequired;
 use intyg_core::oid4vci::credential::{
     CredentialErrorCode, CredentialRequest, CredentialResponse, IssuedCredential, Proofs,
 };
 use intyg_core::oid4vci::id::{AccessToken, CredentialConfigurationId, PreAuthorizedCode};
+use intyg_core::oid4vci::key_attestation::KeyAttestationError;
 use intyg_core::oid4vci::metadata::{
     AuthorizationServerMetadata, BatchCredentialIssuance, ClaimDescription, ClaimDisplay,
     CredentialConfiguration, CredentialDisplay, CredentialFormat, CredentialIssuerMetadata,
@@ -37,10 +41,12 @@ pub const BATCH_SIZE: u64 = 10;
 /// Clock skew tolerated on proofs, in seconds.
 const LEEWAY: i64 = 60;
 
-/// The `openid-credential-offer://` link of an offer, by reference (§4.1.3).
+/// The link of an offer, by reference (§4.1.3): `openid-credential-offer://`,
+/// or HAIP 1.0's `haip-vci://` when the issuer is configured so.
 pub fn offer_uri(state: &AppState, offer_id: &str) -> String {
+    let base = format!("{}://", state.config.offer_scheme.as_str());
     CredentialOfferRequest::ByReference(format!("{}/offers/{offer_id}", state.config.public_url))
-        .to_uri()
+        .to_uri_with_base(&base)
 }
 
 fn no_store() -> [(header::HeaderName, HeaderValue); 1] {
@@ -65,7 +71,8 @@ pub async fn offer(
     let offer = state
         .stores
         .offers
-        .by_id(&id)?
+        .by_id(&id)
+        .await?
         .filter(|offer| !offer.redeemed && offer.expires_at > crate::now())
         .ok_or_else(|| {
             ApiError::client(
@@ -110,7 +117,11 @@ pub fn issuer_metadata_of(state: &AppState) -> CredentialIssuerMetadata {
         let Ok(id) = CredentialConfigurationId::try_from(name.as_str()) else {
             continue;
         };
-        configurations.insert(id, configuration_of(name, credential_type));
+        let requirements = state.requirements(name);
+        configurations.insert(
+            id,
+            configuration_of(name, credential_type, requirements.key_attestation.as_ref()),
+        );
     }
     CredentialIssuerMetadata {
         credential_issuer: base.clone(),
@@ -146,6 +157,7 @@ pub fn issuer_metadata_of(state: &AppState) -> CredentialIssuerMetadata {
 fn configuration_of(
     name: &str,
     credential_type: &intyg_core::vc::metadata::CredentialType,
+    key_attestation: Option<&KeyAttestationsRequired>,
 ) -> CredentialConfiguration {
     let metadata = &credential_type.metadata;
     let display = metadata
@@ -202,14 +214,7 @@ fn configuration_of(
         scope: Some(name.to_owned()),
         cryptographic_binding_methods_supported: Some(vec!["jwk".into()]),
         credential_signing_alg_values_supported: Some(vec![SigningAlgorithm::Jose("ES256".into())]),
-        proof_types_supported: Some(BTreeMap::from([(
-            "jwt".to_owned(),
-            ProofTypeMetadata {
-                proof_signing_alg_values_supported: vec!["ES256".into()],
-                key_attestations_required: None,
-                extra: Map::new(),
-            },
-        )])),
+        proof_types_supported: Some(proof_types(key_attestation)),
         credential_metadata: Some(CredentialMetadata {
             display: Some(display),
             claims: Some(claims),
@@ -218,6 +223,24 @@ fn configuration_of(
         vct: Some(credential_type.vct().to_owned()),
         extra: Map::new(),
     }
+}
+
+/// `proof_types_supported` (§12.2.4): `jwt`, and when key attestations
+/// are required, `jwt` with `key_attestations_required` and the
+/// `attestation` proof type (Appendix F.3).
+fn proof_types(
+    key_attestation: Option<&KeyAttestationsRequired>,
+) -> BTreeMap<String, ProofTypeMetadata> {
+    let proof_type = || ProofTypeMetadata {
+        proof_signing_alg_values_supported: vec!["ES256".into()],
+        key_attestations_required: key_attestation.cloned(),
+        extra: Map::new(),
+    };
+    let mut types = BTreeMap::from([("jwt".to_owned(), proof_type())]);
+    if key_attestation.is_some() {
+        types.insert("attestation".to_owned(), proof_type());
+    }
+    types
 }
 
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414, §12.3).
@@ -249,27 +272,105 @@ pub async fn authorization_server_metadata(
                 .map(Into::into)
                 .collect(),
         ),
-        token_endpoint_auth_methods_supported: Some(vec!["none".into()]),
+        // `none` unless HAIP requires the wallet attestation; the
+        // attestation whenever there are wallet provider roots to check it with.
+        token_endpoint_auth_methods_supported: Some(
+            (state.config.profile == crate::policy::Profile::Basic)
+                .then_some("none")
+                .into_iter()
+                .chain(
+                    (!state.wallet_providers.is_empty()).then_some(client_attestation::AUTH_METHOD),
+                )
+                .map(Into::into)
+                .collect(),
+        ),
         code_challenge_methods_supported: Some(vec!["S256".into()]),
         authorization_details_types_supported: Some(vec!["openid_credential".into()]),
         pre_authorized_grant_anonymous_access_supported: Some(true),
+        dpop_signing_alg_values_supported: Some(vec!["ES256".into()]),
         extra: Map::new(),
     })
 }
 
+/// What the wallet proved at the token endpoint: the DPoP key the token
+/// is bound to, and whether a wallet attestation authenticated it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientProof {
+    /// The RFC 7638 thumbprint of the DPoP key (`cnf.jkt`).
+    pub jkt: Option<String>,
+    /// The attested `client_id`, when a wallet attestation was verified.
+    pub attested_client: Option<String>,
+}
+
+impl ClientProof {
+    /// Refuses what credential type `configuration` requires and the wallet
+    /// did not prove (policy): DPoP first, then the wallet attestation.
+    pub fn enforce(&self, state: &AppState, configuration: &str) -> Result<(), ApiError> {
+        let requirements = state.requirements(configuration);
+        if requirements.dpop && self.jkt.is_none() {
+            return Err(crate::dpop::refusal(
+                state,
+                crate::dpop::Endpoint::AuthorizationServer,
+                &DpopError::Missing,
+            ));
+        }
+        if requirements.wallet_attestation && self.attested_client.is_none() {
+            return Err(crate::wallet_attestation::refusal(
+                &ClientAttestationError::MissingAttestation,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The Token Response: `token_type` `DPoP` when bound (RFC 9449 §5).
+    pub fn token_response(&self, access_token: AccessToken, lifetime: i64) -> TokenResponse {
+        let mut response = TokenResponse::bearer(access_token, lifetime.unsigned_abs());
+        if self.jkt.is_some() {
+            response.token_type = "DPoP".to_owned();
+        }
+        response
+    }
+}
+
 /// `POST /token` (§6): exchanges a pre-authorized code and its PIN for an
 /// access token. The code is single-use; wrong PINs are counted and the
-/// offer dies after [`MAX_TX_CODE_ATTEMPTS`].
-pub async fn token(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+/// offer dies after [`MAX_TX_CODE_ATTEMPTS`]. A DPoP proof and a wallet
+/// attestation are checked whenever sent, and required as the credential
+/// type's policy says.
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let started = Instant::now();
     let form = std::str::from_utf8(&body)
         .map_err(|_| token_error(TokenErrorCode::InvalidRequest, "body is not UTF-8"))?;
     let request =
         TokenRequest::from_form(form).map_err(|e| token_error(e.error_code(), e.to_string()))?;
+    let dpop = crate::dpop::check(
+        &state,
+        &headers,
+        "/token",
+        false,
+        None,
+        crate::dpop::Endpoint::AuthorizationServer,
+    )
+    .await?;
+    let client_id = match &request {
+        TokenRequest::PreAuthorizedCode(request) => request.client_id.as_deref(),
+        TokenRequest::AuthorizationCode(request) => request.client_id.as_deref(),
+    };
+    let attestation = crate::wallet_attestation::check(&state, &headers, client_id, false).await?;
+    let proof = ClientProof {
+        jkt: dpop.map(|d| d.jkt),
+        attested_client: attestation.map(|a| a.client_id),
+    };
     let request = match request {
         TokenRequest::PreAuthorizedCode(request) => request,
         TokenRequest::AuthorizationCode(request) => {
-            return crate::auth_code::token(&state, request).await;
+            let mut response = crate::auth_code::token(&state, request, &proof).await?;
+            crate::dpop::add_nonce(&state, response.headers_mut());
+            return Ok(response);
         }
     };
     let now = crate::now();
@@ -277,7 +378,8 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Result<Respons
     let offer = state
         .stores
         .offers
-        .by_code(request.pre_authorized_code.as_str())?
+        .by_code(request.pre_authorized_code.as_str())
+        .await?
         .ok_or_else(|| invalid("unknown pre-authorized code"))?;
     if offer.redeemed {
         return Err(invalid("the pre-authorized code was already used"));
@@ -290,6 +392,7 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Result<Respons
             "too many wrong transaction codes; ask for a new offer",
         ));
     }
+    proof.enforce(&state, &offer.credential_configuration_id)?;
     if let Some(expected) = &offer.tx_code_hash {
         let Some(given) = &request.tx_code else {
             return Err(token_error(
@@ -305,41 +408,52 @@ pub async fn token(State(state): State<AppState>, body: Bytes) -> Result<Respons
         if !matches {
             let mut failed = offer.clone();
             failed.failed_attempts += 1;
-            state.stores.offers.swap(&offer, &failed)?;
+            state.stores.offers.swap(&offer, &failed).await?;
             state.stores.durable().await?;
             return Err(invalid("wrong transaction code"));
         }
     }
     let mut redeemed = offer.clone();
     redeemed.redeemed = true;
-    if !state.stores.offers.swap(&offer, &redeemed)? {
+    if !state.stores.offers.swap(&offer, &redeemed).await? {
         return Err(invalid("the pre-authorized code was already used"));
     }
     let access_token = AccessToken::generate().map_err(|e| ApiError::Issuance(e.to_string()))?;
     let lifetime = state.config.lifetimes.access_token;
-    state.stores.grants.insert(&AccessGrant {
-        token_hash: sha256_hex(access_token.as_str()),
-        credential_id: offer.credential_id.clone(),
-        credential_configuration_id: offer.credential_configuration_id.clone(),
-        expires_at: now + lifetime,
-    })?;
+    state
+        .stores
+        .grants
+        .insert(&AccessGrant {
+            token_hash: sha256_hex(access_token.as_str()),
+            credential_id: offer.credential_id.clone(),
+            credential_configuration_id: offer.credential_configuration_id.clone(),
+            expires_at: now + lifetime,
+            jkt: proof.jkt.clone(),
+        })
+        .await?;
     state.stores.durable().await?;
     state
         .metrics
         .latency
         .with_label_values(&["token"])
         .observe(started.elapsed().as_secs_f64());
-    let response = TokenResponse::bearer(access_token, lifetime.unsigned_abs());
-    Ok((no_store(), Json(response)).into_response())
+    let response = proof.token_response(access_token, lifetime);
+    let mut response = (no_store(), Json(response)).into_response();
+    crate::dpop::add_nonce(&state, response.headers_mut());
+    Ok(response)
 }
 
 /// `POST /nonce` (§7): a fresh, single-use `c_nonce`.
 pub async fn nonce(State(state): State<AppState>) -> Result<Response, ApiError> {
     let response = NonceResponse::generate().map_err(|e| ApiError::Issuance(e.to_string()))?;
-    state.stores.nonces.insert(
-        response.c_nonce.as_str(),
-        crate::now() + state.config.lifetimes.nonce,
-    )?;
+    state
+        .stores
+        .nonces
+        .insert(
+            response.c_nonce.as_str(),
+            crate::now() + state.config.lifetimes.nonce,
+        )
+        .await?;
     state.stores.durable().await?;
     Ok((no_store(), Json(response)).into_response())
 }
@@ -353,7 +467,8 @@ pub async fn credential(
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let now = crate::now();
-    let grant = bearer_grant(&state, &headers, now)?;
+    let grant = crate::dpop::authorize(&state, &headers, "/credential").await?;
+    let requirements = state.requirements(&grant.credential_configuration_id);
     let request = CredentialRequest::from_json(&body)
         .map_err(|e| credential_error(e.error_code(), e.to_string()))?;
     request
@@ -380,41 +495,20 @@ pub async fn credential(
             ));
         }
     }
-    let Some(Proofs::Jwt(jwts)) = &request.proofs else {
-        return Err(credential_error(
-            CredentialErrorCode::InvalidProof,
-            "proofs.jwt is required",
-        ));
-    };
-    let mut holder_keys = Vec::with_capacity(jwts.len());
-    let mut nonces = Vec::new();
-    for (i, jwt) in jwts.iter().enumerate() {
-        let proof = verify_jwt_proof(
-            jwt,
-            &state.config.public_url,
-            now,
-            state.config.lifetimes.nonce,
-            LEEWAY,
-        )
-        .map_err(|e| {
-            credential_error(
-                CredentialErrorCode::InvalidProof,
-                format!("proof #{i}: {e}"),
-            )
-        })?;
-        let nonce = proof.nonce.clone().ok_or_else(|| {
-            credential_error(
-                CredentialErrorCode::InvalidNonce,
-                format!("proof #{i} has no nonce"),
-            )
-        })?;
-        if !nonces.contains(&nonce) {
-            nonces.push(nonce);
+    let (holder_keys, nonces) = match &request.proofs {
+        Some(Proofs::Jwt(jwts)) => jwt_proofs(&state, jwts, &requirements, now).await?,
+        Some(Proofs::Attestation(attestations)) => {
+            attestation_proof(&state, attestations, &requirements).await?
         }
-        holder_keys.push(proof.holder_key);
-    }
+        _ => {
+            return Err(credential_error(
+                CredentialErrorCode::InvalidProof,
+                "proofs.jwt or proofs.attestation is required",
+            ));
+        }
+    };
     for nonce in &nonces {
-        match state.stores.nonces.consume(nonce)? {
+        match state.stores.nonces.consume(nonce).await? {
             Some(expires_at) if expires_at > now => {}
             _ => {
                 return Err(credential_error(
@@ -427,7 +521,8 @@ pub async fn credential(
     let mut record = state
         .stores
         .credentials
-        .get(&grant.credential_id)?
+        .get(&grant.credential_id)
+        .await?
         .ok_or_else(|| {
             ApiError::Issuance(format!("credential record {} is gone", grant.credential_id))
         })?;
@@ -444,7 +539,7 @@ pub async fn credential(
         ));
     };
     let count = u64::try_from(holder_keys.len()).unwrap_or(u64::MAX);
-    let first = state.stores.status.allocate(count)?;
+    let first = state.stores.status.allocate(count).await?;
     let mut credentials = Vec::with_capacity(holder_keys.len());
     for (offset, holder_key) in (0..count).zip(holder_keys) {
         let mut params = IssueParams::new(state.config.public_url.clone(), now);
@@ -464,7 +559,7 @@ pub async fn credential(
     record.state = CredentialState::Issued;
     record.status_indices = (first..first + count).collect();
     record.issued_at = Some(now);
-    state.stores.credentials.put(&record)?;
+    state.stores.credentials.put(&record).await?;
     state.stores.durable().await?;
     state
         .metrics
@@ -476,30 +571,100 @@ pub async fn credential(
         .latency
         .with_label_values(&["credential"])
         .observe(started.elapsed().as_secs_f64());
-    Ok((
+    let mut response = (
         no_store(),
         Json(CredentialResponse::immediate(credentials, None)),
     )
-        .into_response())
+        .into_response();
+    crate::dpop::add_nonce(&state, response.headers_mut());
+    Ok(response)
 }
 
-/// The grant of the request's Bearer access token (RFC 6750 §2.1).
-fn bearer_grant(state: &AppState, headers: &HeaderMap, now: i64) -> Result<AccessGrant, ApiError> {
-    let invalid = |why: &str| ApiError::client(StatusCode::UNAUTHORIZED, "invalid_token", why);
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| invalid("missing Bearer access token"))?;
-    let grant = state
-        .stores
-        .grants
-        .get(&sha256_hex(token))?
-        .ok_or_else(|| invalid("unknown access token"))?;
-    if grant.expires_at <= now {
-        return Err(invalid("the access token has expired"));
+/// `jwt` proofs (Appendix F.1, F.4): the holder keys and the distinct
+/// nonces to consume; each proof's `key_attestation` header checked, and
+/// required when the configuration requires key attestation.
+async fn jwt_proofs(
+    state: &AppState,
+    jwts: &[String],
+    requirements: &crate::policy::Requirements,
+    now: i64,
+) -> Result<(Vec<intyg_core::jose::Jwk>, Vec<String>), ApiError> {
+    let mut holder_keys = Vec::with_capacity(jwts.len());
+    let mut nonces = Vec::new();
+    for (i, jwt) in jwts.iter().enumerate() {
+        let name = format!("proof #{i}");
+        let proof = verify_jwt_proof(
+            jwt,
+            &state.config.public_url,
+            now,
+            state.config.lifetimes.nonce,
+            LEEWAY,
+        )
+        .map_err(|e| credential_error(CredentialErrorCode::InvalidProof, format!("{name}: {e}")))?;
+        let nonce = proof.nonce.clone().ok_or_else(|| {
+            credential_error(
+                CredentialErrorCode::InvalidNonce,
+                format!("{name} has no nonce"),
+            )
+        })?;
+        match &proof.key_attestation {
+            Some(attestation) => {
+                let expect = crate::key_attestation::Expectations {
+                    key: Some(&proof.holder_key),
+                    nonce: Some(&nonce),
+                    nonce_required: false,
+                    required: requirements.key_attestation.as_ref(),
+                };
+                crate::key_attestation::check(state, &name, attestation, &expect).await?;
+            }
+            None if requirements.key_attestation.is_some() => {
+                return Err(crate::key_attestation::refusal(
+                    &name,
+                    &KeyAttestationError::Missing,
+                ));
+            }
+            None => {}
+        }
+        if !nonces.contains(&nonce) {
+            nonces.push(nonce);
+        }
+        holder_keys.push(proof.holder_key);
     }
-    Ok(grant)
+    Ok((holder_keys, nonces))
+}
+
+/// The `attestation` proof type (Appendix F.3): one key attestation whose
+/// `nonce` is a `c_nonce`; every attested key gets a credential.
+async fn attestation_proof(
+    state: &AppState,
+    attestations: &[String],
+    requirements: &crate::policy::Requirements,
+) -> Result<(Vec<intyg_core::jose::Jwk>, Vec<String>), ApiError> {
+    let [attestation] = attestations else {
+        return Err(credential_error(
+            CredentialErrorCode::InvalidProof,
+            "proofs.attestation must hold exactly one key attestation",
+        ));
+    };
+    let expect = crate::key_attestation::Expectations {
+        key: None,
+        nonce: None,
+        nonce_required: true,
+        required: requirements.key_attestation.as_ref(),
+    };
+    let verified =
+        crate::key_attestation::check(state, "attestation proof", attestation, &expect).await?;
+    let keys = verified.keys();
+    if u64::try_from(keys.len()).unwrap_or(u64::MAX) > BATCH_SIZE {
+        return Err(credential_error(
+            CredentialErrorCode::InvalidProof,
+            format!("the key attestation attests more than {BATCH_SIZE} keys"),
+        ));
+    }
+    let nonce = verified.claims.nonce.clone().ok_or_else(|| {
+        crate::key_attestation::refusal("attestation proof", &KeyAttestationError::WrongNonce)
+    })?;
+    Ok((keys.to_vec(), vec![nonce]))
 }
 
 /// `GET /.well-known/jwt-vc-issuer` (draft-ietf-oauth-sd-jwt-vc §5): the

@@ -72,6 +72,36 @@ impl IssuerKey {
     }
 }
 
+/// Loads the 32-byte secret `dir/name`, creating it (random, mode 0600) if
+/// absent. Every instance on the same data directory reads the same one;
+/// two first starts at once agree, since only one `create_new` succeeds.
+pub fn load_or_create_secret(dir: &Path, name: &str) -> Result<[u8; 32], KeyError> {
+    let path = dir.join(name);
+    let shown = path.display().to_string();
+    let io = |source| KeyError::Io {
+        path: shown.clone(),
+        source,
+    };
+    if !path.exists() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut secret = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut secret).map_err(|_| KeyError::Invalid {
+            path: shown.clone(),
+            reason: "the system random number generator failed".into(),
+        })?;
+        match write_private(&path, &secret) {
+            Ok(()) => return Ok(secret),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    let bytes = std::fs::read(&path).map_err(io)?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| KeyError::Invalid {
+        path: shown.clone(),
+        reason: "a secret file must hold exactly 32 bytes".into(),
+    })
+}
+
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;

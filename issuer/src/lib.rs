@@ -23,18 +23,23 @@
 //! | `GET /healthz`, `GET /metrics` | operations |
 
 pub mod admin;
+pub mod attestation_status;
 pub mod auth_code;
 pub mod claims;
 pub mod config;
 pub mod dev_idp;
+pub mod dpop;
 pub mod error;
 pub mod issuance;
+pub mod key_attestation;
 pub mod keys;
 pub mod model;
 pub mod ops;
+pub mod policy;
 pub mod portal;
 pub mod status;
 pub mod store;
+pub mod wallet_attestation;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -65,6 +70,12 @@ pub struct AppState {
     pub metrics: Arc<ops::Metrics>,
     /// The officer portal's accounts and sessions.
     pub portal: Arc<portal::PortalState>,
+    /// DPoP nonces and settings.
+    pub dpop: Arc<dpop::Dpop>,
+    /// Roots that wallet and key attestations must chain to.
+    pub wallet_providers: Arc<intyg_core::trust::TrustAnchors>,
+    /// Status lists of wallet providers.
+    pub attestation_status: Arc<attestation_status::StatusChecker>,
 }
 
 /// Why the state could not be built.
@@ -76,6 +87,17 @@ pub enum StartError {
     /// The signing key failed to load.
     #[error(transparent)]
     Key(#[from] keys::KeyError),
+    /// A wallet provider root file failed to load.
+    #[error("wallet provider roots {path}: {reason}")]
+    WalletProviderRoots {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The attestation status fetcher could not be built.
+    #[error(transparent)]
+    StatusFetch(#[from] attestation_status::StatusError),
     /// A credential type failed to load.
     #[error("credential type {name}: {reason}")]
     CredentialType {
@@ -99,8 +121,14 @@ impl AppState {
             config.status_list.size,
             config.status_list.ttl_seconds,
         );
-        let portal = Arc::new(portal::PortalState::new(&config));
-        Ok(Self {
+        let portal = Arc::new(portal::PortalState::new(&config, stores.sessions.clone()));
+        let dpop = dpop::Dpop::open(&config)?;
+        let wallet_providers = load_wallet_providers(&config.wallet_provider_roots)?;
+        let attestation_status = attestation_status::StatusChecker::new(config.dev)?;
+        let state = Self {
+            dpop: Arc::new(dpop),
+            wallet_providers: Arc::new(wallet_providers),
+            attestation_status: Arc::new(attestation_status),
             portal,
             config: Arc::new(config),
             stores,
@@ -108,7 +136,39 @@ impl AppState {
             types: Arc::new(types),
             status: Arc::new(status),
             metrics: Arc::new(ops::Metrics::default()),
-        })
+        };
+        ops::spawn_replay_purge(state.clone());
+        Ok(state)
+    }
+}
+
+fn load_wallet_providers(
+    files: &[std::path::PathBuf],
+) -> Result<intyg_core::trust::TrustAnchors, StartError> {
+    let mut roots = Vec::new();
+    for path in files {
+        let failed = |reason: String| StartError::WalletProviderRoots {
+            path: path.display().to_string(),
+            reason,
+        };
+        let pem = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+        roots.extend(
+            intyg_core::trust::Certificate::from_pem(&pem).map_err(|e| failed(e.to_string()))?,
+        );
+    }
+    intyg_core::trust::TrustAnchors::new(roots).map_err(|e| StartError::WalletProviderRoots {
+        path: "(all)".into(),
+        reason: e.to_string(),
+    })
+}
+
+impl AppState {
+    /// What a wallet must prove for the credential type `configuration`.
+    pub fn requirements(&self, configuration: &str) -> policy::Requirements {
+        policy::Requirements::resolve(
+            self.config.profile,
+            self.config.credential_policies.get(configuration),
+        )
     }
 }
 

@@ -32,6 +32,19 @@ struct Args {
     /// Development listen address.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// What wallets must prove: `basic` (default: DPoP and attestations
+    /// checked when sent) or `haip` (HAIP 1.0: DPoP, wallet attestation and
+    /// key attestation required). Overrides the configuration file.
+    #[arg(long)]
+    profile: Option<intyg_issuer::policy::Profile>,
+    /// A PEM file of wallet provider roots that wallet and key attestations
+    /// must chain to (repeatable; added to the configuration's).
+    #[arg(long = "wallet-provider-root", value_name = "FILE.pem")]
+    wallet_provider_roots: Vec<PathBuf>,
+    /// The scheme of offer links: `openid-credential-offer` (default) or
+    /// `haip-vci`. Overrides the configuration file.
+    #[arg(long)]
+    offer_scheme: Option<intyg_issuer::policy::OfferScheme>,
 }
 
 #[tokio::main]
@@ -47,6 +60,22 @@ async fn main() -> anyhow::Result<()> {
         (None, true, Some(dir)) => Config::dev(dir.clone(), args.listen)?,
         _ => anyhow::bail!("give --config FILE, or --dev --data-dir DIR"),
     };
+    if let Some(profile) = args.profile {
+        config.profile = profile;
+    }
+    if let Some(scheme) = args.offer_scheme {
+        config.offer_scheme = scheme;
+    }
+    config
+        .wallet_provider_roots
+        .extend(args.wallet_provider_roots.iter().cloned());
+    if config.profile == intyg_issuer::policy::Profile::Haip
+        && config.wallet_provider_roots.is_empty()
+    {
+        anyhow::bail!(
+            "--profile haip needs at least one --wallet-provider-root (or wallet_provider_roots)"
+        );
+    }
     // The issuer's own port first: the development IdP takes any free
     // port, which could otherwise be the one asked for here.
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -61,6 +90,7 @@ async fn main() -> anyhow::Result<()> {
         public_url = %state.config.public_url,
         credential_types = state.types.len(),
         admin_api = state.config.api_key.is_some(),
+        profile = %state.config.profile,
         "intyg-issuer started"
     );
     axum::serve(listener, app(state.clone()))

@@ -35,6 +35,10 @@ pub struct AccessGrant {
     pub credential_configuration_id: String,
     /// Expiry, seconds since the epoch.
     pub expires_at: i64,
+    /// `cnf.jkt` (RFC 9449 §6): the thumbprint of the DPoP key the token is
+    /// bound to; `None` for a Bearer token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
 }
 
 /// Where an issued or offered credential stands.

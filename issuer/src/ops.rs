@@ -72,7 +72,7 @@ impl Default for Metrics {
 
 /// `GET /healthz`: the store answers.
 pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    state.stores.status.allocated()?;
+    state.stores.status.allocated().await?;
     Ok("ok")
 }
 
@@ -95,12 +95,16 @@ pub async fn status_list(
     Path(number): Path<u64>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let published = match state.status.published(
-        number,
-        state.stores.status.as_ref(),
-        &state.key,
-        crate::now(),
-    ) {
+    let published = match state
+        .status
+        .published(
+            number,
+            state.stores.status.as_ref(),
+            &state.key,
+            crate::now(),
+        )
+        .await
+    {
         Err(PublishError::Unknown(_)) => {
             return Err(ApiError::client(
                 StatusCode::NOT_FOUND,
@@ -138,4 +142,23 @@ pub async fn status_list(
         published.jwt.clone(),
     )
         .into_response())
+}
+
+/// How often used DPoP and PoP `jti`s past their window are forgotten.
+pub const REPLAY_PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Forgets expired entries of the replay store every
+/// [`REPLAY_PURGE_INTERVAL`], so it holds only the live windows.
+pub fn spawn_replay_purge(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(REPLAY_PURGE_INTERVAL);
+        loop {
+            ticker.tick().await;
+            match state.stores.replay.purge_expired(crate::now()).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::debug!(purged, "expired jtis forgotten"),
+                Err(e) => tracing::error!(error = %e, "replay purge failed"),
+            }
+        }
+    })
 }

@@ -71,13 +71,13 @@ impl StatusLists {
     }
 
     /// Sets the status of a global index and drops the cached token of its list.
-    pub fn set(
+    pub async fn set(
         &self,
         store: &dyn StatusStore,
         index: u64,
         status: StatusType,
     ) -> Result<(), StoreError> {
-        store.set(index, status.value())?;
+        store.set(index, status.value()).await?;
         self.cache
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -86,7 +86,7 @@ impl StatusLists {
     }
 
     /// The current token of list `number`, signed now if it changed.
-    pub fn published(
+    pub async fn published(
         &self,
         number: u64,
         store: &dyn StatusStore,
@@ -101,13 +101,13 @@ impl StatusLists {
         {
             return Ok(cached.clone());
         }
-        if number.saturating_mul(self.size) >= store.allocated()? {
+        if number.saturating_mul(self.size) >= store.allocated().await? {
             return Err(PublishError::Unknown(number));
         }
         let len = usize::try_from(self.size).unwrap_or(usize::MAX);
         let mut list = StatusList::new(Bits::Two, len);
         let range = number * self.size..(number + 1) * self.size;
-        for (index, status) in store.non_valid()? {
+        for (index, status) in store.non_valid().await? {
             if range.contains(&index) {
                 list.set(
                     StatusIndex::from(index - range.start),

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use intyg_service::GroupCommit;
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -28,64 +29,88 @@ pub enum StoreError {
 }
 
 /// Credential offers, found by id and by pre-authorized code.
+#[async_trait]
 pub trait OfferStore: Send + Sync {
     /// Stores a new offer.
-    fn insert(&self, offer: &Offer) -> Result<(), StoreError>;
+    async fn insert(&self, offer: &Offer) -> Result<(), StoreError>;
     /// The offer with this id.
-    fn by_id(&self, id: &str) -> Result<Option<Offer>, StoreError>;
+    async fn by_id(&self, id: &str) -> Result<Option<Offer>, StoreError>;
     /// The offer with this pre-authorized code.
-    fn by_code(&self, code: &str) -> Result<Option<Offer>, StoreError>;
+    async fn by_code(&self, code: &str) -> Result<Option<Offer>, StoreError>;
     /// Replaces `current` with `next` if the stored offer still equals
     /// `current`; returns whether it did. This makes redemption single-use.
-    fn swap(&self, current: &Offer, next: &Offer) -> Result<bool, StoreError>;
+    async fn swap(&self, current: &Offer, next: &Offer) -> Result<bool, StoreError>;
 }
 
 /// Access tokens and what they grant.
+#[async_trait]
 pub trait GrantStore: Send + Sync {
     /// Stores a grant under its token.
-    fn insert(&self, grant: &AccessGrant) -> Result<(), StoreError>;
+    async fn insert(&self, grant: &AccessGrant) -> Result<(), StoreError>;
     /// The grant of this access token.
-    fn get(&self, token: &str) -> Result<Option<AccessGrant>, StoreError>;
+    async fn get(&self, token: &str) -> Result<Option<AccessGrant>, StoreError>;
 }
 
 /// `c_nonce` values: each can be consumed once.
+#[async_trait]
 pub trait NonceStore: Send + Sync {
     /// Stores a fresh nonce that expires at `expires_at`.
-    fn insert(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError>;
+    async fn insert(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError>;
     /// Removes the nonce and returns its expiry, if it was there.
-    fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError>;
+    async fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError>;
+}
+
+/// Single-use identifiers (DPoP proof `jti`s, wallet attestation PoP
+/// `jti`s), remembered until they expire. Keys carry a prefix per kind
+/// (`dpop:`, `wapop:`), so kinds never collide.
+#[async_trait]
+pub trait ReplayStore: Send + Sync {
+    /// Records `key` until `expires_at` (seconds since the epoch) unless it
+    /// is already recorded and unexpired; returns whether it recorded it
+    /// (false: a replay). Atomic: of two concurrent calls one wins.
+    async fn insert_if_absent(
+        &self,
+        key: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Forgets every entry that expired before `now`; returns how many.
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError>;
 }
 
 /// Records of what was offered and issued, for revocation and the portal.
+#[async_trait]
 pub trait CredentialStore: Send + Sync {
     /// Stores or replaces a record.
-    fn put(&self, record: &CredentialRecord) -> Result<(), StoreError>;
+    async fn put(&self, record: &CredentialRecord) -> Result<(), StoreError>;
     /// The record with this id.
-    fn get(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError>;
+    async fn get(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError>;
     /// Every record about one subject (personal identity number).
-    fn by_subject(&self, subject: &str) -> Result<Vec<CredentialRecord>, StoreError>;
+    async fn by_subject(&self, subject: &str) -> Result<Vec<CredentialRecord>, StoreError>;
 }
 
 /// Registered job seekers, by personal identity number.
+#[async_trait]
 pub trait PersonStore: Send + Sync {
     /// Stores a person unless one with the same number is already there
     /// (atomically, so two registrations of one number cannot both win);
     /// returns whether it stored it.
-    fn put(&self, person: &Person) -> Result<bool, StoreError>;
+    async fn put(&self, person: &Person) -> Result<bool, StoreError>;
     /// The person with this personal identity number.
-    fn get(&self, personal_identity_number: &str) -> Result<Option<Person>, StoreError>;
+    async fn get(&self, personal_identity_number: &str) -> Result<Option<Person>, StoreError>;
 }
 
 /// Status list entries: indices are handed out once and never again.
+#[async_trait]
 pub trait StatusStore: Send + Sync {
     /// Reserves `count` fresh consecutive indices and returns the first.
-    fn allocate(&self, count: u64) -> Result<u64, StoreError>;
+    async fn allocate(&self, count: u64) -> Result<u64, StoreError>;
     /// How many indices were ever handed out.
-    fn allocated(&self) -> Result<u64, StoreError>;
+    async fn allocated(&self) -> Result<u64, StoreError>;
     /// Sets the status value of an index.
-    fn set(&self, index: u64, status: u8) -> Result<(), StoreError>;
+    async fn set(&self, index: u64, status: u8) -> Result<(), StoreError>;
     /// Every index whose status is not 0 (valid).
-    fn non_valid(&self) -> Result<Vec<(u64, u8)>, StoreError>;
+    async fn non_valid(&self) -> Result<Vec<(u64, u8)>, StoreError>;
 }
 
 /// All stores, as the application state holds them.
@@ -103,9 +128,14 @@ pub struct Stores {
     pub status: Arc<dyn StatusStore>,
     /// Registered persons.
     pub persons: Arc<dyn PersonStore>,
+    /// Used DPoP and PoP `jti`s.
+    pub replay: Arc<dyn ReplayStore>,
     /// Authorization code flow: pushed requests, logins, codes (sled tree
     /// `authorizations`; trait and impl in `auth_code::store`).
     pub authorizations: Arc<dyn crate::auth_code::AuthorizationStore>,
+    /// Portal sessions and sign-in attempts (in memory on sled: one
+    /// instance, a restart signs everyone out).
+    pub sessions: Arc<dyn intyg_service::session::SessionStore>,
     /// Durability of the writes above.
     pub commit: Arc<GroupCommit>,
 }
@@ -139,6 +169,7 @@ impl Stores {
             status: db.open_tree("status")?,
             meta: db.open_tree("meta")?,
             persons: db.open_tree("persons")?,
+            replay: db.open_tree("replay")?,
         });
         Ok(Self {
             offers: sled.clone(),
@@ -146,8 +177,10 @@ impl Stores {
             nonces: sled.clone(),
             credentials: sled.clone(),
             status: sled.clone(),
-            persons: sled,
+            persons: sled.clone(),
+            replay: sled,
             authorizations: Arc::new(db.open_tree("authorizations")?),
+            sessions: Arc::new(intyg_service::session::MemorySessions::default()),
             commit: GroupCommit::start(db),
         })
     }
@@ -163,6 +196,7 @@ struct SledStore {
     status: sled::Tree,
     meta: sled::Tree,
     persons: sled::Tree,
+    replay: sled::Tree,
 }
 
 fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
@@ -176,26 +210,27 @@ fn decode<T: DeserializeOwned>(bytes: Option<sled::IVec>) -> Result<Option<T>, S
         .map_err(StoreError::from)
 }
 
+#[async_trait]
 impl OfferStore for SledStore {
-    fn insert(&self, offer: &Offer) -> Result<(), StoreError> {
+    async fn insert(&self, offer: &Offer) -> Result<(), StoreError> {
         self.offers.insert(offer.id.as_bytes(), encode(offer)?)?;
         self.codes
             .insert(offer.pre_authorized_code.as_bytes(), offer.id.as_bytes())?;
         Ok(())
     }
 
-    fn by_id(&self, id: &str) -> Result<Option<Offer>, StoreError> {
+    async fn by_id(&self, id: &str) -> Result<Option<Offer>, StoreError> {
         decode(self.offers.get(id.as_bytes())?)
     }
 
-    fn by_code(&self, code: &str) -> Result<Option<Offer>, StoreError> {
+    async fn by_code(&self, code: &str) -> Result<Option<Offer>, StoreError> {
         match self.codes.get(code.as_bytes())? {
             Some(id) => decode(self.offers.get(id)?),
             None => Ok(None),
         }
     }
 
-    fn swap(&self, current: &Offer, next: &Offer) -> Result<bool, StoreError> {
+    async fn swap(&self, current: &Offer, next: &Offer) -> Result<bool, StoreError> {
         let swapped = self.offers.compare_and_swap(
             next.id.as_bytes(),
             Some(encode(current)?),
@@ -205,26 +240,28 @@ impl OfferStore for SledStore {
     }
 }
 
+#[async_trait]
 impl GrantStore for SledStore {
-    fn insert(&self, grant: &AccessGrant) -> Result<(), StoreError> {
+    async fn insert(&self, grant: &AccessGrant) -> Result<(), StoreError> {
         self.grants
             .insert(grant.token_hash.as_bytes(), encode(grant)?)?;
         Ok(())
     }
 
-    fn get(&self, token_hash: &str) -> Result<Option<AccessGrant>, StoreError> {
+    async fn get(&self, token_hash: &str) -> Result<Option<AccessGrant>, StoreError> {
         decode(self.grants.get(token_hash.as_bytes())?)
     }
 }
 
+#[async_trait]
 impl NonceStore for SledStore {
-    fn insert(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError> {
+    async fn insert(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError> {
         self.nonces
             .insert(nonce.as_bytes(), &expires_at.to_be_bytes())?;
         Ok(())
     }
 
-    fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError> {
+    async fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError> {
         Ok(self.nonces.remove(nonce.as_bytes())?.and_then(|bytes| {
             <[u8; 8]>::try_from(bytes.as_ref())
                 .ok()
@@ -233,8 +270,9 @@ impl NonceStore for SledStore {
     }
 }
 
+#[async_trait]
 impl CredentialStore for SledStore {
-    fn put(&self, record: &CredentialRecord) -> Result<(), StoreError> {
+    async fn put(&self, record: &CredentialRecord) -> Result<(), StoreError> {
         self.credentials
             .insert(record.id.as_bytes(), encode(record)?)?;
         let mut key = record.subject.as_bytes().to_vec();
@@ -244,11 +282,11 @@ impl CredentialStore for SledStore {
         Ok(())
     }
 
-    fn get(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError> {
+    async fn get(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError> {
         decode(self.credentials.get(id.as_bytes())?)
     }
 
-    fn by_subject(&self, subject: &str) -> Result<Vec<CredentialRecord>, StoreError> {
+    async fn by_subject(&self, subject: &str) -> Result<Vec<CredentialRecord>, StoreError> {
         let mut prefix = subject.as_bytes().to_vec();
         prefix.push(0);
         let mut out = Vec::new();
@@ -263,8 +301,9 @@ impl CredentialStore for SledStore {
     }
 }
 
+#[async_trait]
 impl PersonStore for SledStore {
-    fn put(&self, person: &Person) -> Result<bool, StoreError> {
+    async fn put(&self, person: &Person) -> Result<bool, StoreError> {
         let stored = self.persons.compare_and_swap(
             person.personal_identity_number.as_str().as_bytes(),
             None::<&[u8]>,
@@ -273,15 +312,63 @@ impl PersonStore for SledStore {
         Ok(stored.is_ok())
     }
 
-    fn get(&self, personal_identity_number: &str) -> Result<Option<Person>, StoreError> {
+    async fn get(&self, personal_identity_number: &str) -> Result<Option<Person>, StoreError> {
         decode(self.persons.get(personal_identity_number.as_bytes())?)
+    }
+}
+
+#[async_trait]
+impl ReplayStore for SledStore {
+    async fn insert_if_absent(
+        &self,
+        key: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut current = self.replay.get(key.as_bytes())?;
+        loop {
+            let live = current
+                .as_ref()
+                .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_ref()).ok())
+                .is_some_and(|bytes| i64::from_be_bytes(bytes) > now);
+            if live {
+                return Ok(false);
+            }
+            match self.replay.compare_and_swap(
+                key.as_bytes(),
+                current.clone(),
+                Some(&expires_at.to_be_bytes()[..]),
+            )? {
+                Ok(()) => return Ok(true),
+                Err(conflict) => current = conflict.current,
+            }
+        }
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let mut purged = 0;
+        for entry in self.replay.iter() {
+            let (key, value) = entry?;
+            let expired = <[u8; 8]>::try_from(value.as_ref())
+                .map_or(true, |bytes| i64::from_be_bytes(bytes) <= now);
+            if expired
+                && self
+                    .replay
+                    .compare_and_swap(&key, Some(value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                purged += 1;
+            }
+        }
+        Ok(purged)
     }
 }
 
 const NEXT_INDEX: &[u8] = b"status_next_index";
 
+#[async_trait]
 impl StatusStore for SledStore {
-    fn allocate(&self, count: u64) -> Result<u64, StoreError> {
+    async fn allocate(&self, count: u64) -> Result<u64, StoreError> {
         let mut first = 0;
         self.meta.update_and_fetch(NEXT_INDEX, |old| {
             let current = old
@@ -293,7 +380,7 @@ impl StatusStore for SledStore {
         Ok(first)
     }
 
-    fn allocated(&self) -> Result<u64, StoreError> {
+    async fn allocated(&self) -> Result<u64, StoreError> {
         Ok(self
             .meta
             .get(NEXT_INDEX)?
@@ -301,7 +388,7 @@ impl StatusStore for SledStore {
             .map_or(0, u64::from_be_bytes))
     }
 
-    fn set(&self, index: u64, status: u8) -> Result<(), StoreError> {
+    async fn set(&self, index: u64, status: u8) -> Result<(), StoreError> {
         if status == 0 {
             self.status.remove(index.to_be_bytes())?;
         } else {
@@ -310,7 +397,7 @@ impl StatusStore for SledStore {
         Ok(())
     }
 
-    fn non_valid(&self) -> Result<Vec<(u64, u8)>, StoreError> {
+    async fn non_valid(&self) -> Result<Vec<(u64, u8)>, StoreError> {
         let mut out = Vec::new();
         for entry in self.status.iter() {
             let (key, value) = entry?;
@@ -319,5 +406,33 @@ impl StatusStore for SledStore {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn replay_store_records_once_until_expiry_then_purges() {
+        let dir = std::env::temp_dir().join(format!("intyg-replay-{}", uuid::Uuid::new_v4()));
+        let stores = Stores::open_sled(&dir).unwrap();
+        let replay = &stores.replay;
+        assert!(replay.insert_if_absent("dpop:k:1", 100, 50).await.unwrap());
+        assert!(
+            !replay.insert_if_absent("dpop:k:1", 200, 60).await.unwrap(),
+            "a replay"
+        );
+        assert!(
+            replay.insert_if_absent("wapop:k:1", 100, 60).await.unwrap(),
+            "another kind"
+        );
+        // Past its expiry the key is free again.
+        assert!(replay.insert_if_absent("dpop:k:1", 300, 100).await.unwrap());
+        assert!(replay.insert_if_absent("dpop:k:2", 120, 100).await.unwrap());
+        assert_eq!(replay.purge_expired(200).await.unwrap(), 2);
+        assert!(!replay.insert_if_absent("dpop:k:1", 400, 200).await.unwrap());
+        drop(stores);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -10,10 +10,13 @@
 //!   `axum::serve(..).with_graceful_shutdown(..)`.
 //! - [`session`]: portal sign-in (argon2id, lockout) and in-memory
 //!   sessions with CSRF tokens, generic over what a session remembers.
+//! - [`fetch`]: outgoing HTTP from untrusted URLs (SSRF rules, time and
+//!   size limits, no redirects).
 //! - [`portal`]: the portals' request context, cookies and page headers,
 //!   their two languages and message tables, and the page frame.
 //! - [`time`]: dates and times in Europe/Stockholm, zone shown.
 
+pub mod fetch;
 mod group_commit;
 pub mod portal;
 pub mod session;

@@ -10,25 +10,30 @@
 //!   for [`LOCKOUT_SECONDS`], whether the account exists or not. Attempts
 //!   are counted when they start, so parallel guesses cannot overtake the
 //!   count.
-//! - Sessions live in memory (a restart signs everyone out); the cookie
-//!   holds a random id, the server keys the session by its SHA-256. Each
+//! - Sessions and attempt counts live in a [`SessionStore`]: in memory
+//!   for a single instance on sled (a restart signs everyone out), in
+//!   PostgreSQL when several instances share one database. The cookie
+//!   holds a random id, the store keys the session by its SHA-256. Each
 //!   session has a CSRF token that every POST form carries. The sign-in
 //!   form, before any session, uses a double-submit cookie instead.
 //! - A session carries data of the portal's choosing (`D`), for example
 //!   the persons an officer looked up.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use argon2::{Argon2, PasswordHash, PasswordVerifier as _};
+use async_trait::async_trait;
 use base64::Engine as _;
+use serde::{Serialize, de::DeserializeOwned};
 use sha2::Digest as _;
 
 /// Attempts a username gets before it is locked.
 pub const MAX_ATTEMPTS: u32 = 5;
 /// How long a locked username stays locked.
 pub const LOCKOUT_SECONDS: i64 = 60;
-/// How many usernames the limiter remembers before it forgets idle ones.
+/// How many usernames the in-memory limiter remembers before it forgets
+/// idle ones.
 const LIMITER_CAPACITY: usize = 10_000;
 
 /// An argon2id hash (default cost: m=19456, t=2, p=1) of a password nobody
@@ -47,7 +52,7 @@ pub struct Account {
 }
 
 /// The user a session belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct User {
     /// Username.
     pub username: String,
@@ -68,6 +73,19 @@ pub struct Session<D> {
     pub data: D,
 }
 
+/// A session as a [`SessionStore`] keeps it: the portal's data as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    /// Who.
+    pub user: User,
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// Seconds since the epoch after which the session is gone.
+    pub expires_at: i64,
+    /// The portal's data, JSON.
+    pub data: String,
+}
+
 /// Why a sign-in failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignInFailure {
@@ -82,6 +100,53 @@ pub enum SignInFailure {
 #[error("system RNG failed")]
 pub struct RngFailed;
 
+/// A session store failed. Details go to the log; users see a generic page.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A session's data does not decode: written by an incompatible version.
+    #[error("stored session does not decode: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+/// Why a session could not be started or a sign-in not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The system's random number generator failed.
+    #[error(transparent)]
+    Rng(#[from] RngFailed),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The password check's blocking thread failed.
+    #[error("password check did not finish: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// Where sessions and sign-in attempts live: keyed by the SHA-256 of the
+/// session id and by username. No business logic beyond the atomic
+/// attempt count of [`SessionStore::begin_attempt`].
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Counts an attempt for `username` at `now`, atomically: false (and
+    /// nothing counted) while it is locked; the [`MAX_ATTEMPTS`]th attempt
+    /// locks it for [`LOCKOUT_SECONDS`] and starts the count again.
+    async fn begin_attempt(&self, username: &str, now: i64) -> Result<bool, StoreError>;
+    /// Forgets the attempts of `username` (after a successful sign-in).
+    async fn clear_attempts(&self, username: &str) -> Result<(), StoreError>;
+    /// Stores a new session under `key`.
+    async fn insert(&self, key: &str, session: &StoredSession) -> Result<(), StoreError>;
+    /// The session under `key`, expired or not.
+    async fn get(&self, key: &str) -> Result<Option<StoredSession>, StoreError>;
+    /// Replaces the data of the session under `key` with `next` if it still
+    /// is `current`; returns whether it did.
+    async fn swap_data(&self, key: &str, current: &str, next: &str) -> Result<bool, StoreError>;
+    /// Removes the session under `key`.
+    async fn remove(&self, key: &str) -> Result<(), StoreError>;
+    /// Removes sessions expired at `now` and attempt counts idle for 15
+    /// minutes and not locked.
+    async fn sweep(&self, now: i64) -> Result<(), StoreError>;
+}
+
 #[derive(Debug)]
 struct Attempts {
     count: u32,
@@ -89,24 +154,102 @@ struct Attempts {
     last: i64,
 }
 
-/// Accounts, the attempt limiter and the sessions.
-#[derive(Debug)]
-pub struct Sessions<D> {
-    accounts: HashMap<String, Account>,
+/// The in-memory [`SessionStore`] of a single instance (sled deployments):
+/// a restart signs everyone out.
+#[derive(Debug, Default)]
+pub struct MemorySessions {
     attempts: Mutex<HashMap<String, Attempts>>,
-    sessions: Mutex<HashMap<String, Session<D>>>,
-    lifetime: i64,
+    sessions: Mutex<HashMap<String, StoredSession>>,
 }
 
-impl<D: Clone + Default> Sessions<D> {
-    /// Accounts from the configuration; sessions last `lifetime_seconds`
-    /// (at least 60). An account whose hash is not a valid PHC string
-    /// cannot sign in; that is logged (its username only), naming the
-    /// account as a `role` ("officer", "employer").
+#[async_trait]
+impl SessionStore for MemorySessions {
+    async fn begin_attempt(&self, username: &str, now: i64) -> Result<bool, StoreError> {
+        let mut attempts = lock(&self.attempts);
+        if attempts.len() >= LIMITER_CAPACITY {
+            attempts.retain(|_, a| a.locked_until > now || now - a.last < 15 * 60);
+        }
+        let entry = attempts.entry(username.to_owned()).or_insert(Attempts {
+            count: 0,
+            locked_until: 0,
+            last: now,
+        });
+        if entry.locked_until > now {
+            return Ok(false);
+        }
+        entry.last = now;
+        entry.count += 1;
+        if entry.count >= MAX_ATTEMPTS {
+            entry.count = 0;
+            entry.locked_until = now + LOCKOUT_SECONDS;
+        }
+        Ok(true)
+    }
+
+    async fn clear_attempts(&self, username: &str) -> Result<(), StoreError> {
+        lock(&self.attempts).remove(username);
+        Ok(())
+    }
+
+    async fn insert(&self, key: &str, session: &StoredSession) -> Result<(), StoreError> {
+        lock(&self.sessions).insert(key.to_owned(), session.clone());
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<StoredSession>, StoreError> {
+        Ok(lock(&self.sessions).get(key).cloned())
+    }
+
+    async fn swap_data(&self, key: &str, current: &str, next: &str) -> Result<bool, StoreError> {
+        let mut sessions = lock(&self.sessions);
+        match sessions.get_mut(key) {
+            Some(session) if session.data == current => {
+                next.clone_into(&mut session.data);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn remove(&self, key: &str) -> Result<(), StoreError> {
+        lock(&self.sessions).remove(key);
+        Ok(())
+    }
+
+    async fn sweep(&self, now: i64) -> Result<(), StoreError> {
+        lock(&self.sessions).retain(|_, s| s.expires_at > now);
+        lock(&self.attempts).retain(|_, a| a.locked_until > now || now - a.last < 15 * 60);
+        Ok(())
+    }
+}
+
+/// Accounts, the attempt limiter and the sessions.
+pub struct Sessions<D> {
+    accounts: HashMap<String, Account>,
+    store: Arc<dyn SessionStore>,
+    lifetime: i64,
+    data: std::marker::PhantomData<fn() -> D>,
+}
+
+impl<D> std::fmt::Debug for Sessions<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("accounts", &self.accounts.len())
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: Default + Serialize + DeserializeOwned + Send> Sessions<D> {
+    /// Accounts from the configuration, sessions in `store`; sessions last
+    /// `lifetime_seconds` (at least 60). An account whose hash is not a
+    /// valid PHC string cannot sign in; that is logged (its username only),
+    /// naming the account as a `role` ("officer", "employer").
     pub fn new(
         role: &str,
         accounts: impl IntoIterator<Item = Account>,
         lifetime_seconds: i64,
+        store: Arc<dyn SessionStore>,
     ) -> Self {
         let accounts = accounts
             .into_iter()
@@ -122,22 +265,22 @@ impl<D: Clone + Default> Sessions<D> {
             .collect();
         Self {
             accounts,
-            attempts: Mutex::new(HashMap::new()),
-            sessions: Mutex::new(HashMap::new()),
+            store,
             lifetime: lifetime_seconds.max(60),
+            data: std::marker::PhantomData,
         }
     }
 
     /// Checks a username and password, with the lockout. Runs argon2 on a
-    /// blocking thread; the error is that thread failing.
+    /// blocking thread.
     pub async fn sign_in(
         &self,
         username: &str,
         password: String,
         now: i64,
-    ) -> Result<Result<User, SignInFailure>, tokio::task::JoinError> {
+    ) -> Result<Result<User, SignInFailure>, SessionError> {
         let username = username.trim();
-        if !self.begin_attempt(username, now) {
+        if !self.store.begin_attempt(username, now).await? {
             return Ok(Err(SignInFailure::Locked));
         }
         let account = self.accounts.get(username);
@@ -154,7 +297,7 @@ impl<D: Clone + Default> Sessions<D> {
         .await?;
         match account {
             Some(account) if matches => {
-                lock(&self.attempts).remove(username);
+                self.store.clear_attempts(username).await?;
                 Ok(Ok(User {
                     username: account.username.clone(),
                     name: account.name.clone(),
@@ -164,63 +307,65 @@ impl<D: Clone + Default> Sessions<D> {
         }
     }
 
-    /// Counts an attempt; false when the username is locked.
-    fn begin_attempt(&self, username: &str, now: i64) -> bool {
-        let mut attempts = lock(&self.attempts);
-        if attempts.len() >= LIMITER_CAPACITY {
-            attempts.retain(|_, a| a.locked_until > now || now - a.last < 15 * 60);
-        }
-        let entry = attempts.entry(username.to_owned()).or_insert(Attempts {
-            count: 0,
-            locked_until: 0,
-            last: now,
-        });
-        if entry.locked_until > now {
-            return false;
-        }
-        entry.last = now;
-        entry.count += 1;
-        if entry.count >= MAX_ATTEMPTS {
-            entry.count = 0;
-            entry.locked_until = now + LOCKOUT_SECONDS;
-        }
-        true
-    }
-
-    /// Starts a session; returns its id (for the cookie).
-    pub fn create(&self, user: User, now: i64) -> Result<String, RngFailed> {
+    /// Starts a session; returns its id (for the cookie). Expired sessions
+    /// are swept first.
+    pub async fn create(&self, user: User, now: i64) -> Result<String, SessionError> {
         let id = random_token(32)?;
-        let session = Session {
+        let session = StoredSession {
             user,
             csrf: random_token(32)?,
             expires_at: now + self.lifetime,
-            data: D::default(),
+            data: serde_json::to_string(&D::default()).map_err(StoreError::from)?,
         };
-        let mut sessions = lock(&self.sessions);
-        sessions.retain(|_, s| s.expires_at > now);
-        sessions.insert(digest(&id), session);
+        self.store.sweep(now).await?;
+        self.store.insert(&digest(&id), &session).await?;
         Ok(id)
     }
 
     /// The live session with this id.
-    pub fn get(&self, id: &str, now: i64) -> Option<Session<D>> {
-        lock(&self.sessions)
-            .get(&digest(id))
-            .filter(|s| s.expires_at > now)
-            .cloned()
+    pub async fn get(&self, id: &str, now: i64) -> Result<Option<Session<D>>, StoreError> {
+        let Some(stored) = self.store.get(&digest(id)).await? else {
+            return Ok(None);
+        };
+        if stored.expires_at <= now {
+            return Ok(None);
+        }
+        Ok(Some(Session {
+            data: serde_json::from_str(&stored.data)?,
+            user: stored.user,
+            csrf: stored.csrf,
+            expires_at: stored.expires_at,
+        }))
     }
 
     /// Changes the data of the session with this id; `None` when there is
-    /// no such session.
-    pub fn update<R>(&self, id: &str, change: impl FnOnce(&mut D) -> R) -> Option<R> {
-        lock(&self.sessions)
-            .get_mut(&digest(id))
-            .map(|session| change(&mut session.data))
+    /// no such session. A change that lost a race with another request of
+    /// the same session is made again on the newer data.
+    pub async fn update<R>(
+        &self,
+        id: &str,
+        mut change: impl FnMut(&mut D) -> R + Send,
+    ) -> Result<Option<R>, StoreError>
+    where
+        R: Send,
+    {
+        let key = digest(id);
+        loop {
+            let Some(stored) = self.store.get(&key).await? else {
+                return Ok(None);
+            };
+            let mut data: D = serde_json::from_str(&stored.data)?;
+            let outcome = change(&mut data);
+            let next = serde_json::to_string(&data)?;
+            if next == stored.data || self.store.swap_data(&key, &stored.data, &next).await? {
+                return Ok(Some(outcome));
+            }
+        }
     }
 
     /// Ends a session.
-    pub fn remove(&self, id: &str) {
-        lock(&self.sessions).remove(&digest(id));
+    pub async fn remove(&self, id: &str) -> Result<(), StoreError> {
+        self.store.remove(&digest(id)).await
     }
 
     /// The session's lifetime, for the cookie's Max-Age.
@@ -285,7 +430,12 @@ mod tests {
             password_hash: "not a PHC string".into(),
             name: "Bertil B".into(),
         };
-        Sessions::new("officer", [anna, broken], 3600)
+        Sessions::new(
+            "officer",
+            [anna, broken],
+            3600,
+            Arc::new(MemorySessions::default()),
+        )
     }
 
     fn anna() -> User {
@@ -313,16 +463,20 @@ mod tests {
         assert_eq!(outcome.unwrap(), Err(SignInFailure::WrongCredentials));
     }
 
-    #[test]
-    fn lockout_after_max_attempts_for_any_username() {
-        let s = sessions();
+    #[tokio::test]
+    async fn lockout_after_max_attempts_for_any_username() {
+        let s = MemorySessions::default();
         for name in ["anna", "nobody"] {
             for _ in 0..MAX_ATTEMPTS {
-                assert!(s.begin_attempt(name, 100));
+                assert!(s.begin_attempt(name, 100).await.unwrap());
             }
-            assert!(!s.begin_attempt(name, 100));
-            assert!(!s.begin_attempt(name, 100 + LOCKOUT_SECONDS - 1));
-            assert!(s.begin_attempt(name, 100 + LOCKOUT_SECONDS));
+            assert!(!s.begin_attempt(name, 100).await.unwrap());
+            assert!(
+                !s.begin_attempt(name, 100 + LOCKOUT_SECONDS - 1)
+                    .await
+                    .unwrap()
+            );
+            assert!(s.begin_attempt(name, 100 + LOCKOUT_SECONDS).await.unwrap());
         }
     }
 
@@ -330,7 +484,7 @@ mod tests {
     async fn a_locked_username_is_refused_even_with_the_right_password() {
         let s = sessions();
         for _ in 0..MAX_ATTEMPTS {
-            assert!(s.begin_attempt("anna", 0));
+            assert!(s.store.begin_attempt("anna", 0).await.unwrap());
         }
         let locked = s.sign_in("anna", "rätt lösen".into(), 0).await.unwrap();
         assert_eq!(locked, Err(SignInFailure::Locked));
@@ -341,29 +495,31 @@ mod tests {
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
     }
 
-    #[test]
-    fn sessions_expire() {
+    #[tokio::test]
+    async fn sessions_expire() {
         let s = sessions();
-        let id = s.create(anna(), 0).unwrap();
-        assert!(s.get(&id, 3599).is_some());
-        assert!(s.get(&id, 3600).is_none());
-        s.remove(&id);
-        assert!(s.get(&id, 1).is_none());
+        let id = s.create(anna(), 0).await.unwrap();
+        assert!(s.get(&id, 3599).await.unwrap().is_some());
+        assert!(s.get(&id, 3600).await.unwrap().is_none());
+        s.remove(&id).await.unwrap();
+        assert!(s.get(&id, 1).await.unwrap().is_none());
     }
 
     #[test]
     fn the_lifetime_is_at_least_a_minute() {
-        let s: Sessions<()> = Sessions::new("employer", [], 5);
+        let s: Sessions<()> = Sessions::new("employer", [], 5, Arc::new(MemorySessions::default()));
         assert_eq!(s.lifetime(), 60);
     }
 
-    #[test]
-    fn session_data_is_kept_per_session() {
+    #[tokio::test]
+    async fn session_data_is_kept_per_session() {
         let s = sessions();
-        let id = s.create(anna(), 0).unwrap();
-        assert_eq!(s.update(&id, |data| data.push("x".into())), Some(()));
-        assert_eq!(s.get(&id, 1).unwrap().data, vec!["x".to_owned()]);
-        assert_eq!(s.update("unknown", |data| data.len()), None);
+        let id = s.create(anna(), 0).await.unwrap();
+        let pushed = s.update(&id, |data| data.push("x".into())).await.unwrap();
+        assert_eq!(pushed, Some(()));
+        let session = s.get(&id, 1).await.unwrap().unwrap();
+        assert_eq!(session.data, vec!["x".to_owned()]);
+        assert_eq!(s.update("unknown", |data| data.len()).await.unwrap(), None);
     }
 
     #[test]

@@ -37,6 +37,7 @@ mod fetch;
 mod issuer;
 mod login;
 mod portal;
+mod wallet_provider;
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,7 @@ pub use intyg_issuer::admin::OfferCreated;
 pub use issuer::{API_KEY, BackgroundIssuer, TestIssuer};
 pub use login::{Browser, Login, location};
 pub use portal::{PortalBrowser, PortalPage};
+pub use wallet_provider::{WalletInstance, WalletProvider};
 
 /// Karin, a test person of the development IdP (and the usual subject).
 pub const KARIN: &str = "199403172381";

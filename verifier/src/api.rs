@@ -191,9 +191,10 @@ pub async fn show(
     let transaction = state
         .stores
         .transactions
-        .get(&id)?
+        .get(&id)
+        .await?
         .ok_or_else(|| ApiError::not_found("presentation"))?;
-    let consent = state.stores.consents.get(&id)?;
+    let consent = state.stores.consents.get(&id).await?;
     Ok(Json(PresentationView {
         id: transaction.id,
         status: transaction.outcome,
@@ -282,7 +283,7 @@ pub async fn list_postings(
     headers: HeaderMap,
 ) -> Result<Json<Vec<Posting>>, ApiError> {
     authorize(&state, &headers)?;
-    let mut all = state.stores.postings.all()?;
+    let mut all = state.stores.postings.all().await?;
     all.sort_by_key(|p| std::cmp::Reverse(p.created_at));
     Ok(Json(all))
 }
@@ -297,11 +298,17 @@ pub async fn show_posting(
     let posting = state
         .stores
         .postings
-        .get(&id)?
+        .get(&id)
+        .await?
         .ok_or_else(|| ApiError::not_found("posting"))?;
     let mut applications = Vec::new();
-    for application in state.stores.postings.applications(&id)? {
-        if let Some(transaction) = state.stores.transactions.get(&application.transaction_id)? {
+    for application in state.stores.postings.applications(&id).await? {
+        if let Some(transaction) = state
+            .stores
+            .transactions
+            .get(&application.transaction_id)
+            .await?
+        {
             applications.push(ApplicationView {
                 presentation_id: transaction.id,
                 created_at: application.created_at,
@@ -334,7 +341,8 @@ pub async fn open_application(
     let posting = state
         .stores
         .postings
-        .get(&id)?
+        .get(&id)
+        .await?
         .ok_or_else(|| ApiError::not_found("posting"))?;
     let mode = response_mode(&state, request.response_mode.as_deref())?;
     let transaction = postings::open_application(&state, &posting, mode).await?;

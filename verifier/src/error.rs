@@ -32,6 +32,9 @@ pub enum ApiError {
     /// Storage failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// A portal session could not be read, started or ended.
+    #[error("portal session: {0}")]
+    Session(#[from] intyg_service::session::SessionError),
     /// Signing a request object failed.
     #[error("request object: {0}")]
     RequestObject(#[from] intyg_core::oid4vp::RequestObjectError),
@@ -116,5 +119,11 @@ impl IntoResponse for ApiError {
             }
         }
         response
+    }
+}
+
+impl From<intyg_service::session::StoreError> for ApiError {
+    fn from(error: intyg_service::session::StoreError) -> Self {
+        Self::Session(error.into())
     }
 }

@@ -1,12 +1,8 @@
-//! Outgoing HTTP: status lists and issuer metadata, with SSRF checks, a
-//! time limit, a size cap and no redirects.
-//!
-//! A URL from a credential is untrusted input: outside development mode it
-//! must be https and must not name a loopback, private or link-local
-//! address literal. In development, http on loopback is allowed too.
+//! Outgoing HTTP: status lists and issuer metadata, over
+//! `intyg_service::fetch::Fetcher` (SSRF checks, a time limit, a size cap
+//! and no redirects).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use intyg_core::jose::CompactJws;
@@ -18,31 +14,14 @@ use serde::Deserialize;
 
 use crate::config::FetchLimits;
 
+pub use intyg_service::fetch::Fetcher;
+
 /// Why a fetch or a status check failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    /// The URL is not one we fetch (scheme, private address).
-    #[error("refusing to fetch {0}")]
-    Url(String),
-    /// The request failed or timed out.
-    #[error("fetching {url}: {source}")]
-    Http {
-        /// The URL.
-        url: String,
-        /// What reqwest said.
-        source: reqwest::Error,
-    },
-    /// The server answered with an error status.
-    #[error("{url} answered {status}")]
-    Status {
-        /// The URL.
-        url: String,
-        /// The HTTP status.
-        status: u16,
-    },
-    /// The body is larger than the limit.
-    #[error("{0} sent more than the size limit")]
-    TooLarge(String),
+    /// The request itself failed (URL refused, network, status, size).
+    #[error(transparent)]
+    Fetch(#[from] intyg_service::fetch::FetchError),
     /// The body is not what was expected.
     #[error("{url}: {reason}")]
     Invalid {
@@ -62,99 +41,24 @@ pub enum FetchError {
     Lookup(#[from] intyg_core::status_list::LookupError),
 }
 
-/// A small HTTP client with the limits above.
-#[derive(Debug, Clone)]
-pub struct Fetcher {
-    http: reqwest::Client,
-    limits: FetchLimits,
-    dev: bool,
-}
-
-impl Fetcher {
-    /// A client that never follows redirects and gives up after the
-    /// configured timeout.
-    pub fn new(limits: FetchLimits, dev: bool) -> Result<Self, FetchError> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_millis(limits.timeout_ms))
-            .build()
-            .map_err(|source| FetchError::Http {
-                url: String::new(),
-                source,
-            })?;
-        Ok(Self { http, limits, dev })
-    }
-
-    /// Checks a URL against the SSRF rules.
-    pub fn check_url(&self, url: &str) -> Result<url::Url, FetchError> {
-        let refused = || FetchError::Url(url.to_owned());
-        let parsed = url::Url::parse(url).map_err(|_| refused())?;
-        let loopback = match parsed.host() {
-            Some(url::Host::Domain(name)) => name == "localhost",
-            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-            None => return Err(refused()),
-        };
-        let private_literal = match parsed.host() {
-            Some(url::Host::Ipv4(ip)) => {
-                ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_loopback()
-            }
-            Some(url::Host::Ipv6(ip)) => {
-                ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
-            }
-            _ => false,
-        };
-        match parsed.scheme() {
-            "https" if !private_literal || (self.dev && loopback) => Ok(parsed),
-            "http" if self.dev && loopback => Ok(parsed),
-            _ => Err(refused()),
-        }
-    }
-
-    /// GETs `url` with `accept`, reading at most the size limit.
-    pub async fn get(&self, url: &str, accept: &str) -> Result<Vec<u8>, FetchError> {
-        let parsed = self.check_url(url)?;
-        let http = |source| FetchError::Http {
-            url: url.to_owned(),
-            source,
-        };
-        let mut response = self
-            .http
-            .get(parsed)
-            .header(reqwest::header::ACCEPT, accept)
-            .send()
-            .await
-            .map_err(http)?;
-        if !response.status().is_success() {
-            return Err(FetchError::Status {
-                url: url.to_owned(),
-                status: response.status().as_u16(),
-            });
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(http)? {
-            if body.len() + chunk.len() > self.limits.max_bytes {
-                return Err(FetchError::TooLarge(url.to_owned()));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
-    }
-
-    /// Fetches an issuer's `/.well-known/jwt-vc-issuer` metadata
-    /// (draft-ietf-oauth-sd-jwt-vc §5) and returns it as a trusted issuer.
-    /// The metadata's `issuer` must equal `issuer_url`.
-    pub async fn issuer_metadata(&self, issuer_url: &str) -> Result<TrustedIssuer, FetchError> {
+/// Fetches an issuer's `/.well-known/jwt-vc-issuer` metadata
+/// (draft-ietf-oauth-sd-jwt-vc §5) and returns it as a trusted issuer.
+/// The metadata's `issuer` must equal `issuer_url`.
+pub async fn issuer_metadata(
+    fetcher: &Fetcher,
+    issuer_url: &str,
+) -> Result<TrustedIssuer, FetchError> {
+    {
         #[derive(Deserialize)]
         struct Metadata {
             issuer: String,
             jwks: IssuerJwks,
         }
         let issuer_url = issuer_url.trim_end_matches('/');
-        let mut url = self.check_url(issuer_url)?;
+        let mut url = fetcher.check_url(issuer_url)?;
         let path = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("/.well-known/jwt-vc-issuer{path}"));
-        let body = self.get(url.as_str(), "application/json").await?;
+        let body = fetcher.get(url.as_str(), "application/json").await?;
         let invalid = |reason: String| FetchError::Invalid {
             url: url.to_string(),
             reason,

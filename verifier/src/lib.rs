@@ -103,7 +103,12 @@ impl AppState {
     pub async fn open(config: Config) -> Result<Self, StartError> {
         let stores = Stores::open_sled(&config.data_dir.join("db"))?;
         let identity = Identity::load(&config)?;
-        let fetcher = Fetcher::new(config.status_fetch.clone(), config.dev)?;
+        let fetcher = Fetcher::new(
+            config.status_fetch.timeout_ms,
+            config.status_fetch.max_bytes,
+            config.dev,
+        )
+        .map_err(FetchError::from)?;
         let mut trust = match &config.trust_list_file {
             Some(path) => load_trust_list(path)?,
             None => TrustList::new(),
@@ -115,7 +120,7 @@ impl AppState {
             }
         }
         let status = StatusLists::new(fetcher.clone(), config.status_fetch.clone());
-        let portal = Arc::new(portal::PortalState::new(&config)?);
+        let portal = Arc::new(portal::PortalState::new(&config, stores.sessions.clone())?);
         let state = Self {
             config: Arc::new(config),
             stores,
@@ -153,9 +158,14 @@ async fn fetch_with_retries(
 ) -> Result<intyg_core::trust::TrustedIssuer, FetchError> {
     let mut attempt = 0;
     loop {
-        match fetcher.issuer_metadata(url).await {
+        match fetch::issuer_metadata(fetcher, url).await {
             Ok(issuer) => return Ok(issuer),
-            Err(e @ (FetchError::Http { .. } | FetchError::Status { .. })) if attempt < 20 => {
+            Err(
+                e @ FetchError::Fetch(
+                    intyg_service::fetch::FetchError::Http { .. }
+                    | intyg_service::fetch::FetchError::Status { .. },
+                ),
+            ) if attempt < 20 => {
                 tracing::warn!(issuer = url, error = %e, "issuer metadata not yet available");
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(250)).await;

@@ -68,7 +68,7 @@ impl Metrics {
 
 /// `GET /healthz`: the store answers.
 pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    state.stores.consents.get("healthz")?;
+    state.stores.consents.get("healthz").await?;
     Ok("ok")
 }
 
@@ -94,13 +94,14 @@ pub async fn purge_expired_claims(state: &AppState) -> Result<usize, ApiError> {
     let due = state
         .stores
         .transactions
-        .with_claims_completed_before(before)?;
+        .with_claims_completed_before(before)
+        .await?;
     let mut purged = 0;
     for current in due {
         let mut next = current.clone();
         next.credentials.clear();
         next.claims_deleted_at = Some(now());
-        if state.stores.transactions.swap(&current, &next)? {
+        if state.stores.transactions.swap(&current, &next).await? {
             purged += 1;
         }
     }

@@ -101,7 +101,7 @@ pub async fn create(
         created_at: now(),
         created_by: created_by.to_owned(),
     };
-    state.stores.postings.insert(&posting)?;
+    state.stores.postings.insert(&posting).await?;
     state.stores.durable().await?;
     tracing::info!(posting = %posting.id, "internship posting created");
     Ok(posting)
@@ -125,11 +125,15 @@ pub async fn open_application(
         response_mode,
     )
     .await?;
-    state.stores.postings.add_application(&Application {
-        posting_id: posting.id.clone(),
-        transaction_id: transaction.id.clone(),
-        created_at: transaction.created_at,
-    })?;
+    state
+        .stores
+        .postings
+        .add_application(&Application {
+            posting_id: posting.id.clone(),
+            transaction_id: transaction.id.clone(),
+            created_at: transaction.created_at,
+        })
+        .await?;
     state.stores.durable().await?;
     tracing::info!(posting = %posting.id, transaction = %transaction.id, "applicant session opened");
     Ok(transaction)

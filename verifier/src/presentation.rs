@@ -69,7 +69,7 @@ pub async fn create_transaction(
         completed_at: None,
         claims_deleted_at: None,
     };
-    state.stores.transactions.insert(&transaction)?;
+    state.stores.transactions.insert(&transaction).await?;
     state.stores.durable().await?;
     state
         .metrics
@@ -156,7 +156,8 @@ pub async fn request_object(
     let transaction = state
         .stores
         .transactions
-        .get(&id)?
+        .get(&id)
+        .await?
         .ok_or_else(|| ApiError::not_found("transaction"))?;
     let now = now();
     if transaction.outcome != Outcome::Pending || transaction.expires_at <= now {
@@ -191,7 +192,8 @@ pub async fn response(
     let current = state
         .stores
         .transactions
-        .get(&id)?
+        .get(&id)
+        .await?
         .ok_or_else(|| ApiError::not_found("transaction"))?;
     if current.outcome != Outcome::Pending || current.processing {
         state.metrics.outcome(Reason::Replay.code());
@@ -199,7 +201,12 @@ pub async fn response(
     }
     let mut processing = current.clone();
     processing.processing = true;
-    if !state.stores.transactions.swap(&current, &processing)? {
+    if !state
+        .stores
+        .transactions
+        .swap(&current, &processing)
+        .await?
+    {
         state.metrics.outcome(Reason::Replay.code());
         return Err(ApiError::Refused(Reason::Replay));
     }
@@ -228,7 +235,7 @@ pub async fn response(
             let consent = consent_record(&state, &done, &accepted, &body, now);
             done.outcome = Outcome::Verified;
             done.credentials = accepted.into_iter().map(|a| a.record).collect();
-            state.stores.consents.insert(&consent)?;
+            state.stores.consents.insert(&consent).await?;
             state.metrics.outcome("verified");
             Ok(())
         }
@@ -256,7 +263,7 @@ pub async fn response(
             Err(reason)
         }
     };
-    if !state.stores.transactions.swap(&processing, &done)? {
+    if !state.stores.transactions.swap(&processing, &done).await? {
         return Err(ApiError::Refused(Reason::Replay));
     }
     state.stores.durable().await?;

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use intyg_service::GroupCommit;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
@@ -26,25 +27,30 @@ pub enum StoreError {
 }
 
 /// Presentation transactions.
+#[async_trait]
 pub trait TransactionStore: Send + Sync {
     /// Stores a new transaction.
-    fn insert(&self, transaction: &Transaction) -> Result<(), StoreError>;
+    async fn insert(&self, transaction: &Transaction) -> Result<(), StoreError>;
     /// The transaction with this id.
-    fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError>;
+    async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError>;
     /// Replaces `current` with `next` if the stored record still equals
     /// `current`; returns whether it did. This makes responses single-use.
-    fn swap(&self, current: &Transaction, next: &Transaction) -> Result<bool, StoreError>;
+    async fn swap(&self, current: &Transaction, next: &Transaction) -> Result<bool, StoreError>;
     /// Completed transactions, finished at or before `before`, that still
     /// hold verified claims.
-    fn with_claims_completed_before(&self, before: i64) -> Result<Vec<Transaction>, StoreError>;
+    async fn with_claims_completed_before(
+        &self,
+        before: i64,
+    ) -> Result<Vec<Transaction>, StoreError>;
 }
 
 /// Consent records, one per accepted presentation.
+#[async_trait]
 pub trait ConsentStore: Send + Sync {
     /// Stores a record.
-    fn insert(&self, record: &ConsentRecord) -> Result<(), StoreError>;
+    async fn insert(&self, record: &ConsentRecord) -> Result<(), StoreError>;
     /// The record of a transaction.
-    fn get(&self, transaction_id: &str) -> Result<Option<ConsentRecord>, StoreError>;
+    async fn get(&self, transaction_id: &str) -> Result<Option<ConsentRecord>, StoreError>;
 }
 
 /// An internship posting of the employer portal. It holds no personal data.
@@ -77,17 +83,18 @@ pub struct Application {
 }
 
 /// Internship postings and their applications.
+#[async_trait]
 pub trait PostingStore: Send + Sync {
     /// Stores a new posting.
-    fn insert(&self, posting: &Posting) -> Result<(), StoreError>;
+    async fn insert(&self, posting: &Posting) -> Result<(), StoreError>;
     /// The posting with this id.
-    fn get(&self, id: &str) -> Result<Option<Posting>, StoreError>;
+    async fn get(&self, id: &str) -> Result<Option<Posting>, StoreError>;
     /// Every posting, in no particular order.
-    fn all(&self) -> Result<Vec<Posting>, StoreError>;
+    async fn all(&self) -> Result<Vec<Posting>, StoreError>;
     /// Records an application.
-    fn add_application(&self, application: &Application) -> Result<(), StoreError>;
+    async fn add_application(&self, application: &Application) -> Result<(), StoreError>;
     /// The applications of a posting, in no particular order.
-    fn applications(&self, posting_id: &str) -> Result<Vec<Application>, StoreError>;
+    async fn applications(&self, posting_id: &str) -> Result<Vec<Application>, StoreError>;
 }
 
 /// All stores, as the application state holds them.
@@ -99,6 +106,9 @@ pub struct Stores {
     pub consents: Arc<dyn ConsentStore>,
     /// Internship postings of the portal.
     pub postings: Arc<dyn PostingStore>,
+    /// Portal sessions and sign-in attempts (in memory on sled: one
+    /// instance, a restart signs everyone out).
+    pub sessions: Arc<dyn intyg_service::session::SessionStore>,
     /// Durability of the writes above.
     pub commit: Arc<GroupCommit>,
 }
@@ -133,6 +143,7 @@ impl Stores {
             transactions: sled.clone(),
             consents: sled.clone(),
             postings: sled,
+            sessions: Arc::new(intyg_service::session::MemorySessions::default()),
             commit: GroupCommit::start(db),
         })
     }
@@ -157,18 +168,19 @@ fn decode<T: DeserializeOwned>(bytes: Option<sled::IVec>) -> Result<Option<T>, S
         .map_err(StoreError::from)
 }
 
+#[async_trait]
 impl TransactionStore for SledStore {
-    fn insert(&self, transaction: &Transaction) -> Result<(), StoreError> {
+    async fn insert(&self, transaction: &Transaction) -> Result<(), StoreError> {
         self.transactions
             .insert(transaction.id.as_bytes(), encode(transaction)?)?;
         Ok(())
     }
 
-    fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
+    async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
         decode(self.transactions.get(id.as_bytes())?)
     }
 
-    fn swap(&self, current: &Transaction, next: &Transaction) -> Result<bool, StoreError> {
+    async fn swap(&self, current: &Transaction, next: &Transaction) -> Result<bool, StoreError> {
         let swapped = self.transactions.compare_and_swap(
             next.id.as_bytes(),
             Some(encode(current)?),
@@ -177,7 +189,10 @@ impl TransactionStore for SledStore {
         Ok(swapped.is_ok())
     }
 
-    fn with_claims_completed_before(&self, before: i64) -> Result<Vec<Transaction>, StoreError> {
+    async fn with_claims_completed_before(
+        &self,
+        before: i64,
+    ) -> Result<Vec<Transaction>, StoreError> {
         let mut out = Vec::new();
         for entry in self.transactions.iter() {
             let (_, bytes) = entry?;
@@ -192,44 +207,46 @@ impl TransactionStore for SledStore {
     }
 }
 
+#[async_trait]
 impl ConsentStore for SledStore {
-    fn insert(&self, record: &ConsentRecord) -> Result<(), StoreError> {
+    async fn insert(&self, record: &ConsentRecord) -> Result<(), StoreError> {
         self.consents
             .insert(record.transaction_id.as_bytes(), encode(record)?)?;
         Ok(())
     }
 
-    fn get(&self, transaction_id: &str) -> Result<Option<ConsentRecord>, StoreError> {
+    async fn get(&self, transaction_id: &str) -> Result<Option<ConsentRecord>, StoreError> {
         decode(self.consents.get(transaction_id.as_bytes())?)
     }
 }
 
+#[async_trait]
 impl PostingStore for SledStore {
-    fn insert(&self, posting: &Posting) -> Result<(), StoreError> {
+    async fn insert(&self, posting: &Posting) -> Result<(), StoreError> {
         self.postings
             .insert(posting.id.as_bytes(), encode(posting)?)?;
         Ok(())
     }
 
-    fn get(&self, id: &str) -> Result<Option<Posting>, StoreError> {
+    async fn get(&self, id: &str) -> Result<Option<Posting>, StoreError> {
         decode(self.postings.get(id.as_bytes())?)
     }
 
-    fn all(&self) -> Result<Vec<Posting>, StoreError> {
+    async fn all(&self) -> Result<Vec<Posting>, StoreError> {
         self.postings
             .iter()
             .map(|entry| Ok(serde_json::from_slice(&entry?.1)?))
             .collect()
     }
 
-    fn add_application(&self, application: &Application) -> Result<(), StoreError> {
+    async fn add_application(&self, application: &Application) -> Result<(), StoreError> {
         let key = format!("{}/{}", application.posting_id, application.transaction_id);
         self.applications
             .insert(key.as_bytes(), encode(application)?)?;
         Ok(())
     }
 
-    fn applications(&self, posting_id: &str) -> Result<Vec<Application>, StoreError> {
+    async fn applications(&self, posting_id: &str) -> Result<Vec<Application>, StoreError> {
         self.applications
             .scan_prefix(format!("{posting_id}/").as_bytes())
             .map(|entry| Ok(serde_json::from_slice(&entry?.1)?))

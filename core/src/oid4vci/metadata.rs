@@ -441,6 +441,10 @@ pub struct AuthorizationServerMetadata {
         skip_serializing_if = "Option::is_none"
     )]
     pub pre_authorized_grant_anonymous_access_supported: Option<bool>,
+    /// `dpop_signing_alg_values_supported` (RFC 9449 §5.1): the server
+    /// accepts DPoP proofs with these algorithms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
     /// Other members.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

@@ -29,6 +29,7 @@
 //! | Credential Response, Deferred Credential Response | §8.3, §9.2 | [`CredentialResponse`] |
 //! | Credential Error Response | §8.3.1.2, §9.3 | [`CredentialErrorResponse`] |
 //! | `jwt` key proof | App. F.1, F.4 | [`build_jwt_proof`], [`verify_jwt_proof`], [`ProofClaims`] |
+//! | key attestation (`key-attestation+jwt`) | App. D, F.1, F.3 | [`key_attestation::verify_key_attestation`], [`key_attestation::KeyAttestationClaims`] |
 //! | Credential Issuer Metadata | §12.2.4 | [`CredentialIssuerMetadata`], [`CredentialConfiguration`] |
 //! | Authorization Server Metadata | RFC 8414 §2, §12.3 | [`AuthorizationServerMetadata`] |
 //!
@@ -40,6 +41,7 @@ pub mod credential;
 mod form;
 pub mod id;
 mod json;
+pub mod key_attestation;
 pub mod metadata;
 pub mod nonce;
 pub mod offer;
@@ -128,7 +130,7 @@ fn is_https_url(url: &str) -> bool {
 
 /// Whether a JWK carries private or secret material: `d` (EC, OKP, RSA)
 /// or a symmetric `k`.
-fn has_private_key(jwk: &crate::jose::Jwk) -> bool {
+pub(crate) fn has_private_key(jwk: &crate::jose::Jwk) -> bool {
     match serde_json::to_value(jwk) {
         Ok(serde_json::Value::Object(members)) => {
             members.contains_key("d") || members.contains_key("k")
@@ -141,7 +143,7 @@ fn has_private_key(jwk: &crate::jose::Jwk) -> bool {
 /// An `error_description` limited to the characters RFC 6749 §5.2 and
 /// OpenID4VCI §8.3.1.2 allow (`%x20-21 / %x23-5B / %x5D-7E`): `"` becomes
 /// `'`, `\` becomes `/`, anything else outside the set becomes `?`.
-fn error_description(text: &str) -> String {
+pub fn error_description(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '"' => '\'',

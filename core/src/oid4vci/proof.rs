@@ -73,6 +73,9 @@ pub struct VerifiedProof {
     pub iat: i64,
     /// `iss`: the client, if not anonymous.
     pub client_id: Option<String>,
+    /// The `key_attestation` header (Appendix F.1): a key attestation JWT
+    /// for the caller to check with [`super::key_attestation`].
+    pub key_attestation: Option<String>,
 }
 
 impl VerifiedProof {
@@ -155,6 +158,9 @@ pub enum ProofError {
         /// The allowed age.
         max_age: i64,
     },
+    /// The `key_attestation` header is not a string (a compact JWT).
+    #[error("the key proof's key_attestation header is not a compact JWT string")]
+    MalformedKeyAttestationHeader,
     /// The proof has no `nonce` but the issuer requires one.
     #[error("the key proof has no nonce; fetch a c_nonce from the nonce endpoint")]
     MissingNonce,
@@ -223,6 +229,15 @@ pub fn verify_jwt_proof(
         return Err(ProofError::WrongTyp(jws.header.typ.clone()));
     }
     let (holder_key, kid) = holder_key(&jws.header)?;
+    let key_attestation = match jws
+        .header
+        .extra
+        .get(super::key_attestation::KEY_ATTESTATION_HEADER)
+    {
+        None => None,
+        Some(Value::String(jwt)) => Some(jwt.clone()),
+        Some(_) => return Err(ProofError::MalformedKeyAttestationHeader),
+    };
     jws.verify(&holder_key).map_err(|error| match error {
         JoseError::InvalidSignature => ProofError::BadSignature,
         other => ProofError::UnusableKey(other),
@@ -253,6 +268,7 @@ pub fn verify_jwt_proof(
         nonce: take_string(&mut claims, "nonce")?,
         iat,
         client_id: take_string(&mut claims, "iss")?,
+        key_attestation,
     })
 }
 
@@ -299,6 +315,29 @@ mod tests {
             Err(ProofError::MissingNonce)
         ));
         assert_eq!(verified.client_id, None);
+    }
+
+    #[test]
+    fn key_attestation_header_is_returned_and_must_be_a_string() {
+        let key = SigningKey::generate().unwrap();
+        let claims = serde_json::json!({"aud": AUD, "iat": NOW, "nonce": "n"});
+        let mut header = proof_header(&key);
+        header
+            .extra
+            .insert("key_attestation".into(), "a.b.c".into());
+        let verified = verify(&signed(&header, &claims, &key)).unwrap();
+        assert_eq!(verified.key_attestation.as_deref(), Some("a.b.c"));
+        header.extra.insert("key_attestation".into(), 5.into());
+        assert!(matches!(
+            verify(&signed(&header, &claims, &key)),
+            Err(ProofError::MalformedKeyAttestationHeader)
+        ));
+        assert_eq!(
+            verify(&signed(&proof_header(&key), &claims, &key))
+                .unwrap()
+                .key_attestation,
+            None
+        );
     }
 
     #[test]

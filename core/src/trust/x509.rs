@@ -102,6 +102,13 @@ pub enum X509Error {
     /// The leaf's key is neither P-256 nor Ed25519.
     #[error("the leaf certificate key is neither P-256 nor Ed25519")]
     UnsupportedKey,
+    /// The leaf is self-issued (subject equals issuer), which HAIP 1.0
+    /// forbids for wallet and key attestations.
+    #[error("the leaf certificate is self-signed; HAIP 1.0 requires one issued by a CA")]
+    SelfSignedLeaf,
+    /// `x5c` contains a trust anchor, which HAIP 1.0 says must not be sent.
+    #[error("x5c[{0}] is a trust anchor; the chain must not include the root")]
+    RootInChain(usize),
     /// The client identifier is neither `x509_hash:` nor `x509_san_dns:`.
     #[error("client_id prefix {0} is not authenticated by a certificate")]
     NotX509ClientId(ClientIdPrefix),
@@ -352,8 +359,33 @@ impl CertificateChain {
             key,
             dns_names,
             uri_names,
+            self_issued: leaf.issuer() == leaf.subject(),
             der: self.leaf().der().to_vec(),
         })
+    }
+}
+
+impl CertificateChain {
+    /// [`Self::validate`] with HAIP 1.0's rules for attestations (§4.3.1,
+    /// §4.5.1): the leaf is not self-signed and no certificate of `x5c` is
+    /// one of the trust anchors.
+    pub fn validate_haip(
+        &self,
+        anchors: &TrustAnchors,
+        now: i64,
+    ) -> Result<ValidatedLeaf, X509Error> {
+        if let Some(index) = self
+            .certificates
+            .iter()
+            .position(|cert| anchors.roots.iter().any(|root| root.der() == cert.der()))
+        {
+            return Err(X509Error::RootInChain(index));
+        }
+        let leaf = self.validate(anchors, now)?;
+        if leaf.self_issued {
+            return Err(X509Error::SelfSignedLeaf);
+        }
+        Ok(leaf)
     }
 }
 
@@ -379,6 +411,8 @@ pub struct ValidatedLeaf {
     pub dns_names: Vec<String>,
     /// Its `uniformResourceIdentifier` subject alternative names.
     pub uri_names: Vec<String>,
+    /// Whether the leaf's issuer name is its own subject name.
+    pub self_issued: bool,
     der: Vec<u8>,
 }
 

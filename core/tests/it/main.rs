@@ -1,6 +1,7 @@
 //! Integration tests of `intyg-core`: spec vectors from `test-vectors/` and
 //! crafted inputs for every verification rule.
 
+mod attestation;
 mod dcql;
 mod did;
 mod jose;

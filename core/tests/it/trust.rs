@@ -18,16 +18,16 @@ use rcgen::{
 };
 
 /// 2026-06-01.
-const NOW: i64 = 1_780_272_000;
+pub(crate) const NOW: i64 = 1_780_272_000;
 const VCT: &str = "https://intyg.se/credentials/registration-certificate/v1";
 
-struct Ca {
-    params: CertificateParams,
-    key: KeyPair,
-    cert: Certificate,
+pub(crate) struct Ca {
+    pub(crate) params: CertificateParams,
+    pub(crate) key: KeyPair,
+    pub(crate) cert: Certificate,
 }
 
-fn ca(name: &str) -> Ca {
+pub(crate) fn ca(name: &str) -> Ca {
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params
@@ -43,7 +43,13 @@ fn ca(name: &str) -> Ca {
 }
 
 /// A leaf for `key`, signed by `ca`, with DNS and URI SANs.
-fn leaf(ca: &Ca, key: &SigningKey, dns: &[&str], uris: &[&str], valid: (i32, i32)) -> Certificate {
+pub(crate) fn leaf(
+    ca: &Ca,
+    key: &SigningKey,
+    dns: &[&str],
+    uris: &[&str],
+    valid: (i32, i32),
+) -> Certificate {
     let mut params =
         CertificateParams::new(dns.iter().map(|d| (*d).to_owned()).collect::<Vec<_>>()).unwrap();
     for uri in uris {
@@ -62,7 +68,7 @@ fn leaf(ca: &Ca, key: &SigningKey, dns: &[&str], uris: &[&str], valid: (i32, i32
 }
 
 /// Our P-256 public key, for rcgen.
-struct P256Public(Vec<u8>);
+pub(crate) struct P256Public(pub(crate) Vec<u8>);
 
 impl PublicKeyData for P256Public {
     fn der_bytes(&self) -> &[u8] {
@@ -74,7 +80,7 @@ impl PublicKeyData for P256Public {
     }
 }
 
-fn anchors(ca: &Ca) -> TrustAnchors {
+pub(crate) fn anchors(ca: &Ca) -> TrustAnchors {
     TrustAnchors::new(vec![ca.cert.clone()]).unwrap()
 }
 

@@ -45,8 +45,7 @@ use intyg_core::oid4vci::authorization::{
 };
 use intyg_core::oid4vci::id::{AccessToken, CredentialConfigurationId, CredentialIdentifier};
 use intyg_core::oid4vci::token::{
-    AuthorizationCodeTokenRequest, CodeVerifier, PkceError, TokenErrorCode, TokenResponse,
-    verify_pkce_s256,
+    AuthorizationCodeTokenRequest, CodeVerifier, PkceError, TokenErrorCode, verify_pkce_s256,
 };
 use url::Url;
 
@@ -204,34 +203,77 @@ fn check_request(
         credential_configuration_id,
         issuer_state: request.issuer_state.map(|s| s.as_str().to_owned()),
         login_hint: request.extra.get("login_hint").cloned(),
+        dpop_jkt: request.extra.get("dpop_jkt").cloned(),
     })
 }
 
 /// `POST /par` (RFC 9126 §2): stores a checked request for one use.
-pub async fn par(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+///
+/// PAR takes DPoP (RFC 9449 §10.1) and the wallet attestation (the
+/// attestation draft §13) when sent, and requires them as the issuer-wide
+/// profile says; the credential type's own policy applies at `/token`.
+pub async fn par(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     oidc_config(&state)?;
     let form = std::str::from_utf8(&body).map_err(|_| invalid_request("body is not UTF-8"))?;
     let request = AuthorizationRequest::from_form(form).map_err(|e| request_error(&e))?;
+    let required = crate::policy::Requirements::of_profile(state.config.profile);
+    let dpop = crate::dpop::check(
+        &state,
+        &headers,
+        "/par",
+        required.dpop,
+        None,
+        crate::dpop::Endpoint::AuthorizationServer,
+    )
+    .await?;
+    crate::wallet_attestation::check(
+        &state,
+        &headers,
+        Some(request.client_id.as_str()),
+        required.wallet_attestation,
+    )
+    .await?;
     if request.extra.contains_key("request_uri") {
         return Err(invalid_request(
             "request_uri must not be pushed (RFC 9126 §2.1)",
         ));
     }
-    let request = check_request(&state, request)?;
+    let mut request = check_request(&state, request)?;
+    // RFC 9449 §10.1: a proof at PAR binds the code to its key.
+    if let Some(dpop) = dpop {
+        match &request.dpop_jkt {
+            Some(jkt) if *jkt != dpop.jkt => {
+                return Err(invalid_request(
+                    "dpop_jkt is not the thumbprint of the DPoP proof's key",
+                ));
+            }
+            _ => request.dpop_jkt = Some(dpop.jkt),
+        }
+    }
     let request_uri = format!("{REQUEST_URI_PREFIX}{}", random_token(32)?);
-    state.stores.authorizations.put_pushed(
-        &sha256_hex(&request_uri),
-        &PushedRequest {
-            request,
-            expires_at: crate::now() + REQUEST_URI_LIFETIME,
-        },
-    )?;
+    state
+        .stores
+        .authorizations
+        .put_pushed(
+            &sha256_hex(&request_uri),
+            &PushedRequest {
+                request,
+                expires_at: crate::now() + REQUEST_URI_LIFETIME,
+            },
+        )
+        .await?;
     state.stores.durable().await?;
     let body = PushedAuthorizationResponse {
         request_uri,
         expires_in: REQUEST_URI_LIFETIME.unsigned_abs(),
     };
-    Ok((StatusCode::CREATED, no_store(), Json(body)).into_response())
+    let mut response = (StatusCode::CREATED, no_store(), Json(body)).into_response();
+    crate::dpop::add_nonce(&state, response.headers_mut());
+    Ok(response)
 }
 
 /// `GET /authorize` (§5.1): checks the request (or loads the pushed one)
@@ -253,7 +295,8 @@ pub async fn authorize(
             let pushed = state
                 .stores
                 .authorizations
-                .take_pushed(&sha256_hex(&request_uri))?
+                .take_pushed(&sha256_hex(&request_uri))
+                .await?
                 .filter(|p| p.expires_at > crate::now())
                 .ok_or_else(|| invalid_request("request_uri is unknown, used or expired"))?;
             if pushed.request.client_id != client_id {
@@ -299,7 +342,8 @@ pub async fn authorize(
     state
         .stores
         .authorizations
-        .put_login(&sha256_hex(&provider_state), &login)?;
+        .put_login(&sha256_hex(&provider_state), &login)
+        .await?;
     state.stores.durable().await?;
     Ok(Redirect::to(&location).into_response())
 }
@@ -361,7 +405,8 @@ pub async fn callback(
     let login = state
         .stores
         .authorizations
-        .take_login(&sha256_hex(provider_state))?
+        .take_login(&sha256_hex(provider_state))
+        .await?
         .filter(|l| l.expires_at > now)
         .ok_or_else(|| invalid_request("unknown or expired login; start again from the wallet"))?;
     state.stores.durable().await?;
@@ -421,7 +466,8 @@ pub async fn callback(
     let record = state
         .stores
         .credentials
-        .by_subject(&identity)?
+        .by_subject(&identity)
+        .await?
         .into_iter()
         .find(|r| {
             r.state == CredentialState::Offered && &r.credential_configuration_id == configuration
@@ -435,18 +481,23 @@ pub async fn callback(
         );
     };
     let code = random_token(32)?;
-    state.stores.authorizations.put_code(
-        &sha256_hex(&code),
-        &IssuedCode {
-            client_id: login.request.client_id.clone(),
-            redirect_uri: login.request.redirect_uri.clone(),
-            code_challenge: login.request.code_challenge.clone(),
-            credential_id: record.id,
-            credential_configuration_id: record.credential_configuration_id,
-            authorization_details: login.request.authorization_details,
-            expires_at: now + CODE_LIFETIME,
-        },
-    )?;
+    state
+        .stores
+        .authorizations
+        .put_code(
+            &sha256_hex(&code),
+            &IssuedCode {
+                client_id: login.request.client_id.clone(),
+                redirect_uri: login.request.redirect_uri.clone(),
+                code_challenge: login.request.code_challenge.clone(),
+                credential_id: record.id,
+                credential_configuration_id: record.credential_configuration_id,
+                authorization_details: login.request.authorization_details,
+                dpop_jkt: login.request.dpop_jkt.clone(),
+                expires_at: now + CODE_LIFETIME,
+            },
+        )
+        .await?;
     state.stores.durable().await?;
     wallet.to(&[("code", &code)])
 }
@@ -466,13 +517,15 @@ fn token_error(code: TokenErrorCode, description: impl Into<String>) -> ApiError
 pub async fn token(
     state: &AppState,
     request: AuthorizationCodeTokenRequest,
+    proof: &crate::issuance::ClientProof,
 ) -> Result<Response, ApiError> {
     let invalid = |why: &str| token_error(TokenErrorCode::InvalidGrant, why);
     let now = crate::now();
     let code = state
         .stores
         .authorizations
-        .take_code(&sha256_hex(request.code.as_str()))?;
+        .take_code(&sha256_hex(request.code.as_str()))
+        .await?;
     state.stores.durable().await?;
     let code = code.ok_or_else(|| invalid("unknown authorization code, or it was already used"))?;
     if code.expires_at <= now {
@@ -515,9 +568,21 @@ pub async fn token(
             "authorization_details asks for more than was authorized",
         ));
     }
+    proof.enforce(state, &code.credential_configuration_id)?;
+    if let Some(bound) = &code.dpop_jkt
+        && proof.jkt.as_ref() != Some(bound)
+    {
+        return Err(ApiError::Dpop {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_dpop_proof",
+            description: "the authorization code is bound to another DPoP key than this proof's (RFC 9449 §10)".into(),
+            nonce: state.dpop.fresh_nonce(now),
+            challenge: false,
+        });
+    }
     let access_token = AccessToken::generate().map_err(|e| ApiError::Issuance(e.to_string()))?;
     let lifetime = state.config.lifetimes.access_token;
-    let mut response = TokenResponse::bearer(access_token, lifetime.unsigned_abs());
+    let mut response = proof.token_response(access_token, lifetime);
     // §6.2: REQUIRED when `authorization_details` was used in the
     // Authorization or Token Request. The one dataset is the record.
     if code.authorization_details || request.authorization_details.is_some() {
@@ -530,12 +595,17 @@ pub async fn token(
         detail.credential_identifiers = Some(vec![identifier]);
         response.authorization_details = Some(vec![detail]);
     }
-    state.stores.grants.insert(&AccessGrant {
-        token_hash: sha256_hex(response.access_token.as_str()),
-        credential_id: code.credential_id,
-        credential_configuration_id: code.credential_configuration_id,
-        expires_at: now + lifetime,
-    })?;
+    state
+        .stores
+        .grants
+        .insert(&AccessGrant {
+            token_hash: sha256_hex(response.access_token.as_str()),
+            credential_id: code.credential_id,
+            credential_configuration_id: code.credential_configuration_id,
+            expires_at: now + lifetime,
+            jkt: proof.jkt.clone(),
+        })
+        .await?;
     state.stores.durable().await?;
     Ok((no_store(), Json(response)).into_response())
 }

@@ -6,6 +6,7 @@
 //! never rest on disk, and every record is taken (removed) when used: that
 //! makes each single-use, atomically.
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::store::StoreError;
@@ -32,6 +33,10 @@ pub struct WalletRequest {
     /// OpenID4VCI 1.0 §6.2) rather than in `scope`.
     #[serde(default)]
     pub authorization_details: bool,
+    /// The DPoP key the code is bound to (RFC 9449 §10): the PAR's proof
+    /// key, or the `dpop_jkt` parameter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 /// A pushed Authorization Request (RFC 9126), waiting for `/authorize`.
@@ -73,25 +78,29 @@ pub struct IssuedCode {
     /// Whether the Authorization Request used `authorization_details`.
     #[serde(default)]
     pub authorization_details: bool,
+    /// The DPoP key the token request must prove (RFC 9449 §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
     /// Expiry, seconds since the epoch.
     pub expires_at: i64,
 }
 
 /// Pushed requests, logins in progress and authorization codes. Each is
 /// stored under the hash of its secret and can be taken once.
+#[async_trait]
 pub trait AuthorizationStore: Send + Sync {
     /// Stores a pushed request under the hash of its `request_uri`.
-    fn put_pushed(&self, key: &str, pushed: &PushedRequest) -> Result<(), StoreError>;
+    async fn put_pushed(&self, key: &str, pushed: &PushedRequest) -> Result<(), StoreError>;
     /// Removes and returns a pushed request.
-    fn take_pushed(&self, key: &str) -> Result<Option<PushedRequest>, StoreError>;
+    async fn take_pushed(&self, key: &str) -> Result<Option<PushedRequest>, StoreError>;
     /// Stores a login under the hash of the provider `state`.
-    fn put_login(&self, key: &str, login: &PendingLogin) -> Result<(), StoreError>;
+    async fn put_login(&self, key: &str, login: &PendingLogin) -> Result<(), StoreError>;
     /// Removes and returns a login.
-    fn take_login(&self, key: &str) -> Result<Option<PendingLogin>, StoreError>;
+    async fn take_login(&self, key: &str) -> Result<Option<PendingLogin>, StoreError>;
     /// Stores an authorization code under its hash.
-    fn put_code(&self, key: &str, code: &IssuedCode) -> Result<(), StoreError>;
+    async fn put_code(&self, key: &str, code: &IssuedCode) -> Result<(), StoreError>;
     /// Removes and returns an authorization code.
-    fn take_code(&self, key: &str) -> Result<Option<IssuedCode>, StoreError>;
+    async fn take_code(&self, key: &str) -> Result<Option<IssuedCode>, StoreError>;
 }
 
 fn key(kind: &str, key: &str) -> Vec<u8> {
@@ -120,28 +129,29 @@ fn take<T: DeserializeOwned>(
 
 /// The sled implementation: one tree (`authorizations`), a kind prefix per
 /// record type.
+#[async_trait]
 impl AuthorizationStore for sled::Tree {
-    fn put_pushed(&self, k: &str, pushed: &PushedRequest) -> Result<(), StoreError> {
+    async fn put_pushed(&self, k: &str, pushed: &PushedRequest) -> Result<(), StoreError> {
         put(self, "par", k, pushed)
     }
 
-    fn take_pushed(&self, k: &str) -> Result<Option<PushedRequest>, StoreError> {
+    async fn take_pushed(&self, k: &str) -> Result<Option<PushedRequest>, StoreError> {
         take(self, "par", k)
     }
 
-    fn put_login(&self, k: &str, login: &PendingLogin) -> Result<(), StoreError> {
+    async fn put_login(&self, k: &str, login: &PendingLogin) -> Result<(), StoreError> {
         put(self, "login", k, login)
     }
 
-    fn take_login(&self, k: &str) -> Result<Option<PendingLogin>, StoreError> {
+    async fn take_login(&self, k: &str) -> Result<Option<PendingLogin>, StoreError> {
         take(self, "login", k)
     }
 
-    fn put_code(&self, k: &str, code: &IssuedCode) -> Result<(), StoreError> {
+    async fn put_code(&self, k: &str, code: &IssuedCode) -> Result<(), StoreError> {
         put(self, "code", k, code)
     }
 
-    fn take_code(&self, k: &str) -> Result<Option<IssuedCode>, StoreError> {
+    async fn take_code(&self, k: &str) -> Result<Option<IssuedCode>, StoreError> {
         take(self, "code", k)
     }
 }
@@ -150,8 +160,8 @@ impl AuthorizationStore for sled::Tree {
 mod tests {
     use super::*;
 
-    #[test]
-    fn records_are_taken_once_and_kinds_do_not_mix() {
+    #[tokio::test]
+    async fn records_are_taken_once_and_kinds_do_not_mix() {
         let db = sled::Config::new().temporary(true).open().unwrap();
         let tree = db.open_tree("authorizations").unwrap();
         let store: &dyn AuthorizationStore = &tree;
@@ -162,12 +172,13 @@ mod tests {
             credential_id: "r".into(),
             credential_configuration_id: "t".into(),
             authorization_details: true,
+            dpop_jkt: Some("jkt".into()),
             expires_at: 1,
         };
-        store.put_code("k", &code).unwrap();
-        assert!(store.take_login("k").unwrap().is_none());
-        assert!(store.take_pushed("k").unwrap().is_none());
-        assert_eq!(store.take_code("k").unwrap(), Some(code));
-        assert_eq!(store.take_code("k").unwrap(), None);
+        store.put_code("k", &code).await.unwrap();
+        assert!(store.take_login("k").await.unwrap().is_none());
+        assert!(store.take_pushed("k").await.unwrap().is_none());
+        assert_eq!(store.take_code("k").await.unwrap(), Some(code));
+        assert_eq!(store.take_code("k").await.unwrap(), None);
     }
 }

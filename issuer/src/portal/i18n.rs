@@ -277,6 +277,23 @@ intyg_service::messages! {
     Pin => ("Kod att läsa upp", "Code to read out"),
     /// Link label.
     OfferLink => ("Länk för samma enhet", "Link for the same device"),
+    /// Heading of which wallets can accept an offer.
+    WhichWallets => ("Vilka plånböcker kan ta emot intyget", "Which wallets can accept it"),
+    /// Any OpenID4VCI wallet can accept.
+    WalletsAny => (
+        "Alla plånböcker som följer OpenID4VCI 1.0, även Intyg-plånboken och EU:s digitala identitetsplånböcker.",
+        "Any wallet that follows OpenID4VCI 1.0, including the Intyg wallet and EU digital identity wallets."
+    ),
+    /// Wallets with DPoP can accept.
+    WalletsDpop => (
+        "Plånböcker som binder sina åtkomstbevis med DPoP: Intyg-plånboken och EU:s digitala identitetsplånböcker.",
+        "Wallets that bind their access tokens with DPoP: the Intyg wallet and EU digital identity wallets."
+    ),
+    /// Only certified wallets can accept.
+    WalletsCertified => (
+        "Endast certifierade plånböcker (HAIP 1.0, med plånboks- och nyckelintyg från en betrodd leverantör), till exempel den svenska digitala identitetsplånboken. Intyg-plånboken för datorn kan inte ta emot det.",
+        "Only certified wallets (HAIP 1.0, with wallet and key attestations from a trusted provider), such as the Swedish digital identity wallet. The Intyg desktop wallet cannot accept it."
+    ),
     /// Open in wallet link text.
     OpenInWallet => ("Öppna i plånboken", "Open in wallet"),
     /// Offer expiry prefix.

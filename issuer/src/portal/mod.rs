@@ -32,7 +32,7 @@ pub mod pages;
 pub mod session;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -95,9 +95,9 @@ pub struct PortalState {
 
 impl PortalState {
     /// From the configuration; cookies are `Secure` when `public_url` is https.
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, store: Arc<dyn intyg_service::session::SessionStore>) -> Self {
         Self {
-            sessions: session::sessions(&config.portal),
+            sessions: session::sessions(&config.portal, store),
             secure_cookies: config.public_url.starts_with("https://"),
         }
     }
@@ -142,17 +142,20 @@ type PostedForm = axum::Form<HashMap<String, String>>;
 pub type Ctx = intyg_service::portal::Ctx<Session>;
 
 impl FromRequestParts<AppState> for Ctx {
-    type Rejection = Infallible;
+    type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         let portal = &state.portal;
-        Ok(Ctx::read(
-            parts,
-            SESSION_COOKIE,
-            portal.secure_cookies,
-            CSP,
-            |id| portal.sessions.get(id, now()),
-        ))
+        let mut ctx = Ctx::read(parts, portal.secure_cookies, CSP);
+        if let Some(id) = ctx.cookies.get(SESSION_COOKIE).cloned() {
+            let session = portal
+                .sessions
+                .get(&id, now())
+                .await
+                .map_err(|e| PageError::api(ctx.lang, e.into()))?;
+            ctx.session = session.map(|session| (id, session));
+        }
+        Ok(ctx)
     }
 }
 
@@ -168,7 +171,9 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Ok(mut ctx) = Ctx::from_request_parts(parts, state).await;
+        let mut ctx = Ctx::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         match ctx.session.take() {
             Some((id, session)) => Ok(Self { ctx, id, session }),
             None => Err(ctx.finish(Redirect::to("/portal/login").into_response())),
@@ -354,18 +359,19 @@ async fn login(
         .sessions
         .sign_in(username, password, now())
         .await
-        .map_err(|e| {
-            let e = ApiError::Issuance(format!("password check did not finish: {e}"));
-            PageError::api(ctx.lang, e)
-        })?;
+        .map_err(|e| PageError::api(ctx.lang, e.into()))?;
     match outcome {
         Ok(officer) => {
             let sessions = &state.portal.sessions;
             let id = sessions
                 .create(officer, now())
-                .map_err(|e| PageError::api(ctx.lang, ApiError::Issuance(e.to_string())))?;
+                .await
+                .map_err(|e| PageError::api(ctx.lang, e.into()))?;
             if let Some((old, _)) = &ctx.session {
-                sessions.remove(old);
+                sessions
+                    .remove(old)
+                    .await
+                    .map_err(|e| PageError::api(ctx.lang, e.into()))?;
             }
             let mut response = ctx.redirect("/portal");
             let headers = response.headers_mut();
@@ -401,7 +407,12 @@ async fn logout(
     axum::Form(form): PostedForm,
 ) -> Result<Response, PageError> {
     signed.check_csrf(&form)?;
-    state.portal.sessions.remove(&signed.id);
+    state
+        .portal
+        .sessions
+        .remove(&signed.id)
+        .await
+        .map_err(|e| signed.api(e.into()))?;
     let mut response = signed.ctx.redirect("/portal/login");
     if let Some(cookie) = signed.ctx.cookie(SESSION_COOKIE, "", 0) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -438,6 +449,7 @@ async fn search(
         }
     };
     let handle = session::remember_person(&state.portal.sessions, &signed.id, number.as_str())
+        .await
         .map_err(|e| signed.api(e))?;
     Ok(signed.ctx.redirect(&format!("/portal/people/{handle}")))
 }
@@ -459,7 +471,7 @@ async fn person(
 ) -> Result<Response, PageError> {
     let lang = signed.ctx.lang;
     let notice = if let Some(id) = query.get("revoked") {
-        Some(revoked_notice(&state, &signed, &handle, id)?)
+        Some(revoked_notice(&state, &signed, &handle, id).await?)
     } else if query.contains_key("withdrawn") {
         Some(lang.t(Msg::WithdrawnNotice).to_owned())
     } else if query.contains_key("changed") {
@@ -480,18 +492,19 @@ async fn person(
         &register,
         StatusCode::OK,
     )
+    .await
 }
 
 /// What was revoked, and by when verifiers see it: the status list may be
 /// cached for its `ttl`.
-fn revoked_notice(
+async fn revoked_notice(
     state: &AppState,
     signed: &SignedIn,
     handle: &str,
     id: &str,
 ) -> Result<String, PageError> {
     let lang = signed.ctx.lang;
-    let record = own_record(state, signed, handle, id)?;
+    let record = own_record(state, signed, handle, id).await?;
     let ttl = state.status.ttl();
     let at = record.revocation.as_ref().map_or_else(now, |r| r.at);
     let until = at.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX));
@@ -520,7 +533,7 @@ struct RegisterForm {
 }
 
 /// The person page, with the register form's posted values and errors.
-fn person_page(
+async fn person_page(
     state: &AppState,
     signed: &SignedIn,
     handle: &str,
@@ -535,11 +548,13 @@ fn person_page(
         .stores
         .persons
         .get(subject)
+        .await
         .map_err(|e| signed.api(e.into()))?;
     let records = state
         .stores
         .credentials
         .by_subject(subject)
+        .await
         .map_err(|e| signed.api(e.into()))?;
     let page = pages::PersonPage {
         csrf: &signed.session.csrf,
@@ -636,7 +651,7 @@ async fn register(
             errors,
             posted: posted.clone(),
         };
-        return person_page(&state, &signed, &handle, None, &fields, &form, status);
+        return person_page(&state, &signed, &handle, None, &fields, &form, status).await;
     };
     let person = Person::new(
         number,
@@ -649,6 +664,7 @@ async fn register(
         .stores
         .persons
         .put(&person)
+        .await
         .map_err(|e| signed.api(e.into()))?;
     state
         .stores
@@ -675,7 +691,7 @@ struct IssueForm<'a> {
 }
 
 impl<'a> IssueForm<'a> {
-    fn load(
+    async fn load(
         state: &'a AppState,
         signed: &SignedIn,
         handle: &'a str,
@@ -693,6 +709,7 @@ impl<'a> IssueForm<'a> {
             .stores
             .persons
             .get(number.as_str())
+            .await
             .map_err(|e| signed.api(e.into()))?;
         Ok(Self {
             handle,
@@ -769,7 +786,7 @@ async fn issue_form(
     signed: SignedIn,
     Path((handle, type_id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let form = IssueForm::load(&state, &signed, &handle, &type_id)?;
+    let form = IssueForm::load(&state, &signed, &handle, &type_id).await?;
     Ok(form.page(
         &state,
         &signed,
@@ -787,7 +804,7 @@ async fn issue(
 ) -> Result<Response, PageError> {
     signed.check_csrf(&posted)?;
     let lang = signed.ctx.lang;
-    let form = IssueForm::load(&state, &signed, &handle, &type_id)?;
+    let form = IssueForm::load(&state, &signed, &handle, &type_id).await?;
     if form.register_first() {
         return Ok(form.page(
             &state,
@@ -834,14 +851,24 @@ async fn issue(
     .await
     .map_err(|e| signed.api(e))?;
     let type_name = type_name(&state, &type_id, lang);
-    offer_page(&signed, &handle, type_name, &created, StatusCode::CREATED)
+    offer_page(
+        &state,
+        &signed,
+        &handle,
+        &type_id,
+        type_name,
+        &created,
+        StatusCode::CREATED,
+    )
 }
 
 /// The offer page; its language switch posts the PIN back to
 /// [`offer_again`].
 fn offer_page(
+    state: &AppState,
     signed: &SignedIn,
     handle: &str,
+    type_id: &str,
     type_name: &str,
     created: &crate::admin::OfferCreated,
     status: StatusCode,
@@ -853,7 +880,8 @@ fn offer_page(
         ("tx_code", created.tx_code.as_str()),
     ];
     let chrome = signed.chrome().reposting(&action, fields);
-    let markup = pages::offer(&chrome, handle, type_name, created, &qr);
+    let audience = state.requirements(type_id).audience();
+    let markup = pages::offer(&chrome, handle, type_name, created, &qr, audience);
     Ok(signed.page(status, markup))
 }
 
@@ -874,12 +902,14 @@ async fn offer_again(
         .stores
         .offers
         .by_id(&offer_id)
+        .await
         .map_err(|e| signed.api(e.into()))?
         .ok_or_else(not_found)?;
     let record = state
         .stores
         .credentials
         .get(&offer.credential_id)
+        .await
         .map_err(|e| signed.api(e.into()))?
         .filter(|r| r.subject == subject)
         .ok_or_else(not_found)?;
@@ -897,8 +927,17 @@ async fn offer_again(
         expires_at: offer.expires_at,
         offer_id: offer.id,
     };
-    let type_name = type_name(&state, &record.credential_configuration_id, lang);
-    offer_page(&signed, &handle, type_name, &created, StatusCode::OK)
+    let type_id = &record.credential_configuration_id;
+    let type_name = type_name(&state, type_id, lang);
+    offer_page(
+        &state,
+        &signed,
+        &handle,
+        type_id,
+        type_name,
+        &created,
+        StatusCode::OK,
+    )
 }
 
 /// The QR code of `data` as SVG.
@@ -912,7 +951,7 @@ fn qr_svg(data: &str) -> Result<String, ApiError> {
 }
 
 /// The record `id` of the person behind `handle`, or not found.
-fn own_record(
+async fn own_record(
     state: &AppState,
     signed: &SignedIn,
     handle: &str,
@@ -923,13 +962,14 @@ fn own_record(
         .stores
         .credentials
         .get(id)
+        .await
         .map_err(|e| signed.api(e.into()))?
         .filter(|r| r.subject == subject)
         .ok_or_else(|| PageError::new(signed.ctx.lang, StatusCode::NOT_FOUND, Msg::NotFound))
 }
 
 /// The revocation confirmation, with what was chosen and its errors.
-fn revoke_page(
+async fn revoke_page(
     state: &AppState,
     signed: &SignedIn,
     handle: &str,
@@ -941,6 +981,7 @@ fn revoke_page(
         .stores
         .persons
         .get(&record.subject)
+        .await
         .map_err(|e| signed.api(e.into()))?;
     let page = pages::RevokePage {
         csrf: &signed.session.csrf,
@@ -967,8 +1008,8 @@ async fn confirm_revoke(
     signed: SignedIn,
     Path((handle, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let record = own_record(&state, &signed, &handle, &id)?;
-    revoke_page(&state, &signed, &handle, &record, (None, ""), &[])
+    let record = own_record(&state, &signed, &handle, &id).await?;
+    revoke_page(&state, &signed, &handle, &record, (None, ""), &[]).await
 }
 
 /// The longest revocation note, in characters.
@@ -982,7 +1023,7 @@ async fn change_status(
 ) -> Result<Response, PageError> {
     signed.check_csrf(&form)?;
     let lang = signed.ctx.lang;
-    let record = own_record(&state, &signed, &handle, &id)?;
+    let record = own_record(&state, &signed, &handle, &id).await?;
     let revocation = if action == "revoke" {
         let reason = form.get("reason").and_then(|r| RevocationReason::parse(r));
         let note = form.get("note").map_or("", |n| n.trim());
@@ -1003,7 +1044,7 @@ async fn change_status(
             ));
         }
         let Some(reason) = reason.filter(|_| errors.is_empty()) else {
-            return revoke_page(&state, &signed, &handle, &record, (reason, note), &errors);
+            return revoke_page(&state, &signed, &handle, &record, (reason, note), &errors).await;
         };
         Some(Revocation {
             reason,

@@ -410,14 +410,16 @@ fn field_input(lang: Lang, field: &Field, value: &str, errors: Option<&Vec<Field
     }
 }
 
-/// The offer: QR code, link and PIN.
+/// The offer: QR code, link, PIN, and which wallets can accept it.
 pub fn offer(
     chrome: &Chrome<'_>,
     handle: &str,
     type_name: &str,
     created: &OfferCreated,
     qr_svg: &str,
+    audience: crate::policy::WalletAudience,
 ) -> Markup {
+    use crate::policy::WalletAudience;
     let lang = chrome.lang;
     layout(
         chrome,
@@ -435,6 +437,14 @@ pub fn offer(
                     p.pin id="tx-code" lang="zxx" { (created.tx_code) }
                     p { (lang.t(Msg::Expires)) " " (date_time(created.expires_at)) }
                 }
+            }
+            h2 { (lang.t(Msg::WhichWallets)) }
+            p id="offer-wallets" {
+                (lang.t(match audience {
+                    WalletAudience::Any => Msg::WalletsAny,
+                    WalletAudience::Dpop => Msg::WalletsDpop,
+                    WalletAudience::Certified => Msg::WalletsCertified,
+                }))
             }
             h2 { (lang.t(Msg::OfferLink)) }
             p { a id="offer-link" href=(created.offer_uri) { (lang.t(Msg::OpenInWallet)) } }

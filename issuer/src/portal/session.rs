@@ -1,11 +1,13 @@
 //! Officer sign-in and sessions: the shared scheme of
 //! `intyg_service::session` (argon2id with a dummy hash for unknown
-//! usernames, lockout, in-memory sessions with a CSRF token each), with the
-//! officer accounts of the configuration. An officer's session remembers
+//! usernames, lockout, sessions with a CSRF token each in the stores'
+//! `SessionStore`), with the officer accounts of the configuration. An officer's session remembers
 //! the persons looked up in it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use intyg_service::session::SessionStore;
 pub use intyg_service::session::{SignInFailure, csrf_matches, hash_password};
 
 use crate::config::PortalConfig;
@@ -13,7 +15,7 @@ use crate::error::ApiError;
 use crate::random_token;
 
 /// What an officer's session remembers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct OfficerData {
     /// Persons looked up in this session: opaque handle → personal identity
     /// number, so that the number never appears in a URL.
@@ -27,7 +29,8 @@ pub type Sessions = intyg_service::session::Sessions<OfficerData>;
 
 /// The officer accounts of the configuration. An account whose hash is not
 /// a valid PHC string cannot sign in; that is logged (its username only).
-pub fn sessions(config: &PortalConfig) -> Sessions {
+/// Sessions live in `store`.
+pub fn sessions(config: &PortalConfig, store: Arc<dyn SessionStore>) -> Sessions {
     let accounts = config
         .officers
         .iter()
@@ -36,11 +39,15 @@ pub fn sessions(config: &PortalConfig) -> Sessions {
             password_hash: officer.password_hash.clone(),
             name: officer.name.clone(),
         });
-    Sessions::new("officer", accounts, config.session_lifetime_seconds)
+    Sessions::new("officer", accounts, config.session_lifetime_seconds, store)
 }
 
 /// Remembers a person in a session and returns the handle for URLs.
-pub fn remember_person(sessions: &Sessions, id: &str, subject: &str) -> Result<String, ApiError> {
+pub async fn remember_person(
+    sessions: &Sessions,
+    id: &str,
+    subject: &str,
+) -> Result<String, ApiError> {
     let handle = sessions.update(id, |data| {
         if let Some((handle, _)) = data.persons.iter().find(|(_, s)| *s == subject) {
             return Ok(handle.clone());
@@ -49,7 +56,7 @@ pub fn remember_person(sessions: &Sessions, id: &str, subject: &str) -> Result<S
         data.persons.insert(handle.clone(), subject.to_owned());
         Ok(handle)
     });
-    handle.unwrap_or_else(|| {
+    handle.await?.unwrap_or_else(|| {
         Err(ApiError::client(
             axum::http::StatusCode::UNAUTHORIZED,
             "session_expired",
@@ -64,14 +71,17 @@ mod tests {
     use crate::config::Officer;
 
     fn sessions_with_anna() -> Sessions {
-        sessions(&PortalConfig {
-            officers: vec![Officer {
-                username: "anna".into(),
-                password_hash: hash_password("rätt lösen").unwrap(),
-                name: "Anna A".into(),
-            }],
-            session_lifetime_seconds: 3600,
-        })
+        sessions(
+            &PortalConfig {
+                officers: vec![Officer {
+                    username: "anna".into(),
+                    password_hash: hash_password("rätt lösen").unwrap(),
+                    name: "Anna A".into(),
+                }],
+                session_lifetime_seconds: 3600,
+            },
+            Arc::new(intyg_service::session::MemorySessions::default()),
+        )
     }
 
     #[tokio::test]
@@ -92,14 +102,17 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        let id = s.create(anna, 0).unwrap();
-        let first = remember_person(&s, &id, "199001012384").unwrap();
-        assert_eq!(remember_person(&s, &id, "199001012384").unwrap(), first);
-        let persons = s.get(&id, 1).unwrap().data.persons;
+        let id = s.create(anna, 0).await.unwrap();
+        let first = remember_person(&s, &id, "199001012384").await.unwrap();
+        assert_eq!(
+            remember_person(&s, &id, "199001012384").await.unwrap(),
+            first
+        );
+        let persons = s.get(&id, 1).await.unwrap().unwrap().data.persons;
         assert_eq!(
             persons.get(&first).map(String::as_str),
             Some("199001012384")
         );
-        assert!(remember_person(&s, "ended", "199001012384").is_err());
+        assert!(remember_person(&s, "ended", "199001012384").await.is_err());
     }
 }

@@ -129,7 +129,7 @@ async fn status_list_publishes_changes_at_once() {
     let issuer = TestIssuer::start("statuslist").await;
     let state = &issuer.state;
     // Three indices handed out, as three issued copies would be.
-    let first = state.stores.status.allocate(3).unwrap();
+    let first = state.stores.status.allocate(3).await.unwrap();
     let reference = state.status.reference(first + 1);
     let key = state.key.public_jwk();
     let fetch = || async {
@@ -165,6 +165,7 @@ async fn status_list_publishes_changes_at_once() {
     state
         .status
         .set(state.stores.status.as_ref(), first + 1, StatusType::Invalid)
+        .await
         .unwrap();
     let (after, new_etag) = fetch().await;
     assert_eq!(after, StatusType::Invalid);
@@ -286,7 +287,16 @@ async fn persons_refuse_invalid_numbers_and_names() {
     }
     let malformed = issuer.admin.person("199403172382").await;
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
-    assert!(issuer.state.stores.persons.get(SUBJECT).unwrap().is_none());
+    assert!(
+        issuer
+            .state
+            .stores
+            .persons
+            .get(SUBJECT)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -305,7 +315,16 @@ async fn persons_require_the_key() {
         .person(SUBJECT)
         .await;
     assert_eq!(get.status(), StatusCode::UNAUTHORIZED);
-    assert!(issuer.state.stores.persons.get(SUBJECT).unwrap().is_none());
+    assert!(
+        issuer
+            .state
+            .stores
+            .persons
+            .get(SUBJECT)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let openapi: Value = get_plain(&issuer, "/openapi.json")
         .await
         .json()
@@ -366,6 +385,7 @@ async fn offer_refuses_another_persons_number_and_identity() {
             .stores
             .credentials
             .by_subject(SUBJECT)
+            .await
             .unwrap()
             .is_empty()
     );
@@ -386,7 +406,13 @@ async fn offer_takes_the_identity_from_the_record_when_left_out() {
     }
     let created = issuer.admin.post_offer(&body).await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let record = &issuer.state.stores.credentials.by_subject(SUBJECT).unwrap()[0];
+    let record = &issuer
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap()[0];
     assert_eq!(record.subject, SUBJECT, "stored in the 12-digit form");
     let example = offer_body(REGISTRATION_CERTIFICATE, SUBJECT);
     assert_eq!(Value::Object(record.claims.clone()), example["claims"]);

@@ -5,4 +5,5 @@ mod admin;
 mod auth_code;
 mod crash;
 mod flow;
+mod haip;
 mod portal;

@@ -19,6 +19,13 @@ const PASSWORD: &str = "korrekt hästbatteri";
 /// An issuer with the dev officer and a test officer whose hash is cheap,
 /// so that the tests do not spend seconds in argon2.
 async fn start(name: &str) -> TestIssuer {
+    start_with(name, |_| {}).await
+}
+
+async fn start_with(
+    name: &str,
+    configure: impl FnOnce(&mut intyg_issuer::config::Config),
+) -> TestIssuer {
     let cheap = argon2::Argon2::new(
         argon2::Algorithm::Argon2id,
         argon2::Version::V0x13,
@@ -33,7 +40,11 @@ async fn start(name: &str) -> TestIssuer {
             .to_string(),
         name: "Tess Testare".into(),
     };
-    TestIssuer::start_with(name, |config| config.portal.officers.push(officer)).await
+    TestIssuer::start_with(name, |config| {
+        config.portal.officers.push(officer);
+        configure(config);
+    })
+    .await
 }
 
 /// The officer portal's own steps.
@@ -222,7 +233,13 @@ async fn portal_rejects_posts_without_the_csrf_token() {
     let person = browser.registered_person(&csrf).await;
     let offer = browser.issue_example(&person, &csrf).await;
     assert_eq!(offer.status, StatusCode::CREATED);
-    let record = &portal.state.stores.credentials.by_subject(SUBJECT).unwrap()[0];
+    let record = &portal
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap()[0];
     let revoke = format!("{person}/credentials/{}/revoke", record.id);
     let forged = browser.post(&revoke, &[("csrf", "forged")]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
@@ -231,6 +248,7 @@ async fn portal_rejects_posts_without_the_csrf_token() {
         .stores
         .credentials
         .get(&record.id)
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(record.state, CredentialState::Offered);
@@ -313,6 +331,7 @@ async fn portal_shows_validation_errors_by_field() {
             .stores
             .credentials
             .by_subject(SUBJECT)
+            .await
             .unwrap()
             .is_empty()
     );
@@ -335,9 +354,49 @@ async fn portal_offer_shows_qr_code_and_pin() {
         page.tag("offer-link")
             .contains("href=\"openid-credential-offer://?credential_offer_uri=")
     );
-    let records = portal.state.stores.credentials.by_subject(SUBJECT).unwrap();
+    assert!(page.text("offer-wallets").starts_with("Alla plånböcker"));
+    let records = portal
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].claims["office"], "Arbetsförmedlingen Malmö");
+}
+
+#[tokio::test]
+async fn portal_offer_under_haip_names_certified_wallets_and_links_haip_vci() {
+    let dir = intyg_testkit::TempDir::new("portal-haip-roots");
+    let provider = intyg_testkit::WalletProvider::new("Provider A");
+    let root = provider.write_root(&dir);
+    let portal = start_with("portal-haip", move |config| {
+        config.profile = intyg_issuer::policy::Profile::Haip;
+        config.wallet_provider_roots = vec![root];
+        config.offer_scheme = intyg_issuer::policy::OfferScheme::HaipVci;
+    })
+    .await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let csrf = browser.signed_in().await;
+    let person = browser.registered_person(&csrf).await;
+    let page = browser.issue_example(&person, &csrf).await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let wallets = page.text("offer-wallets");
+    assert!(
+        wallets.starts_with("Endast certifierade plånböcker"),
+        "{wallets}"
+    );
+    assert!(
+        wallets.contains("Intyg-plånboken för datorn kan inte"),
+        "{wallets}"
+    );
+    assert!(
+        page.tag("offer-link")
+            .contains("href=\"haip-vci://?credential_offer_uri="),
+        "{}",
+        page.tag("offer-link")
+    );
 }
 
 #[tokio::test]
@@ -352,10 +411,10 @@ async fn portal_revokes_from_the_person_page() {
     browser.issue_example(&person, &csrf).await;
     // The wallet fetched it.
     let stores = &portal.state.stores;
-    let mut record = stores.credentials.by_subject(SUBJECT).unwrap()[0].clone();
+    let mut record = stores.credentials.by_subject(SUBJECT).await.unwrap()[0].clone();
     record.state = CredentialState::Issued;
     record.issued_at = Some(record.created_at);
-    stores.credentials.put(&record).unwrap();
+    stores.credentials.put(&record).await.unwrap();
     let id = record.id.clone();
 
     let page = browser.get(&person).await;
@@ -393,7 +452,7 @@ async fn portal_revokes_from_the_person_page() {
         .await;
     assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(other.text("revoke-note-error"), "Fältet är obligatoriskt.");
-    let record = stores.credentials.get(&id).unwrap().unwrap();
+    let record = stores.credentials.get(&id).await.unwrap().unwrap();
     assert_eq!(record.state, CredentialState::Issued);
 
     let done = browser
@@ -414,7 +473,7 @@ async fn portal_revokes_from_the_person_page() {
     assert!(notice.contains("5 minuter"), "{notice}");
     assert!(page.body.contains("Återkallat"));
     assert!(!page.body.contains(&format!("id=\"revoke-{id}\"")));
-    let record = stores.credentials.get(&id).unwrap().unwrap();
+    let record = stores.credentials.get(&id).await.unwrap().unwrap();
     assert_eq!(record.state, CredentialState::Revoked);
     let revocation = record.revocation.unwrap();
     assert_eq!(revocation.reason, RevocationReason::DataChanged);
@@ -446,7 +505,13 @@ async fn portal_withdraws_an_unused_offer_and_tells_offers_apart() {
     let person = browser.registered_person(&csrf).await;
     browser.issue_example(&person, &csrf).await;
     browser.issue_example(&person, &csrf).await;
-    let records = portal.state.stores.credentials.by_subject(SUBJECT).unwrap();
+    let records = portal
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap();
     assert_eq!(records.len(), 2);
     let page = browser.get(&person).await;
     // Two offers in the same minute: buttons that say which.
@@ -467,13 +532,14 @@ async fn portal_withdraws_an_unused_offer_and_tells_offers_apart() {
         .stores
         .credentials
         .get(&records[0].id)
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(record.state, CredentialState::Revoked);
     // An issued credential is not withdrawn: it is revoked, with a reason.
     let mut issued = records[1].clone();
     issued.state = CredentialState::Issued;
-    portal.state.stores.credentials.put(&issued).unwrap();
+    portal.state.stores.credentials.put(&issued).await.unwrap();
     let refused = browser
         .post(
             &format!("{person}/credentials/{}/withdraw", issued.id),
@@ -708,7 +774,13 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
     client.close().await.unwrap();
     drop(driver);
 
-    let records = portal.state.stores.credentials.by_subject(SUBJECT).unwrap();
+    let records = portal
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].claims, *claims.as_object().unwrap());
 }
@@ -734,7 +806,16 @@ async fn portal_registers_a_person_and_prefills_the_issue_form() {
         .register(&register, "forged", "Karin Elisabet", "Lindqvist")
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert!(portal.state.stores.persons.get(SUBJECT).unwrap().is_none());
+    assert!(
+        portal
+            .state
+            .stores
+            .persons
+            .get(SUBJECT)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Errors by field, with a summary linking to the input.
     let missing = browser
@@ -758,7 +839,16 @@ async fn portal_registers_a_person_and_prefills_the_issue_form() {
             .tag("register-given_name")
             .contains("value=\"Karin Elisabet\"")
     );
-    assert!(portal.state.stores.persons.get(SUBJECT).unwrap().is_none());
+    assert!(
+        portal
+            .state
+            .stores
+            .persons
+            .get(SUBJECT)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let done = browser
         .register(&register, &csrf, " Karin Elisabet ", "Lindqvist")
@@ -769,7 +859,14 @@ async fn portal_registers_a_person_and_prefills_the_issue_form() {
     assert_eq!(page.text("person-name"), "Karin Elisabet Lindqvist");
     assert_eq!(page.text("person-birthdate"), "1994-03-17");
     assert!(!page.body.contains(&format!("action=\"{register}\"")));
-    let stored = portal.state.stores.persons.get(SUBJECT).unwrap().unwrap();
+    let stored = portal
+        .state
+        .stores
+        .persons
+        .get(SUBJECT)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.registered_by, OFFICER);
     assert_eq!(stored.given_name, "Karin Elisabet");
 
@@ -878,7 +975,13 @@ async fn portal_issue_takes_the_identity_from_the_record_and_refuses_impossible_
     claims["registered_since"] = "2026-02-02".into();
     let page = post_claims(&mut browser, &path, &claims_form(&csrf, &claims)).await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
-    let records = portal.state.stores.credentials.by_subject(SUBJECT).unwrap();
+    let records = portal
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap();
     assert_eq!(records[0].claims["personal_identity_number"], SUBJECT);
     assert_eq!(records[0].claims["birthdate"], "1994-03-17");
     assert_eq!(records[0].claims["given_name"], "Karin Elisabet");
@@ -888,6 +991,7 @@ async fn portal_issue_takes_the_identity_from_the_record_and_refuses_impossible_
             .stores
             .credentials
             .by_subject(AMIRA)
+            .await
             .unwrap()
             .is_empty()
     );
@@ -945,7 +1049,16 @@ async fn portal_language_switch_after_a_failed_form_keeps_the_page() {
         swedish.text("register-family_name-error"),
         "Fältet är obligatoriskt."
     );
-    assert!(portal.state.stores.persons.get(SUBJECT).unwrap().is_none());
+    assert!(
+        portal
+            .state
+            .stores
+            .persons
+            .get(SUBJECT)
+            .await
+            .unwrap()
+            .is_none()
+    );
     browser
         .register(&register, &csrf, "Karin Elisabet", "Lindqvist")
         .await;
@@ -989,6 +1102,7 @@ async fn portal_language_switch_after_a_failed_form_keeps_the_page() {
             .stores
             .credentials
             .by_subject(SUBJECT)
+            .await
             .unwrap()
             .is_empty()
     );
@@ -1011,6 +1125,7 @@ async fn portal_language_switch_after_a_failed_form_keeps_the_page() {
             .stores
             .credentials
             .by_subject(SUBJECT)
+            .await
             .unwrap()
             .len(),
         1

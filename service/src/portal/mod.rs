@@ -41,15 +41,9 @@ pub struct Ctx<S> {
 
 impl<S> Ctx<S> {
     /// Reads a request: the language from `?lang=`, else [`LANG_COOKIE`],
-    /// else `Accept-Language`, else Swedish; the session that `find` gives
-    /// for the id in `session_cookie`.
-    pub fn read(
-        parts: &Parts,
-        session_cookie: &str,
-        secure: bool,
-        csp: &'static str,
-        find: impl FnOnce(&str) -> Option<S>,
-    ) -> Self {
+    /// else `Accept-Language`, else Swedish. The session is left for the
+    /// portal to look up (an async store) by the id in its cookie.
+    pub fn read(parts: &Parts, secure: bool, csp: &'static str) -> Self {
         let cookies = parse_cookies(&parts.headers);
         let query_lang = parts
             .uri
@@ -66,16 +60,13 @@ impl<S> Ctx<S> {
                     .and_then(Lang::from_accept_language)
             })
             .unwrap_or(Lang::Sv);
-        let session = cookies
-            .get(session_cookie)
-            .and_then(|id| find(id).map(|s| (id.clone(), s)));
         Self {
             lang,
             remember_lang: query_lang.is_some(),
             secure,
             path: parts.uri.path().to_owned(),
             cookies,
-            session,
+            session: None,
             csp,
         }
     }

@@ -27,7 +27,7 @@ pub mod session;
 pub mod types;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
@@ -100,9 +100,12 @@ pub struct PortalState {
 
 impl PortalState {
     /// From the configuration; cookies are `Secure` when `public_url` is https.
-    pub fn new(config: &Config) -> Result<Self, PortalError> {
+    pub fn new(
+        config: &Config,
+        store: Arc<dyn intyg_service::session::SessionStore>,
+    ) -> Result<Self, PortalError> {
         Ok(Self {
-            sessions: session::sessions(&config.portal),
+            sessions: session::sessions(&config.portal, store),
             types: types::Types::load(&config.portal.credential_types_dir)?,
             issuer_names: config.portal.issuer_names.clone(),
             secure_cookies: config.public_url.starts_with("https://"),
@@ -142,17 +145,20 @@ type PostedForm = axum::Form<HashMap<String, String>>;
 pub type Ctx = intyg_service::portal::Ctx<Session>;
 
 impl FromRequestParts<AppState> for Ctx {
-    type Rejection = Infallible;
+    type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         let portal = &state.portal;
-        Ok(Ctx::read(
-            parts,
-            SESSION_COOKIE,
-            portal.secure_cookies,
-            CSP,
-            |id| portal.sessions.get(id, now()),
-        ))
+        let mut ctx = Ctx::read(parts, portal.secure_cookies, CSP);
+        if let Some(id) = ctx.cookies.get(SESSION_COOKIE).cloned() {
+            let session = portal
+                .sessions
+                .get(&id, now())
+                .await
+                .map_err(|e| PageError::api(ctx.lang, e.into()))?;
+            ctx.session = session.map(|session| (id, session));
+        }
+        Ok(ctx)
     }
 }
 
@@ -168,7 +174,9 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Ok(mut ctx) = Ctx::from_request_parts(parts, state).await;
+        let mut ctx = Ctx::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         match ctx.session.take() {
             Some((id, session)) => Ok(Self { ctx, id, session }),
             None => Err(ctx.finish(Redirect::to("/portal/login").into_response())),
@@ -206,27 +214,29 @@ impl SignedIn {
     }
 
     /// The posting `id`, or a 404 page.
-    fn posting(&self, state: &AppState, id: &str) -> Result<Posting, PageError> {
+    async fn posting(&self, state: &AppState, id: &str) -> Result<Posting, PageError> {
         state
             .stores
             .postings
             .get(id)
+            .await
             .map_err(|e| self.api(e))?
             .ok_or_else(|| self.error(StatusCode::NOT_FOUND, Msg::NotFound))
     }
 
     /// The transaction `tx` if it is an application to `posting`, or a 404.
-    fn application(
+    async fn application(
         &self,
         state: &AppState,
         posting: &str,
         tx: &str,
     ) -> Result<(Posting, Transaction), PageError> {
-        let posting = self.posting(state, posting)?;
+        let posting = self.posting(state, posting).await?;
         let applications = state
             .stores
             .postings
             .applications(&posting.id)
+            .await
             .map_err(|e| self.api(e))?;
         if !applications.iter().any(|a| a.transaction_id == tx) {
             return Err(self.error(StatusCode::NOT_FOUND, Msg::NotFound));
@@ -235,6 +245,7 @@ impl SignedIn {
             .stores
             .transactions
             .get(tx)
+            .await
             .map_err(|e| self.api(e))?
             .ok_or_else(|| self.error(StatusCode::NOT_FOUND, Msg::NotFound))?;
         Ok((posting, transaction))
@@ -324,6 +335,7 @@ async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageE
         .stores
         .postings
         .all()
+        .await
         .map_err(|e| PageError::api(ctx.lang, e.into()))?;
     postings.sort_by_key(|p| std::cmp::Reverse(p.created_at));
     let chrome = Chrome::new(
@@ -386,14 +398,18 @@ async fn login(
     let outcome = sessions
         .sign_in(username, password, now())
         .await
-        .map_err(|e| PageError::internal(ctx.lang, &e))?;
+        .map_err(|e| PageError::api(ctx.lang, e.into()))?;
     match outcome {
         Ok(employer) => {
-            let id = sessions.create(employer, now()).map_err(|_| {
-                PageError::api(ctx.lang, intyg_core::jose::JoseError::Signing.into())
-            })?;
+            let id = sessions
+                .create(employer, now())
+                .await
+                .map_err(|e| PageError::api(ctx.lang, e.into()))?;
             if let Some((old, _)) = &ctx.session {
-                sessions.remove(old);
+                sessions
+                    .remove(old)
+                    .await
+                    .map_err(|e| PageError::api(ctx.lang, e.into()))?;
             }
             let mut response = ctx.redirect("/portal");
             let headers = response.headers_mut();
@@ -429,7 +445,12 @@ async fn logout(
     axum::Form(form): PostedForm,
 ) -> Result<Response, PageError> {
     signed.check_csrf(&form)?;
-    state.portal.sessions.remove(&signed.id);
+    state
+        .portal
+        .sessions
+        .remove(&signed.id)
+        .await
+        .map_err(|e| signed.api(e))?;
     let mut response = signed.ctx.redirect("/portal/login");
     if let Some(cookie) = signed.ctx.cookie(SESSION_COOKIE, "", 0) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -514,11 +535,12 @@ async fn posting(
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let posting = signed.posting(&state, &id)?;
+    let posting = signed.posting(&state, &id).await?;
     let mut applications = state
         .stores
         .postings
         .applications(&id)
+        .await
         .map_err(|e| signed.api(e))?;
     applications.sort_by_key(|a| std::cmp::Reverse(a.created_at));
     let now = now();
@@ -528,6 +550,7 @@ async fn posting(
             .stores
             .transactions
             .get(&application.transaction_id)
+            .await
             .map_err(|e| signed.api(e))?
         else {
             continue;
@@ -564,7 +587,7 @@ async fn new_session(
     axum::Form(form): PostedForm,
 ) -> Result<Response, PageError> {
     signed.check_csrf(&form)?;
-    let posting = signed.posting(&state, &id)?;
+    let posting = signed.posting(&state, &id).await?;
     let transaction =
         postings::open_application(&state, &posting, state.config.response_mode.mode())
             .await
@@ -706,7 +729,7 @@ async fn session_page(
     signed: SignedIn,
     Path((id, tx)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let (posting, transaction) = signed.application(&state, &id, &tx)?;
+    let (posting, transaction) = signed.application(&state, &id, &tx).await?;
     let uri = invocation_uri(&state, &transaction);
     let qr = crate::qr::svg(&uri).map_err(|e| signed.api(e))?;
     let page = pages::SessionPage {
@@ -736,7 +759,7 @@ async fn status(
     signed: SignedIn,
     Path((id, tx)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let (_, transaction) = signed.application(&state, &id, &tx)?;
+    let (_, transaction) = signed.application(&state, &id, &tx).await?;
     let lang = signed.ctx.lang;
     let view = session_view(&state, &transaction, lang);
     let fragment = StatusFragment {

@@ -318,7 +318,16 @@ async fn an_escape_character_in_a_purpose_is_refused() {
     let description = error["error_description"].as_str().unwrap();
     assert!(description.starts_with("purpose "), "{description}");
     assert!(description.contains("U+001B"), "{description}");
-    assert!(verifier.state.stores.postings.all().unwrap().is_empty());
+    assert!(
+        verifier
+            .state
+            .stores
+            .postings
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let request = verifier
         .create(serde_json::json!({

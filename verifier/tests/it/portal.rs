@@ -237,7 +237,16 @@ async fn portal_rejects_posts_without_the_csrf_token() {
     assert!(wrong.body.contains("Formuläret har gått ut"));
     let missing = browser.post("/portal/postings", &posting).await;
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
-    assert!(verifier.state.stores.postings.all().unwrap().is_empty());
+    assert!(
+        verifier
+            .state
+            .stores
+            .postings
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Nor does a session open without it.
     let path = browser.posting(&csrf).await;
@@ -252,6 +261,7 @@ async fn portal_rejects_posts_without_the_csrf_token() {
             .stores
             .postings
             .applications(id)
+            .await
             .unwrap()
             .is_empty()
     );
@@ -297,7 +307,16 @@ async fn portal_creates_a_posting() {
     assert!(invalid.body.contains("role=\"alert\""));
     // What was typed stays.
     assert!(invalid.text("posting-description").contains("Lager"));
-    assert!(verifier.state.stores.postings.all().unwrap().is_empty());
+    assert!(
+        verifier
+            .state
+            .stores
+            .postings
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let path = browser.posting(&csrf).await;
     let page = browser.get(&format!("{path}?created=1")).await;
@@ -305,7 +324,7 @@ async fn portal_creates_a_posting() {
     assert!(page.body.contains("<h1>Praktik som lagerarbetare</h1>"));
     assert!(page.body.contains("Annonsen är skapad."));
     assert!(page.body.contains("Inga ansökningar ännu."));
-    let stored: Vec<Posting> = verifier.state.stores.postings.all().unwrap();
+    let stored: Vec<Posting> = verifier.state.stores.postings.all().await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].created_by, EMPLOYER);
     assert_eq!(path, format!("/portal/postings/{}", stored[0].id));
@@ -348,7 +367,16 @@ async fn portal_language_switch_after_a_failed_posting_keeps_the_page() {
         "This field is required."
     );
     assert_eq!(english.text("posting-description"), "Tre månader\ni Malmö");
-    assert!(verifier.state.stores.postings.all().unwrap().is_empty());
+    assert!(
+        verifier
+            .state
+            .stores
+            .postings
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -375,7 +403,16 @@ async fn portal_refuses_an_escape_character_in_a_purpose() {
     );
     assert!(refused.body.contains("href=\"#posting-purpose\""));
     assert!(!refused.body.contains("id=\"posting-description-error\""));
-    assert!(verifier.state.stores.postings.all().unwrap().is_empty());
+    assert!(
+        verifier
+            .state
+            .stores
+            .postings
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -406,6 +443,7 @@ async fn portal_session_turns_verified_with_labels_in_both_languages() {
         .stores
         .transactions
         .get(&session.id)
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(
