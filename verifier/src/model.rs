@@ -86,6 +86,11 @@ pub struct VerifiedCredentialRecord {
     pub claims: Map<String, Value>,
     /// Its status-list status when checked: `valid`.
     pub status: Option<String>,
+    /// The issuer's display name by locale, from its credential issuer
+    /// metadata (`display`, OpenID4VCI 1.0 §12.2.4); empty when it gives
+    /// none or could not be fetched.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub issuer_name: std::collections::BTreeMap<String, String>,
 }
 
 /// What was requested from one credential.

@@ -235,6 +235,11 @@ pub async fn response(
             let consent = consent_record(&state, &done, &accepted, &body, now);
             done.outcome = Outcome::Verified;
             done.credentials = accepted.into_iter().map(|a| a.record).collect();
+            for record in &mut done.credentials {
+                if let Some(iss) = &record.issuer {
+                    record.issuer_name = state.issuer_names.of(iss).await.as_ref().clone();
+                }
+            }
             state.stores.consents.insert(&consent).await?;
             state.metrics.outcome("verified");
             Ok(())

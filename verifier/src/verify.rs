@@ -376,6 +376,7 @@ async fn check_presentation(
             issuer: iss,
             claims: verified.subject_claims(),
             status,
+            issuer_name: std::collections::BTreeMap::new(),
         },
         disclosed: verified.sd_jwt.disclosed.clone(),
     })

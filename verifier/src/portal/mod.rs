@@ -113,8 +113,22 @@ impl PortalState {
     }
 
     /// The display name of an issuer: configured, else its URL's host.
-    fn issuer_name<'a>(&'a self, iss: &'a str) -> &'a str {
+    /// An issuer's name: the configured one, else the one its metadata
+    /// gives in `locale` (or English, or any), else its host.
+    fn issuer_name<'a>(
+        &'a self,
+        iss: &'a str,
+        from_metadata: &'a std::collections::BTreeMap<String, String>,
+        locale: &str,
+    ) -> &'a str {
         if let Some(name) = self.issuer_names.get(iss) {
+            return name;
+        }
+        if let Some(name) = from_metadata
+            .get(locale)
+            .or_else(|| from_metadata.get("en"))
+            .or_else(|| from_metadata.values().next())
+        {
             return name;
         }
         let rest = iss.split_once("://").map_or(iss, |(_, rest)| rest);
@@ -686,10 +700,12 @@ fn session_view<'a>(
                     .types
                     .name(&credential.vct, locale)
                     .unwrap_or(&credential.vct),
-                issuer: credential
-                    .issuer
-                    .as_deref()
-                    .map(|iss| (portal.issuer_name(iss), iss)),
+                issuer: credential.issuer.as_deref().map(|iss| {
+                    (
+                        portal.issuer_name(iss, &credential.issuer_name, locale),
+                        iss,
+                    )
+                }),
                 status: credential.status.as_deref(),
                 claims: claims
                     .into_iter()

@@ -494,9 +494,14 @@ async fn portal_session_turns_verified_with_labels_in_both_languages() {
     }
     // Words, not codes: enumerated values come from the type metadata.
     assert!(!result.contains("in_programme"), "{result}");
-    // The issuer by name (no name configured: its host) and identifier.
-    let issuer_shown = format!("127.0.0.1 <span class=\"iss\">({})</span>", issuer.iss);
+    // The issuer by the name its metadata gives (none configured here),
+    // not its host, and its identifier.
+    let issuer_shown = format!(
+        "Arbetsförmedlingen (test) <span class=\"iss\">({})</span>",
+        issuer.iss
+    );
     assert!(result.contains(&issuer_shown), "{result}");
+    assert!(!result.contains("127.0.0.1 <span"), "{result}");
     assert!(!result.contains("max_hours_per_week"), "labelled, not raw");
 
     // English, chosen with ?lang=en and kept.
@@ -512,6 +517,8 @@ async fn portal_session_turns_verified_with_labels_in_both_languages() {
         "Maximum hours per week",
         "Internship eligibility",
         "Valid (checked against the issuer's status list)",
+        "In a labour-market programme",
+        "Swedish Public Employment Service (test)",
     ] {
         assert!(result.contains(english), "{english} in {result}");
     }
