@@ -161,7 +161,7 @@ pub fn person(chrome: &Chrome<'_>, page: &PersonPage<'_>) -> Markup {
             @if page.records.is_empty() {
                 p { (lang.t(Msg::NothingIssued)) }
             } @else {
-                table {
+                table.records {
                     thead { tr {
                         th scope="col" { (lang.t(Msg::CredentialType)) }
                         th scope="col" { (lang.t(Msg::State)) }
@@ -173,8 +173,8 @@ pub fn person(chrome: &Chrome<'_>, page: &PersonPage<'_>) -> Markup {
                             @let which = format!("{type_name}, {}, {} {}", date_time(record.created_at), lang.t(Msg::Reference), reference(record));
                             tr id={ "credential-" (record.id) } {
                                 td { (type_name) br; small.reference { (lang.t(Msg::Reference)) " " (reference(record)) } }
-                                td.state { (lang.t(state_text(record.state))) }
-                                td { (date_time(record.created_at)) }
+                                td.state data-label=(lang.t(Msg::State)) { (lang.t(state_text(record.state))) }
+                                td data-label=(lang.t(Msg::Created)) { (date_time(record.created_at)) }
                                 td {
                                     @for (action, label) in actions(record.state) {
                                         form.inline method="post"
@@ -610,14 +610,16 @@ header nav { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
 .service { margin: 0; font-weight: bold; font-size: 1.15rem; }
 main { max-width: 60rem; padding: 1rem 1.5rem 3rem; }
 a { color: #1a4fa0; }
-a:focus, button:focus, input:focus, select:focus, textarea:focus, main:focus { outline: 3px solid #f2a900; outline-offset: 2px; }
+a:focus, button:focus, input:focus, select:focus, textarea:focus, main:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffdd00; }
 header button.link { background: none; border: none; padding: 0; color: #fff; text-decoration: underline; }
+h1, h2, h3, p, li, td { overflow-wrap: break-word; }
+@media (max-width: 40rem) { h1 { font-size: 1.5rem; } }
 .skip { position: absolute; left: -10000px; }
 .skip:focus { position: static; display: inline-block; padding: .5rem; background: #fff; color: #1a4fa0; }
 .field { margin: 0 0 1.25rem; }
 label { display: block; font-weight: bold; }
 .hint { margin: .1rem 0 .3rem; color: #4a4a4a; }
-input[type=text], input[type=password], input[type=number], select, textarea { font: inherit; padding: .4rem; border: 2px solid #4a4a4a; border-radius: 3px; min-width: 18rem; max-width: 100%; box-sizing: border-box; }
+input[type=text], input[type=password], input[type=number], select, textarea { font: inherit; padding: .4rem; border: 2px solid #4a4a4a; border-radius: 3px; min-width: min(18rem, 100%); max-width: 100%; box-sizing: border-box; }
 textarea { width: 30rem; max-width: 100%; }
 input.date { min-width: 0; width: 10em; }
 .invalid input, .invalid select, .invalid textarea { border-color: #b3261e; }
@@ -648,6 +650,19 @@ dl.person dt { font-weight: bold; }
 dl.person dd { margin: 0; }
 input.link { width: 100%; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+@media (max-width: 40rem) {
+  main { padding: 1rem; }
+  table.records, table.records tbody, table.records tr, table.records td { display: block; }
+  table.records thead { position: absolute; left: -10000px; }
+  table.records tr { border-bottom: 1px solid #8a8a8a; padding: .5rem 0; }
+  table.records td { border: none; padding: .15rem 0; }
+  table.records td[data-label]::before { content: attr(data-label) ": "; font-weight: bold; }
+  dl.person { grid-template-columns: 1fr; }
+  dl.person dt { margin-top: .5rem; }
+  dl.person dd { overflow-wrap: break-word; }
+  .pin { font-size: 2.5rem; letter-spacing: .15em; }
+  #offer-qr svg { width: 100%; height: auto; max-width: 18rem; }
+}
 "#;
 
 #[cfg(test)]

@@ -639,6 +639,25 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .unwrap();
     click("main button[type=submit]").await;
 
+    // Reflow (WCAG 1.4.10): at 320 px no page scrolls sideways.
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let fits_at_320 = async |name: &str| {
+        client.set_window_size(320, 800).await.unwrap();
+        let widths: serde_json::Value = client
+            .execute(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let shot = client.screenshot().await.unwrap();
+        std::fs::write(target.join(format!("portal-{name}-320.png")), shot).unwrap();
+        client.set_window_size(1280, 1400).await.unwrap();
+        assert!(
+            widths[0].as_f64().unwrap() <= widths[1].as_f64().unwrap(),
+            "{name} scrolls sideways at 320 px: {widths}"
+        );
+    };
     // Not registered yet: the officer registers the person first.
     let claims = example("registration-certificate");
     for name in ["given_name", "family_name"] {
@@ -728,8 +747,8 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
     )
     .await;
     let form = client.screenshot().await.unwrap();
-    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     std::fs::write(target.join("portal-form.png"), form).unwrap();
+    fits_at_320("issue-form").await;
     click("main form button[type=submit]").await;
 
     let qr = wait("#offer-qr svg").await.unwrap();
@@ -771,6 +790,17 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
     assert_eq!(again.text().await.unwrap(), pin);
     let screenshot = client.screenshot().await.unwrap();
     std::fs::write(target.join("portal-offer-en.png"), screenshot).unwrap();
+    fits_at_320("offer").await;
+    // The person page with its credentials' table.
+    client
+        .find(Locator::Css("main a[href^='/portal/people/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait("table.records").await.unwrap();
+    fits_at_320("person").await;
     client.close().await.unwrap();
     drop(driver);
 

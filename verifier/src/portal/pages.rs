@@ -497,8 +497,10 @@ header nav { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
 .service { margin: 0; font-weight: bold; font-size: 1.15rem; }
 main { max-width: 60rem; padding: 1rem 1.5rem 3rem; }
 a { color: #1a4fa0; }
-a:focus, button:focus, input:focus, textarea:focus, main:focus { outline: 3px solid #f2a900; outline-offset: 2px; }
+a:focus, button:focus, input:focus, textarea:focus, main:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffdd00; }
 header button.link { background: none; border: none; padding: 0; color: #fff; text-decoration: underline; }
+h1, h2, h3, p, li, td { overflow-wrap: break-word; }
+@media (max-width: 40rem) { h1 { font-size: 1.5rem; } }
 .skip { position: absolute; left: -10000px; }
 .skip:focus { position: static; display: inline-block; padding: .5rem; background: #fff; color: #1a4fa0; }
 .field { margin: 0 0 1.25rem; }
