@@ -39,7 +39,7 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use maud::Markup;
 
 use crate::admin::{CreateOffer, apply_status, make_offer};
@@ -109,17 +109,20 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/portal") }))
         .route("/portal", get(home))
         .route("/portal/login", get(login_page).post(login))
-        .route("/portal/logout", post(logout))
-        .route("/portal/search", post(search))
+        .route("/portal/logout", get(to_page).post(logout))
+        .route("/portal/search", get(to_page).post(search))
         .route("/portal/people/{handle}", get(person))
-        .route("/portal/people/{handle}/register", post(register))
+        .route(
+            "/portal/people/{handle}/register",
+            get(to_page).post(register),
+        )
         .route(
             "/portal/people/{handle}/issue/{type_id}",
             get(issue_form).post(issue),
         )
         .route(
             "/portal/people/{handle}/offers/{offer_id}",
-            post(offer_again),
+            get(to_page).post(offer_again),
         )
         .route(
             "/portal/people/{handle}/credentials/{id}/revoke",
@@ -131,7 +134,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/portal/people/{handle}/credentials/{id}/{action}",
-            post(change_status),
+            get(to_page).post(change_status),
         )
         .route("/portal/portal.css", get(css))
 }
@@ -276,6 +279,16 @@ impl IntoResponse for PageError {
         let ctx = Ctx::bare(self.lang, CSP);
         let markup = pages::error(&ctx.chrome(), self.message, self.detail.as_deref());
         ctx.page(self.status, markup)
+    }
+}
+
+/// `GET` of a path that only takes a form (a bookmark, the back button, a
+/// language link from an old page): never a 405, but the page the form
+/// belongs to, the person's page or the start page.
+async fn to_page(ctx: Ctx, Path(params): Path<Vec<(String, String)>>) -> Response {
+    match params.iter().find(|(name, _)| name == "handle") {
+        Some((_, handle)) => ctx.redirect(&format!("/portal/people/{handle}")),
+        None => ctx.redirect("/portal"),
     }
 }
 

@@ -1169,3 +1169,32 @@ async fn portal_language_switch_after_a_failed_form_keeps_the_page() {
     assert_eq!(guessed.status, StatusCode::NOT_FOUND);
     assert!(!guessed.body.contains("tx-code"));
 }
+
+/// Regression: the language link of a page showing form errors led to
+/// HTTP 405 (a GET of a POST-only path).
+#[tokio::test]
+async fn portal_never_answers_405_to_a_get_of_a_form_path() {
+    let portal = start("portal-no-405").await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let csrf = browser.signed_in().await;
+    let person = browser.person(&csrf).await;
+    for path in [
+        "/portal/search?lang=en".to_owned(),
+        "/portal/logout".to_owned(),
+        format!("{person}/register?lang=en"),
+        format!("{person}/offers/nope"),
+        format!("{person}/credentials/nope/withdraw"),
+    ] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        let back = if path.starts_with("/portal/people/") {
+            person.as_str()
+        } else {
+            "/portal"
+        };
+        assert_eq!(page.location(), back, "{path}");
+    }
+    // The language chosen on the way is kept.
+    let page = browser.get(&person).await;
+    assert!(page.body.contains("<html lang=\"en\">"));
+}

@@ -35,7 +35,7 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use maud::Markup;
 use serde::Serialize;
 
@@ -142,11 +142,14 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/portal") }))
         .route("/portal", get(home))
         .route("/portal/login", get(login_page).post(login))
-        .route("/portal/logout", post(logout))
-        .route("/portal/postings", post(create_posting))
+        .route("/portal/logout", get(to_page).post(logout))
+        .route("/portal/postings", get(to_page).post(create_posting))
         .route("/portal/postings/new", get(new_posting))
         .route("/portal/postings/{id}", get(posting))
-        .route("/portal/postings/{id}/sessions", post(new_session))
+        .route(
+            "/portal/postings/{id}/sessions",
+            get(to_page).post(new_session),
+        )
         .route("/portal/postings/{id}/sessions/{tx}", get(session_page))
         .route("/portal/postings/{id}/sessions/{tx}/status", get(status))
         .route("/portal/portal.css", get(css))
@@ -317,6 +320,16 @@ impl IntoResponse for PageError {
         let ctx = Ctx::bare(self.lang, CSP);
         let markup = pages::error(&ctx.chrome(), self.message, self.detail.as_deref());
         ctx.page(self.status, markup)
+    }
+}
+
+/// `GET` of a path that only takes a form (a bookmark, the back button, a
+/// language link from an old page): never a 405, but the page the form
+/// belongs to, the posting's page or the start page.
+async fn to_page(ctx: Ctx, Path(params): Path<Vec<(String, String)>>) -> Response {
+    match params.iter().find(|(name, _)| name == "id") {
+        Some((_, id)) => ctx.redirect(&format!("/portal/postings/{id}")),
+        None => ctx.redirect("/portal"),
     }
 }
 

@@ -367,6 +367,10 @@ async fn portal_language_switch_after_a_failed_posting_keeps_the_page() {
         "This field is required."
     );
     assert_eq!(english.text("posting-description"), "Tre månader\ni Malmö");
+    // A GET of the form's path is never a 405.
+    let get = browser.get("/portal/postings?lang=sv").await;
+    assert_eq!(get.status, StatusCode::SEE_OTHER);
+    assert_eq!(get.location(), "/portal");
     assert!(
         verifier
             .state
