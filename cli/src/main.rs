@@ -82,9 +82,11 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            // Messages can carry another party's words (an
+            // `error_description`): shown, never obeyed by the terminal.
             match error.downcast_ref::<Coded>() {
-                Some(coded) => eprintln!("{coded}"),
-                None => eprintln!("invalid_input: {error:#}"),
+                Some(coded) => eprintln!("{}", plain(&coded.to_string())),
+                None => eprintln!("{}", plain(&format!("invalid_input: {error:#}"))),
             }
             ExitCode::FAILURE
         }
@@ -150,12 +152,23 @@ pub(crate) fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     emit(&serde_json::to_string_pretty(value)?)
 }
 
-/// Writes a line to stdout. A reader that went away (`| head`) is not an
-/// error worth a message; other write failures are.
+/// `text` line by line with every control character shown as an escape
+/// (`intyg_core::text::for_terminal`): what the CLI prints can hold text
+/// from elsewhere (a verifier's name or purpose, an issuer's display name),
+/// and the terminal must show it, not obey it.
+pub(crate) fn plain(text: &str) -> String {
+    text.split('\n')
+        .map(intyg_core::text::for_terminal)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Writes a line to stdout, made [`plain`]. A reader that went away
+/// (`| head`) is not an error worth a message; other write failures are.
 pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
-    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+    match writeln!(stdout, "{}", plain(text)).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
@@ -167,4 +180,18 @@ pub(crate) fn unix_now() -> anyhow::Result<i64> {
         .duration_since(std::time::UNIX_EPOCH)
         .context("system clock is before 1970")?;
     Ok(i64::try_from(elapsed.as_secs())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn outside_text_cannot_drive_the_terminal() {
+        assert_eq!(
+            plain("Arbetsgivaren AB asks\npurpose: Praktik\u{1b}[2J\u{1b}]0;x\u{7}"),
+            "Arbetsgivaren AB asks\npurpose: Praktik\\u{1b}[2J\\u{1b}]0;x\\u{7}"
+        );
+        assert_eq!(plain("åäö\r"), "åäö\\u{d}");
+    }
 }

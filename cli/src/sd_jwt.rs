@@ -134,7 +134,14 @@ fn load_type(dir: &Path) -> anyhow::Result<CredentialType> {
         std::fs::read_to_string(&path)
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
     };
-    CredentialType::from_documents(&read("type-metadata.json")?, &read("schema.json")?)
+    let credential_type =
+        CredentialType::from_documents(&read("type-metadata.json")?, &read("schema.json")?)
+            .map_err(|e| coded("invalid_credential_type", e))?;
+    if !dir.join("rules.json").is_file() {
+        return Ok(credential_type);
+    }
+    credential_type
+        .with_rules(&read("rules.json")?)
         .map_err(|e| coded("invalid_credential_type", e))
 }
 

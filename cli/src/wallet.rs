@@ -311,9 +311,12 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
                     name.clone(),
                 )]);
                 let label = entry.display.label(&path, locale).unwrap_or(name);
-                let value = match value {
-                    serde_json::Value::String(text) => text,
-                    other => other.to_string(),
+                let value = match entry.display.value_label(&path, &value, locale) {
+                    Some(words) => words,
+                    None => match value {
+                        serde_json::Value::String(text) => text,
+                        other => other.to_string(),
+                    },
                 };
                 emit(&format!("  {label}: {value}"))?;
             }
@@ -487,8 +490,14 @@ async fn authorize(
     let issuer = offer
         .issuer_name(&wallet.config().locale)
         .unwrap_or_else(|| offer.issuer().to_owned());
-    eprintln!("Log in at {issuer} to continue. Open this address in a browser:");
-    eprintln!("{}", pending.authorization_url());
+    eprintln!(
+        "Log in at {} to continue. Open this address in a browser:",
+        intyg_core::text::for_terminal(&issuer)
+    );
+    eprintln!(
+        "{}",
+        intyg_core::text::for_terminal(pending.authorization_url())
+    );
     if !login.no_browser {
         open_browser(pending.authorization_url());
     }
@@ -614,8 +623,10 @@ fn ask_consent(proposal: &ConsentProposal) -> anyhow::Result<Decision> {
     let mut include = Vec::new();
     for credential in proposal.credentials.iter().filter(|c| !c.required) {
         for claim in &credential.claims {
-            let label = claim.label.as_deref().unwrap_or(&claim.name);
-            if yes(&format!("Also share {label} ({})?", credential.name))? {
+            let label =
+                intyg_core::text::for_terminal(claim.label.as_deref().unwrap_or(&claim.name));
+            let name = intyg_core::text::for_terminal(&credential.name);
+            if yes(&format!("Also share {label} ({name})?"))? {
                 include.push(format!("{}.{}", credential.query_id, claim.name));
             }
         }
@@ -626,28 +637,34 @@ fn ask_consent(proposal: &ConsentProposal) -> anyhow::Result<Decision> {
 /// Prints who asks, why, and which claims of which credentials, on stderr;
 /// warns about a credential its issuer revoked or suspended.
 fn describe(proposal: &ConsentProposal) {
+    // Everything but our own words comes from the verifier or an issuer:
+    // shown with its control characters escaped, line breaks included.
+    let outside = intyg_core::text::for_terminal;
     let verifier = &proposal.verifier;
     eprintln!(
         "{} asks{}",
-        verifier.name.as_deref().unwrap_or(&verifier.client_id),
+        outside(verifier.name.as_deref().unwrap_or(&verifier.client_id)),
         if verifier.authenticated {
-            format!(" (verified: {})", verifier.dns_names.join(", "))
+            format!(" (verified: {})", outside(&verifier.dns_names.join(", ")))
         } else {
             " (NOT verified: dev-mode request)".into()
         }
     );
     eprintln!(
         "purpose: {}",
-        proposal.purpose.as_deref().unwrap_or("(not stated)")
+        outside(proposal.purpose.as_deref().unwrap_or("(not stated)"))
     );
     if let Some(reason) = &proposal.unsatisfied {
-        eprintln!("you hold no credentials that satisfy it: {reason}");
+        eprintln!(
+            "you hold no credentials that satisfy it: {}",
+            outside(reason)
+        );
         return;
     }
     for credential in &proposal.credentials {
         eprintln!(
             "  {} ({})",
-            credential.name,
+            outside(&credential.name),
             if credential.required {
                 "required"
             } else {
@@ -667,7 +684,7 @@ fn describe(proposal: &ConsentProposal) {
             let kind = if claim.required { "" } else { " (optional)" };
             eprintln!(
                 "    - {}{kind}",
-                claim.label.as_deref().unwrap_or(&claim.name)
+                outside(claim.label.as_deref().unwrap_or(&claim.name))
             );
         }
     }

@@ -17,6 +17,8 @@
 //! | presentation messages | OpenID4VP 1.0, HAIP 1.0 | [`oid4vp`] |
 //! | DPoP, client and key attestation | RFC 9449, draft-ietf-oauth-attestation-based-client-auth | [`oauth`] |
 //! | x5c chains, trust lists | RFC 5280, OpenID4VP 1.0 §5.9.3 | [`trust`] |
+//! | Swedish personal identity numbers | Folkbokföringslagen §18, SKV 704 | [`identity_number`] |
+//! | free text: control characters | Unicode Cc, bidi controls | [`text`] |
 //!
 //! The SD-JWT pipeline is a chain of types: [`sd_jwt::SdJwt`] (parsed) →
 //! [`sd_jwt::Disclosed`] (digests resolved, claims revealed) →
@@ -26,11 +28,13 @@
 
 pub mod dcql;
 pub mod did;
+pub mod identity_number;
 pub mod jose;
 pub mod oauth;
 pub mod oid4vci;
 pub mod oid4vp;
 pub mod sd_jwt;
 pub mod status_list;
+pub mod text;
 pub mod trust;
 pub mod vc;

@@ -9,6 +9,7 @@ use intyg_core::status_list::StatusType;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::claims::{self, Refusal};
 use crate::error::ApiError;
 use crate::model::{CredentialRecord, CredentialState, Offer, Person, PersonalIdentityNumber};
 use crate::{AppState, random_token, sha256_hex};
@@ -25,9 +26,12 @@ pub const MAX_TX_CODE_ATTEMPTS: u32 = 5;
 pub struct CreateOffer {
     /// Which credential type to offer (a folder of `specs/credentials`).
     pub credential_configuration_id: String,
-    /// The claims about the person, valid against the type's schema.
+    /// The claims about the person, valid against the type's schema and
+    /// rules. The claims that identify the person (number, names, date of
+    /// birth) may be left out: they come from the person's record.
     pub claims: Map<String, Value>,
-    /// The person's personal identity number (12 digits).
+    /// The person's personal identity number or coordination number (10 or
+    /// 12 digits, with or without `-`/`+`).
     pub subject: String,
 }
 
@@ -43,6 +47,8 @@ pub struct OfferCreated {
     pub credential_ids: Vec<String>,
     /// When the offer expires, seconds since the epoch.
     pub expires_at: i64,
+    /// The offer's id (the last segment of its `credential_offer_uri`).
+    pub offer_id: String,
 }
 
 /// One credential as the admin API shows it.
@@ -94,9 +100,11 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .map_err(|_| unauthorized("wrong API key"))
 }
 
-/// A Swedish personal identity number: 12 digits, YYYYMMDDNNNN.
-fn valid_subject(subject: &str) -> bool {
-    subject.len() == 12 && subject.bytes().all(|b| b.is_ascii_digit())
+/// A personal identity number as typed (10 or 12 digits, with or without
+/// `-`/`+`), in its canonical form; `field` names it in the refusal.
+pub fn identity_number(field: &str, text: &str) -> Result<PersonalIdentityNumber, ApiError> {
+    PersonalIdentityNumber::parse(text, intyg_service::time::today())
+        .map_err(|e| ApiError::bad_request("invalid_request", format!("{field}: {e}")))
 }
 
 /// `POST /api/offers`: validate the claims, store a credential record and a
@@ -124,12 +132,7 @@ pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferC
             ),
         ));
     };
-    if !valid_subject(&request.subject) {
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            "subject must be a personal identity number of 12 digits",
-        ));
-    }
+    let number = identity_number("subject", &request.subject)?;
     if let Some(name) = request
         .claims
         .keys()
@@ -140,30 +143,26 @@ pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferC
             format!("claim `{name}` is set by the issuer"),
         ));
     }
-    if let Err(violations) = credential_type
-        .schema
-        .validate(&Value::Object(request.claims.clone()))
-    {
-        let details = serde_json::json!({ "violations": violations.violations.iter().map(|v| {
-            serde_json::json!({ "pointer": v.pointer, "message": v.message })
-        }).collect::<Vec<_>>() });
-        return Err(ApiError::Client {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid_request".into(),
-            description: "claims do not match the credential type's schema".into(),
-            details: Some(details),
-        });
-    }
+    let person = state.stores.persons.get(number.as_str()).await?;
+    let claims = claims::prepare(
+        credential_type,
+        request.claims,
+        &number,
+        person.as_ref(),
+        intyg_service::time::today(),
+    )
+    .map_err(refusal)?;
     let now = crate::now();
     let record = CredentialRecord {
         id: uuid::Uuid::new_v4().to_string(),
-        subject: request.subject,
+        subject: number.as_str().to_owned(),
         credential_configuration_id: request.credential_configuration_id.clone(),
-        claims: request.claims,
+        claims,
         state: CredentialState::Offered,
         status_indices: Vec::new(),
         created_at: now,
         issued_at: None,
+        revocation: None,
     };
     let tx_code = pin()?;
     let offer = Offer {
@@ -184,7 +183,31 @@ pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferC
         tx_code,
         credential_ids: vec![record.id],
         expires_at: offer.expires_at,
+        offer_id: offer.id,
     })
+}
+
+/// The admin API's answer to refused claims: 400 `invalid_request` naming
+/// the claim, with `details.claim` (a record mismatch) or
+/// `details.violations` (`pointer`, `message`).
+fn refusal(refusal: Refusal) -> ApiError {
+    let details = match &refusal {
+        Refusal::Mismatch { claim } => serde_json::json!({ "claim": claim }),
+        Refusal::Invalid(problems) => serde_json::json!({ "violations": problems.iter().map(|p| {
+            serde_json::json!({ "pointer": p.pointer(), "message": p.to_string() })
+        }).collect::<Vec<_>>() }),
+    };
+    ApiError::Client {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_request".into(),
+        description: match &refusal {
+            Refusal::Mismatch { .. } => refusal.to_string(),
+            Refusal::Invalid(_) => {
+                format!("claims break the credential type's schema or rules: {refusal}")
+            }
+        },
+        details: Some(details),
+    }
 }
 
 /// Six random digits.
@@ -209,7 +232,8 @@ pub async fn list_credentials(
     Query(query): Query<BySubject>,
 ) -> Result<Json<Vec<CredentialSummary>>, ApiError> {
     authorize(&state, &headers)?;
-    let records = state.stores.credentials.by_subject(&query.subject).await?;
+    let number = identity_number("subject", &query.subject)?;
+    let records = state.stores.credentials.by_subject(number.as_str()).await?;
     Ok(Json(records.iter().map(|r| summary(&state, r)).collect()))
 }
 
@@ -220,16 +244,18 @@ pub async fn change_status(
     Path((id, action)): Path<(String, String)>,
 ) -> Result<Json<CredentialSummary>, ApiError> {
     authorize(&state, &headers)?;
-    let record = apply_status(&state, &id, &action).await?;
+    let record = apply_status(&state, &id, &action, None).await?;
     Ok(Json(summary(&state, &record)))
 }
 
 /// Revokes, suspends or unsuspends a credential record and its status
-/// entries; shared by the admin API and the portal.
+/// entries, or withdraws an offer not yet fetched; shared by the admin API
+/// and the portal, which records why (`revocation`).
 pub async fn apply_status(
     state: &AppState,
     id: &str,
     action: &str,
+    revocation: Option<crate::model::Revocation>,
 ) -> Result<CredentialRecord, ApiError> {
     let Some(mut record) = state.stores.credentials.get(id).await? else {
         return Err(ApiError::client(
@@ -242,9 +268,10 @@ pub async fn apply_status(
     let (next, status) = match (action, record.state) {
         ("revoke", CredentialState::Revoked) => return Err(conflict("already revoked".into())),
         ("revoke", _) => (CredentialState::Revoked, StatusType::Invalid),
+        ("withdraw", CredentialState::Offered) => (CredentialState::Revoked, StatusType::Invalid),
         ("suspend", CredentialState::Issued) => (CredentialState::Suspended, StatusType::Suspended),
         ("unsuspend", CredentialState::Suspended) => (CredentialState::Issued, StatusType::Valid),
-        ("suspend" | "unsuspend", current) => {
+        ("suspend" | "unsuspend" | "withdraw", current) => {
             return Err(conflict(
                 format!("cannot {action} a credential that is {current:?}").to_lowercase(),
             ));
@@ -258,6 +285,9 @@ pub async fn apply_status(
         }
     };
     record.state = next;
+    if next == CredentialState::Revoked {
+        record.revocation = revocation;
+    }
     state.stores.credentials.put(&record).await?;
     for &index in &record.status_indices {
         state
@@ -278,7 +308,8 @@ pub async fn apply_status(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterPerson {
-    /// Personal identity number or coordination number, 12 digits.
+    /// Personal identity number or coordination number (10 or 12 digits,
+    /// with or without `-`/`+`; stored as 12 digits).
     pub personal_identity_number: String,
     /// All given names.
     pub given_name: String,
@@ -297,8 +328,10 @@ pub async fn register_person(
     authorize(&state, &headers)?;
     let request: RegisterPerson = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?;
-    let number = PersonalIdentityNumber::parse(&request.personal_identity_number)
-        .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
+    let number = identity_number(
+        "personal_identity_number",
+        &request.personal_identity_number,
+    )?;
     let name = |field: &str, text: &str| {
         Person::name(text)
             .map_err(|e| ApiError::bad_request("invalid_request", format!("{field}: {e}")))
@@ -328,8 +361,7 @@ pub async fn person(
     Path(number): Path<String>,
 ) -> Result<Json<Person>, ApiError> {
     authorize(&state, &headers)?;
-    let number = PersonalIdentityNumber::parse(&number)
-        .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
+    let number = identity_number("personal_identity_number", &number)?;
     state
         .stores
         .persons

@@ -29,7 +29,7 @@ use intyg_core::oid4vci::offer::{CredentialOffer, CredentialOfferRequest, InputM
 use intyg_core::oid4vci::proof::verify_jwt_proof;
 use intyg_core::oid4vci::token::{TokenErrorCode, TokenRequest, TokenResponse};
 use intyg_core::vc::{self, IssueParams};
-use serde_json::Map;
+use serde_json::{Map, Value};
 
 use crate::admin::MAX_TX_CODE_ATTEMPTS;
 use crate::error::ApiError;
@@ -198,7 +198,14 @@ fn configuration_of(
                         })
                         .collect(),
                 ),
-                extra: Map::new(),
+                // Intyg's words for enumerated values (PROFILE.md), for
+                // wallets that cannot fetch the type metadata.
+                extra: match serde_json::to_value(&claim.value_display) {
+                    Ok(Value::Array(values)) if !values.is_empty() => {
+                        Map::from_iter([("intyg_value_display".to_owned(), Value::Array(values))])
+                    }
+                    _ => Map::new(),
+                },
             })
         })
         .collect();

@@ -25,6 +25,7 @@
 pub mod admin;
 pub mod attestation_status;
 pub mod auth_code;
+pub mod claims;
 pub mod config;
 pub mod dev_idp;
 pub mod dpop;
@@ -195,9 +196,14 @@ fn load_types(dir: &std::path::Path) -> Result<BTreeMap<String, CredentialType>,
         let read = |file: &str| {
             std::fs::read_to_string(path.join(file)).map_err(|e| failed(&name, e.to_string()))
         };
-        let credential_type =
+        let mut credential_type =
             CredentialType::from_documents(&read("type-metadata.json")?, &read("schema.json")?)
                 .map_err(|e| failed(&name, e.to_string()))?;
+        if path.join("rules.json").is_file() {
+            credential_type = credential_type
+                .with_rules(&read("rules.json")?)
+                .map_err(|e| failed(&name, e.to_string()))?;
+        }
         types.insert(name, credential_type);
     }
     Ok(types)

@@ -17,6 +17,7 @@
 //!   size limits, no redirects).
 //! - [`portal`]: the portals' request context, cookies and page headers,
 //!   their two languages and message tables, and the page frame.
+//! - [`time`]: dates and times in Europe/Stockholm, zone shown.
 
 pub mod fetch;
 mod group_commit;
@@ -24,6 +25,7 @@ pub mod pg;
 pub mod portal;
 pub mod session;
 mod shutdown;
+pub mod time;
 
 pub use group_commit::{GroupCommit, NotDurable};
 pub use shutdown::shutdown_signal;

@@ -61,12 +61,82 @@ impl PortalPage {
         &self.body[start..end]
     }
 
+    /// The text of the element with `id="<id>"` and of all inside it, tags
+    /// left out (the element holds no element of its own name).
+    pub fn inner_text(&self, id: &str) -> String {
+        let tag = self.tag(id);
+        let name: String = tag[1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let start = self.body.find(tag).unwrap() + tag.len();
+        let end = start + self.body[start..].find(&format!("</{name}>")).unwrap();
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in self.body[start..end].chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text
+    }
+
     /// The `href` of the element with `id="<id>"`, unescaped.
     pub fn href(&self, id: &str) -> String {
         let tag = self.tag(id);
         let start = tag.find("href=\"").unwrap() + 6;
         let end = start + tag[start..].find('"').unwrap();
         tag[start..end].replace("&amp;", "&")
+    }
+}
+
+/// An attribute value as written by maud, unescaped.
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+impl PortalPage {
+    /// The form holding the element `id="<id>"`: its `action` and its
+    /// hidden inputs' names and values, as a browser would post them.
+    pub fn form_of(&self, id: &str) -> (String, Vec<(String, String)>) {
+        let at = self
+            .body
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no #{id} in {}", self.body));
+        let start = self.body[..at].rfind("<form").expect("inside a form");
+        let end = at + self.body[at..].find("</form>").unwrap();
+        let form = &self.body[start..end];
+        let attribute = |tag: &str, name: &str| {
+            let marker = format!(" {name}=\"");
+            tag.find(&marker).map(|i| {
+                let rest = &tag[i + marker.len()..];
+                unescape(&rest[..rest.find('"').unwrap()])
+            })
+        };
+        let open = &form[..form.find('>').unwrap()];
+        let action = attribute(open, "action").expect("a form action");
+        let fields = form
+            .match_indices("<input")
+            .map(|(i, _)| &form[i..i + form[i..].find('>').unwrap()])
+            .filter(|tag| tag.contains("type=\"hidden\""))
+            .map(|tag| {
+                (
+                    attribute(tag, "name").unwrap(),
+                    attribute(tag, "value").unwrap_or_default(),
+                )
+            })
+            .collect();
+        (action, fields)
     }
 }
 
@@ -125,6 +195,22 @@ impl PortalBrowser {
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> PortalPage {
         let request = self.http.post(format!("{}{path}", self.base)).form(form);
         self.send(request).await
+    }
+
+    /// Uses the language switch of `page`: a page answering a POST has
+    /// one that posts its form again, any other a link.
+    pub async fn switch_language(&mut self, page: &PortalPage) -> PortalPage {
+        let tag = page.tag("switch-language");
+        if tag.starts_with("<a") {
+            let href = page.href("switch-language");
+            return self.get(&href).await;
+        }
+        let (action, fields) = page.form_of("switch-language");
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.post(&action, &pairs).await
     }
 
     /// Fetches the sign-in form and posts it with its CSRF token.

@@ -10,12 +10,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
 use intyg_core::oid4vp::{RequestUriMethod, ResponseMode};
+use intyg_core::text::Lines;
 use serde::{Deserialize, Serialize};
 
 use crate::config::ClientIdPrefixChoice;
 use crate::error::ApiError;
 use crate::model::{ConsentRecord, Outcome, Transaction, VerifiedCredentialRecord};
-use crate::postings::{self, FieldProblem, NewPosting};
+use crate::postings::{self, NewPosting};
 use crate::presentation::{RequestOptions, create_transaction, invocation_uri};
 use crate::store::Posting;
 use crate::{AppState, templates};
@@ -70,7 +71,8 @@ pub struct PresentationCreated {
 pub struct PresentationView {
     /// The transaction id.
     pub id: String,
-    /// `pending`, `verified`, `declined` or `failed`.
+    /// `pending`, `verified`, `declined`, `no_matching_credential` or
+    /// `failed`.
     pub status: Outcome,
     /// Why it failed (`wrong_nonce`, `revoked`...) or `access_denied`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,6 +80,14 @@ pub struct PresentationView {
     /// What failed, in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_description: Option<String>,
+    /// The Credential Query whose presentation failed, when one of several
+    /// did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_credential: Option<String>,
+    /// The Credential Queries the wallet holds nothing for
+    /// (`no_matching_credential`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_credentials: Vec<String>,
     /// The verified credentials (empty after the retention period).
     pub credentials: Vec<VerifiedCredentialRecord>,
     /// When the verified claims were deleted.
@@ -144,6 +154,9 @@ pub async fn create(
             ));
         }
     };
+    postings::check_text(&purpose, postings::PURPOSE_MAX, Lines::Multi).map_err(|problem| {
+        ApiError::bad_request("invalid_request", format!("purpose {problem}"))
+    })?;
     let options = request_options(
         &state,
         request.response_mode.as_deref(),
@@ -246,6 +259,8 @@ pub async fn show(
         status: transaction.outcome,
         reason: transaction.reason,
         reason_description: transaction.reason_description,
+        failed_credential: transaction.failed_credential,
+        missing_credentials: transaction.missing_credentials,
         credentials: transaction.credentials,
         claims_deleted_at: transaction.claims_deleted_at,
         consent,
@@ -318,13 +333,9 @@ pub async fn create_posting(
         purpose: &request.purpose,
     };
     if let Some((field, problem)) = new.problems().first() {
-        let why = match problem {
-            FieldProblem::Required => "is required",
-            FieldProblem::TooLong => "is too long",
-        };
         return Err(ApiError::bad_request(
             "invalid_request",
-            format!("{field} {why}"),
+            format!("{field} {problem}"),
         ));
     }
     let posting = postings::create(&state, new, API_CREATOR).await?;

@@ -2,7 +2,7 @@
 //! `intyg_service::fetch::Fetcher` (SSRF checks, a time limit, a size cap
 //! and no redirects).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use intyg_core::jose::CompactJws;
@@ -75,6 +75,94 @@ pub async fn issuer_metadata(
             metadata.issuer,
             metadata.jwks.keys,
         ))
+    }
+}
+
+/// Issuers' display names (`display` of their credential issuer metadata,
+/// OpenID4VCI 1.0 §12.2.4), fetched once per issuer and kept for the
+/// verifier's lifetime: an employer sees "Arbetsförmedlingen", not a host.
+#[derive(Debug)]
+pub struct IssuerNames {
+    fetcher: Fetcher,
+    names: Mutex<HashMap<String, Arc<BTreeMap<String, String>>>>,
+}
+
+impl IssuerNames {
+    /// Names fetched with `fetcher`.
+    pub fn new(fetcher: Fetcher) -> Self {
+        Self {
+            fetcher,
+            names: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The display names of `issuer` by locale; empty when its metadata
+    /// names none or cannot be had (then logged, and asked again next time).
+    pub async fn of(&self, issuer: &str) -> Arc<BTreeMap<String, String>> {
+        let known = self
+            .names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(issuer)
+            .cloned();
+        if let Some(names) = known {
+            return names;
+        }
+        match self.fetch(issuer).await {
+            Ok(names) => {
+                let names = Arc::new(names);
+                self.names
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(issuer.to_owned(), names.clone());
+                names
+            }
+            Err(error) => {
+                tracing::info!(issuer, %error, "issuer display name not available");
+                Arc::new(BTreeMap::new())
+            }
+        }
+    }
+
+    async fn fetch(&self, issuer: &str) -> Result<BTreeMap<String, String>, FetchError> {
+        #[derive(Deserialize)]
+        struct Display {
+            name: Option<String>,
+            locale: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Metadata {
+            credential_issuer: String,
+            #[serde(default)]
+            display: Vec<Display>,
+        }
+        let issuer = issuer.trim_end_matches('/');
+        let mut url = self.fetcher.check_url(issuer)?;
+        let path = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("/.well-known/openid-credential-issuer{path}"));
+        let body = self.fetcher.get(url.as_str(), "application/json").await?;
+        let invalid = |reason: String| FetchError::Invalid {
+            url: url.to_string(),
+            reason,
+        };
+        let metadata: Metadata =
+            serde_json::from_slice(&body).map_err(|e| invalid(e.to_string()))?;
+        if metadata.credential_issuer.trim_end_matches('/') != issuer {
+            return Err(invalid(format!(
+                "metadata names issuer {}, not {issuer}",
+                metadata.credential_issuer
+            )));
+        }
+        Ok(metadata
+            .display
+            .into_iter()
+            .filter_map(|d| {
+                let name = d.name?;
+                // Shown as text: no control characters.
+                intyg_core::text::check(&name, intyg_core::text::Lines::Single).ok()?;
+                Some((d.locale.unwrap_or_default(), name))
+            })
+            .collect())
     }
 }
 

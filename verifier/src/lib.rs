@@ -63,6 +63,8 @@ pub struct AppState {
     pub trust: Arc<RwLock<TrustList>>,
     /// Status lists, cached.
     pub status: Arc<StatusLists>,
+    /// Issuers' display names, cached.
+    pub issuer_names: Arc<fetch::IssuerNames>,
     /// Outgoing HTTP with SSRF checks.
     pub fetcher: Fetcher,
     /// Counters for `/metrics`.
@@ -132,6 +134,7 @@ impl AppState {
             identity: Arc::new(identity),
             trust: Arc::new(RwLock::new(trust)),
             status: Arc::new(status),
+            issuer_names: Arc::new(fetch::IssuerNames::new(fetcher.clone())),
             fetcher,
             metrics: Arc::new(ops::Metrics::default()),
             portal,

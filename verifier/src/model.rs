@@ -15,6 +15,10 @@ pub enum Outcome {
     Verified,
     /// The person declined (`access_denied`).
     Declined,
+    /// The wallet holds no credential for some of the Credential Queries
+    /// (`access_denied` with Intyg's "no matching credential"
+    /// description); `missing_credentials` names them.
+    NoMatchingCredential,
     /// A check failed; `reason` says which.
     Failed,
 }
@@ -58,6 +62,14 @@ pub struct Transaction {
     pub reason: Option<String>,
     /// What failed, without personal data.
     pub reason_description: Option<String>,
+    /// The Credential Query whose presentation failed, when one of several
+    /// did.
+    #[serde(default)]
+    pub failed_credential: Option<String>,
+    /// The Credential Queries the wallet had nothing for
+    /// ([`Outcome::NoMatchingCredential`]).
+    #[serde(default)]
+    pub missing_credentials: Vec<String>,
     /// The verified credentials; emptied at the end of the retention period.
     pub credentials: Vec<VerifiedCredentialRecord>,
     /// When the response was processed.
@@ -79,6 +91,11 @@ pub struct VerifiedCredentialRecord {
     pub claims: Map<String, Value>,
     /// Its status-list status when checked: `valid`.
     pub status: Option<String>,
+    /// The issuer's display name by locale, from its credential issuer
+    /// metadata (`display`, OpenID4VCI 1.0 §12.2.4); empty when it gives
+    /// none or could not be fetched.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub issuer_name: std::collections::BTreeMap<String, String>,
 }
 
 /// What was requested from one credential.

@@ -3,6 +3,8 @@
 //! fields and opens an applicant session (a presentation request from the
 //! `internship-application` template with the posting's purpose).
 
+use intyg_core::text::{ControlCharacter, Lines};
+
 use crate::error::ApiError;
 use crate::model::Transaction;
 use crate::presentation::{RequestOptions, create_transaction};
@@ -19,13 +21,36 @@ pub const DESCRIPTION_MAX: usize = 4000;
 /// Longest purpose, in characters.
 pub const PURPOSE_MAX: usize = 500;
 
-/// Why a posting field is not accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a posting field (or a request's purpose) is not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum FieldProblem {
     /// Empty or only white space.
+    #[error("is required")]
     Required,
     /// Longer than its limit.
-    TooLong,
+    #[error("is longer than {max} characters")]
+    TooLong {
+        /// The limit, in characters.
+        max: usize,
+    },
+    /// A control character (ESC, ...); line breaks are one only in a
+    /// one-line field.
+    #[error("contains a control character: {0}")]
+    ControlCharacter(ControlCharacter),
+}
+
+/// Checks one free-text field: trimmed, not empty, at most `max`
+/// characters, no control characters (line breaks allowed in a
+/// [`Lines::Multi`] field).
+pub fn check_text(value: &str, max: usize, lines: Lines) -> Result<(), FieldProblem> {
+    let value = value.trim();
+    if value.is_empty() {
+        Err(FieldProblem::Required)
+    } else if value.chars().count() > max {
+        Err(FieldProblem::TooLong { max })
+    } else {
+        intyg_core::text::check(value, lines).map_err(FieldProblem::ControlCharacter)
+    }
 }
 
 /// The fields of a new posting, as typed.
@@ -44,20 +69,18 @@ impl NewPosting<'_> {
     /// `purpose`); empty when the posting can be made. Values are trimmed.
     pub fn problems(&self) -> Vec<(&'static str, FieldProblem)> {
         [
-            ("title", self.title, TITLE_MAX),
-            ("description", self.description, DESCRIPTION_MAX),
-            ("purpose", self.purpose, PURPOSE_MAX),
+            ("title", self.title, TITLE_MAX, Lines::Single),
+            (
+                "description",
+                self.description,
+                DESCRIPTION_MAX,
+                Lines::Multi,
+            ),
+            ("purpose", self.purpose, PURPOSE_MAX, Lines::Multi),
         ]
         .into_iter()
-        .filter_map(|(name, value, max)| {
-            let value = value.trim();
-            if value.is_empty() {
-                Some((name, FieldProblem::Required))
-            } else if value.chars().count() > max {
-                Some((name, FieldProblem::TooLong))
-            } else {
-                None
-            }
+        .filter_map(|(name, value, max, lines)| {
+            check_text(value, max, lines).err().map(|p| (name, p))
         })
         .collect()
     }
@@ -130,7 +153,7 @@ mod tests {
         assert_eq!(
             new.problems(),
             vec![
-                ("title", FieldProblem::TooLong),
+                ("title", FieldProblem::TooLong { max: TITLE_MAX }),
                 ("description", FieldProblem::Required)
             ]
         );
@@ -140,6 +163,25 @@ mod tests {
             purpose: "Ansökan om arbetspraktik",
         };
         assert!(ok.problems().is_empty());
+    }
+
+    #[test]
+    fn an_escape_in_a_purpose_is_refused_a_line_break_is_not() {
+        let new = NewPosting {
+            title: "Lagerassistent",
+            description: "Praktik\ni tre månader",
+            purpose: "Ansökan\u{1b}[2J om arbetspraktik",
+        };
+        assert!(matches!(
+            new.problems()[..],
+            [("purpose", FieldProblem::ControlCharacter(found))] if found.character == '\u{1b}'
+        ));
+        let title = NewPosting {
+            title: "Lager\nassistent",
+            description: "d",
+            purpose: "p",
+        };
+        assert_eq!(title.problems().len(), 1);
     }
 
     #[test]

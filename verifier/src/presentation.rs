@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
 use intyg_core::jose::SigningKey;
 use intyg_core::oid4vp::{
-    AuthorizationRequest, ClientId, ClientMetadata, Invocation, Jwks, Nonce,
+    AuthorizationRequest, ClientId, ClientMetadata, Denial, Invocation, Jwks, Nonce,
     REQUEST_OBJECT_MEDIA_TYPE, REQUEST_URI_POST_CONTENT_TYPE, RequestObjectSource,
     RequestReference, RequestUriMethod, RequestUriPost, ResponseMode, ResponseUriResponse,
     State as OidState, VerifierOffer, sign_request_object,
@@ -22,7 +22,7 @@ use sha2::Digest as _;
 
 use crate::error::ApiError;
 use crate::model::{ConsentRecord, DisclosedCredential, Outcome, RequestedCredential, Transaction};
-use crate::verify::{self, Context, Reason, Verdict};
+use crate::verify::{self, Context, Failure, Reason, Verdict};
 use crate::{AppState, now, random_token};
 
 /// How long a signed Request Object is valid, in seconds.
@@ -98,6 +98,8 @@ pub async fn create_transaction(
         processing: false,
         reason: None,
         reason_description: None,
+        failed_credential: None,
+        missing_credentials: Vec::new(),
         credentials: Vec::new(),
         completed_at: None,
         claims_deleted_at: None,
@@ -356,7 +358,7 @@ pub async fn response(
     }
     let now = now();
     let result = if now >= processing.expires_at {
-        Err(Reason::TransactionExpired)
+        Err(Reason::TransactionExpired.into())
     } else {
         let trust = state
             .trust
@@ -379,21 +381,35 @@ pub async fn response(
             let consent = consent_record(&state, &done, &accepted, &body, now);
             done.outcome = Outcome::Verified;
             done.credentials = accepted.into_iter().map(|a| a.record).collect();
+            for record in &mut done.credentials {
+                if let Some(iss) = &record.issuer {
+                    record.issuer_name = state.issuer_names.of(iss).await.as_ref().clone();
+                }
+            }
             state.stores.consents.insert(&consent).await?;
             state.metrics.outcome("verified");
             Ok(())
         }
-        Ok(Verdict::Declined(_)) => {
+        Ok(Verdict::Denied(Denial::Declined)) => {
             done.outcome = Outcome::Declined;
             done.reason = Some("access_denied".into());
             state.metrics.outcome("declined");
             Ok(())
         }
-        Err(reason) => {
+        Ok(Verdict::Denied(Denial::NoMatchingCredential(ids))) => {
+            done.outcome = Outcome::NoMatchingCredential;
+            done.reason = Some("access_denied".into());
+            done.reason_description = Some(Denial::NoMatchingCredential(ids.clone()).description());
+            done.missing_credentials = ids;
+            state.metrics.outcome("no_matching_credential");
+            Ok(())
+        }
+        Err(Failure { reason, query_id }) => {
             tracing::info!(transaction = %done.id, reason = reason.code(), "presentation refused");
             done.outcome = Outcome::Failed;
             done.reason = Some(reason.code().to_owned());
             done.reason_description = Some(reason.to_string());
+            done.failed_credential = query_id;
             state.metrics.outcome(reason.code());
             Err(reason)
         }

@@ -12,7 +12,7 @@ use intyg_core::dcql::{
     evaluate,
 };
 use intyg_core::oid4vp::{
-    AuthorizationErrorResponse, DirectPostBody, EncryptedResponse, ErrorCode, Presentation,
+    AuthorizationErrorResponse, Denial, DirectPostBody, EncryptedResponse, ErrorCode, Presentation,
     ResponseError, State, VpTokenError,
 };
 use intyg_core::sd_jwt::{KeyBindingCheck, SdJwt, SdJwtError, VerifyOptions};
@@ -170,8 +170,28 @@ impl Reason {
 pub enum Verdict {
     /// Every presentation verified.
     Verified(Vec<Accepted>),
-    /// The person declined (`access_denied`), with the wallet's description.
-    Declined(Option<String>),
+    /// The wallet answered `access_denied`: the person declined, or the
+    /// wallet holds no matching credential (`Denial`).
+    Denied(Denial),
+}
+
+/// A failed check, and the Credential Query whose presentation failed
+/// when there is one (a response may carry several).
+#[derive(Debug)]
+pub struct Failure {
+    /// What failed.
+    pub reason: Reason,
+    /// The Credential Query id of the presentation that failed.
+    pub query_id: Option<String>,
+}
+
+impl From<Reason> for Failure {
+    fn from(reason: Reason) -> Self {
+        Self {
+            reason,
+            query_id: None,
+        }
+    }
 }
 
 /// One verified presentation.
@@ -199,17 +219,17 @@ pub async fn check(
     context: &Context<'_>,
     transaction: &Transaction,
     body: &str,
-) -> Result<Verdict, Reason> {
+) -> Result<Verdict, Failure> {
     let body =
         DirectPostBody::from_form(body).map_err(|e| Reason::MalformedResponse(e.to_string()))?;
     let response = match body {
-        DirectPostBody::Error(error) => return declined_or_failed(error),
+        DirectPostBody::Error(error) => return Ok(declined_or_failed(error)?),
         DirectPostBody::Encrypted(jwe) => match decrypt(transaction, &jwe)? {
             EncryptedResponse::Response(response) => response,
-            EncryptedResponse::Error(error) => return declined_or_failed(error),
+            EncryptedResponse::Error(error) => return Ok(declined_or_failed(error)?),
         },
         DirectPostBody::Plain(_) if transaction.response_mode == "direct_post.jwt" => {
-            return Err(Reason::UnencryptedResponse);
+            return Err(Reason::UnencryptedResponse.into());
         }
         DirectPostBody::Plain(response) => response,
     };
@@ -229,24 +249,35 @@ pub async fn check(
         let Some(credential_query) = query.credential(query_id) else {
             return Err(Reason::MissingCredential(format!(
                 "unknown credential query `{query_id}`"
-            )));
+            ))
+            .into());
+        };
+        let failed = |reason| Failure {
+            reason,
+            query_id: Some(query_id.clone()),
         };
         for presentation in presentations {
             let Presentation::Compact(compact) = presentation else {
-                return Err(Reason::UnsupportedPresentation(query_id.clone()));
+                return Err(failed(Reason::UnsupportedPresentation(query_id.clone())));
             };
-            accepted
-                .push(check_presentation(context, transaction, credential_query, compact).await?);
+            accepted.push(
+                check_presentation(context, transaction, credential_query, compact)
+                    .await
+                    .map_err(failed)?,
+            );
         }
     }
     Ok(Verdict::Verified(accepted))
 }
 
 /// A wallet's error response (§8.5), plain or encrypted: `access_denied`
-/// is the person declining; any other code a failure.
+/// is a denial (declined, or nothing matched: [`Denial::read`]); any
+/// other code a failure.
 fn declined_or_failed(error: AuthorizationErrorResponse) -> Result<Verdict, Reason> {
     if error.error == ErrorCode::AccessDenied {
-        return Ok(Verdict::Declined(error.error_description));
+        return Ok(Verdict::Denied(Denial::read(
+            error.error_description.as_deref(),
+        )));
     }
     Err(Reason::WalletError(error.error.as_str().to_owned()))
 }
@@ -345,6 +376,7 @@ async fn check_presentation(
             issuer: iss,
             claims: verified.subject_claims(),
             status,
+            issuer_name: std::collections::BTreeMap::new(),
         },
         disclosed: verified.sd_jwt.disclosed.clone(),
     })

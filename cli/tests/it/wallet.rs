@@ -81,6 +81,14 @@ fn wallet_receives_lists_shows_and_logs_from_the_command_line() {
     assert_eq!(shown["claims"]["registration_status"], "in_programme");
     let human = wallet(&dir, PIN, &["show", &id]);
     assert!(human.stdout.contains("Lindqvist"), "{}", human.stdout);
+    // Words, not codes, in the wallet's locale (English by default).
+    assert!(
+        human
+            .stdout
+            .contains("Registration status: In a labour-market programme"),
+        "{}",
+        human.stdout
+    );
     let unknown = wallet(&dir, PIN, &["show", "ffffffffffff"]);
     assert!(
         unknown.stderr.starts_with("not_found: "),

@@ -235,6 +235,18 @@ pub enum Unsatisfied {
     },
 }
 
+impl Unsatisfied {
+    /// The Credential Queries that match no credential.
+    pub fn query_ids(&self) -> Vec<&str> {
+        match self {
+            Self::CredentialQuery(evaluation) => vec![evaluation.query_id.as_str()],
+            Self::CredentialSet { unmatched, .. } => {
+                unmatched.iter().map(|e| e.query_id.as_str()).collect()
+            }
+        }
+    }
+}
+
 /// An optional identifier for a message.
 fn shown(value: &Option<String>) -> &str {
     value.as_deref().unwrap_or("(none)")

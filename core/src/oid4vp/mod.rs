@@ -70,7 +70,7 @@ pub use request_uri_post::{
     RequestUriPostError, VerifierOffer, WALLET_NONCE_MAX_LEN, WalletMetadata, WalletNonce,
 };
 pub use response::{
-    AuthorizationErrorResponse, AuthorizationResponse, DirectPostBody, EncryptedResponse,
+    AuthorizationErrorResponse, AuthorizationResponse, Denial, DirectPostBody, EncryptedResponse,
     ErrorCode, Presentation, ResponseEncryption, ResponseError, ResponseUriResponse, VpToken,
     VpTokenError,
 };

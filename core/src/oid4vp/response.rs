@@ -405,6 +405,63 @@ impl AuthorizationErrorResponse {
     }
 }
 
+/// What an `access_denied` (§8.5) means. The specification gives one code
+/// to "the Wallet did not have the requested Credentials" and "the End-User
+/// did not consent"; a verifier must still tell its user which. Intyg's
+/// wallet says so in `error_description` (an Intyg profile convention,
+/// `specs/PROFILE.md`): `no matching credential: <query ids>` when it holds
+/// nothing for the named Credential Queries. Any other description, or
+/// none, reads as a decline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    /// The End-User declined (or the wallet did not say why).
+    Declined,
+    /// The wallet holds no credential for these Credential Query ids.
+    NoMatchingCredential(Vec<String>),
+}
+
+impl Denial {
+    /// The `error_description` prefix of [`Denial::NoMatchingCredential`].
+    pub const NO_MATCH: &'static str = "no matching credential: ";
+
+    /// The `error_description` that carries this denial.
+    pub fn description(&self) -> String {
+        match self {
+            Self::Declined => "the user declined".to_owned(),
+            Self::NoMatchingCredential(ids) => format!("{}{}", Self::NO_MATCH, ids.join(", ")),
+        }
+    }
+
+    /// The access-denied error response with this denial's description.
+    pub fn error_response(&self, state: Option<State>) -> AuthorizationErrorResponse {
+        AuthorizationErrorResponse {
+            error: ErrorCode::AccessDenied,
+            error_description: Some(self.description()),
+            state,
+        }
+    }
+
+    /// Reads an `access_denied`'s `error_description`. Query ids are kept
+    /// only if they are valid DCQL ids (alphanumerics, `_`, `-`).
+    pub fn read(description: Option<&str>) -> Self {
+        let Some(list) = description.and_then(|d| d.strip_prefix(Self::NO_MATCH)) else {
+            return Self::Declined;
+        };
+        let ids: Vec<String> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|id| {
+                !id.is_empty()
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            })
+            .map(str::to_owned)
+            .collect();
+        Self::NoMatchingCredential(ids)
+    }
+}
+
 fn check_description(description: &str) -> Result<(), ResponseError> {
     // RFC 6749 §4.1.2.1: %x20-21 / %x23-5B / %x5D-7E.
     if description
@@ -921,5 +978,25 @@ mod tests {
             Some("https://v.example/cb#response_code=1")
         );
         assert_eq!(answer.extra["x"], 1);
+    }
+
+    #[test]
+    fn a_denial_says_whether_nothing_matched() {
+        let none = Denial::NoMatchingCredential(vec!["eligibility".into(), "diploma".into()]);
+        let response = none.error_response(None);
+        assert_eq!(response.error, ErrorCode::AccessDenied);
+        let description = response.error_description.as_deref();
+        assert_eq!(
+            description,
+            Some("no matching credential: eligibility, diploma")
+        );
+        assert!(check_description(description.unwrap()).is_ok());
+        assert_eq!(Denial::read(description), none);
+        assert_eq!(Denial::read(Some("the user declined")), Denial::Declined);
+        assert_eq!(Denial::read(None), Denial::Declined);
+        assert_eq!(
+            Denial::read(Some("no matching credential: ok, <bad>")),
+            Denial::NoMatchingCredential(vec!["ok".into()])
+        );
     }
 }

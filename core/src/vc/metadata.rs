@@ -21,6 +21,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::rules::{ClaimRules, RulesError};
 use super::schema::{ClaimsSchema, SchemaError};
 
 /// A Type Metadata document (draft-ietf-oauth-sd-jwt-vc, "Type Metadata Format").
@@ -165,9 +166,28 @@ pub struct ClaimMetadata {
     /// Placeholder name of the claim in SVG templates ("SVG Rendering").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub svg_id: Option<String>,
+    /// Labels of the claim's values, per locale: an Intyg extension
+    /// (`intyg_value_display`, `specs/PROFILE.md`) so that an enumerated
+    /// value (`in_programme`) is shown in words. A value without one is
+    /// shown as it is.
+    #[serde(
+        rename = "intyg_value_display",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub value_display: Vec<ValueDisplay>,
     /// Members this implementation does not understand, kept as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The labels of one value of a claim (Intyg extension).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValueDisplay {
+    /// The value as it appears in the credential.
+    pub value: Value,
+    /// Its label per locale (`description` unused).
+    pub display: Vec<ClaimDisplay>,
 }
 
 /// A claim's label in one locale ("Claim Display Metadata").
@@ -401,6 +421,24 @@ impl TypeMetadata {
         pick_locale(&claim.display, locale, |d| &d.locale).map(|d| d.label.as_str())
     }
 
+    /// The label of `value` of the claim at `path` in `locale` (Intyg's
+    /// `intyg_value_display`), with the fallback of [`TypeMetadata::display`];
+    /// `None` when the type gives none (show the value as it is).
+    pub fn value_label(
+        &self,
+        path: &[ClaimPathElement],
+        value: &Value,
+        locale: &str,
+    ) -> Option<&str> {
+        let labels = &self
+            .claim(path)?
+            .value_display
+            .iter()
+            .find(|v| &v.value == value)?
+            .display;
+        pick_locale(labels, locale, |d| &d.locale).map(|d| d.label.as_str())
+    }
+
     /// This type with the claim metadata of `base` (the type it extends)
     /// merged in, per "Extending Claim Metadata": the child's entry replaces the base's entry of
     /// the same path, the base's other entries are inherited, and the child
@@ -490,6 +528,9 @@ pub struct CredentialType {
     pub metadata: TypeMetadata,
     /// The compiled claims schema (`schema.json`).
     pub schema: ClaimsSchema,
+    /// The cross-field rules (`rules.json`; none when the type has no such
+    /// file).
+    pub rules: ClaimRules,
 }
 
 /// Why [`CredentialType::from_documents`] refused a pair of documents.
@@ -527,6 +568,10 @@ pub enum TypeError {
         /// The property name.
         name: String,
     },
+    /// The rules document is invalid or compares a claim the schema does
+    /// not declare as a full-date.
+    #[error(transparent)]
+    Rules(#[from] RulesError),
     /// A claim is `mandatory` in the metadata but not `required` in the
     /// schema (top-level claims only).
     #[error("claim {name:?} is mandatory in the metadata but not required by the schema")]
@@ -589,11 +634,71 @@ impl CredentialType {
                 return Err(TypeError::MandatoryNotRequired { name: name.clone() });
             }
         }
-        Ok(Self { metadata, schema })
+        Ok(Self {
+            metadata,
+            schema,
+            rules: ClaimRules::default(),
+        })
+    }
+
+    /// This type with the cross-field rules of its `rules.json`, each
+    /// comparing claims the schema declares as `format: date` strings.
+    pub fn with_rules(mut self, rules_json: &str) -> Result<Self, TypeError> {
+        let rules = ClaimRules::parse(rules_json)?;
+        let properties = self.schema.document().get("properties");
+        if let Some(claim) = rules.claims().find(|claim| {
+            properties
+                .and_then(|p| p.get(*claim))
+                .and_then(|p| p.get("format"))
+                .and_then(serde_json::Value::as_str)
+                != Some("date")
+        }) {
+            return Err(RulesError::NotADate {
+                claim: claim.to_owned(),
+            }
+            .into());
+        }
+        self.rules = rules;
+        Ok(self)
     }
 
     /// The credential type identifier.
     pub fn vct(&self) -> &str {
         &self.metadata.vct
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enumerated_values_have_words_in_both_locales() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../specs/credentials/registration-certificate/type-metadata.json"
+        ))
+        .unwrap();
+        let metadata = TypeMetadata::parse(&text).unwrap();
+        let status = [ClaimPathElement::from("registration_status")];
+        let value = Value::String("in_programme".into());
+        assert_eq!(
+            metadata.value_label(&status, &value, "sv"),
+            Some("Deltar i program")
+        );
+        assert_eq!(
+            metadata.value_label(&status, &value, "en-GB"),
+            Some("In a labour-market programme")
+        );
+        // Other values and claims: none, so the value is shown as it is.
+        assert_eq!(
+            metadata.value_label(&status, &Value::String("retired".into()), "sv"),
+            None
+        );
+        let office = [ClaimPathElement::from("office")];
+        assert_eq!(metadata.value_label(&office, &value, "sv"), None);
+        // The extension survives a round trip.
+        let again = serde_json::to_string(&metadata).unwrap();
+        assert!(again.contains("intyg_value_display"));
     }
 }

@@ -10,6 +10,7 @@
 //! `vc+sd-jwt` on input (before draft -06 that was the media type).
 
 pub mod metadata;
+pub mod rules;
 pub mod schema;
 
 use serde_json::{Map, Value};

@@ -531,9 +531,9 @@ mod tests {
     #[test]
     fn test_persons_have_valid_numbers_matching_their_birthdates() {
         for p in TEST_PERSONS {
-            let number =
-                crate::model::PersonalIdentityNumber::parse(p.personal_identity_number).unwrap();
-            assert_eq!(number.birthdate(), p.birthdate, "{p:?}");
+            let number: crate::model::PersonalIdentityNumber =
+                p.personal_identity_number.parse().unwrap();
+            assert_eq!(number.birthdate().to_string(), p.birthdate, "{p:?}");
         }
         assert_eq!(TEST_PERSONS[0].personal_identity_number, "199403172381");
     }

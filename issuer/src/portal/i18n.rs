@@ -36,11 +36,19 @@ intyg_service::messages! {
     /// Personal identity number label.
     PersonalIdentityNumber => ("Personnummer", "Personal identity number"),
     /// Hint under the personal identity number.
-    PersonalIdentityNumberHint => ("12 siffror, ÅÅÅÅMMDDNNNN.", "12 digits, YYYYMMDDNNNN."),
+    PersonalIdentityNumberHint => (
+        "10 eller 12 siffror, med eller utan bindestreck: ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN (+ från 100 år). Samordningsnummer går också bra.",
+        "10 or 12 digits, with or without a hyphen: YYYYMMDD-NNNN or YYMMDD-NNNN (+ from the age of 100). Coordination numbers are accepted."
+    ),
     /// Invalid personal identity number.
     PersonalIdentityNumberInvalid => (
-        "Skriv personnumret med 12 siffror, utan bindestreck.",
-        "Enter the personal identity number as 12 digits, without a hyphen."
+        "Skriv personnumret med 10 eller 12 siffror, till exempel 19940317-2381.",
+        "Enter the personal identity number as 10 or 12 digits, for example 19940317-2381."
+    ),
+    /// `+` written for someone under 100.
+    PersonalIdentityNumberCentury => (
+        "Ett personnummer med + tillhör en person som är 100 år eller äldre. Skriv - i stället.",
+        "A personal identity number with + belongs to a person aged 100 or more. Write - instead."
     ),
     /// The date part of the number is no date.
     PersonalIdentityNumberDate => (
@@ -99,6 +107,54 @@ intyg_service::messages! {
     StateSuspended => ("Spärrat tillfälligt", "Suspended"),
     /// Revoke button.
     Revoke => ("Återkalla", "Revoke"),
+    /// Withdraw an unused offer.
+    Withdraw => ("Dra tillbaka erbjudandet", "Withdraw the offer"),
+    /// Before a record's short reference.
+    Reference => ("Ref.", "Ref."),
+    /// Revocation page heading.
+    RevokeHeading => ("Återkalla intyg", "Revoke a credential"),
+    /// When the credential was fetched.
+    IssuedOn => ("Utfärdat", "Issued"),
+    /// What revoking means.
+    RevokeWarning => (
+        "Ett återkallat intyg kan inte göras giltigt igen. Personen behöver ett nytt intyg om uppgifterna fortfarande gäller.",
+        "A revoked credential cannot be made valid again. The person needs a new credential if the facts still hold."
+    ),
+    /// Reason legend.
+    RevokeReason => ("Varför återkallas intyget?", "Why is the credential revoked?"),
+    /// Reason: deregistered.
+    ReasonDeregistered => ("Personen är avregistrerad", "The person is deregistered"),
+    /// Reason: data changed.
+    ReasonDataChanged => ("Uppgifterna i intyget gäller inte längre", "What the credential says no longer holds"),
+    /// Reason: issued in error.
+    ReasonIssuedInError => ("Intyget utfärdades av misstag", "The credential was issued in error"),
+    /// Reason: the person asked.
+    ReasonPersonAsked => ("Personen har bett om det (till exempel förlorad telefon)", "The person asked for it (a lost phone, for example)"),
+    /// Reason: other.
+    ReasonOther => ("Annat skäl (beskriv nedan)", "Another reason (describe below)"),
+    /// Note label.
+    RevokeNote => ("Kommentar", "Note"),
+    /// Note hint.
+    RevokeNoteHint => (
+        "Sparas med intyget. Krävs vid annat skäl. Högst 500 tecken.",
+        "Kept with the credential. Required for another reason. At most 500 characters."
+    ),
+    /// Confirm button.
+    RevokeConfirm => ("Återkalla intyget", "Revoke the credential"),
+    /// Cancel link.
+    Cancel => ("Avbryt", "Cancel"),
+    /// No reason chosen.
+    ErrChooseReason => ("Välj ett skäl.", "Choose a reason."),
+    /// Revoked notice: type, issued date, then when verifiers see it.
+    RevokedNotice => (
+        "{type} (ref. {ref}, utfärdat {issued}) är återkallat. Verifierare som har hämtat statuslistan ser det senast {until} (listan får sparas i {minutes} minuter).",
+        "{type} (ref. {ref}, issued {issued}) is revoked. Verifiers that fetched the status list see it by {until} at the latest (the list may be kept for {minutes} minutes)."
+    ),
+    /// An unused offer was withdrawn.
+    WithdrawnNotice => (
+        "Erbjudandet är tillbakadraget: QR-koden och koden fungerar inte längre.",
+        "The offer is withdrawn: its QR code and PIN no longer work."
+    ),
     /// Suspend button.
     Suspend => ("Spärra tillfälligt", "Suspend"),
     /// Unsuspend button.
@@ -113,6 +169,30 @@ intyg_service::messages! {
     Required => ("obligatoriskt", "required"),
     /// Intro of the claims form.
     FormIntro => ("Fält markerade med * är obligatoriska.", "Fields marked * are required."),
+    /// Hint of a date field.
+    DateHint => ("Skriv datumet som ÅÅÅÅ-MM-DD.", "Write the date as YYYY-MM-DD."),
+    /// Hint of a date that may not be in the future.
+    NotAfterTodayHint => ("Inte senare än i dag.", "Not later than today."),
+    /// Hint of a date that may not precede another ({} is its label).
+    NotBeforeHint => ("Inte tidigare än {}.", "Not earlier than {}."),
+    /// Hint of a field required exactly when another has a value ({} the
+    /// other field's label, then the value).
+    RequiredExactlyWhenHint => (
+        "Fyll i fältet när {} är ”{}”, och lämna det tomt annars.",
+        "Fill this in when {} is “{}”, and leave it empty otherwise."
+    ),
+    /// Heading of the record's identity details on the issue form.
+    IdentityFromRecord => ("Uppgifter från registreringen", "Details from the registration"),
+    /// Intro of those details.
+    IdentityFromRecordIntro => (
+        "Intyget får personens personnummer, namn och födelsedatum från registreringen. De kan inte ändras här.",
+        "The credential takes the person's identity number, names and date of birth from the registration. They cannot be changed here."
+    ),
+    /// The type needs names and the person is not registered.
+    RegisterFirst => (
+        "Registrera personen innan du utfärdar det här intyget: namnen hämtas från registreringen.",
+        "Register the person before issuing this credential: the names come from the registration."
+    ),
     /// Textarea hint for lists.
     OnePerLine => ("Ett värde per rad.", "One value per line."),
     /// JSON fallback hint.
@@ -131,22 +211,45 @@ intyg_service::messages! {
     ErrorTitle => ("Fel", "Error"),
     /// Field missing.
     ErrRequired => ("Fältet är obligatoriskt.", "This field is required."),
-    /// Wrong date/uri format.
+    /// Wrong format or pattern.
     ErrFormat => ("Värdet har fel format.", "The value has the wrong format."),
-    /// Pattern failure.
-    ErrPattern => ("Värdet har fel form.", "The value does not have the expected form."),
+    /// Not a date written YYYY-MM-DD.
+    ErrDate => (
+        "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-02-02.",
+        "Write the date as YYYY-MM-DD, for example 2026-02-02."
+    ),
+    /// A date after today.
+    ErrAfterToday => (
+        "Datumet får inte vara senare än i dag ({}).",
+        "The date must not be later than today ({})."
+    ),
+    /// A date before another ({} is that field and its date).
+    ErrBefore => ("Datumet får inte vara tidigare än {}.", "The date must not be earlier than {}."),
+    /// A control character ({} is its code point).
+    ErrControlCharacter => (
+        "Texten innehåller ett tecken som inte är tillåtet ({}).",
+        "The text contains a character that is not allowed ({})."
+    ),
     /// Not one of the choices.
     ErrEnum => ("Välj ett av alternativen.", "Pick one of the choices."),
     /// Too short.
-    ErrTooShort => ("Värdet är för kort.", "The value is too short."),
+    ErrTooShort => ("Skriv minst {} tecken.", "Enter at least {} characters."),
     /// Too long.
-    ErrTooLong => ("Värdet är för långt.", "The value is too long."),
-    /// Number too small.
-    ErrTooSmall => ("Talet är för litet.", "The number is too small."),
-    /// Number too large.
-    ErrTooLarge => ("Talet är för stort.", "The number is too large."),
+    ErrTooLong => ("Skriv högst {} tecken.", "Enter at most {} characters."),
+    /// Too few list items.
+    ErrTooFewItems => ("Skriv minst {} värden.", "Enter at least {} values."),
+    /// Too many list items.
+    ErrTooManyItems => ("Skriv högst {} värden.", "Enter at most {} values."),
+    /// Number under the minimum.
+    ErrTooSmall => ("Skriv ett tal som är minst {}.", "Enter a number of at least {}."),
+    /// Number not above the exclusive minimum.
+    ErrNotAbove => ("Skriv ett tal som är större än {}.", "Enter a number greater than {}."),
+    /// Number over the maximum.
+    ErrTooLarge => ("Skriv ett tal som är högst {}.", "Enter a number of at most {}."),
+    /// Number not below the exclusive maximum.
+    ErrNotBelow => ("Skriv ett tal som är mindre än {}.", "Enter a number less than {}."),
     /// Not a multiple.
-    ErrMultipleOf => ("Talet har fel steg (t.ex. halvtimmar).", "The number is not a valid step (e.g. half hours)."),
+    ErrMultipleOf => ("Skriv ett tal i steg om {}.", "Enter a number in steps of {}."),
     /// Wrong type.
     ErrType => ("Värdet har fel typ.", "The value has the wrong type."),
     /// Not a whole number.
@@ -195,6 +298,11 @@ intyg_service::messages! {
     OpenInWallet => ("Öppna i plånboken", "Open in wallet"),
     /// Offer expiry prefix.
     Expires => ("Giltigt till", "Valid until"),
+    /// The offer was used, withdrawn or has expired.
+    OfferGone => (
+        "Erbjudandet är redan hämtat, återkallat eller har gått ut. Gör ett nytt erbjudande vid behov.",
+        "The offer was already fetched, was withdrawn or has expired. Make a new offer if needed."
+    ),
     /// Back to person link.
     BackToPerson => ("Tillbaka till personen", "Back to the person"),
     /// New search link.

@@ -11,13 +11,20 @@
 //! | `GET /portal/people/{handle}` | the person (or a form to register them) and what they were issued, with revoke / suspend / unsuspend |
 //! | `POST /portal/people/{handle}/register` | register the person: given and family name; the number is the searched one |
 //! | `GET, POST /portal/people/{handle}/issue/{type}` | the claims form generated from the type's JSON Schema; the offer as a QR code with its PIN |
-//! | `POST /portal/people/{handle}/credentials/{id}/{action}` | revoke, suspend, unsuspend |
+//! | `POST /portal/people/{handle}/offers/{offer}` | the offer shown again (its PIN posted back, checked against its hash), while unused and valid |
+//! | `GET, POST /portal/people/{handle}/credentials/{id}/revoke` | revoke: a confirmation naming person, credential and issue date, a required reason kept with the record, then a notice saying when verifiers see it |
+//! | `POST /portal/people/{handle}/credentials/{id}/{action}` | suspend, unsuspend, withdraw an unused offer |
 //! | `GET /portal/portal.css` | the stylesheet |
 //!
 //! A person's number never appears in a URL: a search gives an opaque
 //! handle that only the officer's session can resolve. Personal data is
 //! never logged. Every POST form carries a CSRF token; sessions are held
 //! in memory (see [`session`]).
+//!
+//! A page that answers a POST (a form with errors, an offer) has a
+//! language switch that posts the same form again with `?lang=` and
+//! `relang` ([`RELANG`]): the handler shows the page in the other language
+//! and does nothing else, so nothing typed and no offer is lost.
 
 pub mod form;
 pub mod i18n;
@@ -32,17 +39,21 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use maud::Markup;
-use serde_json::Value;
 
 use crate::admin::{CreateOffer, apply_status, make_offer};
+use crate::claims::{self, Refusal};
 use crate::config::{Config, ConfigError, Officer};
 use crate::error::ApiError;
-use crate::model::{NameError, Person, PersonalIdentityNumber, PersonalIdentityNumberError};
+use crate::model::{
+    CredentialState, IdentityNumberError, NameError, Person, PersonalIdentityNumber, Revocation,
+    RevocationReason,
+};
 use crate::{AppState, now, random_token};
 use form::{Field, FormErrors};
 use i18n::{Lang, Msg};
+use intyg_service::portal::chrome::RELANG;
 use pages::Chrome;
 use session::{Session, SignInFailure, csrf_matches};
 
@@ -98,17 +109,32 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/portal") }))
         .route("/portal", get(home))
         .route("/portal/login", get(login_page).post(login))
-        .route("/portal/logout", post(logout))
-        .route("/portal/search", post(search))
+        .route("/portal/logout", get(to_page).post(logout))
+        .route("/portal/search", get(to_page).post(search))
         .route("/portal/people/{handle}", get(person))
-        .route("/portal/people/{handle}/register", post(register))
+        .route(
+            "/portal/people/{handle}/register",
+            get(to_page).post(register),
+        )
         .route(
             "/portal/people/{handle}/issue/{type_id}",
             get(issue_form).post(issue),
         )
         .route(
+            "/portal/people/{handle}/offers/{offer_id}",
+            get(to_page).post(offer_again),
+        )
+        .route(
+            "/portal/people/{handle}/credentials/{id}/revoke",
+            get(confirm_revoke).post(
+                |state, signed, Path((handle, id)): Path<(String, String)>, form| {
+                    change_status(state, signed, Path((handle, id, "revoke".to_owned())), form)
+                },
+            ),
+        )
+        .route(
             "/portal/people/{handle}/credentials/{id}/{action}",
-            post(change_status),
+            get(to_page).post(change_status),
         )
         .route("/portal/portal.css", get(css))
 }
@@ -164,6 +190,17 @@ impl SignedIn {
             self.ctx.lang,
             &self.ctx.path,
             Some((&self.session.user.name, &self.session.csrf)),
+        )
+    }
+
+    /// The frame of a page answering `posted` at `action` (see [`RELANG`]).
+    fn reposting<'a>(&'a self, action: &'a str, posted: &'a HashMap<String, String>) -> Chrome<'a> {
+        self.chrome().reposting(
+            action,
+            posted
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .collect(),
         )
     }
 
@@ -242,6 +279,16 @@ impl IntoResponse for PageError {
         let ctx = Ctx::bare(self.lang, CSP);
         let markup = pages::error(&ctx.chrome(), self.message, self.detail.as_deref());
         ctx.page(self.status, markup)
+    }
+}
+
+/// `GET` of a path that only takes a form (a bookmark, the back button, a
+/// language link from an old page): never a 405, but the page the form
+/// belongs to, the person's page or the start page.
+async fn to_page(ctx: Ctx, Path(params): Path<Vec<(String, String)>>) -> Response {
+    match params.iter().find(|(name, _)| name == "handle") {
+        Some((_, handle)) => ctx.redirect(&format!("/portal/people/{handle}")),
+        None => ctx.redirect("/portal"),
     }
 }
 
@@ -393,20 +440,28 @@ async fn search(
 ) -> Result<Response, PageError> {
     signed.check_csrf(&form)?;
     let typed = form.get("pin").map_or("", String::as_str);
-    let pin: String = typed
-        .chars()
-        .filter(|c| *c != '-' && !c.is_whitespace())
-        .collect();
-    if let Err(e) = PersonalIdentityNumber::parse(&pin) {
-        let error = match e {
-            PersonalIdentityNumberError::Format => Msg::PersonalIdentityNumberInvalid,
-            PersonalIdentityNumberError::Date => Msg::PersonalIdentityNumberDate,
-            PersonalIdentityNumberError::CheckDigit => Msg::PersonalIdentityNumberCheckDigit,
-        };
-        let markup = pages::search(&signed.chrome(), &signed.session.csrf, typed, Some(error));
-        return Ok(signed.page(StatusCode::BAD_REQUEST, markup));
-    }
-    let handle = session::remember_person(&state.portal.sessions, &signed.id, &pin)
+    let spaced: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    let parsed = PersonalIdentityNumber::parse(&spaced, intyg_service::time::today());
+    let number = match parsed {
+        Ok(number) if !form.contains_key(RELANG) => number,
+        Ok(_) => {
+            let chrome = signed.reposting("/portal/search", &form);
+            let markup = pages::search(&chrome, &signed.session.csrf, typed, None);
+            return Ok(signed.page(StatusCode::OK, markup));
+        }
+        Err(e) => {
+            let error = match e {
+                IdentityNumberError::Format => Msg::PersonalIdentityNumberInvalid,
+                IdentityNumberError::Date => Msg::PersonalIdentityNumberDate,
+                IdentityNumberError::Century => Msg::PersonalIdentityNumberCentury,
+                IdentityNumberError::CheckDigit => Msg::PersonalIdentityNumberCheckDigit,
+            };
+            let chrome = signed.reposting("/portal/search", &form);
+            let markup = pages::search(&chrome, &signed.session.csrf, typed, Some(error));
+            return Ok(signed.page(StatusCode::BAD_REQUEST, markup));
+        }
+    };
+    let handle = session::remember_person(&state.portal.sessions, &signed.id, number.as_str())
         .await
         .map_err(|e| signed.api(e))?;
     Ok(signed.ctx.redirect(&format!("/portal/people/{handle}")))
@@ -427,10 +482,15 @@ async fn person(
     Path(handle): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let notice = if query.contains_key("changed") {
-        Some(Msg::StatusChanged)
+    let lang = signed.ctx.lang;
+    let notice = if let Some(id) = query.get("revoked") {
+        Some(revoked_notice(&state, &signed, &handle, id).await?)
+    } else if query.contains_key("withdrawn") {
+        Some(lang.t(Msg::WithdrawnNotice).to_owned())
+    } else if query.contains_key("changed") {
+        Some(lang.t(Msg::StatusChanged).to_owned())
     } else if query.contains_key("registered") {
-        Some(Msg::PersonRegistered)
+        Some(lang.t(Msg::PersonRegistered).to_owned())
     } else {
         None
     };
@@ -448,11 +508,41 @@ async fn person(
     .await
 }
 
+/// What was revoked, and by when verifiers see it: the status list may be
+/// cached for its `ttl`.
+async fn revoked_notice(
+    state: &AppState,
+    signed: &SignedIn,
+    handle: &str,
+    id: &str,
+) -> Result<String, PageError> {
+    let lang = signed.ctx.lang;
+    let record = own_record(state, signed, handle, id).await?;
+    let ttl = state.status.ttl();
+    let at = record.revocation.as_ref().map_or_else(now, |r| r.at);
+    let until = at.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX));
+    let issued = record
+        .issued_at
+        .map_or_else(|| lang.t(Msg::StateOffered).to_owned(), pages::date_time);
+    Ok(lang
+        .t(Msg::RevokedNotice)
+        .replace(
+            "{type}",
+            type_name(state, &record.credential_configuration_id, lang),
+        )
+        .replace("{ref}", pages::reference(&record))
+        .replace("{issued}", &issued)
+        .replace("{until}", &pages::date_time(until))
+        .replace("{minutes}", &ttl.div_ceil(60).to_string()))
+}
+
 /// The register form as posted: text and errors by field name.
 #[derive(Debug, Default)]
 struct RegisterForm {
     values: HashMap<String, String>,
     errors: FormErrors,
+    /// The form as posted (empty on a GET), for the language switch.
+    posted: HashMap<String, String>,
 }
 
 /// The person page, with the register form's posted values and errors.
@@ -460,7 +550,7 @@ async fn person_page(
     state: &AppState,
     signed: &SignedIn,
     handle: &str,
-    notice: Option<Msg>,
+    notice: Option<String>,
     register_fields: &[Field],
     register: &RegisterForm,
     status: StatusCode,
@@ -505,7 +595,13 @@ async fn person_page(
         register_values: &register.values,
         register_errors: &register.errors,
     };
-    Ok(signed.page(status, pages::person(&signed.chrome(), &page)))
+    let action = format!("/portal/people/{handle}/register");
+    let chrome = if register.posted.is_empty() {
+        signed.chrome()
+    } else {
+        signed.reposting(&action, &register.posted)
+    };
+    Ok(signed.page(status, pages::person(&chrome, &page)))
 }
 
 async fn register(
@@ -516,7 +612,7 @@ async fn register(
 ) -> Result<Response, PageError> {
     signed.check_csrf(&posted)?;
     let lang = signed.ctx.lang;
-    let number = PersonalIdentityNumber::parse(signed.subject(&handle)?).map_err(|_| {
+    let number: PersonalIdentityNumber = signed.subject(&handle)?.parse().map_err(|_| {
         PageError::new(
             lang,
             StatusCode::BAD_REQUEST,
@@ -530,19 +626,26 @@ async fn register(
         match Person::name(typed) {
             Ok(name) => Some(name),
             Err(e) => {
-                let msg = match e {
-                    NameError::Empty => Msg::ErrRequired,
-                    NameError::TooLong => Msg::ErrTooLong,
-                    NameError::ControlCharacter => Msg::ErrInvalid,
+                let error = match e {
+                    NameError::Empty => Msg::ErrRequired.into(),
+                    NameError::TooLong => form::FieldError {
+                        msg: Msg::ErrTooLong,
+                        limit: Some(Person::MAX_NAME_CHARS.to_string()),
+                    },
+                    NameError::ControlCharacter(found) => form::FieldError {
+                        msg: Msg::ErrControlCharacter,
+                        limit: Some(format!("U+{:04X}", u32::from(found.character))),
+                    },
                 };
-                errors.add(&field.name, msg);
+                errors.add(&field.name, error);
                 None
             }
         }
     };
     let [given_field, family_field] = &fields;
     let (given_name, family_name) = (name(given_field), name(family_field));
-    let (Some(given_name), Some(family_name)) = (given_name, family_name) else {
+    let relang = posted.contains_key(RELANG);
+    let (Some(given_name), Some(family_name), false) = (given_name, family_name, relang) else {
         let values = fields
             .iter()
             .filter_map(|f| {
@@ -551,17 +654,17 @@ async fn register(
                     .map(|v| (f.name.clone(), v.clone()))
             })
             .collect();
-        let form = RegisterForm { values, errors };
-        return person_page(
-            &state,
-            &signed,
-            &handle,
-            None,
-            &fields,
-            &form,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let status = if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        let form = RegisterForm {
+            values,
+            errors,
+            posted: posted.clone(),
+        };
+        return person_page(&state, &signed, &handle, None, &fields, &form, status).await;
     };
     let person = Person::new(
         number,
@@ -589,54 +692,121 @@ async fn register(
         .redirect(&format!("/portal/people/{handle}{query}")))
 }
 
+/// The issue form of `type_id` for the person behind `handle`, with what
+/// was typed and its errors.
+struct IssueForm<'a> {
+    handle: &'a str,
+    type_id: &'a str,
+    credential_type: &'a intyg_core::vc::metadata::CredentialType,
+    number: PersonalIdentityNumber,
+    person: Option<Person>,
+    fields: Vec<Field>,
+}
+
+impl<'a> IssueForm<'a> {
+    async fn load(
+        state: &'a AppState,
+        signed: &SignedIn,
+        handle: &'a str,
+        type_id: &'a str,
+    ) -> Result<Self, PageError> {
+        let lang = signed.ctx.lang;
+        let number: PersonalIdentityNumber = signed
+            .subject(handle)?
+            .parse()
+            .map_err(|_| PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound))?;
+        let Some(credential_type) = state.types.get(type_id) else {
+            return Err(PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound));
+        };
+        let person = state
+            .stores
+            .persons
+            .get(number.as_str())
+            .await
+            .map_err(|e| signed.api(e.into()))?;
+        Ok(Self {
+            handle,
+            type_id,
+            credential_type,
+            number,
+            person,
+            fields: form::fields(credential_type, lang),
+        })
+    }
+
+    /// The identity claims the credential takes from the record, labelled.
+    fn identity(&self, lang: Lang) -> Vec<(String, String)> {
+        claims::identity_claims(self.credential_type)
+            .filter_map(|claim| {
+                let value = claims::from_record(claim, &self.number, self.person.as_ref())?;
+                Some((
+                    form::claim_label(self.credential_type, claim, lang).to_owned(),
+                    value,
+                ))
+            })
+            .collect()
+    }
+
+    /// Names are claims of this type and there are none on record.
+    fn register_first(&self) -> bool {
+        self.person.is_none()
+            && claims::identity_claims(self.credential_type)
+                .any(|c| c == "given_name" || c == "family_name")
+    }
+
+    fn page(
+        &self,
+        state: &AppState,
+        signed: &SignedIn,
+        posted: Option<&HashMap<String, String>>,
+        errors: &FormErrors,
+        status: StatusCode,
+    ) -> Response {
+        let lang = signed.ctx.lang;
+        let identity = self.identity(lang);
+        let values: HashMap<String, String> = self
+            .fields
+            .iter()
+            .filter_map(|f| {
+                posted
+                    .and_then(|p| p.get(&f.form_name()))
+                    .map(|v| (f.name.clone(), v.clone()))
+            })
+            .collect();
+        let page = pages::IssuePage {
+            csrf: &signed.session.csrf,
+            handle: self.handle,
+            subject: self.number.as_str(),
+            type_id: self.type_id,
+            type_name: type_name(state, self.type_id, lang),
+            fields: &self.fields,
+            values: &values,
+            errors,
+            identity: &identity,
+            register_first: self.register_first(),
+        };
+        let action = format!("/portal/people/{}/issue/{}", self.handle, self.type_id);
+        let chrome = match posted {
+            Some(posted) => signed.reposting(&action, posted),
+            None => signed.chrome(),
+        };
+        signed.page(status, pages::issue_form(&chrome, &page))
+    }
+}
+
 async fn issue_form(
     State(state): State<AppState>,
     signed: SignedIn,
     Path((handle, type_id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let lang = signed.ctx.lang;
-    let subject = signed.subject(&handle)?;
-    let Some(credential_type) = state.types.get(&type_id) else {
-        return Err(PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound));
-    };
-    let person = state
-        .stores
-        .persons
-        .get(subject)
-        .await
-        .map_err(|e| signed.api(e.into()))?;
-    let fields = form::fields(credential_type, lang);
-    let values = prefill(&fields, subject, person.as_ref());
-    let page = pages::IssuePage {
-        csrf: &signed.session.csrf,
-        handle: &handle,
-        subject,
-        type_id: &type_id,
-        type_name: type_name(&state, &type_id, lang),
-        fields: &fields,
-        values: &values,
-        errors: &FormErrors::default(),
-    };
-    Ok(signed.page(StatusCode::OK, pages::issue_form(&signed.chrome(), &page)))
-}
-
-/// The person's number goes into a `personal_identity_number` claim; a
-/// registered person's names and date of birth into `given_name`,
-/// `family_name` and `birthdate`.
-fn prefill(fields: &[Field], subject: &str, person: Option<&Person>) -> HashMap<String, String> {
-    fields
-        .iter()
-        .filter_map(|f| {
-            let value = match (f.name.as_str(), person) {
-                ("personal_identity_number", _) => subject,
-                ("given_name", Some(p)) => &p.given_name,
-                ("family_name", Some(p)) => &p.family_name,
-                ("birthdate", Some(p)) => &p.birthdate,
-                _ => return None,
-            };
-            Some((f.name.clone(), value.to_owned()))
-        })
-        .collect()
+    let form = IssueForm::load(&state, &signed, &handle, &type_id).await?;
+    Ok(form.page(
+        &state,
+        &signed,
+        None,
+        &FormErrors::default(),
+        StatusCode::OK,
+    ))
 }
 
 async fn issue(
@@ -647,69 +817,140 @@ async fn issue(
 ) -> Result<Response, PageError> {
     signed.check_csrf(&posted)?;
     let lang = signed.ctx.lang;
-    let subject = signed.subject(&handle)?;
-    let Some(credential_type) = state.types.get(&type_id) else {
-        return Err(PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound));
-    };
-    let fields = form::fields(credential_type, lang);
-    let (claims, mut errors) = form::parse(&fields, &posted);
-    if let Err(violations) = credential_type
-        .schema
-        .validate(&Value::Object(claims.clone()))
-    {
-        let unparsed: Vec<String> = errors.fields.keys().cloned().collect();
-        let mut found = FormErrors::default();
-        found.add_violations(&fields, &violations);
-        found.fields.retain(|name, _| !unparsed.contains(name));
-        errors.fields.extend(found.fields);
-        errors.general.extend(found.general);
-    }
-    let type_name = type_name(&state, &type_id, lang);
-    if !errors.is_empty() {
-        let values: HashMap<String, String> = fields
-            .iter()
-            .filter_map(|f| {
-                posted
-                    .get(&f.form_name())
-                    .map(|v| (f.name.clone(), v.clone()))
-            })
-            .collect();
-        let page = pages::IssuePage {
-            csrf: &signed.session.csrf,
-            handle: &handle,
-            subject,
-            type_id: &type_id,
-            type_name,
-            fields: &fields,
-            values: &values,
-            errors: &errors,
-        };
-        return Ok(signed.page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            pages::issue_form(&signed.chrome(), &page),
+    let form = IssueForm::load(&state, &signed, &handle, &type_id).await?;
+    if form.register_first() {
+        return Ok(form.page(
+            &state,
+            &signed,
+            Some(&posted),
+            &FormErrors::default(),
+            StatusCode::CONFLICT,
         ));
     }
+    let (claims, mut errors) = form::parse(&form.fields, &posted);
+    let prepared = claims::prepare(
+        form.credential_type,
+        claims,
+        &form.number,
+        form.person.as_ref(),
+        intyg_service::time::today(),
+    );
+    match &prepared {
+        Err(Refusal::Invalid(problems)) => {
+            errors.add_problems(form.credential_type, &form.fields, problems, lang);
+        }
+        Err(mismatch @ Refusal::Mismatch { .. }) => errors.general.push(mismatch.to_string()),
+        Ok(_) => {}
+    }
+    let claims = match prepared {
+        Ok(claims) if errors.is_empty() && !posted.contains_key(RELANG) => claims,
+        _ => {
+            let status = if errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            return Ok(form.page(&state, &signed, Some(&posted), &errors, status));
+        }
+    };
     let created = make_offer(
         &state,
         CreateOffer {
             credential_configuration_id: type_id.clone(),
             claims,
-            subject: subject.to_owned(),
+            subject: form.number.as_str().to_owned(),
         },
     )
     .await
     .map_err(|e| signed.api(e))?;
-    let qr = qr_svg(&created.offer_uri).map_err(|e| signed.api(e))?;
-    let audience = state.requirements(&type_id).audience();
-    let markup = pages::offer(
-        &signed.chrome(),
+    let type_name = type_name(&state, &type_id, lang);
+    offer_page(
+        &state,
+        &signed,
         &handle,
+        &type_id,
         type_name,
         &created,
-        &qr,
-        audience,
-    );
-    Ok(signed.page(StatusCode::CREATED, markup))
+        StatusCode::CREATED,
+    )
+}
+
+/// The offer page; its language switch posts the PIN back to
+/// [`offer_again`].
+fn offer_page(
+    state: &AppState,
+    signed: &SignedIn,
+    handle: &str,
+    type_id: &str,
+    type_name: &str,
+    created: &crate::admin::OfferCreated,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let qr = qr_svg(&created.offer_uri).map_err(|e| signed.api(e))?;
+    let action = format!("/portal/people/{handle}/offers/{}", created.offer_id);
+    let fields = vec![
+        ("csrf", signed.session.csrf.as_str()),
+        ("tx_code", created.tx_code.as_str()),
+    ];
+    let chrome = signed.chrome().reposting(&action, fields);
+    let audience = state.requirements(type_id).audience();
+    let markup = pages::offer(&chrome, handle, type_name, created, &qr, audience);
+    Ok(signed.page(status, markup))
+}
+
+/// `POST /portal/people/{handle}/offers/{offer_id}`: the offer again, its
+/// PIN posted back and checked against the stored hash (the PIN itself is
+/// never stored), while it is unused and valid.
+async fn offer_again(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((handle, offer_id)): Path<(String, String)>,
+    axum::Form(posted): PostedForm,
+) -> Result<Response, PageError> {
+    signed.check_csrf(&posted)?;
+    let lang = signed.ctx.lang;
+    let subject = signed.subject(&handle)?;
+    let not_found = || PageError::new(lang, StatusCode::NOT_FOUND, Msg::NotFound);
+    let offer = state
+        .stores
+        .offers
+        .by_id(&offer_id)
+        .await
+        .map_err(|e| signed.api(e.into()))?
+        .ok_or_else(not_found)?;
+    let record = state
+        .stores
+        .credentials
+        .get(&offer.credential_id)
+        .await
+        .map_err(|e| signed.api(e.into()))?
+        .filter(|r| r.subject == subject)
+        .ok_or_else(not_found)?;
+    let tx_code = posted.get("tx_code").map_or("", String::as_str);
+    if offer.tx_code_hash.as_deref() != Some(crate::sha256_hex(tx_code).as_str()) {
+        return Err(not_found());
+    }
+    if offer.redeemed || offer.expires_at <= now() || record.state != CredentialState::Offered {
+        return Err(PageError::new(lang, StatusCode::GONE, Msg::OfferGone));
+    }
+    let created = crate::admin::OfferCreated {
+        offer_uri: crate::issuance::offer_uri(&state, &offer.id),
+        tx_code: tx_code.to_owned(),
+        credential_ids: vec![record.id.clone()],
+        expires_at: offer.expires_at,
+        offer_id: offer.id,
+    };
+    let type_id = &record.credential_configuration_id;
+    let type_name = type_name(&state, type_id, lang);
+    offer_page(
+        &state,
+        &signed,
+        &handle,
+        type_id,
+        type_name,
+        &created,
+        StatusCode::OK,
+    )
 }
 
 /// The QR code of `data` as SVG.
@@ -722,6 +963,71 @@ fn qr_svg(data: &str) -> Result<String, ApiError> {
         .build())
 }
 
+/// The record `id` of the person behind `handle`, or not found.
+async fn own_record(
+    state: &AppState,
+    signed: &SignedIn,
+    handle: &str,
+    id: &str,
+) -> Result<crate::model::CredentialRecord, PageError> {
+    let subject = signed.subject(handle)?;
+    state
+        .stores
+        .credentials
+        .get(id)
+        .await
+        .map_err(|e| signed.api(e.into()))?
+        .filter(|r| r.subject == subject)
+        .ok_or_else(|| PageError::new(signed.ctx.lang, StatusCode::NOT_FOUND, Msg::NotFound))
+}
+
+/// The revocation confirmation, with what was chosen and its errors.
+async fn revoke_page(
+    state: &AppState,
+    signed: &SignedIn,
+    handle: &str,
+    record: &crate::model::CredentialRecord,
+    chosen: (Option<RevocationReason>, &str),
+    errors: &[(&'static str, String)],
+) -> Result<Response, PageError> {
+    let person = state
+        .stores
+        .persons
+        .get(&record.subject)
+        .await
+        .map_err(|e| signed.api(e.into()))?;
+    let page = pages::RevokePage {
+        csrf: &signed.session.csrf,
+        handle,
+        person: person.as_ref(),
+        subject: &record.subject,
+        record,
+        type_name: type_name(state, &record.credential_configuration_id, signed.ctx.lang),
+        reason: chosen.0,
+        note: chosen.1,
+        errors,
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(signed.page(status, pages::revoke(&signed.chrome(), &page)))
+}
+
+/// `GET .../credentials/{id}/revoke`: asks before revoking.
+async fn confirm_revoke(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((handle, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let record = own_record(&state, &signed, &handle, &id).await?;
+    revoke_page(&state, &signed, &handle, &record, (None, ""), &[]).await
+}
+
+/// The longest revocation note, in characters.
+const NOTE_MAX: usize = 500;
+
 async fn change_status(
     State(state): State<AppState>,
     signed: SignedIn,
@@ -729,25 +1035,49 @@ async fn change_status(
     axum::Form(form): PostedForm,
 ) -> Result<Response, PageError> {
     signed.check_csrf(&form)?;
-    let subject = signed.subject(&handle)?;
-    let record = state
-        .stores
-        .credentials
-        .get(&id)
-        .await
-        .map_err(|e| signed.api(e.into()))?;
-    if record.is_none_or(|r| r.subject != subject) {
-        return Err(PageError::new(
-            signed.ctx.lang,
-            StatusCode::NOT_FOUND,
-            Msg::NotFound,
-        ));
-    }
-    apply_status(&state, &id, &action)
+    let lang = signed.ctx.lang;
+    let record = own_record(&state, &signed, &handle, &id).await?;
+    let revocation = if action == "revoke" {
+        let reason = form.get("reason").and_then(|r| RevocationReason::parse(r));
+        let note = form.get("note").map_or("", |n| n.trim());
+        let mut errors: Vec<(&'static str, String)> = Vec::new();
+        if reason.is_none() {
+            errors.push(("reason", lang.t(Msg::ErrChooseReason).to_owned()));
+        }
+        if note.is_empty() && reason == Some(RevocationReason::Other) {
+            errors.push(("note", lang.t(Msg::ErrRequired).to_owned()));
+        } else if note.chars().count() > NOTE_MAX {
+            let text = lang.t(Msg::ErrTooLong).replace("{}", &NOTE_MAX.to_string());
+            errors.push(("note", text));
+        } else if let Err(found) = intyg_core::text::check(note, intyg_core::text::Lines::Multi) {
+            let code = format!("U+{:04X}", u32::from(found.character));
+            errors.push((
+                "note",
+                lang.t(Msg::ErrControlCharacter).replace("{}", &code),
+            ));
+        }
+        let Some(reason) = reason.filter(|_| errors.is_empty()) else {
+            return revoke_page(&state, &signed, &handle, &record, (reason, note), &errors).await;
+        };
+        Some(Revocation {
+            reason,
+            note: note.to_owned(),
+            by: signed.session.user.username.clone(),
+            at: now(),
+        })
+    } else {
+        None
+    };
+    apply_status(&state, &id, &action, revocation)
         .await
         .map_err(|e| signed.api(e))?;
     tracing::info!(credential = %id, action = %action, "officer changed a credential's status");
+    let query = match action.as_str() {
+        "revoke" => format!("revoked={id}"),
+        "withdraw" => "withdrawn=1".to_owned(),
+        _ => "changed=1".to_owned(),
+    };
     Ok(signed
         .ctx
-        .redirect(&format!("/portal/people/{handle}?changed=1")))
+        .redirect(&format!("/portal/people/{handle}?{query}")))
 }

@@ -4,10 +4,10 @@
 
 use maud::{Markup, PreEscaped, html};
 
-use super::form::{Field, FormErrors, Kind};
+use super::form::{Field, FieldError, FormErrors, Kind};
 use super::i18n::{Lang, Msg};
 use crate::admin::OfferCreated;
-use crate::model::{CredentialRecord, CredentialState, Person};
+use crate::model::{CredentialRecord, CredentialState, Person, RevocationReason};
 
 pub use intyg_service::portal::chrome::{layout, login};
 
@@ -39,7 +39,7 @@ pub fn search(chrome: &Chrome<'_>, csrf: &str, value: &str, error: Option<Msg>) 
                         p.error id="pin-error" { (lang.t(error)) }
                     }
                     input id="pin" type="text" name="pin" value=(value) inputmode="numeric"
-                        autocomplete="off" required maxlength="13"
+                        autocomplete="off" required maxlength="15"
                         aria-invalid=[error.map(|_| "true")] aria-describedby=(described);
                 }
                 button type="submit" { (lang.t(Msg::Search)) }
@@ -68,13 +68,21 @@ fn state_text(state: CredentialState) -> Msg {
     }
 }
 
+/// The one-click actions of a state (revoking asks first: a link to its
+/// confirmation page follows them).
 fn actions(state: CredentialState) -> &'static [(&'static str, Msg)] {
     match state {
-        CredentialState::Offered => &[("revoke", Msg::Revoke)],
-        CredentialState::Issued => &[("suspend", Msg::Suspend), ("revoke", Msg::Revoke)],
-        CredentialState::Suspended => &[("unsuspend", Msg::Unsuspend), ("revoke", Msg::Revoke)],
+        CredentialState::Offered => &[("withdraw", Msg::Withdraw)],
+        CredentialState::Issued => &[("suspend", Msg::Suspend)],
+        CredentialState::Suspended => &[("unsuspend", Msg::Unsuspend)],
         CredentialState::Revoked => &[],
     }
+}
+
+/// A short, stable reference of a record, so that two offers made in the
+/// same minute are told apart (on screen and by screen readers).
+pub fn reference(record: &CredentialRecord) -> &str {
+    record.id.get(..8).unwrap_or(&record.id)
 }
 
 /// What the person page shows.
@@ -91,7 +99,7 @@ pub struct PersonPage<'a> {
     /// Types that can be issued.
     pub types: Vec<TypeChoice<'a>>,
     /// A banner about what was just done.
-    pub notice: Option<Msg>,
+    pub notice: Option<String>,
     /// The registered person; `None` shows the register form.
     pub person: Option<&'a Person>,
     /// The register form's inputs.
@@ -132,8 +140,8 @@ pub fn person(chrome: &Chrome<'_>, page: &PersonPage<'_>) -> Markup {
             } @else {
                 h1 { (lang.t(Msg::Person)) " " span.pin-number { (page.subject) } }
             }
-            @if let Some(notice) = page.notice {
-                p.notice role="status" { (lang.t(notice)) }
+            @if let Some(notice) = &page.notice {
+                p.notice role="status" id="notice" { (notice) }
             }
             @if page.person.is_none() {
                 (error_summary(lang, page.register_fields, page.register_errors))
@@ -153,7 +161,7 @@ pub fn person(chrome: &Chrome<'_>, page: &PersonPage<'_>) -> Markup {
             @if page.records.is_empty() {
                 p { (lang.t(Msg::NothingIssued)) }
             } @else {
-                table {
+                table.records {
                     thead { tr {
                         th scope="col" { (lang.t(Msg::CredentialType)) }
                         th scope="col" { (lang.t(Msg::State)) }
@@ -162,19 +170,27 @@ pub fn person(chrome: &Chrome<'_>, page: &PersonPage<'_>) -> Markup {
                     } }
                     tbody {
                         @for (record, type_name) in &page.records {
+                            @let which = format!("{type_name}, {}, {} {}", date_time(record.created_at), lang.t(Msg::Reference), reference(record));
                             tr id={ "credential-" (record.id) } {
-                                td { (type_name) }
-                                td.state { (lang.t(state_text(record.state))) }
-                                td { (date_time(record.created_at)) }
+                                td { (type_name) br; small.reference { (lang.t(Msg::Reference)) " " (reference(record)) } }
+                                td.state data-label=(lang.t(Msg::State)) { (lang.t(state_text(record.state))) }
+                                td data-label=(lang.t(Msg::Created)) { (date_time(record.created_at)) }
                                 td {
                                     @for (action, label) in actions(record.state) {
                                         form.inline method="post"
                                             action={ "/portal/people/" (page.handle) "/credentials/" (record.id) "/" (action) } {
                                             input type="hidden" name="csrf" value=(page.csrf);
-                                            button.danger[*action == "revoke"] type="submit"
-                                                aria-label={ (lang.t(*label)) ": " (type_name) ", " (date_time(record.created_at)) } {
+                                            button.danger[*action == "withdraw"] type="submit"
+                                                aria-label={ (lang.t(*label)) ": " (which) } {
                                                 (lang.t(*label))
                                             }
+                                        }
+                                    }
+                                    @if matches!(record.state, CredentialState::Issued | CredentialState::Suspended) {
+                                        a.button.danger id={ "revoke-" (record.id) }
+                                            href={ "/portal/people/" (page.handle) "/credentials/" (record.id) "/revoke" }
+                                            aria-label={ (lang.t(Msg::Revoke)) ": " (which) } {
+                                            (lang.t(Msg::Revoke)) "…"
                                         }
                                     }
                                 }
@@ -219,6 +235,12 @@ pub struct IssuePage<'a> {
     pub values: &'a std::collections::HashMap<String, String>,
     /// Errors to show.
     pub errors: &'a FormErrors,
+    /// The identity claims the credential takes from the record: label and
+    /// value, not editable.
+    pub identity: &'a [(String, String)],
+    /// The type needs names and the person is not registered: no form, a
+    /// way to register instead.
+    pub register_first: bool,
 }
 
 /// The claims form of one type.
@@ -236,15 +258,29 @@ pub fn issue_form(chrome: &Chrome<'_>, page: &IssuePage<'_>) -> Markup {
         html! {
             h1 { (heading) }
             p { (lang.t(Msg::Person)) " " span.pin-number { (page.subject) } }
-            (error_summary(lang, page.fields, page.errors))
-            p { (lang.t(Msg::FormIntro)) }
-            form method="post" action={ "/portal/people/" (page.handle) "/issue/" (page.type_id) } novalidate {
-                input type="hidden" name="csrf" value=(page.csrf);
-                @for field in page.fields {
-                    (field_input(lang, field, page.values.get(&field.name).map(String::as_str).unwrap_or(""),
-                        page.errors.fields.get(&field.name)))
+            @if page.register_first {
+                p.notice role="status" id="register-first" { (lang.t(Msg::RegisterFirst)) }
+            } @else {
+                (error_summary(lang, page.fields, page.errors))
+                @if !page.identity.is_empty() {
+                    h2 { (lang.t(Msg::IdentityFromRecord)) }
+                    p { (lang.t(Msg::IdentityFromRecordIntro)) }
+                    dl.person id="identity" {
+                        @for (label, value) in page.identity {
+                            dt { (label) }
+                            dd { (value) }
+                        }
+                    }
                 }
-                button type="submit" { (lang.t(Msg::CreateOffer)) }
+                p { (lang.t(Msg::FormIntro)) }
+                form method="post" action={ "/portal/people/" (page.handle) "/issue/" (page.type_id) } novalidate {
+                    input type="hidden" name="csrf" value=(page.csrf);
+                    @for field in page.fields {
+                        (field_input(lang, field, page.values.get(&field.name).map(String::as_str).unwrap_or(""),
+                            page.errors.fields.get(&field.name)))
+                    }
+                    button type="submit" { (lang.t(Msg::CreateOffer)) }
+                }
             }
             p { a href={ "/portal/people/" (page.handle) } { (lang.t(Msg::BackToPerson)) } }
         },
@@ -273,15 +309,15 @@ fn error_summary(lang: Lang, fields: &[Field], errors: &FormErrors) -> Markup {
     }
 }
 
-fn messages_text(lang: Lang, messages: &[Msg]) -> String {
+fn messages_text(lang: Lang, messages: &[FieldError]) -> String {
     messages
         .iter()
-        .map(|m| lang.t(*m))
+        .map(|m| m.text(lang))
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-fn field_input(lang: Lang, field: &Field, value: &str, errors: Option<&Vec<Msg>>) -> Markup {
+fn field_input(lang: Lang, field: &Field, value: &str, errors: Option<&Vec<FieldError>>) -> Markup {
     let hint_id = format!("{}-hint", field.id);
     let error_id = format!("{}-error", field.id);
     let extra_hint = match field.kind {
@@ -325,8 +361,11 @@ fn field_input(lang: Lang, field: &Field, value: &str, errors: Option<&Vec<Msg>>
                         aria-invalid=[invalid] aria-describedby=[described.as_deref()];
                 }
                 Kind::Date => {
-                    input type="date" id=(field.id) name=(name) value=(value)
-                        required[field.required]
+                    // Text, not `type=date`: the browser's date input follows
+                    // its locale (mm/dd/yyyy) and drops what does not parse.
+                    input.date type="text" id=(field.id) name=(name) value=(value)
+                        inputmode="numeric" pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}" maxlength="10"
+                        autocomplete="off" required[field.required]
                         aria-invalid=[invalid] aria-describedby=[described.as_deref()];
                 }
                 Kind::Integer { min, max } => {
@@ -348,7 +387,9 @@ fn field_input(lang: Lang, field: &Field, value: &str, errors: Option<&Vec<Msg>>
                         option value="" { (lang.t(Msg::Choose)) }
                         @for option in options {
                             @let text = Field::option_text(option);
-                            option value=(text) selected[text == value] { (text) }
+                            option value=(text) selected[text == value] {
+                                (field.option_labels.get(&text).unwrap_or(&text))
+                            }
                         }
                     }
                 }
@@ -413,6 +454,129 @@ pub fn offer(
     )
 }
 
+/// What the revocation confirmation shows.
+#[derive(Debug)]
+pub struct RevokePage<'a> {
+    /// Session CSRF token.
+    pub csrf: &'a str,
+    /// The person's handle.
+    pub handle: &'a str,
+    /// The person's name, when registered.
+    pub person: Option<&'a Person>,
+    /// Personal identity number.
+    pub subject: &'a str,
+    /// The credential.
+    pub record: &'a CredentialRecord,
+    /// Its type's display name.
+    pub type_name: &'a str,
+    /// The reason chosen, if any.
+    pub reason: Option<RevocationReason>,
+    /// The note typed.
+    pub note: &'a str,
+    /// Errors by field (`reason`, `note`).
+    pub errors: &'a [(&'static str, String)],
+}
+
+fn reason_text(reason: RevocationReason) -> Msg {
+    match reason {
+        RevocationReason::Deregistered => Msg::ReasonDeregistered,
+        RevocationReason::DataChanged => Msg::ReasonDataChanged,
+        RevocationReason::IssuedInError => Msg::ReasonIssuedInError,
+        RevocationReason::PersonAsked => Msg::ReasonPersonAsked,
+        RevocationReason::Other => Msg::ReasonOther,
+    }
+}
+
+/// Revoking one credential: who, what, when issued; a reason required.
+pub fn revoke(chrome: &Chrome<'_>, page: &RevokePage<'_>) -> Markup {
+    let lang = chrome.lang;
+    let record = page.record;
+    let error = |name: &str| {
+        page.errors
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| m.as_str())
+    };
+    let title = if page.errors.is_empty() {
+        lang.t(Msg::RevokeHeading).to_owned()
+    } else {
+        format!(
+            "{}: {}",
+            lang.t(Msg::ErrorTitle),
+            lang.t(Msg::RevokeHeading)
+        )
+    };
+    let action = format!(
+        "/portal/people/{}/credentials/{}/revoke",
+        page.handle, record.id
+    );
+    layout(
+        chrome,
+        &title,
+        html! {
+            h1 { (lang.t(Msg::RevokeHeading)) }
+            @if !page.errors.is_empty() {
+                div.error-summary role="alert" aria-labelledby="error-summary-title" {
+                    h2 id="error-summary-title" { (lang.t(Msg::FixErrors)) }
+                    ul {
+                        @for (name, message) in page.errors {
+                            li { a href={ "#revoke-" (name) } { (message) } }
+                        }
+                    }
+                }
+            }
+            dl.person id="revoke-what" {
+                dt { (lang.t(Msg::Person)) }
+                dd {
+                    @if let Some(person) = page.person { (person.given_name) " " (person.family_name) ", " }
+                    span.pin-number { (page.subject) }
+                }
+                dt { (lang.t(Msg::CredentialType)) }
+                dd { (page.type_name) " (" (lang.t(Msg::Reference)) " " (reference(record)) ")" }
+                dt { (lang.t(Msg::IssuedOn)) }
+                dd {
+                    @match record.issued_at {
+                        Some(at) => (date_time(at)),
+                        None => (lang.t(Msg::StateOffered)),
+                    }
+                }
+            }
+            p { (lang.t(Msg::RevokeWarning)) }
+            form method="post" action=(action) novalidate {
+                input type="hidden" name="csrf" value=(page.csrf);
+                div.field.invalid[error("reason").is_some()] {
+                    fieldset id="revoke-reason" aria-describedby=[error("reason").map(|_| "revoke-reason-error")] {
+                        legend { (lang.t(Msg::RevokeReason)) " " abbr title=(lang.t(Msg::Required)) aria-hidden="true" { "*" } }
+                        @if let Some(message) = error("reason") {
+                            p.error id="revoke-reason-error" { (message) }
+                        }
+                        @for reason in RevocationReason::ALL {
+                            div.choice {
+                                input type="radio" name="reason" value=(reason.as_str())
+                                    id={ "reason-" (reason.as_str()) } checked[page.reason == Some(reason)];
+                                label for={ "reason-" (reason.as_str()) } { (lang.t(reason_text(reason))) }
+                            }
+                        }
+                    }
+                }
+                div.field.invalid[error("note").is_some()] {
+                    label for="revoke-note" { (lang.t(Msg::RevokeNote)) }
+                    p.hint id="revoke-note-hint" { (lang.t(Msg::RevokeNoteHint)) }
+                    @if let Some(message) = error("note") {
+                        p.error id="revoke-note-error" { (message) }
+                    }
+                    textarea id="revoke-note" name="note" rows="3" maxlength="500"
+                        aria-invalid=[error("note").map(|_| "true")]
+                        aria-describedby={ "revoke-note-hint" @if error("note").is_some() { " revoke-note-error" } } { (page.note) }
+                }
+                button.danger type="submit" id="revoke-confirm" { (lang.t(Msg::RevokeConfirm)) }
+                " "
+                a href={ "/portal/people/" (page.handle) } { (lang.t(Msg::Cancel)) }
+            }
+        },
+    )
+}
+
 /// A friendly error page.
 pub fn error(chrome: &Chrome<'_>, message: Msg, detail: Option<&str>) -> Markup {
     let lang = chrome.lang;
@@ -430,25 +594,10 @@ pub fn error(chrome: &Chrome<'_>, message: Msg, detail: Option<&str>) -> Markup 
     )
 }
 
-/// `YYYY-MM-DD HH:MM UTC` of seconds since the epoch.
+/// `YYYY-MM-DD HH:MM CET` (or `CEST`) of seconds since the epoch, in
+/// Stockholm.
 pub fn date_time(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let rest = seconds.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rest / 3600,
-        rest % 3600 / 60
-    )
+    intyg_service::time::date_time(seconds)
 }
 
 /// The portal's stylesheet: high contrast, visible focus, large PIN.
@@ -461,14 +610,18 @@ header nav { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
 .service { margin: 0; font-weight: bold; font-size: 1.15rem; }
 main { max-width: 60rem; padding: 1rem 1.5rem 3rem; }
 a { color: #1a4fa0; }
-a:focus, button:focus, input:focus, select:focus, textarea:focus, main:focus { outline: 3px solid #f2a900; outline-offset: 2px; }
+a:focus, button:focus, input:focus, select:focus, textarea:focus, main:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffdd00; }
+header button.link { background: none; border: none; padding: 0; color: #fff; text-decoration: underline; }
+h1, h2, h3, p, li, td { overflow-wrap: break-word; }
+@media (max-width: 40rem) { h1 { font-size: 1.5rem; } }
 .skip { position: absolute; left: -10000px; }
 .skip:focus { position: static; display: inline-block; padding: .5rem; background: #fff; color: #1a4fa0; }
 .field { margin: 0 0 1.25rem; }
 label { display: block; font-weight: bold; }
 .hint { margin: .1rem 0 .3rem; color: #4a4a4a; }
-input[type=text], input[type=password], input[type=date], input[type=number], select, textarea { font: inherit; padding: .4rem; border: 2px solid #4a4a4a; border-radius: 3px; min-width: 18rem; max-width: 100%; box-sizing: border-box; }
-textarea { width: 30rem; }
+input[type=text], input[type=password], input[type=number], select, textarea { font: inherit; padding: .4rem; border: 2px solid #4a4a4a; border-radius: 3px; min-width: min(18rem, 100%); max-width: 100%; box-sizing: border-box; }
+textarea { width: 30rem; max-width: 100%; }
+input.date { min-width: 0; width: 10em; }
 .invalid input, .invalid select, .invalid textarea { border-color: #b3261e; }
 .error { color: #b3261e; font-weight: bold; margin: .2rem 0; }
 .error-summary { border: 3px solid #b3261e; padding: .5rem 1rem; margin-bottom: 1.5rem; }
@@ -477,6 +630,14 @@ button { font: inherit; padding: .45rem 1rem; border: 2px solid #1a2b5f; backgro
 header button { background: #fff; color: #1a2b5f; }
 button.danger { background: #fff; color: #b3261e; border-color: #b3261e; }
 form.inline { display: inline; margin-right: .5rem; }
+a.button { display: inline-block; padding: .45rem 1rem; border: 2px solid #b3261e; border-radius: 3px; text-decoration: none; }
+a.button.danger { color: #b3261e; background: #fff; }
+.reference { color: #4a4a4a; font-family: ui-monospace, monospace; }
+fieldset { border: none; padding: 0; margin: 0; }
+legend { font-weight: bold; padding: 0; }
+.choice { margin: .25rem 0; }
+.choice input { margin-right: .5rem; }
+.choice label { display: inline; font-weight: normal; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .5rem; border-bottom: 1px solid #8a8a8a; vertical-align: top; }
 .offer { display: flex; flex-wrap: wrap; gap: 2rem; align-items: flex-start; }
@@ -489,17 +650,24 @@ dl.person dt { font-weight: bold; }
 dl.person dd { margin: 0; }
 input.link { width: 100%; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+@media (max-width: 40rem) {
+  main { padding: 1rem; }
+  table.records, table.records tbody, table.records tr, table.records td { display: block; }
+  table.records thead { position: absolute; left: -10000px; }
+  table.records tr { border-bottom: 1px solid #8a8a8a; padding: .5rem 0; }
+  table.records td { border: none; padding: .15rem 0; }
+  table.records td[data-label]::before { content: attr(data-label) ": "; font-weight: bold; }
+  dl.person { grid-template-columns: 1fr; }
+  dl.person dt { margin-top: .5rem; }
+  dl.person dd { overflow-wrap: break-word; }
+  .pin { font-size: 2.5rem; letter-spacing: .15em; }
+  #offer-qr svg { width: 100%; height: auto; max-width: 18rem; }
+}
 "#;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(date_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(date_time(1_772_000_000), "2026-02-25 06:13 UTC");
-    }
 
     #[test]
     fn values_are_escaped() {

@@ -91,7 +91,7 @@ async fn unknown_type_bad_subject_and_reserved_claims_are_refused() {
     let unknown =
         json!({"credential_configuration_id": "driving-licence", "claims": {}, "subject": SUBJECT});
     assert_eq!(refused(unknown).await, "unknown_credential_configuration");
-    let subject = offer_body(REGISTRATION_CERTIFICATE, "19940317-2381");
+    let subject = offer_body(REGISTRATION_CERTIFICATE, "19940317-2382");
     assert_eq!(refused(subject).await, "invalid_request");
     let mut reserved = offer_body(REGISTRATION_CERTIFICATE, SUBJECT);
     reserved["claims"]["iss"] = json!("https://evil.example");
@@ -228,9 +228,13 @@ async fn persons_are_registered_once_and_read_back() {
     let unchanged: Value = issuer.admin.person(SUBJECT).await.json().await.unwrap();
     assert_eq!(unchanged, person);
 
-    // A coordination number: the birthdate is the day less 60.
-    let coordination: Value = register(json!({"personal_identity_number": "197010632391", "given_name": "Ana", "family_name": "Silva"})).await.json().await.unwrap();
+    // A coordination number written with 10 digits: stored as 12, the
+    // birthdate is the day less 60.
+    let coordination: Value = register(json!({"personal_identity_number": "701063-2391", "given_name": "Ana", "family_name": "Silva"})).await.json().await.unwrap();
+    assert_eq!(coordination["personal_identity_number"], "197010632391");
     assert_eq!(coordination["birthdate"], "1970-10-03");
+    let read = issuer.admin.person("7010632391").await;
+    assert_eq!(read.status(), StatusCode::OK);
 
     let unknown = issuer.admin.person("198507099805").await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
@@ -250,8 +254,12 @@ async fn persons_refuse_invalid_numbers_and_names() {
             "date",
         ),
         (
-            json!({"personal_identity_number": "19940317-2381", "given_name": "Karin", "family_name": "Lindqvist"}),
+            json!({"personal_identity_number": "1994-0317-2381", "given_name": "Karin", "family_name": "Lindqvist"}),
             "12 digits",
+        ),
+        (
+            json!({"personal_identity_number": "19940317+2381", "given_name": "Karin", "family_name": "Lindqvist"}),
+            "aged 100",
         ),
         (
             json!({"personal_identity_number": SUBJECT, "given_name": "  ", "family_name": "Lindqvist"}),
@@ -324,4 +332,145 @@ async fn persons_require_the_key() {
         .unwrap();
     assert!(openapi["paths"]["/api/persons"]["post"]["responses"]["409"].is_object());
     assert!(openapi["paths"]["/api/persons/{personal_identity_number}"]["get"].is_object());
+}
+
+/// Registers Karin through the API, as the case-management system would.
+async fn register_karin(issuer: &TestIssuer) {
+    let created = issuer
+        .admin
+        .register_person(&json!({"personal_identity_number": SUBJECT, "given_name": "Karin Elisabet", "family_name": "Lindqvist"}))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+}
+
+/// The refusal's status, `error` and `claim` (or the violations' pointers).
+async fn refusal(response: Response) -> (StatusCode, Value, Vec<String>) {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    let mut named: Vec<String> = body["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| v["pointer"].as_str().unwrap().to_owned())
+        .collect();
+    if let Some(claim) = body["claim"].as_str() {
+        named.push(claim.to_owned());
+    }
+    (status, body["error"].clone(), named)
+}
+
+#[tokio::test]
+async fn offer_refuses_another_persons_number_and_identity() {
+    let issuer = TestIssuer::start("offer-identity").await;
+    register_karin(&issuer).await;
+    for (claim, value) in [
+        ("personal_identity_number", "198507099805"),
+        ("personal_identity_number", "850709-9805"),
+        ("personal_identity_number", "199403172382"),
+        ("birthdate", "1994-03-18"),
+        ("birthdate", "1994-02-30"),
+        ("given_name", "Kajsa"),
+        ("family_name", "Berg"),
+    ] {
+        let mut body = offer_body(REGISTRATION_CERTIFICATE, SUBJECT);
+        body["claims"][claim] = json!(value);
+        let (status, error, named) = refusal(issuer.admin.post_offer(&body).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{claim} = {value}");
+        assert_eq!(error, "invalid_request");
+        assert_eq!(named, [claim], "{claim} = {value}");
+    }
+    assert!(
+        issuer
+            .state
+            .stores
+            .credentials
+            .by_subject(SUBJECT)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn offer_takes_the_identity_from_the_record_when_left_out() {
+    let issuer = TestIssuer::start("offer-identity-filled").await;
+    register_karin(&issuer).await;
+    let mut body = offer_body(REGISTRATION_CERTIFICATE, "940317-2381");
+    for claim in [
+        "personal_identity_number",
+        "given_name",
+        "family_name",
+        "birthdate",
+    ] {
+        body["claims"].as_object_mut().unwrap().remove(claim);
+    }
+    let created = issuer.admin.post_offer(&body).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let record = &issuer
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap()[0];
+    assert_eq!(record.subject, SUBJECT, "stored in the 12-digit form");
+    let example = offer_body(REGISTRATION_CERTIFICATE, SUBJECT);
+    assert_eq!(Value::Object(record.claims.clone()), example["claims"]);
+}
+
+#[tokio::test]
+async fn offer_refuses_impossible_dates_naming_the_claim() {
+    let issuer = TestIssuer::start("offer-dates").await;
+    register_karin(&issuer).await;
+    let mut future = offer_body(REGISTRATION_CERTIFICATE, SUBJECT);
+    future["claims"]["registered_since"] = json!("2099-01-01");
+    let (status, _, named) = refusal(issuer.admin.post_offer(&future).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(named, ["/registered_since"]);
+
+    let mut no_date = offer_body(REGISTRATION_CERTIFICATE, SUBJECT);
+    no_date["claims"]["registered_since"] = json!("2026-02-30");
+    let (_, _, named) = refusal(issuer.admin.post_offer(&no_date).await).await;
+    assert_eq!(named, ["/registered_since"]);
+
+    let mut backwards = offer_body("internship-eligibility", SUBJECT);
+    backwards["claims"]["eligible_from"] = json!("2027-03-01");
+    backwards["claims"]["eligible_until"] = json!("2027-02-28");
+    let response = issuer.admin.post_offer(&backwards).await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["violations"][0]["pointer"], "/eligible_until");
+    let message = body["violations"][0]["message"].as_str().unwrap();
+    assert!(message.contains("eligible_from (2027-03-01)"), "{message}");
+
+    // The programme exactly when the status says so.
+    let mut without = offer_body(REGISTRATION_CERTIFICATE, SUBJECT);
+    without["claims"]
+        .as_object_mut()
+        .unwrap()
+        .remove("programme");
+    let (_, _, named) = refusal(issuer.admin.post_offer(&without).await).await;
+    assert_eq!(named, ["/programme"]);
+    let mut extra = offer_body(REGISTRATION_CERTIFICATE, SUBJECT);
+    extra["claims"]["registration_status"] = json!("job_seeker");
+    let (_, _, named) = refusal(issuer.admin.post_offer(&extra).await).await;
+    assert_eq!(named, ["/programme"]);
+}
+
+#[tokio::test]
+async fn offer_refuses_control_characters_in_claims() {
+    let issuer = TestIssuer::start("offer-control").await;
+    let mut body = offer_body(REGISTRATION_CERTIFICATE, SUBJECT);
+    body["claims"]["office"] = json!("Malmö\u{1b}[2J");
+    let response = issuer.admin.post_offer(&body).await;
+    let (status, _, named) = refusal(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(named, ["/office"]);
+    let mut name = json!({"personal_identity_number": SUBJECT, "given_name": "Karin\u{1b}", "family_name": "Lindqvist"});
+    let refused = issuer.admin.register_person(&name).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    name["given_name"] = json!("Karin");
+    assert_eq!(
+        issuer.admin.register_person(&name).await.status(),
+        StatusCode::CREATED
+    );
 }

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use argon2::password_hash::{PasswordHasher as _, SaltString};
 use intyg_issuer::config::Officer;
-use intyg_issuer::model::CredentialState;
+use intyg_issuer::model::{CredentialState, RevocationReason};
 use intyg_issuer::portal::{DEV_OFFICER, DEV_PASSWORD};
 use intyg_testkit::{
-    Chromedriver, Fetch, KARIN as SUBJECT, PortalBrowser, PortalPage as Page, TempDir, TestIssuer,
-    chromium_capabilities, example,
+    AMIRA, Chromedriver, Fetch, KARIN as SUBJECT, PortalBrowser, PortalPage as Page, TempDir,
+    TestIssuer, chromium_capabilities, example,
 };
 use reqwest::StatusCode;
 const OFFICER: &str = "testare";
@@ -69,6 +69,10 @@ trait OfficerSteps {
 
     /// Searches the subject; returns the person page's path.
     async fn person(&mut self, csrf: &str) -> String;
+
+    /// Searches the subject and registers them with the example's names;
+    /// returns the person page's path.
+    async fn registered_person(&mut self, csrf: &str) -> String;
 }
 
 impl OfficerSteps for PortalBrowser {
@@ -112,6 +116,20 @@ impl OfficerSteps for PortalBrowser {
         let found = self.search(csrf, SUBJECT).await;
         assert_eq!(found.status, StatusCode::SEE_OTHER);
         found.location().to_owned()
+    }
+
+    async fn registered_person(&mut self, csrf: &str) -> String {
+        let person = self.person(csrf).await;
+        let done = self
+            .register(
+                &format!("{person}/register"),
+                csrf,
+                "Karin Elisabet",
+                "Lindqvist",
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        person
     }
 }
 
@@ -212,7 +230,7 @@ async fn portal_rejects_posts_without_the_csrf_token() {
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
 
     // A revoke without the token changes nothing.
-    let person = browser.person(&csrf).await;
+    let person = browser.registered_person(&csrf).await;
     let offer = browser.issue_example(&person, &csrf).await;
     assert_eq!(offer.status, StatusCode::CREATED);
     let record = &portal
@@ -248,24 +266,34 @@ async fn portal_shows_validation_errors_by_field() {
             .tag("pin")
             .contains("aria-describedby=\"pin-hint pin-error\"")
     );
-    assert!(bad_pin.text("pin-error").contains("12 siffror"));
+    assert!(bad_pin.text("pin-error").contains("10 eller 12 siffror"));
 
-    let person = browser.person(&csrf).await;
+    let person = browser.registered_person(&csrf).await;
     let path = format!("{person}/issue/registration-certificate");
     let blank = browser.get(&path).await;
     assert_eq!(blank.status, StatusCode::OK);
-    // Generated from the schema: a date input, a select, the subject prefilled.
-    assert!(blank.tag("field-birthdate").contains("type=\"date\""));
+    // Generated from the schema: an ISO date text input, a select; the
+    // identity from the record, shown and not editable.
+    let since = blank.tag("field-registered_since");
+    assert!(since.contains("type=\"text\""), "{since}");
+    assert!(
+        since.contains("pattern=\"[0-9]{4}-[0-9]{2}-[0-9]{2}\""),
+        "{since}"
+    );
+    assert!(
+        blank
+            .text("field-registered_since-hint")
+            .contains("ÅÅÅÅ-MM-DD")
+    );
     assert!(
         blank
             .tag("field-registration_status")
             .starts_with("<select")
     );
-    assert!(
-        blank
-            .tag("field-personal_identity_number")
-            .contains(SUBJECT)
-    );
+    assert!(blank.inner_text("identity").contains(SUBJECT));
+    assert!(blank.inner_text("identity").contains("1994-03-17"));
+    assert!(!blank.body.contains("id=\"field-personal_identity_number\""));
+    assert!(!blank.body.contains("id=\"field-birthdate\""));
     assert!(blank.body.contains("Födelsedatum"));
 
     let mut claims = example("registration-certificate");
@@ -283,12 +311,19 @@ async fn portal_shows_validation_errors_by_field() {
     );
     assert_eq!(
         page.text("field-registered_since-error"),
-        "Värdet har fel format."
+        "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-02-02."
     );
     assert_eq!(page.text("field-office-error"), "Fältet är obligatoriskt.");
-    assert!(!page.body.contains("id=\"field-given_name-error\""));
-    // What was typed stays in the form.
-    assert!(page.tag("field-given_name").contains("Karin Elisabet"));
+    assert!(!page.body.contains("id=\"field-registration_status-error\""));
+    // What was typed stays in the form, the bad date too.
+    assert!(
+        page.tag("field-registered_since")
+            .contains("value=\"last spring\"")
+    );
+    assert!(
+        page.body
+            .contains("<option value=\"in_programme\" selected>")
+    );
     assert!(page.body.contains("role=\"alert\""));
     assert!(
         portal
@@ -307,7 +342,7 @@ async fn portal_offer_shows_qr_code_and_pin() {
     let portal = start("portal-offer").await;
     let mut browser = PortalBrowser::new(&portal.url);
     let csrf = browser.signed_in().await;
-    let person = browser.person(&csrf).await;
+    let person = browser.registered_person(&csrf).await;
     let page = browser.issue_example(&person, &csrf).await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
     let qr_at = page.body.find("id=\"offer-qr\"").unwrap();
@@ -344,7 +379,7 @@ async fn portal_offer_under_haip_names_certified_wallets_and_links_haip_vci() {
     .await;
     let mut browser = PortalBrowser::new(&portal.url);
     let csrf = browser.signed_in().await;
-    let person = browser.person(&csrf).await;
+    let person = browser.registered_person(&csrf).await;
     let page = browser.issue_example(&person, &csrf).await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
     let wallets = page.text("offer-wallets");
@@ -369,44 +404,89 @@ async fn portal_revokes_from_the_person_page() {
     let portal = start("portal-revoke").await;
     let mut browser = PortalBrowser::new(&portal.url);
     let csrf = browser.signed_in().await;
-    let person = browser.person(&csrf).await;
+    let person = browser.registered_person(&csrf).await;
     assert!(!person.contains(SUBJECT), "the number stays out of URLs");
     let empty = browser.get(&person).await;
     assert!(empty.body.contains("Inga intyg har utfärdats"));
     browser.issue_example(&person, &csrf).await;
-    let id = portal
-        .state
-        .stores
-        .credentials
-        .by_subject(SUBJECT)
-        .await
-        .unwrap()[0]
-        .id
-        .clone();
+    // The wallet fetched it.
+    let stores = &portal.state.stores;
+    let mut record = stores.credentials.by_subject(SUBJECT).await.unwrap()[0].clone();
+    record.state = CredentialState::Issued;
+    record.issued_at = Some(record.created_at);
+    stores.credentials.put(&record).await.unwrap();
+    let id = record.id.clone();
+
     let page = browser.get(&person).await;
     assert!(page.body.contains("Inskrivningsintyg"));
-    assert!(page.body.contains("Erbjudet, ej hämtat"));
-    let action = format!("{person}/credentials/{id}/revoke");
-    assert!(page.body.contains(&format!("action=\"{action}\"")));
+    assert!(page.body.contains("Giltigt"));
+    // Revoking asks first, naming the person, the credential and its date.
+    let confirm_path = format!("{person}/credentials/{id}/revoke");
+    assert_eq!(page.href(&format!("revoke-{id}")), confirm_path);
+    let confirm = browser.get(&confirm_path).await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    let what = confirm.inner_text("revoke-what");
+    for expected in [
+        "Karin Elisabet Lindqvist",
+        SUBJECT,
+        "Inskrivningsintyg",
+        "Utfärdat",
+    ] {
+        assert!(what.contains(expected), "{what}");
+    }
+    assert!(
+        what.contains(&intyg_service::time::date_time(record.created_at)),
+        "{what}"
+    );
 
-    let done = browser.post(&action, &[("csrf", &csrf)]).await;
+    // A reason is required; nothing changes without one.
+    let (action, _) = confirm.form_of("revoke-confirm");
+    let refused = browser.post(&action, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.text("revoke-reason-error"), "Välj ett skäl.");
+    let other = browser
+        .post(
+            &action,
+            &[("csrf", csrf.as_str()), ("reason", "other"), ("note", " ")],
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(other.text("revoke-note-error"), "Fältet är obligatoriskt.");
+    let record = stores.credentials.get(&id).await.unwrap().unwrap();
+    assert_eq!(record.state, CredentialState::Issued);
+
+    let done = browser
+        .post(
+            &action,
+            &[
+                ("csrf", csrf.as_str()),
+                ("reason", "data_changed"),
+                ("note", "Fick arbete 2026-11-30."),
+            ],
+        )
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     let page = browser.get(done.location()).await;
-    assert!(page.body.contains("Statusen är ändrad."));
+    let notice = page.text("notice");
+    assert!(notice.contains("Inskrivningsintyg"), "{notice}");
+    assert!(notice.contains("är återkallat"), "{notice}");
+    assert!(notice.contains("5 minuter"), "{notice}");
     assert!(page.body.contains("Återkallat"));
-    assert!(!page.body.contains(&format!("action=\"{action}\"")));
-    let record = portal
-        .state
-        .stores
-        .credentials
-        .get(&id)
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(!page.body.contains(&format!("id=\"revoke-{id}\"")));
+    let record = stores.credentials.get(&id).await.unwrap().unwrap();
     assert_eq!(record.state, CredentialState::Revoked);
+    let revocation = record.revocation.unwrap();
+    assert_eq!(revocation.reason, RevocationReason::DataChanged);
+    assert_eq!(revocation.note, "Fick arbete 2026-11-30.");
+    assert_eq!(revocation.by, OFFICER);
 
     // Once revoked, again is a conflict shown as a page, not JSON.
-    let again = browser.post(&action, &[("csrf", &csrf)]).await;
+    let again = browser
+        .post(
+            &action,
+            &[("csrf", csrf.as_str()), ("reason", "other"), ("note", "x")],
+        )
+        .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert!(
         again.headers["content-type"]
@@ -415,6 +495,58 @@ async fn portal_revokes_from_the_person_page() {
             .starts_with("text/html")
     );
     assert!(again.body.contains("already revoked"));
+}
+
+#[tokio::test]
+async fn portal_withdraws_an_unused_offer_and_tells_offers_apart() {
+    let portal = start("portal-withdraw").await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let csrf = browser.signed_in().await;
+    let person = browser.registered_person(&csrf).await;
+    browser.issue_example(&person, &csrf).await;
+    browser.issue_example(&person, &csrf).await;
+    let records = portal
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 2);
+    let page = browser.get(&person).await;
+    // Two offers in the same minute: buttons that say which.
+    let labels: Vec<&str> = page
+        .body
+        .match_indices("aria-label=\"Dra tillbaka erbjudandet: ")
+        .map(|(i, _)| &page.body[i..i + page.body[i..].find("\">").unwrap()])
+        .collect();
+    assert_eq!(labels.len(), 2, "{}", page.body);
+    assert_ne!(labels[0], labels[1]);
+    let withdraw = format!("{person}/credentials/{}/withdraw", records[0].id);
+    let done = browser.post(&withdraw, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let page = browser.get(done.location()).await;
+    assert!(page.text("notice").contains("tillbakadraget"));
+    let record = portal
+        .state
+        .stores
+        .credentials
+        .get(&records[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.state, CredentialState::Revoked);
+    // An issued credential is not withdrawn: it is revoked, with a reason.
+    let mut issued = records[1].clone();
+    issued.state = CredentialState::Issued;
+    portal.state.stores.credentials.put(&issued).await.unwrap();
+    let refused = browser
+        .post(
+            &format!("{person}/credentials/{}/withdraw", issued.id),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
 }
 
 #[tokio::test]
@@ -445,7 +577,7 @@ async fn portal_switches_language() {
 
     // Type names and claim labels come from the type metadata in the language.
     let csrf = browser.signed_in().await;
-    let person = browser.person(&csrf).await;
+    let person = browser.registered_person(&csrf).await;
     let form = browser
         .get(&format!("{person}/issue/registration-certificate?lang=en"))
         .await;
@@ -507,47 +639,65 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .unwrap();
     click("main button[type=submit]").await;
 
+    // Reflow (WCAG 1.4.10): at 320 px no page scrolls sideways.
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let fits_at_320 = async |name: &str| {
+        client.set_window_size(320, 800).await.unwrap();
+        let widths: serde_json::Value = client
+            .execute(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let shot = client.screenshot().await.unwrap();
+        std::fs::write(target.join(format!("portal-{name}-320.png")), shot).unwrap();
+        client.set_window_size(1280, 1400).await.unwrap();
+        assert!(
+            widths[0].as_f64().unwrap() <= widths[1].as_f64().unwrap(),
+            "{name} scrolls sideways at 320 px: {widths}"
+        );
+    };
+    // Not registered yet: the officer registers the person first.
+    let claims = example("registration-certificate");
+    for name in ["given_name", "family_name"] {
+        wait_for(&client, &format!("#register-{name}"))
+            .await
+            .send_keys(claims[name].as_str().unwrap())
+            .await
+            .unwrap();
+    }
+    click("form[action$='/register'] button[type=submit]").await;
+
     wait("a[href$='/issue/registration-certificate']")
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    let claims = example("registration-certificate");
-    wait("#field-given_name").await.unwrap();
-    for name in ["given_name", "family_name", "office"] {
-        let input = client
-            .find(Locator::Id(&format!("field-{name}")))
-            .await
-            .unwrap();
-        input
-            .send_keys(claims[name].as_str().unwrap())
-            .await
-            .unwrap();
-    }
-    // The subject's number is prefilled by the portal.
-    let pin_field = client
-        .find(Locator::Id("field-personal_identity_number"))
-        .await
-        .unwrap();
-    assert_eq!(
-        pin_field.prop("value").await.unwrap().as_deref(),
-        Some(SUBJECT)
+    wait("#field-office").await.unwrap();
+    // The identity comes from the registration and is not an input.
+    let identity = client.find(Locator::Id("identity")).await.unwrap();
+    let identity = identity.text().await.unwrap();
+    assert!(
+        identity.contains(SUBJECT) && identity.contains("Karin Elisabet"),
+        "{identity}"
     );
-    // Date inputs take keys in the browser's locale; set their value instead.
-    for name in ["birthdate", "registered_since"] {
-        let input = client
-            .find(Locator::Id(&format!("field-{name}")))
-            .await
-            .unwrap();
+    assert!(
         client
-            .execute(
-                "arguments[0].value = arguments[1];",
-                vec![serde_json::to_value(&input).unwrap(), claims[name].clone()],
-            )
+            .find(Locator::Id("field-personal_identity_number"))
             .await
-            .unwrap();
-    }
+            .is_err()
+    );
+    let type_into = async |id: &str, text: &str| {
+        let input = client.find(Locator::Id(id)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    };
+    type_into("field-office", claims["office"].as_str().unwrap()).await;
+    // Dates are typed as ISO text whatever the browser's locale; a date in
+    // the future comes back with its message and what was typed.
+    type_into("field-registered_since", "2099-01-01").await;
     for name in ["registration_status", "programme"] {
         client
             .find(Locator::Id(&format!("field-{name}")))
@@ -557,9 +707,48 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
             .await
             .unwrap();
     }
+    click("main form button[type=submit]").await;
+    let error = wait("#field-registered_since-error").await.unwrap();
+    assert!(
+        error.text().await.unwrap().contains("senare än i dag"),
+        "{}",
+        error.text().await.unwrap()
+    );
+    let since = client
+        .find(Locator::Id("field-registered_since"))
+        .await
+        .unwrap();
+    assert_eq!(
+        since.prop("value").await.unwrap().as_deref(),
+        Some("2099-01-01")
+    );
+    // The language switch keeps the page: what was typed and its message.
+    click("#switch-language").await;
+    wait("html[lang=en]").await.unwrap();
+    let error = wait("#field-registered_since-error").await.unwrap();
+    assert!(
+        error.text().await.unwrap().contains("later than today"),
+        "{}",
+        error.text().await.unwrap()
+    );
+    let since = client
+        .find(Locator::Id("field-registered_since"))
+        .await
+        .unwrap();
+    assert_eq!(
+        since.prop("value").await.unwrap().as_deref(),
+        Some("2099-01-01")
+    );
+    click("#switch-language").await;
+    wait("html[lang=sv]").await.unwrap();
+    type_into(
+        "field-registered_since",
+        claims["registered_since"].as_str().unwrap(),
+    )
+    .await;
     let form = client.screenshot().await.unwrap();
-    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     std::fs::write(target.join("portal-form.png"), form).unwrap();
+    fits_at_320("issue-form").await;
     click("main form button[type=submit]").await;
 
     let qr = wait("#offer-qr svg").await.unwrap();
@@ -592,6 +781,26 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
     let path = target.join("portal-offer.png");
     std::fs::write(&path, screenshot).unwrap();
     eprintln!("screenshot: {}", path.display());
+
+    // In English the same offer: the same PIN and a QR code, no new offer.
+    click("#switch-language").await;
+    wait("html[lang=en]").await.unwrap();
+    wait("#offer-qr svg").await.unwrap();
+    let again = client.find(Locator::Id("tx-code")).await.unwrap();
+    assert_eq!(again.text().await.unwrap(), pin);
+    let screenshot = client.screenshot().await.unwrap();
+    std::fs::write(target.join("portal-offer-en.png"), screenshot).unwrap();
+    fits_at_320("offer").await;
+    // The person page with its credentials' table.
+    client
+        .find(Locator::Css("main a[href^='/portal/people/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait("table.records").await.unwrap();
+    fits_at_320("person").await;
     client.close().await.unwrap();
     drop(driver);
 
@@ -691,19 +900,25 @@ async fn portal_registers_a_person_and_prefills_the_issue_form() {
     assert_eq!(stored.registered_by, OFFICER);
     assert_eq!(stored.given_name, "Karin Elisabet");
 
-    // The issue form is filled in from the registration.
+    // The issue form shows the registration's identity, not as inputs.
     let form = browser
         .get(&format!("{person}/issue/registration-certificate"))
         .await;
     assert_eq!(form.status, StatusCode::OK);
-    for (field, value) in [
-        ("given_name", "Karin Elisabet"),
-        ("family_name", "Lindqvist"),
-        ("birthdate", "1994-03-17"),
-        ("personal_identity_number", SUBJECT),
+    let identity = form.inner_text("identity");
+    for value in ["Karin Elisabet", "Lindqvist", "1994-03-17", SUBJECT] {
+        assert!(identity.contains(value), "{identity}");
+    }
+    for field in [
+        "given_name",
+        "family_name",
+        "birthdate",
+        "personal_identity_number",
     ] {
-        let tag = form.tag(&format!("field-{field}"));
-        assert!(tag.contains(&format!("value=\"{value}\"")), "{tag}");
+        assert!(
+            !form.body.contains(&format!("id=\"field-{field}\"")),
+            "{field}"
+        );
     }
     assert!(form.tag("field-office").contains("value=\"\""));
 
@@ -732,4 +947,254 @@ async fn portal_search_checks_the_date_and_check_digit() {
         .await;
     let page = browser.get(&person).await;
     assert_eq!(page.text("person-birthdate"), "1970-10-03");
+}
+
+/// The element `css` once it is there (20 s at most).
+async fn wait_for(client: &fantoccini::Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+#[tokio::test]
+async fn portal_issue_takes_the_identity_from_the_record_and_refuses_impossible_dates() {
+    let portal = start("portal-integrity").await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let csrf = browser.signed_in().await;
+
+    // Not registered: nothing to issue from yet.
+    let person = browser.person(&csrf).await;
+    let path = format!("{person}/issue/registration-certificate");
+    let unregistered = browser.get(&path).await;
+    assert!(unregistered.body.contains("id=\"register-first\""));
+    assert!(!unregistered.body.contains("id=\"field-office\""));
+    let refused = browser.issue_example(&person, &csrf).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    browser
+        .register(
+            &format!("{person}/register"),
+            &csrf,
+            "Karin Elisabet",
+            "Lindqvist",
+        )
+        .await;
+
+    // Another person's number, birthdate and name posted by hand are no
+    // fields of the form; a date in the future is refused with its limit.
+    let mut claims = example("registration-certificate");
+    claims["personal_identity_number"] = AMIRA.into();
+    claims["birthdate"] = "1985-07-09".into();
+    claims["given_name"] = "Amira".into();
+    claims["registered_since"] = "2099-01-01".into();
+    let page = post_claims(&mut browser, &path, &claims_form(&csrf, &claims)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let today = intyg_service::time::today();
+    assert_eq!(
+        page.text("field-registered_since-error"),
+        format!("Datumet får inte vara senare än i dag ({today}).")
+    );
+    assert!(page.body.contains("href=\"#field-registered_since\""));
+    assert!(
+        page.tag("field-registered_since")
+            .contains("value=\"2099-01-01\"")
+    );
+
+    claims["registered_since"] = "2026-02-02".into();
+    let page = post_claims(&mut browser, &path, &claims_form(&csrf, &claims)).await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let records = portal
+        .state
+        .stores
+        .credentials
+        .by_subject(SUBJECT)
+        .await
+        .unwrap();
+    assert_eq!(records[0].claims["personal_identity_number"], SUBJECT);
+    assert_eq!(records[0].claims["birthdate"], "1994-03-17");
+    assert_eq!(records[0].claims["given_name"], "Karin Elisabet");
+    assert!(
+        portal
+            .state
+            .stores
+            .credentials
+            .by_subject(AMIRA)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // An eligibility that ends before it starts names the start.
+    let eligibility = format!("{person}/issue/internship-eligibility");
+    let mut claims = example("internship-eligibility");
+    claims["eligible_from"] = "2027-03-01".into();
+    claims["eligible_until"] = "2027-02-28".into();
+    claims["max_hours_per_week"] = "32".into();
+    let page = post_claims(&mut browser, &eligibility, &claims_form(&csrf, &claims)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error = page.text("field-eligible_until-error");
+    assert!(
+        error.starts_with("Datumet får inte vara tidigare än "),
+        "{error}"
+    );
+    assert!(error.contains("(2027-03-01)"), "{error}");
+}
+
+#[tokio::test]
+async fn portal_language_switch_after_a_failed_form_keeps_the_page() {
+    let portal = start("portal-relang").await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let csrf = browser.signed_in().await;
+
+    // The search page with an error: the typed number and its message stay.
+    let bad = browser.search(&csrf, "19940317-2382").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let english = browser.switch_language(&bad).await;
+    assert_eq!(english.status, StatusCode::BAD_REQUEST, "{}", english.body);
+    assert!(english.body.contains("<html lang=\"en\">"));
+    assert!(english.tag("pin").contains("value=\"19940317-2382\""));
+    assert!(english.text("pin-error").contains("check digit"));
+
+    // The register form with an error.
+    let person = browser.person(&csrf).await;
+    let register = format!("{person}/register");
+    let missing = browser
+        .register(&register, &csrf, "Karin Elisabet", " ")
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let swedish = browser.switch_language(&missing).await;
+    assert!(
+        swedish.body.contains("<html lang=\"sv\">"),
+        "{}",
+        swedish.body
+    );
+    assert!(
+        swedish
+            .tag("register-given_name")
+            .contains("value=\"Karin Elisabet\"")
+    );
+    assert_eq!(
+        swedish.text("register-family_name-error"),
+        "Fältet är obligatoriskt."
+    );
+    assert!(
+        portal
+            .state
+            .stores
+            .persons
+            .get(SUBJECT)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    browser
+        .register(&register, &csrf, "Karin Elisabet", "Lindqvist")
+        .await;
+
+    // The issue form with a bad date: what was typed and the message stay,
+    // in the other language; nothing is issued.
+    let path = format!("{person}/issue/registration-certificate");
+    let mut claims = example("registration-certificate");
+    claims["registered_since"] = "02/03/2026".into();
+    let failed = post_claims(&mut browser, &path, &claims_form(&csrf, &claims)).await;
+    assert_eq!(failed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let english = browser.switch_language(&failed).await;
+    assert_eq!(english.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(english.body.contains("<html lang=\"en\">"));
+    assert!(
+        english
+            .tag("field-registered_since")
+            .contains("value=\"02/03/2026\"")
+    );
+    assert_eq!(
+        english.text("field-registered_since-error"),
+        "Write the date as YYYY-MM-DD, for example 2026-02-02."
+    );
+    assert!(
+        english
+            .tag("field-office")
+            .contains("value=\"Arbetsförmedlingen Malmö\"")
+    );
+    assert!(english.body.contains("Registration certificate"));
+    // Switching back is the same page again.
+    let swedish = browser.switch_language(&english).await;
+    assert!(swedish.body.contains("<html lang=\"sv\">"));
+    assert!(
+        swedish
+            .tag("field-registered_since")
+            .contains("value=\"02/03/2026\"")
+    );
+    assert!(
+        portal
+            .state
+            .stores
+            .credentials
+            .by_subject(SUBJECT)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The offer page keeps its QR code and PIN, and makes no second offer.
+    let offer = browser.issue_example(&person, &csrf).await;
+    assert_eq!(offer.status, StatusCode::CREATED);
+    let pin = offer.text("tx-code").to_owned();
+    let link = offer.href("offer-link");
+    let english = browser.switch_language(&offer).await;
+    assert_eq!(english.status, StatusCode::OK, "{}", english.body);
+    assert!(english.body.contains("<html lang=\"en\">"));
+    assert!(english.body.contains("The offer is ready"));
+    assert_eq!(english.text("tx-code"), pin);
+    assert_eq!(english.href("offer-link"), link);
+    assert!(english.body.contains("<svg"));
+    assert_eq!(
+        portal
+            .state
+            .stores
+            .credentials
+            .by_subject(SUBJECT)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The PIN is checked against the offer: a guessed one shows nothing.
+    let (action, _) = offer.form_of("switch-language");
+    let wrong = if pin == "000000" { "000001" } else { "000000" };
+    let guessed = browser
+        .post(&action, &[("csrf", csrf.as_str()), ("tx_code", wrong)])
+        .await;
+    assert_eq!(guessed.status, StatusCode::NOT_FOUND);
+    assert!(!guessed.body.contains("tx-code"));
+}
+
+/// Regression: the language link of a page showing form errors led to
+/// HTTP 405 (a GET of a POST-only path).
+#[tokio::test]
+async fn portal_never_answers_405_to_a_get_of_a_form_path() {
+    let portal = start("portal-no-405").await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let csrf = browser.signed_in().await;
+    let person = browser.person(&csrf).await;
+    for path in [
+        "/portal/search?lang=en".to_owned(),
+        "/portal/logout".to_owned(),
+        format!("{person}/register?lang=en"),
+        format!("{person}/offers/nope"),
+        format!("{person}/credentials/nope/withdraw"),
+    ] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        let back = if path.starts_with("/portal/people/") {
+            person.as_str()
+        } else {
+            "/portal"
+        };
+        assert_eq!(page.location(), back, "{path}");
+    }
+    // The language chosen on the way is kept.
+    let page = browser.get(&person).await;
+    assert!(page.body.contains("<html lang=\"en\">"));
 }

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use intyg_issuer::auth_code::store::IssuedCode;
 use intyg_issuer::model::{
     AccessGrant, CredentialRecord, CredentialState, Offer, Person, PersonalIdentityNumber,
+    Revocation, RevocationReason,
 };
 use intyg_issuer::store::{SignedList, Stores};
 use intyg_service::session::{LOCKOUT_SECONDS, MAX_ATTEMPTS, StoredSession, User};
@@ -89,6 +90,7 @@ fn record(id: &str, subject: &str, created_at: i64) -> CredentialRecord {
         status_indices: Vec::new(),
         created_at,
         issued_at: None,
+        revocation: None,
     }
 }
 
@@ -154,6 +156,12 @@ async fn credentials_by_subject_newest_first(stores: Stores) {
         .unwrap();
     let mut changed = record("a", KARIN, 1);
     changed.state = CredentialState::Revoked;
+    changed.revocation = Some(Revocation {
+        reason: RevocationReason::Deregistered,
+        note: String::new(),
+        by: "handlaggare".into(),
+        at: 2,
+    });
     stores.credentials.put(&changed).await.unwrap();
     let ids: Vec<String> = stores
         .credentials
@@ -169,7 +177,7 @@ async fn credentials_by_subject_newest_first(stores: Stores) {
 }
 
 async fn a_person_is_stored_once(stores: Stores) {
-    let number = PersonalIdentityNumber::parse(KARIN).unwrap();
+    let number = PersonalIdentityNumber::parse(KARIN, intyg_service::time::today()).unwrap();
     let person = |name: &str| Person::new(number.clone(), name.into(), "K".into(), 1, "o".into());
     let (first, second) = (person("Karin"), person("Karin2"));
     let (a, b) = tokio::join!(stores.persons.put(&first), stores.persons.put(&second));

@@ -45,8 +45,16 @@ pub struct Chrome<'a, M> {
     pub path: &'a str,
     /// The signed-in user's name and the session's CSRF token.
     pub user: Option<(&'a str, &'a str)>,
+    /// A page shown in answer to a POST: where it was posted and what, so
+    /// that the language switch posts it again (with `?lang=` and
+    /// [`RELANG`]) instead of leaving for a GET that would lose it.
+    pub repost: Option<(&'a str, Vec<(&'a str, &'a str)>)>,
     messages: PhantomData<M>,
 }
+
+/// The form field a language switch adds to a re-posted form: the handler
+/// shows the page again in the other language and acts on nothing.
+pub const RELANG: &str = "relang";
 
 impl<'a, M> Chrome<'a, M> {
     /// The frame of the page at `path` in `lang`, for `user` when signed in.
@@ -55,8 +63,16 @@ impl<'a, M> Chrome<'a, M> {
             lang,
             path,
             user,
+            repost: None,
             messages: PhantomData,
         }
+    }
+
+    /// The frame of a page answering a POST of `fields` to `action`: its
+    /// language switch posts them again.
+    pub fn reposting(mut self, action: &'a str, fields: Vec<(&'a str, &'a str)>) -> Self {
+        self.repost = Some((action, fields));
+        self
     }
 }
 
@@ -81,8 +97,20 @@ pub fn layout<M: Frame>(chrome: &Chrome<'_, M>, title: &str, main: Markup) -> Ma
                 header {
                     p.service { a href="/portal" { (lang.t(M::SERVICE)) } }
                     nav {
-                        a href={ (chrome.path) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
-                            (lang.t(M::SWITCH_LANGUAGE))
+                        @if let Some((action, fields)) = &chrome.repost {
+                            form.inline.lang-switch method="post" action={ (action) "?lang=" (other.code()) } {
+                                @for (name, value) in fields.iter().filter(|(n, _)| *n != RELANG) {
+                                    input type="hidden" name=(name) value=(value);
+                                }
+                                input type="hidden" name=(RELANG) value="1";
+                                button.link type="submit" id="switch-language" lang=(other.code()) {
+                                    (lang.t(M::SWITCH_LANGUAGE))
+                                }
+                            }
+                        } @else {
+                            a id="switch-language" href={ (chrome.path) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
+                                (lang.t(M::SWITCH_LANGUAGE))
+                            }
                         }
                         @if let Some((name, csrf)) = chrome.user {
                             span class=(M::USER_CLASS) { (lang.t(M::SIGNED_IN_AS)) " " (name) }

@@ -72,7 +72,12 @@ intyg_service::messages! {
     /// Field missing.
     ErrRequired => ("Fältet är obligatoriskt.", "This field is required."),
     /// Too long.
-    ErrTooLong => ("Texten är för lång.", "The text is too long."),
+    ErrTooLong => ("Skriv högst {} tecken.", "Enter at most {} characters."),
+    /// A control character ({} is its code point).
+    ErrControlCharacter => (
+        "Texten innehåller ett tecken som inte är tillåtet ({}).",
+        "The text contains a character that is not allowed ({})."
+    ),
     /// Posting created banner.
     PostingCreated => ("Annonsen är skapad.", "The posting was created."),
     /// Applications heading.
@@ -130,6 +135,15 @@ intyg_service::messages! {
     StatusVerified => ("Verifierad", "Verified"),
     /// Status: declined.
     StatusDeclined => ("Avböjd", "Declined"),
+    /// Status: the wallet had no matching credential.
+    StatusNoMatchingCredential => ("Inget passande intyg", "No matching credential"),
+    /// Explanation of that status, before the missing credentials' names.
+    NoMatchingCredentialText => (
+        "Den sökandes plånbok har inte det intyg som efterfrågas. Den sökande avböjde inte; be om intyget och försök igen. Saknas",
+        "The applicant's wallet does not hold the credential asked for. The applicant did not decline; ask for it and try again. Missing"
+    ),
+    /// Before the name of the credential that failed.
+    FailedCredential => ("Intyg som inte godtogs", "Credential not accepted"),
     /// Status: failed.
     StatusFailed => ("Misslyckades", "Failed"),
     /// Status: expired before an answer.

@@ -35,7 +35,7 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use maud::Markup;
 use serde::Serialize;
 
@@ -113,8 +113,22 @@ impl PortalState {
     }
 
     /// The display name of an issuer: configured, else its URL's host.
-    fn issuer_name<'a>(&'a self, iss: &'a str) -> &'a str {
+    /// An issuer's name: the configured one, else the one its metadata
+    /// gives in `locale` (or English, or any), else its host.
+    fn issuer_name<'a>(
+        &'a self,
+        iss: &'a str,
+        from_metadata: &'a std::collections::BTreeMap<String, String>,
+        locale: &str,
+    ) -> &'a str {
         if let Some(name) = self.issuer_names.get(iss) {
+            return name;
+        }
+        if let Some(name) = from_metadata
+            .get(locale)
+            .or_else(|| from_metadata.get("en"))
+            .or_else(|| from_metadata.values().next())
+        {
             return name;
         }
         let rest = iss.split_once("://").map_or(iss, |(_, rest)| rest);
@@ -128,11 +142,14 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/portal") }))
         .route("/portal", get(home))
         .route("/portal/login", get(login_page).post(login))
-        .route("/portal/logout", post(logout))
-        .route("/portal/postings", post(create_posting))
+        .route("/portal/logout", get(to_page).post(logout))
+        .route("/portal/postings", get(to_page).post(create_posting))
         .route("/portal/postings/new", get(new_posting))
         .route("/portal/postings/{id}", get(posting))
-        .route("/portal/postings/{id}/sessions", post(new_session))
+        .route(
+            "/portal/postings/{id}/sessions",
+            get(to_page).post(new_session),
+        )
         .route("/portal/postings/{id}/sessions/{tx}", get(session_page))
         .route("/portal/postings/{id}/sessions/{tx}/status", get(status))
         .route("/portal/portal.css", get(css))
@@ -303,6 +320,16 @@ impl IntoResponse for PageError {
         let ctx = Ctx::bare(self.lang, CSP);
         let markup = pages::error(&ctx.chrome(), self.message, self.detail.as_deref());
         ctx.page(self.status, markup)
+    }
+}
+
+/// `GET` of a path that only takes a form (a bookmark, the back button, a
+/// language link from an old page): never a 405, but the page the form
+/// belongs to, the posting's page or the start page.
+async fn to_page(ctx: Ctx, Path(params): Path<Vec<(String, String)>>) -> Response {
+    match params.iter().find(|(name, _)| name == "id") {
+        Some((_, id)) => ctx.redirect(&format!("/portal/postings/{id}")),
+        None => ctx.redirect("/portal"),
     }
 }
 
@@ -484,15 +511,22 @@ async fn create_posting(
         purpose: text("purpose"),
     };
     let problems = new.problems();
-    if !problems.is_empty() {
-        let errors: Vec<(&'static str, Msg)> = problems
+    let relang = form.contains_key(intyg_service::portal::chrome::RELANG);
+    if !problems.is_empty() || relang {
+        let lang = signed.ctx.lang;
+        let errors: Vec<(&'static str, String)> = problems
             .into_iter()
             .map(|(name, problem)| {
-                let msg = match problem {
-                    FieldProblem::Required => Msg::ErrRequired,
-                    FieldProblem::TooLong => Msg::ErrTooLong,
+                let text = match problem {
+                    FieldProblem::Required => lang.t(Msg::ErrRequired).to_owned(),
+                    FieldProblem::TooLong { max } => {
+                        lang.t(Msg::ErrTooLong).replace("{}", &max.to_string())
+                    }
+                    FieldProblem::ControlCharacter(found) => lang
+                        .t(Msg::ErrControlCharacter)
+                        .replace("{}", &format!("U+{:04X}", u32::from(found.character))),
                 };
-                (name, msg)
+                (name, text)
             })
             .collect();
         let page = pages::PostingForm {
@@ -502,10 +536,17 @@ async fn create_posting(
             purpose: new.purpose.trim(),
             errors: &errors,
         };
-        return Ok(signed.page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            pages::posting_form(&signed.chrome(), &page),
-        ));
+        // A page answering a POST: the language switch posts it again.
+        let chrome = signed.chrome().reposting(
+            "/portal/postings",
+            form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+        );
+        let status = if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        return Ok(signed.page(status, pages::posting_form(&chrome, &page)));
     }
     let posting = postings::create(&state, new, &signed.session.user.username)
         .await
@@ -601,6 +642,8 @@ pub enum SessionState {
     Verified,
     /// The applicant declined.
     Declined,
+    /// The applicant's wallet holds none of some credentials asked for.
+    NoMatchingCredential,
     /// A check failed.
     Failed,
     /// No answer came in time.
@@ -616,6 +659,7 @@ impl SessionState {
             Outcome::Pending => Self::Pending,
             Outcome::Verified => Self::Verified,
             Outcome::Declined => Self::Declined,
+            Outcome::NoMatchingCredential => Self::NoMatchingCredential,
             Outcome::Failed => Self::Failed,
         }
     }
@@ -630,6 +674,7 @@ impl SessionState {
             Self::Pending => Msg::StatusPending,
             Self::Verified => Msg::StatusVerified,
             Self::Declined => Msg::StatusDeclined,
+            Self::NoMatchingCredential => Msg::StatusNoMatchingCredential,
             Self::Failed => Msg::StatusFailed,
             Self::Expired => Msg::StatusExpired,
         }
@@ -663,30 +708,53 @@ fn session_view<'a>(
                         portal.types.rank(&credential.vct, name),
                         label.unwrap_or(name),
                         value,
+                        portal
+                            .types
+                            .value_label(&credential.vct, name, value, locale),
                     )
                 })
                 .collect();
-            claims.sort_by_key(|(rank, _, _)| *rank);
+            claims.sort_by_key(|(rank, _, _, _)| *rank);
             pages::CredentialView {
                 type_name: portal
                     .types
                     .name(&credential.vct, locale)
                     .unwrap_or(&credential.vct),
-                issuer: credential
-                    .issuer
-                    .as_deref()
-                    .map(|iss| (portal.issuer_name(iss), iss)),
+                issuer: credential.issuer.as_deref().map(|iss| {
+                    (
+                        portal.issuer_name(iss, &credential.issuer_name, locale),
+                        iss,
+                    )
+                }),
                 status: credential.status.as_deref(),
                 claims: claims
                     .into_iter()
-                    .map(|(_, label, value)| (label, value))
+                    .map(|(_, label, value, words)| (label, value, words))
                     .collect(),
             }
         })
         .collect();
+    // A Credential Query by its type's name (its id when the type is
+    // unknown), for "which credential" in failures and missing ones.
+    let query_name = |id: &str| -> String {
+        transaction.dcql_query["credentials"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|q| q["id"] == id)
+            .and_then(|q| q["meta"]["vct_values"][0].as_str())
+            .and_then(|vct| portal.types.name(vct, locale))
+            .map_or_else(|| id.to_owned(), str::to_owned)
+    };
     pages::Result {
         state: SessionState::of(transaction, now()),
         reason: transaction.reason.as_deref(),
+        failed_credential: transaction.failed_credential.as_deref().map(query_name),
+        missing_credentials: transaction
+            .missing_credentials
+            .iter()
+            .map(|id| query_name(id))
+            .collect(),
         credentials,
         claims_deleted_at: transaction.claims_deleted_at,
     }

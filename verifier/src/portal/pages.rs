@@ -50,8 +50,8 @@ pub struct PostingForm<'a> {
     pub description: &'a str,
     /// Typed purpose.
     pub purpose: &'a str,
-    /// Errors by field name.
-    pub errors: &'a [(&'static str, Msg)],
+    /// Errors by field name, as shown.
+    pub errors: &'a [(&'static str, String)],
 }
 
 /// The form of a new posting.
@@ -95,7 +95,7 @@ pub fn posting_form(chrome: &Chrome<'_>, form: &PostingForm<'_>) -> Markup {
                     h2 id="error-summary-title" { (lang.t(Msg::FixErrors)) }
                     ul {
                         @for (name, msg) in form.errors {
-                            li { a href={ "#posting-" (name) } { (label_of(name)) ": " (lang.t(*msg)) } }
+                            li { a href={ "#posting-" (name) } { (label_of(name)) ": " (msg) } }
                         }
                     }
                 }
@@ -105,7 +105,7 @@ pub fn posting_form(chrome: &Chrome<'_>, form: &PostingForm<'_>) -> Markup {
                 input type="hidden" name="csrf" value=(form.csrf);
                 @for (name, label, hint, value, multiline) in fields {
                     @let id = format!("posting-{name}");
-                    @let error = form.errors.iter().find(|(n, _)| *n == name).map(|(_, m)| *m);
+                    @let error = form.errors.iter().find(|(n, _)| *n == name).map(|(_, m)| m.as_str());
                     @let described: Vec<String> = [
                         hint.map(|_| format!("{id}-hint")),
                         error.map(|_| format!("{id}-error")),
@@ -121,7 +121,7 @@ pub fn posting_form(chrome: &Chrome<'_>, form: &PostingForm<'_>) -> Markup {
                             p.hint id={ (id) "-hint" } { (lang.t(hint)) }
                         }
                         @if let Some(error) = error {
-                            p.error id={ (id) "-error" } { (lang.t(error)) }
+                            p.error id={ (id) "-error" } { (error) }
                         }
                         @if multiline {
                             textarea id=(id) name=(name) rows="5" required
@@ -228,6 +228,7 @@ fn state_class(state: SessionState) -> &'static str {
         SessionState::Pending => "pending",
         SessionState::Verified => "verified",
         SessionState::Declined => "declined",
+        SessionState::NoMatchingCredential => "no-matching-credential",
         SessionState::Failed => "failed",
         SessionState::Expired => "expired",
     }
@@ -242,8 +243,9 @@ pub struct CredentialView<'a> {
     pub issuer: Option<(&'a str, &'a str)>,
     /// Its status-list status (`valid`), if it has one.
     pub status: Option<&'a str>,
-    /// (label, value), in the type's order.
-    pub claims: Vec<(&'a str, &'a Value)>,
+    /// (label, value, the value in words when the type gives them), in
+    /// the type's order.
+    pub claims: Vec<(&'a str, &'a Value, Option<&'a str>)>,
 }
 
 /// What a session's status and result show.
@@ -253,6 +255,11 @@ pub struct Result<'a> {
     pub state: SessionState,
     /// The failure reason code.
     pub reason: Option<&'a str>,
+    /// The type name of the credential that failed, when one of several
+    /// did.
+    pub failed_credential: Option<String>,
+    /// The type names of the credentials the wallet had none of.
+    pub missing_credentials: Vec<String>,
     /// The verified credentials.
     pub credentials: Vec<CredentialView<'a>>,
     /// When the claims were deleted.
@@ -328,15 +335,27 @@ pub fn status(lang: Lang, result: &Result<'_>) -> Markup {
         SessionState::Verified => Some(Msg::VerifiedText),
         SessionState::Declined => Some(Msg::DeclinedText),
         SessionState::Expired => Some(Msg::ExpiredText),
-        SessionState::Failed => None,
+        SessionState::Failed | SessionState::NoMatchingCredential => None,
     };
     html! {
         p class={ "state state-" (state_class(state)) } id="status-text" { (lang.t(state.text())) }
         @if let Some(explanation) = explanation {
             p { (lang.t(explanation)) }
         }
+        @if state == SessionState::NoMatchingCredential {
+            p id="status-missing" {
+                (lang.t(Msg::NoMatchingCredentialText))
+                @if !result.missing_credentials.is_empty() {
+                    ": " (result.missing_credentials.join(", "))
+                }
+                "."
+            }
+        }
         @if state == SessionState::Failed {
             @let code = result.reason.unwrap_or("");
+            @if let Some(credential) = &result.failed_credential {
+                p id="status-credential" { (lang.t(Msg::FailedCredential)) ": " (credential) }
+            }
             p id="status-reason" { (lang.t(reason_text(code))) }
             p.hint { (lang.t(Msg::ReasonCode)) ": " code { (code) } }
         }
@@ -377,10 +396,10 @@ pub fn result(lang: Lang, result: &Result<'_>) -> Markup {
                             th scope="col" { (lang.t(Msg::Value)) }
                         } }
                         tbody {
-                            @for (label, value) in &credential.claims {
+                            @for (label, value, words) in &credential.claims {
                                 tr {
                                     th scope="row" { (label) }
-                                    td { (value_text(lang, value)) }
+                                    td { (words.map_or_else(|| value_text(lang, value), str::to_owned)) }
                                 }
                             }
                         }
@@ -423,25 +442,10 @@ pub fn error(chrome: &Chrome<'_>, message: Msg, detail: Option<&str>) -> Markup 
     )
 }
 
-/// `YYYY-MM-DD HH:MM UTC` of seconds since the epoch.
+/// `YYYY-MM-DD HH:MM CET` (or `CEST`) of seconds since the epoch, in
+/// Stockholm.
 pub fn date_time(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let rest = seconds.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rest / 3600,
-        rest % 3600 / 60
-    )
+    intyg_service::time::date_time(seconds)
 }
 
 /// Polls an applicant session's status until it is final and swaps the
@@ -493,7 +497,10 @@ header nav { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
 .service { margin: 0; font-weight: bold; font-size: 1.15rem; }
 main { max-width: 60rem; padding: 1rem 1.5rem 3rem; }
 a { color: #1a4fa0; }
-a:focus, button:focus, input:focus, textarea:focus, main:focus { outline: 3px solid #f2a900; outline-offset: 2px; }
+a:focus, button:focus, input:focus, textarea:focus, main:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffdd00; }
+header button.link { background: none; border: none; padding: 0; color: #fff; text-decoration: underline; }
+h1, h2, h3, p, li, td { overflow-wrap: break-word; }
+@media (max-width: 40rem) { h1 { font-size: 1.5rem; } }
 .skip { position: absolute; left: -10000px; }
 .skip:focus { position: static; display: inline-block; padding: .5rem; background: #fff; color: #1a4fa0; }
 .field { margin: 0 0 1.25rem; }
@@ -518,7 +525,7 @@ th, td { text-align: left; padding: .5rem; border-bottom: 1px solid #8a8a8a; ver
 p.state { font-size: 1.5rem; margin: .5rem 0; }
 .state-pending { color: #4a4a4a; }
 .state-verified { color: #1e6b26; }
-.state-declined, .state-expired { color: #7a4d00; }
+.state-declined, .state-expired, .state-no-matching-credential { color: #7a4d00; }
 .state-failed { color: #b3261e; }
 .credential { border-top: 3px solid #23395b; margin-top: 1.5rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
@@ -534,8 +541,8 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(date_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(date_time(1_772_000_000), "2026-02-25 06:13 UTC");
+        assert_eq!(date_time(0), "1970-01-01 01:00 CET");
+        assert_eq!(date_time(1_772_000_000), "2026-02-25 07:13 CET");
     }
 
     #[test]

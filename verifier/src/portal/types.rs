@@ -54,6 +54,20 @@ impl Types {
             .label(&[ClaimPathElement::from(claim)], locale)
     }
 
+    /// `value` of the top-level claim `claim` of `vct` in words in
+    /// `locale` (the type metadata's `intyg_value_display`), if it has them.
+    pub fn value_label(
+        &self,
+        vct: &str,
+        claim: &str,
+        value: &serde_json::Value,
+        locale: &str,
+    ) -> Option<&str> {
+        self.0
+            .get(vct)?
+            .value_label(&[ClaimPathElement::from(claim)], value, locale)
+    }
+
     /// Where `claim` comes in the type's own order of claims (unknown claims
     /// last), so that verified claims read as the type describes them.
     pub fn rank(&self, vct: &str, claim: &str) -> usize {

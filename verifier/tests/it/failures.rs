@@ -171,6 +171,9 @@ async fn revoked() {
         .send(&session, bench.registration(&session, REVOKED))
         .await;
     bench.assert_refused(&session, result, "revoked").await;
+    // One of two credentials failed: the result names which.
+    let shown = bench.verifier.show(&session.id).await;
+    assert_eq!(shown["failed_credential"], "registration");
 }
 
 #[tokio::test]
@@ -466,4 +469,28 @@ async fn hr_api_needs_the_key_and_a_valid_body() {
     ] {
         assert!(openapi["paths"][path].is_object(), "{path} not documented");
     }
+}
+
+/// OpenID4VP 1.0 §8.5 gives `access_denied` to both; the Intyg wallet's
+/// description tells them apart, and the employer must not read a missing
+/// credential as a refusal (regression: "the applicant declined" was shown).
+#[tokio::test]
+async fn a_wallet_without_the_credential_is_not_a_decline() {
+    let bench = Bench::start("no-match").await;
+    let session = bench.verifier.session().await;
+    let body = DirectPostBody::Error(
+        intyg_core::oid4vp::Denial::NoMatchingCredential(vec!["eligibility".into()])
+            .error_response(session.request.state.clone()),
+    )
+    .to_form();
+    let response = bench.verifier.post(&session, body).await;
+    assert_eq!(response.status(), 200);
+    let shown = bench.verifier.show(&session.id).await;
+    assert_eq!(shown["status"], "no_matching_credential");
+    assert_eq!(shown["reason"], "access_denied");
+    assert_eq!(
+        shown["missing_credentials"],
+        serde_json::json!(["eligibility"])
+    );
+    assert!(shown.get("failed_credential").is_none());
 }

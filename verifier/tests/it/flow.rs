@@ -304,3 +304,64 @@ async fn postings_api_opens_applications_with_the_posting_purpose() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+/// An ESC in a posting's purpose (or a presentation request's) would reach
+/// the portal as a box and the wallet CLI's terminal raw: refused, by name.
+#[tokio::test]
+async fn an_escape_character_in_a_purpose_is_refused() {
+    let verifier = Verifier::start("purpose-escape", |_| {}).await;
+    let posting = verifier
+        .post_json(
+            "/api/postings",
+            &serde_json::json!({
+                "title": "Lagerassistent",
+                "description": "Tre månader\ni Malmö",
+                "purpose": "Ansökan\u{1b}[2J om arbetspraktik",
+            }),
+        )
+        .await;
+    assert_eq!(posting.status(), 400);
+    let error: Value = posting.json().await.unwrap();
+    assert_eq!(error["error"], "invalid_request");
+    let description = error["error_description"].as_str().unwrap();
+    assert!(description.starts_with("purpose "), "{description}");
+    assert!(description.contains("U+001B"), "{description}");
+    assert!(
+        verifier
+            .state
+            .stores
+            .postings
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let request = verifier
+        .create(serde_json::json!({
+            "template": "internship-application",
+            "purpose": "Praktik\u{1b}]0;pwned\u{7}",
+        }))
+        .await;
+    assert_eq!(request.status(), 400);
+    let error: Value = request.json().await.unwrap();
+    assert!(
+        error["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("purpose "),
+        "{error}"
+    );
+    // A line break in a multi-line field is text, not a control.
+    let fine = verifier
+        .post_json(
+            "/api/postings",
+            &serde_json::json!({
+                "title": "Lagerassistent",
+                "description": "Tre månader\r\ni Malmö",
+                "purpose": "Ansökan om arbetspraktik\nhos oss",
+            }),
+        )
+        .await;
+    assert_eq!(fine.status(), 201);
+}

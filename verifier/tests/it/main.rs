@@ -301,13 +301,31 @@ impl TestIssuer {
         );
         claims.ttl = std::num::NonZeroU64::new(300);
         let token = StatusListToken::sign(&claims, &key, Some(&kid)).unwrap();
-        let router = axum::Router::new().route(
-            "/status/1",
-            get(move || {
-                let token = token.clone();
-                async move { ([("content-type", StatusListToken::MEDIA_TYPE)], token) }
-            }),
-        );
+        // Its display name, as credential issuer metadata gives it.
+        let metadata = serde_json::json!({
+            "credential_issuer": iss,
+            "credential_endpoint": format!("{iss}/credential"),
+            "credential_configurations_supported": {},
+            "display": [
+                {"name": "Arbetsförmedlingen (test)", "locale": "sv"},
+                {"name": "Swedish Public Employment Service (test)", "locale": "en"}
+            ]
+        });
+        let router = axum::Router::new()
+            .route(
+                "/status/1",
+                get(move || {
+                    let token = token.clone();
+                    async move { ([("content-type", StatusListToken::MEDIA_TYPE)], token) }
+                }),
+            )
+            .route(
+                "/.well-known/openid-credential-issuer",
+                get(move || {
+                    let metadata = metadata.clone();
+                    async move { axum::Json(metadata) }
+                }),
+            );
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self { iss, key, kid }
     }

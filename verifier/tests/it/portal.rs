@@ -300,7 +300,10 @@ async fn portal_creates_a_posting() {
         invalid.text("posting-title-error"),
         "Fältet är obligatoriskt."
     );
-    assert_eq!(invalid.text("posting-purpose-error"), "Texten är för lång.");
+    assert_eq!(
+        invalid.text("posting-purpose-error"),
+        "Skriv högst 500 tecken."
+    );
     assert!(invalid.body.contains("role=\"alert\""));
     // What was typed stays.
     assert!(invalid.text("posting-description").contains("Lager"));
@@ -331,6 +334,88 @@ async fn portal_creates_a_posting() {
     assert_eq!(
         browser.get("/portal/postings/nope").await.status,
         StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn portal_language_switch_after_a_failed_posting_keeps_the_page() {
+    let (verifier, _issuer) = start("portal-posting-relang").await;
+    let mut browser = PortalBrowser::new(&verifier.url);
+    let csrf = browser.signed_in().await;
+    let failed = browser
+        .post(
+            "/portal/postings",
+            &[
+                ("csrf", &csrf),
+                ("title", " "),
+                ("description", "Tre månader\ni Malmö"),
+                ("purpose", "Ansökan om arbetspraktik"),
+            ],
+        )
+        .await;
+    assert_eq!(failed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let english = browser.switch_language(&failed).await;
+    assert_eq!(
+        english.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        english.body
+    );
+    assert!(english.body.contains("<html lang=\"en\">"));
+    assert_eq!(
+        english.text("posting-title-error"),
+        "This field is required."
+    );
+    assert_eq!(english.text("posting-description"), "Tre månader\ni Malmö");
+    // A GET of the form's path is never a 405.
+    let get = browser.get("/portal/postings?lang=sv").await;
+    assert_eq!(get.status, StatusCode::SEE_OTHER);
+    assert_eq!(get.location(), "/portal");
+    assert!(
+        verifier
+            .state
+            .stores
+            .postings
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn portal_refuses_an_escape_character_in_a_purpose() {
+    let (verifier, _issuer) = start("portal-purpose-escape").await;
+    let mut browser = PortalBrowser::new(&verifier.url);
+    let csrf = browser.signed_in().await;
+    let typed = "Ansökan\u{1b}[31m om arbetspraktik";
+    let refused = browser
+        .post(
+            "/portal/postings",
+            &[
+                ("csrf", &csrf),
+                ("title", "Lagerassistent"),
+                ("description", "Tre månader\ni Malmö"),
+                ("purpose", typed),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.text("posting-purpose-error"),
+        "Texten innehåller ett tecken som inte är tillåtet (U+001B)."
+    );
+    assert!(refused.body.contains("href=\"#posting-purpose\""));
+    assert!(!refused.body.contains("id=\"posting-description-error\""));
+    assert!(
+        verifier
+            .state
+            .stores
+            .postings
+            .all()
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 
@@ -406,14 +491,21 @@ async fn portal_session_turns_verified_with_labels_in_both_languages() {
         "Inskrivningsstatus",
         "Högst timmar per vecka",
         "Giltigt (kontrollerat mot utfärdarens statuslista)",
-        "in_programme",
+        "Deltar i program",
         "Karin Elisabet",
     ] {
         assert!(result.contains(swedish), "{swedish} in {result}");
     }
-    // The issuer by name (no name configured: its host) and identifier.
-    let issuer_shown = format!("127.0.0.1 <span class=\"iss\">({})</span>", issuer.iss);
+    // Words, not codes: enumerated values come from the type metadata.
+    assert!(!result.contains("in_programme"), "{result}");
+    // The issuer by the name its metadata gives (none configured here),
+    // not its host, and its identifier.
+    let issuer_shown = format!(
+        "Arbetsförmedlingen (test) <span class=\"iss\">({})</span>",
+        issuer.iss
+    );
     assert!(result.contains(&issuer_shown), "{result}");
+    assert!(!result.contains("127.0.0.1 <span"), "{result}");
     assert!(!result.contains("max_hours_per_week"), "labelled, not raw");
 
     // English, chosen with ?lang=en and kept.
@@ -429,6 +521,8 @@ async fn portal_session_turns_verified_with_labels_in_both_languages() {
         "Maximum hours per week",
         "Internship eligibility",
         "Valid (checked against the issuer's status list)",
+        "In a labour-market programme",
+        "Swedish Public Employment Service (test)",
     ] {
         assert!(result.contains(english), "{english} in {result}");
     }
@@ -471,6 +565,39 @@ async fn portal_session_shows_the_failure_reason_and_a_decline() {
         english.text("status-reason"),
         "The credential has been revoked by its issuer."
     );
+    // Which of the two credentials failed, by its type's name.
+    assert_eq!(
+        english.text("status-credential"),
+        "Credential not accepted: Registration certificate"
+    );
+
+    // A wallet without one of the credentials: not a decline.
+    let path = browser.applicant_session(&csrf, &posting).await;
+    let page = browser.get(&path).await;
+    let session = wallet_session(&verifier, &page.href("wallet-link")).await;
+    let body = DirectPostBody::Error(
+        intyg_core::oid4vp::Denial::NoMatchingCredential(vec!["eligibility".into()])
+            .error_response(session.request.state.clone()),
+    )
+    .to_form();
+    assert_eq!(verifier.post(&session, body).await.status(), 200);
+    let missing = browser.status(&path).await;
+    assert_eq!(missing["state"], "no_matching_credential");
+    let html = missing["status_html"].as_str().unwrap();
+    assert!(html.contains("No matching credential"), "{html}");
+    assert!(!html.contains("declined to share"), "{html}");
+    let english = browser.get(&path).await;
+    let text = english.text("status-missing");
+    assert!(text.contains("did not decline"), "{text}");
+    assert!(text.ends_with("Missing: Internship eligibility."), "{text}");
+    let swedish = browser.get(&format!("{path}?lang=sv")).await;
+    assert!(swedish.body.contains("Inget passande intyg"));
+    assert!(
+        swedish
+            .text("status-missing")
+            .ends_with("Saknas: Rätt till arbetspraktik.")
+    );
+    browser.get(&format!("{path}?lang=en")).await;
 
     // A decline.
     let path = browser.applicant_session(&csrf, &posting).await;

@@ -65,6 +65,8 @@ fn transaction(id: &str) -> Transaction {
         processing: false,
         reason: None,
         reason_description: None,
+        failed_credential: None,
+        missing_credentials: Vec::new(),
         credentials: Vec::new(),
         completed_at: None,
         claims_deleted_at: None,
@@ -78,6 +80,7 @@ fn verified(mut transaction: Transaction, at: i64) -> Transaction {
         query_id: "registration".into(),
         vct: "https://intyg.example/registration-certificate".into(),
         issuer: None,
+        issuer_name: std::collections::BTreeMap::new(),
         claims: serde_json::Map::new(),
         status: None,
     }];

@@ -197,6 +197,10 @@ pub struct ClaimLabel {
     pub path: Vec<Value>,
     /// Labels by locale.
     pub labels: BTreeMap<String, String>,
+    /// The claim's values in words (the type metadata's Intyg extension
+    /// `intyg_value_display`): value, then labels by locale.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<(Value, BTreeMap<String, String>)>,
 }
 
 impl Display {
@@ -208,6 +212,19 @@ impl Display {
             .iter()
             .find(|claim| Value::Array(claim.path.clone()) == wanted)
             .and_then(|claim| pick(&claim.labels, locale))
+    }
+
+    /// `value` of the claim at `path` in words in `locale`, when the type
+    /// gives them; show the value as it is otherwise.
+    pub fn value_label(&self, path: &ClaimsPath, value: &Value, locale: &str) -> Option<String> {
+        let wanted = serde_json::to_value(path).ok()?;
+        self.claims
+            .iter()
+            .find(|claim| Value::Array(claim.path.clone()) == wanted)?
+            .values
+            .iter()
+            .find(|(v, _)| v == value)
+            .and_then(|(_, labels)| pick(labels, locale))
     }
 
     /// Adds what type metadata says, over what the issuer metadata said.
@@ -236,9 +253,28 @@ impl Display {
                 .iter()
                 .map(|d| (d.locale.clone(), d.label.clone()))
                 .collect();
+            let values: Vec<(Value, BTreeMap<String, String>)> = claim
+                .value_display
+                .iter()
+                .map(|v| {
+                    let labels = v
+                        .display
+                        .iter()
+                        .map(|d| (d.locale.clone(), d.label.clone()))
+                        .collect();
+                    (v.value.clone(), labels)
+                })
+                .collect();
             match self.claims.iter_mut().find(|c| c.path == path) {
-                Some(existing) => existing.labels = labels,
-                None => self.claims.push(ClaimLabel { path, labels }),
+                Some(existing) => {
+                    existing.labels = labels;
+                    existing.values = values;
+                }
+                None => self.claims.push(ClaimLabel {
+                    path,
+                    labels,
+                    values,
+                }),
             }
         }
     }

@@ -27,10 +27,10 @@ use intyg_core::dcql::{
 };
 use intyg_core::jose::{JoseError, SigningKey};
 use intyg_core::oid4vp::{
-    AuthorizationErrorResponse, AuthorizationRequest, AuthorizationResponse, ClientIdPrefix,
-    DirectPostBody, ErrorCode, Invocation, Presentation, REQUEST_OBJECT_MEDIA_TYPE, RequestError,
-    RequestObjectSource, RequestUriMethod, RequestUriPost, ResponseEncryption, ResponseError,
-    ResponseMode, ResponseUriResponse, VpToken, WalletMetadata, WalletNonce,
+    AuthorizationRequest, AuthorizationResponse, ClientIdPrefix, Denial, DirectPostBody,
+    Invocation, Presentation, REQUEST_OBJECT_MEDIA_TYPE, RequestError, RequestObjectSource,
+    RequestUriMethod, RequestUriPost, ResponseEncryption, ResponseError, ResponseMode,
+    ResponseUriResponse, VpToken, WalletMetadata, WalletNonce,
 };
 use intyg_core::sd_jwt::{KeyBindingInput, SdJwt, SdJwtError};
 use intyg_core::trust::TrustAnchors;
@@ -243,6 +243,10 @@ pub struct ConsentProposal {
     /// Why the request cannot be satisfied, if it cannot: only a denial is
     /// then possible.
     pub unsatisfied: Option<String>,
+    /// The Credential Queries no held credential matches (when
+    /// `unsatisfied`); a denial names them to the verifier.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmatched: Vec<String>,
     #[serde(skip)]
     request: Box<AuthorizationRequest>,
 }
@@ -355,10 +359,22 @@ impl Wallet {
             .ok_or(PresentError::NoResponseUri)?
             .to_owned();
         self.http().check(&response_uri)?;
-        let (credentials, unsatisfied) =
+        let (credentials, unsatisfied, unmatched) =
             match self.evaluate_presentable(&request.dcql_query).await? {
-                Ok(evaluation) => (self.propose(&evaluation, request.dcql_query.query()), None),
-                Err(unsatisfied) => (Vec::new(), Some(unsatisfied.to_string())),
+                Ok(evaluation) => (
+                    self.propose(&evaluation, request.dcql_query.query()),
+                    None,
+                    Vec::new(),
+                ),
+                Err(unsatisfied) => (
+                    Vec::new(),
+                    Some(unsatisfied.to_string()),
+                    unsatisfied
+                        .query_ids()
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect(),
+                ),
             };
         Ok(ConsentProposal {
             verifier,
@@ -367,6 +383,7 @@ impl Wallet {
             encrypted: mode.is_encrypted(),
             credentials,
             unsatisfied,
+            unmatched,
             request,
         })
     }
@@ -623,16 +640,14 @@ impl Wallet {
         proposal: &ConsentProposal,
         no_match: bool,
     ) -> Result<Outcome, PresentError> {
-        let description = if no_match {
-            "the wallet holds no matching credentials"
+        // Both are `access_denied` (§8.5); the description tells the
+        // verifier which, and which credentials were missing.
+        let denial = if no_match {
+            Denial::NoMatchingCredential(proposal.unmatched.clone())
         } else {
-            "the user declined"
+            Denial::Declined
         };
-        let error = AuthorizationErrorResponse {
-            error: ErrorCode::AccessDenied,
-            error_description: Some(description.into()),
-            state: proposal.request.state.clone(),
-        };
+        let error = denial.error_response(proposal.request.state.clone());
         // In `direct_post.jwt` the error is encrypted too (§8.3); a plain
         // one only when the request offers no usable key (§8.3.1).
         let encryption = proposal

@@ -1224,7 +1224,26 @@ fn display_of(configuration: &CredentialConfiguration) -> Display {
             .flatten()
             .filter_map(|d| Some((d.locale.clone().unwrap_or_default(), d.name.clone()?)))
             .collect();
-        display.claims.push(ClaimLabel { path, labels });
+        // Intyg's words for enumerated values (PROFILE.md), if given.
+        let values = claim
+            .extra
+            .get("intyg_value_display")
+            .and_then(|v| {
+                serde_json::from_value::<Vec<intyg_core::vc::metadata::ValueDisplay>>(v.clone())
+                    .ok()
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| {
+                let labels = v.display.into_iter().map(|d| (d.locale, d.label)).collect();
+                (v.value, labels)
+            })
+            .collect();
+        display.claims.push(ClaimLabel {
+            path,
+            labels,
+            values,
+        });
     }
     display
 }

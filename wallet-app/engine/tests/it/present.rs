@@ -464,6 +464,11 @@ async fn an_empty_wallet_answers_access_denied() {
     let (error, encrypted) = verifier.last_error();
     assert!(encrypted);
     assert_eq!(error.error, ErrorCode::AccessDenied);
+    // Not "declined": the verifier learns which credential was missing.
+    assert_eq!(
+        error.error_description.as_deref(),
+        Some("no matching credential: registration")
+    );
 }
 
 #[tokio::test]
