@@ -34,7 +34,8 @@ pub struct CreateOffer {
 /// `POST /api/offers` response.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct OfferCreated {
-    /// `openid-credential-offer://` link (by reference) for a QR code.
+    /// The offer link (by reference) for a QR code: `openid-credential-offer://`,
+    /// or `haip-vci://` with `offer_scheme = "haip-vci"`.
     pub offer_uri: String,
     /// The PIN to hand to the person out of band.
     pub tx_code: String,

@@ -265,12 +265,18 @@ pub async fn authorization_server_metadata(
                 .map(Into::into)
                 .collect(),
         ),
-        token_endpoint_auth_methods_supported: Some(match state.config.profile {
-            crate::policy::Profile::Haip => vec![client_attestation::AUTH_METHOD.into()],
-            crate::policy::Profile::Basic => {
-                vec!["none".into(), client_attestation::AUTH_METHOD.into()]
-            }
-        }),
+        // `none` unless HAIP requires the wallet attestation; the
+        // attestation whenever there are wallet provider roots to check it with.
+        token_endpoint_auth_methods_supported: Some(
+            (state.config.profile == crate::policy::Profile::Basic)
+                .then_some("none")
+                .into_iter()
+                .chain(
+                    (!state.wallet_providers.is_empty()).then_some(client_attestation::AUTH_METHOD),
+                )
+                .map(Into::into)
+                .collect(),
+        ),
         code_challenge_methods_supported: Some(vec!["S256".into()]),
         authorization_details_types_supported: Some(vec!["openid_credential".into()]),
         pre_authorized_grant_anonymous_access_supported: Some(true),
@@ -594,8 +600,12 @@ async fn jwt_proofs(
                 format!("{name} has no nonce"),
             )
         })?;
+        // Without roots, an attestation nobody asked for cannot be checked
+        // and is not evaluated (a `basic` issuer serves every wallet).
+        let checkable =
+            requirements.key_attestation.is_some() || !state.wallet_providers.is_empty();
         match &proof.key_attestation {
-            Some(attestation) => {
+            Some(attestation) if checkable => {
                 let expect = crate::key_attestation::Expectations {
                     key: Some(&proof.holder_key),
                     nonce: Some(&nonce),
@@ -610,7 +620,7 @@ async fn jwt_proofs(
                     &KeyAttestationError::Missing,
                 ));
             }
-            None => {}
+            _ => {}
         }
         if !nonces.contains(&nonce) {
             nonces.push(nonce);

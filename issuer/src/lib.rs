@@ -128,7 +128,7 @@ impl AppState {
         let dpop = dpop::Dpop::open(&config)?;
         let wallet_providers = load_wallet_providers(&config.wallet_provider_roots)?;
         let attestation_status = attestation_status::StatusChecker::new(config.dev)?;
-        Ok(Self {
+        let state = Self {
             dpop: Arc::new(dpop),
             wallet_providers: Arc::new(wallet_providers),
             attestation_status: Arc::new(attestation_status),
@@ -139,7 +139,8 @@ impl AppState {
             types: Arc::new(types),
             status: Arc::new(status),
             metrics: Arc::new(ops::Metrics::default()),
-        })
+        };
+        Ok(state)
     }
 }
 

@@ -568,3 +568,31 @@ impl StatusStore for SledStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn replay_store_records_once_until_expiry_then_purges() {
+        let dir = std::env::temp_dir().join(format!("intyg-replay-{}", uuid::Uuid::new_v4()));
+        let stores = Stores::open_sled(&dir).unwrap();
+        let replay = &stores.replay;
+        assert!(replay.insert_if_absent("dpop:k:1", 100, 50).await.unwrap());
+        assert!(
+            !replay.insert_if_absent("dpop:k:1", 200, 60).await.unwrap(),
+            "a replay"
+        );
+        assert!(
+            replay.insert_if_absent("wapop:k:1", 100, 60).await.unwrap(),
+            "another kind"
+        );
+        // Past its expiry the key is free again.
+        assert!(replay.insert_if_absent("dpop:k:1", 300, 100).await.unwrap());
+        assert!(replay.insert_if_absent("dpop:k:2", 120, 100).await.unwrap());
+        assert_eq!(replay.purge_expired(200).await.unwrap(), 2);
+        assert!(!replay.insert_if_absent("dpop:k:1", 400, 200).await.unwrap());
+        drop(stores);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

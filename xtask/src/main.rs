@@ -25,7 +25,8 @@ use anyhow::{Context as _, bail};
 const APT_PACKAGES: &[&str] = &[
     "pkg-config",
     "libssl-dev",
-    // The interop suite makes the peer verifier's certificates with it.
+    // The interop suite makes the peer verifier's and a wallet provider's
+    // certificates with it.
     "openssl",
     "chromium",
     "chromium-driver",

@@ -318,6 +318,29 @@ mod tests {
     }
 
     #[test]
+    fn key_attestation_header_is_returned_and_must_be_a_string() {
+        let key = SigningKey::generate().unwrap();
+        let claims = serde_json::json!({"aud": AUD, "iat": NOW, "nonce": "n"});
+        let mut header = proof_header(&key);
+        header
+            .extra
+            .insert("key_attestation".into(), "a.b.c".into());
+        let verified = verify(&signed(&header, &claims, &key)).unwrap();
+        assert_eq!(verified.key_attestation.as_deref(), Some("a.b.c"));
+        header.extra.insert("key_attestation".into(), 5.into());
+        assert!(matches!(
+            verify(&signed(&header, &claims, &key)),
+            Err(ProofError::MalformedKeyAttestationHeader)
+        ));
+        assert_eq!(
+            verify(&signed(&proof_header(&key), &claims, &key))
+                .unwrap()
+                .key_attestation,
+            None
+        );
+    }
+
+    #[test]
     fn kid_as_did_jwk_is_resolved() {
         let key = SigningKey::generate().unwrap();
         let did = format!(

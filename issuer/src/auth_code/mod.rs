@@ -203,6 +203,7 @@ fn check_request(
         credential_configuration_id,
         issuer_state: request.issuer_state.map(|s| s.as_str().to_owned()),
         login_hint: request.extra.get("login_hint").cloned(),
+        dpop_jkt: request.extra.get("dpop_jkt").cloned(),
     })
 }
 
@@ -220,7 +221,7 @@ pub async fn par(
     let form = std::str::from_utf8(&body).map_err(|_| invalid_request("body is not UTF-8"))?;
     let request = AuthorizationRequest::from_form(form).map_err(|e| request_error(&e))?;
     let required = crate::policy::Requirements::of_profile(state.config.profile);
-    crate::dpop::check(
+    let dpop = crate::dpop::check(
         &state,
         &headers,
         "/par",
@@ -241,7 +242,18 @@ pub async fn par(
             "request_uri must not be pushed (RFC 9126 §2.1)",
         ));
     }
-    let request = check_request(&state, request)?;
+    let mut request = check_request(&state, request)?;
+    // RFC 9449 §10.1: a proof at PAR binds the code to its key.
+    if let Some(dpop) = dpop {
+        match &request.dpop_jkt {
+            Some(jkt) if *jkt != dpop.jkt => {
+                return Err(invalid_request(
+                    "dpop_jkt is not the thumbprint of the DPoP proof's key",
+                ));
+            }
+            _ => request.dpop_jkt = Some(dpop.jkt),
+        }
+    }
     let request_uri = format!("{REQUEST_URI_PREFIX}{}", random_token(32)?);
     state
         .stores
@@ -481,6 +493,7 @@ pub async fn callback(
                 credential_id: record.id,
                 credential_configuration_id: record.credential_configuration_id,
                 authorization_details: login.request.authorization_details,
+                dpop_jkt: login.request.dpop_jkt.clone(),
                 expires_at: now + CODE_LIFETIME,
             },
         )
@@ -556,6 +569,17 @@ pub async fn token(
         ));
     }
     proof.enforce(state, &code.credential_configuration_id)?;
+    if let Some(bound) = &code.dpop_jkt
+        && proof.jkt.as_ref() != Some(bound)
+    {
+        return Err(ApiError::Dpop {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_dpop_proof",
+            description: "the authorization code is bound to another DPoP key than this proof's (RFC 9449 §10)".into(),
+            nonce: state.dpop.fresh_nonce(now),
+            challenge: false,
+        });
+    }
     let access_token = AccessToken::generate().map_err(|e| ApiError::Issuance(e.to_string()))?;
     let lifetime = state.config.lifetimes.access_token;
     let mut response = proof.token_response(access_token, lifetime);

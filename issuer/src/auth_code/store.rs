@@ -33,6 +33,10 @@ pub struct WalletRequest {
     /// OpenID4VCI 1.0 §6.2) rather than in `scope`.
     #[serde(default)]
     pub authorization_details: bool,
+    /// The DPoP key the code is bound to (RFC 9449 §10): the PAR's proof
+    /// key, or the `dpop_jkt` parameter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 /// A pushed Authorization Request (RFC 9126), waiting for `/authorize`.
@@ -74,6 +78,9 @@ pub struct IssuedCode {
     /// Whether the Authorization Request used `authorization_details`.
     #[serde(default)]
     pub authorization_details: bool,
+    /// The DPoP key the token request must prove (RFC 9449 §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
     /// Expiry, seconds since the epoch.
     pub expires_at: i64,
 }
@@ -165,6 +172,7 @@ mod tests {
             credential_id: "r".into(),
             credential_configuration_id: "t".into(),
             authorization_details: true,
+            dpop_jkt: Some("jkt".into()),
             expires_at: 1,
         };
         store.put_code("k", &code).await.unwrap();

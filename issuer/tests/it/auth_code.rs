@@ -861,3 +861,198 @@ async fn id_tokens_with_a_bad_signature_nonce_or_audience_are_refused() {
         );
     }
 }
+
+/// HAIP 1.0 in the authorization code flow: DPoP and the wallet
+/// attestation at PAR (RFC 9449 §10.1, the attestation draft §13) and at
+/// `/token`, and the code bound to the PAR's DPoP key.
+mod haip {
+    use intyg_core::oauth::client_attestation::{ATTESTATION_HEADER, POP_HEADER};
+    use intyg_issuer::policy::Profile;
+    use intyg_testkit::{TempDir, WalletInstance, WalletProvider};
+
+    use super::*;
+
+    async fn start_haip(
+        name: &str,
+        provider: &WalletProvider,
+        dir: &TempDir,
+    ) -> (TestIssuer, DevIdp) {
+        let root = provider.write_root(dir);
+        let mut guard = None;
+        let issuer = TestIssuer::start_with(name, |config| {
+            let idp = DevIdp::spawn(&format!("http://{}/authorize/callback", config.listen));
+            config.oidc = Some(OidcConfig {
+                issuer_url: idp.url.clone(),
+                client_id: CLIENT_ID.into(),
+                client_secret: CLIENT_SECRET.into(),
+                identity_claim: "personal_identity_number".into(),
+                scopes: vec!["openid".into(), "profile".into()],
+            });
+            guard = Some(idp);
+            config.profile = Profile::Haip;
+            config.wallet_provider_roots = vec![root];
+        })
+        .await;
+        (issuer, guard.unwrap())
+    }
+
+    fn nonce(issuer: &TestIssuer) -> Option<String> {
+        issuer.state.dpop.fresh_nonce(intyg_issuer::now())
+    }
+
+    /// POSTs `form` to `path` with the given DPoP proof key and attestation.
+    async fn post(
+        issuer: &TestIssuer,
+        path: &str,
+        form: String,
+        dpop: Option<&WalletInstance>,
+        attested: Option<(&WalletProvider, &WalletInstance)>,
+    ) -> reqwest::Response {
+        let mut request = issuer
+            .http
+            .post(format!("{}{path}", issuer.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form);
+        if let Some(wallet) = dpop {
+            let uri = format!("{}{path}", issuer.url);
+            request = request.header("DPoP", wallet.dpop(&uri, nonce(issuer).as_deref(), None));
+        }
+        if let Some((provider, wallet)) = attested {
+            request = request
+                .header(
+                    ATTESTATION_HEADER,
+                    provider.wallet_attestation(&wallet.client_id, &wallet.instance_key),
+                )
+                .header(POP_HEADER, wallet.pop(&issuer.url));
+        }
+        request.send().await.unwrap()
+    }
+
+    /// PAR with DPoP by `dpop_key` and the attestation, then the login: the code.
+    async fn code(
+        issuer: &TestIssuer,
+        client: &Wallet,
+        provider: &WalletProvider,
+        wallet: &WalletInstance,
+    ) -> String {
+        let response = post(
+            issuer,
+            "/par",
+            client.request(Some(KARIN)).to_form(),
+            Some(wallet),
+            Some((provider, wallet)),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let pushed: PushedAuthorizationResponse = response.json().await.unwrap();
+        let url = format!(
+            "{}/authorize?{}",
+            issuer.url,
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("client_id", WALLET)
+                .append_pair("request_uri", &pushed.request_uri)
+                .finish()
+        );
+        client
+            .follow(url)
+            .await
+            .get("code")
+            .expect("a code")
+            .clone()
+    }
+
+    fn token_form(client: &Wallet, code: &str) -> String {
+        TokenRequest::AuthorizationCode(AuthorizationCodeTokenRequest {
+            code: AuthorizationCode::try_from(code).unwrap(),
+            redirect_uri: Some(WALLET_REDIRECT.into()),
+            code_verifier: Some(client.verifier.clone()),
+            client_id: Some(WALLET.into()),
+            authorization_details: None,
+            extra: Default::default(),
+        })
+        .to_form()
+    }
+
+    #[tokio::test]
+    async fn haip_par_and_token_need_dpop_and_the_wallet_attestation_and_bind_the_code() {
+        let dir = TempDir::new("ac-haip-roots");
+        let provider = WalletProvider::new("Provider A");
+        let (issuer, _idp) = start_haip("ac-haip", &provider, &dir).await;
+        offer_for(&issuer, KARIN).await;
+        let wallet = WalletInstance::new(WALLET);
+        let client = Wallet::new();
+        let form = || client.request(Some(KARIN)).to_form();
+        // Server nonces are opt-in (`--dpop-nonce`): none demanded here.
+        assert_eq!(nonce(&issuer), None);
+
+        let (status, error, _) =
+            error_of(post(&issuer, "/par", form(), None, Some((&provider, &wallet))).await).await;
+        assert_eq!(
+            (status, error.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_dpop_proof")
+        );
+        let (status, error, description) =
+            error_of(post(&issuer, "/par", form(), Some(&wallet), None).await).await;
+        assert_eq!(
+            (status, error.as_str()),
+            (StatusCode::UNAUTHORIZED, "invalid_client")
+        );
+        assert!(
+            description.contains("wallet attestation missing"),
+            "{description}"
+        );
+        let mut other_client = client.request(Some(KARIN));
+        other_client.client_id = "https://other-wallet.example".into();
+        let (_, error, description) = error_of(
+            post(
+                &issuer,
+                "/par",
+                other_client.to_form(),
+                Some(&wallet),
+                Some((&provider, &wallet)),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(error, "invalid_client");
+        assert!(
+            description.contains("is not the client_id"),
+            "{description}"
+        );
+
+        // The code is bound to the PAR's DPoP key: another key cannot redeem it.
+        let code = code(&issuer, &client, &provider, &wallet).await;
+        let thief = WalletInstance::new(WALLET);
+        let response = post(
+            &issuer,
+            "/token",
+            token_form(&client, &code),
+            Some(&thief),
+            Some((&provider, &wallet)),
+        )
+        .await;
+        let (status, error, description) = error_of(response).await;
+        assert_eq!(
+            (status, error.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_dpop_proof")
+        );
+        assert!(
+            description.contains("bound to another DPoP key"),
+            "{description}"
+        );
+
+        // The same key redeems it, DPoP-bound.
+        let code = super::haip::code(&issuer, &client, &provider, &wallet).await;
+        let response = post(
+            &issuer,
+            "/token",
+            token_form(&client, &code),
+            Some(&wallet),
+            Some((&provider, &wallet)),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let token: TokenResponse = response.json().await.unwrap();
+        assert_eq!(token.token_type, "DPoP");
+    }
+}

@@ -32,6 +32,7 @@ async fn haip_issuer(
     TestIssuer::start_with(name, move |config| {
         config.profile = Profile::Haip;
         config.wallet_provider_roots = vec![root];
+        config.dpop_nonce = Some(true);
         configure(config);
     })
     .await
@@ -420,7 +421,14 @@ async fn wallet_attestation_refusals_name_the_check() {
     wrong_aud.aud = Audience::One("https://evil.example".into());
     let other_instance = WalletInstance::new(CLIENT);
 
+    let mut unreachable = claims();
+    unreachable.status = Some(WalletProvider::status_claim(&closed_port_uri().await, 1));
     let cases: Vec<(Option<String>, Option<String>, &str)> = vec![
+        (
+            Some(provider.sign_attestation(&unreachable)),
+            Some(wallet.pop(&issuer.url)),
+            "status could not be checked",
+        ),
         (
             None,
             Some(wallet.pop(&issuer.url)),
@@ -534,14 +542,12 @@ async fn dpop_bound_token_refusals_at_the_credential_endpoint() {
         header.starts_with("DPoP ") && header.contains("algs=\"ES256\""),
         "{header}"
     );
+    let (status, error, description) = refusal(response).await;
     assert_eq!(
-        refusal(response).await,
-        (
-            StatusCode::UNAUTHORIZED,
-            "invalid_token".into(),
-            refusal_text("Bearer")
-        )
+        (status, error.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_token")
     );
+    assert!(description.contains("DPoP-bound"), "{description}");
     // With a proof by another key.
     let thief = WalletInstance::new(CLIENT);
     let response = credential(
@@ -590,11 +596,6 @@ async fn dpop_bound_token_refusals_at_the_credential_endpoint() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
-fn refusal_text(_: &str) -> String {
-    "the access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof, not as Bearer"
-        .into()
-}
-
 #[tokio::test]
 async fn key_attestation_refusals_are_invalid_proof_naming_the_check() {
     let dir = TempDir::new("haip-ka-refusals");
@@ -617,8 +618,18 @@ async fn key_attestation_refusals_are_invalid_proof_naming_the_check() {
     weak.user_authentication = Some(vec!["iso_18045_moderate".into()]);
     let mut expired = provider.key_attestation_claims(&[&holder], None);
     expired.exp = Some(intyg_issuer::now() - 3600);
+    let status_server = StatusServer::start(&provider, &[9]).await;
+    let mut revoked = provider.key_attestation_claims(&[&holder], None);
+    revoked.status = Some(WalletProvider::status_claim(&status_server.uri, 9));
+    let mut unreachable = provider.key_attestation_claims(&[&holder], None);
+    unreachable.status = Some(WalletProvider::status_claim(&closed_port_uri().await, 1));
     let cases: Vec<(Option<String>, &str)> = vec![
         (None, "key attestation missing"),
+        (Some(provider.sign_key_attestation(&revoked)), "revoked"),
+        (
+            Some(provider.sign_key_attestation(&unreachable)),
+            "status could not be checked",
+        ),
         (
             Some(provider.key_attestation(&[&other], None)),
             "does not contain the proof key",
@@ -696,8 +707,11 @@ async fn basic_profile_binds_tokens_when_dpop_is_offered_and_still_serves_bearer
     let access_token = body["access_token"].as_str().unwrap();
     let holder = SigningKey::generate().unwrap();
     let c_nonce = issuer.nonce().await;
-    let proofs =
-        json!({"jwt": [WalletInstance::key_proof(&holder, &issuer.url, c_nonce.as_str(), None)]});
+    // An EUDI wallet's key attestation, from a provider this issuer has no
+    // roots for: not asked for, so not evaluated.
+    let unknown = WalletProvider::new("Unknown provider");
+    let attestation = unknown.key_attestation(&[&holder], Some(c_nonce.as_str()));
+    let proofs = json!({"jwt": [WalletInstance::key_proof(&holder, &issuer.url, c_nonce.as_str(), Some(&attestation))]});
     let response = credential(&issuer, "Bearer", access_token, None, proofs.clone()).await;
     assert_eq!(refusal(response).await.1, "invalid_token");
     let response = credential(
@@ -725,8 +739,86 @@ async fn basic_profile_binds_tokens_when_dpop_is_offered_and_still_serves_bearer
         .await;
     assert_eq!(
         as_metadata["token_endpoint_auth_methods_supported"],
+        json!(["none"]),
+        "no wallet provider roots: no attestation to check"
+    );
+}
+
+#[tokio::test]
+async fn basic_profile_with_roots_checks_an_attestation_when_sent() {
+    let dir = TempDir::new("basic-roots");
+    let provider = WalletProvider::new("Provider A");
+    let stranger = WalletProvider::new("Provider B");
+    let root = provider.write_root(&dir);
+    let issuer = TestIssuer::start_with("basic-roots", move |config| {
+        config.wallet_provider_roots = vec![root];
+    })
+    .await;
+    let as_metadata: Value = issuer
+        .http
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server",
+            issuer.url
+        ))
+        .fetch_json()
+        .await;
+    assert_eq!(
+        as_metadata["token_endpoint_auth_methods_supported"],
         json!(["none", "attest_jwt_client_auth"])
     );
+    let wallet = WalletInstance::new(CLIENT);
+    let (code, pin) = pre_authorized_code(&issuer).await;
+    let untrusted = Extras {
+        attestation: Some(stranger.wallet_attestation(CLIENT, &wallet.instance_key)),
+        pop: Some(wallet.pop(&issuer.url)),
+        ..Extras::default()
+    };
+    let (status, error, _) = refusal(token(&issuer, &code, &pin, untrusted).await).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_client")
+    );
+    let trusted = Extras {
+        attestation: Some(provider.wallet_attestation(CLIENT, &wallet.instance_key)),
+        pop: Some(wallet.pop(&issuer.url)),
+        ..Extras::default()
+    };
+    let response = token(&issuer, &code, &pin, trusted).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    // A key attestation is checked too when sent.
+    let access_token = body["access_token"].as_str().unwrap();
+    let holder = SigningKey::generate().unwrap();
+    let c_nonce = issuer.nonce().await;
+    let attestation = stranger.key_attestation(&[&holder], None);
+    let proof =
+        WalletInstance::key_proof(&holder, &issuer.url, c_nonce.as_str(), Some(&attestation));
+    let response = credential(
+        &issuer,
+        "Bearer",
+        access_token,
+        None,
+        json!({"jwt": [proof]}),
+    )
+    .await;
+    let (status, error, description) = refusal(response).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_proof")
+    );
+    assert!(
+        description.contains("untrusted wallet provider"),
+        "{description}"
+    );
+}
+
+/// A status list URI on a loopback port nothing listens on.
+async fn closed_port_uri() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}/status/1", listener.local_addr().unwrap());
+    drop(listener);
+    uri
 }
 
 /// A wallet provider's status list served on loopback.

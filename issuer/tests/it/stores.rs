@@ -244,6 +244,7 @@ async fn authorization_records_are_taken_once(stores: Stores) {
         credential_id: "r".into(),
         credential_configuration_id: "t".into(),
         authorization_details: true,
+        dpop_jkt: Some("jkt".into()),
         expires_at: 1,
     };
     let store = &stores.authorizations;

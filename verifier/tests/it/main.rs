@@ -7,6 +7,7 @@ mod flow;
 mod issuer;
 mod multi;
 mod portal;
+mod request_uri_post;
 mod stores;
 
 use std::net::SocketAddr;
@@ -63,7 +64,11 @@ pub(crate) struct Verifier {
 
 impl Verifier {
     pub(crate) async fn start(name: &str, edit: impl FnOnce(&mut Config)) -> Self {
-        let dir = TempDir::new(name);
+        Self::start_in(TempDir::new(name), edit).await
+    }
+
+    /// A verifier on `dir` (whose dev identity may exist already).
+    pub(crate) async fn start_in(dir: TempDir, edit: impl FnOnce(&mut Config)) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let mut config = Config::dev(dir.0.clone(), addr).unwrap();
@@ -153,7 +158,10 @@ impl Verifier {
     /// `origin` instead of the public URL (another instance behind the
     /// same public URL).
     pub(crate) async fn session_via(&self, uri: &str, id: &str, origin: Option<&str>) -> Session {
-        assert!(uri.starts_with("openid4vp://?"));
+        assert!(
+            uri.starts_with("openid4vp://?") || uri.starts_with("haip-vp://?"),
+            "{uri}"
+        );
         let Invocation::ByReference(reference) = AuthorizationRequest::from_uri(uri).unwrap()
         else {
             panic!("requests go by reference");

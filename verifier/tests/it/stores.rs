@@ -57,6 +57,7 @@ fn transaction(id: &str) -> Transaction {
         purpose: "p".into(),
         template: None,
         response_mode: "direct_post.jwt".into(),
+        request_uri_method: None,
         encryption_key: None,
         created_at: 1,
         expires_at: 100,
