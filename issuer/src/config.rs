@@ -22,7 +22,9 @@
 //! Environment overrides: `INTYG_ISSUER_PUBLIC_URL`, `INTYG_ISSUER_LISTEN`,
 //! `INTYG_ISSUER_DATA_DIR`, `INTYG_ISSUER_CREDENTIAL_TYPES_DIR`,
 //! `INTYG_ISSUER_STATUS_TTL` (seconds), `INTYG_ISSUER_PROFILE`,
-//! `INTYG_API_KEY`.
+//! `INTYG_API_KEY`, `INTYG_DATABASE_URL`, `INTYG_DATABASE_POOL_SIZE`,
+//! `INTYG_DATABASE_STATEMENT_TIMEOUT_MS` (PostgreSQL instead of sled:
+//! `database_url`, `database_pool_size`, `database_statement_timeout_ms`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

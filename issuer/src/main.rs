@@ -37,6 +37,10 @@ struct Args {
     /// without it, sled in the data directory.
     #[arg(long, env = "INTYG_DATABASE_URL")]
     database_url: Option<String>,
+    /// Copy a stopped sled deployment (its `DIR/db`) into the empty
+    /// PostgreSQL database of --database-url, check the counts, and exit.
+    #[arg(long, value_name = "DIR/db", requires = "database_url")]
+    copy_from_sled: Option<PathBuf>,
     /// Connections in the PostgreSQL pool.
     #[arg(long, env = "INTYG_DATABASE_POOL_SIZE")]
     database_pool_size: Option<usize>,
@@ -70,6 +74,17 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if let (Some(from), Some(url)) = (&args.copy_from_sled, &args.database_url) {
+        let db = sled::Config::new()
+            .path(from)
+            .open()
+            .with_context(|| format!("opening {}", from.display()))?;
+        let mut target = intyg_service::pg::PgConfig::new(url.clone());
+        target.pool_size = args.database_pool_size.unwrap_or(target.pool_size);
+        let copied = intyg_issuer::store::copy_sled_to_postgres(&db, &target).await?;
+        println!("copied and counted: {copied:?}");
+        return Ok(());
+    }
     let mut config = match (&args.config, args.dev, &args.data_dir) {
         (Some(path), _, _) => Config::load(path)?,
         (None, true, Some(dir)) => Config::dev(dir.clone(), args.listen)?,

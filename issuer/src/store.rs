@@ -13,7 +13,9 @@ use intyg_service::GroupCommit;
 use intyg_service::pg::{Pg, PgConfig, RunOnce};
 use intyg_service::session::PgSessions;
 
+mod copy;
 mod pg;
+pub use copy::{Copied, CopyError, copy_sled_to_postgres};
 pub use pg::MIGRATIONS;
 
 /// The owner of this service's tables (prefix `issuer_`) and migrations.
@@ -229,6 +231,11 @@ impl Stores {
             .path(dir)
             .mode(sled::Mode::HighThroughput)
             .open()?;
+        Self::from_sled(db)
+    }
+
+    /// The stores over an open sled database (and its flusher).
+    pub fn from_sled(db: sled::Db) -> Result<Self, StoreError> {
         let sled = Arc::new(SledStore {
             offers: db.open_tree("offers")?,
             codes: db.open_tree("offer_codes")?,

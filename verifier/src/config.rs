@@ -19,7 +19,10 @@
 //! ```
 //!
 //! Environment overrides: `INTYG_VERIFIER_PUBLIC_URL`,
-//! `INTYG_VERIFIER_LISTEN`, `INTYG_VERIFIER_DATA_DIR`, `INTYG_API_KEY`.
+//! `INTYG_VERIFIER_LISTEN`, `INTYG_VERIFIER_DATA_DIR`, `INTYG_API_KEY`,
+//! `INTYG_DATABASE_URL`, `INTYG_DATABASE_POOL_SIZE`,
+//! `INTYG_DATABASE_STATEMENT_TIMEOUT_MS` (PostgreSQL instead of sled:
+//! `database_url`, `database_pool_size`, `database_statement_timeout_ms`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

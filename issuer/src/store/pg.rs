@@ -9,7 +9,7 @@
 use std::ops::Range;
 
 use async_trait::async_trait;
-use intyg_service::pg::{Migration, Pg, Row};
+use intyg_service::pg::{Migration, Pg, PgError, Row};
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{
@@ -71,6 +71,13 @@ fn decode<T: DeserializeOwned>(row: &Row, column: usize) -> Result<T, StoreError
 /// A status index or count as PostgreSQL's `bigint`.
 fn to_i64(value: u64) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| StoreError::OutOfRange(value))
+}
+
+/// A `bigint` column that holds an index, count or version (never
+/// negative: the sequences start at 0 and 1).
+fn to_u64(row: &Row, column: usize) -> Result<u64, StoreError> {
+    let value: i64 = row.try_get(column).map_err(PgError::from)?;
+    u64::try_from(value).map_err(|_| StoreError::OutOfRange(value.unsigned_abs()))
 }
 
 #[async_trait]
@@ -153,7 +160,9 @@ impl NonceStore for PgStore {
                 &[&nonce],
             )
             .await?
-            .map(|row| row.get(0)))
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(PgError::from)?)
     }
 }
 
@@ -296,10 +305,10 @@ impl StatusStore for PgStore {
                 &[&to_i64(count)?],
             )
             .await?;
-        let mut indices: Vec<u64> = rows
+        let mut indices = rows
             .iter()
-            .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
-            .collect();
+            .map(|row| to_u64(row, 0))
+            .collect::<Result<Vec<u64>, _>>()?;
         indices.sort_unstable();
         Ok(indices)
     }
@@ -313,7 +322,7 @@ impl StatusStore for PgStore {
                 &[],
             )
             .await?;
-        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+        to_u64(&row, 0)
     }
 
     async fn set(&self, index: u64, status: u8) -> Result<(), StoreError> {
@@ -339,7 +348,8 @@ impl StatusStore for PgStore {
             .await?;
         rows.iter()
             .map(|row| {
-                let (index, status): (i64, i16) = (row.get(0), row.get(1));
+                let index: i64 = row.try_get(0).map_err(PgError::from)?;
+                let status: i16 = row.try_get(1).map_err(PgError::from)?;
                 match (u64::try_from(index), u8::try_from(status)) {
                     (Ok(index), Ok(status)) => Ok((index, status)),
                     _ => Err(StoreError::OutOfRange(index.unsigned_abs())),
@@ -356,7 +366,7 @@ impl StatusStore for PgStore {
                 &[&to_i64(range.start)?, &to_i64(range.end)?],
             )
             .await?;
-        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+        to_u64(&row, 0)
     }
 
     async fn token(&self, list: u64) -> Result<Option<SignedList>, StoreError> {
@@ -367,11 +377,14 @@ impl StatusStore for PgStore {
                 &[&to_i64(list)?],
             )
             .await?;
-        Ok(row.map(|row| SignedList {
-            version: u64::try_from(row.get::<_, i64>(0)).unwrap_or(0),
-            signed_at: row.get(1),
-            jwt: row.get(2),
-        }))
+        row.map(|row| {
+            Ok(SignedList {
+                version: to_u64(&row, 0)?,
+                signed_at: row.try_get(1).map_err(PgError::from)?,
+                jwt: row.try_get(2).map_err(PgError::from)?,
+            })
+        })
+        .transpose()
     }
 
     async fn put_token(&self, list: u64, token: &SignedList) -> Result<SignedList, StoreError> {

@@ -437,3 +437,56 @@ async fn tls_by_sslmode_through_rustls() {
         "a certificate for another name is refused"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
+    let dir = TempDir::new("copy-sled");
+    let db = sled::Config::new().path(dir.path()).open().unwrap();
+    let from = Stores::from_sled(db.clone()).unwrap();
+    from.offers.insert(&offer("o1")).await.unwrap();
+    from.credentials.put(&record("r1", KARIN, 1)).await.unwrap();
+    from.nonces.insert("n1", 99).await.unwrap();
+    let number = PersonalIdentityNumber::parse(KARIN).unwrap();
+    let person = Person::new(number, "Karin".into(), "K".into(), 1, "o".into());
+    from.persons.put(&person).await.unwrap();
+    let indices = from.status.allocate(5).await.unwrap();
+    from.status.set(indices[1], 1).await.unwrap();
+    from.status.set(indices[2], 2).await.unwrap();
+    from.status.set(indices[2], 0).await.unwrap();
+    from.replay.insert_if_absent("dpop:j", 50, 0).await.unwrap();
+    from.durable().await.unwrap();
+
+    let url = TestPg::cluster().database("issuer_copy").await;
+    let target = intyg_service::pg::PgConfig::new(url);
+    let copied = intyg_issuer::store::copy_sled_to_postgres(&db, &target)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            copied.offers,
+            copied.credentials,
+            copied.nonces,
+            copied.persons
+        ),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(
+        (copied.statuses, copied.replay, copied.next_index),
+        (1, 1, 5)
+    );
+    let to = Stores::open_pg(&target).await.unwrap();
+    assert_eq!(
+        to.offers.by_code("code-o1").await.unwrap(),
+        Some(offer("o1"))
+    );
+    assert_eq!(to.persons.get(KARIN).await.unwrap(), Some(person));
+    assert_eq!(to.status.non_valid(0..10).await.unwrap(), [(indices[1], 1)]);
+    // Indices go on after the copied ones.
+    assert_eq!(to.status.allocate(1).await.unwrap(), [5]);
+    // A second copy into the same database is refused.
+    let again = intyg_issuer::store::copy_sled_to_postgres(&db, &target).await;
+    assert!(
+        matches!(again, Err(intyg_issuer::store::CopyError::NotEmpty)),
+        "{again:?}"
+    );
+}

@@ -143,8 +143,18 @@ impl Pg {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
+        // At least two: a run-once job holds one connection for its lock
+        // while its work takes others. A request waits at most the
+        // statement timeout (or 30 s) for a connection, never forever.
+        let wait = match config.statement_timeout_ms {
+            0 => Duration::from_secs(30),
+            ms => Duration::from_millis(ms),
+        };
         let pool = Pool::builder(manager)
-            .max_size(config.pool_size.max(1))
+            .max_size(config.pool_size.max(2))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(wait))
+            .create_timeout(Some(Duration::from_secs(10)))
             .build()?;
         Ok(Self { pool })
     }

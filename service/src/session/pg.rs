@@ -74,7 +74,8 @@ impl SessionStore for PgSessions {
             .query_one(&self.sql.attempt_lock, &[&username])
             .await
             .map_err(PgError::from)?;
-        let (count, locked_until): (i32, i64) = (row.get(0), row.get(1));
+        let count: i32 = row.try_get(0).map_err(PgError::from)?;
+        let locked_until: i64 = row.try_get(1).map_err(PgError::from)?;
         if locked_until > now {
             return Ok(false);
         }
@@ -129,14 +130,18 @@ impl SessionStore for PgSessions {
             .query_opt(&self.sql.get, &[&key])
             .await
             .map_err(PgError::from)?;
-        Ok(row.map(|row| StoredSession {
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let column = |i: usize| row.try_get::<_, String>(i).map_err(PgError::from);
+        Ok(Some(StoredSession {
             user: User {
-                username: row.get(0),
-                name: row.get(1),
+                username: column(0)?,
+                name: column(1)?,
             },
-            csrf: row.get(2),
-            expires_at: row.get(3),
-            data: row.get(4),
+            csrf: column(2)?,
+            expires_at: row.try_get(3).map_err(PgError::from)?,
+            data: column(4)?,
         }))
     }
 

@@ -9,7 +9,13 @@ use serde_json::json;
 use crate::flow::holder_of;
 use crate::{TempDir, TestIssuer, Verifier};
 
-async fn pair(name: &str, retention_seconds: i64) -> (Verifier, Verifier, TempDir) {
+/// Two instances on a fresh database sharing a data directory; B
+/// announces A's public URL when `one_public_url`, else its own.
+async fn pair(
+    name: &str,
+    retention_seconds: i64,
+    one_public_url: bool,
+) -> (Verifier, Verifier, TempDir) {
     let url = TestPg::cluster().database(name).await;
     let shared = TempDir::new(&format!("{name}-shared"));
     let dir = shared.0.clone();
@@ -26,7 +32,9 @@ async fn pair(name: &str, retention_seconds: i64) -> (Verifier, Verifier, TempDi
         config.database_url = Some(url.clone());
         config.database_pool_size = 8;
         config.data_dir = dir.clone();
-        config.public_url = public_url;
+        if one_public_url {
+            config.public_url = public_url;
+        }
         config.retention_seconds = retention_seconds;
         config.purge_interval_ms = 100;
     })
@@ -36,7 +44,7 @@ async fn pair(name: &str, retention_seconds: i64) -> (Verifier, Verifier, TempDi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_made_at_one_instance_is_fetched_answered_and_read_at_the_other() {
-    let (a, b, _shared) = pair("verifier_multi", 3600).await;
+    let (a, b, _shared) = pair("verifier_multi", 3600, true).await;
     let issuer = TestIssuer::start().await;
     a.trust(&issuer);
     b.trust(&issuer);
@@ -73,7 +81,8 @@ async fn a_transaction_made_at_one_instance_is_fetched_answered_and_read_at_the_
     for instance in [&a, &b] {
         let shown = instance.show(id).await;
         assert_eq!(shown["status"], "verified", "{shown}");
-        assert_eq!(shown["credentials"].as_array().unwrap().len(), 2);
+        // Registration, eligibility and the two optional name queries.
+        assert_eq!(shown["credentials"].as_array().unwrap().len(), 4);
     }
     // The response was taken once: posting it again at A is refused.
     let again = a.post(&session, holder.respond(&session)).await;
@@ -82,7 +91,7 @@ async fn a_transaction_made_at_one_instance_is_fetched_answered_and_read_at_the_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_runs_on_one_instance_and_both_see_the_claims_gone() {
-    let (a, b, _shared) = pair("verifier_multi_retention", 1).await;
+    let (a, b, _shared) = pair("verifier_multi_retention", 1, true).await;
     let issuer = TestIssuer::start().await;
     a.trust(&issuer);
     let holder = holder_of(
@@ -104,4 +113,49 @@ async fn retention_runs_on_one_instance_and_both_see_the_claims_gone() {
     }
     assert_eq!(after["credentials"], json!([]));
     assert_eq!(a.show(&session.id).await["credentials"], json!([]));
+}
+
+/// As the command line starts them (`--dev --data-dir DIR --database-url
+/// URL`), each instance keeps its own public URL: a transaction made at A
+/// is still fetched, answered and read at B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_with_their_own_public_urls_share_transactions() {
+    let (a, b, _shared) = pair("verifier_multi_urls", 3600, false).await;
+    assert_ne!(a.state.config.public_url, b.state.config.public_url);
+    let issuer = TestIssuer::start().await;
+    a.trust(&issuer);
+    b.trust(&issuer);
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let created: serde_json::Value = a
+        .create(json!({"template": "internship-application"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (uri, id) = (
+        created["request_uri"].as_str().unwrap(),
+        created["id"].as_str().unwrap(),
+    );
+    // A's URL in the invocation, B's origin for the fetch.
+    let session = a.session_via(uri, id, Some(&b.url)).await;
+    let response_uri = session.request.response_uri.clone().unwrap();
+    let at_b = response_uri
+        .as_str()
+        .replacen(&a.state.config.public_url, &b.url, 1)
+        .replacen(&b.state.config.public_url, &b.url, 1);
+    let response = b
+        .http
+        .post(at_b)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(holder.respond(&session))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    for instance in [&a, &b] {
+        assert_eq!(instance.show(id).await["status"], "verified");
+    }
 }
