@@ -446,7 +446,7 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
     from.offers.insert(&offer("o1")).await.unwrap();
     from.credentials.put(&record("r1", KARIN, 1)).await.unwrap();
     from.nonces.insert("n1", 99).await.unwrap();
-    let number = PersonalIdentityNumber::parse(KARIN).unwrap();
+    let number = PersonalIdentityNumber::parse(KARIN, intyg_service::time::today()).unwrap();
     let person = Person::new(number, "Karin".into(), "K".into(), 1, "o".into());
     from.persons.put(&person).await.unwrap();
     let indices = from.status.allocate(5).await.unwrap();
