@@ -402,7 +402,7 @@ async function codeFlow(session, issuer) {
   await session.waitFor('.card [data-status=invalid]', { timeout: 30_000, describe: 'the revoked badge' });
   assert((await session.findAll('[data-status=invalid]')).length === 1, 'exactly the diploma is revoked');
   const report = await session.text('#status-report');
-  assert(report.includes('Status checked') && report.includes('1 of your credentials are revoked or suspended'), `the check reports: ${report}`);
+  assert(report.includes('Status checked') && report.includes('1 of your credentials is revoked or suspended'), `the check reports: ${report}`);
   await screenshot(session, 'status-revoked');
   await session.execute("document.querySelector('[data-status=invalid]').closest('.card').click()");
   await session.waitFor('#standing[data-standing=revoked]', { describe: 'the detail of the revoked credential' });
