@@ -103,6 +103,20 @@ export class Session {
     return this.#call('POST', '/execute/sync', { script, args });
   }
 
+  /** Runs `script` with a callback as its last argument; its value is what the callback got. */
+  async executeAsync(script, args = []) {
+    return this.#call('POST', '/execute/async', { script, args });
+  }
+
+  /** The window's size and place: `{ x, y, width, height }`. */
+  async windowRect() {
+    return this.#call('GET', '/window/rect');
+  }
+
+  async setWindowRect(rect) {
+    return this.#call('POST', '/window/rect', rect);
+  }
+
   /** A PNG of the window, as a Buffer. */
   async screenshot() {
     return Buffer.from(await this.#call('GET', '/screenshot'), 'base64');
