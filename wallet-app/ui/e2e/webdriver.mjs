@@ -68,6 +68,9 @@ export class Session {
 
   async click(css) {
     const element = await this.waitFor(css);
+    // To the middle of the window first, as a person scrolls: the driver
+    // scrolls only to the edge, where the app's tab bar lies at phone width.
+    await this.execute("arguments[0].scrollIntoView({ block: 'center' })", [{ [ELEMENT]: element }]);
     await this.#call('POST', `/element/${element}/click`, {});
   }
 
