@@ -8,7 +8,7 @@ import { field, h, input } from './dom';
 import { errorText, lang, plural, setLang, systemLang, t, type Lang } from './i18n';
 import {
   claimLabel,
-  claimRows,
+  orderedClaimRows,
   credentialName,
   filterHistory,
   formatTime,
@@ -434,7 +434,7 @@ async function detail(id: string, refreshed?: StatusRefresh[]): Promise<HTMLElem
     h('p', { class: 'hint' }, t('statusHint')),
     statusCheck([entry], refreshed, (report) => ({ name: 'detail', id: entry.id, refreshed: report }), entry.id),
     h('h2', {}, t('claims')),
-    h('dl', { class: 'claims', id: 'claims' }, claimRows(entry.claims, entry.display, locale).map((r) => row(claimLabel(entry.display, r.path, locale), r.value))),
+    h('dl', { class: 'claims', id: 'claims' }, orderedClaimRows(entry, locale).map((r) => row(claimLabel(entry.display, r.path, locale), r.value))),
     h(
       'button',
       {

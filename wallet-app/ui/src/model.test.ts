@@ -18,6 +18,7 @@ import {
   DEFAULT_CARD,
   parseHex,
   safeLogo,
+  orderedClaimRows,
   summary,
   valueWord,
   standing,
@@ -165,6 +166,15 @@ describe('summary line', () => {
       { label: null, value: 'Karin Lindqvist' },
     ]);
     expect(summary(person, 'en', 3)[2]).toEqual({ label: 'Registration status', value: 'In a programme' });
+  });
+  it('orders the detail rows as the metadata lists the claims', () => {
+    expect(orderedClaimRows({ ...person, claims: { ...person.claims, office: 'Malmö' } }, 'sv').map((r) => r.path[0])).toEqual([
+      'personal_identity_number',
+      'family_name',
+      'given_name',
+      'registration_status',
+      'office',
+    ]);
   });
   it('shows enumerated values in words, the raw value otherwise', () => {
     expect(valueWord(person.display, ['registration_status'], 'in_programme', 'sv')).toBe('I program');

@@ -115,6 +115,23 @@ function formatValue(value: Json): string {
   return String(value);
 }
 
+/**
+ * The subject's claims as rows ([`claimRows`], values in words) in the
+ * order the type metadata lists them; claims it does not list follow in
+ * the credential's order.
+ */
+export function orderedClaimRows(entry: CredentialEntry, locale: string): ClaimRow[] {
+  const rows = claimRows(entry.claims, entry.display, locale);
+  const rank = (row: ClaimRow): number => {
+    const i = entry.display.claims.findIndex((c) => samePath(c.path, row.path) || matchesLabelPath(c.path, row.path));
+    return i === -1 ? entry.display.claims.length : i;
+  };
+  return rows
+    .map((row, i) => ({ row, i }))
+    .sort((a, b) => rank(a.row) - rank(b.row) || a.i - b.i)
+    .map((x) => x.row);
+}
+
 /** One item of a card's summary line: a label (none for a person's name) and a value. */
 export interface SummaryItem {
   label: string | null;
@@ -131,12 +148,8 @@ const FAMILY = 'family_name';
  * name go together as one item, the person's name, without a label.
  */
 export function summary(entry: CredentialEntry, locale: string, n = 2): SummaryItem[] {
-  const rows = claimRows(entry.claims, entry.display, locale);
-  const rank = (row: ClaimRow): number => {
-    const i = entry.display.claims.findIndex((c) => samePath(c.path, row.path) || matchesLabelPath(c.path, row.path));
-    return i === -1 ? entry.display.claims.length : i;
-  };
-  const ordered = rows.map((row, i) => ({ row, i })).sort((a, b) => rank(a.row) - rank(b.row) || a.i - b.i).map((x) => x.row);
+  const ordered = orderedClaimRows(entry, locale);
+  const rows = ordered;
   const top = (row: ClaimRow) => (row.path.length === 1 ? row.path[0] : undefined);
   const given = rows.find((r) => top(r) === GIVEN);
   const family = rows.find((r) => top(r) === FAMILY);
