@@ -295,6 +295,14 @@ async function journey(session, issuer, verifier) {
     colours.includes('rgb(26, 43, 95)') && colours.includes('rgb(31, 91, 58)'),
     `each card has its type's background colour: ${colours.join(', ')}`,
   );
+  // The registration certificate's type metadata carries a data: URI logo.
+  const logos = await session.execute(
+    "return [...document.querySelectorAll('.card-logo')].map((i) => [i.closest('.card').querySelector('.card-title').textContent, i.src.slice(0, 22), i.naturalWidth])",
+  );
+  assert(
+    logos.length === 1 && /Registration certificate|Inskrivningsintyg/.test(logos[0][0]) && logos[0][1] === 'data:image/png;base64,' && logos[0][2] === 48,
+    `the registration certificate's card shows its logo: ${JSON.stringify(logos)}`,
+  );
   await screenshot(session, 'credentials');
 
   step('detail with claim labels');
