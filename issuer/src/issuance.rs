@@ -22,7 +22,7 @@ use intyg_core::oid4vci::key_attestation::KeyAttestationError;
 use intyg_core::oid4vci::metadata::{
     AuthorizationServerMetadata, BatchCredentialIssuance, ClaimDescription, ClaimDisplay,
     CredentialConfiguration, CredentialDisplay, CredentialFormat, CredentialIssuerMetadata,
-    CredentialMetadata, IssuerDisplay, ProofTypeMetadata, SigningAlgorithm,
+    CredentialMetadata, IssuerDisplay, Logo, ProofTypeMetadata, SigningAlgorithm,
 };
 use intyg_core::oid4vci::nonce::NonceResponse;
 use intyg_core::oid4vci::offer::{CredentialOffer, CredentialOfferRequest, InputMode, TxCodeSpec};
@@ -168,7 +168,12 @@ fn configuration_of(
             CredentialDisplay {
                 name: d.name.clone(),
                 locale: Some(d.locale.clone()),
-                logo: None,
+                // The type's logo as it is (a wallet decides what it shows).
+                logo: simple.and_then(|s| s.logo.as_ref()).map(|l| Logo {
+                    uri: Some(l.uri.clone()),
+                    alt_text: l.alt_text.clone(),
+                    extra: Map::new(),
+                }),
                 description: d.description.clone(),
                 background_color: simple.and_then(|s| s.background_color.clone()),
                 background_image: None,

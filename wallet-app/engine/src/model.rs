@@ -186,8 +186,54 @@ pub struct Display {
     pub background_color: Option<String>,
     /// Text colour (CSS).
     pub text_color: Option<String>,
+    /// The type's logo, when it is one the app may show ([`Logo::checked`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<Logo>,
     /// Claim labels.
     pub claims: Vec<ClaimLabel>,
+}
+
+/// A logo the app shows on a card: a `data:` URI of a raster image whose
+/// bytes are what its media type says. The wallet never hands the webview a
+/// remote address (the app's CSP allows images from `data:` only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Logo {
+    /// `data:image/…;base64,…`.
+    pub uri: String,
+    /// Alternative text from the metadata.
+    pub alt_text: Option<String>,
+}
+
+/// The largest logo the wallet keeps, decoded (a card shows it small).
+pub const MAX_LOGO_BYTES: usize = 64 * 1024;
+
+impl Logo {
+    /// The logo at `uri` when it is a base64 `data:` URI of a PNG, JPEG,
+    /// GIF or WebP image of at most [`MAX_LOGO_BYTES`] whose bytes start as
+    /// that format does; `None` for anything else (remote addresses, SVG,
+    /// which can carry scripts, or bytes that are not the image they claim).
+    pub fn checked(uri: &str, alt_text: Option<&str>) -> Option<Logo> {
+        use base64::Engine as _;
+        let rest = uri.strip_prefix("data:image/")?;
+        let (media, data) = rest.split_once(";base64,")?;
+        if data.len() > MAX_LOGO_BYTES * 4 / 3 + 4 {
+            return None;
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .ok()?;
+        let fits = match media {
+            "png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "jpeg" => bytes.starts_with(&[0xff, 0xd8, 0xff]),
+            "gif" => bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a"),
+            "webp" => bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP",
+            _ => false,
+        };
+        (fits && bytes.len() <= MAX_LOGO_BYTES).then(|| Logo {
+            uri: uri.to_owned(),
+            alt_text: alt_text.map(str::to_owned),
+        })
+    }
 }
 
 /// The labels of one claim.
@@ -242,6 +288,13 @@ impl Display {
                     .clone()
                     .or(self.background_color.take());
                 self.text_color = simple.text_color.clone().or(self.text_color.take());
+                if let Some(logo) = simple
+                    .logo
+                    .as_ref()
+                    .and_then(|l| Logo::checked(&l.uri, l.alt_text.as_deref()))
+                {
+                    self.logo = Some(logo);
+                }
             }
         }
         for claim in &metadata.claims {
@@ -366,4 +419,103 @@ pub struct HistoryEntry {
     pub credentials: Vec<HistoryCredential>,
     /// How it ended.
     pub result: EventResult,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The 8-byte PNG signature and an IHDR chunk's start, base64.
+    const PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==";
+
+    #[test]
+    fn a_data_uri_png_logo_is_kept() {
+        let logo = Logo::checked(PNG, Some("Arbetsförmedlingen")).unwrap();
+        assert_eq!(logo.uri, PNG);
+        assert_eq!(logo.alt_text.as_deref(), Some("Arbetsförmedlingen"));
+    }
+
+    #[test]
+    fn a_remote_logo_is_refused() {
+        assert_eq!(Logo::checked("https://issuer.example/logo.png", None), None);
+    }
+
+    #[test]
+    fn an_svg_logo_is_refused() {
+        // `<svg>` base64: SVG can carry scripts.
+        assert_eq!(
+            Logo::checked("data:image/svg+xml;base64,PHN2Zz4=", None),
+            None
+        );
+    }
+
+    #[test]
+    fn a_logo_whose_bytes_are_not_its_type_is_refused() {
+        // "<b>" labelled as PNG.
+        assert_eq!(Logo::checked("data:image/png;base64,PGI+", None), None);
+        assert_eq!(
+            Logo::checked("data:image/png;base64,not base64!", None),
+            None
+        );
+    }
+
+    #[test]
+    fn an_oversized_logo_is_refused() {
+        use base64::Engine as _;
+        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+        bytes.resize(MAX_LOGO_BYTES + 1, 0);
+        let uri = format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        );
+        assert_eq!(Logo::checked(&uri, None), None);
+        bytes.truncate(MAX_LOGO_BYTES);
+        let uri = format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        );
+        assert!(Logo::checked(&uri, None).is_some());
+    }
+
+    #[test]
+    fn type_metadata_gives_colours_and_a_checked_logo() {
+        let metadata: TypeMetadata = serde_json::from_value(serde_json::json!({
+            "vct": "https://intyg.example/vct/x",
+            "display": [{
+                "locale": "en",
+                "name": "X",
+                "rendering": {"simple": {
+                    "background_color": "#1f5b3a",
+                    "text_color": "#ffffff",
+                    "logo": {"uri": PNG, "alt_text": "X logo"}
+                }}
+            }]
+        }))
+        .unwrap();
+        let mut display = Display::default();
+        display.merge_type_metadata(&metadata);
+        assert_eq!(display.background_color.as_deref(), Some("#1f5b3a"));
+        assert_eq!(display.text_color.as_deref(), Some("#ffffff"));
+        assert_eq!(display.logo.unwrap().alt_text.as_deref(), Some("X logo"));
+
+        let remote: TypeMetadata = serde_json::from_value(serde_json::json!({
+            "vct": "https://intyg.example/vct/x",
+            "display": [{"locale": "en", "name": "X",
+                "rendering": {"simple": {"logo": {"uri": "https://tracker.example/l.png"}}}}]
+        }))
+        .unwrap();
+        let mut display = Display::default();
+        display.merge_type_metadata(&remote);
+        assert_eq!(display.logo, None);
+    }
+
+    #[test]
+    fn a_stored_display_without_a_logo_still_reads() {
+        let display: Display = serde_json::from_value(serde_json::json!({
+            "names": {}, "descriptions": {}, "background_color": null,
+            "text_color": null, "claims": []
+        }))
+        .unwrap();
+        assert_eq!(display.logo, None);
+    }
 }

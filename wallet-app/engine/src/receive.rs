@@ -1213,6 +1213,12 @@ fn display_of(configuration: &CredentialConfiguration) -> Display {
             .take()
             .or(d.background_color.clone());
         display.text_color = display.text_color.take().or(d.text_color.clone());
+        if display.logo.is_none() {
+            display.logo = d
+                .logo
+                .as_ref()
+                .and_then(|l| crate::model::Logo::checked(l.location()?, l.alt_text.as_deref()));
+        }
     }
     for claim in metadata.claims.iter().flatten() {
         let Ok(Value::Array(path)) = serde_json::to_value(&claim.path) else {

@@ -20,8 +20,11 @@
 // shows the received credential) → the issuer revokes it through the
 // admin API → "Check status" shows the revoked badge and the detail says
 // revoked → wallet-initiated issuance: the issuer's address pasted, a
-// credential chosen, the same login → the same screens in Swedish. A
-// screenshot of each step goes to SCREENSHOTS.
+// credential chosen, the same login → the same screens in Swedish, and
+// the credential list at phone width (390 px: a tab bar at the bottom on
+// one row, no sideways scroll). A screenshot of each step goes to
+// SCREENSHOTS, and axe-core checks every screen shot for WCAG 2.1 A/AA
+// violations (none allowed). The cards are drawn in their types' colours.
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -121,9 +124,27 @@ function freeDisplay() {
 const step = (text) => console.log(`# ${text}`);
 let shot = 0;
 async function screenshot(session, name) {
-  const file = join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`);
+  const file = join(SHOTS, `${name}.png`);
   writeFileSync(file, await session.screenshot());
   console.log(`  screenshot ${file}`);
+  if (name !== 'failure') await axeCheck(session, name);
+}
+
+const AXE = readFileSync(join(ROOT, 'wallet-app', 'ui', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+/** axe-core on the window as it is: zero WCAG 2.1 A and AA violations. */
+async function axeCheck(session, name) {
+  // The page is one document for the whole run; axe goes in once.
+  if (!(await session.execute('return typeof window.axe === "object"'))) await session.execute(`${AXE}\nreturn true;`);
+  const result = await session.executeAsync(`
+    const done = arguments[arguments.length - 1];
+    window.axe
+      .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+      .then((r) => done({ violations: r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })) }))
+      .catch((e) => done({ error: String(e) }));
+  `);
+  assert(!result.error, `axe on ${name}: ${result.error}`);
+  assert(result.violations.length === 0, `axe on ${name}: ${JSON.stringify(result.violations)}`);
 }
 
 function assert(condition, message) {
@@ -265,7 +286,23 @@ async function journey(session, issuer, verifier) {
   const cards = await session.findAll('.card');
   assert(cards.length === 2, `two cards, found ${cards.length}`);
   const list = await session.text('#cards');
-  assert(/Karin Elisabet|Lindqvist/.test(list), `the card shows a key claim: ${list}`);
+  assert(list.includes('Karin Elisabet Lindqvist'), `the card shows the given and family name together: ${list}`);
+  const colours = await session.execute(
+    "return [...document.querySelectorAll('.card')].map((c) => getComputedStyle(c).backgroundColor)",
+  );
+  // registration-certificate #1a2b5f, internship-eligibility #1f5b3a.
+  assert(
+    colours.includes('rgb(26, 43, 95)') && colours.includes('rgb(31, 91, 58)'),
+    `each card has its type's background colour: ${colours.join(', ')}`,
+  );
+  // The registration certificate's type metadata carries a data: URI logo.
+  const logos = await session.execute(
+    "return [...document.querySelectorAll('.card-logo')].map((i) => [i.closest('.card').querySelector('.card-title').textContent, i.src.slice(0, 22), i.naturalWidth])",
+  );
+  assert(
+    logos.length === 1 && /Registration certificate|Inskrivningsintyg/.test(logos[0][0]) && logos[0][1] === 'data:image/png;base64,' && logos[0][2] === 48,
+    `the registration certificate's card shows its logo: ${JSON.stringify(logos)}`,
+  );
   await screenshot(session, 'credentials');
 
   step('detail with claim labels');
@@ -336,6 +373,36 @@ async function journey(session, issuer, verifier) {
   await session.click('[data-nav=history]');
   await session.waitFor('#history');
   await screenshot(session, 'history-sv');
+
+  step('phone width: a tab bar on one row, no sideways scroll');
+  const wide = await session.windowRect();
+  await session.setWindowRect({ width: 390, height: 844 });
+  try {
+    await session.click('[data-nav=list]');
+    await session.waitFor('#cards');
+    const layout = await session.execute(`
+      const tabs = [...document.querySelectorAll('.tabs button')].map((b) => b.getBoundingClientRect());
+      return {
+        width: window.innerWidth,
+        scroll: document.documentElement.scrollWidth,
+        rows: new Set(tabs.map((r) => Math.round(r.top))).size,
+        bottom: Math.max(...tabs.map((r) => Math.round(r.bottom))),
+        height: window.innerHeight,
+      };`);
+    console.log(`  at ${layout.width} px: ${JSON.stringify(layout)}`);
+    assert(layout.width <= 420, `the window is phone-wide: ${layout.width}`);
+    assert(layout.scroll <= layout.width, `no sideways scroll: ${layout.scroll} > ${layout.width}`);
+    assert(layout.rows === 1 && layout.bottom === layout.height, `the tabs are one row at the bottom: ${JSON.stringify(layout)}`);
+    await screenshot(session, 'credentials-phone-sv');
+    await session.click('.card');
+    await session.waitFor('#claims');
+    await screenshot(session, 'detail-phone-sv');
+    await setLanguage(session, 'en');
+    await session.click('[data-nav=receive]');
+    await screenshot(session, 'receive-phone');
+  } finally {
+    await session.setWindowRect({ width: wide.width, height: wide.height });
+  }
 }
 
 async function codeFlow(session, issuer) {
@@ -402,7 +469,7 @@ async function codeFlow(session, issuer) {
   await session.waitFor('.card [data-status=invalid]', { timeout: 30_000, describe: 'the revoked badge' });
   assert((await session.findAll('[data-status=invalid]')).length === 1, 'exactly the diploma is revoked');
   const report = await session.text('#status-report');
-  assert(report.includes('Status checked') && report.includes('1 of your credentials are revoked or suspended'), `the check reports: ${report}`);
+  assert(report.includes('Status checked') && report.includes('1 of your credentials is revoked or suspended'), `the check reports: ${report}`);
   await screenshot(session, 'status-revoked');
   await session.execute("document.querySelector('[data-status=invalid]').closest('.card').click()");
   await session.waitFor('#standing[data-standing=revoked]', { describe: 'the detail of the revoked credential' });

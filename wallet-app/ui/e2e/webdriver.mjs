@@ -68,6 +68,9 @@ export class Session {
 
   async click(css) {
     const element = await this.waitFor(css);
+    // To the middle of the window first, as a person scrolls: the driver
+    // scrolls only to the edge, where the app's tab bar lies at phone width.
+    await this.execute("arguments[0].scrollIntoView({ block: 'center' })", [{ [ELEMENT]: element }]);
     await this.#call('POST', `/element/${element}/click`, {});
   }
 
@@ -101,6 +104,20 @@ export class Session {
 
   async execute(script, args = []) {
     return this.#call('POST', '/execute/sync', { script, args });
+  }
+
+  /** Runs `script` with a callback as its last argument; its value is what the callback got. */
+  async executeAsync(script, args = []) {
+    return this.#call('POST', '/execute/async', { script, args });
+  }
+
+  /** The window's size and place: `{ x, y, width, height }`. */
+  async windowRect() {
+    return this.#call('GET', '/window/rect');
+  }
+
+  async setWindowRect(rect) {
+    return this.#call('POST', '/window/rect', rect);
   }
 
   /** A PNG of the window, as a Buffer. */

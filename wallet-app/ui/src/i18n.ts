@@ -44,8 +44,10 @@ const sv = {
   statusNever: 'Aldrig',
   checkStatus: 'Kontrollera status',
   statusCheckedAt: 'Status kontrollerad {time}.',
-  statusWithdrawn: '{n} av dina intyg är återkallade eller spärrade.',
-  statusFailed: 'Status för {n} intyg kunde inte kontrolleras: {reason}',
+  statusWithdrawnOne: '{n} av dina intyg är återkallat eller spärrat.',
+  statusWithdrawnOther: '{n} av dina intyg är återkallade eller spärrade.',
+  statusFailedOne: 'Status för {n} intyg kunde inte kontrolleras: {reason}',
+  statusFailedOther: 'Status för {n} intyg kunde inte kontrolleras: {reason}',
   statusNone: 'Inget intyg har någon spärrlista att kontrollera.',
   copies: 'Kopior (använda)',
   claims: 'Uppgifter',
@@ -67,11 +69,13 @@ const sv = {
   loginUrl: 'Inloggningsadress',
   copy: 'Kopiera adressen',
   copied: 'Kopierad.',
-  loginWaiting: 'Väntar på inloggningen (högst {n} minuter)…',
+  loginWaitingOne: 'Väntar på inloggningen (högst {n} minut)…',
+  loginWaitingOther: 'Väntar på inloggningen (högst {n} minuter)…',
   tryAgain: 'Försök igen',
   txCode: 'Engångskod',
   txCodeHint: 'Koden som handläggaren gav dig',
-  txCodeLength: 'Koden har {n} tecken.',
+  txCodeLengthOne: 'Koden har {n} tecken.',
+  txCodeLengthOther: 'Koden har {n} tecken.',
   receive: 'Ta emot',
   receivedTitle: 'Intyget är sparat',
   show: 'Visa',
@@ -119,7 +123,8 @@ const sv = {
   verifierRoots: 'Betrodda mottagare (rotcertifikat)',
   verifierRootsHint: 'Klistra in ett PEM-certifikat för en mottagarorganisation.',
   addRoots: 'Lägg till',
-  rootsAdded: '{n} certifikat tillagda.',
+  rootsAddedOne: '{n} certifikat tillagt.',
+  rootsAddedOther: '{n} certifikat tillagda.',
   backup: 'Säkerhetskopia',
   backupPath: 'Fil',
   passphrase: 'Lösenfras för kopian',
@@ -174,8 +179,10 @@ const en: Strings = {
   statusNever: 'Never',
   checkStatus: 'Check status',
   statusCheckedAt: 'Status checked {time}.',
-  statusWithdrawn: '{n} of your credentials are revoked or suspended.',
-  statusFailed: 'The status of {n} credential(s) could not be checked: {reason}',
+  statusWithdrawnOne: '{n} of your credentials is revoked or suspended.',
+  statusWithdrawnOther: '{n} of your credentials are revoked or suspended.',
+  statusFailedOne: 'The status of {n} credential could not be checked: {reason}',
+  statusFailedOther: 'The status of {n} credentials could not be checked: {reason}',
   statusNone: 'No credential has a status list to check.',
   copies: 'Copies (used)',
   claims: 'Claims',
@@ -197,11 +204,13 @@ const en: Strings = {
   loginUrl: 'Login address',
   copy: 'Copy the address',
   copied: 'Copied.',
-  loginWaiting: 'Waiting for the login (at most {n} minutes)…',
+  loginWaitingOne: 'Waiting for the login (at most {n} minute)…',
+  loginWaitingOther: 'Waiting for the login (at most {n} minutes)…',
   tryAgain: 'Try again',
   txCode: 'One-time code',
   txCodeHint: 'The code the officer gave you',
-  txCodeLength: 'The code has {n} characters.',
+  txCodeLengthOne: 'The code has {n} character.',
+  txCodeLengthOther: 'The code has {n} characters.',
   receive: 'Receive',
   receivedTitle: 'The credential is stored',
   show: 'Show',
@@ -249,7 +258,8 @@ const en: Strings = {
   verifierRoots: 'Trusted recipients (root certificates)',
   verifierRootsHint: 'Paste a PEM certificate of a recipient organisation.',
   addRoots: 'Add',
-  rootsAdded: '{n} certificates added.',
+  rootsAddedOne: '{n} certificate added.',
+  rootsAddedOther: '{n} certificates added.',
   backup: 'Backup',
   backupPath: 'File',
   passphrase: 'Backup passphrase',
@@ -378,6 +388,25 @@ export function lang(): Lang {
 /** The string `key` in the current language, `{name}` replaced from `params`. */
 export function t(key: Key, params: Record<string, string | number> = {}): string {
   return strings[current][key].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''));
+}
+
+/** The keys that come in a singular (`…One`) and a plural (`…Other`) form. */
+export type PluralKey = {
+  [K in Key]: K extends `${infer Base}One` ? (`${Base}Other` extends Key ? Base : never) : never;
+}[Key];
+
+/** The CLDR plural category of `n` in `lang`; Swedish and English have `one` and `other`. */
+export function pluralCategory(n: number, language: Lang = current): 'one' | 'other' {
+  return new Intl.PluralRules(language).select(n) === 'one' ? 'one' : 'other';
+}
+
+/**
+ * The string `key` in the form `n` takes in the current language (`1
+ * credential`, `2 credentials`), `{n}` and the other `params` replaced.
+ */
+export function plural(key: PluralKey, n: number, params: Record<string, string | number> = {}): string {
+  const form: Key = pluralCategory(n) === 'one' ? `${key}One` : `${key}Other`;
+  return t(form, { ...params, n });
 }
 
 /** A localized message for an error code (a generic one for unknown codes). */

@@ -5,10 +5,10 @@ import { listen } from '@tauri-apps/api/event';
 
 import { api, isAppError } from './api';
 import { field, h, input } from './dom';
-import { errorText, lang, setLang, systemLang, t, type Lang } from './i18n';
+import { errorText, lang, plural, setLang, systemLang, t, type Lang } from './i18n';
 import {
   claimLabel,
-  claimRows,
+  orderedClaimRows,
   credentialName,
   filterHistory,
   formatTime,
@@ -16,7 +16,6 @@ import {
   includeKey,
   includeList,
   issuerName,
-  keyClaims,
   lastChecked,
   linkKind,
   Mailbox,
@@ -24,7 +23,9 @@ import {
   pick,
   receiveKind,
   receiveMode,
-  safeColor,
+  cardColors,
+  safeLogo,
+  summary,
   standing,
   summarizeRefresh,
   validity,
@@ -168,30 +169,40 @@ function renderTop(): void {
       },
       label,
     );
+  // A bar on top (name, settings, lock) and the four places to go: in the
+  // header on a wide window, a tab bar at the bottom on a phone.
   top.replaceChildren(
     h(
-      'nav',
-      { 'aria-label': t('appName') },
+      'div',
+      { class: 'bar' },
       h('span', { class: 'brand' }, t('appName')),
+      h(
+        'span',
+        { class: 'bar-actions' },
+        item('settings', t('navSettings')),
+        h(
+          'button',
+          {
+            type: 'button',
+            id: 'lock',
+            class: 'secondary',
+            onclick: async () => {
+              await api.lock();
+              status.unlocked = false;
+              void go({ name: 'unlock' });
+            },
+          },
+          t('lock'),
+        ),
+      ),
+    ),
+    h(
+      'nav',
+      { 'aria-label': t('appName'), class: 'tabs' },
       item('list', t('navCredentials')),
       item('receive', t('navReceive')),
       item('share', t('navShare')),
       item('history', t('navHistory')),
-      item('settings', t('navSettings')),
-      h(
-        'button',
-        {
-          type: 'button',
-          id: 'lock',
-          class: 'secondary',
-          onclick: async () => {
-            await api.lock();
-            status.unlocked = false;
-            void go({ name: 'unlock' });
-          },
-        },
-        t('lock'),
-      ),
     ),
     banner ?? '',
   );
@@ -306,28 +317,35 @@ async function afterUnlock(): Promise<void> {
 
 function card(entry: CredentialEntry): HTMLElement {
   const locale = lang();
-  const background = safeColor(entry.display.background_color);
-  const color = safeColor(entry.display.text_color);
-  const style = [background && `background-color:${background}`, color && `color:${color}`].filter(Boolean).join(';');
   const expired = validity(entry, Date.now() / 1000) === 'expired';
-  return h(
-    'li',
-    {},
+  const logo = safeLogo(entry.display.logo?.uri);
+  const button = h(
+    'button',
+    { type: 'button', class: 'card', 'data-id': entry.id, onclick: () => void go({ name: 'detail', id: entry.id }) },
     h(
-      'button',
-      { type: 'button', class: 'card', style: style || undefined, 'data-id': entry.id, onclick: () => void go({ name: 'detail', id: entry.id }) },
+      'span',
+      { class: 'card-head' },
       h('span', { class: 'card-title' }, credentialName(entry, locale)),
-      h('span', { class: 'card-issuer' }, `${t('issuedBy')} ${issuerName(entry)}`),
-      h(
-        'span',
-        { class: 'card-claims' },
-        keyClaims(entry).map((row) => h('span', {}, `${claimLabel(entry.display, row.path, locale)}: ${row.value}`)),
-      ),
-      expired ? h('span', { class: 'badge' }, `⚠ ${t('expired')}`) : null,
-      entry.status.status === 'invalid' ? h('span', { class: 'badge', 'data-status': 'invalid' }, `⚠ ${t('revoked')}`) : null,
-      entry.status.status === 'suspended' ? h('span', { class: 'badge', 'data-status': 'suspended' }, `⚠ ${t('suspended')}`) : null,
+      // The logo's alternative text repeats what the card says in words;
+      // the title names the credential, so the image is decorative.
+      logo ? h('img', { class: 'card-logo', src: logo, alt: '' }) : null,
     ),
+    h('span', { class: 'card-issuer' }, `${t('issuedBy')} ${issuerName(entry)}`),
+    h(
+      'span',
+      { class: 'card-claims' },
+      summary(entry, locale).map((item) => h('span', {}, item.label === null ? item.value : `${item.label}: ${item.value}`)),
+    ),
+    expired ? h('span', { class: 'badge' }, `⚠ ${t('expired')}`) : null,
+    entry.status.status === 'invalid' ? h('span', { class: 'badge', 'data-status': 'invalid' }, `⚠ ${t('revoked')}`) : null,
+    entry.status.status === 'suspended' ? h('span', { class: 'badge', 'data-status': 'suspended' }, `⚠ ${t('suspended')}`) : null,
   );
+  // Through the CSSOM, not a `style` attribute: the app's CSP
+  // (`style-src 'self'`) blocks inline style attributes.
+  const colors = cardColors(entry.display);
+  button.style.setProperty('background-color', colors.background);
+  button.style.setProperty('color', colors.text);
+  return h('li', {}, button);
 }
 
 /**
@@ -359,9 +377,9 @@ function statusCheck(entries: CredentialEntry[], refreshed: StatusRefresh[] | un
     const summary = summarizeRefresh(refreshed, id);
     if (summary.checked === 0 && summary.failed === 0) lines.push(h('p', {}, t('statusNone')));
     if (summary.at !== null) lines.push(h('p', { class: 'ok' }, `✓ ${t('statusCheckedAt', { time: formatTime(summary.at, locale) })}`));
-    if (summary.withdrawn > 0 && id === undefined) lines.push(h('p', { class: 'warning' }, `⚠ ${t('statusWithdrawn', { n: summary.withdrawn })}`));
+    if (summary.withdrawn > 0 && id === undefined) lines.push(h('p', { class: 'warning' }, `⚠ ${plural('statusWithdrawn', summary.withdrawn)}`));
     if (summary.failed > 0) {
-      lines.push(h('p', { class: 'warning' }, `⚠ ${t('statusFailed', { n: summary.failed, reason: errorText(summary.reason ?? 'internal') })}`));
+      lines.push(h('p', { class: 'warning' }, `⚠ ${plural('statusFailed', summary.failed, { reason: errorText(summary.reason ?? 'internal') })}`));
     }
   } else if (id === undefined) {
     const last = lastChecked(entries);
@@ -416,7 +434,7 @@ async function detail(id: string, refreshed?: StatusRefresh[]): Promise<HTMLElem
     h('p', { class: 'hint' }, t('statusHint')),
     statusCheck([entry], refreshed, (report) => ({ name: 'detail', id: entry.id, refreshed: report }), entry.id),
     h('h2', {}, t('claims')),
-    h('dl', { class: 'claims', id: 'claims' }, claimRows(entry.claims).map((r) => row(claimLabel(entry.display, r.path, locale), r.value))),
+    h('dl', { class: 'claims', id: 'claims' }, orderedClaimRows(entry, locale).map((r) => row(claimLabel(entry.display, r.path, locale), r.value))),
     h(
       'button',
       {
@@ -521,7 +539,7 @@ function codeForm(offer: OfferView): HTMLElement {
         maxlength: spec.length,
       })
     : null;
-  const hint = spec ? [spec.description ?? t('txCodeHint'), spec.length ? t('txCodeLength', { n: spec.length }) : ''].join(' ') : '';
+  const hint = spec ? [spec.description ?? t('txCodeHint'), spec.length ? plural('txCodeLength', spec.length) : ''].join(' ') : '';
   const form: HTMLElement = h(
     'form',
     {
@@ -649,7 +667,7 @@ function loginWaiting(login: LoginView, issuer: string, again: () => HTMLElement
       'div',
       { class: 'progress', 'aria-busy': 'true' },
       h('span', { class: 'spinner', 'aria-hidden': 'true' }),
-      t('loginWaiting', { n: Math.round(login.timeout_secs / 60) }),
+      plural('loginWaiting', Math.round(login.timeout_secs / 60)),
       h('button', { type: 'button', class: 'secondary', id: 'login-cancel', onclick: () => void api.cancelAuthorization() }, t('cancel')),
     ),
   );
@@ -910,7 +928,7 @@ function settings(): HTMLElement {
     }, 'change-pin'),
     form(t('verifierRoots'), [field(t('verifierRoots'), pem, t('verifierRootsHint'))], t('addRoots'), async () => {
       const added = await api.addVerifierRoots(pem.value);
-      return t('rootsAdded', { n: added.length });
+      return plural('rootsAdded', added.length);
     }, 'roots'),
     form(t('backup'), [field(t('backupPath'), path), field(t('passphrase'), passphrase)], t('exportBackup'), async () => {
       await api.exportBackup(path.value, passphrase.value);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { errorText, missingKeys, setLang, systemLang } from './i18n';
+import { errorText, missingKeys, plural, pluralCategory, setLang, systemLang } from './i18n';
 import {
   claimLabel,
   claimRows,
@@ -13,7 +13,14 @@ import {
   pick,
   receiveKind,
   receiveMode,
-  safeColor,
+  cardColors,
+  contrast,
+  DEFAULT_CARD,
+  parseHex,
+  safeLogo,
+  orderedClaimRows,
+  summary,
+  valueWord,
   standing,
   summarizeRefresh,
   validity,
@@ -95,11 +102,106 @@ describe('claims', () => {
     expect(validity(entry, 1_800_000_000)).toBe('expired');
     expect(validity({ ...entry, expires_at: null }, 9e9)).toBe('valid');
   });
-  it('accepts only plain colours from metadata', () => {
-    expect(safeColor('#12395e')).toBe('#12395e');
-    expect(safeColor('navy')).toBe('navy');
-    expect(safeColor('red;background:url(x)')).toBeUndefined();
-    expect(safeColor(null)).toBeUndefined();
+});
+
+describe('card colours', () => {
+  it('computes WCAG contrast ratios', () => {
+    expect(contrast([0, 0, 0], [255, 255, 255])).toBeCloseTo(21, 5);
+    expect(contrast([255, 255, 255], [255, 255, 255])).toBeCloseTo(1, 5);
+    // #767676 on white is the known 4.54:1 threshold grey.
+    expect(contrast(parseHex('#767676')!, parseHex('#fff')!)).toBeCloseTo(4.54, 2);
+  });
+  it("keeps the metadata's pair when it reads at 4.5:1", () => {
+    expect(cardColors({ background_color: '#4b2a6b', text_color: '#ffffff' })).toEqual({ background: '#4b2a6b', text: '#ffffff' });
+  });
+  it('falls back to black or white on the background when the pair fails', () => {
+    // Yellow text on white: 1.07:1.
+    expect(cardColors({ background_color: '#ffffff', text_color: '#ffff00' })).toEqual({ background: '#ffffff', text: '#000000' });
+    // Dark grey on navy fails too; white reads on navy.
+    expect(cardColors({ background_color: '#12395e', text_color: '#333333' })).toEqual({ background: '#12395e', text: '#ffffff' });
+    // No text colour at all.
+    expect(cardColors({ background_color: '#ffe066', text_color: null })).toEqual({ background: '#ffe066', text: '#000000' });
+  });
+  it('every fallback reaches 4.5:1 whatever the background', () => {
+    for (let v = 0; v <= 255; v += 5) {
+      const hex = `#${v.toString(16).padStart(2, '0').repeat(3)}`;
+      const { background, text } = cardColors({ background_color: hex, text_color: hex });
+      expect(contrast(parseHex(background)!, parseHex(text)!)).toBeGreaterThanOrEqual(4.5);
+    }
+  });
+  it('uses the default pair for colours it cannot read (no CSS injection)', () => {
+    expect(cardColors({ background_color: 'red;background:url(x)', text_color: '#fff' })).toEqual({ ...DEFAULT_CARD });
+    expect(cardColors({ background_color: null, text_color: null })).toEqual({ ...DEFAULT_CARD });
+  });
+  it('loads a logo only from a data: URI of a raster image', () => {
+    expect(safeLogo('data:image/png;base64,iVBORw0KGgo=')).toBe('data:image/png;base64,iVBORw0KGgo=');
+    expect(safeLogo('https://issuer.example/logo.png')).toBeUndefined();
+    expect(safeLogo('data:image/svg+xml;base64,PHN2Zz4=')).toBeUndefined();
+    expect(safeLogo('data:text/html;base64,PGI+')).toBeUndefined();
+    expect(safeLogo(null)).toBeUndefined();
+  });
+});
+
+describe('summary line', () => {
+  const person: CredentialEntry = {
+    ...entry,
+    display: {
+      ...entry.display,
+      claims: [
+        { path: ['personal_identity_number'], labels: { sv: 'Personnummer', en: 'Personal identity number' } },
+        { path: ['family_name'], labels: { sv: 'Efternamn', en: 'Family name' } },
+        { path: ['given_name'], labels: { sv: 'Förnamn', en: 'Given name' } },
+        {
+          path: ['registration_status'],
+          labels: { sv: 'Inskrivningsstatus', en: 'Registration status' },
+          values: [['in_programme', { sv: 'I program', en: 'In a programme' }]],
+        },
+      ],
+    },
+    claims: { iss: 'x', registration_status: 'in_programme', given_name: 'Karin', family_name: 'Lindqvist', personal_identity_number: '198001012380' },
+  };
+  it('follows the metadata order and keeps given and family name together', () => {
+    expect(summary(person, 'sv', 2)).toEqual([
+      { label: 'Personnummer', value: '198001012380' },
+      { label: null, value: 'Karin Lindqvist' },
+    ]);
+    expect(summary(person, 'en', 3)[2]).toEqual({ label: 'Registration status', value: 'In a programme' });
+  });
+  it('orders the detail rows as the metadata lists the claims', () => {
+    expect(orderedClaimRows({ ...person, claims: { ...person.claims, office: 'Malmö' } }, 'sv').map((r) => r.path[0])).toEqual([
+      'personal_identity_number',
+      'family_name',
+      'given_name',
+      'registration_status',
+      'office',
+    ]);
+  });
+  it('shows enumerated values in words, the raw value otherwise', () => {
+    expect(valueWord(person.display, ['registration_status'], 'in_programme', 'sv')).toBe('I program');
+    expect(valueWord(person.display, ['registration_status'], 'other', 'sv')).toBeUndefined();
+    expect(claimRows(person.claims, person.display, 'en').find((r) => r.path[0] === 'registration_status')?.value).toBe('In a programme');
+    expect(claimRows({ registration_status: 'job_seeker' }, person.display, 'en')[0].value).toBe('job_seeker');
+  });
+});
+
+describe('plurals', () => {
+  it('says 1 credential is and 2 credentials are, in both languages', () => {
+    setLang('en');
+    expect(plural('statusWithdrawn', 1)).toBe('1 of your credentials is revoked or suspended.');
+    expect(plural('statusWithdrawn', 2)).toBe('2 of your credentials are revoked or suspended.');
+    expect(plural('rootsAdded', 1)).toBe('1 certificate added.');
+    expect(plural('loginWaiting', 5)).toBe('Waiting for the login (at most 5 minutes)…');
+    setLang('sv');
+    expect(plural('statusWithdrawn', 1)).toBe('1 av dina intyg är återkallat eller spärrat.');
+    expect(plural('statusWithdrawn', 3)).toBe('3 av dina intyg är återkallade eller spärrade.');
+    expect(plural('rootsAdded', 1)).toBe('1 certifikat tillagt.');
+    expect(plural('loginWaiting', 1)).toBe('Väntar på inloggningen (högst 1 minut)…');
+    setLang('en');
+  });
+  it('uses the one form only for exactly one', () => {
+    expect(pluralCategory(0, 'en')).toBe('other');
+    expect(pluralCategory(1, 'sv')).toBe('one');
+    expect(pluralCategory(21, 'sv')).toBe('other');
   });
 });
 

@@ -58,6 +58,16 @@ export function claimLabel(display: Display | undefined, path: ClaimsPath, local
   return pick(claim?.labels, locale) ?? pathName(path);
 }
 
+/**
+ * `value` of the claim at `path` in words in `locale`, when the type's
+ * metadata gives them (`ClaimLabel.values`); else undefined.
+ */
+export function valueWord(display: Display | undefined, path: ClaimsPath, value: Json, locale: string): string | undefined {
+  const claim = display?.claims.find((c) => samePath(c.path, path)) ?? display?.claims.find((c) => matchesLabelPath(c.path, path));
+  const found = claim?.values?.find(([v]) => JSON.stringify(v) === JSON.stringify(value));
+  return found ? pick(found[1], locale) : undefined;
+}
+
 /** `address.locality`, `degrees.0.title`. */
 export function pathName(path: ClaimsPath): string {
   return path.map((element) => (element === null ? '*' : String(element))).join('.');
@@ -77,19 +87,20 @@ export interface ClaimRow {
  * The subject's claims as rows: objects are walked into their leaves,
  * arrays of plain values joined, arrays of objects walked by index.
  */
-export function claimRows(claims: Record<string, Json>): ClaimRow[] {
+export function claimRows(claims: Record<string, Json>, display?: Display, locale = 'en'): ClaimRow[] {
   const rows: ClaimRow[] = [];
+  const word = (value: Json, path: ClaimsPath) => valueWord(display, path, value, locale) ?? formatValue(value);
   const walk = (value: Json, path: ClaimsPath) => {
     if (Array.isArray(value)) {
       if (value.every((v) => v === null || typeof v !== 'object')) {
-        rows.push({ path, value: value.map(formatValue).join(', ') });
+        rows.push({ path, value: value.map((v) => word(v, [...path, null])).join(', ') });
       } else {
         value.forEach((v, i) => walk(v, [...path, i]));
       }
     } else if (value !== null && typeof value === 'object') {
       for (const [key, v] of Object.entries(value)) walk(v, [...path, key]);
     } else {
-      rows.push({ path, value: formatValue(value) });
+      rows.push({ path, value: word(value, path) });
     }
   };
   for (const [name, value] of Object.entries(claims)) {
@@ -104,9 +115,115 @@ function formatValue(value: Json): string {
   return String(value);
 }
 
-/** The first `n` rows: what a card shows. */
-export function keyClaims(entry: CredentialEntry, n = 2): ClaimRow[] {
-  return claimRows(entry.claims).slice(0, n);
+/**
+ * The subject's claims as rows ([`claimRows`], values in words) in the
+ * order the type metadata lists them; claims it does not list follow in
+ * the credential's order.
+ */
+export function orderedClaimRows(entry: CredentialEntry, locale: string): ClaimRow[] {
+  const rows = claimRows(entry.claims, entry.display, locale);
+  const rank = (row: ClaimRow): number => {
+    const i = entry.display.claims.findIndex((c) => samePath(c.path, row.path) || matchesLabelPath(c.path, row.path));
+    return i === -1 ? entry.display.claims.length : i;
+  };
+  return rows
+    .map((row, i) => ({ row, i }))
+    .sort((a, b) => rank(a.row) - rank(b.row) || a.i - b.i)
+    .map((x) => x.row);
+}
+
+/** One item of a card's summary line: a label (none for a person's name) and a value. */
+export interface SummaryItem {
+  label: string | null;
+  value: string;
+}
+
+const GIVEN = 'given_name';
+const FAMILY = 'family_name';
+
+/**
+ * What a card shows: the first `n` displayable claims in the order the
+ * type metadata lists them (then the rest in the credential's order),
+ * values in words where the type gives them. A given name and a family
+ * name go together as one item, the person's name, without a label.
+ */
+export function summary(entry: CredentialEntry, locale: string, n = 2): SummaryItem[] {
+  const ordered = orderedClaimRows(entry, locale);
+  const rows = ordered;
+  const top = (row: ClaimRow) => (row.path.length === 1 ? row.path[0] : undefined);
+  const given = rows.find((r) => top(r) === GIVEN);
+  const family = rows.find((r) => top(r) === FAMILY);
+  const items: SummaryItem[] = [];
+  let named = false;
+  for (const row of ordered) {
+    if (items.length >= n) break;
+    if (top(row) === GIVEN || top(row) === FAMILY) {
+      if (named) continue;
+      named = true;
+      items.push({ label: null, value: [given?.value, family?.value].filter(Boolean).join(' ') });
+    } else {
+      items.push({ label: claimLabel(entry.display, row.path, locale), value: row.value });
+    }
+  }
+  return items;
+}
+
+/** An sRGB colour as 0–255 channels. */
+export type Rgb = [number, number, number];
+
+/** `#rgb` or `#rrggbb`, else undefined (other CSS forms are not read). */
+export function parseHex(color: string | null | undefined): Rgb | undefined {
+  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(color?.trim() ?? '');
+  if (!m) return undefined;
+  const hex = m[1].length === 3 ? [...m[1]].map((c) => c + c).join('') : m[1];
+  return [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16)) as Rgb;
+}
+
+/** WCAG 2.1 relative luminance. */
+export function luminance([r, g, b]: Rgb): number {
+  const lin = (c: number) => {
+    const s = c / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+/** WCAG 2.1 contrast ratio, 1 to 21. */
+export function contrast(a: Rgb, b: Rgb): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/** WCAG 2.1 AA for normal text (1.4.3). */
+export const MIN_CONTRAST = 4.5;
+
+/** The card colours when the metadata gives none that can be read. */
+export const DEFAULT_CARD = { background: '#12395e', text: '#ffffff' } as const;
+
+/**
+ * A card's background and text colour: the type metadata's pair when it
+ * has at least 4.5:1 contrast; else its background with black or white,
+ * whichever reads better (one of them always reaches 4.5:1); else the
+ * default pair.
+ */
+export function cardColors(display: Pick<Display, 'background_color' | 'text_color'>): { background: string; text: string } {
+  const background = parseHex(display.background_color);
+  if (!background) return { ...DEFAULT_CARD };
+  const text = parseHex(display.text_color);
+  if (text && contrast(background, text) >= MIN_CONTRAST) {
+    return { background: display.background_color!.trim(), text: display.text_color!.trim() };
+  }
+  const white: Rgb = [255, 255, 255];
+  const black: Rgb = [0, 0, 0];
+  return {
+    background: display.background_color!.trim(),
+    text: contrast(background, white) >= contrast(background, black) ? '#ffffff' : '#000000',
+  };
+}
+
+/** A logo the webview may load: a `data:` URI of a raster image only. */
+export function safeLogo(uri: string | null | undefined): string | undefined {
+  return uri && /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$/.test(uri) ? uri : undefined;
 }
 
 export type Validity = 'valid' | 'expired';
@@ -172,12 +289,6 @@ export function formatTime(unix: number, locale: string): string {
     dateStyle: 'medium',
     timeStyle: 'short',
   });
-}
-
-/** A CSS colour from metadata, or undefined when it is not a plain one. */
-export function safeColor(color: string | null | undefined): string | undefined {
-  if (!color) return undefined;
-  return /^#[0-9a-f]{3,8}$/i.test(color) || /^[a-z]{3,20}$/i.test(color) ? color : undefined;
 }
 
 export type ReceiveKind = 'offer' | 'issuer';

@@ -9,6 +9,14 @@ export type ByLocale = Record<string, string>;
 export interface ClaimLabel {
   path: ClaimsPath;
   labels: ByLocale;
+  /** The claim's values in words: value, then labels by locale (absent when the type gives none). */
+  values?: [Json, ByLocale][];
+}
+
+/** A logo the engine accepted: a `data:` URI of a raster image, never a remote address. */
+export interface Logo {
+  uri: string;
+  alt_text: string | null;
 }
 
 export interface Display {
@@ -16,6 +24,8 @@ export interface Display {
   descriptions: ByLocale;
   background_color: string | null;
   text_color: string | null;
+  /** From the type metadata's `rendering.simple.logo` (absent in older stores). */
+  logo?: Logo | null;
   claims: ClaimLabel[];
 }
 
