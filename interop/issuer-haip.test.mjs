@@ -1,5 +1,5 @@
 // Our issuer in HAIP 1.0 mode (`intyg-issuer --dev --profile haip
-// --wallet-provider-root FILE.pem`) against an independent holder:
+// --wallet-provider-root FILE.pem --dpop-nonce`) against an independent holder:
 // `@openid4vc/oauth2` and `@openid4vc/openid4vci` 0.4.6 make the DPoP proofs
 // (RFC 9449, with their `use_dpop_nonce` retry), the wallet attestation PoP
 // (`attest_jwt_client_auth`) and the `jwt` key proof with a `key_attestation`
@@ -150,7 +150,7 @@ describe('@openid4vc/oauth2 holder with DPoP and attestations ← intyg-issuer -
     untrusted = walletProvider(pki.dir, 'untrusted');
     for (const provider of [trusted, untrusted]) providerKeys.set(provider.signer.x5c[0], provider.key);
     issuer = await startService('intyg-issuer', [
-      '--profile', 'haip', '--wallet-provider-root', trusted.rootPem,
+      '--profile', 'haip', '--wallet-provider-root', trusted.rootPem, '--dpop-nonce',
     ]);
   });
   after(async () => {

@@ -371,13 +371,18 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
     assert.equal(typeof request.state, 'string');
     assert.ok(request.client_metadata.jwks.keys.length >= 1, 'client_metadata carries a JWK');
 
-    // DCQL: registration and eligibility required, the diploma optional and not held.
-    assert.deepEqual(Object.keys(wanted).sort(), ['eligibility', 'registration']);
+    // DCQL: registration and eligibility required; the given and family
+    // names each an optional query over the registration certificate (no
+    // claim_sets, so a wallet that ignores them is asked for no more);
+    // the diploma optional and not held.
+    assert.deepEqual(Object.keys(wanted).sort(), ['eligibility', 'family_name', 'given_name', 'registration']);
     assert.deepEqual(
       wanted.registration.paths,
-      [['registration_status'], ['registered_since'], ['given_name'], ['family_name']],
-      'the first claim set: with the name',
+      [['registration_status'], ['registered_since']],
+      'the required query asks for the required claims only',
     );
+    assert.deepEqual(wanted.given_name.paths, [['given_name']]);
+    assert.deepEqual(wanted.family_name.paths, [['family_name']]);
 
     // The response: JWE ECDH-ES to our key, A128GCM (the first enc both support).
     const header = JSON.parse(Buffer.from(jwe.split('.')[0], 'base64url').toString('utf8'));
@@ -400,9 +405,9 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
     assert.deepEqual(byQuery.registration.claims, {
       registration_status: registration.registration_status,
       registered_since: registration.registered_since,
-      given_name: registration.given_name,
-      family_name: registration.family_name,
     });
+    assert.deepEqual(byQuery.given_name.claims, { given_name: registration.given_name });
+    assert.deepEqual(byQuery.family_name.claims, { family_name: registration.family_name });
     assert.equal(byQuery.eligibility.vct, vctOf('internship-eligibility'));
     assert.deepEqual(byQuery.eligibility.claims, {
       eligible_from: eligibility.eligible_from,
@@ -410,7 +415,8 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
       max_hours_per_week: eligibility.max_hours_per_week,
     });
     // Nothing else left the wallet: one Disclosure per disclosed claim.
-    assert.equal(split(vpToken.registration[0]).disclosures.length, 4);
+    assert.equal(split(vpToken.registration[0]).disclosures.length, 2);
+    assert.equal(split(vpToken.given_name[0]).disclosures.length, 1);
     assert.equal(split(vpToken.eligibility[0]).disclosures.length, 3);
     assert.equal(view.consent?.transaction_id, created.id, 'a consent record was stored');
 
@@ -452,6 +458,87 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
     assert.deepEqual(view.credentials, [], 'no claims are kept from a refused response');
   }
 
+  // `@openid4vc/openid4vp` 0.4.6 drops `wallet_nonce` when it POSTs to a
+  // request URI, so the wallet's side of OpenID4VP 1.0 §5.10 is written
+  // here by hand: the form POST, then Node's crypto checks the x5c chain
+  // and signature of what our verifier answers, and the library builds
+  // and encrypts the response from that request.
+  test('request_uri_method=post: a hand-written wallet POST gets its wallet_nonce echoed', async () => {
+    const res = await fetch(`${verifier.base}/api/presentations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${verifier.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        template: 'internship-application',
+        client_id_prefix: 'x509_san_dns',
+        request_uri_method: 'post',
+      }),
+    });
+    const created = await res.json();
+    assert.equal(res.status, 201, JSON.stringify(created));
+    const link = new URL(created.request_uri);
+    assert.equal(link.protocol, 'openid4vp:');
+    assert.equal(link.searchParams.get('client_id'), 'x509_san_dns:localhost');
+    assert.equal(link.searchParams.get('request_uri_method'), 'post');
+    const offered = JSON.parse(link.searchParams.get('client_metadata'));
+    assert.deepEqual(offered.vp_formats_supported['dc+sd-jwt']['kb-jwt_alg_values'], ['ES256']);
+
+    const post = (metadata, walletNonce) =>
+      fetch(link.searchParams.get('request_uri'), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/oauth-authz-req+jwt',
+        },
+        body: new URLSearchParams({
+          wallet_metadata: JSON.stringify(metadata),
+          ...(walletNonce ? { wallet_nonce: walletNonce } : {}),
+        }),
+      });
+    const metadata = {
+      vp_formats_supported: { 'dc+sd-jwt': { 'sd-jwt_alg_values': ['ES256'], 'kb-jwt_alg_values': ['ES256'] } },
+      client_id_prefixes_supported: ['x509_san_dns'],
+      request_object_signing_alg_values_supported: ['ES256'],
+      authorization_encryption_alg_values_supported: ['ECDH-ES'],
+      authorization_encryption_enc_values_supported: ['A256GCM'],
+    };
+
+    // What our verifier cannot serve is refused, with the spec's codes.
+    const refused = await post({ ...metadata, request_object_signing_alg_values_supported: ['EdDSA'] }, 'n');
+    assert.equal(refused.status, 400);
+    assert.equal((await refused.json()).error, 'invalid_request');
+    const formats = await post({ ...metadata, vp_formats_supported: { mso_mdoc: {} } }, 'n');
+    assert.equal(formats.status, 400);
+    assert.equal((await formats.json()).error, 'vp_formats_not_supported');
+
+    const walletNonce = b64url(randomBytes(16));
+    const answer = await post(metadata, walletNonce);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.get('content-type'), 'application/oauth-authz-req+jwt');
+    const compact = await answer.text();
+    const { header, payload } = decodeJwt(compact);
+    assert.equal(header.typ, 'oauth-authz-req+jwt');
+    const checked = x5cVerifier(rootPem)({ method: 'x5c', x5c: header.x5c }, { header, compact });
+    assert.ok(checked.verified, 'the request object chains to ca.pem and verifies');
+    assert.ok(
+      certificateMetadata(header.x5c[0]).sanDnsNames.includes('localhost'),
+      'the leaf names the x509_san_dns client',
+    );
+    assert.equal(payload.wallet_nonce, walletNonce, 'wallet_nonce echoed (§5.10.1)');
+    assert.equal(payload.client_id, 'x509_san_dns:localhost');
+    assert.deepEqual(payload.client_metadata.encrypted_response_enc_values_supported, ['A256GCM']);
+
+    // The rest of the flow on that request: the library encrypts to A256GCM.
+    const resolved = { authorizationRequestPayload: payload };
+    const { wanted } = await match(payload.dcql_query);
+    const vpToken = await presentAll(wanted, { aud: payload.client_id, nonce: payload.nonce });
+    const { response, body, jwe } = await respond(resolved, vpToken);
+    assert.equal(response.status, 200, body);
+    assert.equal(JSON.parse(Buffer.from(jwe.split('.')[0], 'base64url').toString('utf8')).enc, 'A256GCM');
+    const view = await outcome(created.id);
+    assert.equal(view.status, 'verified', JSON.stringify(view));
+    assert.equal(view.consent.verifier, 'x509_san_dns:localhost');
+  });
+
   test('a KB-JWT over another nonce is refused: wrong_nonce', async () => {
     const answer = await roundTrip({ edit: (kb) => ({ ...kb, nonce: b64url(randomBytes(24)) }) });
     await assertRefused(answer, 'wrong_nonce');
@@ -465,7 +552,7 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
   test('a Disclosure dropped after KB signing is refused: sd_hash_mismatch', async () => {
     const answer = await roundTrip({
       tamper: (queryId, presentation) => {
-        if (queryId !== 'registration') return presentation;
+        if (queryId !== 'given_name') return presentation;
         const { jwt, disclosures, kb } = split(presentation);
         const kept = disclosures.filter((d) => decodeDisclosure(d)[1] !== 'given_name');
         assert.equal(kept.length, disclosures.length - 1, 'the given_name Disclosure was there');

@@ -5,11 +5,13 @@
 //
 // - The peer issuer: `Oauth2AuthorizationServer` (`@openid4vc/oauth2`) for
 //   the authorization server metadata, the pre-authorized code token request
-//   with `tx_code` and the access token; `Openid4vciIssuer`
+//   with `tx_code` and the access token, DPoP required (RFC 9449: the
+//   metadata lists ES256, the token request's proof is checked and the
+//   token bound to its key); `Openid4vciIssuer`
 //   (`@openid4vc/openid4vci`) for the issuer metadata, the credential offer
 //   (by reference), the nonce, the credential request and its `jwt` proofs,
 //   and the credential response; `Oauth2ResourceServer` checks the access
-//   token at `/credential`. `@sd-jwt/sd-jwt-vc` 0.19.0 makes the SD-JWT VC
+//   token and its DPoP proof (`cnf.jkt`, `ath`) at `/credential`. `@sd-jwt/sd-jwt-vc` 0.19.0 makes the SD-JWT VC
 //   (`cnf.jwk` = the proof key) and `@sd-jwt/jwt-status-list` its status list.
 // - The peer verifier: `Openid4vpVerifier` (`@openid4vc/openid4vp`) makes the
 //   signed Request Object (JAR, `x5c`, `x509_san_dns:` or `x509_hash:`),
@@ -311,6 +313,8 @@ async function startPeerIssuer() {
     jwks_uri: `${base}/jwks`,
     grant_types_supported: [preAuthorizedCodeGrantIdentifier],
     'pre-authorized_grant_anonymous_access_supported': true,
+    // DPoP (RFC 9449) required: our wallet must bind its token.
+    dpop_signing_alg_values_supported: ['ES256'],
   });
   // What `parseCredentialRequest` and `verifyCredentialRequestJwtProof` take
   // (the shape the client's `resolveIssuerMetadata` returns).
@@ -347,11 +351,11 @@ async function startPeerIssuer() {
     const offer = [...state.offers.values()].find(
       (o) => o.code === grant.preAuthorizedCode && !o.redeemed,
     );
-    await authorizationServer.verifyPreAuthorizedCodeAccessTokenRequest({
+    const verified = await authorizationServer.verifyPreAuthorizedCodeAccessTokenRequest({
       grant,
       accessTokenRequest,
       request: requestLike(req, url),
-      dpop,
+      dpop: { required: true, jwt: dpop?.jwt, allowedSigningAlgs: ['ES256'] },
       authorizationServerMetadata: asMetadata,
       expectedPreAuthorizedCode: offer?.code ?? 'no offer has this code',
       expectedTxCode: offer?.txCode,
@@ -365,7 +369,9 @@ async function startPeerIssuer() {
       expiresInSeconds: 300,
       subject: offer.id,
       signer: { method: 'jwk', alg: 'ES256', publicJwk: asKey.jwk },
+      dpop: { jwk: verified.dpop.jwk },
     });
+    assert.equal(response.token_type, 'DPoP', 'the token is bound to the DPoP key');
     state.tokens.set(response.access_token, offer);
     send(res, 200, response);
     return true;
@@ -380,6 +386,8 @@ async function startPeerIssuer() {
     const offer = state.tokens.get(accessToken);
     assert.ok(offer, 'the access token is one the peer handed out');
     assert.equal(tokenPayload.sub, offer.id);
+    // The library checked the DPoP proof (key, `ath`) against `cnf.jkt`.
+    assert.ok(tokenPayload.cnf?.jkt, 'the wallet presented a DPoP-bound token');
     const credentialRequest = JSON.parse(await body(req));
     const parsed = issuer.parseCredentialRequest({ issuerMetadata, credentialRequest });
     if (parsed.credentialConfigurationId !== CONFIGURATION_ID || !parsed.proofs?.jwt) {

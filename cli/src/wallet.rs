@@ -53,7 +53,8 @@ pub(crate) enum WalletCommand {
     Unlock,
     /// Change the PIN (the new one from INTYG_WALLET_NEW_PIN or a prompt).
     ChangePin,
-    /// Receive credentials from an `openid-credential-offer://` link
+    /// Receive credentials from an `openid-credential-offer://` or
+    /// `haip-vci://` link
     /// (pre-authorized code; the authorization code flow when the offer
     /// has no pre-authorized code, or with --authorization-code).
     Accept {
@@ -90,7 +91,8 @@ pub(crate) enum WalletCommand {
         /// Credential id (or a unique prefix).
         id: String,
     },
-    /// Answer an `openid4vp://` or `haip://` presentation request.
+    /// Answer an `openid4vp://` or `haip-vp://` presentation request (the
+    /// pre-1.0 `haip://` is read too).
     Present {
         /// The request link.
         request_uri: String,

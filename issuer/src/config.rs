@@ -83,7 +83,7 @@ pub struct Config {
     #[serde(default)]
     pub credential_policies: std::collections::BTreeMap<String, crate::policy::CredentialPolicy>,
     /// Whether DPoP proofs must carry a server nonce (RFC 9449 §8); unset:
-    /// yes in the `haip` profile, no in `basic`.
+    /// no. `--dpop-nonce` sets it.
     #[serde(default)]
     pub dpop_nonce: Option<bool>,
     /// The scheme of offer links: `openid-credential-offer` (default) or

@@ -41,7 +41,7 @@ pub struct Dpop {
 
 impl Dpop {
     /// Loads (or creates) the nonce secret in the data directory. Nonces
-    /// are demanded when `dpop_nonce` is set, by default in the `haip`
+    /// are demanded when `dpop_nonce` is set (`--dpop-nonce`), in either
     /// profile.
     pub fn open(config: &Config) -> Result<Self, KeyError> {
         let secret = crate::keys::load_or_create_secret(&config.data_dir, "dpop-nonce.key")?;
@@ -51,9 +51,7 @@ impl Dpop {
         })?;
         Ok(Self {
             nonces,
-            require_nonce: config
-                .dpop_nonce
-                .unwrap_or(config.profile == crate::policy::Profile::Haip),
+            require_nonce: config.dpop_nonce.unwrap_or(false),
         })
     }
 
@@ -229,7 +227,7 @@ mod tests {
     fn instances_on_one_data_dir_accept_each_others_nonces() {
         let dir = std::env::temp_dir().join(format!("intyg-dpop-{}", uuid::Uuid::new_v4()));
         let mut config = Config::dev(dir.clone(), "127.0.0.1:9".parse().unwrap()).unwrap();
-        config.profile = crate::policy::Profile::Haip;
+        config.dpop_nonce = Some(true);
         let first = Dpop::open(&config).unwrap();
         let second = Dpop::open(&config).unwrap();
         let now = crate::now();
@@ -239,8 +237,13 @@ mod tests {
         assert!(!second.nonces.accepts(&nonce, now + 2 * NONCE_PERIOD + 1));
         let elsewhere = Config::dev(dir.join("other"), "127.0.0.1:9".parse().unwrap()).unwrap();
         assert!(!Dpop::open(&elsewhere).unwrap().nonces.accepts(&nonce, now));
-        config.profile = crate::policy::Profile::Basic;
-        assert_eq!(Dpop::open(&config).unwrap().fresh_nonce(now), None);
+        config.dpop_nonce = None;
+        config.profile = crate::policy::Profile::Haip;
+        assert_eq!(
+            Dpop::open(&config).unwrap().fresh_nonce(now),
+            None,
+            "off unless asked"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

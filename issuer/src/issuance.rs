@@ -607,8 +607,12 @@ async fn jwt_proofs(
                 format!("{name} has no nonce"),
             )
         })?;
+        // Without roots, an attestation nobody asked for cannot be checked
+        // and is not evaluated (a `basic` issuer serves every wallet).
+        let checkable =
+            requirements.key_attestation.is_some() || !state.wallet_providers.is_empty();
         match &proof.key_attestation {
-            Some(attestation) => {
+            Some(attestation) if checkable => {
                 let expect = crate::key_attestation::Expectations {
                     key: Some(&proof.holder_key),
                     nonce: Some(&nonce),
@@ -623,7 +627,7 @@ async fn jwt_proofs(
                     &KeyAttestationError::Missing,
                 ));
             }
-            None => {}
+            _ => {}
         }
         if !nonces.contains(&nonce) {
             nonces.push(nonce);

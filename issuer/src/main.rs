@@ -45,6 +45,10 @@ struct Args {
     /// `haip-vci`. Overrides the configuration file.
     #[arg(long)]
     offer_scheme: Option<intyg_issuer::policy::OfferScheme>,
+    /// Demand server nonces in DPoP proofs (RFC 9449 §8: `use_dpop_nonce`,
+    /// `DPoP-Nonce`). Config file: `dpop_nonce = true`.
+    #[arg(long)]
+    dpop_nonce: bool,
 }
 
 #[tokio::main]
@@ -62,6 +66,9 @@ async fn main() -> anyhow::Result<()> {
     };
     if let Some(profile) = args.profile {
         config.profile = profile;
+    }
+    if args.dpop_nonce {
+        config.dpop_nonce = Some(true);
     }
     if let Some(scheme) = args.offer_scheme {
         config.offer_scheme = scheme;

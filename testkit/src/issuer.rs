@@ -61,6 +61,12 @@ impl TestIssuer {
         Self::launch(name, true, |_| {}).await
     }
 
+    /// An issuer with the development IdP whose configuration `configure`
+    /// changes last.
+    pub async fn start_with_dev_idp_and(name: &str, configure: impl FnOnce(&mut Config)) -> Self {
+        Self::launch(name, true, configure).await
+    }
+
     /// An issuer whose configuration `configure` changes last (it sees
     /// the port in `config.listen`).
     pub async fn start_with(name: &str, configure: impl FnOnce(&mut Config)) -> Self {

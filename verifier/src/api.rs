@@ -9,14 +9,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
-use intyg_core::oid4vp::ResponseMode;
+use intyg_core::oid4vp::{RequestUriMethod, ResponseMode};
 use intyg_core::text::Lines;
 use serde::{Deserialize, Serialize};
 
+use crate::config::ClientIdPrefixChoice;
 use crate::error::ApiError;
 use crate::model::{ConsentRecord, Outcome, Transaction, VerifiedCredentialRecord};
 use crate::postings::{self, NewPosting};
-use crate::presentation::{create_transaction, invocation_uri};
+use crate::presentation::{RequestOptions, create_transaction, invocation_uri};
 use crate::store::Posting;
 use crate::{AppState, templates};
 
@@ -39,6 +40,13 @@ pub struct CreatePresentation {
     /// `direct_post.jwt` (default unless configured otherwise) or `direct_post`.
     #[serde(default)]
     pub response_mode: Option<String>,
+    /// `x509_san_dns` or `x509_hash`; the configured default if absent.
+    #[serde(default)]
+    pub client_id_prefix: Option<String>,
+    /// `get` or `post` (OpenID4VP 1.0 §5.10); the configured default if
+    /// absent.
+    #[serde(default)]
+    pub request_uri_method: Option<String>,
 }
 
 /// `POST /api/presentations` answer.
@@ -46,8 +54,12 @@ pub struct CreatePresentation {
 pub struct PresentationCreated {
     /// The transaction id.
     pub id: String,
-    /// The `openid4vp://` invocation URI (same-device link; QR content).
+    /// The invocation URI (same-device link; QR content): `openid4vp://`,
+    /// or `haip-vp://` when the verifier is configured so.
     pub request_uri: String,
+    /// The client identifier the request uses (`x509_hash:...` or
+    /// `x509_san_dns:...`).
+    pub client_id: String,
     /// The invocation URI as a QR code, SVG.
     pub qr_svg: String,
     /// When the wallet's time to answer runs out.
@@ -145,22 +157,68 @@ pub async fn create(
     postings::check_text(&purpose, postings::PURPOSE_MAX, Lines::Multi).map_err(|problem| {
         ApiError::bad_request("invalid_request", format!("purpose {problem}"))
     })?;
-    let mode = response_mode(&state, request.response_mode.as_deref())?;
-    let transaction = create_transaction(&state, &query, purpose, template, mode).await?;
+    let options = request_options(
+        &state,
+        request.response_mode.as_deref(),
+        request.client_id_prefix.as_deref(),
+        request.request_uri_method.as_deref(),
+    )?;
+    let transaction = create_transaction(&state, &query, purpose, template, options).await?;
     created(&state, transaction)
 }
 
-/// The response mode asked for, or the configured default.
-fn response_mode(state: &AppState, asked: Option<&str>) -> Result<ResponseMode, ApiError> {
-    match asked {
-        None => Ok(state.config.response_mode.mode()),
-        Some("direct_post.jwt") => Ok(ResponseMode::DirectPostJwt),
-        Some("direct_post") => Ok(ResponseMode::DirectPost),
-        Some(other) => Err(ApiError::bad_request(
-            "invalid_request",
-            format!("response_mode `{other}` is not direct_post or direct_post.jwt"),
-        )),
+/// The request options asked for, each defaulting to the configuration:
+/// `response_mode` (`direct_post.jwt`, `direct_post`), `client_id_prefix`
+/// (`x509_san_dns`, `x509_hash`) and `request_uri_method` (`get`, `post`).
+/// Any other value is a 400 that names it.
+fn request_options(
+    state: &AppState,
+    response_mode: Option<&str>,
+    client_id_prefix: Option<&str>,
+    request_uri_method: Option<&str>,
+) -> Result<RequestOptions, ApiError> {
+    let mut options = RequestOptions::defaults(state);
+    match response_mode {
+        None => {}
+        Some("direct_post.jwt") => options.response_mode = ResponseMode::DirectPostJwt,
+        Some("direct_post") => options.response_mode = ResponseMode::DirectPost,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_request",
+                format!("response_mode `{other}` is not direct_post or direct_post.jwt"),
+            ));
+        }
     }
+    if let Some(asked) = client_id_prefix {
+        let prefix = ClientIdPrefixChoice::parse(asked).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_request",
+                format!("client_id_prefix `{asked}` is not x509_san_dns or x509_hash"),
+            )
+        })?;
+        options.client_id = state.identity.client_id_for(prefix).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_request",
+                format!(
+                    "client_id_prefix x509_san_dns needs the DNS name `{}` in this verifier's certificate, which lacks it",
+                    state.config.san_dns
+                ),
+            )
+        })?;
+    }
+    if let Some(asked) = request_uri_method {
+        options.request_uri_method = match asked.parse::<RequestUriMethod>() {
+            Ok(RequestUriMethod::Get) => None,
+            Ok(RequestUriMethod::Post) => Some(RequestUriMethod::Post),
+            Err(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_request_uri_method",
+                    format!("request_uri_method `{asked}` is neither get nor post"),
+                ));
+            }
+        };
+    }
+    Ok(options)
 }
 
 /// The 201 answer for a new presentation request.
@@ -168,13 +226,14 @@ fn created(
     state: &AppState,
     transaction: Transaction,
 ) -> Result<(StatusCode, Json<PresentationCreated>), ApiError> {
-    let request_uri = invocation_uri(state, &transaction);
+    let request_uri = invocation_uri(state, &transaction)?;
     let qr_svg = crate::qr::svg(&request_uri)?;
     Ok((
         StatusCode::CREATED,
         Json(PresentationCreated {
             id: transaction.id,
             request_uri,
+            client_id: transaction.client_id,
             qr_svg,
             expires_at: transaction.expires_at,
         }),
@@ -248,6 +307,12 @@ pub struct OpenApplication {
     /// `direct_post.jwt` or `direct_post`; the configured default if absent.
     #[serde(default)]
     pub response_mode: Option<String>,
+    /// `x509_san_dns` or `x509_hash`; the configured default if absent.
+    #[serde(default)]
+    pub client_id_prefix: Option<String>,
+    /// `get` or `post`; the configured default if absent.
+    #[serde(default)]
+    pub request_uri_method: Option<String>,
 }
 
 /// The username recorded as the creator of postings made with the API.
@@ -344,8 +409,13 @@ pub async fn open_application(
         .get(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("posting"))?;
-    let mode = response_mode(&state, request.response_mode.as_deref())?;
-    let transaction = postings::open_application(&state, &posting, mode).await?;
+    let options = request_options(
+        &state,
+        request.response_mode.as_deref(),
+        request.client_id_prefix.as_deref(),
+        request.request_uri_method.as_deref(),
+    )?;
+    let transaction = postings::open_application(&state, &posting, options).await?;
     created(&state, transaction)
 }
 

@@ -8,6 +8,8 @@
 //! client_id_prefix = "x509_hash"        # or "x509_san_dns"
 //! san_dns = "verifier.employer.example" # the DNS name for x509_san_dns
 //! response_mode = "direct_post.jwt"     # or "direct_post"
+//! request_uri_method = "get"            # or "post" (OpenID4VP 1.0 §5.10)
+//! invocation_scheme = "openid4vp"       # or "haip-vp" (HAIP 1.0)
 //! retention_seconds = 2592000
 //! trust_list_file = "/etc/intyg/trust-list.json"
 //! trust_issuers = ["https://intyg.arbetsformedlingen.se"]
@@ -22,17 +24,30 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use intyg_core::oid4vp::RequestUriMethod;
 use serde::Deserialize;
 
-/// Which Client Identifier Prefix the verifier uses (OpenID4VP 1.0 §5.9.3).
+/// Which Client Identifier Prefix the verifier uses (OpenID4VP 1.0 §5.9.3)
+/// by default; the HR API can choose per request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientIdPrefixChoice {
     /// `x509_hash:` (the HAIP 1.0 default).
     #[default]
     X509Hash,
-    /// `x509_san_dns:` (some wallets still require it).
+    /// `x509_san_dns:` (the only one Digg's national wallet accepts).
     X509SanDns,
+}
+
+impl ClientIdPrefixChoice {
+    /// Reads the HR API's `client_id_prefix` value.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "x509_hash" => Some(Self::X509Hash),
+            "x509_san_dns" => Some(Self::X509SanDns),
+            _ => None,
+        }
+    }
 }
 
 /// The default response mode of new requests.
@@ -45,6 +60,40 @@ pub enum ResponseModeChoice {
     /// `direct_post`: plain form post.
     #[serde(rename = "direct_post")]
     DirectPost,
+}
+
+/// The scheme of the invocation links (and QR codes) the verifier makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum InvocationScheme {
+    /// `openid4vp://` (OpenID4VP 1.0 §13.1.2).
+    #[default]
+    #[serde(rename = "openid4vp")]
+    Openid4vp,
+    /// `haip-vp://` (HAIP 1.0), which Digg's national wallet registers.
+    #[serde(rename = "haip-vp")]
+    HaipVp,
+}
+
+impl InvocationScheme {
+    /// The scheme with `://`, the base of the link.
+    pub fn base(self) -> &'static str {
+        match self {
+            Self::Openid4vp => intyg_core::oid4vp::OPENID4VP_SCHEME,
+            Self::HaipVp => intyg_core::oid4vp::HAIP_VP_SCHEME,
+        }
+    }
+}
+
+impl std::str::FromStr for InvocationScheme {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        match value {
+            "openid4vp" => Ok(Self::Openid4vp),
+            "haip-vp" => Ok(Self::HaipVp),
+            other => Err(format!("`{other}` is not openid4vp or haip-vp")),
+        }
+    }
 }
 
 impl ResponseModeChoice {
@@ -88,6 +137,12 @@ pub struct Config {
     /// Default response mode.
     #[serde(default)]
     pub response_mode: ResponseModeChoice,
+    /// Default `request_uri_method` of new requests (`get`: none is sent).
+    #[serde(default = "default_request_uri_method")]
+    pub request_uri_method: RequestUriMethod,
+    /// The scheme of invocation links.
+    #[serde(default)]
+    pub invocation_scheme: InvocationScheme,
     /// The signing key and certificate chain (production). In development
     /// they are generated in `data_dir`.
     #[serde(default)]
@@ -226,6 +281,10 @@ fn default_name() -> String {
     "Intyg verifier".into()
 }
 
+fn default_request_uri_method() -> RequestUriMethod {
+    RequestUriMethod::Get
+}
+
 fn default_san_dns() -> String {
     "localhost".into()
 }
@@ -312,6 +371,8 @@ impl Config {
             client_id_prefix: ClientIdPrefixChoice::default(),
             san_dns: default_san_dns(),
             response_mode: ResponseModeChoice::default(),
+            request_uri_method: default_request_uri_method(),
+            invocation_scheme: InvocationScheme::default(),
             x509: None,
             trust_list_file: None,
             trust_issuers: Vec::new(),

@@ -57,8 +57,10 @@ pub struct Identity {
     pub key: SigningKey,
     /// Leaf first; sent as `x5c`.
     pub chain: CertificateChain,
-    /// `x509_hash:...` or `x509_san_dns:...`.
+    /// The configured default: `x509_hash:...` or `x509_san_dns:...`.
     pub client_id: ClientId,
+    /// `x509_san_dns:<san_dns>`, when the leaf has that `dNSName` SAN.
+    pub x509_san_dns: Option<ClientId>,
 }
 
 impl Identity {
@@ -92,23 +94,32 @@ impl Identity {
         {
             return Err(IdentityError::KeyMismatch);
         }
+        let x509_san_dns = if chain.leaf().dns_names().contains(&config.san_dns) {
+            format!("x509_san_dns:{}", config.san_dns).parse().ok()
+        } else {
+            None
+        };
         let client_id = match config.client_id_prefix {
             ClientIdPrefixChoice::X509Hash => ClientId::x509_hash(chain.leaf().der()),
-            ClientIdPrefixChoice::X509SanDns => {
-                let missing = || IdentityError::MissingSan(config.san_dns.clone());
-                if !chain.leaf().dns_names().contains(&config.san_dns) {
-                    return Err(missing());
-                }
-                format!("x509_san_dns:{}", config.san_dns)
-                    .parse()
-                    .map_err(|_| missing())?
-            }
+            ClientIdPrefixChoice::X509SanDns => x509_san_dns
+                .clone()
+                .ok_or_else(|| IdentityError::MissingSan(config.san_dns.clone()))?,
         };
         Ok(Self {
             key,
             chain,
             client_id,
+            x509_san_dns,
         })
+    }
+
+    /// The client identifier with this prefix; `None` for `x509_san_dns`
+    /// when the leaf lacks the configured `san_dns`.
+    pub fn client_id_for(&self, prefix: ClientIdPrefixChoice) -> Option<ClientId> {
+        match prefix {
+            ClientIdPrefixChoice::X509Hash => Some(ClientId::x509_hash(self.chain.leaf().der())),
+            ClientIdPrefixChoice::X509SanDns => self.x509_san_dns.clone(),
+        }
     }
 }
 

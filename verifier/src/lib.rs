@@ -10,6 +10,7 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /request/{id}` | the signed Request Object (OpenID4VP 1.0 §5.10, RFC 9101) |
+//! | `POST /request/{id}` | the same for `request_uri_method=post`: `wallet_metadata` checked, `wallet_nonce` echoed (§5.10) |
 //! | `POST /response/{id}` | the Response URI: `direct_post` / `direct_post.jwt` (§8.2, §8.3.1) |
 //! | `POST /api/presentations` | HR API: make a request from a template or a DCQL query |
 //! | `GET /api/presentations/{id}` | HR API: status, reason, verified claims, consent record |
@@ -182,7 +183,10 @@ async fn fetch_with_retries(
 pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     Router::new()
-        .route("/request/{id}", get(presentation::request_object))
+        .route(
+            "/request/{id}",
+            get(presentation::request_object).post(presentation::request_object_post),
+        )
         .route("/response/{id}", post(presentation::response))
         .route("/api/presentations", post(api::create))
         .route("/api/presentations/{id}", get(api::show))

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Parser;
-use intyg_verifier::{AppState, app, config::Config};
+use intyg_core::oid4vp::RequestUriMethod;
+use intyg_verifier::config::{Config, InvocationScheme};
+use intyg_verifier::{AppState, app};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,6 +35,14 @@ struct Args {
     /// the Intyg credential types. Repeatable.
     #[arg(long = "trust-issuer")]
     trust_issuers: Vec<String>,
+    /// The scheme of invocation links: `openid4vp` (the default) or
+    /// `haip-vp` (HAIP 1.0). Overrides the configuration file.
+    #[arg(long, value_name = "SCHEME")]
+    invocation_scheme: Option<InvocationScheme>,
+    /// The default `request_uri_method` of new requests: `get` or `post`
+    /// (OpenID4VP 1.0 §5.10). Overrides the configuration file.
+    #[arg(long, value_name = "METHOD")]
+    request_uri_method: Option<RequestUriMethod>,
 }
 
 #[tokio::main]
@@ -49,6 +59,12 @@ async fn main() -> anyhow::Result<()> {
         _ => anyhow::bail!("give --config FILE, or --dev --data-dir DIR"),
     };
     config.trust_issuers.extend(args.trust_issuers);
+    if let Some(scheme) = args.invocation_scheme {
+        config.invocation_scheme = scheme;
+    }
+    if let Some(method) = args.request_uri_method {
+        config.request_uri_method = method;
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

@@ -1,6 +1,7 @@
 //! Stored records: transactions (one per presentation request) and
 //! consent records.
 
+use intyg_core::oid4vp::RequestUriMethod;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -41,6 +42,10 @@ pub struct Transaction {
     pub template: Option<String>,
     /// `direct_post.jwt` or `direct_post`.
     pub response_mode: String,
+    /// `request_uri_method` of the invocation link (OpenID4VP 1.0 §5.10);
+    /// absent means none was sent (GET). Either method is served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_uri_method: Option<RequestUriMethod>,
     /// The private P-256 JWK responses are encrypted to; dropped once the
     /// transaction completes.
     pub encryption_key: Option<Map<String, Value>>,

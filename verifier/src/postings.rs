@@ -3,12 +3,11 @@
 //! fields and opens an applicant session (a presentation request from the
 //! `internship-application` template with the posting's purpose).
 
-use intyg_core::oid4vp::ResponseMode;
 use intyg_core::text::{ControlCharacter, Lines};
 
 use crate::error::ApiError;
 use crate::model::Transaction;
-use crate::presentation::create_transaction;
+use crate::presentation::{RequestOptions, create_transaction};
 use crate::store::{Application, Posting};
 use crate::{AppState, now, random_token, templates};
 
@@ -112,7 +111,7 @@ pub async fn create(
 pub async fn open_application(
     state: &AppState,
     posting: &Posting,
-    response_mode: ResponseMode,
+    options: RequestOptions,
 ) -> Result<Transaction, ApiError> {
     let template = templates::template(TEMPLATE)
         .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?
@@ -122,7 +121,7 @@ pub async fn open_application(
         &template.query,
         posting.purpose.clone(),
         Some(TEMPLATE.to_owned()),
-        response_mode,
+        options,
     )
     .await?;
     state

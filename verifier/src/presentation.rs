@@ -1,17 +1,20 @@
 //! The wallet-facing endpoints: `GET /request/{id}` (the signed Request
-//! Object, OpenID4VP 1.0 §5.10 with RFC 9101) and `POST /response/{id}`
-//! (the Response URI, §8.2 and §8.3.1).
+//! Object, OpenID4VP 1.0 §5.10 with RFC 9101), `POST /request/{id}` (the
+//! same for `request_uri_method=post`, §5.10: the Wallet's
+//! `wallet_metadata` checked, its `wallet_nonce` echoed) and `POST
+//! /response/{id}` (the Response URI, §8.2 and §8.3.1).
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
 use intyg_core::jose::SigningKey;
 use intyg_core::oid4vp::{
-    AuthorizationRequest, ClientMetadata, Denial, Invocation, Jwks, Nonce, OPENID4VP_SCHEME,
-    RequestObjectSource, RequestReference, ResponseMode, ResponseUriResponse, State as OidState,
-    sign_request_object,
+    AuthorizationRequest, ClientId, ClientMetadata, Denial, Invocation, Jwks, Nonce,
+    REQUEST_OBJECT_MEDIA_TYPE, REQUEST_URI_POST_CONTENT_TYPE, RequestObjectSource,
+    RequestReference, RequestUriMethod, RequestUriPost, ResponseMode, ResponseUriResponse,
+    State as OidState, VerifierOffer, sign_request_object,
 };
 use serde::Deserialize as _;
 use serde_json::{Map, Value, json};
@@ -24,6 +27,36 @@ use crate::{AppState, now, random_token};
 
 /// How long a signed Request Object is valid, in seconds.
 const REQUEST_OBJECT_LIFETIME: i64 = 300;
+/// The JWE `enc` values we decrypt, preferred first.
+const ENC_VALUES: [&str; 2] = ["A128GCM", "A256GCM"];
+/// The signature algorithm of credentials and KB-JWTs we accept.
+const PRESENTATION_ALGS: [&str; 1] = ["ES256"];
+
+/// How a new request is made: its Response Mode, Client Identifier and
+/// `request_uri_method`.
+#[derive(Debug, Clone)]
+pub struct RequestOptions {
+    /// `direct_post.jwt` or `direct_post`.
+    pub response_mode: ResponseMode,
+    /// `x509_hash:...` or `x509_san_dns:...` of our certificate.
+    pub client_id: ClientId,
+    /// `Some(Post)` to put `request_uri_method=post` in the link.
+    pub request_uri_method: Option<RequestUriMethod>,
+}
+
+impl RequestOptions {
+    /// The configured defaults.
+    pub fn defaults(state: &AppState) -> Self {
+        Self {
+            response_mode: state.config.response_mode.mode(),
+            client_id: state.identity.client_id.clone(),
+            request_uri_method: match state.config.request_uri_method {
+                RequestUriMethod::Get => None,
+                RequestUriMethod::Post => Some(RequestUriMethod::Post),
+            },
+        }
+    }
+}
 
 /// Makes and stores a new transaction for `query`, with a fresh nonce,
 /// `state` and (for `direct_post.jwt`) encryption key.
@@ -32,9 +65,10 @@ pub async fn create_transaction(
     query: &ValidatedQuery,
     purpose: String,
     template: Option<String>,
-    response_mode: ResponseMode,
+    options: RequestOptions,
 ) -> Result<Transaction, ApiError> {
     let now = now();
+    let response_mode = options.response_mode;
     let encryption_key = match response_mode {
         ResponseMode::DirectPostJwt => {
             let key = SigningKey::generate()?;
@@ -51,11 +85,12 @@ pub async fn create_transaction(
         id: random_token(18)?,
         nonce: random_token(24)?,
         state: random_token(18)?,
-        client_id: state.identity.client_id.to_string(),
+        client_id: options.client_id.to_string(),
         dcql_query: serde_json::to_value(query.query()).unwrap_or(Value::Null),
         purpose,
         template,
         response_mode: response_mode.as_str().to_owned(),
+        request_uri_method: options.request_uri_method,
         encryption_key,
         created_at: now,
         expires_at: now + state.config.transaction_seconds,
@@ -79,18 +114,60 @@ pub async fn create_transaction(
     Ok(transaction)
 }
 
-/// The `openid4vp://` invocation URI of a transaction: `client_id` and
-/// `request_uri` (§5.10).
-pub fn invocation_uri(state: &AppState, transaction: &Transaction) -> String {
-    Invocation::ByReference(RequestReference {
-        client_id: state.identity.client_id.clone(),
+/// The invocation URI of a transaction (`openid4vp://` or, when
+/// configured, `haip-vp://`): `client_id`, `request_uri` and, for
+/// `post`, `request_uri_method` with the `client_metadata` §5.1 asks for
+/// so that the Wallet knows what to state in `wallet_metadata` (§5.10).
+pub fn invocation_uri(state: &AppState, transaction: &Transaction) -> Result<String, ApiError> {
+    let client_id = stored_client_id(transaction)?;
+    let mut extra = Map::new();
+    if transaction.request_uri_method == Some(RequestUriMethod::Post) {
+        let metadata = client_metadata(state, None, ENC_VALUES.map(str::to_owned).to_vec());
+        extra.insert(
+            "client_metadata".into(),
+            serde_json::to_value(metadata).unwrap_or(Value::Null),
+        );
+    }
+    Ok(Invocation::ByReference(RequestReference {
+        client_id,
         source: RequestObjectSource::Uri {
             request_uri: format!("{}/request/{}", state.config.public_url, transaction.id),
-            method: None,
+            method: transaction.request_uri_method,
         },
-        extra: Map::new(),
+        extra,
     })
-    .to_uri(OPENID4VP_SCHEME)
+    .to_uri(state.config.invocation_scheme.base()))
+}
+
+fn stored_client_id(transaction: &Transaction) -> Result<ClientId, ApiError> {
+    transaction
+        .client_id
+        .parse()
+        .map_err(|_| ApiError::bad_request("server_error", "stored client_id"))
+}
+
+/// Our `client_metadata` (§5.1, §11): name, response encryption `jwks`
+/// (if any), the `enc` values, our formats and algorithms.
+fn client_metadata(
+    state: &AppState,
+    jwks: Option<Jwks>,
+    enc_values: Vec<String>,
+) -> ClientMetadata {
+    let mut extra = Map::new();
+    extra.insert("client_name".into(), state.config.name.clone().into());
+    ClientMetadata {
+        jwks,
+        encrypted_response_enc_values_supported: Some(enc_values),
+        vp_formats_supported: Some(
+            match json!({"dc+sd-jwt": {
+                "sd-jwt_alg_values": PRESENTATION_ALGS, "kb-jwt_alg_values": PRESENTATION_ALGS
+            }}) {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            },
+        ),
+        extra,
+    }
 }
 
 /// The Authorization Request of a transaction.
@@ -107,7 +184,7 @@ fn authorization_request(
         .response_mode
         .parse()
         .map_err(|_| invalid("response mode"))?;
-    let mut request = AuthorizationRequest::new(state.identity.client_id.clone(), nonce, query);
+    let mut request = AuthorizationRequest::new(stored_client_id(transaction)?, nonce, query);
     request.response_mode = Some(mode);
     request.response_uri = Some(format!(
         "{}/response/{}",
@@ -126,25 +203,33 @@ fn authorization_request(
         public.insert("alg".into(), "ECDH-ES".into());
         Jwks { keys: vec![public] }
     });
-    let mut extra = Map::new();
-    extra.insert("client_name".into(), state.config.name.clone().into());
-    request.client_metadata = Some(ClientMetadata {
+    request.client_metadata = Some(client_metadata(
+        state,
         jwks,
-        encrypted_response_enc_values_supported: Some(vec!["A128GCM".into(), "A256GCM".into()]),
-        vp_formats_supported: Some(
-            match json!({"dc+sd-jwt": {
-                "sd-jwt_alg_values": ["ES256"], "kb-jwt_alg_values": ["ES256"]
-            }}) {
-                Value::Object(map) => map,
-                _ => Map::new(),
-            },
-        ),
-        extra,
-    });
+        ENC_VALUES.map(str::to_owned).to_vec(),
+    ));
     request
         .extra
         .insert("purpose".into(), transaction.purpose.clone().into());
     Ok(request)
+}
+
+/// The transaction of a request URI, if it still waits for an answer.
+async fn pending_transaction(
+    state: &AppState,
+    id: &str,
+    now: i64,
+) -> Result<Transaction, ApiError> {
+    let transaction = state
+        .stores
+        .transactions
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("transaction"))?;
+    if transaction.outcome != Outcome::Pending || transaction.expires_at <= now {
+        return Err(ApiError::not_found("pending transaction"));
+    }
+    Ok(transaction)
 }
 
 /// `GET /request/{id}`: the signed Request Object
@@ -153,19 +238,80 @@ pub async fn request_object(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let transaction = state
-        .stores
-        .transactions
-        .get(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("transaction"))?;
     let now = now();
-    if transaction.outcome != Outcome::Pending || transaction.expires_at <= now {
-        return Err(ApiError::not_found("pending transaction"));
-    }
+    let transaction = pending_transaction(&state, &id, now).await?;
     let request = authorization_request(&state, &transaction)?;
+    signed_request_object(&state, &transaction, &request, now)
+}
+
+/// `POST /request/{id}` (§5.10): the Wallet's form body (`wallet_metadata`,
+/// `wallet_nonce`, both optional) → the signed Request Object, echoing
+/// `wallet_nonce`, with the response encryption narrowed to what the
+/// Wallet supports. A Wallet whose metadata rules out our Client
+/// Identifier Prefix, ES256 Request Objects, our format and algorithms,
+/// the Response Mode or every encryption choice gets a 400 naming it.
+pub async fn request_object_post(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim);
+    if !content_type.is_some_and(|t| t.eq_ignore_ascii_case(REQUEST_URI_POST_CONTENT_TYPE)) {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "the request URI POST must be application/x-www-form-urlencoded (OpenID4VP 1.0 §5.10)",
+        ));
+    }
+    let post = RequestUriPost::from_form(&body)
+        .map_err(|e| ApiError::bad_request(e.error_code(), e.to_string()))?;
+    let now = now();
+    let transaction = pending_transaction(&state, &id, now).await?;
+    let mut request = authorization_request(&state, &transaction)?;
+    if let Some(metadata) = &post.wallet_metadata {
+        let formats: Vec<&str> = request
+            .dcql_query
+            .query()
+            .credentials
+            .iter()
+            .map(|c| c.format.as_str())
+            .collect();
+        let offer = VerifierOffer {
+            client_id_prefix: stored_client_id(&transaction)?.prefix(),
+            signing_alg: "ES256",
+            formats: &formats,
+            presentation_algs: &PRESENTATION_ALGS,
+            response_mode: request.response_mode(),
+            encryption_alg: "ECDH-ES",
+            encryption_enc: &ENC_VALUES,
+        };
+        let negotiated = metadata
+            .negotiate(&offer)
+            .map_err(|e| ApiError::bad_request(e.error_code(), e.to_string()))?;
+        if let (Some(enc), Some(client_metadata)) =
+            (negotiated.encryption_enc, request.client_metadata.as_mut())
+        {
+            client_metadata.encrypted_response_enc_values_supported = Some(enc);
+        }
+    }
+    request.wallet_nonce = post.wallet_nonce.map(String::from);
+    signed_request_object(&state, &transaction, &request, now)
+}
+
+/// Signs `request` with our key and `x5c` chain as the answer of the
+/// request URI (`application/oauth-authz-req+jwt`, not cached).
+fn signed_request_object(
+    state: &AppState,
+    transaction: &Transaction,
+    request: &AuthorizationRequest,
+    now: i64,
+) -> Result<Response, ApiError> {
     let jwt = sign_request_object(
-        &request,
+        request,
         &state.identity.key,
         state.identity.chain.to_x5c(),
         now,
@@ -175,7 +321,7 @@ pub async fn request_object(
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/oauth-authz-req+jwt"),
+        HeaderValue::from_static(REQUEST_OBJECT_MEDIA_TYPE),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)

@@ -1,9 +1,18 @@
 //! Request templates: DCQL queries an employer picks by name.
 //!
 //! `internship-application` (DESIGN §3): registration status and internship
-//! eligibility are required; the name is optional (`claim_sets`: with or
-//! without `given_name`/`family_name`) and so is a diploma (an optional
-//! `credential_sets` entry).
+//! eligibility are required; the name and a diploma are optional.
+//!
+//! The templates use no `claim_sets`. Digg's national wallet ignores
+//! them (and takes the first option of a credential set), so a query
+//! whose first claim set holds the optional claims would have such a
+//! wallet send them as if required. Instead each optional piece is its
+//! own Credential Query in an optional credential set
+//! (`"required": false`): the given name and the family name are two
+//! queries over the registration certificate, `given_name` and
+//! `family_name`, each asking for that one claim. A wallet that ignores
+//! `claim_sets` is then never asked for more than the required queries,
+//! and a person can share either name, both, or neither.
 
 use std::sync::OnceLock;
 
@@ -68,16 +77,22 @@ fn internship_application() -> Result<ValidatedQuery, DcqlError> {
                 "format": "dc+sd-jwt",
                 "meta": {"vct_values": [REGISTRATION_VCT]},
                 "claims": [
-                    {"id": "status", "path": ["registration_status"],
+                    {"path": ["registration_status"],
                      "values": ["job_seeker", "part_time_job_seeker", "in_programme"]},
-                    {"id": "since", "path": ["registered_since"]},
-                    {"id": "given_name", "path": ["given_name"]},
-                    {"id": "family_name", "path": ["family_name"]}
-                ],
-                "claim_sets": [
-                    ["status", "since", "given_name", "family_name"],
-                    ["status", "since"]
+                    {"path": ["registered_since"]}
                 ]
+            },
+            {
+                "id": "given_name",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [REGISTRATION_VCT]},
+                "claims": [{"path": ["given_name"]}]
+            },
+            {
+                "id": "family_name",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [REGISTRATION_VCT]},
+                "claims": [{"path": ["family_name"]}]
             },
             {
                 "id": "eligibility",
@@ -103,6 +118,8 @@ fn internship_application() -> Result<ValidatedQuery, DcqlError> {
         "credential_sets": [
             {"options": [["registration"]]},
             {"options": [["eligibility"]]},
+            {"options": [["given_name"]], "required": false},
+            {"options": [["family_name"]], "required": false},
             {"options": [["diploma"]], "required": false}
         ]
     });
@@ -122,5 +139,46 @@ mod tests {
         let cached = template("internship-application").unwrap().unwrap();
         assert_eq!(cached.query, internship_application().unwrap());
         assert!(template("nope").unwrap().is_none());
+    }
+
+    /// A wallet that ignores `claim_sets` and takes the first option of
+    /// every credential set (Digg's) must not be asked for more than the
+    /// purpose needs: no template uses `claim_sets`, and the claims of the
+    /// required sets are only the required ones.
+    #[test]
+    fn privacy_does_not_depend_on_claim_sets() {
+        for name in TEMPLATES {
+            let template = template(name).unwrap().unwrap();
+            let query = template.query.query();
+            assert!(
+                query.credentials.iter().all(|c| c.claim_sets.is_none()),
+                "{name} uses claim_sets"
+            );
+            let required: Vec<&str> = query
+                .credential_sets
+                .iter()
+                .flatten()
+                .filter(|set| set.required)
+                .flat_map(|set| set.options.iter().flatten())
+                .map(String::as_str)
+                .collect();
+            let asked: Vec<String> = required
+                .iter()
+                .filter_map(|id| query.credential(id))
+                .flat_map(|c| c.claims.iter().flatten())
+                .map(|claim| claim.path.to_string())
+                .collect();
+            assert_eq!(
+                asked,
+                [
+                    r#"["registration_status"]"#,
+                    r#"["registered_since"]"#,
+                    r#"["eligible_from"]"#,
+                    r#"["eligible_until"]"#,
+                    r#"["max_hours_per_week"]"#
+                ],
+                "{name}"
+            );
+        }
     }
 }

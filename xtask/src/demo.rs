@@ -756,8 +756,13 @@ fn journey(root: &Path, system: &mut System, stop: &AtomicBool) -> anyhow::Resul
 
     heading("The employer opens an application on the posting for an internship (arbetspraktik)");
     let posting = system.posting_id()?.to_owned();
-    let application =
-        verifier.create(&format!("/api/postings/{posting}/applications"), &json!({}))?;
+    // The national wallet's profile: an x509_san_dns client identifier,
+    // and request_uri_method=post (the wallet POSTs its metadata and a
+    // nonce the signed request must echo, OpenID4VP 1.0 §5.10).
+    let application = verifier.create(
+        &format!("/api/postings/{posting}/applications"),
+        &json!({"client_id_prefix": "x509_san_dns", "request_uri_method": "post"}),
+    )?;
     let (id, uri) = presentation_of(&application)?;
     println!("Posting: {POSTING_TITLE}\nThe request Karin scans: {uri}");
 

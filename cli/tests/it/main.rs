@@ -3,6 +3,7 @@
 
 mod wallet;
 mod wallet_authorize;
+mod wallet_haip;
 
 use std::io::Write as _;
 use std::path::Path;

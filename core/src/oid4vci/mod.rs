@@ -71,8 +71,9 @@ pub use metadata::{
 };
 pub use nonce::NonceResponse;
 pub use offer::{
-    AuthorizationCodeGrant, CredentialOffer, CredentialOfferRequest, Grants, InputMode, OfferError,
-    PreAuthorizedCodeGrant, TxCodeError, TxCodeSpec,
+    AuthorizationCodeGrant, CREDENTIAL_OFFER_SCHEME, CredentialOffer, CredentialOfferRequest,
+    Grants, HAIP_VCI_SCHEME, InputMode, OFFER_SCHEMES, OfferError, PreAuthorizedCodeGrant,
+    TxCodeError, TxCodeSpec,
 };
 pub use proof::{ProofClaims, ProofError, VerifiedProof, build_jwt_proof, verify_jwt_proof};
 pub use token::{

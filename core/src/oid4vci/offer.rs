@@ -20,6 +20,12 @@ use super::metadata::CredentialIssuerMetadata;
 
 /// The custom scheme wallets register for offers (§4.1).
 pub const CREDENTIAL_OFFER_SCHEME: &str = "openid-credential-offer://";
+/// `haip-vci://`, the issuance invocation scheme of HAIP 1.0 (§4.1). The
+/// query is the same as [`CREDENTIAL_OFFER_SCHEME`]'s.
+pub const HAIP_VCI_SCHEME: &str = "haip-vci://";
+/// The schemes a wallet answers as credential offers, besides https
+/// links: [`CREDENTIAL_OFFER_SCHEME`] and [`HAIP_VCI_SCHEME`].
+pub const OFFER_SCHEMES: [&str; 2] = [CREDENTIAL_OFFER_SCHEME, HAIP_VCI_SCHEME];
 
 /// The most characters a `tx_code.description` may have (§4.1.1).
 pub const MAX_TX_CODE_DESCRIPTION: usize = 300;
@@ -268,7 +274,7 @@ impl CredentialOffer {
         Ok(offer)
     }
 
-    /// Reads an offer link (`openid-credential-offer://?…`, `haip://?…` or
+    /// Reads an offer link (`openid-credential-offer://?…`, `haip-vci://?…` or
     /// a Wallet's https Credential Offer Endpoint). The scheme is the
     /// caller's business; this reads the query. Never panics.
     pub fn from_uri(uri: &str) -> Result<CredentialOfferRequest, OfferError> {
@@ -388,7 +394,7 @@ impl CredentialOfferRequest {
     }
 
     /// The link on another base, e.g. a Wallet's `credential_offer_endpoint`
-    /// or `haip://`. A `?` is added, or `&` if `base` has a query already.
+    /// or [`HAIP_VCI_SCHEME`]. A `?` is added, or `&` if `base` has a query already.
     pub fn to_uri_with_base(&self, base: &str) -> String {
         let param = match self {
             Self::ByValue(offer) => {
@@ -436,7 +442,8 @@ mod tests {
     #[test]
     fn by_reference_round_trips_and_must_be_https() {
         let request = CredentialOfferRequest::ByReference("https://issuer.example/o/1".into());
-        let uri = request.to_uri_with_base("haip://");
+        let uri = request.to_uri_with_base(HAIP_VCI_SCHEME);
+        assert!(uri.starts_with("haip-vci://?credential_offer_uri=https%3A%2F%2F"));
         assert_eq!(CredentialOffer::from_uri(&uri).unwrap(), request);
         assert!(matches!(
             CredentialOffer::from_uri("openid-credential-offer://?credential_offer_uri=http%3A%2F%2Fx"),

@@ -26,8 +26,14 @@ use crate::jose::{b64url_decode, b64url_encode};
 
 /// `openid4vp://`, the custom scheme of OpenID4VP 1.0 §9 and §13.1.2.
 pub const OPENID4VP_SCHEME: &str = "openid4vp://";
-/// `haip://`, the custom scheme of the HAIP profile.
-pub const HAIP_SCHEME: &str = "haip://";
+/// `haip-vp://`, the presentation invocation scheme of HAIP 1.0 (§6.1).
+pub const HAIP_VP_SCHEME: &str = "haip-vp://";
+/// `haip://`, the scheme of HAIP drafts before 1.0. Still read on input
+/// (the parameters are the same), never emitted.
+pub const LEGACY_HAIP_SCHEME: &str = "haip://";
+/// The schemes a wallet answers as presentation requests, besides https
+/// links: [`OPENID4VP_SCHEME`], [`HAIP_VP_SCHEME`], [`LEGACY_HAIP_SCHEME`].
+pub const PRESENTATION_SCHEMES: [&str; 3] = [OPENID4VP_SCHEME, HAIP_VP_SCHEME, LEGACY_HAIP_SCHEME];
 
 /// Parameters whose values are JSON objects or arrays. In a URI query they
 /// travel as JSON text (§5.1).
@@ -855,8 +861,8 @@ impl AuthorizationRequest {
         }
     }
 
-    /// Parses a wallet invocation URI (`openid4vp://?...`, `haip://?...`
-    /// or an https link): either the whole request by value, or a
+    /// Parses a wallet invocation URI (`openid4vp://?...`, `haip-vp://?...`,
+    /// the pre-1.0 `haip://?...`, or an https link): either the whole request by value, or a
     /// reference to a Request Object (`request_uri`, or `request` by
     /// value). A by-value request is validated as unsigned.
     pub fn from_uri(uri: &str) -> Result<Invocation, RequestError> {
@@ -944,7 +950,8 @@ pub struct RequestReference {
     pub client_id: ClientId,
     /// Where the Request Object is.
     pub source: RequestObjectSource,
-    /// Other parameters, ignored.
+    /// Other parameters: ignored by a Wallet (§5.10.1), written by
+    /// [`Invocation::to_uri`] (e.g. `client_metadata`, §5.1).
     pub extra: Map<String, Value>,
 }
 
@@ -988,7 +995,7 @@ pub enum Invocation {
 }
 
 impl Invocation {
-    /// Builds the URI: `endpoint` (e.g. [`OPENID4VP_SCHEME`], [`HAIP_SCHEME`]
+    /// Builds the URI: `endpoint` (e.g. [`OPENID4VP_SCHEME`], [`HAIP_VP_SCHEME`]
     /// or a wallet's https link), `?`, then the form-encoded parameters;
     /// object and array parameters as JSON text.
     pub fn to_uri(&self, endpoint: &str) -> String {
@@ -1017,6 +1024,14 @@ impl Invocation {
                     RequestObjectSource::Value(jwt) => {
                         query.append_pair("request", jwt);
                     }
+                }
+                // Further parameters, e.g. `client_metadata` beside
+                // `request_uri_method=post` (§5.1).
+                for (name, value) in &reference.extra {
+                    match value {
+                        Value::String(text) => query.append_pair(name, text),
+                        other => query.append_pair(name, &other.to_string()),
+                    };
                 }
             }
         }
@@ -1446,10 +1461,25 @@ mod tests {
                 method: Some(RequestUriMethod::Post),
             }
         );
-        let rebuilt = Invocation::ByReference(reference.clone()).to_uri(HAIP_SCHEME);
-        assert!(rebuilt.starts_with("haip://?client_id=x509_san_dns%3Aclient.example.org"));
+        let mut reference = reference;
+        reference.extra.insert(
+            "client_metadata".into(),
+            json!({"client_name": "Exempel AB"}),
+        );
+        let rebuilt = Invocation::ByReference(reference.clone()).to_uri(HAIP_VP_SCHEME);
+        assert!(
+            rebuilt.contains("&client_metadata=%7B%22client_name%22"),
+            "{rebuilt}"
+        );
+        assert!(rebuilt.starts_with("haip-vp://?client_id=x509_san_dns%3Aclient.example.org"));
         assert_eq!(
             AuthorizationRequest::from_uri(&rebuilt).unwrap(),
+            Invocation::ByReference(reference.clone())
+        );
+        // The pre-1.0 `haip://` scheme is still read.
+        let legacy = rebuilt.replacen(HAIP_VP_SCHEME, LEGACY_HAIP_SCHEME, 1);
+        assert_eq!(
+            AuthorizationRequest::from_uri(&legacy).unwrap(),
             Invocation::ByReference(reference)
         );
     }

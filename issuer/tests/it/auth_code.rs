@@ -982,6 +982,8 @@ mod haip {
         let wallet = WalletInstance::new(WALLET);
         let client = Wallet::new();
         let form = || client.request(Some(KARIN)).to_form();
+        // Server nonces are opt-in (`--dpop-nonce`): none demanded here.
+        assert_eq!(nonce(&issuer), None);
 
         let (status, error, _) =
             error_of(post(&issuer, "/par", form(), None, Some((&provider, &wallet))).await).await;

@@ -32,6 +32,7 @@ async fn haip_issuer(
     TestIssuer::start_with(name, move |config| {
         config.profile = Profile::Haip;
         config.wallet_provider_roots = vec![root];
+        config.dpop_nonce = Some(true);
         configure(config);
     })
     .await
@@ -706,8 +707,11 @@ async fn basic_profile_binds_tokens_when_dpop_is_offered_and_still_serves_bearer
     let access_token = body["access_token"].as_str().unwrap();
     let holder = SigningKey::generate().unwrap();
     let c_nonce = issuer.nonce().await;
-    let proofs =
-        json!({"jwt": [WalletInstance::key_proof(&holder, &issuer.url, c_nonce.as_str(), None)]});
+    // An EUDI wallet's key attestation, from a provider this issuer has no
+    // roots for: not asked for, so not evaluated.
+    let unknown = WalletProvider::new("Unknown provider");
+    let attestation = unknown.key_attestation(&[&holder], Some(c_nonce.as_str()));
+    let proofs = json!({"jwt": [WalletInstance::key_proof(&holder, &issuer.url, c_nonce.as_str(), Some(&attestation))]});
     let response = credential(&issuer, "Bearer", access_token, None, proofs.clone()).await;
     assert_eq!(refusal(response).await.1, "invalid_token");
     let response = credential(
@@ -783,6 +787,30 @@ async fn basic_profile_with_roots_checks_an_attestation_when_sent() {
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
+    // A key attestation is checked too when sent.
+    let access_token = body["access_token"].as_str().unwrap();
+    let holder = SigningKey::generate().unwrap();
+    let c_nonce = issuer.nonce().await;
+    let attestation = stranger.key_attestation(&[&holder], None);
+    let proof =
+        WalletInstance::key_proof(&holder, &issuer.url, c_nonce.as_str(), Some(&attestation));
+    let response = credential(
+        &issuer,
+        "Bearer",
+        access_token,
+        None,
+        json!({"jwt": [proof]}),
+    )
+    .await;
+    let (status, error, description) = refusal(response).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_proof")
+    );
+    assert!(
+        description.contains("untrusted wallet provider"),
+        "{description}"
+    );
 }
 
 /// A status list URI on a loopback port nothing listens on.

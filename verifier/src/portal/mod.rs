@@ -598,13 +598,20 @@ async fn posting(
     Ok(signed.page(StatusCode::OK, pages::posting(&signed.chrome(), &page)))
 }
 
-/// The applicant's name, when the registration certificate disclosed it.
+/// The applicant's name, when both parts were disclosed (each answers
+/// its own optional credential query of the template).
 fn applicant_name(transaction: &Transaction) -> Option<String> {
-    transaction.credentials.iter().find_map(|credential| {
-        let given = credential.claims.get("given_name")?.as_str()?;
-        let family = credential.claims.get("family_name")?.as_str()?;
-        Some(format!("{given} {family}"))
-    })
+    let claim = |name: &str| {
+        transaction
+            .credentials
+            .iter()
+            .find_map(|credential| credential.claims.get(name)?.as_str())
+    };
+    Some(format!(
+        "{} {}",
+        claim("given_name")?,
+        claim("family_name")?
+    ))
 }
 
 async fn new_session(
@@ -615,10 +622,10 @@ async fn new_session(
 ) -> Result<Response, PageError> {
     signed.check_csrf(&form)?;
     let posting = signed.posting(&state, &id).await?;
-    let transaction =
-        postings::open_application(&state, &posting, state.config.response_mode.mode())
-            .await
-            .map_err(|e| signed.api(e))?;
+    let options = crate::presentation::RequestOptions::defaults(&state);
+    let transaction = postings::open_application(&state, &posting, options)
+        .await
+        .map_err(|e| signed.api(e))?;
     Ok(signed.ctx.redirect(&format!(
         "/portal/postings/{}/sessions/{}",
         posting.id, transaction.id
@@ -759,7 +766,7 @@ async fn session_page(
     Path((id, tx)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let (posting, transaction) = signed.application(&state, &id, &tx).await?;
-    let uri = invocation_uri(&state, &transaction);
+    let uri = invocation_uri(&state, &transaction).map_err(|e| signed.api(e))?;
     let qr = crate::qr::svg(&uri).map_err(|e| signed.api(e))?;
     let page = pages::SessionPage {
         posting: &posting,

@@ -108,7 +108,8 @@ async fn internship_application_end_to_end_with_optional_claims() {
     let shown = verifier.show(&session.id).await;
     assert_eq!(shown["status"], "verified", "{shown}");
     let credentials = shown["credentials"].as_array().unwrap();
-    assert_eq!(credentials.len(), 3);
+    // registration, the two optional name queries, eligibility, diploma.
+    assert_eq!(credentials.len(), 5);
     let by_query = |id: &str| {
         credentials
             .iter()
@@ -122,7 +123,13 @@ async fn internship_application_end_to_end_with_optional_claims() {
         registration["claims"]["registration_status"],
         "in_programme"
     );
-    assert_eq!(registration["claims"]["given_name"], "Karin Elisabet");
+    // The name answers its own optional queries, never the required one.
+    assert!(registration["claims"].get("given_name").is_none());
+    assert_eq!(
+        by_query("given_name")["claims"],
+        serde_json::json!({"given_name": "Karin Elisabet"})
+    );
+    assert!(by_query("family_name")["claims"]["family_name"].is_string());
     // Never asked for, never disclosed.
     assert!(
         registration["claims"]
@@ -133,7 +140,7 @@ async fn internship_application_end_to_end_with_optional_claims() {
     assert!(by_query("diploma")["claims"]["qualification_title"].is_string());
     let consent = &shown["consent"];
     assert_eq!(consent["verifier"], session.client_id().as_str());
-    assert_eq!(consent["disclosed"].as_array().unwrap().len(), 3);
+    assert_eq!(consent["disclosed"].as_array().unwrap().len(), 5);
 }
 
 #[tokio::test]
@@ -154,7 +161,8 @@ async fn required_credentials_alone_suffice() {
     assert_eq!(response.status(), 200);
     let shown = verifier.show(&session.id).await;
     assert_eq!(shown["status"], "verified", "{shown}");
-    assert_eq!(shown["credentials"].as_array().unwrap().len(), 2);
+    // No diploma: registration, eligibility and the two name queries.
+    assert_eq!(shown["credentials"].as_array().unwrap().len(), 4);
 }
 
 #[tokio::test]
@@ -174,7 +182,7 @@ async fn retention_deletes_claims_and_keeps_the_consent_record() {
     let response = verifier.post(&session, holder.respond(&session)).await;
     assert_eq!(response.status(), 200);
     let shown = verifier.show(&session.id).await;
-    assert_eq!(shown["credentials"].as_array().unwrap().len(), 2);
+    assert_eq!(shown["credentials"].as_array().unwrap().len(), 4);
 
     let mut after = shown;
     for _ in 0..60 {

@@ -6,6 +6,7 @@ mod failures;
 mod flow;
 mod issuer;
 mod portal;
+mod request_uri_post;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,7 +62,11 @@ pub(crate) struct Verifier {
 
 impl Verifier {
     pub(crate) async fn start(name: &str, edit: impl FnOnce(&mut Config)) -> Self {
-        let dir = TempDir::new(name);
+        Self::start_in(TempDir::new(name), edit).await
+    }
+
+    /// A verifier on `dir` (whose dev identity may exist already).
+    pub(crate) async fn start_in(dir: TempDir, edit: impl FnOnce(&mut Config)) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let mut config = Config::dev(dir.0.clone(), addr).unwrap();
@@ -144,7 +149,10 @@ impl Verifier {
 
     /// The wallet's side of the request behind invocation URI `uri`.
     pub(crate) async fn session_of(&self, uri: &str, id: &str) -> Session {
-        assert!(uri.starts_with("openid4vp://?"));
+        assert!(
+            uri.starts_with("openid4vp://?") || uri.starts_with("haip-vp://?"),
+            "{uri}"
+        );
         let Invocation::ByReference(reference) = AuthorizationRequest::from_uri(uri).unwrap()
         else {
             panic!("requests go by reference");

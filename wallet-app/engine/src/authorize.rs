@@ -34,6 +34,7 @@
 //! and only where the wallet keeps its other secrets.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use intyg_core::oid4vci::{
@@ -48,6 +49,7 @@ use url::Url;
 
 use crate::Wallet;
 use crate::crypto::random;
+use crate::dpop::DpopSession;
 use crate::receive::{Offer, ReceiveError, Received};
 
 /// The `client_id` the wallet sends. Wallets are public clients that no
@@ -69,6 +71,10 @@ pub struct PendingAuthorization {
     #[serde(with = "verifier")]
     code_verifier: CodeVerifier,
     authorization_url: String,
+    /// The flow's DPoP key and nonces, when the server takes DPoP: the
+    /// PAR bound the code to this key, so the token request must use it.
+    #[serde(with = "crate::dpop::stored", default)]
+    dpop: Option<Arc<DpopSession>>,
 }
 
 impl PendingAuthorization {
@@ -223,6 +229,8 @@ impl Wallet {
         };
         let endpoint = code_flow_support(&server)?;
         self.http().check(endpoint)?;
+        offer.check_certification_demands(&server, configurations)?;
+        let dpop = DpopSession::for_server(&server)?.map(Arc::new);
 
         let code_verifier = CodeVerifier::generate()?;
         let state: String = random::<16>()?.iter().map(|b| format!("{b:02x}")).collect();
@@ -264,13 +272,22 @@ impl Wallet {
         request.redirect_uri = Some(redirect_uri.to_owned());
         request.state = Some(state.clone());
         request.issuer_state = grant.and_then(|g| g.issuer_state.clone());
+        if let Some(session) = &dpop
+            && server.pushed_authorization_request_endpoint.is_none()
+        {
+            // RFC 9449 §10: without PAR (whose DPoP header binds the code),
+            // the code is bound to the key by its thumbprint.
+            request
+                .extra
+                .insert("dpop_jkt".into(), session.thumbprint()?);
+        }
 
         let authorization_url = match (
             &server.pushed_authorization_request_endpoint,
             server.require_pushed_authorization_requests,
         ) {
             (Some(par), _) => {
-                let pushed = self.push(par, &request).await?;
+                let pushed = self.push(par, &request, dpop.as_deref()).await?;
                 let query = url::form_urlencoded::Serializer::new(String::new())
                     .append_pair("client_id", CLIENT_ID)
                     .append_pair("request_uri", &pushed.request_uri)
@@ -293,6 +310,7 @@ impl Wallet {
             state,
             code_verifier,
             authorization_url,
+            dpop,
         })
     }
 
@@ -301,11 +319,13 @@ impl Wallet {
         &self,
         endpoint: &str,
         request: &AuthorizationRequest,
+        dpop: Option<&DpopSession>,
     ) -> Result<PushedAuthorizationResponse, ReceiveError> {
         self.post_oauth_form(
             endpoint,
             request.to_form(),
             "pushed authorization request",
+            dpop,
             |error, description| ReceiveError::ParRefused { error, description },
         )
         .await
@@ -370,8 +390,9 @@ impl Wallet {
             authorization_details: None,
             extra: BTreeMap::new(),
         });
-        let token = self.token(server, request).await?;
-        self.receive(&pending.offer, &pending.configurations, &token)
+        let dpop = pending.dpop.as_deref();
+        let token = self.token(server, request, dpop).await?;
+        self.receive(&pending.offer, &pending.configurations, &token, dpop)
             .await
     }
 }

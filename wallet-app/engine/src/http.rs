@@ -86,13 +86,18 @@ pub enum FetchError {
     Client(#[source] reqwest::Error),
 }
 
-/// A response: status, content type and the (bounded) body.
+/// A response: status, content type, the headers a protocol step reads
+/// and the (bounded) body.
 #[derive(Debug, Clone)]
 pub struct Reply {
     /// HTTP status.
     pub status: u16,
     /// `Content-Type`, if any.
     pub content_type: Option<String>,
+    /// `DPoP-Nonce` (RFC 9449 §8), if any.
+    pub dpop_nonce: Option<String>,
+    /// `WWW-Authenticate`, if any.
+    pub www_authenticate: Option<String>,
     /// The body.
     pub body: Vec<u8>,
 }
@@ -193,14 +198,31 @@ impl Http {
         form: String,
         bearer: Option<&str>,
     ) -> Result<Reply, FetchError> {
+        let authorization = bearer.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> = authorization
+            .as_deref()
+            .map(|value| ("authorization", value))
+            .into_iter()
+            .collect();
+        self.post_form_with(url, form, &headers).await
+    }
+
+    /// `POST url` with a form body and these extra headers (`accept`,
+    /// `authorization`, `dpop`...).
+    pub async fn post_form_with(
+        &self,
+        url: &str,
+        form: String,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, FetchError> {
         self.check(url)?;
         let mut request = self
             .client
             .post(url)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form);
-        if let Some(token) = bearer {
-            request = request.bearer_auth(token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         self.send(url, request).await
     }
@@ -212,6 +234,22 @@ impl Http {
         body: Option<&serde_json::Value>,
         bearer: Option<&str>,
     ) -> Result<Reply, FetchError> {
+        let authorization = bearer.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> = authorization
+            .as_deref()
+            .map(|value| ("authorization", value))
+            .into_iter()
+            .collect();
+        self.post_json_with(url, body, &headers).await
+    }
+
+    /// `POST url` with a JSON body (or none) and these extra headers.
+    pub async fn post_json_with(
+        &self,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, FetchError> {
         self.check(url)?;
         let mut request = self.client.post(url);
         if let Some(body) = body {
@@ -219,8 +257,8 @@ impl Http {
                 .header("content-type", "application/json")
                 .body(body.to_string());
         }
-        if let Some(token) = bearer {
-            request = request.bearer_auth(token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         self.send(url, request).await
     }
@@ -245,11 +283,16 @@ impl Http {
         {
             return Err(too_large());
         }
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header("content-type");
+        let dpop_nonce = header("dpop-nonce");
+        let www_authenticate = header("www-authenticate");
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(url, e))? {
             if body.len() + chunk.len() > limit {
@@ -260,6 +303,8 @@ impl Http {
         Ok(Reply {
             status,
             content_type,
+            dpop_nonce,
+            www_authenticate,
             body,
         })
     }

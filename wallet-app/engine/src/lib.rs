@@ -46,6 +46,7 @@
 pub mod authorize;
 mod backup;
 mod crypto;
+mod dpop;
 pub mod http;
 pub mod loopback;
 pub mod model;

@@ -2,9 +2,10 @@
 //!
 //! <https://openid.net/specs/openid-4-verifiable-presentations-1_0.html>
 //!
-//! [`Wallet::prepare`]: invocation URI (`openid4vp://`, `haip://`, §9) →
-//! Request Object by value or from `request_uri` (GET, or POST with a
-//! `wallet_nonce`, §5.10) → authenticated by [`crate::trust::authenticate`]
+//! [`Wallet::prepare`]: invocation URI (`openid4vp://`, HAIP 1.0's
+//! `haip-vp://` or the pre-1.0 `haip://`, §9) → Request Object by value or
+//! from `request_uri` (GET, or POST with our [`wallet_metadata`] and a
+//! fresh `wallet_nonce` the signed Request Object must echo, §5.10) → authenticated by [`crate::trust::authenticate`]
 //! (unsigned `redirect_uri:` requests only in dev mode) → DCQL evaluated
 //! over the held credentials (§6.4); the status of those it matches is
 //! refreshed ([`crate::status`], one fetch per list; an unreachable list
@@ -27,15 +28,16 @@ use intyg_core::dcql::{
 use intyg_core::jose::{JoseError, SigningKey};
 use intyg_core::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, ClientIdPrefix, Denial, DirectPostBody,
-    Invocation, Presentation, RequestError, RequestObjectSource, RequestUriMethod,
-    ResponseEncryption, ResponseError, ResponseMode, ResponseUriResponse, VpToken,
+    Invocation, Presentation, REQUEST_OBJECT_MEDIA_TYPE, RequestError, RequestObjectSource,
+    RequestUriMethod, RequestUriPost, ResponseEncryption, ResponseError, ResponseMode,
+    ResponseUriResponse, VpToken, WalletMetadata, WalletNonce,
 };
 use intyg_core::sd_jwt::{KeyBindingInput, SdJwt, SdJwtError};
 use intyg_core::trust::TrustAnchors;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::crypto::{CryptoError, random_id};
+use crate::crypto::{CryptoError, random, random_id};
 use crate::http::FetchError;
 use crate::model::{
     CredentialCopy, CredentialStatus, EventKind, EventResult, HistoryCredential, HistoryEntry,
@@ -135,6 +137,32 @@ impl PresentError {
             Self::VerifierRejected { .. } => "verifier_rejected",
             Self::Store(_) => "store_failure",
         }
+    }
+}
+
+/// What this wallet supports, sent as `wallet_metadata` when a request
+/// says `request_uri_method=post` (OpenID4VP 1.0 §5.10, §10): SD-JWT VC
+/// with ES256 credentials and KB-JWTs, `x509_san_dns` and `x509_hash`
+/// clients, ES256 Request Objects, `direct_post` and `direct_post.jwt`
+/// with ECDH-ES and A128GCM or A256GCM. No `jwks`: the Request Object need
+/// not be encrypted.
+pub fn wallet_metadata() -> WalletMetadata {
+    let strings = |values: &[&str]| Some(values.iter().map(|v| (*v).to_owned()).collect());
+    let mut formats = serde_json::Map::new();
+    formats.insert(
+        "dc+sd-jwt".into(),
+        serde_json::json!({"sd-jwt_alg_values": ["ES256"], "kb-jwt_alg_values": ["ES256"]}),
+    );
+    WalletMetadata {
+        vp_formats_supported: Some(formats),
+        client_id_prefixes_supported: strings(&["x509_san_dns", "x509_hash"]),
+        request_object_signing_alg_values_supported: strings(&["ES256"]),
+        authorization_encryption_alg_values_supported: strings(&["ECDH-ES"]),
+        authorization_encryption_enc_values_supported: strings(&["A128GCM", "A256GCM"]),
+        response_modes_supported: strings(&["direct_post", "direct_post.jwt"]),
+        response_types_supported: strings(&["vp_token"]),
+        jwks: None,
+        extra: serde_json::Map::new(),
     }
 }
 
@@ -415,13 +443,22 @@ impl Wallet {
                 None,
             ),
             RequestUriMethod::Post => {
-                let nonce = random_id()?;
-                let form = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("wallet_nonce", &nonce)
-                    .finish();
+                // 128 bits, base64url: always a valid wallet_nonce.
+                let nonce = WalletNonce::try_from(intyg_core::jose::b64url_encode(random::<16>()?))
+                    .map_err(|_| PresentError::Crypto(CryptoError::Random))?;
+                let post = RequestUriPost {
+                    wallet_metadata: Some(wallet_metadata()),
+                    wallet_nonce: Some(nonce.clone()),
+                };
                 (
-                    self.http().post_form(request_uri, form, None).await?,
-                    Some(nonce),
+                    self.http()
+                        .post_form_with(
+                            request_uri,
+                            post.to_form(),
+                            &[("accept", REQUEST_OBJECT_MEDIA_TYPE)],
+                        )
+                        .await?,
+                    Some(nonce.to_string()),
                 )
             }
         };

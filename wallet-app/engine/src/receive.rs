@@ -20,13 +20,14 @@
 use std::collections::BTreeMap;
 
 use intyg_core::jose::{JoseError, Jwk, SigningKey, VerifyingKey};
+use intyg_core::oauth::client_attestation;
 use intyg_core::oid4vci::{
     AuthorizationCodeGrant, AuthorizationResponseError, AuthorizationServerMetadata, CNonce,
-    CredentialConfiguration, CredentialConfigurationId, CredentialErrorResponse,
-    CredentialIdentifier, CredentialIssuerMetadata, CredentialOffer, CredentialOfferRequest,
-    CredentialRequest, CredentialResponse, CredentialResponseError, Grants, IdError, MetadataError,
-    NonceResponse, OfferError, PreAuthorizedCodeTokenRequest, TokenRequest, TokenResponse, TxCode,
-    TxCodeError, TxCodeSpec, build_jwt_proof,
+    CredentialConfiguration, CredentialConfigurationId, CredentialIdentifier,
+    CredentialIssuerMetadata, CredentialOffer, CredentialOfferRequest, CredentialRequest,
+    CredentialResponse, CredentialResponseError, Grants, IdError, MetadataError, NonceResponse,
+    OfferError, PreAuthorizedCodeTokenRequest, TokenRequest, TokenResponse, TxCode, TxCodeError,
+    TxCodeSpec, build_jwt_proof,
 };
 use intyg_core::sd_jwt::{SdJwt, SdJwtError, VerifyOptions};
 use intyg_core::status_list::{DecodeLimits, StatusListToken, StatusType};
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::crypto::{CryptoError, random_id};
+use crate::dpop::{self, DpopSession, Role};
 use crate::http::FetchError;
 use crate::model::{
     ClaimLabel, CredentialCopy, CredentialEntry, CredentialStatus, Display, EventKind, EventResult,
@@ -224,6 +226,16 @@ pub enum ReceiveError {
     /// The status list could not be fetched or verified.
     #[error("status list: {0}")]
     StatusList(String),
+    /// The issuer demands what only a certified wallet can give: a wallet
+    /// attestation (its token endpoint takes only `attest_jwt_client_auth`,
+    /// or it refused us as `invalid_client` about an attestation) or a key
+    /// attestation (`key_attestations_required`, or `invalid_proof` about
+    /// one). This wallet has neither and never fakes them.
+    #[error("this issuer only accepts certified wallets: {0}")]
+    CertifiedWalletRequired(String),
+    /// A DPoP proof could not be made.
+    #[error("DPoP proof: {0}")]
+    Dpop(#[from] intyg_core::oauth::dpop::DpopError),
     /// Key generation or proof signing failed.
     #[error("holder key: {0}")]
     Jose(#[from] JoseError),
@@ -270,9 +282,84 @@ impl ReceiveError {
             Self::HolderKeyMismatch => "holder_key_mismatch",
             Self::NotValid(_) => "credential_not_valid",
             Self::StatusList(_) => "status_list_unavailable",
-            Self::Jose(_) | Self::Crypto(_) => "crypto_failure",
+            Self::CertifiedWalletRequired(_) => "certified_wallet_required",
+            Self::Jose(_) | Self::Crypto(_) | Self::Dpop(_) => "crypto_failure",
             Self::Store(_) => "store_failure",
         }
+    }
+}
+
+/// How the credential requests of a flow present the access token.
+pub(crate) struct Authorization<'a> {
+    access_token: &'a str,
+    /// The flow's DPoP session when the token is DPoP-bound.
+    dpop: Option<&'a DpopSession>,
+}
+
+impl<'a> Authorization<'a> {
+    /// From the Token Response: `token_type: DPoP` needs the flow's DPoP
+    /// session; a `Bearer` token is sent as such even if we sent a proof
+    /// (a server that does not bind tokens).
+    fn of(token: &'a TokenResponse, dpop: Option<&'a DpopSession>) -> Result<Self, ReceiveError> {
+        let bound = token.token_type.eq_ignore_ascii_case("dpop");
+        if bound && dpop.is_none() {
+            return Err(unexpected(
+                "token",
+                200,
+                "token_type DPoP, but no DPoP proof was sent",
+            ));
+        }
+        Ok(Self {
+            access_token: token.access_token.as_str(),
+            dpop: dpop.filter(|_| bound),
+        })
+    }
+}
+
+/// Whether an OAuth error says the wallet lacks an attestation: an
+/// `invalid_client` (draft-ietf-oauth-attestation-based-client-auth) or an
+/// `invalid_proof` (OpenID4VCI 1.0 Appendix D) whose description is about
+/// an attestation.
+fn is_attestation_demand(error: &str, description: &Option<String>) -> bool {
+    matches!(error, "invalid_client" | "invalid_proof")
+        && description
+            .as_deref()
+            .is_some_and(|d| d.to_ascii_lowercase().contains("attestation"))
+}
+
+impl Offer {
+    /// Refuses before anything is redeemed when the issuer's metadata
+    /// demands a certified wallet: a token endpoint that takes only
+    /// `attest_jwt_client_auth`, or a configuration among `configurations`
+    /// whose `jwt` proofs need `key_attestations_required`.
+    pub(crate) fn check_certification_demands(
+        &self,
+        server: &AuthorizationServerMetadata,
+        configurations: &[CredentialConfigurationId],
+    ) -> Result<(), ReceiveError> {
+        if let Some(methods) = &server.token_endpoint_auth_methods_supported
+            && !methods.is_empty()
+            && methods.iter().all(|m| m == client_attestation::AUTH_METHOD)
+        {
+            return Err(ReceiveError::CertifiedWalletRequired(
+                "its token endpoint requires a wallet attestation (token_endpoint_auth_methods_supported: attest_jwt_client_auth)".into(),
+            ));
+        }
+        for id in configurations {
+            let demands_key_attestation = self
+                .metadata
+                .credential_configurations_supported
+                .get(id)
+                .and_then(|c| c.jwt_proof_type())
+                .is_some_and(|jwt| jwt.key_attestations_required.is_some());
+            if demands_key_attestation {
+                return Err(ReceiveError::CertifiedWalletRequired(format!(
+                    "credential `{}` requires a key attestation (key_attestations_required)",
+                    id.as_str()
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -509,6 +596,8 @@ impl Wallet {
             }
             (None, _) => None,
         };
+        let configurations = offer.offer.credential_configuration_ids.clone();
+        offer.check_certification_demands(&offer.authorization_server, &configurations)?;
         let request = TokenRequest::PreAuthorizedCode(PreAuthorizedCodeTokenRequest {
             pre_authorized_code: grant.pre_authorized_code.clone(),
             tx_code,
@@ -516,9 +605,12 @@ impl Wallet {
             authorization_details: None,
             extra: BTreeMap::new(),
         });
-        let token = self.token(&offer.authorization_server, request).await?;
-        let configurations = offer.offer.credential_configuration_ids.clone();
-        self.receive(&offer, &configurations, &token).await
+        let dpop = DpopSession::for_server(&offer.authorization_server)?;
+        let token = self
+            .token(&offer.authorization_server, request, dpop.as_ref())
+            .await?;
+        self.receive(&offer, &configurations, &token, dpop.as_ref())
+            .await
     }
 
     /// After `/token`, for either grant: one Credential Request per
@@ -529,13 +621,14 @@ impl Wallet {
         offer: &Offer,
         configurations: &[CredentialConfigurationId],
         token: &TokenResponse,
+        dpop: Option<&DpopSession>,
     ) -> Result<Received, ReceiveError> {
-        let access_token = token.access_token.as_str();
+        let authorization = Authorization::of(token, dpop)?;
         let issuer_keys = self.issuer_keys(offer.issuer()).await?;
         let mut batches = Vec::new();
         for (id, identifier) in credential_requests(configurations, token) {
             batches.push(
-                self.issue(offer, id, identifier, access_token, &issuer_keys)
+                self.issue(offer, id, identifier, &authorization, &issuer_keys)
                     .await?,
             );
         }
@@ -583,11 +676,13 @@ impl Wallet {
         })
     }
 
-    /// `POST /token` (§6) with either grant.
+    /// `POST /token` (§6) with either grant, with a DPoP proof when the
+    /// flow has a DPoP session.
     pub(crate) async fn token(
         &self,
         server: &AuthorizationServerMetadata,
         request: TokenRequest,
+        dpop: Option<&DpopSession>,
     ) -> Result<TokenResponse, ReceiveError> {
         let endpoint = server
             .token_endpoint
@@ -597,6 +692,7 @@ impl Wallet {
             endpoint,
             request.to_form(),
             "token",
+            dpop,
             |error, description| ReceiveError::TokenRefused { error, description },
         )
         .await
@@ -604,12 +700,17 @@ impl Wallet {
 
     /// `POST`s a form to an OAuth endpoint (token, PAR) and reads its JSON
     /// answer; an error body (RFC 6749 §5.2, RFC 9126 §2.3) becomes
-    /// `refused(error, error_description)`.
+    /// `refused(error, error_description)`, except an `invalid_client`
+    /// about an attestation, which says that only certified wallets are
+    /// served. With a DPoP session each attempt carries a fresh proof, and
+    /// a `use_dpop_nonce` answer with a new nonce is retried once (RFC
+    /// 9449 §8).
     pub(crate) async fn post_oauth_form<T: serde::de::DeserializeOwned>(
         &self,
         endpoint: &str,
         form: String,
         what: &'static str,
+        dpop: Option<&DpopSession>,
         refused: impl FnOnce(String, Option<String>) -> ReceiveError,
     ) -> Result<T, ReceiveError> {
         /// An OAuth error body.
@@ -619,10 +720,41 @@ impl Wallet {
             #[serde(default)]
             error_description: Option<String>,
         }
-        let reply = self.http().post_form(endpoint, form, None).await?;
+        let mut retried = false;
+        let reply = loop {
+            let proof = dpop
+                .map(|session| session.proof(Role::AuthorizationServer, endpoint, None))
+                .transpose()?;
+            let headers: Vec<(&str, &str)> = proof
+                .as_deref()
+                .map(|proof| (dpop::DPOP_HEADER, proof))
+                .into_iter()
+                .collect();
+            let reply = self
+                .http()
+                .post_form_with(endpoint, form.clone(), &headers)
+                .await?;
+            let Some(session) = dpop else { break reply };
+            let fresh = session.remember(Role::AuthorizationServer, &reply);
+            if reply.is_success() || retried || !fresh {
+                break reply;
+            }
+            let error = serde_json::from_slice::<OAuthErrorBody>(&reply.body).ok();
+            if !dpop::asks_for_nonce(&reply, error.as_ref().map(|e| e.error.as_str())) {
+                break reply;
+            }
+            retried = true;
+        };
         if !reply.is_success() {
             return Err(
                 match serde_json::from_slice::<OAuthErrorBody>(&reply.body) {
+                    Ok(body) if is_attestation_demand(&body.error, &body.error_description) => {
+                        ReceiveError::CertifiedWalletRequired(format!(
+                            "the {what} endpoint refused: {}{}",
+                            body.error,
+                            describe(&body.error_description)
+                        ))
+                    }
                     Ok(body) => refused(body.error, body.error_description),
                     Err(e) => unexpected(what, reply.status, e),
                 },
@@ -688,7 +820,7 @@ impl Wallet {
         offer: &Offer,
         id: &CredentialConfigurationId,
         identifier: Option<&CredentialIdentifier>,
-        access_token: &str,
+        authorization: &Authorization<'_>,
         issuer_keys: &[Jwk],
     ) -> Result<Batch, ReceiveError> {
         let configuration = offer
@@ -727,26 +859,34 @@ impl Wallet {
         }
         let body = serde_json::to_value(&request).map_err(|e| unexpected("credential", 0, e))?;
         let reply = self
-            .http()
-            .post_json(
-                &offer.metadata.credential_endpoint,
-                Some(&body),
-                Some(access_token),
-            )
+            .post_credential_request(&offer.metadata.credential_endpoint, &body, authorization)
             .await?;
         if !reply.is_success() {
-            return Err(
-                match serde_json::from_slice::<CredentialErrorResponse>(&reply.body) {
-                    Ok(error) => ReceiveError::CredentialRefused {
-                        error: serde_json::to_value(error.error)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                        description: error.error_description,
-                    },
-                    Err(e) => unexpected("credential", reply.status, e),
-                },
-            );
+            // Read openly: besides §8.3.1.2's codes, a protected resource
+            // answers RFC 6750 and RFC 9449 ones (`invalid_dpop_proof`...).
+            #[derive(Deserialize)]
+            struct ErrorBody {
+                error: String,
+                #[serde(default)]
+                error_description: Option<String>,
+            }
+            return Err(match serde_json::from_slice::<ErrorBody>(&reply.body) {
+                Ok(error) => {
+                    let error_code = error.error;
+                    if is_attestation_demand(&error_code, &error.error_description) {
+                        ReceiveError::CertifiedWalletRequired(format!(
+                            "the credential endpoint refused: {error_code}{}",
+                            describe(&error.error_description)
+                        ))
+                    } else {
+                        ReceiveError::CredentialRefused {
+                            error: error_code,
+                            description: error.error_description,
+                        }
+                    }
+                }
+                Err(e) => unexpected("credential", reply.status, e),
+            });
         }
         let response = CredentialResponse::from_json(&reply.body)?;
         let credentials = response.credentials.ok_or(ReceiveError::Deferred)?;
@@ -766,6 +906,50 @@ impl Wallet {
         }
         self.assemble(offer, id, configuration, verified, &holders)
             .await
+    }
+
+    /// `POST` a Credential Request with the access token: `Bearer`, or
+    /// `DPoP` with a proof carrying `ath` (RFC 9449 §7.1), retried once
+    /// when the credential endpoint asks for a new DPoP nonce (§9).
+    async fn post_credential_request(
+        &self,
+        endpoint: &str,
+        body: &Value,
+        authorization: &Authorization<'_>,
+    ) -> Result<crate::http::Reply, ReceiveError> {
+        let Some(session) = authorization.dpop else {
+            let bearer = format!("Bearer {}", authorization.access_token);
+            return Ok(self
+                .http()
+                .post_json_with(endpoint, Some(body), &[("authorization", &bearer)])
+                .await?);
+        };
+        let scheme = format!("DPoP {}", authorization.access_token);
+        let mut retried = false;
+        loop {
+            let proof =
+                session.proof(Role::Resource, endpoint, Some(authorization.access_token))?;
+            let reply = self
+                .http()
+                .post_json_with(
+                    endpoint,
+                    Some(body),
+                    &[("authorization", &scheme), (dpop::DPOP_HEADER, &proof)],
+                )
+                .await?;
+            let fresh = session.remember(Role::Resource, &reply);
+            let error = serde_json::from_slice::<Value>(&reply.body)
+                .ok()
+                .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned));
+            if reply.is_success()
+                || retried
+                || !fresh
+                || !dpop::asks_for_nonce(&reply, error.as_deref())
+            {
+                return Ok(reply);
+            }
+            retried = true;
+        }
     }
 
     /// Verifies one issued credential; returns it, its claims and the

@@ -6,7 +6,8 @@
 //! `{code, message}` in [`error`]. The UI (`wallet-app/ui`, TypeScript and
 //! Vite) does the rest.
 //!
-//! Deep links (`openid-credential-offer://`, `openid4vp://`, `haip://`)
+//! Deep links (`openid-credential-offer://`, `openid4vp://`, and HAIP 1.0's
+//! `haip-vci://` and `haip-vp://`)
 //! reach the UI as the `deep-link` event, or through
 //! [`commands::startup_link`] when the app was started by one; a second
 //! instance hands its link to the first (single-instance plugin).

@@ -54,7 +54,7 @@ const sv = {
   confirmDelete: 'Ta bort intyget från plånboken? Det går inte att ångra.',
   receiveTitle: 'Ta emot ett intyg',
   offerLink: 'Erbjudandelänk eller utfärdarens adress',
-  offerLinkHint: 'Klistra in länken som börjar med openid-credential-offer:// – eller adressen (https://) till en utfärdare för att själv begära ett intyg.',
+  offerLinkHint: 'Klistra in länken som börjar med openid-credential-offer:// eller haip-vci:// – eller adressen (https://) till en utfärdare för att själv begära ett intyg.',
   continue: 'Fortsätt',
   offerFrom: 'Erbjudande från',
   requestFrom: 'Begär intyg från',
@@ -77,7 +77,7 @@ const sv = {
   show: 'Visa',
   shareTitle: 'Dela intyg',
   requestLink: 'Förfrågningslänk',
-  requestLinkHint: 'Klistra in länken som börjar med openid4vp:// eller haip://',
+  requestLinkHint: 'Klistra in länken som börjar med openid4vp:// eller haip-vp://',
   consentTitle: 'Vill du dela?',
   whoAsks: 'Vem frågar',
   verified: 'Identiteten är kontrollerad',
@@ -184,7 +184,7 @@ const en: Strings = {
   confirmDelete: 'Delete this credential from the wallet? This cannot be undone.',
   receiveTitle: 'Receive a credential',
   offerLink: 'Offer link or issuer address',
-  offerLinkHint: 'Paste the link that starts with openid-credential-offer:// – or the address (https://) of an issuer to ask it for a credential yourself.',
+  offerLinkHint: 'Paste the link that starts with openid-credential-offer:// or haip-vci:// – or the address (https://) of an issuer to ask it for a credential yourself.',
   continue: 'Continue',
   offerFrom: 'Offer from',
   requestFrom: 'Request a credential from',
@@ -207,7 +207,7 @@ const en: Strings = {
   show: 'Show',
   shareTitle: 'Share credentials',
   requestLink: 'Request link',
-  requestLinkHint: 'Paste the link that starts with openid4vp:// or haip://',
+  requestLinkHint: 'Paste the link that starts with openid4vp:// or haip-vp://',
   consentTitle: 'Do you want to share?',
   whoAsks: 'Who is asking',
   verified: 'Identity verified',
@@ -307,6 +307,8 @@ const errors: Record<Lang, Record<string, string>> = {
     invalid_status_list: 'Spärrlistan är ogiltig.',
     invalid_status_claim: 'Intygets statusuppgift är ogiltig.',
     unknown_issuer_key: 'Utfärdarens nyckel är okänd.',
+    certified_wallet_required:
+      'Utfärdaren tar bara emot certifierade plånböcker. Den här plånboken kan inte styrka sina nycklar och kan därför inte ta emot intyget.',
   },
   en: {
     wrong_pin: 'Wrong PIN.',
@@ -350,6 +352,8 @@ const errors: Record<Lang, Record<string, string>> = {
     status_list_unavailable: 'The status list could not be fetched.',
     invalid_status_list: 'The status list is invalid.',
     invalid_status_claim: "The credential's status reference is invalid.",
+    certified_wallet_required:
+      'This issuer only accepts certified wallets. This wallet cannot attest its keys, so it cannot receive the credential.',
     unknown_issuer_key: "The issuer's key is unknown.",
   },
 };

@@ -718,8 +718,13 @@ function consent(proposal: ProposalView, held: CredentialEntry[]): HTMLElement {
       c.status === 'invalid' || c.status === 'suspended'
         ? h('p', { class: 'warning', role: 'alert', 'data-status': c.status }, `⚠ ${t(c.status === 'invalid' ? 'revokedWarning' : 'suspendedWarning')}`)
         : null,
-      h('h4', {}, t('requiredClaims')),
-      h('ul', { class: 'required' }, required.map((claim) => h('li', { 'data-claim': includeKey(c.query_id, claim.name) }, `✓ ${label(claim)}`))),
+      // An optional credential (e.g. one optional claim asked as its own
+      // query, as verifiers do for wallets that ignore claim_sets) has no
+      // required claims to list.
+      required.length > 0 ? h('h4', {}, t('requiredClaims')) : null,
+      required.length > 0
+        ? h('ul', { class: 'required' }, required.map((claim) => h('li', { 'data-claim': includeKey(c.query_id, claim.name) }, `✓ ${label(claim)}`)))
+        : null,
       h(
         'fieldset',
         { class: 'optional' },

@@ -107,6 +107,9 @@ describe('links', () => {
   it('routes offers to receive and requests to share', () => {
     expect(linkKind('openid-credential-offer://?credential_offer_uri=x')).toBe('offer');
     expect(linkKind(' openid4vp://?client_id=x')).toBe('request');
+    expect(linkKind('haip-vci://?credential_offer_uri=x')).toBe('offer');
+    expect(linkKind('haip-vp://?client_id=x')).toBe('request');
+    expect(linkKind('haip://?client_id=x')).toBe('request');
     expect(linkKind('HAIP://?request_uri=x')).toBe('request');
     expect(linkKind('https://example.com')).toBeUndefined();
     expect(linkKind('')).toBeUndefined();
@@ -188,6 +191,12 @@ describe('receiving', () => {
     setLang('sv');
     expect(errorText('access_denied')).toBe('Du avbröt inloggningen, eller så nekade utfärdaren.');
     setLang('en');
+  });
+  it('says when an issuer only accepts certified wallets', () => {
+    setLang('sv');
+    expect(errorText('certified_wallet_required')).toMatch(/^Utfärdaren tar bara emot certifierade plånböcker\./);
+    setLang('en');
+    expect(errorText('certified_wallet_required')).toMatch(/^This issuer only accepts certified wallets\./);
   });
 });
 

@@ -121,8 +121,11 @@ export type LinkKind = 'offer' | 'request';
 /** What a pasted or opened link starts: receiving, or sharing. */
 export function linkKind(link: string): LinkKind | undefined {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(link.trim())?.[1]?.toLowerCase();
-  if (scheme === 'openid-credential-offer') return 'offer';
-  if (scheme === 'openid4vp' || scheme === 'haip') return 'request';
+  // HAIP 1.0 names `haip-vci` (offers) and `haip-vp` (requests); `haip`
+  // is a pre-1.0 draft's request scheme, still read when pasted (it is not
+  // registered as a deep link).
+  if (scheme === 'openid-credential-offer' || scheme === 'haip-vci') return 'offer';
+  if (scheme === 'openid4vp' || scheme === 'haip-vp' || scheme === 'haip') return 'request';
   return undefined;
 }
 

@@ -3,6 +3,7 @@
 //! temporary directories.
 
 mod authorize;
+mod dpop;
 mod present;
 mod receive;
 mod status;

@@ -6,13 +6,15 @@
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use intyg_core::dcql::ValidatedQuery;
 use intyg_core::jose::{SigningKey, VerifyingKey};
 use intyg_core::oid4vp::{
     AuthorizationErrorResponse, AuthorizationRequest, AuthorizationResponse, ClientId,
-    ClientMetadata, DirectPostBody, EncryptedResponse, ErrorCode, Invocation, Jwks, Presentation,
-    RequestObjectSource, RequestReference, ResponseMode, sign_request_object,
+    ClientMetadata, DirectPostBody, EncryptedResponse, ErrorCode, HAIP_VP_SCHEME, Invocation, Jwks,
+    Presentation, RequestObjectError, RequestObjectSource, RequestReference, RequestUriMethod,
+    RequestUriPost, ResponseMode, sign_request_object,
 };
 use intyg_core::sd_jwt::{KeyBindingCheck, SdJwt, VerifyOptions};
 use intyg_core::trust::{Certificate, spki_der};
@@ -32,16 +34,64 @@ type Shared = (Arc<Mutex<String>>, Arc<Mutex<Vec<String>>>);
 
 const VCT: &str = "https://intyg.se/credentials/registration-certificate/v1";
 
+/// What the verifier puts in `wallet_nonce` when a wallet POSTs to the
+/// request URI (OpenID4VP 1.0 §5.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Echo {
+    /// The nonce the wallet sent, as the spec says.
+    Sent,
+    /// Another nonce: a replayed or forged request object.
+    Other,
+    /// None at all.
+    Nothing,
+}
+
+/// A wallet's POST to the request URI: its `Accept` header and body.
+type Posted = (Option<String>, String);
+
+/// The request signed on each POST, how to echo, and the POSTs received.
+#[derive(Clone)]
+struct PostSide {
+    signing: Arc<SigningKey>,
+    x5c: String,
+    request: Arc<Mutex<Option<AuthorizationRequest>>>,
+    echo: Arc<Mutex<Echo>>,
+    posts: Arc<Mutex<Vec<Posted>>>,
+}
+
+impl PostSide {
+    fn answer(&self, accept: Option<String>, body: String) -> String {
+        let post = RequestUriPost::from_form(&body).unwrap();
+        self.posts.lock().unwrap().push((accept, body));
+        let mut request = self.request.lock().unwrap().clone().unwrap();
+        request.wallet_nonce = match *self.echo.lock().unwrap() {
+            Echo::Sent => post.wallet_nonce.map(String::from),
+            Echo::Other => Some("not-the-wallets-nonce".into()),
+            Echo::Nothing => None,
+        };
+        let now = intyg_issuer::now();
+        sign_request_object(
+            &request,
+            &self.signing,
+            vec![self.x5c.clone()],
+            now,
+            now + 300,
+        )
+        .unwrap()
+    }
+}
+
 /// A verifier: its CA (the wallet's trusted root), certificate and keys,
 /// and what it received.
 struct Verifier {
     base: String,
     ca_pem: String,
     leaf: Certificate,
-    signing: SigningKey,
+    signing: Arc<SigningKey>,
     encryption: SigningKey,
     request: Arc<Mutex<String>>,
     received: Arc<Mutex<Vec<String>>>,
+    post_side: PostSide,
 }
 
 impl Verifier {
@@ -62,6 +112,16 @@ impl Verifier {
             .unwrap();
         let request = Arc::new(Mutex::new(String::new()));
         let received = Arc::new(Mutex::new(Vec::new()));
+        let signing = Arc::new(signing);
+        let leaf = Certificate::from_der(leaf.der().to_vec(), 0).unwrap();
+        let post_side = PostSide {
+            signing: signing.clone(),
+            x5c: leaf.to_x5c(),
+            request: Arc::default(),
+            echo: Arc::new(Mutex::new(Echo::Sent)),
+            posts: Arc::default(),
+        };
+        let answer = post_side.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let base = format!("http://localhost:{port}");
@@ -72,6 +132,19 @@ impl Verifier {
                     "/request",
                     get(|State((request, _)): State<Shared>| async move {
                         request.lock().unwrap().clone()
+                    })
+                    .post(move |headers: HeaderMap, body: String| {
+                        let answer = answer.clone();
+                        async move {
+                            let accept = headers
+                                .get("accept")
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_owned);
+                            (
+                                [("content-type", "application/oauth-authz-req+jwt")],
+                                answer.answer(accept, body),
+                            )
+                        }
                     }),
                 )
                 .route(
@@ -89,16 +162,47 @@ impl Verifier {
         Self {
             base,
             ca_pem: ca_cert.pem(),
-            leaf: Certificate::from_der(leaf.der().to_vec(), 0).unwrap(),
+            leaf,
             signing,
             encryption: SigningKey::generate().unwrap(),
             request,
             received,
+            post_side,
         }
     }
 
     fn client_id(&self) -> ClientId {
         ClientId::x509_hash(self.leaf.der())
+    }
+
+    /// Publishes a new request to be signed when a wallet POSTs to the
+    /// request URI; returns its `haip-vp://` link with
+    /// `request_uri_method=post`.
+    fn publish_post(&self, nonce: &str, state: &str, echo: Echo) -> String {
+        let get_link = self.publish(nonce, state);
+        let Invocation::ByReference(reference) = AuthorizationRequest::from_uri(&get_link).unwrap()
+        else {
+            panic!("by reference")
+        };
+        let jwt = self.request.lock().unwrap().clone();
+        let request = intyg_core::oid4vp::parse_request_object(
+            &jwt,
+            &self.client_id(),
+            &VerifyingKey::from_jwk(&self.signing.public_jwk()).unwrap(),
+            intyg_issuer::now(),
+        )
+        .unwrap()
+        .1;
+        *self.post_side.request.lock().unwrap() = Some(request);
+        *self.post_side.echo.lock().unwrap() = echo;
+        Invocation::ByReference(RequestReference {
+            source: RequestObjectSource::Uri {
+                request_uri: format!("{}/request", self.base),
+                method: Some(RequestUriMethod::Post),
+            },
+            ..reference
+        })
+        .to_uri(HAIP_VP_SCHEME)
     }
 
     /// Publishes a new signed request; returns its invocation link.
@@ -396,4 +500,66 @@ async fn untrusted_or_unsigned_requests_are_refused() {
         Err(PresentError::UnsignedRequest)
     ));
     assert!(wallet.history().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn request_uri_method_post_sends_wallet_metadata_and_checks_the_echoed_nonce() {
+    let issuer = TestIssuer::start("present-post").await;
+    let verifier = Verifier::start().await;
+    let dir = TempDir::new("present-post");
+    let mut wallet = wallet_with_credential(&dir, &issuer).await;
+    wallet.add_verifier_roots(&verifier.ca_pem).unwrap();
+
+    let link = verifier.publish_post("n-post", "s-post", Echo::Sent);
+    assert!(link.starts_with("haip-vp://?") && link.contains("request_uri_method=post"));
+    let proposal = wallet.prepare(&link).await.unwrap();
+    assert!(proposal.verifier.authenticated && proposal.satisfiable());
+    let (accept, body) = verifier.post_side.posts.lock().unwrap()[0].clone();
+    assert_eq!(accept.as_deref(), Some("application/oauth-authz-req+jwt"));
+    let post = RequestUriPost::from_form(&body).unwrap();
+    let nonce = post.wallet_nonce.expect("a wallet_nonce");
+    // 128 bits, base64url.
+    assert_eq!(nonce.as_str().len(), 22);
+    let metadata = post.wallet_metadata.expect("wallet_metadata");
+    assert_eq!(
+        metadata.vp_formats_supported.unwrap()["dc+sd-jwt"]["kb-jwt_alg_values"],
+        json!(["ES256"])
+    );
+    assert_eq!(
+        metadata.client_id_prefixes_supported.unwrap(),
+        ["x509_san_dns", "x509_hash"]
+    );
+    assert_eq!(
+        metadata
+            .request_object_signing_alg_values_supported
+            .unwrap(),
+        ["ES256"]
+    );
+    // A fresh nonce each time.
+    wallet.prepare(&link).await.unwrap();
+    let second = RequestUriPost::from_form(&verifier.post_side.posts.lock().unwrap()[1].1)
+        .unwrap()
+        .wallet_nonce
+        .unwrap();
+    assert_ne!(second, nonce);
+
+    // §5.10.1: a request object that does not echo the nonce is refused.
+    for echo in [Echo::Other, Echo::Nothing] {
+        let link = verifier.publish_post("n-bad", "s-bad", echo);
+        let error = wallet.prepare(&link).await.unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                PresentError::Authentication(intyg_wallet::trust::AuthenticationError::Request(
+                    intyg_core::trust::RequestAuthError::RequestObject(
+                        RequestObjectError::WalletNonceMismatch { .. }
+                    )
+                ))
+            ),
+            "{echo:?}: {error}"
+        );
+        assert_eq!(error.code(), "verifier_not_authenticated");
+    }
+    // Nothing was sent to the response URI.
+    assert!(verifier.received.lock().unwrap().is_empty());
 }
