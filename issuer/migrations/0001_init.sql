@@ -53,6 +53,7 @@ CREATE TABLE issuer_status (
 CREATE TABLE issuer_status_tokens (
     list bigint PRIMARY KEY,
     version bigint NOT NULL,
+    signed_at bigint NOT NULL,
     jwt text NOT NULL
 );
 

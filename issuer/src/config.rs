@@ -38,6 +38,18 @@ pub struct Config {
     /// Socket address to listen on.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// PostgreSQL for the state (several instances on one database); unset:
+    /// sled in `data_dir`. With it, `data_dir` keeps only keys and
+    /// certificates. Env `INTYG_DATABASE_URL`, flag `--database-url`.
+    #[serde(default)]
+    pub database_url: Option<String>,
+    /// Connections in the PostgreSQL pool. Env `INTYG_DATABASE_POOL_SIZE`.
+    #[serde(default = "default_pool_size")]
+    pub database_pool_size: usize,
+    /// PostgreSQL `statement_timeout`, milliseconds (0: none). Env
+    /// `INTYG_DATABASE_STATEMENT_TIMEOUT_MS`.
+    #[serde(default = "default_statement_timeout_ms")]
+    pub database_statement_timeout_ms: u64,
     /// Where the database and the signing key live.
     pub data_dir: PathBuf,
     /// The agency's name, shown by wallets (issuer metadata `display`);
@@ -184,6 +196,14 @@ impl Default for Lifetimes {
     }
 }
 
+fn default_pool_size() -> usize {
+    intyg_service::pg::DEFAULT_POOL_SIZE
+}
+
+fn default_statement_timeout_ms() -> u64 {
+    intyg_service::pg::DEFAULT_STATEMENT_TIMEOUT_MS
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
@@ -245,6 +265,9 @@ impl Config {
         Self {
             public_url: format!("http://{listen}"),
             listen,
+            database_url: None,
+            database_pool_size: default_pool_size(),
+            database_statement_timeout_ms: default_statement_timeout_ms(),
             data_dir,
             name: None,
             credential_types_dir: default_types_dir(),
@@ -268,6 +291,12 @@ impl Config {
     }
 
     fn with_env(mut self) -> Result<Self, ConfigError> {
+        intyg_service::pg::env_overrides(
+            &mut self.database_url,
+            &mut self.database_pool_size,
+            &mut self.database_statement_timeout_ms,
+        )
+        .map_err(ConfigError::Env)?;
         if let Ok(url) = std::env::var("INTYG_ISSUER_PUBLIC_URL") {
             self.public_url = url;
         }
@@ -308,5 +337,18 @@ impl Config {
             return Err(ConfigError::InsecureUrl);
         }
         Ok(self)
+    }
+}
+
+impl Config {
+    /// The PostgreSQL settings, when `database_url` is set.
+    pub fn database(&self) -> Option<intyg_service::pg::PgConfig> {
+        self.database_url
+            .as_ref()
+            .map(|url| intyg_service::pg::PgConfig {
+                url: url.clone(),
+                pool_size: self.database_pool_size,
+                statement_timeout_ms: self.database_statement_timeout_ms,
+            })
     }
 }

@@ -539,13 +539,13 @@ pub async fn credential(
         ));
     };
     let count = u64::try_from(holder_keys.len()).unwrap_or(u64::MAX);
-    let first = state.stores.status.allocate(count).await?;
+    let indices = state.stores.status.allocate(count).await?;
     let mut credentials = Vec::with_capacity(holder_keys.len());
-    for (offset, holder_key) in (0..count).zip(holder_keys) {
+    for (&index, holder_key) in indices.iter().zip(holder_keys) {
         let mut params = IssueParams::new(state.config.public_url.clone(), now);
         params.expires_at = Some(now + state.config.lifetimes.credential);
         params.holder_key = Some(holder_key);
-        params.status = Some(state.status.reference(first + offset));
+        params.status = Some(state.status.reference(index));
         params.kid = Some(state.key.kid.clone());
         let issued = vc::issue(
             credential_type,
@@ -557,7 +557,7 @@ pub async fn credential(
         credentials.push(IssuedCredential::compact(issued.to_string()));
     }
     record.state = CredentialState::Issued;
-    record.status_indices = (first..first + count).collect();
+    record.status_indices = indices;
     record.issued_at = Some(now);
     state.stores.credentials.put(&record).await?;
     state.stores.durable().await?;

@@ -109,11 +109,15 @@ pub enum StartError {
 }
 
 impl AppState {
-    /// Opens the sled store in the data directory, loads or creates the
+    /// Opens the store (PostgreSQL when `database_url` is set, migrated
+    /// first; else sled in the data directory), loads or creates the
     /// signing key and loads the credential types. Must run inside a Tokio
-    /// runtime (the store's flusher is a task).
-    pub fn open(config: Config) -> Result<Self, StartError> {
-        let stores = Stores::open_sled(&config.data_dir.join("db"))?;
+    /// runtime (the sled flusher is a task).
+    pub async fn open(config: Config) -> Result<Self, StartError> {
+        let stores = match config.database() {
+            Some(database) => Stores::open_pg(&database).await?,
+            None => Stores::open_sled(&config.data_dir.join("db"))?,
+        };
         let key = IssuerKey::load_or_create(&config.data_dir)?;
         let types = load_types(&config.credential_types_dir)?;
         let status = StatusLists::new(
@@ -137,7 +141,6 @@ impl AppState {
             status: Arc::new(status),
             metrics: Arc::new(ops::Metrics::default()),
         };
-        ops::spawn_replay_purge(state.clone());
         Ok(state)
     }
 }

@@ -32,6 +32,17 @@ struct Args {
     /// Development listen address.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// PostgreSQL for the state, so several instances can share it
+    /// (`postgres://user@host/db`, `?sslmode=require|verify-full` for TLS);
+    /// without it, sled in the data directory.
+    #[arg(long, env = "INTYG_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Connections in the PostgreSQL pool.
+    #[arg(long, env = "INTYG_DATABASE_POOL_SIZE")]
+    database_pool_size: Option<usize>,
+    /// PostgreSQL statement timeout, milliseconds (0: none).
+    #[arg(long, env = "INTYG_DATABASE_STATEMENT_TIMEOUT_MS")]
+    database_statement_timeout_ms: Option<u64>,
     /// What wallets must prove: `basic` (default: DPoP and attestations
     /// checked when sent) or `haip` (HAIP 1.0: DPoP, wallet attestation and
     /// key attestation required). Overrides the configuration file.
@@ -64,6 +75,15 @@ async fn main() -> anyhow::Result<()> {
         (None, true, Some(dir)) => Config::dev(dir.clone(), args.listen)?,
         _ => anyhow::bail!("give --config FILE, or --dev --data-dir DIR"),
     };
+    if let Some(url) = args.database_url {
+        config.database_url = Some(url);
+    }
+    if let Some(size) = args.database_pool_size {
+        config.database_pool_size = size.max(1);
+    }
+    if let Some(timeout) = args.database_statement_timeout_ms {
+        config.database_statement_timeout_ms = timeout;
+    }
     if let Some(profile) = args.profile {
         config.profile = profile;
     }
@@ -91,15 +111,17 @@ async fn main() -> anyhow::Result<()> {
     if config.dev && config.oidc.is_none() {
         config.oidc = Some(start_dev_idp(&config).await?);
     }
-    let state = AppState::open(config)?;
+    let state = AppState::open(config).await?;
     tracing::info!(
         listen = %listener.local_addr()?,
         public_url = %state.config.public_url,
         credential_types = state.types.len(),
         admin_api = state.config.api_key.is_some(),
+        database = if state.stores.commit.is_some() { "sled" } else { "postgresql" },
         profile = %state.config.profile,
         "intyg-issuer started"
     );
+    intyg_issuer::ops::spawn_sweeps(state.stores.clone(), std::time::Duration::from_secs(60));
     axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(intyg_service::shutdown_signal())
         .await

@@ -8,6 +8,8 @@ use prometheus::{
     Encoder as _, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
 
+use std::time::Duration;
+
 use crate::AppState;
 use crate::error::ApiError;
 use crate::status::PublishError;
@@ -144,20 +146,30 @@ pub async fn status_list(
         .into_response())
 }
 
-/// How often used DPoP and PoP `jti`s past their window are forgotten.
-pub const REPLAY_PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(300);
+/// The advisory lock key of the sweep job ("isweep").
+const SWEEP_JOB: i64 = 0x0000_6973_7765_6570;
 
-/// Forgets expired entries of the replay store every
-/// [`REPLAY_PURGE_INTERVAL`], so it holds only the live windows.
-pub fn spawn_replay_purge(state: AppState) -> tokio::task::JoinHandle<()> {
+/// Every `interval`, forgets expired replay entries (`jti`s) and portal
+/// sessions, on one instance at a time when several share a database.
+pub fn spawn_sweeps(
+    stores: crate::store::Stores,
+    interval: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(REPLAY_PURGE_INTERVAL);
+        let mut ticker = tokio::time::interval(interval);
         loop {
             ticker.tick().await;
-            match state.stores.replay.purge_expired(crate::now()).await {
-                Ok(0) => {}
-                Ok(purged) => tracing::debug!(purged, "expired jtis forgotten"),
-                Err(e) => tracing::error!(error = %e, "replay purge failed"),
+            let sweep = async {
+                let now = crate::now();
+                let purged = stores.replay.purge_expired(now).await?;
+                stores.sessions.sweep(now).await?;
+                Ok::<usize, ApiError>(purged)
+            };
+            match stores.jobs.run(SWEEP_JOB, sweep).await {
+                Ok(None) => {}
+                Ok(Some(Ok(purged))) => tracing::debug!(purged, "expired replay entries forgotten"),
+                Ok(Some(Err(e))) => tracing::error!(error = %e, "sweep failed"),
+                Err(e) => tracing::error!(error = %e, "sweep could not take its lock"),
             }
         }
     })

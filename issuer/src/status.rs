@@ -1,7 +1,10 @@
 //! Status lists (draft-ietf-oauth-status-list §5, §8): indices for new
 //! credentials, and the signed Status List Tokens published at
 //! `/status/{list}`. A token is re-signed on the first request after a
-//! change; unchanged lists are served from memory.
+//! change (seen by the list's version in the store, so a change made at
+//! another instance counts too) and before half its lifetime has passed.
+//! The signed token is kept in the store, so every instance serves the
+//! same token and ETag for one version; the newest is also kept in memory.
 
 use std::collections::HashMap;
 use std::num::NonZeroU64;
@@ -14,7 +17,10 @@ use intyg_core::status_list::{
 use sha2::Digest as _;
 
 use crate::keys::IssuerKey;
-use crate::store::{StatusStore, StoreError};
+use crate::store::{SignedList, StatusStore, StoreError};
+
+/// How long a token is valid (`exp` - `iat`).
+const LIFETIME: i64 = 24 * 3600;
 
 /// A signed Status List Token and its entity tag.
 #[derive(Debug)]
@@ -23,6 +29,30 @@ pub struct Published {
     pub jwt: String,
     /// A strong ETag of the JWS.
     pub etag: String,
+    /// The list version it shows, and when it was signed.
+    version: u64,
+    signed_at: i64,
+}
+
+impl Published {
+    fn new(signed: SignedList) -> Self {
+        let etag = format!(
+            "\"{}\"",
+            intyg_core::jose::b64url_encode(sha2::Sha256::digest(signed.jwt.as_bytes()))
+        );
+        Self {
+            jwt: signed.jwt,
+            etag,
+            version: signed.version,
+            signed_at: signed.signed_at,
+        }
+    }
+
+    /// Whether it shows `version` (or newer) and has more than half its
+    /// lifetime left at `now`.
+    fn current(&self, version: u64, now: i64) -> bool {
+        self.version >= version && now - self.signed_at < LIFETIME / 2
+    }
 }
 
 /// Why a list could not be published.
@@ -70,22 +100,19 @@ impl StatusLists {
         }
     }
 
-    /// Sets the status of a global index and drops the cached token of its list.
+    /// Sets the status of a global index; its list's version grows, so
+    /// every instance re-signs it on the next request.
     pub async fn set(
         &self,
         store: &dyn StatusStore,
         index: u64,
         status: StatusType,
     ) -> Result<(), StoreError> {
-        store.set(index, status.value()).await?;
-        self.cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&(index / self.size));
-        Ok(())
+        store.set(index, status.value()).await
     }
 
-    /// The current token of list `number`, signed now if it changed.
+    /// The current token of list `number`: the one in memory or in the
+    /// store if it shows the list's version, else signed now.
     pub async fn published(
         &self,
         number: u64,
@@ -93,47 +120,59 @@ impl StatusLists {
         key: &IssuerKey,
         now: i64,
     ) -> Result<Arc<Published>, PublishError> {
-        if let Some(cached) = self
+        let start = number.saturating_mul(self.size);
+        let range = start..start.saturating_add(self.size);
+        let version = store.version(range.clone()).await?;
+        let cached = self
             .cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&number)
-        {
-            return Ok(cached.clone());
+            .cloned();
+        if let Some(cached) = cached.filter(|c| c.current(version, now)) {
+            return Ok(cached);
         }
-        if number.saturating_mul(self.size) >= store.allocated().await? {
+        if let Some(stored) = store.token(number).await? {
+            let stored = Published::new(stored);
+            if stored.current(version, now) {
+                return Ok(self.remember(number, stored));
+            }
+        }
+        if start >= store.allocated().await? {
             return Err(PublishError::Unknown(number));
         }
         let len = usize::try_from(self.size).unwrap_or(usize::MAX);
         let mut list = StatusList::new(Bits::Two, len);
-        let range = number * self.size..(number + 1) * self.size;
-        for (index, status) in store.non_valid().await? {
-            if range.contains(&index) {
-                list.set(
-                    StatusIndex::from(index - range.start),
-                    StatusType::from(status),
-                )
+        for (index, status) in store.non_valid(range.clone()).await? {
+            list.set(StatusIndex::from(index - start), StatusType::from(status))
                 .map_err(|_| PublishError::BadEntry(index))?;
-            }
         }
         let mut claims = StatusListTokenClaims::new(
             format!("{}/{number}", self.base_url),
             now,
             StatusListClaim::from(&list),
         );
-        claims.exp = Some(now + 24 * 3600);
+        claims.exp = Some(now + LIFETIME);
         claims.ttl = Some(self.ttl);
         let jwt = StatusListToken::sign(&claims, &key.key, Some(&key.kid))?;
-        let etag = format!(
-            "\"{}\"",
-            intyg_core::jose::b64url_encode(sha2::Sha256::digest(jwt.as_bytes()))
-        );
-        let published = Arc::new(Published { jwt, etag });
+        let signed = SignedList {
+            version,
+            signed_at: now,
+            jwt,
+        };
+        // Another instance may have stored a newer one meanwhile: serve
+        // the one in force, so all instances agree.
+        let in_force = store.put_token(number, &signed).await?;
+        Ok(self.remember(number, Published::new(in_force)))
+    }
+
+    fn remember(&self, number: u64, published: Published) -> Arc<Published> {
+        let published = Arc::new(published);
         self.cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(number, published.clone());
-        Ok(published)
+        published
     }
 
     /// `ttl`, for the Cache-Control header.

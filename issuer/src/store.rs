@@ -5,10 +5,19 @@
 //! durable, one fsync for every request that waits at the same time, so a
 //! handler answers only after what it wrote is on disk.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use intyg_service::GroupCommit;
+use intyg_service::pg::{Pg, PgConfig, RunOnce};
+use intyg_service::session::PgSessions;
+
+mod pg;
+pub use pg::MIGRATIONS;
+
+/// The owner of this service's tables (prefix `issuer_`) and migrations.
+const SERVICE: &str = "issuer";
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::model::{AccessGrant, CredentialRecord, Offer, Person};
@@ -22,10 +31,16 @@ pub enum StoreError {
     /// A stored record does not decode: written by an incompatible version.
     #[error("stored record does not decode: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// PostgreSQL failed.
+    #[error(transparent)]
+    Postgres(#[from] intyg_service::pg::PgError),
     /// Writes could not be made durable: the flush failed or the flusher
     /// stopped (shutting down).
     #[error(transparent)]
     NotDurable(#[from] intyg_service::NotDurable),
+    /// A status index or count does not fit PostgreSQL's `bigint`.
+    #[error("status index {0} is out of range")]
+    OutOfRange(u64),
 }
 
 /// Credential offers, found by id and by pre-authorized code.
@@ -103,14 +118,42 @@ pub trait PersonStore: Send + Sync {
 /// Status list entries: indices are handed out once and never again.
 #[async_trait]
 pub trait StatusStore: Send + Sync {
-    /// Reserves `count` fresh consecutive indices and returns the first.
-    async fn allocate(&self, count: u64) -> Result<u64, StoreError>;
-    /// How many indices were ever handed out.
+    /// Reserves `count` indices never handed out before (by any instance)
+    /// and returns them, ascending.
+    async fn allocate(&self, count: u64) -> Result<Vec<u64>, StoreError>;
+    /// How many indices were ever handed out (one past the highest).
     async fn allocated(&self) -> Result<u64, StoreError>;
-    /// Sets the status value of an index.
+    /// Sets the status value of an index; the version of every range
+    /// holding it grows.
     async fn set(&self, index: u64, status: u8) -> Result<(), StoreError>;
-    /// Every index whose status is not 0 (valid).
-    async fn non_valid(&self) -> Result<Vec<(u64, u8)>, StoreError>;
+    /// Every index in `range` whose status is not 0 (valid).
+    async fn non_valid(&self, range: Range<u64>) -> Result<Vec<(u64, u8)>, StoreError>;
+    /// The version of `range`: 0 before any change to it, and larger after
+    /// every change to one of its indices.
+    async fn version(&self, range: Range<u64>) -> Result<u64, StoreError>;
+    /// The newest signed token of list `list`.
+    async fn token(&self, list: u64) -> Result<Option<SignedList>, StoreError>;
+    /// Stores `token` for `list` unless a newer one (by version, then
+    /// signing time) is there; returns the one in force.
+    async fn put_token(&self, list: u64, token: &SignedList) -> Result<SignedList, StoreError>;
+}
+
+/// A signed Status List Token as stored, shared by the instances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedList {
+    /// The version of the list's range it shows (see
+    /// [`StatusStore::version`]).
+    pub version: u64,
+    /// When it was signed, seconds since the epoch.
+    pub signed_at: i64,
+    /// The compact JWS.
+    pub jwt: String,
+}
+
+impl SignedList {
+    fn newer_than(&self, other: &SignedList) -> bool {
+        (self.version, self.signed_at) > (other.version, other.signed_at)
+    }
 }
 
 /// All stores, as the application state holds them.
@@ -134,10 +177,13 @@ pub struct Stores {
     /// `authorizations`; trait and impl in `auth_code::store`).
     pub authorizations: Arc<dyn crate::auth_code::AuthorizationStore>,
     /// Portal sessions and sign-in attempts (in memory on sled: one
-    /// instance, a restart signs everyone out).
+    /// instance, a restart signs everyone out; shared on PostgreSQL).
     pub sessions: Arc<dyn intyg_service::session::SessionStore>,
-    /// Durability of the writes above.
-    pub commit: Arc<GroupCommit>,
+    /// Durability of the writes above on sled; `None` on PostgreSQL, where
+    /// every write has committed when it returns.
+    pub commit: Option<Arc<GroupCommit>>,
+    /// Where background jobs run once (advisory locks on PostgreSQL).
+    pub jobs: RunOnce,
 }
 
 impl std::fmt::Debug for Stores {
@@ -150,7 +196,31 @@ impl Stores {
     /// Returns once everything written before the call is on disk (see
     /// [`GroupCommit::durable`]).
     pub async fn durable(&self) -> Result<(), StoreError> {
-        Ok(self.commit.durable().await?)
+        match &self.commit {
+            Some(commit) => Ok(commit.durable().await?),
+            None => Ok(()),
+        }
+    }
+
+    /// Connects to PostgreSQL, applies the migrations this binary has
+    /// (refusing a newer schema) and returns the stores over the pool.
+    pub async fn open_pg(config: &PgConfig) -> Result<Self, StoreError> {
+        let pg = Pg::connect(config)?;
+        pg.migrate(SERVICE, pg::MIGRATIONS).await?;
+        let store = Arc::new(pg::PgStore::new(pg.clone()));
+        Ok(Self {
+            offers: store.clone(),
+            grants: store.clone(),
+            nonces: store.clone(),
+            credentials: store.clone(),
+            status: store.clone(),
+            persons: store.clone(),
+            replay: store.clone(),
+            authorizations: store,
+            sessions: Arc::new(PgSessions::new(pg.clone(), SERVICE)),
+            commit: None,
+            jobs: RunOnce::Shared(pg),
+        })
     }
 
     /// Opens (or creates) the sled database in `dir` and starts its flusher.
@@ -168,6 +238,7 @@ impl Stores {
             subjects: db.open_tree("subjects")?,
             status: db.open_tree("status")?,
             meta: db.open_tree("meta")?,
+            status_tokens: db.open_tree("status_tokens")?,
             persons: db.open_tree("persons")?,
             replay: db.open_tree("replay")?,
         });
@@ -181,7 +252,8 @@ impl Stores {
             replay: sled,
             authorizations: Arc::new(db.open_tree("authorizations")?),
             sessions: Arc::new(intyg_service::session::MemorySessions::default()),
-            commit: GroupCommit::start(db),
+            commit: Some(GroupCommit::start(db)),
+            jobs: RunOnce::Local,
         })
     }
 }
@@ -195,6 +267,7 @@ struct SledStore {
     subjects: sled::Tree,
     status: sled::Tree,
     meta: sled::Tree,
+    status_tokens: sled::Tree,
     persons: sled::Tree,
     replay: sled::Tree,
 }
@@ -365,19 +438,54 @@ impl ReplayStore for SledStore {
 }
 
 const NEXT_INDEX: &[u8] = b"status_next_index";
+const LAST_CHANGE: &[u8] = b"status_last_change";
+
+/// A big-endian `u64` counter in `meta`, advanced by `by`; its value
+/// before.
+fn advance(meta: &sled::Tree, key: &[u8], by: u64) -> Result<u64, StoreError> {
+    let mut before = 0;
+    meta.update_and_fetch(key, |old| {
+        let current = old
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or(0, u64::from_be_bytes);
+        before = current;
+        Some(current.saturating_add(by).to_be_bytes().to_vec())
+    })?;
+    Ok(before)
+}
+
+/// A status entry: the value, then (since the version counter) the
+/// change number, big-endian.
+fn status_entry(value: &[u8]) -> Option<(u8, u64)> {
+    let (&status, change) = value.split_first()?;
+    let change = <[u8; 8]>::try_from(change).map_or(0, u64::from_be_bytes);
+    Some((status, change))
+}
+
+fn encode_token(token: &SignedList) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + token.jwt.len());
+    out.extend_from_slice(&token.version.to_be_bytes());
+    out.extend_from_slice(&token.signed_at.to_be_bytes());
+    out.extend_from_slice(token.jwt.as_bytes());
+    out
+}
+
+fn decode_token(bytes: &[u8]) -> Option<SignedList> {
+    let version = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+    let signed_at = i64::from_be_bytes(bytes.get(8..16)?.try_into().ok()?);
+    let jwt = String::from_utf8(bytes.get(16..)?.to_vec()).ok()?;
+    Some(SignedList {
+        version,
+        signed_at,
+        jwt,
+    })
+}
 
 #[async_trait]
 impl StatusStore for SledStore {
-    async fn allocate(&self, count: u64) -> Result<u64, StoreError> {
-        let mut first = 0;
-        self.meta.update_and_fetch(NEXT_INDEX, |old| {
-            let current = old
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map_or(0, u64::from_be_bytes);
-            first = current;
-            Some(current.saturating_add(count).to_be_bytes().to_vec())
-        })?;
-        Ok(first)
+    async fn allocate(&self, count: u64) -> Result<Vec<u64>, StoreError> {
+        let first = advance(&self.meta, NEXT_INDEX, count)?;
+        Ok((first..first.saturating_add(count)).collect())
     }
 
     async fn allocated(&self) -> Result<u64, StoreError> {
@@ -389,23 +497,68 @@ impl StatusStore for SledStore {
     }
 
     async fn set(&self, index: u64, status: u8) -> Result<(), StoreError> {
-        if status == 0 {
-            self.status.remove(index.to_be_bytes())?;
-        } else {
-            self.status.insert(index.to_be_bytes(), &[status])?;
-        }
+        let change = advance(&self.meta, LAST_CHANGE, 1)?.saturating_add(1);
+        let mut value = vec![status];
+        value.extend_from_slice(&change.to_be_bytes());
+        self.status.insert(index.to_be_bytes(), value)?;
         Ok(())
     }
 
-    async fn non_valid(&self) -> Result<Vec<(u64, u8)>, StoreError> {
+    async fn non_valid(&self, range: Range<u64>) -> Result<Vec<(u64, u8)>, StoreError> {
         let mut out = Vec::new();
-        for entry in self.status.iter() {
+        for entry in self
+            .status
+            .range(range.start.to_be_bytes()..range.end.to_be_bytes())
+        {
             let (key, value) = entry?;
-            if let (Ok(index), Some(&status)) = (<[u8; 8]>::try_from(key.as_ref()), value.first()) {
+            if let (Ok(index), Some((status, _))) =
+                (<[u8; 8]>::try_from(key.as_ref()), status_entry(&value))
+                && status != 0
+            {
                 out.push((u64::from_be_bytes(index), status));
             }
         }
         Ok(out)
+    }
+
+    async fn version(&self, range: Range<u64>) -> Result<u64, StoreError> {
+        let mut version = 0;
+        for entry in self
+            .status
+            .range(range.start.to_be_bytes()..range.end.to_be_bytes())
+        {
+            let (_, value) = entry?;
+            if let Some((_, change)) = status_entry(&value) {
+                version = version.max(change);
+            }
+        }
+        Ok(version)
+    }
+
+    async fn token(&self, list: u64) -> Result<Option<SignedList>, StoreError> {
+        Ok(self
+            .status_tokens
+            .get(list.to_be_bytes())?
+            .and_then(|bytes| decode_token(&bytes)))
+    }
+
+    async fn put_token(&self, list: u64, token: &SignedList) -> Result<SignedList, StoreError> {
+        loop {
+            let current = self.status_tokens.get(list.to_be_bytes())?;
+            if let Some(stored) = current.as_deref().and_then(decode_token)
+                && !token.newer_than(&stored)
+            {
+                return Ok(stored);
+            }
+            let swapped = self.status_tokens.compare_and_swap(
+                list.to_be_bytes(),
+                current,
+                Some(encode_token(token)),
+            )?;
+            if swapped.is_ok() {
+                return Ok(token.clone());
+            }
+        }
     }
 }
 

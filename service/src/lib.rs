@@ -6,6 +6,9 @@
 //!
 //! - [`GroupCommit`]: makes sled writes durable, one fsync shared by every
 //!   request that waits at the same time.
+//! - [`pg`]: PostgreSQL for several instances on one database: the pool
+//!   (TLS through rustls), versioned migrations under an advisory lock,
+//!   run-once background jobs ([`pg::RunOnce`]).
 //! - [`shutdown_signal`]: resolves on Ctrl-C or SIGTERM, for
 //!   `axum::serve(..).with_graceful_shutdown(..)`.
 //! - [`session`]: portal sign-in (argon2id, lockout) and in-memory
@@ -18,6 +21,7 @@
 
 pub mod fetch;
 mod group_commit;
+pub mod pg;
 pub mod portal;
 pub mod session;
 mod shutdown;

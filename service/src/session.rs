@@ -28,6 +28,9 @@ use base64::Engine as _;
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::Digest as _;
 
+mod pg;
+pub use pg::PgSessions;
+
 /// Attempts a username gets before it is locked.
 pub const MAX_ATTEMPTS: u32 = 5;
 /// How long a locked username stays locked.
@@ -106,6 +109,9 @@ pub enum StoreError {
     /// A session's data does not decode: written by an incompatible version.
     #[error("stored session does not decode: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] crate::pg::PgError),
 }
 
 /// Why a session could not be started or a sign-in not be checked.

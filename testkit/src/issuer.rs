@@ -97,7 +97,7 @@ impl TestIssuer {
             None
         };
         configure(&mut config);
-        let state = AppState::open(config).unwrap();
+        let state = AppState::open(config).await.unwrap();
         servers.push(serve(listener, app(state.clone()), &stop));
         let http = reqwest::Client::new();
         Self {

@@ -10,7 +10,8 @@
 //! and forms with their cookies ([`PortalBrowser`]) and headless Chromium
 //! ([`Chromedriver`]); the wallet's side of
 //! `/nonce` and `/credential`; and directories removed on drop
-//! ([`TempDir`]). [`Fetch`] sends a request and reads its body in one step.
+//! ([`TempDir`]); a throwaway PostgreSQL cluster with a fresh database per
+//! test ([`TestPg`]). [`Fetch`] sends a request and reads its body in one step.
 //!
 //! A dev-dependency only: nothing that ships depends on it, and it is
 //! never published. Helpers panic with a message instead of returning
@@ -36,6 +37,7 @@ mod dir;
 mod fetch;
 mod issuer;
 mod login;
+mod pg;
 mod portal;
 mod wallet_provider;
 
@@ -48,6 +50,7 @@ pub use fetch::Fetch;
 pub use intyg_issuer::admin::OfferCreated;
 pub use issuer::{API_KEY, BackgroundIssuer, TestIssuer};
 pub use login::{Browser, Login, location};
+pub use pg::TestPg;
 pub use portal::{PortalBrowser, PortalPage};
 pub use wallet_provider::{WalletInstance, WalletProvider};
 

@@ -99,12 +99,16 @@ pub enum StartError {
 }
 
 impl AppState {
-    /// Opens the sled store, loads (or in development generates) the X.509
+    /// Opens the store (PostgreSQL when `database_url` is set, migrated
+    /// first; else sled in the data directory), loads (or in development generates) the X.509
     /// identity, loads the trust list and fetches the metadata of every
     /// `trust_issuers` URL, and starts the retention task. Must run inside a
     /// Tokio runtime.
     pub async fn open(config: Config) -> Result<Self, StartError> {
-        let stores = Stores::open_sled(&config.data_dir.join("db"))?;
+        let stores = match config.database() {
+            Some(database) => Stores::open_pg(&database).await?,
+            None => Stores::open_sled(&config.data_dir.join("db"))?,
+        };
         let identity = Identity::load(&config)?;
         let fetcher = Fetcher::new(
             config.status_fetch.timeout_ms,

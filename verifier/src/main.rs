@@ -31,6 +31,17 @@ struct Args {
     /// Development listen address.
     #[arg(long, default_value = "127.0.0.1:8090")]
     listen: SocketAddr,
+    /// PostgreSQL for the state, so several instances can share it
+    /// (`postgres://user@host/db`, `?sslmode=require|verify-full` for TLS);
+    /// without it, sled in the data directory.
+    #[arg(long, env = "INTYG_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Connections in the PostgreSQL pool.
+    #[arg(long, env = "INTYG_DATABASE_POOL_SIZE")]
+    database_pool_size: Option<usize>,
+    /// PostgreSQL statement timeout, milliseconds (0: none).
+    #[arg(long, env = "INTYG_DATABASE_STATEMENT_TIMEOUT_MS")]
+    database_statement_timeout_ms: Option<u64>,
     /// Development: trust this issuer's /.well-known/jwt-vc-issuer keys for
     /// the Intyg credential types. Repeatable.
     #[arg(long = "trust-issuer")]
@@ -58,6 +69,15 @@ async fn main() -> anyhow::Result<()> {
         (None, true, Some(dir)) => Config::dev(dir.clone(), args.listen)?,
         _ => anyhow::bail!("give --config FILE, or --dev --data-dir DIR"),
     };
+    if let Some(url) = args.database_url {
+        config.database_url = Some(url);
+    }
+    if let Some(size) = args.database_pool_size {
+        config.database_pool_size = size.max(1);
+    }
+    if let Some(timeout) = args.database_statement_timeout_ms {
+        config.database_statement_timeout_ms = timeout;
+    }
     config.trust_issuers.extend(args.trust_issuers);
     if let Some(scheme) = args.invocation_scheme {
         config.invocation_scheme = scheme;
@@ -75,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
         client_id = %state.identity.client_id,
         trusted_types = state.trust.read().map(|t| t.types().count()).unwrap_or(0),
         hr_api = state.config.api_key.is_some(),
+        database = if state.stores.commit.is_some() { "sled" } else { "postgresql" },
         "intyg-verifier started"
     );
     axum::serve(listener, app(state.clone()))

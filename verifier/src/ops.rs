@@ -112,15 +112,27 @@ pub async fn purge_expired_claims(state: &AppState) -> Result<usize, ApiError> {
     Ok(purged)
 }
 
-/// Runs [`purge_expired_claims`] every `purge_interval_ms`.
+/// The advisory lock key of the retention job ("vretent").
+const RETENTION_JOB: i64 = 0x0076_7265_7465_6e74;
+
+/// Runs [`purge_expired_claims`] every `purge_interval_ms`, on one
+/// instance at a time.
 pub fn spawn_retention(state: AppState) -> tokio::task::JoinHandle<()> {
     let interval = Duration::from_millis(state.config.purge_interval_ms.max(10));
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         loop {
             ticker.tick().await;
-            if let Err(e) = purge_expired_claims(&state).await {
-                tracing::error!(error = %e, "retention task failed");
+            // Once across the instances sharing a database.
+            match state
+                .stores
+                .jobs
+                .run(RETENTION_JOB, purge_expired_claims(&state))
+                .await
+            {
+                Ok(None | Some(Ok(_))) => {}
+                Ok(Some(Err(e))) => tracing::error!(error = %e, "retention task failed"),
+                Err(e) => tracing::error!(error = %e, "retention task could not take its lock"),
             }
         }
     })

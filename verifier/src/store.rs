@@ -8,6 +8,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use intyg_service::GroupCommit;
+use intyg_service::pg::{Pg, PgConfig, RunOnce};
+use intyg_service::session::PgSessions;
+
+mod pg;
+pub use pg::MIGRATIONS;
+
+/// The owner of this service's tables (prefix `verifier_`) and migrations.
+const SERVICE: &str = "verifier";
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::model::{ConsentRecord, Transaction};
@@ -21,6 +29,9 @@ pub enum StoreError {
     /// A stored record does not decode: written by an incompatible version.
     #[error("stored record does not decode: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// PostgreSQL failed.
+    #[error(transparent)]
+    Postgres(#[from] intyg_service::pg::PgError),
     /// Writes could not be made durable.
     #[error(transparent)]
     NotDurable(#[from] intyg_service::NotDurable),
@@ -107,10 +118,13 @@ pub struct Stores {
     /// Internship postings of the portal.
     pub postings: Arc<dyn PostingStore>,
     /// Portal sessions and sign-in attempts (in memory on sled: one
-    /// instance, a restart signs everyone out).
+    /// instance, a restart signs everyone out; shared on PostgreSQL).
     pub sessions: Arc<dyn intyg_service::session::SessionStore>,
-    /// Durability of the writes above.
-    pub commit: Arc<GroupCommit>,
+    /// Durability of the writes above on sled; `None` on PostgreSQL, where
+    /// every write has committed when it returns.
+    pub commit: Option<Arc<GroupCommit>>,
+    /// Where background jobs run once (advisory locks on PostgreSQL).
+    pub jobs: RunOnce,
 }
 
 impl std::fmt::Debug for Stores {
@@ -123,7 +137,26 @@ impl Stores {
     /// Returns once everything written before the call is on disk (see
     /// [`GroupCommit::durable`]).
     pub async fn durable(&self) -> Result<(), StoreError> {
-        Ok(self.commit.durable().await?)
+        match &self.commit {
+            Some(commit) => Ok(commit.durable().await?),
+            None => Ok(()),
+        }
+    }
+
+    /// Connects to PostgreSQL, applies the migrations this binary has
+    /// (refusing a newer schema) and returns the stores over the pool.
+    pub async fn open_pg(config: &PgConfig) -> Result<Self, StoreError> {
+        let pg = Pg::connect(config)?;
+        pg.migrate(SERVICE, pg::MIGRATIONS).await?;
+        let store = Arc::new(pg::PgStore::new(pg.clone()));
+        Ok(Self {
+            transactions: store.clone(),
+            consents: store.clone(),
+            postings: store,
+            sessions: Arc::new(PgSessions::new(pg.clone(), SERVICE)),
+            commit: None,
+            jobs: RunOnce::Shared(pg),
+        })
     }
 
     /// Opens (or creates) the sled database in `dir` and starts its
@@ -144,7 +177,8 @@ impl Stores {
             consents: sled.clone(),
             postings: sled,
             sessions: Arc::new(intyg_service::session::MemorySessions::default()),
-            commit: GroupCommit::start(db),
+            commit: Some(GroupCommit::start(db)),
+            jobs: RunOnce::Local,
         })
     }
 }

@@ -30,6 +30,9 @@ const APT_PACKAGES: &[&str] = &[
     "openssl",
     "chromium",
     "chromium-driver",
+    // The PostgreSQL store tests start throwaway clusters (intyg-testkit's
+    // TestPg: initdb and postgres from /usr/lib/postgresql/*/bin).
+    "postgresql",
     // Tauri (DESIGN.md §6).
     "libwebkit2gtk-4.1-dev",
     "build-essential",

@@ -1,6 +1,8 @@
 //! SIGKILL during a burst of issuance loses no issued-credential record and
 //! reuses no status index: the issuer runs as a real process on a real sled
 //! directory, is killed mid-burst, and is started again on the same data.
+//! On PostgreSQL, one of two instances is killed mid-burst: the other keeps
+//! serving, and nothing either answered is lost.
 
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
@@ -16,7 +18,8 @@ use intyg_core::oid4vci::proof::build_jwt_proof;
 use intyg_core::oid4vci::token::TokenResponse;
 use intyg_core::sd_jwt::SdJwt;
 use intyg_testkit::{
-    API_KEY, Admin, KARIN as SUBJECT, OfferCreated, REGISTRATION_CERTIFICATE, TempDir, offer_body,
+    API_KEY, Admin, KARIN as SUBJECT, OfferCreated, REGISTRATION_CERTIFICATE, TempDir, TestPg,
+    offer_body,
 };
 use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -42,16 +45,25 @@ fn free_port() -> u16 {
 }
 
 async fn start(dir: &std::path::Path, port: u16) -> Process {
+    start_on(dir, port, None).await
+}
+
+/// The issuer binary on `dir`, with `--database-url` when given.
+async fn start_on(dir: &std::path::Path, port: u16, database_url: Option<&str>) -> Process {
+    let mut args = vec![
+        "--dev".to_owned(),
+        "--data-dir".to_owned(),
+        dir.to_str().unwrap().to_owned(),
+        "--listen".to_owned(),
+        format!("127.0.0.1:{port}"),
+    ];
+    if let Some(url) = database_url {
+        args.extend(["--database-url".to_owned(), url.to_owned()]);
+    }
     let process = Process {
         url: format!("http://127.0.0.1:{port}"),
         child: Command::new(env!("CARGO_BIN_EXE_intyg-issuer"))
-            .args([
-                "--dev",
-                "--data-dir",
-                dir.to_str().unwrap(),
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
+            .args(&args)
             .env("INTYG_API_KEY", API_KEY)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -248,5 +260,87 @@ async fn sigkill_mid_burst_loses_no_record_and_reuses_no_index() {
         for index in indices {
             assert!(seen.insert(index), "index {index} reused after the crash");
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_of_one_postgres_instance_mid_burst_loses_nothing_and_the_other_serves_on() {
+    let database = TestPg::cluster().database("crash").await;
+    let dir = TempDir::new("crash-pg");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut a = start_on(dir.path(), free_port(), Some(&database)).await;
+    let b = start_on(dir.path(), free_port(), Some(&database)).await;
+
+    // 8 wallets at each instance; each says where it issued.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut wallets = Vec::new();
+    for i in 0..16 {
+        let (http, done_tx, stop) = (http.clone(), done_tx.clone(), stop.clone());
+        let (at_b, url) = if i % 2 == 0 {
+            (false, a.url.clone())
+        } else {
+            (true, b.url.clone())
+        };
+        wallets.push(tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok(issued) = issue_one(&http, &url).await else {
+                    break;
+                };
+                if done_tx.send((at_b, issued)).is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    drop(done_tx);
+    let mut received = Vec::new();
+    while received.len() < 40 {
+        received.push(
+            done_rx
+                .recv()
+                .await
+                .expect("wallets stopped before the kill"),
+        );
+    }
+    a.child.kill().unwrap(); // SIGKILL
+    a.child.wait().unwrap();
+    // B serves on: 20 more credentials issued there after the kill.
+    let mut after_kill = 0;
+    while after_kill < 20 {
+        let (at_b, issued) = done_rx.recv().await.expect("B stopped serving");
+        after_kill += usize::from(at_b);
+        received.push((at_b, issued));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for wallet in wallets {
+        wallet.await.unwrap();
+    }
+    while let Ok(late) = done_rx.try_recv() {
+        received.push(late);
+    }
+
+    // Everything either instance answered is there, seen through B.
+    let admin = Admin::new(http.clone(), &b.url, API_KEY);
+    let listed = admin.credentials(SUBJECT).await;
+    let listed = listed.as_array().unwrap();
+    let mut seen = BTreeSet::new();
+    for (_, (record, indices)) in &received {
+        let found = listed
+            .iter()
+            .find(|r| r["id"] == record.as_str())
+            .unwrap_or_else(|| panic!("record {record} lost"));
+        assert_eq!(found["state"], "issued", "record {record}");
+        assert_eq!(found["status"].as_array().unwrap().len(), indices.len());
+        for index in indices {
+            assert!(seen.insert(*index), "index {index} handed out twice");
+        }
+    }
+    let (_, indices) = issue_one(&http, &b.url).await.unwrap();
+    for index in indices {
+        assert!(seen.insert(index), "index {index} reused after the crash");
     }
 }

@@ -6,4 +6,6 @@ mod auth_code;
 mod crash;
 mod flow;
 mod haip;
+mod multi;
 mod portal;
+mod stores;

@@ -70,7 +70,7 @@ impl Holder {
     }
 }
 
-fn holder_of(issuer: &TestIssuer, kinds: &[&str]) -> Holder {
+pub(crate) fn holder_of(issuer: &TestIssuer, kinds: &[&str]) -> Holder {
     let key = SigningKey::generate().unwrap();
     let credentials = kinds
         .iter()

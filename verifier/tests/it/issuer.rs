@@ -34,7 +34,7 @@ impl RealIssuer {
         let mut config = IssuerConfig::dev(dir.0.clone(), addr).unwrap();
         config.api_key = Some(ISSUER_KEY.into());
         config.status_list.ttl_seconds = 1;
-        let state = intyg_issuer::AppState::open(config).unwrap();
+        let state = intyg_issuer::AppState::open(config).await.unwrap();
         let router = intyg_issuer::app(state);
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self {

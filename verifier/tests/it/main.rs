@@ -5,8 +5,10 @@
 mod failures;
 mod flow;
 mod issuer;
+mod multi;
 mod portal;
 mod request_uri_post;
+mod stores;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -149,6 +151,13 @@ impl Verifier {
 
     /// The wallet's side of the request behind invocation URI `uri`.
     pub(crate) async fn session_of(&self, uri: &str, id: &str) -> Session {
+        self.session_via(uri, id, None).await
+    }
+
+    /// As [`Verifier::session_of`], the request object fetched from
+    /// `origin` instead of the public URL (another instance behind the
+    /// same public URL).
+    pub(crate) async fn session_via(&self, uri: &str, id: &str, origin: Option<&str>) -> Session {
         assert!(
             uri.starts_with("openid4vp://?") || uri.starts_with("haip-vp://?"),
             "{uri}"
@@ -160,15 +169,22 @@ impl Verifier {
         let RequestObjectSource::Uri { request_uri, .. } = &reference.source else {
             panic!("request_uri expected");
         };
+        let request_uri = match origin {
+            Some(origin) => request_uri
+                .as_str()
+                .replacen(&self.state.config.public_url, origin, 1),
+            None => request_uri.to_string(),
+        };
         let response = self.http.get(request_uri).send().await.unwrap();
         assert_eq!(
             response.headers()["content-type"],
             "application/oauth-authz-req+jwt"
         );
         let jwt = response.text().await.unwrap();
-        let anchors =
-            TrustAnchors::from_pem(&std::fs::read_to_string(self.dir.0.join("ca.pem")).unwrap())
-                .unwrap();
+        let anchors = TrustAnchors::from_pem(
+            &std::fs::read_to_string(self.state.config.data_dir.join("ca.pem")).unwrap(),
+        )
+        .unwrap();
         let authenticated =
             authenticate_request_object(&jwt, &reference.client_id, &anchors, None, now()).unwrap();
         Session {

@@ -1,0 +1,423 @@
+//! The PostgreSQL implementation of the issuer's stores, for several
+//! instances on one database (tables `issuer_*`, `migrations/`).
+//!
+//! Every method is one statement, committed (with `synchronous_commit =
+//! on`) before it returns. Single-use values are taken by one
+//! `DELETE .. RETURNING` or `UPDATE .. WHERE <still as read>`, so two
+//! instances cannot both use one; status indices come from a sequence.
+
+use std::ops::Range;
+
+use async_trait::async_trait;
+use intyg_service::pg::{Migration, Pg, Row};
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::{
+    CredentialStore, GrantStore, NonceStore, OfferStore, PersonStore, ReplayStore, SignedList,
+    StatusStore, StoreError,
+};
+use crate::auth_code::store::{AuthorizationStore, IssuedCode, PendingLogin, PushedRequest};
+use crate::model::{AccessGrant, CredentialRecord, Offer, Person};
+
+/// The issuer's schema, in order.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init.sql",
+        sql: include_str!("../../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_replay.sql",
+        sql: include_str!("../../migrations/0002_replay.sql"),
+    },
+];
+
+/// The stores over one pool.
+#[derive(Debug, Clone)]
+pub(super) struct PgStore {
+    pg: Pg,
+}
+
+impl PgStore {
+    pub(super) fn new(pg: Pg) -> Self {
+        Self { pg }
+    }
+
+    async fn record<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.pg
+            .query_opt(sql, &[&key])
+            .await?
+            .map(|row| decode(&row, 0))
+            .transpose()
+    }
+}
+
+fn encode(value: &impl Serialize) -> Result<String, StoreError> {
+    Ok(serde_json::to_string(value)?)
+}
+
+fn decode<T: DeserializeOwned>(row: &Row, column: usize) -> Result<T, StoreError> {
+    let text: &str = row
+        .try_get(column)
+        .map_err(intyg_service::pg::PgError::from)?;
+    Ok(serde_json::from_str(text)?)
+}
+
+/// A status index or count as PostgreSQL's `bigint`.
+fn to_i64(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::OutOfRange(value))
+}
+
+#[async_trait]
+impl OfferStore for PgStore {
+    async fn insert(&self, offer: &Offer) -> Result<(), StoreError> {
+        self.pg
+            .execute(
+                "INSERT INTO issuer_offers (id, pre_authorized_code, record) VALUES ($1, $2, $3)",
+                &[&offer.id, &offer.pre_authorized_code, &encode(offer)?],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn by_id(&self, id: &str) -> Result<Option<Offer>, StoreError> {
+        self.record("SELECT record FROM issuer_offers WHERE id = $1", id)
+            .await
+    }
+
+    async fn by_code(&self, code: &str) -> Result<Option<Offer>, StoreError> {
+        self.record(
+            "SELECT record FROM issuer_offers WHERE pre_authorized_code = $1",
+            code,
+        )
+        .await
+    }
+
+    async fn swap(&self, current: &Offer, next: &Offer) -> Result<bool, StoreError> {
+        let changed = self
+            .pg
+            .execute(
+                "UPDATE issuer_offers SET record = $3 WHERE id = $1 AND record = $2",
+                &[&next.id, &encode(current)?, &encode(next)?],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+}
+
+#[async_trait]
+impl GrantStore for PgStore {
+    async fn insert(&self, grant: &AccessGrant) -> Result<(), StoreError> {
+        self.pg
+            .execute(
+                "INSERT INTO issuer_grants (token_hash, expires_at, record) VALUES ($1, $2, $3) \
+                 ON CONFLICT (token_hash) DO UPDATE SET expires_at = $2, record = $3",
+                &[&grant.token_hash, &grant.expires_at, &encode(grant)?],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn get(&self, token_hash: &str) -> Result<Option<AccessGrant>, StoreError> {
+        self.record(
+            "SELECT record FROM issuer_grants WHERE token_hash = $1",
+            token_hash,
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl NonceStore for PgStore {
+    async fn insert(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError> {
+        self.pg
+            .execute(
+                "INSERT INTO issuer_nonces (nonce, expires_at) VALUES ($1, $2) \
+                 ON CONFLICT (nonce) DO UPDATE SET expires_at = $2",
+                &[&nonce, &expires_at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .pg
+            .query_opt(
+                "DELETE FROM issuer_nonces WHERE nonce = $1 RETURNING expires_at",
+                &[&nonce],
+            )
+            .await?
+            .map(|row| row.get(0)))
+    }
+}
+
+#[async_trait]
+impl CredentialStore for PgStore {
+    async fn put(&self, record: &CredentialRecord) -> Result<(), StoreError> {
+        self.pg
+            .execute(
+                "INSERT INTO issuer_credentials (id, subject, created_at, record) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET subject = $2, created_at = $3, record = $4",
+                &[
+                    &record.id,
+                    &record.subject,
+                    &record.created_at,
+                    &encode(record)?,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        self.record("SELECT record FROM issuer_credentials WHERE id = $1", id)
+            .await
+    }
+
+    async fn by_subject(&self, subject: &str) -> Result<Vec<CredentialRecord>, StoreError> {
+        self.pg
+            .query(
+                "SELECT record FROM issuer_credentials WHERE subject = $1 \
+                 ORDER BY created_at DESC",
+                &[&subject],
+            )
+            .await?
+            .iter()
+            .map(|row| decode(row, 0))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl PersonStore for PgStore {
+    async fn put(&self, person: &Person) -> Result<bool, StoreError> {
+        let stored = self
+            .pg
+            .execute(
+                "INSERT INTO issuer_persons (personal_identity_number, record) VALUES ($1, $2) \
+                 ON CONFLICT (personal_identity_number) DO NOTHING",
+                &[&person.personal_identity_number.as_str(), &encode(person)?],
+            )
+            .await?;
+        Ok(stored == 1)
+    }
+
+    async fn get(&self, personal_identity_number: &str) -> Result<Option<Person>, StoreError> {
+        self.record(
+            "SELECT record FROM issuer_persons WHERE personal_identity_number = $1",
+            personal_identity_number,
+        )
+        .await
+    }
+}
+
+const KINDS: [&str; 3] = ["par", "login", "code"];
+
+impl PgStore {
+    async fn put_authorization(
+        &self,
+        kind: &str,
+        key: &str,
+        expires_at: i64,
+        value: &impl Serialize,
+    ) -> Result<(), StoreError> {
+        debug_assert!(KINDS.contains(&kind));
+        self.pg
+            .execute(
+                "INSERT INTO issuer_authorizations (kind, key, expires_at, record) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (kind, key) DO UPDATE SET expires_at = $3, record = $4",
+                &[&kind, &key, &expires_at, &encode(value)?],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn take_authorization<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.pg
+            .query_opt(
+                "DELETE FROM issuer_authorizations WHERE kind = $1 AND key = $2 RETURNING record",
+                &[&kind, &key],
+            )
+            .await?
+            .map(|row| decode(&row, 0))
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl AuthorizationStore for PgStore {
+    async fn put_pushed(&self, key: &str, pushed: &PushedRequest) -> Result<(), StoreError> {
+        self.put_authorization("par", key, pushed.expires_at, pushed)
+            .await
+    }
+
+    async fn take_pushed(&self, key: &str) -> Result<Option<PushedRequest>, StoreError> {
+        self.take_authorization("par", key).await
+    }
+
+    async fn put_login(&self, key: &str, login: &PendingLogin) -> Result<(), StoreError> {
+        self.put_authorization("login", key, login.expires_at, login)
+            .await
+    }
+
+    async fn take_login(&self, key: &str) -> Result<Option<PendingLogin>, StoreError> {
+        self.take_authorization("login", key).await
+    }
+
+    async fn put_code(&self, key: &str, code: &IssuedCode) -> Result<(), StoreError> {
+        self.put_authorization("code", key, code.expires_at, code)
+            .await
+    }
+
+    async fn take_code(&self, key: &str) -> Result<Option<IssuedCode>, StoreError> {
+        self.take_authorization("code", key).await
+    }
+}
+
+#[async_trait]
+impl StatusStore for PgStore {
+    async fn allocate(&self, count: u64) -> Result<Vec<u64>, StoreError> {
+        let rows = self
+            .pg
+            .query(
+                "SELECT nextval('issuer_status_index') FROM generate_series(1, $1::bigint)",
+                &[&to_i64(count)?],
+            )
+            .await?;
+        let mut indices: Vec<u64> = rows
+            .iter()
+            .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+            .collect();
+        indices.sort_unstable();
+        Ok(indices)
+    }
+
+    async fn allocated(&self) -> Result<u64, StoreError> {
+        let row = self
+            .pg
+            .query_one(
+                "SELECT CASE WHEN is_called THEN last_value + 1 ELSE 0 END \
+                 FROM issuer_status_index",
+                &[],
+            )
+            .await?;
+        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+    }
+
+    async fn set(&self, index: u64, status: u8) -> Result<(), StoreError> {
+        self.pg
+            .execute(
+                "INSERT INTO issuer_status (idx, status, change) \
+                 VALUES ($1, $2, nextval('issuer_status_change')) \
+                 ON CONFLICT (idx) DO UPDATE SET status = excluded.status, change = excluded.change",
+                &[&to_i64(index)?, &i16::from(status)],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn non_valid(&self, range: Range<u64>) -> Result<Vec<(u64, u8)>, StoreError> {
+        let rows = self
+            .pg
+            .query(
+                "SELECT idx, status FROM issuer_status \
+                 WHERE idx >= $1 AND idx < $2 AND status <> 0 ORDER BY idx",
+                &[&to_i64(range.start)?, &to_i64(range.end)?],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let (index, status): (i64, i16) = (row.get(0), row.get(1));
+                match (u64::try_from(index), u8::try_from(status)) {
+                    (Ok(index), Ok(status)) => Ok((index, status)),
+                    _ => Err(StoreError::OutOfRange(index.unsigned_abs())),
+                }
+            })
+            .collect()
+    }
+
+    async fn version(&self, range: Range<u64>) -> Result<u64, StoreError> {
+        let row = self
+            .pg
+            .query_one(
+                "SELECT coalesce(max(change), 0) FROM issuer_status WHERE idx >= $1 AND idx < $2",
+                &[&to_i64(range.start)?, &to_i64(range.end)?],
+            )
+            .await?;
+        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+    }
+
+    async fn token(&self, list: u64) -> Result<Option<SignedList>, StoreError> {
+        let row = self
+            .pg
+            .query_opt(
+                "SELECT version, signed_at, jwt FROM issuer_status_tokens WHERE list = $1",
+                &[&to_i64(list)?],
+            )
+            .await?;
+        Ok(row.map(|row| SignedList {
+            version: u64::try_from(row.get::<_, i64>(0)).unwrap_or(0),
+            signed_at: row.get(1),
+            jwt: row.get(2),
+        }))
+    }
+
+    async fn put_token(&self, list: u64, token: &SignedList) -> Result<SignedList, StoreError> {
+        let list = to_i64(list)?;
+        self.pg
+            .execute(
+                "INSERT INTO issuer_status_tokens (list, version, signed_at, jwt) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (list) DO UPDATE \
+                 SET version = excluded.version, signed_at = excluded.signed_at, jwt = excluded.jwt \
+                 WHERE (issuer_status_tokens.version, issuer_status_tokens.signed_at) \
+                     < (excluded.version, excluded.signed_at)",
+                &[&list, &to_i64(token.version)?, &token.signed_at, &token.jwt],
+            )
+            .await?;
+        let in_force = self.token(list.unsigned_abs()).await?;
+        Ok(in_force.unwrap_or_else(|| token.clone()))
+    }
+}
+
+#[async_trait]
+impl ReplayStore for PgStore {
+    async fn insert_if_absent(
+        &self,
+        key: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        // A live entry is left alone (0 rows): the caller sees a replay.
+        let recorded = self
+            .pg
+            .execute(
+                "INSERT INTO issuer_replay (key, expires_at) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
+                 WHERE issuer_replay.expires_at <= $3",
+                &[&key, &expires_at, &now],
+            )
+            .await?;
+        Ok(recorded == 1)
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let purged = self
+            .pg
+            .execute("DELETE FROM issuer_replay WHERE expires_at <= $1", &[&now])
+            .await?;
+        Ok(usize::try_from(purged).unwrap_or(usize::MAX))
+    }
+}

@@ -1,0 +1,196 @@
+//! The PostgreSQL implementation of the verifier's stores, for several
+//! instances on one database (tables `verifier_*`, `migrations/`).
+//!
+//! Every method is one statement, committed (with `synchronous_commit =
+//! on`) before it returns. A response is taken by one
+//! `UPDATE .. WHERE record = <as read>`, so two instances cannot both
+//! accept one.
+
+use async_trait::async_trait;
+use intyg_service::pg::{Migration, Pg, PgError, Row};
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::{Application, ConsentStore, Posting, PostingStore, StoreError, TransactionStore};
+use crate::model::{ConsentRecord, Transaction};
+
+/// The verifier's schema, in order.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_init.sql",
+    sql: include_str!("../../migrations/0001_init.sql"),
+}];
+
+/// The stores over one pool.
+#[derive(Debug, Clone)]
+pub(super) struct PgStore {
+    pg: Pg,
+}
+
+impl PgStore {
+    pub(super) fn new(pg: Pg) -> Self {
+        Self { pg }
+    }
+
+    async fn record<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.pg
+            .query_opt(sql, &[&key])
+            .await?
+            .map(|row| decode(&row))
+            .transpose()
+    }
+
+    async fn records<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: intyg_service::pg::Params<'_>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.pg
+            .query(sql, params)
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+}
+
+fn encode(value: &impl Serialize) -> Result<String, StoreError> {
+    Ok(serde_json::to_string(value)?)
+}
+
+fn decode<T: DeserializeOwned>(row: &Row) -> Result<T, StoreError> {
+    let text: &str = row.try_get(0).map_err(PgError::from)?;
+    Ok(serde_json::from_str(text)?)
+}
+
+/// When a transaction completed, if it still holds verified claims: the
+/// column retention selects on.
+fn claims_completed_at(transaction: &Transaction) -> Option<i64> {
+    transaction
+        .completed_at
+        .filter(|_| !transaction.credentials.is_empty())
+}
+
+#[async_trait]
+impl TransactionStore for PgStore {
+    async fn insert(&self, transaction: &Transaction) -> Result<(), StoreError> {
+        self.pg
+            .execute(
+                "INSERT INTO verifier_transactions (id, claims_completed_at, record) \
+                 VALUES ($1, $2, $3)",
+                &[
+                    &transaction.id,
+                    &claims_completed_at(transaction),
+                    &encode(transaction)?,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
+        self.record("SELECT record FROM verifier_transactions WHERE id = $1", id)
+            .await
+    }
+
+    async fn swap(&self, current: &Transaction, next: &Transaction) -> Result<bool, StoreError> {
+        let changed = self
+            .pg
+            .execute(
+                "UPDATE verifier_transactions SET claims_completed_at = $3, record = $4 \
+                 WHERE id = $1 AND record = $2",
+                &[
+                    &next.id,
+                    &encode(current)?,
+                    &claims_completed_at(next),
+                    &encode(next)?,
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn with_claims_completed_before(
+        &self,
+        before: i64,
+    ) -> Result<Vec<Transaction>, StoreError> {
+        self.records(
+            "SELECT record FROM verifier_transactions WHERE claims_completed_at <= $1",
+            &[&before],
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl ConsentStore for PgStore {
+    async fn insert(&self, record: &ConsentRecord) -> Result<(), StoreError> {
+        self.pg
+            .execute(
+                "INSERT INTO verifier_consents (transaction_id, record) VALUES ($1, $2) \
+                 ON CONFLICT (transaction_id) DO UPDATE SET record = $2",
+                &[&record.transaction_id, &encode(record)?],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn get(&self, transaction_id: &str) -> Result<Option<ConsentRecord>, StoreError> {
+        self.record(
+            "SELECT record FROM verifier_consents WHERE transaction_id = $1",
+            transaction_id,
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl PostingStore for PgStore {
+    async fn insert(&self, posting: &Posting) -> Result<(), StoreError> {
+        self.pg
+            .execute(
+                "INSERT INTO verifier_postings (id, record) VALUES ($1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET record = $2",
+                &[&posting.id, &encode(posting)?],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Posting>, StoreError> {
+        self.record("SELECT record FROM verifier_postings WHERE id = $1", id)
+            .await
+    }
+
+    async fn all(&self) -> Result<Vec<Posting>, StoreError> {
+        self.records("SELECT record FROM verifier_postings", &[])
+            .await
+    }
+
+    async fn add_application(&self, application: &Application) -> Result<(), StoreError> {
+        self.pg
+            .execute(
+                "INSERT INTO verifier_applications (posting_id, transaction_id, record) \
+                 VALUES ($1, $2, $3) \
+                 ON CONFLICT (posting_id, transaction_id) DO UPDATE SET record = $3",
+                &[
+                    &application.posting_id,
+                    &application.transaction_id,
+                    &encode(application)?,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn applications(&self, posting_id: &str) -> Result<Vec<Application>, StoreError> {
+        self.records(
+            "SELECT record FROM verifier_applications WHERE posting_id = $1",
+            &[&posting_id],
+        )
+        .await
+    }
+}

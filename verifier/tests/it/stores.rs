@@ -1,0 +1,193 @@
+//! The verifier's store test suite, written once and run against both
+//! backends: sled in a temporary directory and PostgreSQL in a fresh
+//! database of the test binary's throwaway cluster.
+
+use intyg_testkit::TestPg;
+use intyg_verifier::model::{ConsentRecord, Outcome, Transaction, VerifiedCredentialRecord};
+use intyg_verifier::store::{Application, Posting, Stores};
+use serde_json::json;
+
+use crate::TempDir;
+
+async fn sled() -> (Stores, Option<TempDir>) {
+    let dir = TempDir::new("stores-sled");
+    (Stores::open_sled(&dir.0).unwrap(), Some(dir))
+}
+
+async fn postgres() -> (Stores, Option<TempDir>) {
+    let url = TestPg::cluster().database("verifier_stores").await;
+    let mut config = intyg_service::pg::PgConfig::new(url);
+    config.pool_size = 8;
+    (Stores::open_pg(&config).await.unwrap(), None)
+}
+
+macro_rules! both_backends {
+    ($($check:ident),* $(,)?) => {
+        mod on_sled {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let (stores, _dir) = super::sled().await;
+                super::$check(stores).await;
+            })*
+        }
+        mod on_postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let (stores, _dir) = super::postgres().await;
+                super::$check(stores).await;
+            })*
+        }
+    };
+}
+
+both_backends!(
+    a_response_is_taken_once,
+    retention_finds_completed_transactions_with_claims,
+    consents,
+    postings_and_applications,
+);
+
+fn transaction(id: &str) -> Transaction {
+    Transaction {
+        id: id.into(),
+        nonce: "n".into(),
+        state: "s".into(),
+        client_id: "x509_san_dns:localhost".into(),
+        dcql_query: json!({"credentials": []}),
+        purpose: "p".into(),
+        template: None,
+        response_mode: "direct_post.jwt".into(),
+        request_uri_method: None,
+        encryption_key: None,
+        created_at: 1,
+        expires_at: 100,
+        outcome: Outcome::Pending,
+        processing: false,
+        reason: None,
+        reason_description: None,
+        failed_credential: None,
+        missing_credentials: Vec::new(),
+        credentials: Vec::new(),
+        completed_at: None,
+        claims_deleted_at: None,
+    }
+}
+
+fn verified(mut transaction: Transaction, at: i64) -> Transaction {
+    transaction.outcome = Outcome::Verified;
+    transaction.completed_at = Some(at);
+    transaction.credentials = vec![VerifiedCredentialRecord {
+        query_id: "registration".into(),
+        vct: "https://intyg.example/registration-certificate".into(),
+        issuer: None,
+        issuer_name: std::collections::BTreeMap::new(),
+        claims: serde_json::Map::new(),
+        status: None,
+    }];
+    transaction
+}
+
+async fn a_response_is_taken_once(stores: Stores) {
+    let pending = transaction("t1");
+    stores.transactions.insert(&pending).await.unwrap();
+    assert_eq!(
+        stores.transactions.get("t1").await.unwrap(),
+        Some(pending.clone())
+    );
+    assert_eq!(stores.transactions.get("t2").await.unwrap(), None);
+    let processing = Transaction {
+        processing: true,
+        ..pending.clone()
+    };
+    let (a, b) = tokio::join!(
+        stores.transactions.swap(&pending, &processing),
+        stores.transactions.swap(&pending, &processing)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "one response wins");
+}
+
+async fn retention_finds_completed_transactions_with_claims(stores: Stores) {
+    let old = verified(transaction("old"), 10);
+    let recent = verified(transaction("recent"), 50);
+    let pending = transaction("pending");
+    for t in [&old, &recent, &pending] {
+        stores.transactions.insert(t).await.unwrap();
+    }
+    let due = stores
+        .transactions
+        .with_claims_completed_before(20)
+        .await
+        .unwrap();
+    assert_eq!(due, std::slice::from_ref(&old));
+    let mut purged = old.clone();
+    purged.credentials.clear();
+    purged.claims_deleted_at = Some(30);
+    assert!(stores.transactions.swap(&old, &purged).await.unwrap());
+    let due = stores
+        .transactions
+        .with_claims_completed_before(60)
+        .await
+        .unwrap();
+    assert_eq!(due, [recent]);
+}
+
+async fn consents(stores: Stores) {
+    let record = ConsentRecord {
+        transaction_id: "t1".into(),
+        verifier: "x509_san_dns:localhost".into(),
+        verifier_name: "Arbetsgivare".into(),
+        purpose: "p".into(),
+        requested: Vec::new(),
+        disclosed: Vec::new(),
+        at: 5,
+        presentation_digest: "d".into(),
+    };
+    stores.consents.insert(&record).await.unwrap();
+    assert_eq!(stores.consents.get("t1").await.unwrap(), Some(record));
+    assert_eq!(stores.consents.get("t2").await.unwrap(), None);
+}
+
+async fn postings_and_applications(stores: Stores) {
+    let posting = |id: &str| Posting {
+        id: id.into(),
+        title: "Praktik".into(),
+        description: "d".into(),
+        purpose: "p".into(),
+        created_at: 1,
+        created_by: "anna".into(),
+    };
+    stores.postings.insert(&posting("p1")).await.unwrap();
+    stores.postings.insert(&posting("p2")).await.unwrap();
+    assert_eq!(
+        stores.postings.get("p1").await.unwrap(),
+        Some(posting("p1"))
+    );
+    let mut all: Vec<String> = stores
+        .postings
+        .all()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    all.sort();
+    assert_eq!(all, ["p1", "p2"]);
+    for (posting_id, transaction_id) in [("p1", "a"), ("p1", "b"), ("p2", "c")] {
+        let application = Application {
+            posting_id: posting_id.into(),
+            transaction_id: transaction_id.into(),
+            created_at: 1,
+        };
+        stores.postings.add_application(&application).await.unwrap();
+    }
+    let mut of_p1: Vec<String> = stores
+        .postings
+        .applications("p1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.transaction_id)
+        .collect();
+    of_p1.sort();
+    assert_eq!(of_p1, ["a", "b"]);
+}
