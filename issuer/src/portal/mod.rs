@@ -14,6 +14,7 @@
 //! | `POST /portal/people/{handle}/offers/{offer}` | the offer shown again (its PIN posted back, checked against its hash), while unused and valid |
 //! | `GET, POST /portal/people/{handle}/credentials/{id}/revoke` | revoke: a confirmation naming person, credential and issue date, a required reason kept with the record, then a notice saying when verifiers see it |
 //! | `POST /portal/people/{handle}/credentials/{id}/{action}` | suspend, unsuspend, withdraw an unused offer |
+//! | `GET /portal/accessibility` | the accessibility statement (public, linked from every page's footer) |
 //! | `GET /portal/portal.css` | the stylesheet |
 //!
 //! A person's number never appears in a URL: a search gives an opaque
@@ -54,6 +55,7 @@ use crate::{AppState, now, random_token};
 use form::{Field, FormErrors};
 use i18n::{Lang, Msg};
 use intyg_service::portal::chrome::RELANG;
+use intyg_service::portal::statement;
 use pages::Chrome;
 use session::{Session, SignInFailure, csrf_matches};
 
@@ -91,6 +93,7 @@ pub fn dev_officer() -> Result<Officer, ConfigError> {
 pub struct PortalState {
     sessions: session::Sessions,
     secure_cookies: bool,
+    feedback_email: String,
 }
 
 impl PortalState {
@@ -99,6 +102,7 @@ impl PortalState {
         Self {
             sessions: session::sessions(&config.portal, store),
             secure_cookies: config.public_url.starts_with("https://"),
+            feedback_email: config.portal.feedback_email.clone(),
         }
     }
 }
@@ -136,6 +140,7 @@ pub fn routes() -> Router<AppState> {
             "/portal/people/{handle}/credentials/{id}/{action}",
             get(to_page).post(change_status),
         )
+        .route(statement::PATH, get(accessibility))
         .route("/portal/portal.css", get(css))
 }
 
@@ -290,6 +295,17 @@ async fn to_page(ctx: Ctx, Path(params): Path<Vec<(String, String)>>) -> Respons
         Some((_, handle)) => ctx.redirect(&format!("/portal/people/{handle}")),
         None => ctx.redirect("/portal"),
     }
+}
+
+/// `GET /portal/accessibility`: the accessibility statement, public.
+async fn accessibility(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let user = ctx
+        .session
+        .as_ref()
+        .map(|(_, session)| (session.user.name.as_str(), session.csrf.as_str()));
+    let chrome = Chrome::new(ctx.lang, &ctx.path, user);
+    let markup = statement::page(&chrome, &state.portal.feedback_email);
+    ctx.page(StatusCode::OK, markup)
 }
 
 async fn css() -> impl IntoResponse {

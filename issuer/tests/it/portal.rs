@@ -1198,3 +1198,51 @@ async fn portal_never_answers_405_to_a_get_of_a_form_path() {
     let page = browser.get(&person).await;
     assert!(page.body.contains("<html lang=\"en\">"));
 }
+
+#[tokio::test]
+async fn portal_accessibility_statement_is_public_and_linked_from_every_page() {
+    let portal = start_with("portal-a11y-statement", |config| {
+        config.portal.feedback_email = "synpunkter@myndighet.example".into();
+    })
+    .await;
+    // Public: no session, no cookie.
+    let anonymous = reqwest::Client::new();
+    let sv = anonymous
+        .get(format!("{}/portal/accessibility?lang=sv", portal.url))
+        .fetch_text()
+        .await;
+    assert!(sv.contains("<html lang=\"sv\">"), "{sv}");
+    assert!(sv.contains("Tillgänglighetsredogörelse"));
+    assert!(sv.contains("2018:1937"));
+    assert!(sv.contains("Kända brister"));
+    assert!(sv.contains("href=\"mailto:synpunkter@myndighet.example\""));
+    assert!(sv.contains("Myndigheten för digital förvaltning (DIGG)"));
+    assert!(sv.contains("<time datetime=\""));
+    let en = anonymous
+        .get(format!("{}/portal/accessibility?lang=en", portal.url))
+        .fetch_text()
+        .await;
+    assert!(en.contains("<html lang=\"en\">"));
+    assert!(en.contains("Accessibility statement"));
+    assert!(en.contains("Known shortcomings"));
+    assert!(en.contains("href=\"mailto:synpunkter@myndighet.example\""));
+    assert!(en.contains("Agency for Digital Government (DIGG)"));
+
+    // The footer of every kind of page links it: signed out, signed in,
+    // a person's page, an error page.
+    let mut browser = PortalBrowser::new(&portal.url);
+    let footer = "<footer><a href=\"/portal/accessibility?lang=sv\">Tillgänglighetsredogörelse</a>";
+    assert!(browser.get("/portal/login").await.body.contains(footer));
+    let csrf = browser.signed_in().await;
+    assert!(browser.get("/portal").await.body.contains(footer));
+    let person = browser.registered_person(&csrf).await;
+    assert!(browser.get(&person).await.body.contains(footer));
+    let missing = browser.get("/portal/people/no-such-handle").await;
+    assert!(missing.body.contains(footer), "{}", missing.body);
+    let english = browser.get("/portal?lang=en").await;
+    assert!(
+        english.body.contains(
+            "<footer><a href=\"/portal/accessibility?lang=en\">Accessibility statement</a>"
+        )
+    );
+}

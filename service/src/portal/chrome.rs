@@ -76,7 +76,8 @@ impl<'a, M> Chrome<'a, M> {
     }
 }
 
-/// The page frame: header with language switch and sign-out, then `main`.
+/// The page frame: header with language switch and sign-out, then `main`,
+/// then a footer linking the accessibility statement ([`super::statement`]).
 pub fn layout<M: Frame>(chrome: &Chrome<'_, M>, title: &str, main: Markup) -> Markup {
     let lang = chrome.lang;
     let other = lang.other();
@@ -122,6 +123,9 @@ pub fn layout<M: Frame>(chrome: &Chrome<'_, M>, title: &str, main: Markup) -> Ma
                     }
                 }
                 main id="main" tabindex="-1" { (main) }
+                footer {
+                    a href={ (super::statement::PATH) "?lang=" (lang.code()) } { (super::statement::link_text(lang)) }
+                }
             }
         }
     }

@@ -496,6 +496,7 @@ header a, header .employer { color: #fff; }
 header nav { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
 .service { margin: 0; font-weight: bold; font-size: 1.15rem; }
 main { max-width: 60rem; padding: 1rem 1.5rem 3rem; }
+footer { border-top: 1px solid #b1b4b6; padding: 1rem 1.5rem; }
 a { color: #1a4fa0; }
 a:focus, button:focus, input:focus, textarea:focus, main:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffdd00; }
 header button.link { background: none; border: none; padding: 0; color: #fff; text-decoration: underline; }

@@ -785,3 +785,43 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
     client.close().await.unwrap();
     drop(driver);
 }
+
+#[tokio::test]
+async fn portal_accessibility_statement_is_public_and_linked_from_every_page() {
+    let (verifier, _issuer) = start("portal-a11y-statement").await;
+    let anonymous = reqwest::Client::new();
+    let sv = anonymous
+        .get(format!("{}/portal/accessibility?lang=sv", verifier.url))
+        .fetch_text()
+        .await;
+    assert!(sv.contains("<html lang=\"sv\">"), "{sv}");
+    assert!(sv.contains("Tillgänglighetsredogörelse"));
+    assert!(sv.contains("2018:1937"));
+    // The default feedback address when the configuration names none.
+    assert!(sv.contains(&format!(
+        "href=\"mailto:{}\"",
+        intyg_service::portal::statement::DEFAULT_FEEDBACK_EMAIL
+    )));
+    assert!(sv.contains("Myndigheten för digital förvaltning (DIGG)"));
+    let en = anonymous
+        .get(format!("{}/portal/accessibility?lang=en", verifier.url))
+        .fetch_text()
+        .await;
+    assert!(en.contains("<html lang=\"en\">"));
+    assert!(en.contains("Known shortcomings"));
+
+    let mut browser = PortalBrowser::new(&verifier.url);
+    let footer = "<footer><a href=\"/portal/accessibility?lang=sv\">Tillgänglighetsredogörelse</a>";
+    assert!(browser.get("/portal/login").await.body.contains(footer));
+    browser.sign_in(EMPLOYER, PASSWORD).await;
+    assert!(browser.get("/portal").await.body.contains(footer));
+    assert!(
+        browser
+            .get("/portal/postings/new")
+            .await
+            .body
+            .contains(footer)
+    );
+    let missing = browser.get("/portal/postings/no-such-posting").await;
+    assert!(missing.body.contains(footer), "{}", missing.body);
+}
