@@ -15,6 +15,7 @@
 //! | `GET /portal/postings/{id}/sessions/{tx}` | the request as a QR code and an `openid4vp://` link, the status, the verified claims |
 //! | `GET /portal/postings/{id}/sessions/{tx}/status` | the status as JSON with rendered fragments, polled by `portal.js` |
 //! | `GET /portal/accessibility` | the accessibility statement (public, linked from every page's footer) |
+//! | `GET /portal/focus.js` | moves the focus to an error summary (shared with the other portal) |
 //! | `GET /portal/portal.css`, `GET /portal/portal.js` | static assets |
 //!
 //! Verified claims are shown with the labels of their type metadata
@@ -48,6 +49,7 @@ use crate::presentation::invocation_uri;
 use crate::store::Posting;
 use crate::{AppState, now, random_token};
 use i18n::{Lang, Msg};
+use intyg_service::portal::chrome::{FOCUS_JS, FOCUS_JS_PATH};
 use intyg_service::portal::statement;
 use pages::Chrome;
 use session::{Session, SignInFailure, csrf_matches};
@@ -157,6 +159,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/postings/{id}/sessions/{tx}", get(session_page))
         .route("/portal/postings/{id}/sessions/{tx}/status", get(status))
         .route(statement::PATH, get(accessibility))
+        .route(FOCUS_JS_PATH, get(focus_js))
         .route("/portal/portal.css", get(css))
         .route("/portal/portal.js", get(js))
 }
@@ -347,6 +350,18 @@ async fn accessibility(State(state): State<AppState>, ctx: Ctx) -> Response {
     let chrome = Chrome::new(ctx.lang, &ctx.path, user);
     let markup = statement::page(&chrome, &state.portal.feedback_email);
     ctx.page(StatusCode::OK, markup)
+}
+
+/// `GET /portal/focus.js`: the shared script that focuses an error summary.
+async fn focus_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        FOCUS_JS,
+    )
 }
 
 async fn css() -> impl IntoResponse {

@@ -91,7 +91,7 @@ pub fn posting_form(chrome: &Chrome<'_>, form: &PostingForm<'_>) -> Markup {
         html! {
             h1 { (lang.t(Msg::NewPosting)) }
             @if !form.errors.is_empty() {
-                div.error-summary role="alert" aria-labelledby="error-summary-title" {
+                div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
                     h2 id="error-summary-title" { (lang.t(Msg::FixErrors)) }
                     ul {
                         @for (name, msg) in form.errors {
@@ -511,6 +511,7 @@ input[type=text], input[type=password], textarea { font: inherit; padding: .4rem
 .invalid input, .invalid textarea { border-color: #b3261e; }
 .error { color: #b3261e; font-weight: bold; margin: .2rem 0; }
 .error-summary { border: 3px solid #b3261e; padding: .5rem 1rem; margin-bottom: 1.5rem; }
+.error-summary:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffdd00; }
 .notice { border-left: 5px solid #2e7d32; padding: .5rem 1rem; background: #eef6ee; }
 button, a.button { display: inline-block; font: inherit; padding: .45rem 1rem; border: 2px solid #23395b; background: #23395b; color: #fff; border-radius: 3px; cursor: pointer; text-decoration: none; }
 header button { background: #fff; color: #23395b; }
