@@ -10,7 +10,7 @@ use intyg_issuer::model::{CredentialState, RevocationReason};
 use intyg_issuer::portal::{DEV_OFFICER, DEV_PASSWORD};
 use intyg_testkit::{
     AMIRA, Chromedriver, Fetch, KARIN as SUBJECT, PortalBrowser, PortalPage as Page, TempDir,
-    TestIssuer, chromium_capabilities, example,
+    TestIssuer, audit_page, audit_page_in_both_languages, chromium_capabilities, example,
 };
 use reqwest::StatusCode;
 const OFFICER: &str = "testare";
@@ -616,7 +616,10 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .unwrap();
     let password =
         std::env::var("INTYG_OFFICER_PASSWORD").unwrap_or_else(|_| DEV_PASSWORD.to_owned());
-    wait("#username")
+    wait("#username").await.unwrap();
+    audit_page_in_both_languages(&client, "issuer-login").await;
+    client
+        .find(Locator::Css("#username"))
         .await
         .unwrap()
         .send_keys(DEV_OFFICER)
@@ -631,6 +634,8 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .unwrap();
     click("main button[type=submit]").await;
 
+    wait("#pin").await.unwrap();
+    audit_page_in_both_languages(&client, "issuer-search").await;
     wait("#pin")
         .await
         .unwrap()
@@ -639,25 +644,11 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .unwrap();
     click("main button[type=submit]").await;
 
-    // Reflow (WCAG 1.4.10): at 320 px no page scrolls sideways.
+    // axe-core (WCAG 2.1 A/AA) and reflow on every page, sv and en, at 1280
+    // and 320 px; screenshots in <target>/portal-screenshots/.
     let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let fits_at_320 = async |name: &str| {
-        client.set_window_size(320, 800).await.unwrap();
-        let widths: serde_json::Value = client
-            .execute(
-                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let shot = client.screenshot().await.unwrap();
-        std::fs::write(target.join(format!("portal-{name}-320.png")), shot).unwrap();
-        client.set_window_size(1280, 1400).await.unwrap();
-        assert!(
-            widths[0].as_f64().unwrap() <= widths[1].as_f64().unwrap(),
-            "{name} scrolls sideways at 320 px: {widths}"
-        );
-    };
+    wait("#register-given_name").await.unwrap();
+    audit_page_in_both_languages(&client, "issuer-person-unregistered").await;
     // Not registered yet: the officer registers the person first.
     let claims = example("registration-certificate");
     for name in ["given_name", "family_name"] {
@@ -676,6 +667,7 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .await
         .unwrap();
     wait("#field-office").await.unwrap();
+    audit_page_in_both_languages(&client, "issuer-issue-form").await;
     // The identity comes from the registration and is not an input.
     let identity = client.find(Locator::Id("identity")).await.unwrap();
     let identity = identity.text().await.unwrap();
@@ -722,6 +714,7 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         since.prop("value").await.unwrap().as_deref(),
         Some("2099-01-01")
     );
+    audit_page(&client, "issuer-issue-errors-sv").await;
     // The language switch keeps the page: what was typed and its message.
     click("#switch-language").await;
     wait("html[lang=en]").await.unwrap();
@@ -739,6 +732,7 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         since.prop("value").await.unwrap().as_deref(),
         Some("2099-01-01")
     );
+    audit_page(&client, "issuer-issue-errors-en").await;
     click("#switch-language").await;
     wait("html[lang=sv]").await.unwrap();
     type_into(
@@ -748,7 +742,6 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
     .await;
     let form = client.screenshot().await.unwrap();
     std::fs::write(target.join("portal-form.png"), form).unwrap();
-    fits_at_320("issue-form").await;
     click("main form button[type=submit]").await;
 
     let qr = wait("#offer-qr svg").await.unwrap();
@@ -781,6 +774,7 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
     let path = target.join("portal-offer.png");
     std::fs::write(&path, screenshot).unwrap();
     eprintln!("screenshot: {}", path.display());
+    audit_page(&client, "issuer-offer-sv").await;
 
     // In English the same offer: the same PIN and a QR code, no new offer.
     click("#switch-language").await;
@@ -790,7 +784,7 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
     assert_eq!(again.text().await.unwrap(), pin);
     let screenshot = client.screenshot().await.unwrap();
     std::fs::write(target.join("portal-offer-en.png"), screenshot).unwrap();
-    fits_at_320("offer").await;
+    audit_page(&client, "issuer-offer-en").await;
     // The person page with its credentials' table.
     client
         .find(Locator::Css("main a[href^='/portal/people/']"))
@@ -800,7 +794,18 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .await
         .unwrap();
     wait("table.records").await.unwrap();
-    fits_at_320("person").await;
+    audit_page_in_both_languages(&client, "issuer-person").await;
+    // The accessibility statement and an error page.
+    client
+        .goto(&format!("{}/portal/accessibility", portal.url))
+        .await
+        .unwrap();
+    audit_page_in_both_languages(&client, "issuer-accessibility").await;
+    client
+        .goto(&format!("{}/portal/people/no-such-person", portal.url))
+        .await
+        .unwrap();
+    audit_page_in_both_languages(&client, "issuer-not-found").await;
     client.close().await.unwrap();
     drop(driver);
 
