@@ -14,7 +14,10 @@ use intyg_core::oid4vp::{
     RequestObjectSource,
 };
 use intyg_core::trust::{TrustAnchors, authenticate_request_object};
-use intyg_testkit::{Chromedriver, Fetch, PortalBrowser, chromium_capabilities};
+use intyg_testkit::{
+    Chromedriver, Fetch, PortalBrowser, audit_page, audit_page_in_both_languages,
+    chromium_capabilities,
+};
 use intyg_verifier::config::Employer;
 use intyg_verifier::portal::{DEV_EMPLOYER, DEV_PASSWORD};
 use intyg_verifier::{now, store::Posting};
@@ -672,6 +675,10 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
     client.goto(&format!("{}/", verifier.url)).await.unwrap();
     let password =
         std::env::var("INTYG_EMPLOYER_PASSWORD").unwrap_or_else(|_| DEV_PASSWORD.to_owned());
+    // axe-core (WCAG 2.1 A/AA) and reflow on every page, sv and en, at 1280
+    // and 320 px; screenshots in <target>/portal-screenshots/.
+    wait("#username").await.unwrap();
+    audit_page_in_both_languages(&client, "verifier-login").await;
     wait("#username")
         .await
         .unwrap()
@@ -694,7 +701,11 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
         .unwrap();
 
     // Create a posting; the purpose comes prefilled.
+    wait("#new-posting").await.unwrap();
+    audit_page_in_both_languages(&client, "verifier-home").await;
     wait("#new-posting").await.unwrap().click().await.unwrap();
+    wait("#posting-title").await.unwrap();
+    audit_page_in_both_languages(&client, "verifier-new-posting").await;
     wait("#posting-title")
         .await
         .unwrap()
@@ -717,7 +728,11 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
         .unwrap();
 
     // Open an applicant session: the QR code and the same-device link.
+    wait("#new-session").await.unwrap();
+    audit_page_in_both_languages(&client, "verifier-posting").await;
     wait("#new-session").await.unwrap().click().await.unwrap();
+    wait("#request-qr svg").await.unwrap();
+    audit_page_in_both_languages(&client, "verifier-session-waiting").await;
     let qr = wait("#request-qr svg").await.unwrap();
     client.find(Locator::Css("html[lang=sv]")).await.unwrap();
     assert!(qr.is_displayed().await.unwrap(), "the QR code is visible");
@@ -782,6 +797,19 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
     let path = target.join("verifier-portal-verified.png");
     std::fs::write(&path, screenshot).unwrap();
     eprintln!("screenshot: {}", path.display());
+    audit_page(&client, "verifier-session-verified-live").await;
+    audit_page_in_both_languages(&client, "verifier-session-verified").await;
+    // The accessibility statement and an error page.
+    client
+        .goto(&format!("{}/portal/accessibility", verifier.url))
+        .await
+        .unwrap();
+    audit_page_in_both_languages(&client, "verifier-accessibility").await;
+    client
+        .goto(&format!("{}/portal/postings/no-such-posting", verifier.url))
+        .await
+        .unwrap();
+    audit_page_in_both_languages(&client, "verifier-not-found").await;
     client.close().await.unwrap();
     drop(driver);
 }
