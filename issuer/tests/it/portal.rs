@@ -1337,3 +1337,46 @@ async fn portal_in_headless_chromium_focuses_the_error_summary_after_a_failed_su
     assert_eq!(active, "error-summary");
     client.close().await.unwrap();
 }
+
+/// The accessibility audit fails on a page with a WCAG violation and on a
+/// page that scrolls sideways at 320 px: its passes elsewhere mean
+/// something.
+#[tokio::test]
+async fn portal_audit_catches_violations_and_sideways_scrolling() {
+    use fantoccini::ClientBuilder;
+
+    let driver = Chromedriver::start().await;
+    let profile = TempDir::new("chromium-profile-audit");
+    let client = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(chromium_capabilities(profile.path(), (1280, 900)))
+        .connect(&driver.url())
+        .await
+        .expect("a Chromium session through chromedriver");
+    let fails = async |html: &str, name: &'static str| {
+        client
+            .goto(&format!("data:text/html;charset=utf-8,{html}"))
+            .await
+            .unwrap();
+        let audited = client.clone();
+        let outcome = tokio::spawn(async move { audit_page(&audited, name).await }).await;
+        let panic = outcome.expect_err("the audit fails").into_panic();
+        panic.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    // No language, an image without a text alternative, an unlabelled input.
+    let missing = fails(
+        "<!doctype html><html><head><title>t</title></head><body><main><img src='x.png'><input type='text'></main></body></html>",
+        "audit-sanity-violations",
+    )
+    .await;
+    assert!(missing.contains("html-has-lang"), "{missing}");
+    assert!(missing.contains("image-alt"), "{missing}");
+    assert!(missing.contains("label"), "{missing}");
+    let wide = fails(
+        "<!doctype html><html lang='en'><head><title>t</title></head><body><main><h1>Wide</h1><div style='width:600px'>x</div></main></body></html>",
+        "audit-sanity-reflow",
+    )
+    .await;
+    assert!(wide.contains("scrolls sideways"), "{wide}");
+    client.close().await.unwrap();
+}
