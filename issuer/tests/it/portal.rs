@@ -795,6 +795,7 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .unwrap();
     wait("table.records").await.unwrap();
     audit_page_in_both_languages(&client, "issuer-person").await;
+    let person_url = client.current_url().await.unwrap();
     // The accessibility statement and an error page.
     client
         .goto(&format!("{}/portal/accessibility", portal.url))
@@ -806,6 +807,31 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
         .await
         .unwrap();
     audit_page_in_both_languages(&client, "issuer-not-found").await;
+    // The wallet fetched it: the person page offers revoking, which asks
+    // first and then says what was revoked.
+    let stores = &portal.state.stores;
+    let mut record = stores.credentials.by_subject(SUBJECT).await.unwrap()[0].clone();
+    record.state = CredentialState::Issued;
+    record.issued_at = Some(record.created_at);
+    stores.credentials.put(&record).await.unwrap();
+    client.goto(person_url.as_str()).await.unwrap();
+    wait("a[href$='/revoke']")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait("#revoke-confirm").await.unwrap();
+    audit_page_in_both_languages(&client, "issuer-revoke-confirm").await;
+    wait("input[name=reason]")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click("#revoke-confirm").await;
+    wait(".notice").await.unwrap();
+    audit_page(&client, "issuer-revoked-sv").await;
     client.close().await.unwrap();
     drop(driver);
 
@@ -1335,6 +1361,7 @@ async fn portal_in_headless_chromium_focuses_the_error_summary_after_a_failed_su
         active = focused().await;
     }
     assert_eq!(active, "error-summary");
+    audit_page(&client, "issuer-login-error-sv").await;
     client.close().await.unwrap();
 }
 
