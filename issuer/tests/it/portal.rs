@@ -636,6 +636,23 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
 
     wait("#pin").await.unwrap();
     audit_page_in_both_languages(&client, "issuer-search").await;
+    // A number with a wrong check digit comes back with its error summary.
+    wait("#pin")
+        .await
+        .unwrap()
+        .send_keys("19940317-2380")
+        .await
+        .unwrap();
+    click("main button[type=submit]").await;
+    wait("#pin[aria-invalid=true]").await.unwrap();
+    audit_page(&client, "issuer-search-error-sv").await;
+    client
+        .find(Locator::Css("#pin"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
     wait("#pin")
         .await
         .unwrap()
