@@ -730,6 +730,7 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
     // Open an applicant session: the QR code and the same-device link.
     wait("#new-session").await.unwrap();
     audit_page_in_both_languages(&client, "verifier-posting").await;
+    let posting_url = client.current_url().await.unwrap();
     wait("#new-session").await.unwrap().click().await.unwrap();
     wait("#request-qr svg").await.unwrap();
     audit_page_in_both_languages(&client, "verifier-session-waiting").await;
@@ -799,6 +800,25 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
     eprintln!("screenshot: {}", path.display());
     audit_page(&client, "verifier-session-verified-live").await;
     audit_page_in_both_languages(&client, "verifier-session-verified").await;
+    // A revoked credential: the failure and its reason.
+    client.goto(posting_url.as_str()).await.unwrap();
+    wait("#new-session").await.unwrap().click().await.unwrap();
+    let link = wait("#wallet-link")
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let session = wallet_session(&verifier, &link).await;
+    verifier
+        .post(
+            &session,
+            super::portal::holder(&issuer, REVOKED).respond(&session),
+        )
+        .await;
+    wait("#status .state-failed").await.unwrap();
+    audit_page_in_both_languages(&client, "verifier-session-failed").await;
     // The accessibility statement and an error page.
     client
         .goto(&format!("{}/portal/accessibility", verifier.url))
