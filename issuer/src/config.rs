@@ -111,6 +111,7 @@ pub struct Config {
 /// ```toml
 /// [portal]
 /// session_lifetime_seconds = 28800
+/// feedback_email = "tillganglighet@example.se" # in the accessibility statement
 /// [[portal.officers]]
 /// username = "anna.handlaggare"
 /// name = "Anna Handläggare"
@@ -127,6 +128,10 @@ pub struct PortalConfig {
     /// How long a sign-in lasts, in seconds.
     #[serde(default = "default_session_lifetime")]
     pub session_lifetime_seconds: i64,
+    /// Where the accessibility statement (`/portal/accessibility`) asks for
+    /// feedback, as a `mailto:` link.
+    #[serde(default = "default_feedback_email")]
+    pub feedback_email: String,
 }
 
 impl Default for PortalConfig {
@@ -134,6 +139,7 @@ impl Default for PortalConfig {
         Self {
             officers: Vec::new(),
             session_lifetime_seconds: default_session_lifetime(),
+            feedback_email: default_feedback_email(),
         }
     }
 }
@@ -148,6 +154,10 @@ pub struct Officer {
     pub password_hash: String,
     /// Full name, shown in the portal.
     pub name: String,
+}
+
+fn default_feedback_email() -> String {
+    intyg_service::portal::statement::DEFAULT_FEEDBACK_EMAIL.to_owned()
 }
 
 fn default_session_lifetime() -> i64 {

@@ -44,7 +44,7 @@ mod wallet_provider;
 use std::path::{Path, PathBuf};
 
 pub use admin::{Admin, offer_body};
-pub use chromium::{Chromedriver, chromium_capabilities};
+pub use chromium::{Chromedriver, audit_page, audit_page_in_both_languages, chromium_capabilities};
 pub use dir::{TempDir, files_containing};
 pub use fetch::Fetch;
 pub use intyg_issuer::admin::OfferCreated;

@@ -194,6 +194,7 @@ pub struct Config {
 /// ```toml
 /// [portal]
 /// session_lifetime_seconds = 28800
+/// feedback_email = "tillganglighet@example.se" # in the accessibility statement
 /// credential_types_dir = "/etc/intyg/credentials" # <type>/type-metadata.json: claim labels
 /// [portal.issuer_names]
 /// "https://intyg.arbetsformedlingen.se" = "Arbetsförmedlingen"
@@ -213,6 +214,10 @@ pub struct PortalConfig {
     /// How long a sign-in lasts, in seconds.
     #[serde(default = "default_session_lifetime")]
     pub session_lifetime_seconds: i64,
+    /// Where the accessibility statement (`/portal/accessibility`) asks for
+    /// feedback, as a `mailto:` link.
+    #[serde(default = "default_feedback_email")]
+    pub feedback_email: String,
     /// Folders of credential types; each `type-metadata.json` gives the
     /// type's name and its claim labels in Swedish and English.
     #[serde(default = "default_types_dir")]
@@ -227,6 +232,7 @@ impl Default for PortalConfig {
         Self {
             employers: Vec::new(),
             session_lifetime_seconds: default_session_lifetime(),
+            feedback_email: default_feedback_email(),
             credential_types_dir: default_types_dir(),
             issuer_names: std::collections::BTreeMap::new(),
         }
@@ -243,6 +249,10 @@ pub struct Employer {
     pub password_hash: String,
     /// Full name, shown in the portal.
     pub name: String,
+}
+
+fn default_feedback_email() -> String {
+    intyg_service::portal::statement::DEFAULT_FEEDBACK_EMAIL.to_owned()
 }
 
 fn default_session_lifetime() -> i64 {

@@ -1,5 +1,6 @@
-//! The officer portal: server-rendered HTML in Swedish and English, no
-//! JavaScript.
+//! The officer portal: server-rendered HTML in Swedish and English that
+//! works without JavaScript; the one script, `focus.js`, only moves the
+//! focus to an error summary.
 //!
 //! | route | what |
 //! |---|---|
@@ -14,6 +15,8 @@
 //! | `POST /portal/people/{handle}/offers/{offer}` | the offer shown again (its PIN posted back, checked against its hash), while unused and valid |
 //! | `GET, POST /portal/people/{handle}/credentials/{id}/revoke` | revoke: a confirmation naming person, credential and issue date, a required reason kept with the record, then a notice saying when verifiers see it |
 //! | `POST /portal/people/{handle}/credentials/{id}/{action}` | suspend, unsuspend, withdraw an unused offer |
+//! | `GET /portal/accessibility` | the accessibility statement (public, linked from every page's footer) |
+//! | `GET /portal/focus.js` | moves the focus to an error summary (shared with the other portal) |
 //! | `GET /portal/portal.css` | the stylesheet |
 //!
 //! A person's number never appears in a URL: a search gives an opaque
@@ -54,6 +57,8 @@ use crate::{AppState, now, random_token};
 use form::{Field, FormErrors};
 use i18n::{Lang, Msg};
 use intyg_service::portal::chrome::RELANG;
+use intyg_service::portal::chrome::{FOCUS_JS, FOCUS_JS_PATH};
+use intyg_service::portal::statement;
 use pages::Chrome;
 use session::{Session, SignInFailure, csrf_matches};
 
@@ -61,9 +66,9 @@ use session::{Session, SignInFailure, csrf_matches};
 const SESSION_COOKIE: &str = "intyg_portal";
 /// Double-submit CSRF cookie of the sign-in form.
 const LOGIN_COOKIE: &str = "intyg_portal_login";
-/// The security headers of every portal page: no script at all, styles and
-/// images only from this origin, no framing.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// The security headers of every portal page: scripts (only `focus.js`),
+/// styles and images only from this origin, no inline script, no framing.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Username of the development officer.
 pub const DEV_OFFICER: &str = "handlaggare";
@@ -91,6 +96,7 @@ pub fn dev_officer() -> Result<Officer, ConfigError> {
 pub struct PortalState {
     sessions: session::Sessions,
     secure_cookies: bool,
+    feedback_email: String,
 }
 
 impl PortalState {
@@ -99,6 +105,7 @@ impl PortalState {
         Self {
             sessions: session::sessions(&config.portal, store),
             secure_cookies: config.public_url.starts_with("https://"),
+            feedback_email: config.portal.feedback_email.clone(),
         }
     }
 }
@@ -136,6 +143,8 @@ pub fn routes() -> Router<AppState> {
             "/portal/people/{handle}/credentials/{id}/{action}",
             get(to_page).post(change_status),
         )
+        .route(statement::PATH, get(accessibility))
+        .route(FOCUS_JS_PATH, get(focus_js))
         .route("/portal/portal.css", get(css))
 }
 
@@ -290,6 +299,29 @@ async fn to_page(ctx: Ctx, Path(params): Path<Vec<(String, String)>>) -> Respons
         Some((_, handle)) => ctx.redirect(&format!("/portal/people/{handle}")),
         None => ctx.redirect("/portal"),
     }
+}
+
+/// `GET /portal/accessibility`: the accessibility statement, public.
+async fn accessibility(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let user = ctx
+        .session
+        .as_ref()
+        .map(|(_, session)| (session.user.name.as_str(), session.csrf.as_str()));
+    let chrome = Chrome::new(ctx.lang, &ctx.path, user);
+    let markup = statement::page(&chrome, &state.portal.feedback_email);
+    ctx.page(StatusCode::OK, markup)
+}
+
+/// `GET /portal/focus.js`: the shared script that focuses an error summary.
+async fn focus_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        FOCUS_JS,
+    )
 }
 
 async fn css() -> impl IntoResponse {

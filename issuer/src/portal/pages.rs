@@ -292,7 +292,7 @@ pub fn issue_form(chrome: &Chrome<'_>, page: &IssuePage<'_>) -> Markup {
 fn error_summary(lang: Lang, fields: &[Field], errors: &FormErrors) -> Markup {
     html! {
         @if !errors.is_empty() {
-            div.error-summary role="alert" aria-labelledby="error-summary-title" {
+            div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
                 h2 id="error-summary-title" { (lang.t(Msg::FixErrors)) }
                 ul {
                     @for field in fields {
@@ -516,7 +516,7 @@ pub fn revoke(chrome: &Chrome<'_>, page: &RevokePage<'_>) -> Markup {
         html! {
             h1 { (lang.t(Msg::RevokeHeading)) }
             @if !page.errors.is_empty() {
-                div.error-summary role="alert" aria-labelledby="error-summary-title" {
+                div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
                     h2 id="error-summary-title" { (lang.t(Msg::FixErrors)) }
                     ul {
                         @for (name, message) in page.errors {
@@ -609,6 +609,7 @@ header a, header .officer { color: #fff; }
 header nav { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
 .service { margin: 0; font-weight: bold; font-size: 1.15rem; }
 main { max-width: 60rem; padding: 1rem 1.5rem 3rem; }
+footer { border-top: 1px solid #b1b4b6; padding: 1rem 1.5rem; }
 a { color: #1a4fa0; }
 a:focus, button:focus, input:focus, select:focus, textarea:focus, main:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffdd00; }
 header button.link { background: none; border: none; padding: 0; color: #fff; text-decoration: underline; }
@@ -625,6 +626,7 @@ input.date { min-width: 0; width: 10em; }
 .invalid input, .invalid select, .invalid textarea { border-color: #b3261e; }
 .error { color: #b3261e; font-weight: bold; margin: .2rem 0; }
 .error-summary { border: 3px solid #b3261e; padding: .5rem 1rem; margin-bottom: 1.5rem; }
+.error-summary:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffdd00; }
 .notice { border-left: 5px solid #2e7d32; padding: .5rem 1rem; background: #eef6ee; }
 button { font: inherit; padding: .45rem 1rem; border: 2px solid #1a2b5f; background: #1a2b5f; color: #fff; border-radius: 3px; cursor: pointer; }
 header button { background: #fff; color: #1a2b5f; }

@@ -79,6 +79,7 @@ mod tests {
                     name: "Anna A".into(),
                 }],
                 session_lifetime_seconds: 3600,
+                ..PortalConfig::default()
             },
             Arc::new(intyg_service::session::MemorySessions::default()),
         )

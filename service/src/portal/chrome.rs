@@ -52,6 +52,24 @@ pub struct Chrome<'a, M> {
     messages: PhantomData<M>,
 }
 
+/// Where both portals serve [`FOCUS_JS`].
+pub const FOCUS_JS_PATH: &str = "/portal/focus.js";
+
+/// The script every page loads (deferred, from the portal's own origin, so
+/// `script-src 'self'` allows it): after a failed submit it moves the focus
+/// to the page's error summary, so that keyboard and screen reader users
+/// land on the list of what to fix (WCAG 2.1, 3.3.1 and 2.4.3). Without
+/// JavaScript the summary is still first in `main` and announced by its
+/// `role="alert"`.
+pub const FOCUS_JS: &str = r#""use strict";
+(function () {
+  var summary = document.querySelector(".error-summary");
+  if (!summary) return;
+  if (!summary.hasAttribute("tabindex")) summary.setAttribute("tabindex", "-1");
+  summary.focus();
+})();
+"#;
+
 /// The form field a language switch adds to a re-posted form: the handler
 /// shows the page again in the other language and acts on nothing.
 pub const RELANG: &str = "relang";
@@ -76,7 +94,8 @@ impl<'a, M> Chrome<'a, M> {
     }
 }
 
-/// The page frame: header with language switch and sign-out, then `main`.
+/// The page frame: header with language switch and sign-out, then `main`,
+/// then a footer linking the accessibility statement ([`super::statement`]).
 pub fn layout<M: Frame>(chrome: &Chrome<'_, M>, title: &str, main: Markup) -> Markup {
     let lang = chrome.lang;
     let other = lang.other();
@@ -88,6 +107,7 @@ pub fn layout<M: Frame>(chrome: &Chrome<'_, M>, title: &str, main: Markup) -> Ma
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " – " (lang.t(M::SERVICE)) }
                 link rel="stylesheet" href="/portal/portal.css";
+                script src=(FOCUS_JS_PATH) defer {}
                 @if let Some(script) = M::SCRIPT {
                     script src=(script) defer {}
                 }
@@ -122,6 +142,9 @@ pub fn layout<M: Frame>(chrome: &Chrome<'_, M>, title: &str, main: Markup) -> Ma
                     }
                 }
                 main id="main" tabindex="-1" { (main) }
+                footer {
+                    a href={ (super::statement::PATH) "?lang=" (lang.code()) } { (super::statement::link_text(lang)) }
+                }
             }
         }
     }
@@ -146,7 +169,7 @@ pub fn login<M: Frame>(
         html! {
             h1 { (lang.t(M::SIGN_IN)) }
             @if let Some(error) = error {
-                p.error-summary id="login-error" role="alert" { (lang.t(error)) }
+                p.error-summary id="login-error" role="alert" tabindex="-1" { (lang.t(error)) }
             }
             form method="post" action="/portal/login" {
                 input type="hidden" name="csrf" value=(csrf);

@@ -6,6 +6,7 @@
 
 pub mod chrome;
 pub mod lang;
+pub mod statement;
 
 use std::collections::HashMap;
 

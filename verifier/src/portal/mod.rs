@@ -14,6 +14,8 @@
 //! | `POST /portal/postings/{id}/sessions` | open an applicant session: a presentation request from the `internship-application` template with the posting's purpose |
 //! | `GET /portal/postings/{id}/sessions/{tx}` | the request as a QR code and an `openid4vp://` link, the status, the verified claims |
 //! | `GET /portal/postings/{id}/sessions/{tx}/status` | the status as JSON with rendered fragments, polled by `portal.js` |
+//! | `GET /portal/accessibility` | the accessibility statement (public, linked from every page's footer) |
+//! | `GET /portal/focus.js` | moves the focus to an error summary (shared with the other portal) |
 //! | `GET /portal/portal.css`, `GET /portal/portal.js` | static assets |
 //!
 //! Verified claims are shown with the labels of their type metadata
@@ -47,6 +49,8 @@ use crate::presentation::invocation_uri;
 use crate::store::Posting;
 use crate::{AppState, now, random_token};
 use i18n::{Lang, Msg};
+use intyg_service::portal::chrome::{FOCUS_JS, FOCUS_JS_PATH};
+use intyg_service::portal::statement;
 use pages::Chrome;
 use session::{Session, SignInFailure, csrf_matches};
 
@@ -96,6 +100,7 @@ pub struct PortalState {
     types: types::Types,
     issuer_names: std::collections::BTreeMap<String, String>,
     secure_cookies: bool,
+    feedback_email: String,
 }
 
 impl PortalState {
@@ -109,6 +114,7 @@ impl PortalState {
             types: types::Types::load(&config.portal.credential_types_dir)?,
             issuer_names: config.portal.issuer_names.clone(),
             secure_cookies: config.public_url.starts_with("https://"),
+            feedback_email: config.portal.feedback_email.clone(),
         })
     }
 
@@ -152,6 +158,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/portal/postings/{id}/sessions/{tx}", get(session_page))
         .route("/portal/postings/{id}/sessions/{tx}/status", get(status))
+        .route(statement::PATH, get(accessibility))
+        .route(FOCUS_JS_PATH, get(focus_js))
         .route("/portal/portal.css", get(css))
         .route("/portal/portal.js", get(js))
 }
@@ -331,6 +339,29 @@ async fn to_page(ctx: Ctx, Path(params): Path<Vec<(String, String)>>) -> Respons
         Some((_, id)) => ctx.redirect(&format!("/portal/postings/{id}")),
         None => ctx.redirect("/portal"),
     }
+}
+
+/// `GET /portal/accessibility`: the accessibility statement, public.
+async fn accessibility(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let user = ctx
+        .session
+        .as_ref()
+        .map(|(_, session)| (session.user.name.as_str(), session.csrf.as_str()));
+    let chrome = Chrome::new(ctx.lang, &ctx.path, user);
+    let markup = statement::page(&chrome, &state.portal.feedback_email);
+    ctx.page(StatusCode::OK, markup)
+}
+
+/// `GET /portal/focus.js`: the shared script that focuses an error summary.
+async fn focus_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        FOCUS_JS,
+    )
 }
 
 async fn css() -> impl IntoResponse {

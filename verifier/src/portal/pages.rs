@@ -91,7 +91,7 @@ pub fn posting_form(chrome: &Chrome<'_>, form: &PostingForm<'_>) -> Markup {
         html! {
             h1 { (lang.t(Msg::NewPosting)) }
             @if !form.errors.is_empty() {
-                div.error-summary role="alert" aria-labelledby="error-summary-title" {
+                div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
                     h2 id="error-summary-title" { (lang.t(Msg::FixErrors)) }
                     ul {
                         @for (name, msg) in form.errors {
@@ -496,6 +496,7 @@ header a, header .employer { color: #fff; }
 header nav { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
 .service { margin: 0; font-weight: bold; font-size: 1.15rem; }
 main { max-width: 60rem; padding: 1rem 1.5rem 3rem; }
+footer { border-top: 1px solid #b1b4b6; padding: 1rem 1.5rem; }
 a { color: #1a4fa0; }
 a:focus, button:focus, input:focus, textarea:focus, main:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffdd00; }
 header button.link { background: none; border: none; padding: 0; color: #fff; text-decoration: underline; }
@@ -510,6 +511,7 @@ input[type=text], input[type=password], textarea { font: inherit; padding: .4rem
 .invalid input, .invalid textarea { border-color: #b3261e; }
 .error { color: #b3261e; font-weight: bold; margin: .2rem 0; }
 .error-summary { border: 3px solid #b3261e; padding: .5rem 1rem; margin-bottom: 1.5rem; }
+.error-summary:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffdd00; }
 .notice { border-left: 5px solid #2e7d32; padding: .5rem 1rem; background: #eef6ee; }
 button, a.button { display: inline-block; font: inherit; padding: .45rem 1rem; border: 2px solid #23395b; background: #23395b; color: #fff; border-radius: 3px; cursor: pointer; text-decoration: none; }
 header button { background: #fff; color: #23395b; }
@@ -530,7 +532,8 @@ p.state { font-size: 1.5rem; margin: .5rem 0; }
 .credential { border-top: 3px solid #23395b; margin-top: 1.5rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
 dt { font-weight: bold; }
-dd { margin: 0; }
+dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+@media (max-width: 40rem) { dl { grid-template-columns: minmax(0, 1fr); gap: 0; } dd { margin-bottom: .5rem; } }
 .iss { color: #4a4a4a; word-break: break-all; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 "#;

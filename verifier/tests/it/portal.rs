@@ -14,7 +14,10 @@ use intyg_core::oid4vp::{
     RequestObjectSource,
 };
 use intyg_core::trust::{TrustAnchors, authenticate_request_object};
-use intyg_testkit::{Chromedriver, Fetch, PortalBrowser, chromium_capabilities};
+use intyg_testkit::{
+    Chromedriver, Fetch, PortalBrowser, audit_page, audit_page_in_both_languages,
+    chromium_capabilities,
+};
 use intyg_verifier::config::Employer;
 use intyg_verifier::portal::{DEV_EMPLOYER, DEV_PASSWORD};
 use intyg_verifier::{now, store::Posting};
@@ -672,6 +675,10 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
     client.goto(&format!("{}/", verifier.url)).await.unwrap();
     let password =
         std::env::var("INTYG_EMPLOYER_PASSWORD").unwrap_or_else(|_| DEV_PASSWORD.to_owned());
+    // axe-core (WCAG 2.1 A/AA) and reflow on every page, sv and en, at 1280
+    // and 320 px; screenshots in <target>/portal-screenshots/.
+    wait("#username").await.unwrap();
+    audit_page_in_both_languages(&client, "verifier-login").await;
     wait("#username")
         .await
         .unwrap()
@@ -694,7 +701,11 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
         .unwrap();
 
     // Create a posting; the purpose comes prefilled.
+    wait("#new-posting").await.unwrap();
+    audit_page_in_both_languages(&client, "verifier-home").await;
     wait("#new-posting").await.unwrap().click().await.unwrap();
+    wait("#posting-title").await.unwrap();
+    audit_page_in_both_languages(&client, "verifier-new-posting").await;
     wait("#posting-title")
         .await
         .unwrap()
@@ -717,7 +728,12 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
         .unwrap();
 
     // Open an applicant session: the QR code and the same-device link.
+    wait("#new-session").await.unwrap();
+    audit_page_in_both_languages(&client, "verifier-posting").await;
+    let posting_url = client.current_url().await.unwrap();
     wait("#new-session").await.unwrap().click().await.unwrap();
+    wait("#request-qr svg").await.unwrap();
+    audit_page_in_both_languages(&client, "verifier-session-waiting").await;
     let qr = wait("#request-qr svg").await.unwrap();
     client.find(Locator::Css("html[lang=sv]")).await.unwrap();
     assert!(qr.is_displayed().await.unwrap(), "the QR code is visible");
@@ -782,6 +798,78 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
     let path = target.join("verifier-portal-verified.png");
     std::fs::write(&path, screenshot).unwrap();
     eprintln!("screenshot: {}", path.display());
+    audit_page(&client, "verifier-session-verified-live").await;
+    audit_page_in_both_languages(&client, "verifier-session-verified").await;
+    // A revoked credential: the failure and its reason.
+    client.goto(posting_url.as_str()).await.unwrap();
+    wait("#new-session").await.unwrap().click().await.unwrap();
+    let link = wait("#wallet-link")
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let session = wallet_session(&verifier, &link).await;
+    verifier
+        .post(
+            &session,
+            super::portal::holder(&issuer, REVOKED).respond(&session),
+        )
+        .await;
+    wait("#status .state-failed").await.unwrap();
+    audit_page_in_both_languages(&client, "verifier-session-failed").await;
+    // The accessibility statement and an error page.
+    client
+        .goto(&format!("{}/portal/accessibility", verifier.url))
+        .await
+        .unwrap();
+    audit_page_in_both_languages(&client, "verifier-accessibility").await;
+    client
+        .goto(&format!("{}/portal/postings/no-such-posting", verifier.url))
+        .await
+        .unwrap();
+    audit_page_in_both_languages(&client, "verifier-not-found").await;
     client.close().await.unwrap();
     drop(driver);
+}
+
+#[tokio::test]
+async fn portal_accessibility_statement_is_public_and_linked_from_every_page() {
+    let (verifier, _issuer) = start("portal-a11y-statement").await;
+    let anonymous = reqwest::Client::new();
+    let sv = anonymous
+        .get(format!("{}/portal/accessibility?lang=sv", verifier.url))
+        .fetch_text()
+        .await;
+    assert!(sv.contains("<html lang=\"sv\">"), "{sv}");
+    assert!(sv.contains("Tillgänglighetsredogörelse"));
+    assert!(sv.contains("2018:1937"));
+    // The default feedback address when the configuration names none.
+    assert!(sv.contains(&format!(
+        "href=\"mailto:{}\"",
+        intyg_service::portal::statement::DEFAULT_FEEDBACK_EMAIL
+    )));
+    assert!(sv.contains("Myndigheten för digital förvaltning (DIGG)"));
+    let en = anonymous
+        .get(format!("{}/portal/accessibility?lang=en", verifier.url))
+        .fetch_text()
+        .await;
+    assert!(en.contains("<html lang=\"en\">"));
+    assert!(en.contains("Known shortcomings"));
+
+    let mut browser = PortalBrowser::new(&verifier.url);
+    let footer = "<footer><a href=\"/portal/accessibility?lang=sv\">Tillgänglighetsredogörelse</a>";
+    assert!(browser.get("/portal/login").await.body.contains(footer));
+    browser.sign_in(EMPLOYER, PASSWORD).await;
+    assert!(browser.get("/portal").await.body.contains(footer));
+    assert!(
+        browser
+            .get("/portal/postings/new")
+            .await
+            .body
+            .contains(footer)
+    );
+    let missing = browser.get("/portal/postings/no-such-posting").await;
+    assert!(missing.body.contains(footer), "{}", missing.body);
 }
