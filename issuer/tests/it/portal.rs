@@ -676,6 +676,22 @@ async fn portal_in_headless_chromium_issues_and_shows_the_qr_code() {
             .unwrap();
     }
     click("form[action$='/register'] button[type=submit]").await;
+    // The unregistered page has the issue links too: wait until the
+    // registered page has replaced it, or the click below may land on a
+    // link of the old page as it goes away (seen under load).
+    let registered = async {
+        while !client
+            .find_all(Locator::Css("#register-given_name"))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), registered)
+        .await
+        .expect("the registered person's page within 20 s");
 
     wait("a[href$='/issue/registration-certificate']")
         .await

@@ -70,6 +70,19 @@ pub const FOCUS_JS: &str = r#""use strict";
 })();
 "#;
 
+/// `GET` [`FOCUS_JS_PATH`]: serves [`FOCUS_JS`] (both portals route it here).
+pub async fn focus_js() -> impl axum::response::IntoResponse {
+    use axum::http::header;
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        FOCUS_JS,
+    )
+}
+
 /// The form field a language switch adds to a re-posted form: the handler
 /// shows the page again in the other language and acts on nothing.
 pub const RELANG: &str = "relang";

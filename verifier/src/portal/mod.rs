@@ -49,7 +49,7 @@ use crate::presentation::invocation_uri;
 use crate::store::Posting;
 use crate::{AppState, now, random_token};
 use i18n::{Lang, Msg};
-use intyg_service::portal::chrome::{FOCUS_JS, FOCUS_JS_PATH};
+use intyg_service::portal::chrome::{FOCUS_JS_PATH, focus_js};
 use intyg_service::portal::statement;
 use pages::Chrome;
 use session::{Session, SignInFailure, csrf_matches};
@@ -350,18 +350,6 @@ async fn accessibility(State(state): State<AppState>, ctx: Ctx) -> Response {
     let chrome = Chrome::new(ctx.lang, &ctx.path, user);
     let markup = statement::page(&chrome, &state.portal.feedback_email);
     ctx.page(StatusCode::OK, markup)
-}
-
-/// `GET /portal/focus.js`: the shared script that focuses an error summary.
-async fn focus_js() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        FOCUS_JS,
-    )
 }
 
 async fn css() -> impl IntoResponse {
