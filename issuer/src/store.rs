@@ -75,6 +75,9 @@ pub trait NonceStore: Send + Sync {
     async fn insert(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError>;
     /// Removes the nonce and returns its expiry, if it was there.
     async fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError>;
+    /// Forgets every nonce that expired at or before `now` (never
+    /// consumed: the wallet gave up); returns how many.
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError>;
 }
 
 /// Single-use identifiers (DPoP proof `jti`s, wallet attestation PoP
@@ -259,6 +262,15 @@ impl std::fmt::Debug for Stores {
     }
 }
 
+/// Applies the migrations this binary has to the database of `config`
+/// (refusing a newer schema) and returns the schema version now in force;
+/// `migrate` of the binary, for deployments that migrate before starting.
+pub async fn migrate(config: &PgConfig) -> Result<i32, StoreError> {
+    Ok(Pg::connect(config)?
+        .migrate(SERVICE, pg::MIGRATIONS)
+        .await?)
+}
+
 impl Stores {
     /// Returns once everything written before the call is on disk (see
     /// [`GroupCommit::durable`]).
@@ -414,6 +426,24 @@ impl NonceStore for SledStore {
                 .ok()
                 .map(i64::from_be_bytes)
         }))
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let mut purged = 0;
+        for entry in self.nonces.iter() {
+            let (key, value) = entry?;
+            let expired = nonce_expiry(&value).is_none_or(|expires_at| expires_at <= now);
+            // Only as read: a nonce consumed meanwhile is not counted.
+            if expired
+                && self
+                    .nonces
+                    .compare_and_swap(&key, Some(value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                purged += 1;
+            }
+        }
+        Ok(purged)
     }
 }
 

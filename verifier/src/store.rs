@@ -11,7 +11,9 @@ use intyg_service::GroupCommit;
 use intyg_service::pg::{Pg, PgConfig, RunOnce};
 use intyg_service::session::PgSessions;
 
+mod copy;
 mod pg;
+pub use copy::{Copied, CopyError, copy_sled_to_postgres};
 pub use pg::MIGRATIONS;
 
 /// The owner of this service's tables (prefix `verifier_`) and migrations.
@@ -133,6 +135,15 @@ impl std::fmt::Debug for Stores {
     }
 }
 
+/// Applies the migrations this binary has to the database of `config`
+/// (refusing a newer schema) and returns the schema version now in force;
+/// `migrate` of the binary, for deployments that migrate before starting.
+pub async fn migrate(config: &PgConfig) -> Result<i32, StoreError> {
+    Ok(Pg::connect(config)?
+        .migrate(SERVICE, pg::MIGRATIONS)
+        .await?)
+}
+
 impl Stores {
     /// Returns once everything written before the call is on disk (see
     /// [`GroupCommit::durable`]).
@@ -166,6 +177,12 @@ impl Stores {
             .path(dir)
             .mode(sled::Mode::HighThroughput)
             .open()?;
+        Self::from_sled(db)
+    }
+
+    /// The stores over an open sled database (and its flusher). Must run
+    /// inside a Tokio runtime.
+    pub fn from_sled(db: sled::Db) -> Result<Self, StoreError> {
         let sled = Arc::new(SledStore {
             transactions: db.open_tree("transactions")?,
             consents: db.open_tree("consents")?,

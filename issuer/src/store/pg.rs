@@ -166,6 +166,14 @@ impl NonceStore for PgStore {
             .transpose()
             .map_err(PgError::from)?)
     }
+
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let purged = self
+            .pg
+            .execute("DELETE FROM issuer_nonces WHERE expires_at <= $1", &[&now])
+            .await?;
+        Ok(usize::try_from(purged).unwrap_or(usize::MAX))
+    }
 }
 
 /// Distinct values, in order of first appearance.

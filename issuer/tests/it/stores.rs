@@ -68,6 +68,7 @@ both_backends!(
     redemption_stores_the_grant_only_with_the_offer_taken,
     issuance_reserves_only_for_an_offered_record_with_live_nonces,
     issuance_consumes_nonces_and_updates_the_record_together,
+    expired_nonces_are_swept,
 );
 
 fn offer(id: &str) -> Offer {
@@ -655,4 +656,99 @@ async fn issuance_consumes_nonces_and_updates_the_record_together(stores: Stores
     );
     assert_eq!(stores.credentials.get("r1").await.unwrap(), Some(issued));
     assert_eq!(stores.nonces.consume("n2").await.unwrap(), None);
+}
+
+async fn expired_nonces_are_swept(stores: Stores) {
+    stores.nonces.insert("gone", 10).await.unwrap();
+    stores.nonces.insert("edge", 20).await.unwrap();
+    stores.nonces.insert("live", 21).await.unwrap();
+    assert_eq!(stores.nonces.purge_expired(20).await.unwrap(), 2);
+    assert_eq!(stores.nonces.consume("gone").await.unwrap(), None);
+    assert_eq!(stores.nonces.consume("edge").await.unwrap(), None);
+    assert_eq!(stores.nonces.consume("live").await.unwrap(), Some(21));
+    assert_eq!(stores.nonces.purge_expired(100).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nonce_sweep_runs_on_one_instance_at_a_time() {
+    let url = TestPg::cluster().database("issuer_sweep").await;
+    let config = intyg_service::pg::PgConfig::new(url);
+    let (a, b) = (
+        Stores::open_pg(&config).await.unwrap(),
+        Stores::open_pg(&config).await.unwrap(),
+    );
+    a.nonces.insert("expired", 10).await.unwrap();
+    a.nonces.insert("live", 100).await.unwrap();
+    // Instance a holds the sweep's lock while b tries.
+    let (hold, release) = tokio::sync::oneshot::channel::<()>();
+    let (started, running) = tokio::sync::oneshot::channel::<()>();
+    let jobs = a.jobs.clone();
+    let holder = tokio::spawn(async move {
+        jobs.run(intyg_issuer::ops::SWEEP_JOB, async move {
+            started.send(()).unwrap();
+            release.await.unwrap();
+        })
+        .await
+        .unwrap()
+    });
+    running.await.unwrap();
+    assert_eq!(intyg_issuer::ops::sweep(&b, 50).await.unwrap(), None);
+    assert_eq!(
+        b.nonces.consume("expired").await.unwrap(),
+        Some(10),
+        "not swept while another instance sweeps"
+    );
+    b.nonces.insert("expired", 10).await.unwrap();
+    hold.send(()).unwrap();
+    assert!(holder.await.unwrap().is_some());
+    let swept = intyg_issuer::ops::sweep(&b, 50).await.unwrap().unwrap();
+    assert_eq!(swept.nonces, 1);
+    assert_eq!(a.nonces.consume("expired").await.unwrap(), None);
+    assert_eq!(a.nonces.consume("live").await.unwrap(), Some(100));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_applies_the_schema_without_serving() {
+    let url = TestPg::cluster().database("issuer_migrate_cmd").await;
+    let run = |url: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_intyg-issuer"))
+            .arg("migrate")
+            .env("INTYG_DATABASE_URL", url)
+            .output()
+            .unwrap()
+    };
+    let output = tokio::task::block_in_place(|| run(&url));
+    assert!(output.status.success(), "{output:?}");
+    let known = intyg_issuer::store::MIGRATIONS.len();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).lines().last(),
+        Some(format!("issuer schema at version {known}").as_str())
+    );
+    let pg =
+        intyg_service::pg::Pg::connect(&intyg_service::pg::PgConfig::new(url.clone())).unwrap();
+    let row = pg
+        .query_one(
+            "SELECT count(*) FROM intyg_schema_migrations WHERE service = 'issuer'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), known as i64);
+    pg.query("SELECT count(*) FROM issuer_offers", &[])
+        .await
+        .unwrap();
+    // A second run finds the schema; a newer schema is refused.
+    assert!(tokio::task::block_in_place(|| run(&url)).status.success());
+    pg.execute(
+        "INSERT INTO intyg_schema_migrations (service, version, name) VALUES ('issuer', 999, 'x')",
+        &[],
+    )
+    .await
+    .unwrap();
+    let refused = tokio::task::block_in_place(|| run(&url));
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("newer than this binary"),
+        "{refused:?}"
+    );
 }

@@ -191,3 +191,125 @@ async fn postings_and_applications(stores: Stores) {
     of_p1.sort();
     assert_eq!(of_p1, ["a", "b"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
+    let dir = TempDir::new("copy-sled");
+    let db = sled::Config::new().path(&dir.0).open().unwrap();
+    let from = Stores::from_sled(db.clone()).unwrap();
+    from.transactions.insert(&transaction("t1")).await.unwrap();
+    from.transactions
+        .insert(&verified(transaction("t2"), 7))
+        .await
+        .unwrap();
+    let consent = ConsentRecord {
+        transaction_id: "t2".into(),
+        verifier: "x509_san_dns:localhost".into(),
+        verifier_name: "Arbetsgivare".into(),
+        purpose: "p".into(),
+        requested: Vec::new(),
+        disclosed: Vec::new(),
+        at: 7,
+        presentation_digest: "d".into(),
+    };
+    from.consents.insert(&consent).await.unwrap();
+    let posting = Posting {
+        id: "p1".into(),
+        title: "Praktik".into(),
+        description: "d".into(),
+        purpose: "p".into(),
+        created_at: 1,
+        created_by: "anna".into(),
+    };
+    from.postings.insert(&posting).await.unwrap();
+    let application = Application {
+        posting_id: "p1".into(),
+        transaction_id: "t1".into(),
+        created_at: 2,
+    };
+    from.postings.add_application(&application).await.unwrap();
+    from.durable().await.unwrap();
+
+    let url = TestPg::cluster().database("verifier_copy").await;
+    let target = intyg_service::pg::PgConfig::new(url);
+    let copied = intyg_verifier::store::copy_sled_to_postgres(&db, &target)
+        .await
+        .unwrap();
+    assert_eq!(
+        copied,
+        intyg_verifier::store::Copied {
+            transactions: 2,
+            consents: 1,
+            postings: 1,
+            applications: 1,
+        }
+    );
+    let to = Stores::open_pg(&target).await.unwrap();
+    assert_eq!(
+        to.transactions.get("t1").await.unwrap(),
+        Some(transaction("t1"))
+    );
+    assert_eq!(to.consents.get("t2").await.unwrap(), Some(consent));
+    assert_eq!(to.postings.get("p1").await.unwrap(), Some(posting));
+    assert_eq!(to.postings.applications("p1").await.unwrap(), [application]);
+    // Retention finds the copied verified transaction on PostgreSQL too.
+    let due: Vec<String> = to
+        .transactions
+        .with_claims_completed_before(7)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(due, ["t2"]);
+    let again = intyg_verifier::store::copy_sled_to_postgres(&db, &target).await;
+    assert!(
+        matches!(again, Err(intyg_verifier::store::CopyError::NotEmpty)),
+        "{again:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_applies_the_schema_without_serving() {
+    let url = TestPg::cluster().database("verifier_migrate_cmd").await;
+    let run = |url: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_intyg-verifier"))
+            .args(["migrate", "--database-url", url])
+            .output()
+            .unwrap()
+    };
+    let output = tokio::task::block_in_place(|| run(&url));
+    assert!(output.status.success(), "{output:?}");
+    let known = intyg_verifier::store::MIGRATIONS.len();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).lines().last(),
+        Some(format!("verifier schema at version {known}").as_str())
+    );
+    let pg =
+        intyg_service::pg::Pg::connect(&intyg_service::pg::PgConfig::new(url.clone())).unwrap();
+    let row = pg
+        .query_one(
+            "SELECT count(*) FROM intyg_schema_migrations WHERE service = 'verifier'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), known as i64);
+    pg.query("SELECT count(*) FROM verifier_transactions", &[])
+        .await
+        .unwrap();
+    // A second run finds the schema; a newer schema is refused.
+    assert!(tokio::task::block_in_place(|| run(&url)).status.success());
+    pg.execute(
+        "INSERT INTO intyg_schema_migrations (service, version, name) VALUES ('verifier', 999, 'x')",
+        &[],
+    )
+    .await
+    .unwrap();
+    let refused = tokio::task::block_in_place(|| run(&url));
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("newer than this binary"),
+        "{refused:?}"
+    );
+}
