@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
 use intyg_core::oid4vp::{RequestUriMethod, ResponseMode};
 use intyg_core::text::Lines;
@@ -265,6 +265,22 @@ pub async fn show(
         claims_deleted_at: transaction.claims_deleted_at,
         consent,
     }))
+}
+
+/// `GET /api/presentations/{id}/events`: Server-Sent Events, one named
+/// after each state the presentation takes (`pending`, then `verified`,
+/// `declined`, `no_matching_credential`, `failed` or `expired`), ending
+/// after the final one.
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    if state.stores.transactions.get(&id).await?.is_none() {
+        return Err(ApiError::not_found("presentation"));
+    }
+    Ok(crate::events::watch(state, id, crate::events::api_event).into_response())
 }
 
 /// `POST /api/postings` body.

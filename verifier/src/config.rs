@@ -181,6 +181,11 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_body_limit")]
     pub body_limit: usize,
+    /// How often an event stream re-reads its transaction from the store,
+    /// in milliseconds (a change written by another instance is seen
+    /// within this; one made here is seen at once).
+    #[serde(default = "default_events_poll_ms")]
+    pub events_poll_ms: u64,
     /// Limits on fetching status lists.
     #[serde(default)]
     pub status_fetch: FetchLimits,
@@ -334,6 +339,10 @@ fn default_transaction_lifetime() -> i64 {
     600
 }
 
+fn default_events_poll_ms() -> u64 {
+    500
+}
+
 fn default_body_limit() -> usize {
     256 * 1024
 }
@@ -416,6 +425,7 @@ impl Config {
             purge_interval_ms: default_purge_interval(),
             transaction_seconds: default_transaction_lifetime(),
             body_limit: default_body_limit(),
+            events_poll_ms: default_events_poll_ms(),
             status_fetch: FetchLimits::default(),
             portal: PortalConfig {
                 employers: vec![crate::portal::dev_employer()?],

@@ -14,6 +14,7 @@
 //! | `POST /response/{id}` | the Response URI: `direct_post` / `direct_post.jwt` (§8.2, §8.3.1) |
 //! | `POST /api/presentations` | HR API: make a request from a template or a DCQL query |
 //! | `GET /api/presentations/{id}` | HR API: status, reason, verified claims, consent record |
+//! | `GET /api/presentations/{id}/events` | HR API: the status as Server-Sent Events, ending with the transaction ([`events`]) |
 //! | `GET /openapi.json` | the HR API's OpenAPI document |
 //! | `GET /healthz`, `GET /metrics` | operations |
 //! | `/`, `/portal/...` | the employer portal (see [`portal`]) |
@@ -27,6 +28,7 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod fetch;
 pub mod identity;
 pub mod model;
@@ -71,6 +73,8 @@ pub struct AppState {
     pub metrics: Arc<ops::Metrics>,
     /// The employer portal's accounts, sessions and claim labels.
     pub portal: Arc<portal::PortalState>,
+    /// Transactions this instance changed, for live event streams.
+    pub changes: Arc<events::Changes>,
 }
 
 /// Why the state could not be built.
@@ -138,6 +142,7 @@ impl AppState {
             fetcher,
             metrics: Arc::new(ops::Metrics::default()),
             portal,
+            changes: Arc::new(events::Changes::default()),
         };
         ops::spawn_retention(state.clone());
         Ok(state)
@@ -194,6 +199,7 @@ pub fn app(state: AppState) -> Router {
         .route("/response/{id}", post(presentation::response))
         .route("/api/presentations", post(api::create))
         .route("/api/presentations/{id}", get(api::show))
+        .route("/api/presentations/{id}/events", get(api::events))
         .route(
             "/api/postings",
             post(api::create_posting).get(api::list_postings),

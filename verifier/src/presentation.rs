@@ -418,6 +418,7 @@ pub async fn response(
         return Err(ApiError::Refused(Reason::Replay));
     }
     state.stores.durable().await?;
+    state.changes.changed(&done.id);
     match answer {
         Ok(()) => Ok(Json(ResponseUriResponse::default()).into_response()),
         Err(reason) => Err(ApiError::Refused(reason)),
