@@ -47,6 +47,10 @@ pub struct CreatePresentation {
     /// absent.
     #[serde(default)]
     pub request_uri_method: Option<String>,
+    /// How old a status list may be, in seconds (0: fetched for this
+    /// presentation); the template's setting if absent.
+    #[serde(default)]
+    pub max_status_age: Option<u64>,
 }
 
 /// `POST /api/presentations` answer.
@@ -157,12 +161,13 @@ pub async fn create(
     postings::check_text(&purpose, postings::PURPOSE_MAX, Lines::Multi).map_err(|problem| {
         ApiError::bad_request("invalid_request", format!("purpose {problem}"))
     })?;
-    let options = request_options(
+    let mut options = request_options(
         &state,
         request.response_mode.as_deref(),
         request.client_id_prefix.as_deref(),
         request.request_uri_method.as_deref(),
     )?;
+    options.max_status_age = request.max_status_age;
     let transaction = create_transaction(&state, &query, purpose, template, options).await?;
     created(&state, transaction)
 }
@@ -293,6 +298,10 @@ pub struct CreatePosting {
     pub description: String,
     /// Why applicants are asked for their credentials.
     pub purpose: String,
+    /// How old a status list may be for its applications, in seconds
+    /// (0: fetched for each presentation).
+    #[serde(default)]
+    pub max_status_age: Option<u64>,
 }
 
 /// A posting with its applications, as `GET /api/postings/{id}` shows it.
@@ -347,6 +356,7 @@ pub async fn create_posting(
         title: &request.title,
         description: &request.description,
         purpose: &request.purpose,
+        max_status_age: request.max_status_age,
     };
     if let Some((field, problem)) = new.problems().first() {
         return Err(ApiError::bad_request(

@@ -192,6 +192,26 @@ pub struct Config {
     /// The employer portal: accounts, sessions, type metadata.
     #[serde(default)]
     pub portal: PortalConfig,
+    /// Settings per request template, by template name.
+    #[serde(default)]
+    pub templates: std::collections::BTreeMap<String, TemplateSettings>,
+}
+
+/// Settings of one request template.
+///
+/// ```toml
+/// [templates.internship-application]
+/// max_status_age = 0 # fetch the status list for every presentation
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    /// How old a status list may be when a presentation from this template
+    /// is checked, in seconds; 0 fetches it for each presentation (a burst
+    /// shares one fetch). Unset: as long as the list's `ttl` allows.
+    /// A posting or an HR API request may set its own.
+    #[serde(default)]
+    pub max_status_age: Option<u64>,
 }
 
 /// The employer portal's settings.
@@ -375,6 +395,9 @@ pub enum ConfigError {
     /// Production needs the `[x509]` files.
     #[error("the [x509] key_file and chain_file are required outside development mode")]
     MissingX509,
+    /// `[templates.NAME]` names no template.
+    #[error("[templates.{0}]: there is no such template")]
+    UnknownTemplate(String),
 }
 
 impl Config {
@@ -427,6 +450,7 @@ impl Config {
             body_limit: default_body_limit(),
             events_poll_ms: default_events_poll_ms(),
             status_fetch: FetchLimits::default(),
+            templates: std::collections::BTreeMap::new(),
             portal: PortalConfig {
                 employers: vec![crate::portal::dev_employer()?],
                 ..PortalConfig::default()
@@ -467,6 +491,13 @@ impl Config {
         }
         if !self.dev && self.x509.is_none() {
             return Err(ConfigError::MissingX509);
+        }
+        if let Some(name) = self
+            .templates
+            .keys()
+            .find(|name| !crate::templates::TEMPLATES.contains(&name.as_str()))
+        {
+            return Err(ConfigError::UnknownTemplate(name.clone()));
         }
         Ok(self)
     }

@@ -80,6 +80,10 @@ pub struct Posting {
     pub created_at: i64,
     /// The username of the employer who made it.
     pub created_by: String,
+    /// How old a status list may be for its applications, in seconds
+    /// (0: fetched for each); `None`: the template's setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_status_age: Option<u64>,
 }
 
 /// One applicant session of a posting: a presentation transaction.

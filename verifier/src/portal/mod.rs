@@ -531,6 +531,7 @@ async fn create_posting(
         title: text("title"),
         description: text("description"),
         purpose: text("purpose"),
+        max_status_age: None,
     };
     let problems = new.problems();
     let relang = form.contains_key(intyg_service::portal::chrome::RELANG);
@@ -749,6 +750,14 @@ fn session_view<'a>(
                     )
                 }),
                 status: credential.status.as_deref(),
+                status_checked: credential.status_checked_at.map(|at| {
+                    (
+                        at,
+                        credential
+                            .status_list_issued_at
+                            .map_or(0, |issued| (at - issued).max(0)),
+                    )
+                }),
                 claims: claims
                     .into_iter()
                     .map(|(_, label, value, words)| (label, value, words))

@@ -243,6 +243,9 @@ pub struct CredentialView<'a> {
     pub issuer: Option<(&'a str, &'a str)>,
     /// Its status-list status (`valid`), if it has one.
     pub status: Option<&'a str>,
+    /// When the status was checked, and how old the list used was then
+    /// (seconds since the issuer signed it).
+    pub status_checked: Option<(i64, i64)>,
     /// (label, value, the value in words when the type gives them), in
     /// the type's order.
     pub claims: Vec<(&'a str, &'a Value, Option<&'a str>)>,
@@ -389,6 +392,13 @@ pub fn result(lang: Lang, result: &Result<'_>) -> Markup {
                                 Some("valid") => (lang.t(Msg::CredentialValid)),
                                 Some(other) => (other),
                                 None => (lang.t(Msg::CredentialNoStatus)),
+                            }
+                        }
+                        @if let Some((at, age)) = credential.status_checked {
+                            dt { (lang.t(Msg::StatusChecked)) }
+                            dd.status-checked {
+                                (date_time(at)) " (" (lang.t(Msg::StatusListAge)) " "
+                                (age) " " (lang.t(Msg::SecondsOld)) ")"
                             }
                         }
                     }

@@ -9,6 +9,7 @@ mod issuer;
 mod multi;
 mod portal;
 mod request_uri_post;
+mod status_age;
 mod stores;
 
 use std::net::SocketAddr;

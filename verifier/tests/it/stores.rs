@@ -56,6 +56,7 @@ fn transaction(id: &str) -> Transaction {
         dcql_query: json!({"credentials": []}),
         purpose: "p".into(),
         template: None,
+        max_status_age: None,
         response_mode: "direct_post.jwt".into(),
         request_uri_method: None,
         encryption_key: None,
@@ -83,6 +84,9 @@ fn verified(mut transaction: Transaction, at: i64) -> Transaction {
         issuer_name: std::collections::BTreeMap::new(),
         claims: serde_json::Map::new(),
         status: None,
+        status_checked_at: None,
+        status_list_fetched_at: None,
+        status_list_issued_at: None,
     }];
     transaction
 }
@@ -155,6 +159,7 @@ async fn postings_and_applications(stores: Stores) {
         purpose: "p".into(),
         created_at: 1,
         created_by: "anna".into(),
+        max_status_age: None,
     };
     stores.postings.insert(&posting("p1")).await.unwrap();
     stores.postings.insert(&posting("p2")).await.unwrap();
