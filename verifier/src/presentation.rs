@@ -429,6 +429,9 @@ pub async fn response(
     if !state.stores.transactions.swap(&processing, &done).await? {
         return Err(ApiError::Refused(Reason::Replay));
     }
+    if let Some(event) = crate::webhooks::EventType::of(done.outcome) {
+        crate::webhooks::emit(&state, event, &done).await?;
+    }
     state.stores.durable().await?;
     state.changes.changed(&done.id);
     match answer {

@@ -12,7 +12,9 @@ use intyg_service::pg::{Pg, PgConfig, RunOnce};
 use intyg_service::session::PgSessions;
 
 mod pg;
+pub mod webhooks;
 pub use pg::MIGRATIONS;
+pub use webhooks::{Delivery, DeliveryState, OutboxStore, Subscription, SubscriptionStore};
 
 /// The owner of this service's tables (prefix `verifier_`) and migrations.
 const SERVICE: &str = "verifier";
@@ -121,6 +123,10 @@ pub struct Stores {
     pub consents: Arc<dyn ConsentStore>,
     /// Internship postings of the portal.
     pub postings: Arc<dyn PostingStore>,
+    /// Webhook subscriptions.
+    pub subscriptions: Arc<dyn SubscriptionStore>,
+    /// The webhook delivery outbox.
+    pub outbox: Arc<dyn OutboxStore>,
     /// Portal sessions and sign-in attempts (in memory on sled: one
     /// instance, a restart signs everyone out; shared on PostgreSQL).
     pub sessions: Arc<dyn intyg_service::session::SessionStore>,
@@ -153,10 +159,13 @@ impl Stores {
         let pg = Pg::connect(config)?;
         pg.migrate(SERVICE, pg::MIGRATIONS).await?;
         let store = Arc::new(pg::PgStore::new(pg.clone()));
+        let webhooks = Arc::new(webhooks::PgWebhooks { pg: pg.clone() });
         Ok(Self {
             transactions: store.clone(),
             consents: store.clone(),
             postings: store,
+            subscriptions: webhooks.clone(),
+            outbox: webhooks,
             sessions: Arc::new(PgSessions::new(pg.clone(), SERVICE)),
             commit: None,
             jobs: RunOnce::Shared(pg),
@@ -176,10 +185,16 @@ impl Stores {
             postings: db.open_tree("postings")?,
             applications: db.open_tree("applications")?,
         });
+        let webhooks = Arc::new(webhooks::SledWebhooks {
+            subscriptions: db.open_tree("webhook_subscriptions")?,
+            deliveries: db.open_tree("webhook_deliveries")?,
+        });
         Ok(Self {
             transactions: sled.clone(),
             consents: sled.clone(),
             postings: sled,
+            subscriptions: webhooks.clone(),
+            outbox: webhooks,
             sessions: Arc::new(intyg_service::session::MemorySessions::default()),
             commit: Some(GroupCommit::start(db)),
             jobs: RunOnce::Local,
