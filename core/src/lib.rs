@@ -38,3 +38,4 @@ pub mod status_list;
 pub mod text;
 pub mod trust;
 pub mod vc;
+pub mod webhook;

@@ -40,6 +40,10 @@ pub struct Transaction {
     pub purpose: String,
     /// The template it was made from, if any.
     pub template: Option<String>,
+    /// How old a status list may be when used for this presentation, in
+    /// seconds (0: fetched for it); `None`: as long as the list's `ttl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_status_age: Option<u64>,
     /// `direct_post.jwt` or `direct_post`.
     pub response_mode: String,
     /// `request_uri_method` of the invocation link (OpenID4VP 1.0 §5.10);
@@ -91,6 +95,17 @@ pub struct VerifiedCredentialRecord {
     pub claims: Map<String, Value>,
     /// Its status-list status when checked: `valid`.
     pub status: Option<String>,
+    /// When the status was checked (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_checked_at: Option<i64>,
+    /// When the status list used was fetched: at most the request's
+    /// `max_status_age` before the check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_list_fetched_at: Option<i64>,
+    /// When the issuer signed that status list (its `iat`): the list was
+    /// `status_checked_at - status_list_issued_at` seconds old.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_list_issued_at: Option<i64>,
     /// The issuer's display name by locale, from its credential issuer
     /// metadata (`display`, OpenID4VCI 1.0 §12.2.4); empty when it gives
     /// none or could not be fetched.

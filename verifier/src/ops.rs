@@ -19,6 +19,8 @@ pub struct Metrics {
     pub created: IntCounterVec,
     /// Responses processed, by outcome or failure reason.
     pub outcomes: IntCounterVec,
+    /// Webhook delivery attempts, by result (`delivered`, `retry`, `dead`).
+    pub webhooks: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -43,9 +45,19 @@ impl Default for Metrics {
             &["outcome"],
         )
         .expect("valid metric");
+        #[allow(clippy::expect_used)]
+        let webhooks = IntCounterVec::new(
+            Opts::new(
+                "intyg_verifier_webhook_attempts_total",
+                "Webhook delivery attempts by result",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(created.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(outcomes.clone()),
+            Box::new(webhooks.clone()),
         ] {
             if let Err(e) = registry.register(collector) {
                 tracing::error!(error = %e, "registering a metric failed");
@@ -55,6 +67,7 @@ impl Default for Metrics {
             registry,
             created,
             outcomes,
+            webhooks,
         }
     }
 }
@@ -63,6 +76,11 @@ impl Metrics {
     /// Counts one processed response.
     pub fn outcome(&self, outcome: &str) {
         self.outcomes.with_label_values(&[outcome]).inc();
+    }
+
+    /// Counts one webhook delivery attempt.
+    pub fn webhook(&self, result: &str) {
+        self.webhooks.with_label_values(&[result]).inc();
     }
 }
 

@@ -62,6 +62,9 @@ pub struct NewPosting<'a> {
     pub description: &'a str,
     /// Why applicants are asked for their credentials.
     pub purpose: &'a str,
+    /// How old a status list may be for its applications, in seconds
+    /// (0: fetched for each); `None`: the template's setting.
+    pub max_status_age: Option<u64>,
 }
 
 impl NewPosting<'_> {
@@ -99,6 +102,7 @@ pub async fn create(
         purpose: new.purpose.trim().to_owned(),
         created_at: now(),
         created_by: created_by.to_owned(),
+        max_status_age: new.max_status_age,
     };
     state.stores.postings.insert(&posting).await?;
     state.stores.durable().await?;
@@ -111,8 +115,11 @@ pub async fn create(
 pub async fn open_application(
     state: &AppState,
     posting: &Posting,
-    options: RequestOptions,
+    mut options: RequestOptions,
 ) -> Result<Transaction, ApiError> {
+    if posting.max_status_age.is_some() {
+        options.max_status_age = posting.max_status_age;
+    }
     let template = templates::template(TEMPLATE)
         .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?
         .ok_or_else(|| ApiError::bad_request("server_error", "the template is missing"))?;
@@ -149,6 +156,7 @@ mod tests {
             title: &long,
             description: "  ",
             purpose: "Ansökan om arbetspraktik",
+            max_status_age: None,
         };
         assert_eq!(
             new.problems(),
@@ -161,6 +169,7 @@ mod tests {
             title: "Lagerassistent",
             description: "Praktik i tre månader",
             purpose: "Ansökan om arbetspraktik",
+            max_status_age: None,
         };
         assert!(ok.problems().is_empty());
     }
@@ -171,6 +180,7 @@ mod tests {
             title: "Lagerassistent",
             description: "Praktik\ni tre månader",
             purpose: "Ansökan\u{1b}[2J om arbetspraktik",
+            max_status_age: None,
         };
         assert!(matches!(
             new.problems()[..],
@@ -180,6 +190,7 @@ mod tests {
             title: "Lager\nassistent",
             description: "d",
             purpose: "p",
+            max_status_age: None,
         };
         assert_eq!(title.problems().len(), 1);
     }
@@ -191,6 +202,7 @@ mod tests {
             title: &title,
             description: "d",
             purpose: "p",
+            max_status_age: None,
         };
         assert!(new.problems().is_empty());
     }

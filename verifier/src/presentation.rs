@@ -42,6 +42,10 @@ pub struct RequestOptions {
     pub client_id: ClientId,
     /// `Some(Post)` to put `request_uri_method=post` in the link.
     pub request_uri_method: Option<RequestUriMethod>,
+    /// How old a status list may be for this request, in seconds (0: fetch
+    /// it for this presentation); `None`: the template's configured
+    /// `max_status_age`, else the list's `ttl`.
+    pub max_status_age: Option<u64>,
 }
 
 impl RequestOptions {
@@ -54,6 +58,7 @@ impl RequestOptions {
                 RequestUriMethod::Get => None,
                 RequestUriMethod::Post => Some(RequestUriMethod::Post),
             },
+            max_status_age: None,
         }
     }
 }
@@ -81,6 +86,12 @@ pub async fn create_transaction(
         }
         _ => None,
     };
+    let max_status_age = options.max_status_age.or_else(|| {
+        template
+            .as_deref()
+            .and_then(|name| state.config.templates.get(name))
+            .and_then(|settings| settings.max_status_age)
+    });
     let transaction = Transaction {
         id: random_token(18)?,
         nonce: random_token(24)?,
@@ -89,6 +100,7 @@ pub async fn create_transaction(
         dcql_query: serde_json::to_value(query.query()).unwrap_or(Value::Null),
         purpose,
         template,
+        max_status_age,
         response_mode: response_mode.as_str().to_owned(),
         request_uri_method: options.request_uri_method,
         encryption_key,
@@ -417,7 +429,11 @@ pub async fn response(
     if !state.stores.transactions.swap(&processing, &done).await? {
         return Err(ApiError::Refused(Reason::Replay));
     }
+    if let Some(event) = crate::webhooks::EventType::of(done.outcome) {
+        crate::webhooks::emit(&state, event, &done).await?;
+    }
     state.stores.durable().await?;
+    state.changes.changed(&done.id);
     match answer {
         Ok(()) => Ok(Json(ResponseUriResponse::default()).into_response()),
         Err(reason) => Err(ApiError::Refused(reason)),

@@ -14,7 +14,9 @@ use intyg_service::session::PgSessions;
 mod copy;
 mod pg;
 pub use copy::{Copied, CopyError, copy_sled_to_postgres};
+pub mod webhooks;
 pub use pg::MIGRATIONS;
+pub use webhooks::{Delivery, DeliveryState, OutboxStore, Subscription, SubscriptionStore};
 
 /// The owner of this service's tables (prefix `verifier_`) and migrations.
 const SERVICE: &str = "verifier";
@@ -82,6 +84,10 @@ pub struct Posting {
     pub created_at: i64,
     /// The username of the employer who made it.
     pub created_by: String,
+    /// How old a status list may be for its applications, in seconds
+    /// (0: fetched for each); `None`: the template's setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_status_age: Option<u64>,
 }
 
 /// One applicant session of a posting: a presentation transaction.
@@ -119,6 +125,10 @@ pub struct Stores {
     pub consents: Arc<dyn ConsentStore>,
     /// Internship postings of the portal.
     pub postings: Arc<dyn PostingStore>,
+    /// Webhook subscriptions.
+    pub subscriptions: Arc<dyn SubscriptionStore>,
+    /// The webhook delivery outbox.
+    pub outbox: Arc<dyn OutboxStore>,
     /// Portal sessions and sign-in attempts (in memory on sled: one
     /// instance, a restart signs everyone out; shared on PostgreSQL).
     pub sessions: Arc<dyn intyg_service::session::SessionStore>,
@@ -160,10 +170,13 @@ impl Stores {
         let pg = Pg::connect(config)?;
         pg.migrate(SERVICE, pg::MIGRATIONS).await?;
         let store = Arc::new(pg::PgStore::new(pg.clone()));
+        let webhooks = Arc::new(webhooks::PgWebhooks { pg: pg.clone() });
         Ok(Self {
             transactions: store.clone(),
             consents: store.clone(),
             postings: store,
+            subscriptions: webhooks.clone(),
+            outbox: webhooks,
             sessions: Arc::new(PgSessions::new(pg.clone(), SERVICE)),
             commit: None,
             jobs: RunOnce::Shared(pg),
@@ -189,10 +202,16 @@ impl Stores {
             postings: db.open_tree("postings")?,
             applications: db.open_tree("applications")?,
         });
+        let webhooks = Arc::new(webhooks::SledWebhooks {
+            subscriptions: db.open_tree("webhook_subscriptions")?,
+            deliveries: db.open_tree("webhook_deliveries")?,
+        });
         Ok(Self {
             transactions: sled.clone(),
             consents: sled.clone(),
             postings: sled,
+            subscriptions: webhooks.clone(),
+            outbox: webhooks,
             sessions: Arc::new(intyg_service::session::MemorySessions::default()),
             commit: Some(GroupCommit::start(db)),
             jobs: RunOnce::Local,

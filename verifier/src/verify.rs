@@ -351,13 +351,20 @@ async fn check_presentation(
     {
         None => None,
         Some(reference) => {
-            let status = context
+            let check = context
                 .status
-                .status(reference, context.trust, &vct, iss.as_deref(), context.now)
+                .status(
+                    reference,
+                    context.trust,
+                    &vct,
+                    iss.as_deref(),
+                    context.now,
+                    transaction.max_status_age,
+                )
                 .await
                 .map_err(|e| Reason::StatusUnavailable(e.to_string()))?;
-            match status {
-                StatusType::Valid => Some("valid".to_owned()),
+            match check.status {
+                StatusType::Valid => Some(check),
                 StatusType::Invalid => return Err(Reason::Revoked),
                 StatusType::Suspended => return Err(Reason::Suspended),
                 other => {
@@ -375,7 +382,10 @@ async fn check_presentation(
             vct,
             issuer: iss,
             claims: verified.subject_claims(),
-            status,
+            status: status.map(|_| "valid".to_owned()),
+            status_checked_at: status.map(|_| context.now),
+            status_list_fetched_at: status.map(|check| check.fetched_at),
+            status_list_issued_at: status.map(|check| check.issued_at),
             issuer_name: std::collections::BTreeMap::new(),
         },
         disclosed: verified.sd_jwt.disclosed.clone(),

@@ -180,6 +180,9 @@ intyg_service::messages! {
     CredentialValid => ("Giltigt (kontrollerat mot utfärdarens statuslista)", "Valid (checked against the issuer's status list)"),
     /// No status list in the credential.
     CredentialNoStatus => ("Intyget har ingen statuslista", "The credential has no status list"),
+    StatusChecked => ("Status kontrollerad", "Status checked"),
+    StatusListAge => ("statuslistan var", "the status list was"),
+    SecondsOld => ("sekunder gammal", "seconds old"),
     /// Table column: claim.
     Claim => ("Uppgift", "Claim"),
     /// Table column: value.

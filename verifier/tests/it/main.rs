@@ -2,12 +2,14 @@
 //! temporary directory, a test issuer (key + status list served over
 //! loopback) and a test holder built on `intyg_core`.
 
+mod events;
 mod failures;
 mod flow;
 mod issuer;
 mod multi;
 mod portal;
 mod request_uri_post;
+mod status_age;
 mod stores;
 
 use std::net::SocketAddr;

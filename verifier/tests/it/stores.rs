@@ -4,7 +4,7 @@
 
 use intyg_testkit::TestPg;
 use intyg_verifier::model::{ConsentRecord, Outcome, Transaction, VerifiedCredentialRecord};
-use intyg_verifier::store::{Application, Posting, Stores};
+use intyg_verifier::store::{Application, Delivery, DeliveryState, Posting, Stores, Subscription};
 use serde_json::json;
 
 use crate::TempDir;
@@ -45,6 +45,8 @@ both_backends!(
     retention_finds_completed_transactions_with_claims,
     consents,
     postings_and_applications,
+    webhook_subscriptions,
+    the_outbox_hands_a_due_delivery_to_one_claimer,
 );
 
 fn transaction(id: &str) -> Transaction {
@@ -56,6 +58,7 @@ fn transaction(id: &str) -> Transaction {
         dcql_query: json!({"credentials": []}),
         purpose: "p".into(),
         template: None,
+        max_status_age: None,
         response_mode: "direct_post.jwt".into(),
         request_uri_method: None,
         encryption_key: None,
@@ -83,6 +86,9 @@ fn verified(mut transaction: Transaction, at: i64) -> Transaction {
         issuer_name: std::collections::BTreeMap::new(),
         claims: serde_json::Map::new(),
         status: None,
+        status_checked_at: None,
+        status_list_fetched_at: None,
+        status_list_issued_at: None,
     }];
     transaction
 }
@@ -155,6 +161,7 @@ async fn postings_and_applications(stores: Stores) {
         purpose: "p".into(),
         created_at: 1,
         created_by: "anna".into(),
+        max_status_age: None,
     };
     stores.postings.insert(&posting("p1")).await.unwrap();
     stores.postings.insert(&posting("p2")).await.unwrap();
@@ -312,4 +319,100 @@ async fn migrate_applies_the_schema_without_serving() {
         String::from_utf8_lossy(&refused.stderr).contains("newer than this binary"),
         "{refused:?}"
     );
+}
+
+async fn webhook_subscriptions(stores: Stores) {
+    let subscription = |id: &str| Subscription {
+        id: id.into(),
+        url: "https://ats.example/hooks".into(),
+        events: vec!["presentation.verified".into()],
+        secret: "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0".into(),
+        created_at: 1,
+    };
+    stores
+        .subscriptions
+        .insert(&subscription("w1"))
+        .await
+        .unwrap();
+    stores
+        .subscriptions
+        .insert(&subscription("w2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        stores.subscriptions.get("w1").await.unwrap(),
+        Some(subscription("w1"))
+    );
+    assert_eq!(stores.subscriptions.all().await.unwrap().len(), 2);
+    assert!(stores.subscriptions.delete("w1").await.unwrap());
+    assert!(!stores.subscriptions.delete("w1").await.unwrap());
+    assert_eq!(stores.subscriptions.get("w1").await.unwrap(), None);
+    assert_eq!(stores.subscriptions.all().await.unwrap().len(), 1);
+}
+
+fn delivery(id: &str, due: i64) -> Delivery {
+    Delivery {
+        id: id.into(),
+        subscription_id: "w1".into(),
+        event: "presentation.verified".into(),
+        presentation_id: "t1".into(),
+        payload: "{}".into(),
+        state: DeliveryState::Pending,
+        attempts: 0,
+        next_attempt_at: due,
+        leased_until: 0,
+        last_error: None,
+        created_at: 1,
+        delivered_at: None,
+    }
+}
+
+async fn the_outbox_hands_a_due_delivery_to_one_claimer(stores: Stores) {
+    stores.outbox.enqueue(&delivery("d1", 1_000)).await.unwrap();
+    stores.outbox.enqueue(&delivery("d2", 5_000)).await.unwrap();
+    // Only d1 is due at 2000; eight claimers at once take it once.
+    let claims = (0..8).map(|_| {
+        let outbox = stores.outbox.clone();
+        tokio::spawn(async move { outbox.claim(2_000, 60_000, 10).await.unwrap() })
+    });
+    let mut taken = Vec::new();
+    for claim in claims {
+        taken.extend(claim.await.unwrap());
+    }
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    assert_eq!(taken[0].id, "d1");
+    assert_eq!(taken[0].leased_until, 60_000);
+    // Leased: not taken again before the lease ends, taken after it.
+    assert!(
+        stores
+            .outbox
+            .claim(3_000, 70_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = stores.outbox.claim(60_000, 90_000, 10).await.unwrap();
+    let mut ids: Vec<&str> = again.iter().map(|d| d.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["d1", "d2"]);
+    // An attempt's outcome ends the lease; a dead one is never claimed.
+    let mut dead = again.into_iter().find(|d| d.id == "d1").unwrap();
+    dead.state = DeliveryState::Dead;
+    dead.attempts = 3;
+    stores.outbox.update(&dead).await.unwrap();
+    let stored = stores.outbox.get("d1").await.unwrap().unwrap();
+    assert_eq!(stored.state, DeliveryState::Dead);
+    assert_eq!(stored.leased_until, 0);
+    assert!(
+        stores
+            .outbox
+            .claim(100_000, 200_000, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.id != "d1")
+    );
+    let dead_letters = stores.outbox.list(Some(DeliveryState::Dead)).await.unwrap();
+    assert_eq!(dead_letters.len(), 1);
+    assert_eq!(stores.outbox.list(None).await.unwrap().len(), 2);
 }
