@@ -553,17 +553,19 @@ pub async fn credential(
     };
     let indices = reservation.indices;
     let mut credentials = Vec::with_capacity(holder_keys.len());
+    let signing = state.keys.current(now);
     for (&index, holder_key) in indices.iter().zip(holder_keys) {
         let mut params = IssueParams::new(state.config.public_url.clone(), now);
         params.expires_at = Some(now + state.config.lifetimes.credential);
         params.holder_key = Some(holder_key);
         params.status = Some(state.status.reference(index));
-        params.kid = Some(state.key.kid.clone());
+        params.kid = Some(signing.kid.clone());
+        params.x5c = signing.x5c();
         let issued = vc::issue(
             credential_type,
             record.claims.clone(),
             &params,
-            &state.key.key,
+            signing.signer.as_ref(),
         )
         .map_err(|e| ApiError::Issuance(format!("stored claims no longer issue: {}", e.code())))?;
         credentials.push(IssuedCredential::compact(issued.to_string()));
@@ -697,11 +699,18 @@ async fn attestation_proof(
 }
 
 /// `GET /.well-known/jwt-vc-issuer` (draft-ietf-oauth-sd-jwt-vc §5): the
-/// keys that verify this issuer's credentials.
+/// keys that verify this issuer's credentials: every signing credential in
+/// force (rollover), each with its `kid` and `x5c`.
 pub async fn jwt_vc_issuer_metadata(State(state): State<AppState>) -> Response {
+    let keys: Vec<_> = state
+        .keys
+        .all()
+        .iter()
+        .map(crate::signing::SigningCredential::public_jwk)
+        .collect();
     let body = serde_json::json!({
         "issuer": state.config.public_url,
-        "jwks": { "keys": [state.key.public_jwk()] },
+        "jwks": { "keys": keys },
     });
     Json(body).into_response()
 }

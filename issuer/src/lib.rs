@@ -37,6 +37,7 @@ pub mod model;
 pub mod ops;
 pub mod policy;
 pub mod portal;
+pub mod signing;
 pub mod status;
 pub mod store;
 pub mod wallet_attestation;
@@ -49,7 +50,7 @@ use axum::routing::{get, post};
 use intyg_core::vc::metadata::CredentialType;
 
 use crate::config::Config;
-use crate::keys::IssuerKey;
+use crate::signing::KeySet;
 use crate::status::StatusLists;
 use crate::store::Stores;
 
@@ -60,8 +61,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Storage.
     pub stores: Stores,
-    /// The signing key.
-    pub key: Arc<IssuerKey>,
+    /// The signing credentials (key + `x5c` chain); the newest signs.
+    pub keys: Arc<KeySet>,
     /// Credential types by credential configuration id (folder name).
     pub types: Arc<BTreeMap<String, CredentialType>>,
     /// Status lists.
@@ -84,9 +85,12 @@ pub enum StartError {
     /// Storage failed to open.
     #[error(transparent)]
     Store(#[from] store::StoreError),
-    /// The signing key failed to load.
+    /// A key file failed to load.
     #[error(transparent)]
     Key(#[from] keys::KeyError),
+    /// The signing credentials failed to load or be made.
+    #[error(transparent)]
+    Signing(#[from] signing::SigningError),
     /// A wallet provider root file failed to load.
     #[error("wallet provider roots {path}: {reason}")]
     WalletProviderRoots {
@@ -118,7 +122,7 @@ impl AppState {
             Some(database) => Stores::open_pg(&database).await?,
             None => Stores::open_sled(&config.data_dir.join("db"))?,
         };
-        let key = IssuerKey::load_or_create(&config.data_dir)?;
+        let keys = KeySet::load(&config)?;
         let types = load_types(&config.credential_types_dir)?;
         let status = StatusLists::new(
             &config.public_url,
@@ -136,7 +140,7 @@ impl AppState {
             portal,
             config: Arc::new(config),
             stores,
-            key: Arc::new(key),
+            keys: Arc::new(keys),
             types: Arc::new(types),
             status: Arc::new(status),
             metrics: Arc::new(ops::Metrics::default()),

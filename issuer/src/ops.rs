@@ -102,7 +102,7 @@ pub async fn status_list(
         .published(
             number,
             state.stores.status.as_ref(),
-            &state.key,
+            &state.keys,
             crate::now(),
         )
         .await

@@ -8,4 +8,5 @@ mod flow;
 mod haip;
 mod multi;
 mod portal;
+mod signing;
 mod stores;
