@@ -241,7 +241,7 @@ fn ts119475_table9_overasking_names_each_unregistered_claim() {
     assert_eq!(overasked.0.len(), 1);
     assert!(!overasked.0[0].credential);
     let birthdate: ClaimsPath = serde_json::from_value(json!(["birthdate"])).unwrap();
-    assert_eq!(overasked.claims("address"), [birthdate.clone()]);
+    assert_eq!(overasked.claims("address"), std::slice::from_ref(&birthdate));
     assert!(overasked.contains("address", &birthdate));
     let given: ClaimsPath = serde_json::from_value(json!(["given_name"])).unwrap();
     assert!(!overasked.contains("address", &given));
