@@ -15,7 +15,7 @@
 //! provider) → compact JWT in [`VerifierInfo`](crate::oid4vp::VerifierInfo)
 //! → [`verify`] against the provider roots at the caller's time →
 //! [`VerifiedRegistration`] → [`VerifiedRegistration::check_bound`] to the
-//! Verifier's validated access certificate → [`VerifiedRegistration::overasked`]
+//! Verifier's validated access certificate → [`RegistrationClaims::overasked`]
 //! compares a DCQL query with what was registered ([`scope`]). Only
 //! [`verify`] makes a `VerifiedRegistration`. A `status` reference is for
 //! the caller to fetch (this crate does no I/O); its decision goes back in
@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use scope::{Overasked, OveraskedCredential};
-pub use verify::{RegistrationError, VerifiedRegistration, sign, verify};
+pub use verify::{RegistrationError, VerifiedRegistration, access_identifier, sign, verify};
 
 use crate::dcql::ClaimsPath;
 use crate::status_list::StatusClaim;

@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use super::{RegisteredCredential, VerifiedRegistration};
+use super::{RegisteredCredential, RegistrationClaims};
 use crate::dcql::{ClaimsPath, CredentialQuery, DcqlQuery, PathElement};
 
 /// What one Credential Query asks beyond the registration.
@@ -58,10 +58,10 @@ impl Overasked {
     }
 }
 
-impl VerifiedRegistration {
+impl RegistrationClaims {
     /// The parts of `query` this registration does not cover.
     pub fn overasked(&self, query: &DcqlQuery) -> Overasked {
-        let registered = self.claims.credentials.as_deref().unwrap_or_default();
+        let registered = self.credentials.as_deref().unwrap_or_default();
         Overasked(
             query
                 .credentials

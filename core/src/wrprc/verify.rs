@@ -101,7 +101,7 @@ impl VerifiedRegistration {
     /// certificate `access` authenticated the request: `sub` equals the
     /// certificate's `organizationIdentifier`.
     pub fn check_bound(&self, access: &ValidatedLeaf) -> Result<(), RegistrationError> {
-        let Some(identifier) = organization_identifier(access.der()) else {
+        let Some(identifier) = access_identifier(access.der()) else {
             return Err(RegistrationError::UnboundAccessCertificate);
         };
         if identifier != self.claims.sub {
@@ -169,9 +169,10 @@ pub fn verify(
     Ok(VerifiedRegistration { claims, provider })
 }
 
-/// The `organizationIdentifier` of a certificate's subject, if it has one
-/// (as UTF8String or PrintableString).
-pub(crate) fn organization_identifier(der: &[u8]) -> Option<String> {
+/// The `organizationIdentifier` of a certificate's subject (2.5.4.97, as
+/// UTF8String or PrintableString), if it has one: the relying party's
+/// semantic identifier in an access certificate (ETSI EN 319 412-1).
+pub fn access_identifier(der: &[u8]) -> Option<String> {
     let certificate = CertificateDer::from(der);
     let parsed = EndEntityCert::try_from(&certificate).ok()?;
     // Name ::= SEQUENCE OF SET OF SEQUENCE { type OID, value ANY }

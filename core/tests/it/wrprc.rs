@@ -233,22 +233,25 @@ fn ts119475_table9_overasking_names_each_unregistered_claim() {
 
     // Within the registration, including below a registered path.
     let within = query(&["given_name", "address.locality"], VCT);
-    assert!(verified.overasked(&within).is_empty());
+    assert!(verified.claims.overasked(&within).is_empty());
 
     // One claim too many.
     let over = query(&["given_name", "birthdate"], VCT);
-    let overasked = verified.overasked(&over);
+    let overasked = verified.claims.overasked(&over);
     assert_eq!(overasked.0.len(), 1);
     assert!(!overasked.0[0].credential);
     let birthdate: ClaimsPath = serde_json::from_value(json!(["birthdate"])).unwrap();
-    assert_eq!(overasked.claims("address"), std::slice::from_ref(&birthdate));
+    assert_eq!(
+        overasked.claims("address"),
+        std::slice::from_ref(&birthdate)
+    );
     assert!(overasked.contains("address", &birthdate));
     let given: ClaimsPath = serde_json::from_value(json!(["given_name"])).unwrap();
     assert!(!overasked.contains("address", &given));
 
     // A credential type never registered: the whole query.
     let other = query(&["given_name"], "https://credentials.invalid/other");
-    let overasked = verified.overasked(&other);
+    let overasked = verified.claims.overasked(&other);
     assert!(overasked.0[0].credential);
     assert_eq!(overasked.claims("address"), [given]);
 
@@ -258,7 +261,7 @@ fn ts119475_table9_overasking_names_each_unregistered_claim() {
     }]}))
     .unwrap();
     assert_eq!(
-        verified.overasked(&whole).claims("address"),
+        verified.claims.overasked(&whole).claims("address"),
         [ClaimsPath(Vec::new())]
     );
 }
