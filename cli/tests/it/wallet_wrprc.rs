@@ -338,3 +338,67 @@ fn registration_certificates_are_checked_and_overasking_is_refused() {
         assert_eq!(seen["credentials"][0]["overasked"], json!([]), "{name}");
     }
 }
+
+/// A minimal attestation: the issuer computed `registered_at_least`, the
+/// template asks only the status and `registered_at_least/6_months`, and
+/// the verifier learns the fact, not the date.
+#[test]
+fn internship_eligible_minimal_discloses_the_predicate_not_the_date() {
+    let issuer = BackgroundIssuer::start(TestIssuer::start("cli-wrprc-minimal"));
+    let home = TempDir::new("cli-wrprc-minimal-home");
+    let dir = home.path().join("wallet");
+    assert!(wallet(&dir, &["init"]).ok);
+    let created = issuer.block_on(issuer.admin.offer(REGISTRATION_CERTIFICATE, KARIN));
+    let accept = wallet(
+        &dir,
+        &[
+            "--dev",
+            "accept",
+            &created.offer_uri,
+            "--tx-code",
+            &created.tx_code,
+        ],
+    );
+    assert!(accept.ok, "{}", accept.stderr);
+    let list: Value = serde_json::from_str(&wallet(&dir, &["--json", "list"]).stdout).unwrap();
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let held: Value = serde_json::from_str(&wallet(&dir, &["--json", "show", &id]).stdout).unwrap();
+    let predicates = held["claims"]["registered_at_least"].clone();
+    for name in ["3_months", "6_months", "12_months"] {
+        assert!(predicates[name].is_boolean(), "{held}");
+    }
+    // The example is registered since 2026-02-02: while 12 months is false,
+    // the credential expires by 2027-02-02 00:00 in Stockholm, the day it
+    // would turn true (the issuer's lifetime is a year).
+    if predicates["12_months"] == false {
+        let expires_at = held["expires_at"].as_i64().unwrap();
+        assert!(expires_at <= 1_801_522_800, "{held}");
+    }
+
+    let verifier = Verifier::start(&home.path().join("verifier"), &issuer.url, |_| {});
+    wallet(
+        &dir,
+        &["trust", "add-verifier-root", &verifier.file("ca.pem")],
+    );
+    wallet(
+        &dir,
+        &["trust", "add-wrprc-root", &verifier.file("wrprc-ca.pem")],
+    );
+    let (link, id) = verifier.link(json!({"template": "internship-eligible-minimal"}));
+    let seen = inspect(&dir, &link);
+    assert_eq!(seen["registration"]["valid"], true, "{seen}");
+    assert_eq!(seen["credentials"][0]["overasked"], json!([]), "{seen}");
+    let present = wallet(&dir, &["--dev", "present", &link, "--approve"]);
+    assert!(present.ok, "{}", present.stderr);
+    let shown = verifier.show(&id);
+    assert_eq!(shown["status"], "verified", "{shown}");
+    let claims = &shown["credentials"][0]["claims"];
+    assert_eq!(
+        claims["registered_at_least"],
+        json!({"6_months": predicates["6_months"]}),
+        "{shown}"
+    );
+    assert!(claims.get("registered_since").is_none(), "{shown}");
+    assert!(claims.get("given_name").is_none(), "{shown}");
+    assert!(claims["registration_status"].is_string(), "{shown}");
+}
