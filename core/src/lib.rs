@@ -17,6 +17,7 @@
 //! | presentation messages | OpenID4VP 1.0, HAIP 1.0 | [`oid4vp`] |
 //! | DPoP, client and key attestation | RFC 9449, draft-ietf-oauth-attestation-based-client-auth | [`oauth`] |
 //! | x5c chains, trust lists | RFC 5280, OpenID4VP 1.0 §5.9.3 | [`trust`] |
+//! | relying party registration certificates | ETSI TS 119 475 (WRPRC), OpenID4VP 1.0 `verifier_info` | [`wrprc`] |
 //! | Swedish personal identity numbers | Folkbokföringslagen §18, SKV 704 | [`identity_number`] |
 //! | free text: control characters | Unicode Cc, bidi controls | [`text`] |
 //!
@@ -39,3 +40,4 @@ pub mod text;
 pub mod trust;
 pub mod vc;
 pub mod webhook;
+pub mod wrprc;

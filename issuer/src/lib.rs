@@ -38,6 +38,7 @@ pub mod ops;
 pub mod policy;
 pub mod portal;
 pub mod signing;
+pub mod predicates;
 pub mod status;
 pub mod store;
 pub mod wallet_attestation;

@@ -5,8 +5,8 @@
 //! local CA (`ca.pem`, for wallets to trust; its private key is never
 //! written) and a leaf certificate for `localhost`, `127.0.0.1` and the
 //! configured `san_dns` (`verifier-chain.pem`, key in `verifier-key.jwk`,
-//! mode 0600). Later starts reuse them. Production loads the configured
-//! key and chain.
+//! mode 0600), naming the configured `organization_identifier`. Later starts
+//! reuse them. Production loads the configured key and chain.
 
 use std::path::Path;
 
@@ -70,7 +70,11 @@ impl Identity {
                 let key = config.data_dir.join("verifier-key.jwk");
                 let chain = config.data_dir.join("verifier-chain.pem");
                 if !key.exists() || !chain.exists() {
-                    generate_dev(&config.data_dir, &config.san_dns)?;
+                    generate_dev(
+                        &config.data_dir,
+                        &config.san_dns,
+                        &config.organization_identifier,
+                    )?;
                 }
                 (key, chain)
             }
@@ -135,8 +139,9 @@ fn invalid(path: &Path, reason: impl std::fmt::Display) -> IdentityError {
 }
 
 /// Generates the development CA and leaf in `dir` (`core::trust::pki`,
-/// the one way every role makes its local CA).
-fn generate_dev(dir: &Path, san_dns: &str) -> Result<(), IdentityError> {
+/// the one way every role makes its local CA); the leaf names
+/// `organization` as its `organizationIdentifier`.
+fn generate_dev(dir: &Path, san_dns: &str, organization: &str) -> Result<(), IdentityError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
         move |source| IdentityError::Io { path, source }
@@ -152,7 +157,10 @@ fn generate_dev(dir: &Path, san_dns: &str) -> Result<(), IdentityError> {
     let leaf = ca.issue(
         &public,
         &LeafProfile {
-            subject: Subject::new("Intyg development verifier"),
+            // organizationIdentifier (2.5.4.97): what a registration
+            // certificate's `sub` is bound to (ETSI TS 119 475, EN 319 412-1).
+            subject: Subject::new("Intyg development verifier")
+                .organization_identifier(organization),
             dns_names,
             ip_addresses: vec![[127, 0, 0, 1].into()],
             ..LeafProfile::default()
@@ -169,7 +177,7 @@ fn generate_dev(dir: &Path, san_dns: &str) -> Result<(), IdentityError> {
     Ok(())
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut file = std::fs::OpenOptions::new()

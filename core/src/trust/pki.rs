@@ -38,6 +38,9 @@ pub enum PkiError {
     Parse(#[from] X509Error),
 }
 
+/// The arcs of organizationIdentifier (2.5.4.97).
+const ORGANIZATION_IDENTIFIER: [u64; 4] = [2, 5, 4, 97];
+
 /// A subject distinguished name: common name, and optionally organization
 /// and country.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,6 +51,10 @@ pub struct Subject {
     pub organization: Option<String>,
     /// C: ISO 3166-1 alpha-2.
     pub country: Option<String>,
+    /// organizationIdentifier (2.5.4.97, ETSI EN 319 412-1), e.g.
+    /// `VATSE-5560000000`: what a relying party's registration
+    /// certificate (ETSI TS 119 475) is bound to.
+    pub organization_identifier: Option<String>,
 }
 
 impl Subject {
@@ -65,6 +72,12 @@ impl Subject {
         self
     }
 
+    /// Sets organizationIdentifier.
+    pub fn organization_identifier(mut self, identifier: impl Into<String>) -> Self {
+        self.organization_identifier = Some(identifier.into());
+        self
+    }
+
     fn apply(&self, params: &mut CertificateParams) {
         params.distinguished_name = rcgen::DistinguishedName::new();
         if let Some(country) = &self.country {
@@ -76,6 +89,12 @@ impl Subject {
             params
                 .distinguished_name
                 .push(DnType::OrganizationName, organization.as_str());
+        }
+        if let Some(identifier) = &self.organization_identifier {
+            params.distinguished_name.push(
+                DnType::CustomDnType(ORGANIZATION_IDENTIFIER.to_vec()),
+                rcgen::DnValue::Utf8String(identifier.clone()),
+            );
         }
         params
             .distinguished_name
