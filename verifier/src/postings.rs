@@ -62,6 +62,9 @@ pub struct NewPosting<'a> {
     pub description: &'a str,
     /// Why applicants are asked for their credentials.
     pub purpose: &'a str,
+    /// A legal basis to keep applicants' data despite an erasure
+    /// request, if the employer has one (one line).
+    pub legal_basis: Option<&'a str>,
 }
 
 impl NewPosting<'_> {
@@ -79,6 +82,11 @@ impl NewPosting<'_> {
             ("purpose", self.purpose, PURPOSE_MAX, Lines::Multi),
         ]
         .into_iter()
+        .chain(
+            self.legal_basis
+                .filter(|basis| !basis.trim().is_empty())
+                .map(|basis| ("legal_basis", basis, PURPOSE_MAX, Lines::Single)),
+        )
         .filter_map(|(name, value, max, lines)| {
             check_text(value, max, lines).err().map(|p| (name, p))
         })
@@ -99,6 +107,11 @@ pub async fn create(
         purpose: new.purpose.trim().to_owned(),
         created_at: now(),
         created_by: created_by.to_owned(),
+        legal_basis: new
+            .legal_basis
+            .map(str::trim)
+            .filter(|basis| !basis.is_empty())
+            .map(str::to_owned),
     };
     state.stores.postings.insert(&posting).await?;
     state.stores.durable().await?;
@@ -111,8 +124,9 @@ pub async fn create(
 pub async fn open_application(
     state: &AppState,
     posting: &Posting,
-    options: RequestOptions,
+    mut options: RequestOptions,
 ) -> Result<Transaction, ApiError> {
+    options.posting_id = Some(posting.id.clone());
     let template = templates::template(TEMPLATE)
         .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?
         .ok_or_else(|| ApiError::bad_request("server_error", "the template is missing"))?;
@@ -149,6 +163,7 @@ mod tests {
             title: &long,
             description: "  ",
             purpose: "Ansökan om arbetspraktik",
+            legal_basis: None,
         };
         assert_eq!(
             new.problems(),
@@ -161,6 +176,7 @@ mod tests {
             title: "Lagerassistent",
             description: "Praktik i tre månader",
             purpose: "Ansökan om arbetspraktik",
+            legal_basis: None,
         };
         assert!(ok.problems().is_empty());
     }
@@ -171,6 +187,7 @@ mod tests {
             title: "Lagerassistent",
             description: "Praktik\ni tre månader",
             purpose: "Ansökan\u{1b}[2J om arbetspraktik",
+            legal_basis: None,
         };
         assert!(matches!(
             new.problems()[..],
@@ -180,6 +197,7 @@ mod tests {
             title: "Lager\nassistent",
             description: "d",
             purpose: "p",
+            legal_basis: None,
         };
         assert_eq!(title.problems().len(), 1);
     }
@@ -191,6 +209,7 @@ mod tests {
             title: &title,
             description: "d",
             purpose: "p",
+            legal_basis: None,
         };
         assert!(new.problems().is_empty());
     }
