@@ -97,6 +97,13 @@ pub struct PresentationView {
     /// When the verified claims were deleted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claims_deleted_at: Option<i64>,
+    /// When the personal data was erased on the person's request
+    /// (Intyg extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<i64>,
+    /// The legal basis an erasure request was refused under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure_refused: Option<String>,
     /// The consent record, once verified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentRecord>,
@@ -252,13 +259,16 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<PresentationView>, ApiError> {
     authorize(&state, &headers)?;
-    let transaction = state
+    let mut transaction = state
         .stores
         .transactions
         .get(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("presentation"))?;
+    crate::personal::open(&state, &mut transaction).await?;
     let consent = state.stores.consents.get(&id).await?;
+    let erased_at = transaction.erased_at();
+    let erasure_refused = transaction.erasure.as_ref().and_then(|e| e.refused.clone());
     Ok(Json(PresentationView {
         id: transaction.id,
         status: transaction.outcome,
@@ -268,6 +278,8 @@ pub async fn show(
         missing_credentials: transaction.missing_credentials,
         credentials: transaction.credentials,
         claims_deleted_at: transaction.claims_deleted_at,
+        erased_at,
+        erasure_refused,
         consent,
     }))
 }
@@ -302,6 +314,11 @@ pub struct CreatePosting {
     /// (0: fetched for each presentation).
     #[serde(default)]
     pub max_status_age: Option<u64>,
+    /// A legal basis to keep applicants' data despite an erasure request
+    /// (e.g. "a concluded employment contract"); erasure requests on its
+    /// applications get a signed refusal naming it.
+    #[serde(default)]
+    pub legal_basis: Option<String>,
 }
 
 /// A posting with its applications, as `GET /api/postings/{id}` shows it.
@@ -357,6 +374,7 @@ pub async fn create_posting(
         description: &request.description,
         purpose: &request.purpose,
         max_status_age: request.max_status_age,
+        legal_basis: request.legal_basis.as_deref(),
     };
     if let Some((field, problem)) = new.problems().first() {
         return Err(ApiError::bad_request(

@@ -11,7 +11,8 @@
 //! |---|---|
 //! | `GET /request/{id}` | the signed Request Object (OpenID4VP 1.0 §5.10, RFC 9101) |
 //! | `POST /request/{id}` | the same for `request_uri_method=post`: `wallet_metadata` checked, `wallet_nonce` echoed (§5.10) |
-//! | `POST /response/{id}` | the Response URI: `direct_post` / `direct_post.jwt` (§8.2, §8.3.1) |
+//! | `POST /response/{id}` | the Response URI: `direct_post` / `direct_post.jwt` (§8.2, §8.3.1); on acceptance its answer carries a signed receipt (Intyg extension, [`receipt`]) |
+//! | `POST /erasure` | erasure on request of a transaction's personal data (Intyg extension, [`erasure`]) |
 //! | `POST /api/presentations` | HR API: make a request from a template or a DCQL query |
 //! | `GET /api/presentations/{id}` | HR API: status, reason, verified claims, consent record |
 //! | `GET /api/presentations/{id}/events` | HR API: the status as Server-Sent Events, ending with the transaction ([`events`]) |
@@ -29,17 +30,20 @@
 
 pub mod api;
 pub mod config;
+pub mod erasure;
 pub mod error;
 pub mod events;
 pub mod fetch;
 pub mod identity;
 pub mod model;
 pub mod ops;
+pub mod personal;
 pub mod portal;
 pub mod postings;
 pub mod presentation;
 pub mod qr;
 pub mod registration;
+pub mod receipt;
 pub mod store;
 pub mod templates;
 pub mod verify;
@@ -119,7 +123,10 @@ impl AppState {
     pub async fn open(config: Config) -> Result<Self, StartError> {
         let stores = match config.database() {
             Some(database) => Stores::open_pg(&database).await?,
-            None => Stores::open_sled(&config.data_dir.join("db"))?,
+            None => Stores::open_sled(
+                &config.data_dir.join("db"),
+                &config.data_dir.join("transaction-keys"),
+            )?,
         };
         let identity = Identity::load(&config)?;
         let registrations = registration::Registrations::load(&config, &identity, now())?;
@@ -213,6 +220,7 @@ pub fn app(state: AppState) -> Router {
             get(presentation::request_object).post(presentation::request_object_post),
         )
         .route("/response/{id}", post(presentation::response))
+        .route(receipt::ERASURE_PATH, post(erasure::request))
         .route("/api/presentations", post(api::create))
         .route("/api/presentations/{id}", get(api::show))
         .route("/api/presentations/{id}/events", get(api::events))

@@ -106,8 +106,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 /// Deletes the verified claims of every transaction completed more than
-/// `retention_seconds` ago; consent records stay. Returns how many.
+/// `retention_seconds` ago (their keys destroyed); consent records stay.
+/// Finishes interrupted erasures first. Returns how many were purged.
 pub async fn purge_expired_claims(state: &AppState) -> Result<usize, ApiError> {
+    crate::erasure::resume(state).await?;
+    state.stores.replay.purge_expired(now()).await?;
     let before = now() - state.config.retention_seconds;
     let due = state
         .stores
@@ -118,7 +121,9 @@ pub async fn purge_expired_claims(state: &AppState) -> Result<usize, ApiError> {
     for current in due {
         let mut next = current.clone();
         next.credentials.clear();
+        next.sealed_claims = None;
         next.claims_deleted_at = Some(now());
+        state.stores.keys.destroy(&current.id).await?;
         if state.stores.transactions.swap(&current, &next).await? {
             purged += 1;
         }

@@ -65,6 +65,9 @@ pub struct NewPosting<'a> {
     /// How old a status list may be for its applications, in seconds
     /// (0: fetched for each); `None`: the template's setting.
     pub max_status_age: Option<u64>,
+    /// A legal basis to keep applicants' data despite an erasure
+    /// request, if the employer has one (one line).
+    pub legal_basis: Option<&'a str>,
 }
 
 impl NewPosting<'_> {
@@ -82,6 +85,11 @@ impl NewPosting<'_> {
             ("purpose", self.purpose, PURPOSE_MAX, Lines::Multi),
         ]
         .into_iter()
+        .chain(
+            self.legal_basis
+                .filter(|basis| !basis.trim().is_empty())
+                .map(|basis| ("legal_basis", basis, PURPOSE_MAX, Lines::Single)),
+        )
         .filter_map(|(name, value, max, lines)| {
             check_text(value, max, lines).err().map(|p| (name, p))
         })
@@ -103,6 +111,11 @@ pub async fn create(
         created_at: now(),
         created_by: created_by.to_owned(),
         max_status_age: new.max_status_age,
+        legal_basis: new
+            .legal_basis
+            .map(str::trim)
+            .filter(|basis| !basis.is_empty())
+            .map(str::to_owned),
     };
     state.stores.postings.insert(&posting).await?;
     state.stores.durable().await?;
@@ -120,6 +133,7 @@ pub async fn open_application(
     if posting.max_status_age.is_some() {
         options.max_status_age = posting.max_status_age;
     }
+    options.posting_id = Some(posting.id.clone());
     let template = templates::template(TEMPLATE)
         .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?
         .ok_or_else(|| ApiError::bad_request("server_error", "the template is missing"))?;
@@ -157,6 +171,7 @@ mod tests {
             description: "  ",
             purpose: "Ansökan om arbetspraktik",
             max_status_age: None,
+            legal_basis: None,
         };
         assert_eq!(
             new.problems(),
@@ -170,6 +185,7 @@ mod tests {
             description: "Praktik i tre månader",
             purpose: "Ansökan om arbetspraktik",
             max_status_age: None,
+            legal_basis: None,
         };
         assert!(ok.problems().is_empty());
     }
@@ -181,6 +197,7 @@ mod tests {
             description: "Praktik\ni tre månader",
             purpose: "Ansökan\u{1b}[2J om arbetspraktik",
             max_status_age: None,
+            legal_basis: None,
         };
         assert!(matches!(
             new.problems()[..],
@@ -191,6 +208,7 @@ mod tests {
             description: "d",
             purpose: "p",
             max_status_age: None,
+            legal_basis: None,
         };
         assert_eq!(title.problems().len(), 1);
     }
@@ -203,6 +221,7 @@ mod tests {
             description: "d",
             purpose: "p",
             max_status_age: None,
+            legal_basis: None,
         };
         assert!(new.problems().is_empty());
     }

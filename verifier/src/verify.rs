@@ -168,8 +168,9 @@ impl Reason {
 /// What a response amounts to when no check failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
-    /// Every presentation verified.
-    Verified(Vec<Accepted>),
+    /// Every presentation verified; with the VP Token's
+    /// `vp_token_hash` (`intyg_core::rights::vp_token_hash`).
+    Verified(Vec<Accepted>, String),
     /// The wallet answered `access_denied`: the person declined, or the
     /// wallet holds no matching credential (`Denial`).
     Denied(Denial),
@@ -201,6 +202,8 @@ pub struct Accepted {
     pub record: VerifiedCredentialRecord,
     /// Pointers of the selectively disclosed claims (for consent).
     pub disclosed: Vec<String>,
+    /// RFC 7638 thumbprint of the holder key (`cnf.jwk`), when bound.
+    pub holder_key: Option<String>,
 }
 
 /// What the checks need besides the transaction.
@@ -267,7 +270,10 @@ pub async fn check(
             );
         }
     }
-    Ok(Verdict::Verified(accepted))
+    Ok(Verdict::Verified(
+        accepted,
+        intyg_core::rights::vp_token_hash(&response.vp_token),
+    ))
 }
 
 /// A wallet's error response (§8.5), plain or encrypted: `access_denied`
@@ -389,6 +395,11 @@ async fn check_presentation(
             issuer_name: std::collections::BTreeMap::new(),
         },
         disclosed: verified.sd_jwt.disclosed.clone(),
+        holder_key: verified
+            .sd_jwt
+            .holder_key
+            .as_ref()
+            .and_then(|jwk| intyg_core::jose::thumbprint(jwk).ok()),
     })
 }
 

@@ -192,6 +192,11 @@ intyg_service::messages! {
         "De verifierade uppgifterna är raderade efter lagringstiden. Samtyckesposten finns kvar.",
         "The verified claims were deleted after the retention period. The consent record is kept."
     ),
+    /// Claims erased on the applicant's request.
+    ClaimsErased => (
+        "Uppgifterna är raderade på den sökandes begäran. Samtyckesposten finns kvar, utan personuppgifter.",
+        "The claims were erased at the applicant's request. The consent record is kept, without personal data."
+    ),
     /// Back to the posting.
     BackToPosting => ("Tillbaka till annonsen", "Back to the posting"),
     /// Back to all postings.

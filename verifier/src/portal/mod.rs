@@ -269,13 +269,16 @@ impl SignedIn {
         if !applications.iter().any(|a| a.transaction_id == tx) {
             return Err(self.error(StatusCode::NOT_FOUND, Msg::NotFound));
         }
-        let transaction = state
+        let mut transaction = state
             .stores
             .transactions
             .get(tx)
             .await
             .map_err(|e| self.api(e))?
             .ok_or_else(|| self.error(StatusCode::NOT_FOUND, Msg::NotFound))?;
+        crate::personal::open(state, &mut transaction)
+            .await
+            .map_err(|e| self.api(e))?;
         Ok((posting, transaction))
     }
 }
@@ -532,6 +535,7 @@ async fn create_posting(
         description: text("description"),
         purpose: text("purpose"),
         max_status_age: None,
+        legal_basis: None,
     };
     let problems = new.problems();
     let relang = form.contains_key(intyg_service::portal::chrome::RELANG);
@@ -596,7 +600,7 @@ async fn posting(
     let now = now();
     let mut rows = Vec::with_capacity(applications.len());
     for application in &applications {
-        let Some(transaction) = state
+        let Some(mut transaction) = state
             .stores
             .transactions
             .get(&application.transaction_id)
@@ -605,6 +609,9 @@ async fn posting(
         else {
             continue;
         };
+        crate::personal::open(&state, &mut transaction)
+            .await
+            .map_err(|e| signed.api(e))?;
         rows.push(pages::ApplicationRow {
             transaction_id: application.transaction_id.clone(),
             opened: application.created_at,
@@ -788,6 +795,7 @@ fn session_view<'a>(
             .collect(),
         credentials,
         claims_deleted_at: transaction.claims_deleted_at,
+        erased_at: transaction.erased_at(),
     }
 }
 

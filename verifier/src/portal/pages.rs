@@ -267,6 +267,8 @@ pub struct Result<'a> {
     pub credentials: Vec<CredentialView<'a>>,
     /// When the claims were deleted.
     pub claims_deleted_at: Option<i64>,
+    /// When they were erased on the applicant's request.
+    pub erased_at: Option<i64>,
 }
 
 /// What the session page shows.
@@ -372,7 +374,9 @@ pub fn result(lang: Lang, result: &Result<'_>) -> Markup {
     html! {
         @if result.state == SessionState::Verified {
             h2 { (lang.t(Msg::VerifiedCredentials)) }
-            @if let Some(at) = result.claims_deleted_at {
+            @if let Some(at) = result.erased_at {
+                p.notice { (lang.t(Msg::ClaimsErased)) " (" (date_time(at)) ")" }
+            } @else if let Some(at) = result.claims_deleted_at {
                 p.notice { (lang.t(Msg::ClaimsDeleted)) " (" (date_time(at)) ")" }
             }
             @for (i, credential) in result.credentials.iter().enumerate() {

@@ -11,7 +11,8 @@ use crate::TempDir;
 
 async fn sled() -> (Stores, Option<TempDir>) {
     let dir = TempDir::new("stores-sled");
-    (Stores::open_sled(&dir.0).unwrap(), Some(dir))
+    let stores = Stores::open_sled(&dir.0.join("db"), &dir.0.join("keys")).unwrap();
+    (stores, Some(dir))
 }
 
 async fn postgres() -> (Stores, Option<TempDir>) {
@@ -47,6 +48,9 @@ both_backends!(
     postings_and_applications,
     webhook_subscriptions,
     the_outbox_hands_a_due_delivery_to_one_claimer,
+    an_erasure_request_id_is_taken_once,
+    a_destroyed_transaction_key_is_gone,
+    pending_erasures_are_found,
 );
 
 fn transaction(id: &str) -> Transaction {
@@ -73,6 +77,11 @@ fn transaction(id: &str) -> Transaction {
         credentials: Vec::new(),
         completed_at: None,
         claims_deleted_at: None,
+        posting_id: None,
+        sealed_claims: None,
+        holder_keys: Vec::new(),
+        vp_token_hash: None,
+        erasure: None,
     }
 }
 
@@ -147,6 +156,7 @@ async fn consents(stores: Stores) {
         disclosed: Vec::new(),
         at: 5,
         presentation_digest: "d".into(),
+        erased_at: None,
     };
     stores.consents.insert(&record).await.unwrap();
     assert_eq!(stores.consents.get("t1").await.unwrap(), Some(record));
@@ -162,6 +172,7 @@ async fn postings_and_applications(stores: Stores) {
         created_at: 1,
         created_by: "anna".into(),
         max_status_age: None,
+        legal_basis: None,
     };
     stores.postings.insert(&posting("p1")).await.unwrap();
     stores.postings.insert(&posting("p2")).await.unwrap();
@@ -199,11 +210,100 @@ async fn postings_and_applications(stores: Stores) {
     assert_eq!(of_p1, ["a", "b"]);
 }
 
+async fn an_erasure_request_id_is_taken_once(stores: Stores) {
+    let (a, b) = tokio::join!(
+        stores.replay.insert_if_absent("erasure:j1", 100, 10),
+        stores.replay.insert_if_absent("erasure:j1", 100, 10)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "one request wins");
+    assert!(
+        !stores
+            .replay
+            .insert_if_absent("erasure:j1", 200, 50)
+            .await
+            .unwrap()
+    );
+    assert!(
+        stores
+            .replay
+            .insert_if_absent("erasure:j2", 100, 10)
+            .await
+            .unwrap()
+    );
+    assert_eq!(stores.replay.purge_expired(150).await.unwrap(), 2);
+    assert!(
+        stores
+            .replay
+            .insert_if_absent("erasure:j1", 300, 150)
+            .await
+            .unwrap()
+    );
+}
+
+async fn a_destroyed_transaction_key_is_gone(stores: Stores) {
+    stores.keys.put("t1", &[7u8; 32]).await.unwrap();
+    stores.keys.put("t2", &[8u8; 32]).await.unwrap();
+    assert_eq!(stores.keys.get("t1").await.unwrap(), Some(vec![7u8; 32]));
+    stores.keys.destroy("t1").await.unwrap();
+    assert_eq!(stores.keys.get("t1").await.unwrap(), None);
+    // Destroying twice (a resumed erasure) is fine.
+    stores.keys.destroy("t1").await.unwrap();
+    assert_eq!(stores.keys.get("t2").await.unwrap(), Some(vec![8u8; 32]));
+}
+
+async fn pending_erasures_are_found(stores: Stores) {
+    let done = verified(transaction("done"), 10);
+    let pending = verified(transaction("pending"), 10);
+    for t in [&done, &pending] {
+        stores.transactions.insert(t).await.unwrap();
+    }
+    assert!(
+        stores
+            .transactions
+            .with_erasure_pending()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut requested = pending.clone();
+    requested.erasure = Some(intyg_verifier::model::Erasure {
+        requested_at: 20,
+        request_jti: "j".into(),
+        erased_at: None,
+        refused: None,
+    });
+    assert!(
+        stores
+            .transactions
+            .swap(&pending, &requested)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        stores.transactions.with_erasure_pending().await.unwrap(),
+        std::slice::from_ref(&requested)
+    );
+    let mut erased = requested.clone();
+    if let Some(e) = erased.erasure.as_mut() {
+        e.erased_at = Some(30);
+    }
+    erased.credentials.clear();
+    assert!(stores.transactions.swap(&requested, &erased).await.unwrap());
+    assert!(
+        stores
+            .transactions
+            .with_erasure_pending()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
     let dir = TempDir::new("copy-sled");
     let db = sled::Config::new().path(&dir.0).open().unwrap();
-    let from = Stores::from_sled(db.clone()).unwrap();
+    let from = Stores::from_sled(db.clone(), &dir.0.join("keys")).unwrap();
     from.transactions.insert(&transaction("t1")).await.unwrap();
     from.transactions
         .insert(&verified(transaction("t2"), 7))
@@ -218,6 +318,7 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
         disclosed: Vec::new(),
         at: 7,
         presentation_digest: "d".into(),
+        erased_at: None,
     };
     from.consents.insert(&consent).await.unwrap();
     let posting = Posting {
@@ -227,6 +328,8 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
         purpose: "p".into(),
         created_at: 1,
         created_by: "anna".into(),
+        max_status_age: None,
+        legal_basis: None,
     };
     from.postings.insert(&posting).await.unwrap();
     let application = Application {
