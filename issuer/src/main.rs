@@ -137,10 +137,13 @@ async fn main() -> anyhow::Result<()> {
         "intyg-issuer started"
     );
     intyg_issuer::ops::spawn_sweeps(state.stores.clone(), std::time::Duration::from_secs(60));
-    axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(intyg_service::shutdown_signal())
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(intyg_service::shutdown_signal())
+    .await
+    .context("serving")?;
     state.stores.durable().await?;
     tracing::info!("intyg-issuer stopped");
     Ok(())

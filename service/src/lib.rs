@@ -11,7 +11,7 @@
 //!   run-once background jobs ([`pg::RunOnce`]).
 //! - [`shutdown_signal`]: resolves on Ctrl-C or SIGTERM, for
 //!   `axum::serve(..).with_graceful_shutdown(..)`.
-//! - [`session`]: portal sign-in (argon2id, lockout) and in-memory
+//! - [`session`]: portal sign-in (argon2id, throttling with growing delays) and in-memory
 //!   sessions with CSRF tokens, generic over what a session remembers.
 //! - [`fetch`]: outgoing HTTP from untrusted URLs (SSRF rules, time and
 //!   size limits, no redirects).

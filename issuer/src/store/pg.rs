@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_replay.sql",
         sql: include_str!("../../migrations/0002_replay.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_audit_throttle.sql",
+        sql: include_str!("../../migrations/0003_audit_throttle.sql"),
+    },
 ];
 
 /// The stores over one pool.

@@ -14,11 +14,18 @@ use super::{Application, ConsentStore, Posting, PostingStore, StoreError, Transa
 use crate::model::{ConsentRecord, Transaction};
 
 /// The verifier's schema, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init.sql",
-    sql: include_str!("../../migrations/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init.sql",
+        sql: include_str!("../../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_audit_throttle.sql",
+        sql: include_str!("../../migrations/0002_audit_throttle.sql"),
+    },
+];
 
 /// The stores over one pool.
 #[derive(Debug, Clone)]
