@@ -24,6 +24,7 @@
 
 pub mod admin;
 pub mod attestation_status;
+pub mod audit;
 pub mod auth_code;
 pub mod claims;
 pub mod config;
@@ -76,6 +77,8 @@ pub struct AppState {
     pub wallet_providers: Arc<intyg_core::trust::TrustAnchors>,
     /// Status lists of wallet providers.
     pub attestation_status: Arc<attestation_status::StatusChecker>,
+    /// The audit trail (see [`audit`]).
+    pub audit: audit::Trail,
 }
 
 /// Why the state could not be built.
@@ -98,6 +101,9 @@ pub enum StartError {
     /// The attestation status fetcher could not be built.
     #[error(transparent)]
     StatusFetch(#[from] attestation_status::StatusError),
+    /// The audit trail failed to open or to take its start entries.
+    #[error(transparent)]
+    Audit(#[from] intyg_service::audit::AuditError),
     /// A credential type failed to load.
     #[error("credential type {name}: {reason}")]
     CredentialType {
@@ -129,14 +135,17 @@ impl AppState {
         let dpop = dpop::Dpop::open(&config)?;
         let wallet_providers = load_wallet_providers(&config.wallet_provider_roots)?;
         let attestation_status = attestation_status::StatusChecker::new(config.dev)?;
+        let key = Arc::new(key);
+        let audit = audit::open(&config, &stores, &key).await?;
         let state = Self {
+            audit,
             dpop: Arc::new(dpop),
             wallet_providers: Arc::new(wallet_providers),
             attestation_status: Arc::new(attestation_status),
             portal,
             config: Arc::new(config),
             stores,
-            key: Arc::new(key),
+            key,
             types: Arc::new(types),
             status: Arc::new(status),
             metrics: Arc::new(ops::Metrics::default()),

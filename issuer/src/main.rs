@@ -64,6 +64,54 @@ struct Args {
     /// `DPoP-Nonce`). Config file: `dpop_nonce = true`.
     #[arg(long)]
     dpop_nonce: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum AuditAction {
+    /// Recompute the trail's hash chain and check its signed checkpoints
+    /// (the service may be running): exit 0 when intact, 1 naming the
+    /// first bad entry.
+    Verify {
+        /// The issuer's data directory (its key; on sled, `audit.jsonl`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The trail is in this PostgreSQL database (table `issuer_audit`).
+        #[arg(long, env = "INTYG_DATABASE_URL")]
+        database_url: Option<String>,
+    },
+}
+
+/// `audit verify`: prints the outcome; the exit code says it.
+async fn audit_verify(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<()> {
+    let key = intyg_issuer::audit::public_key(data_dir)?;
+    let store = intyg_service::audit::verify_source(data_dir, database_url, "issuer")?;
+    match intyg_service::audit::verify_store(store.as_ref(), &key).await {
+        Ok(intact) => {
+            println!(
+                "audit trail intact: {} entries, {} signed checkpoints",
+                intact.entries, intact.checkpoints
+            );
+            Ok(())
+        }
+        Err(failure) => {
+            eprintln!("{failure}");
+            std::process::exit(1);
+        }
+    }
 }
 
 #[tokio::main]
@@ -74,6 +122,15 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if let Some(Command::Audit {
+        action: AuditAction::Verify {
+            data_dir,
+            database_url,
+        },
+    }) = &args.command
+    {
+        return audit_verify(data_dir, database_url.as_deref()).await;
+    }
     if let (Some(from), Some(url)) = (&args.copy_from_sled, &args.database_url) {
         let db = sled::Config::new()
             .path(from)

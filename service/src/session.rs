@@ -392,6 +392,18 @@ impl<D: Default + Serialize + DeserializeOwned + Send> Sessions<D> {
         self.store.remove(&digest(id)).await
     }
 
+    /// How the audit trail names who tried to sign in as `username`: the
+    /// username of a configured account, else `(unknown)` (what was typed
+    /// could be a password or anything else).
+    pub fn audit_name(&self, username: &str) -> String {
+        let username = username.trim();
+        if self.accounts.contains_key(username) {
+            username.to_owned()
+        } else {
+            "(unknown)".to_owned()
+        }
+    }
+
     /// The session's lifetime, for the cookie's Max-Age.
     pub fn lifetime(&self) -> i64 {
         self.lifetime

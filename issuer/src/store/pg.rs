@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_audit_throttle.sql",
         sql: include_str!("../../migrations/0003_audit_throttle.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_audit_trail.sql",
+        sql: include_str!("../../migrations/0004_audit_trail.sql"),
+    },
 ];
 
 /// The stores over one pool.

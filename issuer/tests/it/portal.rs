@@ -1522,3 +1522,30 @@ async fn portal_audit_catches_violations_and_sideways_scrolling() {
     assert!(wide.contains("scrolls sideways"), "{wide}");
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn portal_person_page_shows_the_persons_audit_trail() {
+    let portal = start("portal-audit-trail").await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let csrf = browser.signed_in().await;
+    let person = browser.registered_person(&csrf).await;
+    let offer = browser.issue_example(&person, &csrf).await;
+    assert!(offer.status.is_success(), "{}", offer.status);
+    let page = browser.get(&person).await;
+    let trail = page.inner_text("audit-trail");
+    assert!(trail.contains("Händelser i granskningsloggen"), "{trail}");
+    let entries: Vec<&str> = page
+        .body
+        .split("<li id=\"audit-")
+        .skip(1)
+        .map(|li| li.split("</li>").next().unwrap())
+        .collect();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert!(entries[0].contains("Registrerad") && entries[0].contains(OFFICER));
+    assert!(entries[1].contains("Erbjudande skapat"), "{}", entries[1]);
+    // The trail names the person by a keyed hash, never the number.
+    let file = std::fs::read_to_string(portal.state.config.data_dir.join("audit.jsonl")).unwrap();
+    assert!(file.contains("\"person.register\""));
+    assert!(file.contains("\"signin.success\""));
+    assert!(!file.contains(SUBJECT) && !file.contains("Lindqvist"));
+}

@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_audit_throttle.sql",
         sql: include_str!("../../migrations/0002_audit_throttle.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_audit_trail.sql",
+        sql: include_str!("../../migrations/0003_audit_trail.sql"),
+    },
 ];
 
 /// The stores over one pool.
