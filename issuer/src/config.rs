@@ -138,6 +138,11 @@ pub struct PortalConfig {
     /// feedback, as a `mailto:` link.
     #[serde(default = "default_feedback_email")]
     pub feedback_email: String,
+    /// Reverse proxies whose `X-Forwarded-For` gives the client's address
+    /// for sign-in throttling. Empty (the default): the header is ignored
+    /// and the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for PortalConfig {
@@ -146,6 +151,7 @@ impl Default for PortalConfig {
             officers: Vec::new(),
             session_lifetime_seconds: default_session_lifetime(),
             feedback_email: default_feedback_email(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

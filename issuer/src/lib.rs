@@ -24,6 +24,7 @@
 
 pub mod admin;
 pub mod attestation_status;
+pub mod audit;
 pub mod auth_code;
 pub mod claims;
 pub mod config;
@@ -37,8 +38,8 @@ pub mod model;
 pub mod ops;
 pub mod policy;
 pub mod portal;
-pub mod signing;
 pub mod predicates;
+pub mod signing;
 pub mod status;
 pub mod store;
 pub mod wallet_attestation;
@@ -78,6 +79,8 @@ pub struct AppState {
     pub wallet_providers: Arc<intyg_core::trust::TrustAnchors>,
     /// Status lists of wallet providers.
     pub attestation_status: Arc<attestation_status::StatusChecker>,
+    /// The audit trail (see [`audit`]).
+    pub audit: audit::Trail,
 }
 
 /// Why the state could not be built.
@@ -103,6 +106,9 @@ pub enum StartError {
     /// The attestation status fetcher could not be built.
     #[error(transparent)]
     StatusFetch(#[from] attestation_status::StatusError),
+    /// The audit trail failed to open or to take its start entries.
+    #[error(transparent)]
+    Audit(#[from] intyg_service::audit::AuditError),
     /// A credential type failed to load.
     #[error("credential type {name}: {reason}")]
     CredentialType {
@@ -134,7 +140,13 @@ impl AppState {
         let dpop = dpop::Dpop::open(&config)?;
         let wallet_providers = load_wallet_providers(&config.wallet_provider_roots)?;
         let attestation_status = attestation_status::StatusChecker::new(config.dev)?;
+        // Audit checkpoints are signed by the data directory's key (the
+        // development signing key; in production a key of its own), which
+        // `audit verify` reads: credential signing keys may roll over.
+        let checkpoint_key = Arc::new(keys::IssuerKey::load_or_create(&config.data_dir)?);
+        let audit = audit::open(&config, &stores, &checkpoint_key).await?;
         let state = Self {
+            audit,
             dpop: Arc::new(dpop),
             wallet_providers: Arc::new(wallet_providers),
             attestation_status: Arc::new(attestation_status),

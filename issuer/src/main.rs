@@ -74,6 +74,48 @@ enum Command {
     /// --config file's `database_url`), prints the schema version and exits
     /// without serving. Refuses a schema newer than the binary.
     Migrate,
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum AuditAction {
+    /// Recompute the trail's hash chain and check its signed checkpoints
+    /// (the service may be running): exit 0 when intact, 1 naming the
+    /// first bad entry.
+    Verify {
+        /// The issuer's data directory (its key; on sled, `audit.jsonl`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The trail is in this PostgreSQL database (table `issuer_audit`).
+        #[arg(long, env = "INTYG_DATABASE_URL")]
+        database_url: Option<String>,
+    },
+}
+
+/// `audit verify`: prints the outcome; the exit code says it.
+async fn audit_verify(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<()> {
+    let key = intyg_issuer::audit::public_key(data_dir)?;
+    let store = intyg_service::audit::verify_source(data_dir, database_url, "issuer")?;
+    match intyg_service::audit::verify_store(store.as_ref(), &key).await {
+        Ok(intact) => {
+            println!(
+                "audit trail intact: {} entries, {} signed checkpoints",
+                intact.entries, intact.checkpoints
+            );
+            Ok(())
+        }
+        Err(failure) => {
+            eprintln!("{failure}");
+            std::process::exit(1);
+        }
+    }
 }
 
 #[tokio::main]
@@ -97,6 +139,15 @@ async fn main() -> anyhow::Result<()> {
         let version = intyg_issuer::store::migrate(&database).await?;
         println!("issuer schema at version {version}");
         return Ok(());
+    }
+    if let Some(Command::Audit {
+        action: AuditAction::Verify {
+            data_dir,
+            database_url,
+        },
+    }) = &args.command
+    {
+        return audit_verify(data_dir, database_url.as_deref()).await;
     }
     if let (Some(from), Some(url)) = (&args.copy_from_sled, &args.database_url) {
         let db = sled::Config::new()
@@ -161,10 +212,13 @@ async fn main() -> anyhow::Result<()> {
         "intyg-issuer started"
     );
     intyg_issuer::ops::spawn_sweeps(state.stores.clone(), std::time::Duration::from_secs(60));
-    axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(intyg_service::shutdown_signal())
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(intyg_service::shutdown_signal())
+    .await
+    .context("serving")?;
     state.stores.durable().await?;
     tracing::info!("intyg-issuer stopped");
     Ok(())

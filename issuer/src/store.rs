@@ -19,7 +19,7 @@ pub use copy::{Copied, CopyError, copy_sled_to_postgres};
 pub use pg::MIGRATIONS;
 
 /// The owner of this service's tables (prefix `issuer_`) and migrations.
-const SERVICE: &str = "issuer";
+pub const SERVICE: &str = "issuer";
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::model::{AccessGrant, CredentialRecord, Offer, Person};

@@ -343,6 +343,11 @@ pub struct PortalConfig {
     /// feedback, as a `mailto:` link.
     #[serde(default = "default_feedback_email")]
     pub feedback_email: String,
+    /// Reverse proxies whose `X-Forwarded-For` gives the client's address
+    /// for sign-in throttling. Empty (the default): the header is ignored
+    /// and the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Folders of credential types; each `type-metadata.json` gives the
     /// type's name and its claim labels in Swedish and English.
     #[serde(default = "default_types_dir")]
@@ -358,6 +363,7 @@ impl Default for PortalConfig {
             employers: Vec::new(),
             session_lifetime_seconds: default_session_lifetime(),
             feedback_email: default_feedback_email(),
+            trusted_proxies: Vec::new(),
             credential_types_dir: default_types_dir(),
             issuer_names: std::collections::BTreeMap::new(),
         }

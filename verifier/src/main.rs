@@ -137,10 +137,13 @@ async fn main() -> anyhow::Result<()> {
         database = if state.stores.commit.is_some() { "sled" } else { "postgresql" },
         "intyg-verifier started"
     );
-    axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(intyg_service::shutdown_signal())
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(intyg_service::shutdown_signal())
+    .await
+    .context("serving")?;
     state.stores.durable().await?;
     tracing::info!("intyg-verifier stopped");
     Ok(())

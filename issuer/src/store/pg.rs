@@ -33,6 +33,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_replay.sql",
         sql: include_str!("../../migrations/0002_replay.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_audit_throttle.sql",
+        sql: include_str!("../../migrations/0003_audit_throttle.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "0004_audit_trail.sql",
+        sql: include_str!("../../migrations/0004_audit_trail.sql"),
+    },
 ];
 
 /// The stores over one pool.

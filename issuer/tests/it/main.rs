@@ -2,6 +2,7 @@
 //! temporary directory (`intyg_testkit::TestIssuer`).
 
 mod admin;
+mod audit;
 mod auth_code;
 mod crash;
 mod flow;

@@ -10,7 +10,8 @@ use intyg_issuer::model::{
     Revocation, RevocationReason,
 };
 use intyg_issuer::store::{IssueOutcome, SignedList, Stores};
-use intyg_service::session::{LOCKOUT_SECONDS, MAX_ATTEMPTS, StoredSession, User};
+use intyg_service::session::throttle::{self, ACCOUNT_FROM_ADDRESS};
+use intyg_service::session::{StoredSession, User};
 use intyg_testkit::{KARIN, TempDir, TestPg};
 
 /// A backend: its stores, and what must outlive them.
@@ -63,7 +64,7 @@ both_backends!(
     status_indices_are_never_handed_out_twice,
     status_versions_and_signed_tokens,
     authorization_records_are_taken_once,
-    sessions_and_lockouts,
+    sessions_and_throttling,
     replayed_identifiers_are_refused_until_they_expire,
     redemption_stores_the_grant_only_with_the_offer_taken,
     issuance_reserves_only_for_an_offered_record_with_live_nonces,
@@ -284,20 +285,57 @@ async fn replayed_identifiers_are_refused_until_they_expire(stores: Stores) {
     assert!(!replay.insert_if_absent("dpop:j1", 400, 150).await.unwrap());
 }
 
-async fn sessions_and_lockouts(stores: Stores) {
+async fn sessions_and_throttling(stores: Stores) {
     let sessions = &stores.sessions;
-    for _ in 0..MAX_ATTEMPTS {
-        assert!(sessions.begin_attempt("anna", 100).await.unwrap());
+    let attacker = throttle::limits("anna", Some("203.0.113.66".parse().unwrap()));
+    let user = throttle::limits("anna", Some("192.0.2.10".parse().unwrap()));
+    for _ in 0..ACCOUNT_FROM_ADDRESS.free {
+        assert_eq!(
+            sessions.begin_attempt(&attacker, 100).await.unwrap(),
+            Ok(())
+        );
     }
-    assert!(!sessions.begin_attempt("anna", 100).await.unwrap());
-    assert!(sessions.begin_attempt("bertil", 100).await.unwrap());
-    assert!(
+    // The attacker's address waits a second; the user's does not.
+    assert_eq!(
+        sessions.begin_attempt(&attacker, 100).await.unwrap(),
+        Err(101)
+    );
+    assert_eq!(sessions.begin_attempt(&user, 100).await.unwrap(), Ok(()));
+    sessions.settle_success(&user).await.unwrap();
+    // Refused attempts count nothing: at 101 the wait doubles only once.
+    assert_eq!(
+        sessions.begin_attempt(&attacker, 101).await.unwrap(),
+        Ok(())
+    );
+    assert_eq!(
+        sessions.begin_attempt(&attacker, 102).await.unwrap(),
+        Err(103)
+    );
+    // Forgotten after a success from that address.
+    sessions.settle_success(&attacker).await.unwrap();
+    assert_eq!(
+        sessions.begin_attempt(&attacker, 102).await.unwrap(),
+        Ok(())
+    );
+    // Idle buckets are swept; a blocked one is kept.
+    for _ in 1..ACCOUNT_FROM_ADDRESS.free {
         sessions
-            .begin_attempt("anna", 100 + LOCKOUT_SECONDS)
+            .begin_attempt(&attacker, 200)
             .await
             .unwrap()
+            .unwrap();
+    }
+    sessions.sweep(200).await.unwrap();
+    assert_eq!(
+        sessions.begin_attempt(&attacker, 200).await.unwrap(),
+        Err(201)
     );
-    sessions.clear_attempts("anna").await.unwrap();
+    // A day later everything is forgiven and swept.
+    sessions.sweep(90_000).await.unwrap();
+    assert_eq!(
+        sessions.begin_attempt(&attacker, 90_000).await.unwrap(),
+        Ok(())
+    );
 
     let session = StoredSession {
         user: User {

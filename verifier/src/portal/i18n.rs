@@ -23,11 +23,6 @@ intyg_service::messages! {
     Password => ("Lösenord", "Password"),
     /// Wrong credentials, whatever was wrong.
     WrongCredentials => ("Fel användarnamn eller lösenord.", "Wrong username or password."),
-    /// Rate limit reached.
-    TooManyAttempts => (
-        "För många misslyckade försök. Vänta en minut och försök igen.",
-        "Too many failed attempts. Wait a minute and try again."
-    ),
     /// Sign out button.
     SignOut => ("Logga ut", "Sign out"),
     /// Signed-in line prefix.

@@ -51,7 +51,8 @@ use crate::presentation::invocation_uri;
 use crate::store::Posting;
 use crate::{AppState, now, random_token};
 use i18n::{Lang, Msg};
-use intyg_service::portal::chrome::{FOCUS_JS_PATH, focus_js};
+use intyg_service::portal::Peer;
+use intyg_service::portal::chrome::{self, FOCUS_JS_PATH, focus_js};
 use intyg_service::portal::statement;
 use pages::Chrome;
 use session::{Session, SignInFailure, csrf_matches};
@@ -103,6 +104,7 @@ pub struct PortalState {
     issuer_names: std::collections::BTreeMap<String, String>,
     secure_cookies: bool,
     feedback_email: String,
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl PortalState {
@@ -117,6 +119,7 @@ impl PortalState {
             issuer_names: config.portal.issuer_names.clone(),
             secure_cookies: config.public_url.starts_with("https://"),
             feedback_email: config.portal.feedback_email.clone(),
+            trusted_proxies: config.portal.trusted_proxies.clone(),
         })
     }
 
@@ -403,7 +406,7 @@ fn login_response(
     ctx: &Ctx,
     status: StatusCode,
     username: &str,
-    error: Option<Msg>,
+    error: Option<&str>,
 ) -> Result<Response, PageError> {
     let token = match ctx.cookies.get(LOGIN_COOKIE) {
         Some(token)
@@ -416,7 +419,10 @@ fn login_response(
         }
         _ => random_token(32).map_err(|e| PageError::api(ctx.lang, e))?,
     };
-    let mut response = ctx.page(status, pages::login(&ctx.chrome(), &token, username, error));
+    let mut response = ctx.page(
+        status,
+        pages::login(&ctx.chrome::<Msg>(), &token, username, error),
+    );
     if let Some(cookie) = ctx.cookie(LOGIN_COOKIE, &token, 3600) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -432,6 +438,7 @@ async fn login_page(ctx: Ctx) -> Result<Response, PageError> {
 
 async fn login(
     State(state): State<AppState>,
+    peer: Peer,
     ctx: Ctx,
     axum::Form(form): PostedForm,
 ) -> Result<Response, PageError> {
@@ -442,13 +449,14 @@ async fn login(
             &ctx,
             StatusCode::FORBIDDEN,
             username,
-            Some(Msg::FormExpired),
+            Some(ctx.lang.t(Msg::FormExpired)),
         );
     }
     let password = form.get("password").cloned().unwrap_or_default();
+    let client = peer.client(&state.portal.trusted_proxies);
     let sessions = &state.portal.sessions;
     let outcome = sessions
-        .sign_in(username, password, now())
+        .sign_in(username, password, client, now())
         .await
         .map_err(|e| PageError::api(ctx.lang, e.into()))?;
     match outcome {
@@ -480,14 +488,22 @@ async fn login(
             &ctx,
             StatusCode::UNAUTHORIZED,
             username,
-            Some(Msg::WrongCredentials),
+            Some(ctx.lang.t(Msg::WrongCredentials)),
         ),
-        Err(SignInFailure::Locked) => login_response(
-            &ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            username,
-            Some(Msg::TooManyAttempts),
-        ),
+        Err(SignInFailure::Throttled { retry_at }) => {
+            let message = chrome::throttled(ctx.lang, retry_at, now());
+            let mut response = login_response(
+                &ctx,
+                StatusCode::TOO_MANY_REQUESTS,
+                username,
+                Some(&message),
+            )?;
+            let wait = (retry_at - now()).max(1);
+            if let Ok(value) = header::HeaderValue::from_str(&wait.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            Ok(response)
+        }
     }
 }
 

@@ -33,6 +33,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_erasure_rights.sql",
         sql: include_str!("../../migrations/0003_erasure_rights.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_audit_throttle.sql",
+        sql: include_str!("../../migrations/0004_audit_throttle.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_audit_trail.sql",
+        sql: include_str!("../../migrations/0005_audit_trail.sql"),
+    },
 ];
 
 /// The stores over one pool.

@@ -77,7 +77,8 @@ impl Verifier {
         config.api_key = Some(API_KEY.into());
         edit(&mut config);
         let state = AppState::open(config).await.unwrap();
-        let router = app(state.clone());
+        let router =
+            app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self {
             url: format!("http://{addr}"),
