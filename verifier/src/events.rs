@@ -179,6 +179,12 @@ where
             if watch.last != Some(status) {
                 watch.last = Some(status);
                 watch.done = status.is_final();
+                // The claims are sealed in the store (`personal`).
+                let mut transaction = transaction;
+                if let Err(error) = crate::personal::open(&watch.state, &mut transaction).await {
+                    tracing::error!(%error, "event stream: opening the claims failed");
+                    return None;
+                }
                 let event = (watch.render)(&transaction, status);
                 return Some((Ok(event), watch));
             }
