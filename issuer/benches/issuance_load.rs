@@ -109,12 +109,25 @@ fn main() {
 
         let claims: serde_json::Map<String, serde_json::Value> =
             serde_json::from_value(example(REGISTRATION_CERTIFICATE)).unwrap();
+        // Offers are made beforehand, 64 at a time (each commits).
+        let next_offer = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut makers = Vec::new();
+        for _ in 0..64 {
+            let (state, claims, next_offer) = (state.clone(), claims.clone(), next_offer.clone());
+            makers.push(tokio::spawn(async move {
+                let mut made = Vec::new();
+                while next_offer.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total {
+                    let created = make_offer(&state, CreateOffer { credential_configuration_id: REGISTRATION_CERTIFICATE.into(), claims: claims.clone(), subject: KARIN.into() }).await.unwrap();
+                    let offer_id = created.offer_uri.rsplit("%2F").next().unwrap().to_owned();
+                    let offer = state.stores.offers.by_id(&offer_id).await.unwrap().unwrap();
+                    made.push(Grant { code: offer.pre_authorized_code, pin: created.tx_code });
+                }
+                made
+            }));
+        }
         let mut grants = Vec::with_capacity(total);
-        for _ in 0..total {
-            let created = make_offer(state, CreateOffer { credential_configuration_id: REGISTRATION_CERTIFICATE.into(), claims: claims.clone(), subject: KARIN.into() }).await.unwrap();
-            let offer_id = created.offer_uri.rsplit("%2F").next().unwrap().to_owned();
-            let offer = state.stores.offers.by_id(&offer_id).await.unwrap().unwrap();
-            grants.push(Grant { code: offer.pre_authorized_code, pin: created.tx_code });
+        for maker in makers {
+            grants.extend(maker.await.unwrap());
         }
         let key = SigningKey::generate().unwrap();
         let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
@@ -159,10 +172,7 @@ fn main() {
 
 /// Two issuers on the database at `url`, sharing a key directory, both
 /// announcing the first one's URL (as behind one load balancer).
-async fn start_on(
-    url: &str,
-    pool: usize,
-) -> (TestIssuer, Option<TestIssuer>, Option<TempDir>) {
+async fn start_on(url: &str, pool: usize) -> (TestIssuer, Option<TestIssuer>, Option<TempDir>) {
     let dir = TempDir::new("load-shared");
     let shared = dir.path().to_owned();
     let a = TestIssuer::start_with("load-a", |config| {
