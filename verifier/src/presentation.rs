@@ -376,9 +376,10 @@ pub async fn response(
     done.processing = false;
     done.encryption_key = None;
     done.completed_at = Some(now);
+    let mut consent = None;
     let answer = match result {
         Ok(Verdict::Verified(accepted)) => {
-            let consent = consent_record(&state, &done, &accepted, &body, now);
+            consent = Some(consent_record(&state, &done, &accepted, &body, now));
             done.outcome = Outcome::Verified;
             done.credentials = accepted.into_iter().map(|a| a.record).collect();
             for record in &mut done.credentials {
@@ -386,7 +387,6 @@ pub async fn response(
                     record.issuer_name = state.issuer_names.of(iss).await.as_ref().clone();
                 }
             }
-            state.stores.consents.insert(&consent).await?;
             state.metrics.outcome("verified");
             Ok(())
         }
@@ -414,7 +414,13 @@ pub async fn response(
             Err(reason)
         }
     };
-    if !state.stores.transactions.swap(&processing, &done).await? {
+    // The outcome and its consent record are written together.
+    if !state
+        .stores
+        .transactions
+        .finish(&processing, &done, consent.as_ref())
+        .await?
+    {
         return Err(ApiError::Refused(Reason::Replay));
     }
     state.stores.durable().await?;

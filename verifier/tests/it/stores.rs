@@ -45,6 +45,7 @@ both_backends!(
     retention_finds_completed_transactions_with_claims,
     consents,
     postings_and_applications,
+    an_outcome_and_its_consent_are_written_together,
 );
 
 fn transaction(id: &str) -> Transaction {
@@ -312,4 +313,93 @@ async fn migrate_applies_the_schema_without_serving() {
         String::from_utf8_lossy(&refused.stderr).contains("newer than this binary"),
         "{refused:?}"
     );
+}
+
+async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
+    let processing = Transaction {
+        processing: true,
+        ..transaction("t1")
+    };
+    stores.transactions.insert(&processing).await.unwrap();
+    let done = verified(processing.clone(), 9);
+    let consent = |id: &str| ConsentRecord {
+        transaction_id: id.into(),
+        verifier: "x509_san_dns:localhost".into(),
+        verifier_name: "Arbetsgivare".into(),
+        purpose: "p".into(),
+        requested: Vec::new(),
+        disclosed: Vec::new(),
+        at: 9,
+        presentation_digest: "d".into(),
+    };
+    let stale = Transaction {
+        nonce: "other".into(),
+        ..processing.clone()
+    };
+    assert!(
+        !stores
+            .transactions
+            .finish(&stale, &done, Some(&consent("t1")))
+            .await
+            .unwrap(),
+        "not from a record other than the stored one"
+    );
+    assert_eq!(
+        stores.consents.get("t1").await.unwrap(),
+        None,
+        "no consent record without the outcome"
+    );
+    assert!(
+        stores
+            .transactions
+            .finish(&processing, &done, Some(&consent("t1")))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        stores.transactions.get("t1").await.unwrap(),
+        Some(done.clone())
+    );
+    assert_eq!(
+        stores.consents.get("t1").await.unwrap(),
+        Some(consent("t1"))
+    );
+    // Once finished, a second outcome is refused.
+    assert!(
+        !stores
+            .transactions
+            .finish(&processing, &done, None)
+            .await
+            .unwrap()
+    );
+    let due: Vec<String> = stores
+        .transactions
+        .with_claims_completed_before(9)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(due, ["t1"], "retention sees the finished transaction");
+
+    // An outcome without consent (a failure) writes none.
+    let other = Transaction {
+        processing: true,
+        ..transaction("t2")
+    };
+    stores.transactions.insert(&other).await.unwrap();
+    let failed = Transaction {
+        processing: false,
+        outcome: intyg_verifier::model::Outcome::Failed,
+        completed_at: Some(9),
+        ..other.clone()
+    };
+    assert!(
+        stores
+            .transactions
+            .finish(&other, &failed, None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(stores.consents.get("t2").await.unwrap(), None);
 }
