@@ -9,7 +9,10 @@
 //! one public URL, and each flow is split between them: `/token` at one,
 //! `/nonce` and `/credential` at the other.
 //!
-//! `cargo bench --workspace --bench issuance_load [-- <credentials> <concurrency>] [--postgres]`
+//! `cargo bench --workspace --bench issuance_load [-- <credentials> <concurrency>] [--postgres] [--pool=N]`
+//!
+//! `--pool=N` sets each instance's connection pool (default: the service's
+//! default, `intyg_service::pg::DEFAULT_POOL_SIZE`).
 
 use std::time::{Duration, Instant};
 
@@ -86,6 +89,9 @@ fn main() {
     let total = args.first().copied().unwrap_or(5_000);
     let concurrency = args.get(1).copied().unwrap_or(64);
     let postgres = std::env::args().any(|a| a == "--postgres");
+    let pool = std::env::args()
+        .find_map(|a| a.strip_prefix("--pool=").and_then(|n| n.parse().ok()))
+        .unwrap_or(intyg_service::pg::DEFAULT_POOL_SIZE);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -93,7 +99,7 @@ fn main() {
         .unwrap();
     runtime.block_on(async move {
         let issuer = if postgres {
-            start_on(&TestPg::cluster().database("load").await, concurrency).await
+            start_on(&TestPg::cluster().database("load").await, pool).await
         } else {
             (TestIssuer::start("load").await, None, None)
         };
@@ -103,13 +109,26 @@ fn main() {
 
         let claims: serde_json::Map<String, serde_json::Value> =
             serde_json::from_value(example(REGISTRATION_CERTIFICATE)).unwrap();
-        let mut grants = Vec::with_capacity(total);
+        // Offers are made beforehand, 64 at a time (each commits).
+        let next_offer = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut makers = Vec::new();
         let bench_actor = intyg_issuer::audit::Actor { name: "bench".into(), source: None };
-        for _ in 0..total {
-            let created = make_offer(state, CreateOffer { credential_configuration_id: REGISTRATION_CERTIFICATE.into(), claims: claims.clone(), subject: KARIN.into() }, &bench_actor).await.unwrap();
-            let offer_id = created.offer_uri.rsplit("%2F").next().unwrap().to_owned();
-            let offer = state.stores.offers.by_id(&offer_id).await.unwrap().unwrap();
-            grants.push(Grant { code: offer.pre_authorized_code, pin: created.tx_code });
+        for _ in 0..64 {
+            let (state, claims, next_offer, bench_actor) = (state.clone(), claims.clone(), next_offer.clone(), bench_actor.clone());
+            makers.push(tokio::spawn(async move {
+                let mut made = Vec::new();
+                while next_offer.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total {
+                    let created = make_offer(&state, CreateOffer { credential_configuration_id: REGISTRATION_CERTIFICATE.into(), claims: claims.clone(), subject: KARIN.into() }, &bench_actor).await.unwrap();
+                    let offer_id = created.offer_uri.rsplit("%2F").next().unwrap().to_owned();
+                    let offer = state.stores.offers.by_id(&offer_id).await.unwrap().unwrap();
+                    made.push(Grant { code: offer.pre_authorized_code, pin: created.tx_code });
+                }
+                made
+            }));
+        }
+        let mut grants = Vec::with_capacity(total);
+        for maker in makers {
+            grants.extend(maker.await.unwrap());
         }
         let key = SigningKey::generate().unwrap();
         let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
@@ -142,7 +161,7 @@ fn main() {
         let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
         println!(
             "{}: issued {total} credentials with {concurrency} concurrent wallets in {:.2} s: {:.0} credentials/s; latency p50 {:.1} ms, p99 {:.1} ms; peak RSS {} MiB",
-            if postgres { "two instances on PostgreSQL" } else { "one instance on sled" },
+            if postgres { format!("two instances on PostgreSQL (pool {pool} each)") } else { "one instance on sled".to_owned() },
             elapsed.as_secs_f64(),
             total as f64 / elapsed.as_secs_f64(),
             pct(0.50).as_secs_f64() * 1e3,
@@ -154,13 +173,9 @@ fn main() {
 
 /// Two issuers on the database at `url`, sharing a key directory, both
 /// announcing the first one's URL (as behind one load balancer).
-async fn start_on(
-    url: &str,
-    concurrency: usize,
-) -> (TestIssuer, Option<TestIssuer>, Option<TempDir>) {
+async fn start_on(url: &str, pool: usize) -> (TestIssuer, Option<TestIssuer>, Option<TempDir>) {
     let dir = TempDir::new("load-shared");
     let shared = dir.path().to_owned();
-    let pool = concurrency.clamp(4, 32);
     let a = TestIssuer::start_with("load-a", |config| {
         config.database_url = Some(url.to_owned());
         config.database_pool_size = pool;

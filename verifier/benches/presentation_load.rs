@@ -1,7 +1,7 @@
 //! Load test: presentations verified per second over loopback.
 //!
 //! ```sh
-//! cargo bench -p intyg-verifier --bench presentation_load -- <n> <concurrency> [--split] [--no-costs]
+//! cargo bench --workspace --bench presentation_load -- <n> <concurrency> [--split] [--no-costs] [--postgres]
 //! ```
 //!
 //! One process holds everything: the verifier (`app` on a loopback socket,
@@ -33,6 +33,12 @@
 //! `holder`), like two processes on one machine, and splits the CPU time
 //! per flow between the verifier (with sled's threads) and the load
 //! generator, which bounds what the verifier alone could serve.
+//!
+//! With `--postgres`, two verifier instances share one PostgreSQL database
+//! (a throwaway cluster on this machine, `synchronous_commit = on`) and
+//! one data directory (keys, CA), both announcing the first one's URL, as
+//! behind one load balancer; each flow is split between them: created and
+//! answered at one, its request object fetched at the other.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -78,11 +84,12 @@ const STEPS: [&str; 5] = [
 const HOLDER_THREADS: &str = "holder";
 
 fn main() {
-    let usage = "usage: presentation_load [n] [concurrency] [--split] [--no-costs]";
-    let (mut numbers, mut split, mut costs) = (Vec::new(), false, true);
+    let usage = "usage: presentation_load [n] [concurrency] [--split] [--no-costs] [--postgres]";
+    let (mut numbers, mut split, mut costs, mut postgres) = (Vec::new(), false, true, false);
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--split" => split = true,
+            "--postgres" => postgres = true,
             "--no-costs" => costs = false,
             // `cargo bench` passes `--bench`.
             flag if flag.starts_with('-') => {}
@@ -106,48 +113,85 @@ fn main() {
     let server = verifier
         .as_ref()
         .map_or_else(|| runtime.handle().clone(), |r| r.handle().clone());
-    runtime.block_on(run(n, concurrency, server, split, costs));
+    let mode = Mode {
+        split,
+        costs,
+        postgres,
+    };
+    runtime.block_on(run(n, concurrency, server, mode));
 }
 
-async fn run(
-    n: usize,
-    concurrency: usize,
-    server: tokio::runtime::Handle,
+/// How the bench runs.
+#[derive(Clone, Copy)]
+struct Mode {
     split: bool,
     costs: bool,
-) {
+    postgres: bool,
+}
+
+async fn run(n: usize, concurrency: usize, server: tokio::runtime::Handle, mode: Mode) {
+    let Mode {
+        split,
+        costs,
+        postgres,
+    } = mode;
     let dir = std::env::temp_dir().join(format!("intyg-verifier-load-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let issuer = Issuer::start().await;
+    let database = match postgres {
+        true => Some(
+            intyg_testkit::TestPg::cluster()
+                .database("presentation_load")
+                .await,
+        ),
+        false => None,
+    };
     // Bound, opened and served on the verifier's runtime, so that its I/O
     // and its background tasks (group commit, retention) run there.
-    let state_dir = dir.clone();
-    let (state, addr) = server
-        .spawn(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let addr = listener.local_addr().expect("addr");
-            let mut config = Config::dev(state_dir, addr).expect("config");
-            config.api_key = Some(API_KEY.into());
-            let state = AppState::open(config).await.expect("verifier state");
-            let router = app(state.clone());
-            tokio::spawn(async move { axum::serve(listener, router).await });
-            (state, addr)
-        })
-        .await
-        .expect("verifier start");
-    {
-        let mut trust = state.trust.write().expect("trust list");
-        for vct in [REGISTRATION_VCT, ELIGIBILITY_VCT] {
-            trust.trust(vct, issuer.trusted());
+    let mut instances: Vec<(AppState, String)> = Vec::new();
+    for _ in 0..if postgres { 2 } else { 1 } {
+        let state_dir = dir.clone();
+        let database = database.clone();
+        let public_url = instances.first().map(|(s, _)| s.config.public_url.clone());
+        let (state, addr) = server
+            .spawn(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                let addr = listener.local_addr().expect("addr");
+                let mut config = Config::dev(state_dir, addr).expect("config");
+                config.api_key = Some(API_KEY.into());
+                config.database_url = database;
+                if let Some(url) = public_url {
+                    config.public_url = url;
+                }
+                let state = AppState::open(config).await.expect("verifier state");
+                let router = app(state.clone());
+                tokio::spawn(async move { axum::serve(listener, router).await });
+                (state, addr)
+            })
+            .await
+            .expect("verifier start");
+        {
+            let mut trust = state.trust.write().expect("trust list");
+            for vct in [REGISTRATION_VCT, ELIGIBILITY_VCT] {
+                trust.trust(vct, issuer.trusted());
+            }
         }
+        instances.push((state, format!("http://{addr}")));
     }
+    let state = instances[0].0.clone();
+    let public_url = state.config.public_url.clone();
+    let bases: Arc<Vec<String>> = Arc::new(instances.iter().map(|(_, b)| b.clone()).collect());
     let anchors = Arc::new(
         TrustAnchors::from_pem(&std::fs::read_to_string(dir.join("ca.pem")).expect("ca.pem"))
             .expect("anchors"),
     );
-    let base = Arc::new(format!("http://{addr}"));
+    let base = Arc::new(bases[0].clone());
+    let route = Arc::new(Route {
+        public_url,
+        bases: bases.clone(),
+    });
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()
@@ -159,23 +203,28 @@ async fn run(
 
     // Warm-up: connections, the status list cache, allocator.
     let warm = (concurrency * 4).min(200);
-    drive(&holders, warm, &http, &base, &anchors).await;
+    drive(&holders, warm, &http, &route, &anchors).await;
 
     let started = Instant::now();
     let cpu_before = cpu_time();
     let holders_before = holder_cpu_time();
-    let mut samples = drive(&holders, n, &http, &base, &anchors).await;
+    let mut samples = drive(&holders, n, &http, &route, &anchors).await;
     let cpu = cpu_time() - cpu_before;
     let holders_cpu = holder_cpu_time() - holders_before;
     let elapsed = started.elapsed();
 
     let cores = std::thread::available_parallelism().map_or(1, |p| p.get());
     println!(
-        "presentation_load: n = {n}, concurrency = {concurrency}, cores = {cores}, {}",
+        "presentation_load: n = {n}, concurrency = {concurrency}, cores = {cores}, {}, {}",
         if split {
             "verifier and holders on separate runtimes"
         } else {
             "one runtime for verifier and holders"
+        },
+        if postgres {
+            "two instances on PostgreSQL"
+        } else {
+            "one instance on sled"
         }
     );
     println!(
@@ -212,6 +261,7 @@ async fn run(
         flow_costs(&state, &holders[0], &http, &base, &anchors).await;
     }
     drop(state);
+    drop(instances);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -221,28 +271,56 @@ struct Sample {
     steps: [Duration; 5],
 }
 
+/// Where a flow's requests go: one instance, or split between two that
+/// both announce `public_url`.
+struct Route {
+    public_url: String,
+    bases: Arc<Vec<String>>,
+}
+
+impl Route {
+    /// The instance flow `i` is created and answered at, and the one it
+    /// fetches its request object from.
+    fn of(&self, i: usize) -> (&str, &str) {
+        let count = self.bases.len();
+        (&self.bases[i % count], &self.bases[(i + 1) % count])
+    }
+
+    /// `uri` (under the public URL) at `base`.
+    fn at(&self, uri: &str, base: &str) -> String {
+        match uri.strip_prefix(self.public_url.as_str()) {
+            Some(path) => format!("{base}{path}"),
+            None => uri.to_owned(),
+        }
+    }
+}
+
 /// Runs `n` flows over the holders, `holders.len()` at a time.
 async fn drive(
     holders: &[Arc<Holder>],
     n: usize,
     http: &reqwest::Client,
-    base: &Arc<String>,
+    route: &Arc<Route>,
     anchors: &Arc<TrustAnchors>,
 ) -> Vec<Sample> {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for holder in holders {
-        let (holder, http, base, anchors, next) = (
+        let (holder, http, route, anchors, next) = (
             holder.clone(),
             http.clone(),
-            base.clone(),
+            route.clone(),
             anchors.clone(),
             next.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut samples = Vec::new();
-            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < n {
-                samples.push(flow(&holder, &http, &base, &anchors).await);
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                samples.push(flow(&holder, &http, &route, i, &anchors).await);
             }
             samples
         }));
@@ -258,9 +336,11 @@ async fn drive(
 async fn flow(
     holder: &Holder,
     http: &reqwest::Client,
-    base: &str,
+    route: &Route,
+    i: usize,
     anchors: &TrustAnchors,
 ) -> Sample {
+    let (base, other) = route.of(i);
     let mut steps = [Duration::ZERO; 5];
     let started = Instant::now();
     let mut mark = started;
@@ -290,7 +370,7 @@ async fn flow(
         panic!("request_uri expected");
     };
     let jwt = http
-        .get(request_uri)
+        .get(route.at(request_uri, other))
         .send()
         .await
         .expect("request object")
@@ -331,8 +411,9 @@ async fn flow(
     let form = DirectPostBody::Encrypted(jwe).to_form();
     lap(3);
 
+    let response_uri = request.response_uri.as_deref().expect("response_uri");
     let response = http
-        .post(request.response_uri.as_deref().expect("response_uri"))
+        .post(route.at(response_uri, base))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form)
         .send()

@@ -398,16 +398,18 @@ pub async fn response(
     done.encryption_key = None;
     done.completed_at = Some(now);
     let mut receipt = None;
+    let mut consent = None;
     let answer = match result {
         Ok(Verdict::Verified(accepted, vp_token_hash)) => {
-            let consent = consent_record(&state, &done, &accepted, &body, now);
+            let record = consent_record(&state, &done, &accepted, &body, now);
             receipt = Some(crate::receipt::issue(
                 &state,
                 &done,
-                &consent,
+                &record,
                 &vp_token_hash,
                 now,
             )?);
+            consent = Some(record);
             done.outcome = Outcome::Verified;
             done.holder_keys = accepted
                 .iter()
@@ -421,7 +423,6 @@ pub async fn response(
                 }
             }
             crate::personal::seal(&state, &mut done).await?;
-            state.stores.consents.insert(&consent).await?;
             state.metrics.outcome("verified");
             Ok(())
         }
@@ -449,7 +450,13 @@ pub async fn response(
             Err(reason)
         }
     };
-    if !state.stores.transactions.swap(&processing, &done).await? {
+    // The outcome and its consent record are written together.
+    if !state
+        .stores
+        .transactions
+        .finish(&processing, &done, consent.as_ref())
+        .await?
+    {
         return Err(ApiError::Refused(Reason::Replay));
     }
     if let Some(event) = crate::webhooks::EventType::of(done.outcome) {

@@ -55,6 +55,15 @@ pub trait TransactionStore: Send + Sync {
     /// Replaces `current` with `next` if the stored record still equals
     /// `current`; returns whether it did. This makes responses single-use.
     async fn swap(&self, current: &Transaction, next: &Transaction) -> Result<bool, StoreError>;
+    /// Replaces `current` with `done` if the stored record still equals
+    /// `current` and, only then, stores `consent`, together (one commit on
+    /// PostgreSQL); returns whether it did.
+    async fn finish(
+        &self,
+        current: &Transaction,
+        done: &Transaction,
+        consent: Option<&ConsentRecord>,
+    ) -> Result<bool, StoreError>;
     /// Completed transactions, finished at or before `before`, that still
     /// hold verified claims.
     async fn with_claims_completed_before(
@@ -315,6 +324,22 @@ impl TransactionStore for SledStore {
             Some(encode(next)?),
         )?;
         Ok(swapped.is_ok())
+    }
+
+    async fn finish(
+        &self,
+        current: &Transaction,
+        done: &Transaction,
+        consent: Option<&ConsentRecord>,
+    ) -> Result<bool, StoreError> {
+        // One fsync (`Stores::durable`) covers both writes.
+        if !TransactionStore::swap(self, current, done).await? {
+            return Ok(false);
+        }
+        if let Some(consent) = consent {
+            ConsentStore::insert(self, consent).await?;
+        }
+        Ok(true)
     }
 
     async fn with_claims_completed_before(

@@ -2,7 +2,8 @@
 //! instances on one database (tables `verifier_*`, `migrations/`).
 //!
 //! Every method is one statement, committed (with `synchronous_commit =
-//! on`) before it returns. A response is taken by one
+//! on`) before it returns; a response's outcome and its consent record are
+//! one statement with a data-modifying `WITH` part. A response is taken by one
 //! `UPDATE .. WHERE record = <as read>`, so two instances cannot both
 //! accept one.
 
@@ -139,6 +140,40 @@ impl TransactionStore for PgStore {
             )
             .await?;
         Ok(changed == 1)
+    }
+
+    async fn finish(
+        &self,
+        current: &Transaction,
+        done: &Transaction,
+        consent: Option<&ConsentRecord>,
+    ) -> Result<bool, StoreError> {
+        let consent = consent.map(encode).transpose()?;
+        // The consent row is inserted only from the row the swap returned.
+        let row = self
+            .pg
+            .query_one(
+                "WITH finished AS ( \
+                     UPDATE verifier_transactions \
+                     SET claims_completed_at = $3, record = $4, erasure_pending = $6 \
+                     WHERE id = $1 AND record = $2 RETURNING id), \
+                 consent AS ( \
+                     INSERT INTO verifier_consents (transaction_id, record) \
+                     SELECT id, $5::text FROM finished WHERE $5::text IS NOT NULL \
+                     ON CONFLICT (transaction_id) DO UPDATE SET record = excluded.record) \
+                 SELECT count(*) FROM finished",
+                &[
+                    &done.id,
+                    &encode(current)?,
+                    &claims_completed_at(done),
+                    &encode(done)?,
+                    &consent,
+                    &done.erasure_pending(),
+                ],
+            )
+            .await?;
+        let finished: i64 = row.try_get(0).map_err(PgError::from)?;
+        Ok(finished == 1)
     }
 
     async fn with_claims_completed_before(

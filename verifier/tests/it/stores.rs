@@ -51,6 +51,7 @@ both_backends!(
     an_erasure_request_id_is_taken_once,
     a_destroyed_transaction_key_is_gone,
     pending_erasures_are_found,
+    an_outcome_and_its_consent_are_written_together,
 );
 
 fn transaction(id: &str) -> Transaction {
@@ -518,4 +519,94 @@ async fn the_outbox_hands_a_due_delivery_to_one_claimer(stores: Stores) {
     let dead_letters = stores.outbox.list(Some(DeliveryState::Dead)).await.unwrap();
     assert_eq!(dead_letters.len(), 1);
     assert_eq!(stores.outbox.list(None).await.unwrap().len(), 2);
+}
+
+async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
+    let processing = Transaction {
+        processing: true,
+        ..transaction("t1")
+    };
+    stores.transactions.insert(&processing).await.unwrap();
+    let done = verified(processing.clone(), 9);
+    let consent = |id: &str| ConsentRecord {
+        transaction_id: id.into(),
+        verifier: "x509_san_dns:localhost".into(),
+        verifier_name: "Arbetsgivare".into(),
+        purpose: "p".into(),
+        requested: Vec::new(),
+        disclosed: Vec::new(),
+        at: 9,
+        presentation_digest: "d".into(),
+        erased_at: None,
+    };
+    let stale = Transaction {
+        nonce: "other".into(),
+        ..processing.clone()
+    };
+    assert!(
+        !stores
+            .transactions
+            .finish(&stale, &done, Some(&consent("t1")))
+            .await
+            .unwrap(),
+        "not from a record other than the stored one"
+    );
+    assert_eq!(
+        stores.consents.get("t1").await.unwrap(),
+        None,
+        "no consent record without the outcome"
+    );
+    assert!(
+        stores
+            .transactions
+            .finish(&processing, &done, Some(&consent("t1")))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        stores.transactions.get("t1").await.unwrap(),
+        Some(done.clone())
+    );
+    assert_eq!(
+        stores.consents.get("t1").await.unwrap(),
+        Some(consent("t1"))
+    );
+    // Once finished, a second outcome is refused.
+    assert!(
+        !stores
+            .transactions
+            .finish(&processing, &done, None)
+            .await
+            .unwrap()
+    );
+    let due: Vec<String> = stores
+        .transactions
+        .with_claims_completed_before(9)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(due, ["t1"], "retention sees the finished transaction");
+
+    // An outcome without consent (a failure) writes none.
+    let other = Transaction {
+        processing: true,
+        ..transaction("t2")
+    };
+    stores.transactions.insert(&other).await.unwrap();
+    let failed = Transaction {
+        processing: false,
+        outcome: intyg_verifier::model::Outcome::Failed,
+        completed_at: Some(9),
+        ..other.clone()
+    };
+    assert!(
+        stores
+            .transactions
+            .finish(&other, &failed, None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(stores.consents.get("t2").await.unwrap(), None);
 }
