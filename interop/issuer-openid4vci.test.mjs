@@ -192,6 +192,17 @@ describe('@openid4vc/openid4vci wallet ← intyg-issuer → @sd-jwt/sd-jwt-vc ve
   }
 
   /** Verifies `credential` with @sd-jwt and the checks it leaves to us. */
+  /** The issuer's predicates for a registration since `since` (today in Stockholm). */
+  function predicates(since) {
+    const today = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm' }).format(new Date());
+    const reached = (months) => {
+      const [y, m, d] = since.split('-').map(Number);
+      const date = new Date(Date.UTC(y, m - 1 + months, d));
+      return date.toISOString().slice(0, 10);
+    };
+    return Object.fromEntries([3, 6, 12].map((n) => [`${n}_months`, reached(n) <= today]));
+  }
+
   async function verifyCredential(credential, holderJwk, iss) {
     const { instance, jwks } = await theirVerifier(iss);
     // verify(): issuer signature, Disclosures, exp/nbf, and (since the
@@ -214,11 +225,14 @@ describe('@openid4vc/openid4vci wallet ← intyg-issuer → @sd-jwt/sd-jwt-vc ve
     assert.equal(payload.cnf.jwk.d, undefined, 'cnf.jwk carries no private key');
     if (payload.exp !== undefined) assert.ok(payload.exp > payload.iat, 'exp after iat');
 
-    // The disclosed subject claims are exactly example.json.
+    // The disclosed subject claims are exactly example.json plus the
+    // predicates the issuer computes at issuance (minimal attestations):
+    // `registered_at_least.N_months` holds when registered_since + N months
+    // is not after today.
     const subject = Object.fromEntries(
       Object.entries(payload).filter(([name]) => !REGISTERED.has(name)),
     );
-    assert.deepEqual(subject, EXAMPLE);
+    assert.deepEqual(subject, { ...EXAMPLE, registered_at_least: predicates(EXAMPLE.registered_since) });
 
     // Every subject claim is selectively disclosable (DESIGN.md §3): none is
     // in the clear in the issuer-signed JWT, and each has a Disclosure.
@@ -228,7 +242,10 @@ describe('@openid4vc/openid4vci wallet ← intyg-issuer → @sd-jwt/sd-jwt-vc ve
       assert.equal(signed[name], undefined, `${name} is not in the clear`);
     }
     assert.equal(signed._sd_alg, 'sha-256');
-    assert.equal(disclosures.length, Object.keys(EXAMPLE).length, 'one Disclosure per claim');
+    // One Disclosure per claim: each of example.json's, the predicate
+    // object and each of its three predicates.
+    assert.equal(disclosures.length, Object.keys(EXAMPLE).length + 1 + 3, 'one Disclosure per claim');
+    assert.equal(signed.registered_at_least, undefined, 'registered_at_least is not in the clear');
 
     // Token Status List reference (@sd-jwt fetched and checked the entry).
     const { status_list } = payload.status;

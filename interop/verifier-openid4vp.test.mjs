@@ -391,7 +391,13 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
     assert.equal(header.kid, request.client_metadata.jwks.keys[0].kid);
     assert.equal(header.epk.crv, 'P-256');
     assert.equal(response.status, 200, `response URI answered: ${body}`);
-    assert.deepEqual(JSON.parse(body), {}, 'the Response URI answers {} (no redirect_uri)');
+    // No redirect_uri; the only member is Intyg's signed receipt (an
+    // extension other wallets ignore, specs/PROFILE.md).
+    const answer = JSON.parse(body);
+    assert.deepEqual(Object.keys(answer), ['intyg_receipt'], `the Response URI answers ${body}`);
+    const receiptHeader = JSON.parse(Buffer.from(answer.intyg_receipt.split('.')[0], 'base64url').toString('utf8'));
+    assert.equal(receiptHeader.typ, 'intyg-receipt+jwt');
+    assert.equal(receiptHeader.alg, 'ES256');
 
     // The HR API: verified, with exactly the disclosed claims.
     const view = await outcome(created.id);

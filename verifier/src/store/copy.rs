@@ -2,8 +2,13 @@
 //! into an empty database, every kind of record counted on both sides
 //! (`intyg-verifier --database-url URL --copy-from-sled DIR/db`).
 //!
-//! Portal sessions live in memory on sled and are not copied (employers
-//! sign in again).
+//! The per-transaction keys of personal data (files beside sled) go to
+//! their table, or the copied claims could no longer be opened; webhook
+//! subscriptions and the outbox (pending, delivered and dead deliveries)
+//! are copied too. Portal sessions live in memory on sled and are not
+//! copied (employers sign in again); single-use erasure request ids are
+//! not copied either: they live minutes, and an erasure repeated after the
+//! move finds the transaction already erased (erasure is idempotent).
 
 use intyg_service::pg::{Pg, PgConfig};
 
@@ -21,6 +26,12 @@ pub struct Copied {
     pub postings: usize,
     /// Applications to postings.
     pub applications: usize,
+    /// Per-transaction keys of personal data.
+    pub transaction_keys: usize,
+    /// Webhook subscriptions.
+    pub webhook_subscriptions: usize,
+    /// Webhook deliveries, whatever their state.
+    pub webhook_deliveries: usize,
 }
 
 /// Why the copy did not happen or did not check out.
@@ -69,8 +80,14 @@ fn record<T: serde::de::DeserializeOwned>(
 }
 
 /// Copies everything in the sled database `db` (the verifier's, not in
-/// use) into the empty database of `target`, then counts each kind there.
-pub async fn copy_sled_to_postgres(db: &sled::Db, target: &PgConfig) -> Result<Copied, CopyError> {
+/// use) and the transaction keys in `keys_dir` into the empty database of
+/// `target`, then counts each kind there.
+pub async fn copy_sled_to_postgres(
+    db: &sled::Db,
+    keys_dir: &std::path::Path,
+    target: &PgConfig,
+) -> Result<Copied, CopyError> {
+    let from = Stores::from_sled(db.clone(), keys_dir)?;
     let to = Stores::open_pg(target).await?;
     let pg = Pg::connect(target)?;
     let tables = [
@@ -78,8 +95,11 @@ pub async fn copy_sled_to_postgres(db: &sled::Db, target: &PgConfig) -> Result<C
         "verifier_consents",
         "verifier_postings",
         "verifier_applications",
+        "verifier_transaction_keys",
+        "verifier_webhook_subscriptions",
+        "verifier_webhook_deliveries",
     ];
-    let mut found = [0usize; 4];
+    let mut found = [0usize; 7];
     for (table, n) in tables.iter().zip(found.iter_mut()) {
         let row = pg
             .query_one(&format!("SELECT count(*) FROM {table}"), &[])
@@ -95,6 +115,18 @@ pub async fn copy_sled_to_postgres(db: &sled::Db, target: &PgConfig) -> Result<C
         let transaction: Transaction = record(entry?.1, "transactions")?;
         to.transactions.insert(&transaction).await?;
         copied.transactions += 1;
+        if let Some(key) = from.keys.get(&transaction.id).await? {
+            to.keys.put(&transaction.id, &key).await?;
+            copied.transaction_keys += 1;
+        }
+    }
+    for subscription in from.subscriptions.all().await? {
+        to.subscriptions.insert(&subscription).await?;
+        copied.webhook_subscriptions += 1;
+    }
+    for delivery in from.outbox.list(None).await? {
+        to.outbox.enqueue(&delivery).await?;
+        copied.webhook_deliveries += 1;
     }
     for entry in db.open_tree("consents")?.iter() {
         let consent: ConsentRecord = record(entry?.1, "consents")?;
@@ -116,6 +148,9 @@ pub async fn copy_sled_to_postgres(db: &sled::Db, target: &PgConfig) -> Result<C
         ("consents", copied.consents),
         ("postings", copied.postings),
         ("applications", copied.applications),
+        ("transaction keys", copied.transaction_keys),
+        ("webhook subscriptions", copied.webhook_subscriptions),
+        ("webhook deliveries", copied.webhook_deliveries),
     ];
     for ((what, sled), table) in sled_counts.into_iter().zip(tables) {
         let row = pg

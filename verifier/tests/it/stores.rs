@@ -339,11 +339,21 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
         created_at: 2,
     };
     from.postings.add_application(&application).await.unwrap();
+    from.keys.put("t2", &[9u8; 32]).await.unwrap();
+    let subscription = Subscription {
+        id: "w1".into(),
+        url: "https://ats.example/hooks".into(),
+        events: vec!["presentation.verified".into()],
+        secret: "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0".into(),
+        created_at: 1,
+    };
+    from.subscriptions.insert(&subscription).await.unwrap();
+    from.outbox.enqueue(&delivery("d1", 1_000)).await.unwrap();
     from.durable().await.unwrap();
 
     let url = TestPg::cluster().database("verifier_copy").await;
     let target = intyg_service::pg::PgConfig::new(url);
-    let copied = intyg_verifier::store::copy_sled_to_postgres(&db, &target)
+    let copied = intyg_verifier::store::copy_sled_to_postgres(&db, &dir.0.join("keys"), &target)
         .await
         .unwrap();
     assert_eq!(
@@ -353,6 +363,9 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
             consents: 1,
             postings: 1,
             applications: 1,
+            transaction_keys: 1,
+            webhook_subscriptions: 1,
+            webhook_deliveries: 1,
         }
     );
     let to = Stores::open_pg(&target).await.unwrap();
@@ -363,6 +376,12 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
     assert_eq!(to.consents.get("t2").await.unwrap(), Some(consent));
     assert_eq!(to.postings.get("p1").await.unwrap(), Some(posting));
     assert_eq!(to.postings.applications("p1").await.unwrap(), [application]);
+    assert_eq!(to.keys.get("t2").await.unwrap(), Some(vec![9u8; 32]));
+    assert_eq!(
+        to.subscriptions.get("w1").await.unwrap(),
+        Some(subscription)
+    );
+    assert_eq!(to.outbox.list(None).await.unwrap().len(), 1);
     // Retention finds the copied verified transaction on PostgreSQL too.
     let due: Vec<String> = to
         .transactions
@@ -373,7 +392,7 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
         .map(|t| t.id)
         .collect();
     assert_eq!(due, ["t2"]);
-    let again = intyg_verifier::store::copy_sled_to_postgres(&db, &target).await;
+    let again = intyg_verifier::store::copy_sled_to_postgres(&db, &dir.0.join("keys"), &target).await;
     assert!(
         matches!(again, Err(intyg_verifier::store::CopyError::NotEmpty)),
         "{again:?}"
