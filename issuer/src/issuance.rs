@@ -546,19 +546,35 @@ pub async fn credential(
     let count = u64::try_from(holder_keys.len()).unwrap_or(u64::MAX);
     let indices = state.stores.status.allocate(count).await?;
     let mut credentials = Vec::with_capacity(holder_keys.len());
+    // Minimal attestations: predicates computed today, and a validity that
+    // ends before any of them could become untrue.
+    let mut claims = record.claims.clone();
+    let declared = credential_type
+        .schema
+        .document()
+        .get("properties")
+        .and_then(|p| p.get("registered_at_least"))
+        .is_some();
+    let mut expires_at = now + state.config.lifetimes.credential;
+    if let Some(turns_true) =
+        crate::predicates::apply(&mut claims, declared, intyg_service::time::date(now))
+    {
+        let cut = turns_true
+            .to_zoned_datetime(intyg_service::time::zone())
+            .map(|day| day.timestamp().as_second())
+            .map_err(|e| ApiError::Issuance(format!("predicate validity: {e}")))?;
+        expires_at = expires_at.min(cut);
+    }
     for (&index, holder_key) in indices.iter().zip(holder_keys) {
         let mut params = IssueParams::new(state.config.public_url.clone(), now);
-        params.expires_at = Some(now + state.config.lifetimes.credential);
+        params.expires_at = Some(expires_at);
         params.holder_key = Some(holder_key);
         params.status = Some(state.status.reference(index));
         params.kid = Some(state.key.kid.clone());
-        let issued = vc::issue(
-            credential_type,
-            record.claims.clone(),
-            &params,
-            &state.key.key,
-        )
-        .map_err(|e| ApiError::Issuance(format!("stored claims no longer issue: {}", e.code())))?;
+        let issued =
+            vc::issue(credential_type, claims.clone(), &params, &state.key.key).map_err(|e| {
+                ApiError::Issuance(format!("stored claims no longer issue: {}", e.code()))
+            })?;
         credentials.push(IssuedCredential::compact(issued.to_string()));
     }
     record.state = CredentialState::Issued;

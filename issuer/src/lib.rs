@@ -37,6 +37,7 @@ pub mod model;
 pub mod ops;
 pub mod policy;
 pub mod portal;
+pub mod predicates;
 pub mod status;
 pub mod store;
 pub mod wallet_attestation;

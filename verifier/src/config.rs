@@ -162,6 +162,23 @@ pub struct Config {
     /// they are generated in `data_dir`.
     #[serde(default)]
     pub x509: Option<X509Files>,
+    /// The relying party's semantic identifier (ETSI EN 319 412-1, e.g.
+    /// `NTRSE-5561234567`): the `organizationIdentifier` of the generated
+    /// development access certificate, and the `sub` of the development
+    /// registration certificate.
+    #[serde(default = "default_organization_identifier")]
+    pub organization_identifier: String,
+    /// Registration certificates (ETSI TS 119 475 `rc-wrp+jwt`, one compact
+    /// JWT per file) sent in every request's `verifier_info`.
+    #[serde(default)]
+    pub registration_files: Vec<PathBuf>,
+    /// In development without `registration_files`: generate a local WRPRC
+    /// provider and sign a registration certificate (default true).
+    #[serde(default = "default_true")]
+    pub dev_registration: bool,
+    /// The privacy policy's URL, named in the development registration.
+    #[serde(default)]
+    pub privacy_policy_url: Option<String>,
     /// A trust list file (JSON `TrustListDocument`).
     #[serde(default)]
     pub trust_list_file: Option<PathBuf>,
@@ -310,6 +327,14 @@ fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8090))
 }
 
+fn default_organization_identifier() -> String {
+    "NTRSE-0000000000".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
 fn default_name() -> String {
     "Intyg verifier".into()
 }
@@ -410,6 +435,10 @@ impl Config {
             request_uri_method: default_request_uri_method(),
             invocation_scheme: InvocationScheme::default(),
             x509: None,
+            organization_identifier: default_organization_identifier(),
+            registration_files: Vec::new(),
+            dev_registration: true,
+            privacy_policy_url: None,
             trust_list_file: None,
             trust_issuers: Vec::new(),
             retention_seconds: default_retention(),

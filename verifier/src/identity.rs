@@ -5,7 +5,7 @@
 //! local CA (`ca.pem`, for wallets to trust; its private key is never
 //! written) and a leaf certificate for `localhost`, `127.0.0.1` and the
 //! configured `san_dns` (`verifier-chain.pem`, key in `verifier-key.jwk`,
-//! mode 0600). Later starts reuse them. Production loads the configured
+//! mode 0600), naming the configured `organization_identifier`. Later starts reuse them. Production loads the configured
 //! key and chain.
 
 use std::path::Path;
@@ -73,7 +73,11 @@ impl Identity {
                 let key = config.data_dir.join("verifier-key.jwk");
                 let chain = config.data_dir.join("verifier-chain.pem");
                 if !key.exists() || !chain.exists() {
-                    generate_dev(&config.data_dir, &config.san_dns)?;
+                    generate_dev(
+                        &config.data_dir,
+                        &config.san_dns,
+                        &config.organization_identifier,
+                    )?;
                 }
                 (key, chain)
             }
@@ -138,7 +142,7 @@ fn invalid(path: &Path, reason: impl std::fmt::Display) -> IdentityError {
 }
 
 /// Generates the development CA and leaf in `dir`.
-fn generate_dev(dir: &Path, san_dns: &str) -> Result<(), IdentityError> {
+fn generate_dev(dir: &Path, san_dns: &str, organization: &str) -> Result<(), IdentityError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
         move |source| IdentityError::Io { path, source }
@@ -167,6 +171,12 @@ fn generate_dev(dir: &Path, san_dns: &str) -> Result<(), IdentityError> {
     leaf_params
         .distinguished_name
         .push(DnType::CommonName, "Intyg development verifier");
+    // organizationIdentifier (2.5.4.97): what a registration certificate's
+    // `sub` is bound to (ETSI TS 119 475, EN 319 412-1).
+    leaf_params.distinguished_name.push(
+        DnType::CustomDnType(vec![2, 5, 4, 97]),
+        rcgen::DnValue::Utf8String(organization.to_owned()),
+    );
     leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     let VerifyingKey::P256(point) = public else {
         return Err(invalid(dir, "the generated key is not P-256"));
@@ -185,7 +195,7 @@ fn generate_dev(dir: &Path, san_dns: &str) -> Result<(), IdentityError> {
 }
 
 /// Our P-256 public key, for rcgen to put in a certificate.
-struct P256Public(Vec<u8>);
+pub(crate) struct P256Public(pub(crate) Vec<u8>);
 
 impl PublicKeyData for P256Public {
     fn der_bytes(&self) -> &[u8] {
@@ -197,7 +207,7 @@ impl PublicKeyData for P256Public {
     }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut file = std::fs::OpenOptions::new()

@@ -39,6 +39,7 @@ pub mod postings;
 pub mod presentation;
 pub mod qr;
 pub mod receipt;
+pub mod registration;
 pub mod store;
 pub mod templates;
 pub mod verify;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub stores: Stores,
     /// Signing key, `x5c` chain and client identifier.
     pub identity: Arc<Identity>,
+    /// Registration certificates sent in `verifier_info`.
+    pub registrations: Arc<registration::Registrations>,
     /// Issuers trusted per credential type.
     pub trust: Arc<RwLock<TrustList>>,
     /// Status lists, cached.
@@ -117,6 +120,7 @@ impl AppState {
             )?,
         };
         let identity = Identity::load(&config)?;
+        let registrations = registration::Registrations::load(&config, &identity, now())?;
         let fetcher = Fetcher::new(
             config.status_fetch.timeout_ms,
             config.status_fetch.max_bytes,
@@ -139,6 +143,7 @@ impl AppState {
             config: Arc::new(config),
             stores,
             identity: Arc::new(identity),
+            registrations: Arc::new(registrations),
             trust: Arc::new(RwLock::new(trust)),
             status: Arc::new(status),
             issuer_names: Arc::new(fetch::IssuerNames::new(fetcher.clone())),

@@ -219,6 +219,7 @@ fn authorization_request(
     request
         .extra
         .insert("purpose".into(), transaction.purpose.clone().into());
+    request.verifier_info = state.registrations.verifier_info();
     Ok(request)
 }
 

@@ -71,6 +71,9 @@ fn receipt_erasure_refusal_and_report_from_the_command_line() {
     };
     let ca = verifier_dir.join("ca.pem");
     assert!(wallet(&dir, &["trust", "add-verifier-root", ca.to_str().unwrap()]).ok);
+    let wrprc = verifier_dir.join("wrprc-ca.pem");
+    let trusted = wallet(&dir, &["trust", "add-wrprc-root", wrprc.to_str().unwrap()]);
+    assert!(trusted.ok, "{}", trusted.stderr);
 
     // A share: the receipt is verified and kept.
     let created = api(
@@ -220,6 +223,23 @@ fn receipt_erasure_refusal_and_report_from_the_command_line() {
     );
     assert!(package["receipt"]["verified"] == true);
     assert!(!package["requested"].as_array().unwrap().is_empty());
+    // The registration certificate and what it registered.
+    assert_eq!(
+        package["registration"]["valid"], true,
+        "{}",
+        package["registration"]
+    );
+    let certificates = package["registration"]["certificates"].as_array().unwrap();
+    assert!(
+        certificates[0]["certificate"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .count()
+            == 3
+    );
+    assert!(certificates[0]["registered"].is_object());
+    assert_eq!(package["overasked"], json!([]));
     let summary = std::fs::read_to_string(home.path().join("complaint.html")).unwrap();
     assert!(summary.contains("Integritetsskyddsmyndigheten"));
     assert!(summary.contains("They keep my data &lt;b&gt;"));

@@ -53,6 +53,7 @@ pub mod loopback;
 pub mod model;
 pub mod present;
 pub mod receive;
+pub mod registration;
 pub mod report;
 pub mod status;
 mod store;

@@ -437,6 +437,10 @@ pub struct HistoryEntry {
     /// The erasure request and the verifier's answer, once asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erasure: Option<ErasureRecord>,
+    /// The relying party's registration as checked when the request came
+    /// (presentations and denials of a request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<HistoryRegistration>,
 }
 
 /// A verifier's presentation receipt as the wallet checked it.
@@ -496,6 +500,29 @@ pub struct ErasureRecord {
     pub legal_basis: Option<String>,
     /// The signed answer as received.
     pub answer: String,
+}
+
+/// A history entry's registration check: whether the verifier's
+/// registration certificate was valid, and what it over-asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRegistration {
+    /// Whether a registration certificate was valid and bound.
+    pub valid: bool,
+    /// Why not, when not valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The registered trade name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The registered purpose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// Claims requested beyond the registration (`query_id.claim`).
+    #[serde(default)]
+    pub overasked: Vec<String>,
+    /// Of those, the ones the person chose to share anyway.
+    #[serde(default)]
+    pub overasked_shared: Vec<String>,
 }
 
 #[cfg(test)]

@@ -122,7 +122,7 @@ fn package(entry: &HistoryEntry, text: &str, now: i64) -> ComplaintPackage {
             })
         })
         .collect();
-    let (registration, overasked) = registration_of(entry);
+    let (registration, overasked) = registration_of(entry, &request);
     ComplaintPackage {
         format: FORMAT,
         created_at: now,
@@ -157,12 +157,43 @@ fn package(entry: &HistoryEntry, text: &str, now: i64) -> ComplaintPackage {
     }
 }
 
-/// The registration check the history entry recorded, and the
-/// over-asked claims. Entries recorded before registration certificates
-/// were checked have none.
-fn registration_of(entry: &HistoryEntry) -> (Value, Vec<Value>) {
-    let _ = entry;
-    (Value::Null, Vec::new())
+/// The registration: the check the history entry recorded, the
+/// registration certificate(s) the request carried in `verifier_info`
+/// (OpenID4VP 1.0 §5.11, TS 119 475 `rc-wrp+jwt`) and what each
+/// registered (its claims as sent; the wallet validated them when the
+/// request came, `check.valid` says with what result); and the claims
+/// asked beyond it. Entries recorded before registration certificates
+/// were checked have no check.
+fn registration_of(entry: &HistoryEntry, request: &Value) -> (Value, Vec<Value>) {
+    let certificates: Vec<Value> = request["verifier_info"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|info| {
+            let registered = info["data"]
+                .as_str()
+                .and_then(|jwt| CompactJws::parse(jwt).ok())
+                .and_then(|jws| jws.payload_json::<Value>().ok())
+                .unwrap_or(Value::Null);
+            json!({"format": info["format"], "certificate": info["data"], "registered": registered})
+        })
+        .collect();
+    let check = serde_json::to_value(&entry.registration).unwrap_or(Value::Null);
+    let overasked = entry
+        .registration
+        .as_ref()
+        .map(|r| {
+            r.overasked
+                .iter()
+                .map(|c| Value::from(c.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let valid = entry.registration.as_ref().map(|r| r.valid);
+    (
+        json!({"valid": valid, "check": check, "certificates": certificates}),
+        overasked,
+    )
 }
 
 /// Escapes text for HTML element content and attribute values.
