@@ -118,6 +118,8 @@ pub fn run() {
             commands::respond,
             commands::cancel,
             commands::history,
+            commands::erase_share,
+            commands::report_share,
             commands::change_pin,
             commands::export_backup,
             commands::restore_backup,

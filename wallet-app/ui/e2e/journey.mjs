@@ -10,7 +10,10 @@
 // (one-time code typed in the UI) → the cards show → detail with labels →
 // trust the verifier's dev CA → share to an internship application made
 // through the verifier's API, with one optional claim left out → the
-// verifier reports exactly the chosen claims → history shows the share →
+// verifier reports exactly the chosen claims → history shows the share
+// with the verifier's signed receipt ("received by … on …, kept until …")
+// → erasure asked from the entry, confirmed, answered "erased"; the
+// verifier's HR API shows erased_at and no claims →
 // an education diploma through the authorization code flow: an offer with
 // only an authorization code grant, "Log in at <issuer>", the login URL
 // read from the window and played by this script as the browser would
@@ -354,10 +357,27 @@ async function journey(session, issuer, verifier) {
     `the verifier got exactly ${expected.join(', ')}`,
   );
 
-  step('history shows the share');
+  step("history shows the share and the verifier's signed receipt");
   await session.click('[data-nav=history]');
   await session.waitFor('#history li[data-kind=presentation]');
+  await session.waitFor('#history li[data-kind=presentation] .receipt.ok', { describe: 'the verified receipt' });
+  const receipt = await session.text('#history li[data-kind=presentation] .receipt');
+  assert(/Received by .+ on .+, kept until .+/.test(receipt), `the receipt line: ${receipt}`);
   await screenshot(session, 'history');
+
+  step('erasure: asked from the history entry, confirmed, answered and shown');
+  await session.click('#history li[data-kind=presentation] button.erase');
+  await session.waitFor('#history li[data-kind=presentation] .confirm:not([hidden])', { describe: 'the confirmation' });
+  await screenshot(session, 'erase-confirm');
+  await session.click('#history li[data-kind=presentation] button.erase-yes');
+  await session.waitFor('#history li[data-kind=presentation] [data-erasure=erased]', {
+    timeout: 30_000,
+    describe: 'the erasure answer',
+  });
+  await screenshot(session, 'history-erased');
+  const erased = await verifier.api('GET', `/api/presentations/${request.id}`);
+  assert(typeof erased.erased_at === 'number', `the verifier shows erased_at: ${JSON.stringify(erased)}`);
+  assert(erased.credentials.length === 0, 'the verifier holds no claim values after erasure');
 
   await codeFlow(session, issuer);
 

@@ -35,6 +35,7 @@ import {
 import type {
   AuthorizationFinished,
   CredentialEntry,
+  HistoryEntry,
   LoginView,
   OfferView,
   ProposalView,
@@ -867,9 +868,129 @@ async function history(filter: HistoryFilter): Promise<HTMLElement> {
                 { class: e.result.status === 'success' ? 'ok' : 'warning' },
                 e.result.status === 'success' ? `✓ ${t('resultSuccess')}` : `⚠ ${t('resultFailure')}: ${errorText(e.result.code)}`,
               ),
+              e.kind === 'issuance' ? null : rights(e, locale),
             ),
           ),
         ),
+  );
+}
+
+/** A share's registration check, receipt, erasure state and actions. */
+function rights(e: HistoryEntry, locale: string): HTMLElement {
+  const who = e.counterparty_name ?? hostOf(e.counterparty);
+  const slot = h('div', { class: 'slot' });
+  const lines: (HTMLElement | null)[] = [];
+  if (e.registration && !e.registration.valid) {
+    lines.push(h('p', { class: 'warning' }, `⚠ ${t('registrationInvalid', { reason: e.registration.reason ?? '' })}`));
+  }
+  if (e.registration && e.registration.overasked.length) {
+    lines.push(h('p', { class: 'warning' }, `⚠ ${t('overaskedLine', { claims: e.registration.overasked.join(', ') })}`));
+  }
+  if (e.kind === 'presentation') {
+    const r = e.receipt;
+    lines.push(
+      !r
+        ? h('p', { class: 'hint' }, t('noReceipt'))
+        : r.verified
+          ? h(
+              'p',
+              { class: 'receipt ok' },
+              `✓ ${t('receiptLine', {
+                who,
+                at: r.received_at ? formatTime(r.received_at, locale) : '–',
+                until: r.retention_until ? formatTime(r.retention_until, locale) : '–',
+              })}`,
+            )
+          : h('p', { class: 'receipt warning' }, `⚠ ${t('receiptUnverified', { reason: r.error ?? '' })}`),
+    );
+  }
+  if (e.erasure) {
+    lines.push(
+      h(
+        'p',
+        { class: e.erasure.status === 'erased' ? 'erasure ok' : 'erasure warning', 'data-erasure': e.erasure.status },
+        e.erasure.status === 'erased'
+          ? `✓ ${t('erasedLine', { at: e.erasure.erased_at ? formatTime(e.erasure.erased_at, locale) : '–' })}`
+          : `⚠ ${t('refusedLine', { basis: e.erasure.legal_basis ?? '' })}`,
+      ),
+    );
+  }
+  const canErase = e.kind === 'presentation' && e.receipt?.verified === true && !e.erasure;
+  const confirm = h(
+    'div',
+    { class: 'confirm', hidden: true },
+    h('p', {}, t('eraseConfirm', { who })),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'danger erase-yes',
+        onclick: async () => {
+          try {
+            await api.eraseShare(e.id);
+            void go({ name: 'history' });
+          } catch (error) {
+            fail(slot, error);
+          }
+        },
+      },
+      t('eraseYes'),
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        onclick: () => {
+          confirm.hidden = true;
+        },
+      },
+      t('eraseNo'),
+    ),
+  );
+  const text = h('textarea', { rows: 3 }) as HTMLTextAreaElement;
+  const path = input({ type: 'text', value: `intyg-report-${e.id}.json` });
+  const report = h(
+    'details',
+    { class: 'report' },
+    h('summary', {}, t('report')),
+    field(t('reportText'), text),
+    field(t('reportPath'), path),
+    h(
+      'button',
+      {
+        type: 'button',
+        onclick: async () => {
+          try {
+            const summary = await api.reportShare(e.id, path.value, text.value);
+            slot.replaceChildren(h('p', { class: 'ok', role: 'status' }, t('reportSaved', { path: summary })));
+          } catch (error) {
+            fail(slot, error);
+          }
+        },
+      },
+      t('reportSave'),
+    ),
+  );
+  return h(
+    'div',
+    { class: 'rights' },
+    ...lines,
+    canErase
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'erase',
+            onclick: () => {
+              confirm.hidden = false;
+            },
+          },
+          t('erase'),
+        )
+      : null,
+    canErase ? confirm : null,
+    report,
+    slot,
   );
 }
 

@@ -152,6 +152,35 @@ export interface HistoryEntry {
   purpose: string | null;
   credentials: { credential_id: string | null; vct: string; claims: ClaimsPath[] }[];
   result: { status: 'success' } | { status: 'failure'; code: string; message: string };
+  /** The verifier's signed receipt (Intyg extension), as the wallet checked it. */
+  receipt?: Receipt;
+  /** The erasure request's signed answer, once asked. */
+  erasure?: ErasureRecord;
+  /** The registration check of the request. */
+  registration?: { valid: boolean; reason?: string; name?: string; purpose?: string; overasked: string[] };
+}
+
+export interface Receipt {
+  verified: boolean;
+  error?: string;
+  transaction?: string;
+  received_at?: number;
+  retention_until?: number;
+  erasure_endpoint?: string;
+}
+
+export interface ErasureRecord {
+  status: 'erased' | 'refused';
+  verified: boolean;
+  requested_at: number;
+  erased_at?: number;
+  legal_basis?: string;
+}
+
+/** What `erase_share` answers. */
+export interface Erasure extends ErasureRecord {
+  history_id: string;
+  already: boolean;
 }
 
 /** A failed command: a stable code (localized by the UI) and the detail. */
