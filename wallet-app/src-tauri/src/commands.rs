@@ -716,6 +716,17 @@ pub async fn add_verifier_roots(
     Ok(session.wallet()?.add_verifier_roots(&pem)?)
 }
 
+/// Trusts the WRPRC provider root certificates in `pem` (registration
+/// certificates, ETSI TS 119 475); returns their `x509_hash` values.
+#[tauri::command]
+pub async fn add_wrprc_roots(
+    state: State<'_, AppState>,
+    pem: String,
+) -> Result<Vec<String>, AppError> {
+    let mut session = state.session.lock().await;
+    Ok(session.wallet()?.add_wrprc_roots(&pem)?)
+}
+
 /// The link the app was started with, if it was started by one.
 #[tauri::command]
 pub fn startup_link(app: tauri::AppHandle) -> Option<String> {

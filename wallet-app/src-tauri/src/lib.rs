@@ -124,6 +124,7 @@ pub fn run() {
             commands::export_backup,
             commands::restore_backup,
             commands::add_verifier_roots,
+            commands::add_wrprc_roots,
             commands::startup_link,
         ])
         .run(tauri::generate_context!());

@@ -49,5 +49,6 @@ export const api = {
   restoreBackup: (path: string, passphrase: string, newPin: string) =>
     invoke<void>('restore_backup', { path, passphrase, newPin }),
   addVerifierRoots: (pem: string) => invoke<string[]>('add_verifier_roots', { pem }),
+  addWrprcRoots: (pem: string) => invoke<string[]>('add_wrprc_roots', { pem }),
   startupLink: () => invoke<string | null>('startup_link'),
 };

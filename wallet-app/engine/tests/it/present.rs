@@ -578,6 +578,25 @@ async fn untrusted_or_unsigned_requests_are_refused() {
     let unsigned = "openid4vp://?response_type=vp_token&client_id=redirect_uri%3Ahttp%3A%2F%2Flocalhost%3A9%2Fr&response_mode=direct_post&response_uri=http%3A%2F%2Flocalhost%3A9%2Fr&nonce=n&state=s&dcql_query=%7B%22credentials%22%3A%5B%7B%22id%22%3A%22a%22%2C%22format%22%3A%22dc%2Bsd-jwt%22%2C%22meta%22%3A%7B%22vct_values%22%3A%5B%22x%22%5D%7D%7D%5D%7D";
     let proposal = wallet.prepare(unsigned).await.unwrap();
     assert!(!proposal.verifier.authenticated);
+    // No registration certificate: marked, nothing over-asked.
+    assert!(!proposal.registration.valid);
+    assert_eq!(proposal.registration.reason.as_deref(), Some("missing"));
+    assert!(proposal.overasked().is_empty());
+    // Two registration certificates: which one would bind is unclear.
+    let two = format!(
+        "{unsigned}&verifier_info=%5B%7B%22format%22%3A%22registration_cert%22%2C%22data%22%3A%22a.b.c%22%7D%2C%7B%22format%22%3A%22registration_cert%22%2C%22data%22%3A%22d.e.f%22%7D%5D"
+    );
+    let proposal = wallet.prepare(&two).await.unwrap();
+    assert_eq!(proposal.registration.reason.as_deref(), Some("ambiguous"));
+    // One, but the wallet trusts no WRPRC provider.
+    let one = format!(
+        "{unsigned}&verifier_info=%5B%7B%22format%22%3A%22registration_cert%22%2C%22data%22%3A%22a.b.c%22%7D%5D"
+    );
+    let proposal = wallet.prepare(&one).await.unwrap();
+    assert_eq!(
+        proposal.registration.reason.as_deref(),
+        Some("untrusted_provider")
+    );
     drop(wallet);
     let production = TempDir::new("production-present");
     let mut wallet = production_wallet(&production);
