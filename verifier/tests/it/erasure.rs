@@ -210,10 +210,17 @@ async fn receipt_then_erasure(verifier: &Verifier) {
     assert_eq!(stale.json::<Value>().await.unwrap()["reason"], "stale");
 
     // Not an erasure request object; a transaction that received nothing.
-    let malformed =
-        post_erasure(&verifier.http, &receipt.erasure_endpoint, &json!({"request": "x"})).await;
+    let malformed = post_erasure(
+        &verifier.http,
+        &receipt.erasure_endpoint,
+        &json!({"request": "x"}),
+    )
+    .await;
     assert_eq!(malformed.status(), 400);
-    assert_eq!(malformed.json::<Value>().await.unwrap()["reason"], "malformed_body");
+    assert_eq!(
+        malformed.json::<Value>().await.unwrap()["reason"],
+        "malformed_body"
+    );
     let mut elsewhere = receipt.clone();
     elsewhere.txn = "no-such-transaction".into();
     let unknown = post_erasure(
@@ -223,7 +230,10 @@ async fn receipt_then_erasure(verifier: &Verifier) {
     )
     .await;
     assert_eq!(unknown.status(), 400);
-    assert_eq!(unknown.json::<Value>().await.unwrap()["reason"], "unknown_transaction");
+    assert_eq!(
+        unknown.json::<Value>().await.unwrap()["reason"],
+        "unknown_transaction"
+    );
 }
 
 #[tokio::test]
