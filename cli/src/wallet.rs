@@ -118,8 +118,32 @@ pub(crate) enum WalletCommand {
         /// The request link.
         request_uri: String,
     },
-    /// Show what was received, shared and declined.
+    /// Show what was received, shared and declined: per share who, why,
+    /// what, the verifier's receipt and the erasure state.
     History,
+    /// Ask the verifier of a share to erase what it received (GDPR Art.
+    /// 17). Asks for confirmation on a terminal; a share already
+    /// answered is reported as it stands.
+    Erase {
+        /// The history entry id.
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write a complaint package for the data protection authority (IMY)
+    /// about a share: JSON to --out, a readable HTML summary beside it.
+    Report {
+        /// The history entry id.
+        id: String,
+        /// The JSON file to write (the summary goes to the same name with
+        /// `.html`).
+        #[arg(long)]
+        out: PathBuf,
+        /// Your own description of what went wrong.
+        #[arg(long, default_value = "")]
+        text: String,
+    },
     /// Delete a credential and its keys.
     Delete {
         /// Credential id (or a unique prefix).
@@ -387,8 +411,36 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
                     EventResult::Success => "ok".to_owned(),
                     EventResult::Failure { code, .. } => format!("failed: {code}"),
                 };
+                let receipt = match &entry.receipt {
+                    Some(r) if r.verified => format!(
+                        "  received by {} on {}, kept until {}",
+                        entry
+                            .counterparty_name
+                            .as_deref()
+                            .unwrap_or(&entry.counterparty),
+                        r.received_at.map_or_else(|| "-".into(), when),
+                        r.retention_until.map_or_else(|| "-".into(), when)
+                    ),
+                    Some(r) => format!(
+                        "  receipt NOT verified: {}",
+                        r.error.as_deref().unwrap_or("-")
+                    ),
+                    None => String::new(),
+                };
+                let erasure = match &entry.erasure {
+                    Some(e) => format!(
+                        "  erasure: {}{}",
+                        e.status_str(),
+                        e.legal_basis
+                            .as_deref()
+                            .map(|b| format!(" ({b})"))
+                            .unwrap_or_default()
+                    ),
+                    None => String::new(),
+                };
                 emit(&format!(
-                    "{}  {:?}  {}  purpose: {}  claims: {}  {}",
+                    "{}  {}  {:?}  {}  purpose: {}  claims: {}  {}{receipt}{erasure}",
+                    entry.id,
                     when(entry.at),
                     entry.kind,
                     entry
@@ -405,6 +457,49 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
                 ))?;
             }
             Ok(())
+        }
+        WalletCommand::Erase { id, yes: confirmed } => {
+            if !confirmed
+                && std::io::stdin().is_terminal()
+                && !yes(&format!(
+                    "Ask the verifier of share {id} to erase what it received?"
+                ))?
+            {
+                return output(args, &json!({"erasure": "cancelled"}), "cancelled");
+            }
+            let erasure = wallet.erase(id).await.map_err(|e| coded(e.code(), e))?;
+            if args.json {
+                return print_json(&erasure);
+            }
+            let state = match (&erasure.record.legal_basis, erasure.record.erased_at) {
+                (Some(basis), _) => format!("refused: the verifier keeps the data ({basis})"),
+                (None, Some(at)) => format!("erased on {}", when(at)),
+                (None, None) => erasure.record.status_str().to_owned(),
+            };
+            emit(&format!(
+                "{}{state}",
+                if erasure.already {
+                    "already answered: "
+                } else {
+                    ""
+                }
+            ))
+        }
+        WalletCommand::Report { id, out, text } => {
+            let package = wallet.report(id, text).map_err(|e| coded(e.code(), e))?;
+            std::fs::write(out, serde_json::to_vec_pretty(&package)?)?;
+            let summary = out.with_extension("html");
+            std::fs::write(&summary, intyg_wallet::report::summary_html(&package))?;
+            output(
+                args,
+                &json!({"report": out, "summary": summary, "submit_to": intyg_wallet::report::IMY_COMPLAINT_URL}),
+                &format!(
+                    "complaint package written to {} (summary: {}); submit it to IMY at {}",
+                    out.display(),
+                    summary.display(),
+                    intyg_wallet::report::IMY_COMPLAINT_URL
+                ),
+            )
         }
         WalletCommand::Delete { id } => {
             let id = wallet.delete(id).map_err(store_error)?;

@@ -20,10 +20,13 @@ const COMMANDS: &[&str] = &[
     "respond",
     "cancel",
     "history",
+    "erase_share",
+    "report_share",
     "change_pin",
     "export_backup",
     "restore_backup",
     "add_verifier_roots",
+    "add_wrprc_roots",
     "startup_link",
 ];
 

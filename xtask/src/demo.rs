@@ -731,6 +731,12 @@ fn journey(root: &Path, system: &mut System, stop: &AtomicBool) -> anyhow::Resul
     );
     let ca = system.data.join("verifier/ca.pem");
     wallet.run(&["trust", "add-verifier-root", &ca.to_string_lossy()])?;
+    println!(
+        "It trusts the registrar whose registration certificates say what an employer \
+         may ask for (the verifier's development WRPRC provider)."
+    );
+    let wrprc_ca = system.data.join("verifier/wrprc-ca.pem");
+    wallet.run(&["trust", "add-wrprc-root", &wrprc_ca.to_string_lossy()])?;
 
     heading(
         "The case officer issues Karin a registration certificate and an internship eligibility",

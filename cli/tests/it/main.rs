@@ -4,6 +4,7 @@
 mod wallet;
 mod wallet_authorize;
 mod wallet_haip;
+mod wallet_rights;
 mod wallet_wrprc;
 
 use std::io::Write as _;

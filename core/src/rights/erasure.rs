@@ -376,6 +376,25 @@ mod tests {
     }
 
     #[test]
+    fn a_request_of_another_typ_or_without_its_key_is_refused() {
+        let holder = SigningKey::generate().unwrap();
+        let payload = serde_json::to_vec(&request(1000)).unwrap();
+        let mut header = Header::new(Algorithm::ES256).typ("JWT");
+        header.jwk = Some(holder.public_jwk());
+        let jwt = sign_compact(&header, &payload, &holder).unwrap();
+        assert!(matches!(
+            ErasureRequest::verify(&jwt, &["x509_hash:abc"], 1000),
+            Err(ErasureError::WrongTyp { .. })
+        ));
+        let header = Header::new(Algorithm::ES256).typ(ERASURE_REQUEST_TYP);
+        let jwt = sign_compact(&header, &payload, &holder).unwrap();
+        assert_eq!(
+            ErasureRequest::verify(&jwt, &["x509_hash:abc"], 1000),
+            Err(ErasureError::MissingKey)
+        );
+    }
+
+    #[test]
     fn an_answer_verifies_and_must_be_complete() {
         let verifier = SigningKey::generate().unwrap();
         let public = VerifyingKey::from_jwk(&verifier.public_jwk()).unwrap();

@@ -748,16 +748,43 @@ fn session_view<'a>(
             let mut claims: Vec<_> = credential
                 .claims
                 .iter()
-                .map(|(name, value)| {
-                    let label = portal.types.label(&credential.vct, name, locale);
-                    (
-                        portal.types.rank(&credential.vct, name),
-                        label.unwrap_or(name),
-                        value,
-                        portal
-                            .types
-                            .value_label(&credential.vct, name, value, locale),
-                    )
+                .flat_map(|(name, value)| {
+                    let rank = portal.types.rank(&credential.vct, name);
+                    // An object whose members the type labels (a minimal
+                    // attestation's predicates) reads as one row each.
+                    let members: Option<Vec<_>> = value.as_object().map(|members| {
+                        members
+                            .iter()
+                            .filter_map(|(member, inner)| {
+                                let label = portal.types.member_label(
+                                    &credential.vct,
+                                    name,
+                                    member,
+                                    locale,
+                                )?;
+                                Some((rank, label, inner, None))
+                            })
+                            .collect()
+                    });
+                    match members {
+                        Some(rows)
+                            if !rows.is_empty()
+                                && value.as_object().is_some_and(|m| m.len() == rows.len()) =>
+                        {
+                            rows
+                        }
+                        _ => {
+                            let label = portal.types.label(&credential.vct, name, locale);
+                            vec![(
+                                rank,
+                                label.unwrap_or(name),
+                                value,
+                                portal
+                                    .types
+                                    .value_label(&credential.vct, name, value, locale),
+                            )]
+                        }
+                    }
                 })
                 .collect();
             claims.sort_by_key(|(rank, _, _, _)| *rank);

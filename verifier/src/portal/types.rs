@@ -54,6 +54,18 @@ impl Types {
             .label(&[ClaimPathElement::from(claim)], locale)
     }
 
+    /// The label of `member` of the object claim `claim` of `vct` in
+    /// `locale`.
+    pub fn member_label(&self, vct: &str, claim: &str, member: &str, locale: &str) -> Option<&str> {
+        self.0.get(vct)?.label(
+            &[
+                ClaimPathElement::from(claim),
+                ClaimPathElement::from(member),
+            ],
+            locale,
+        )
+    }
+
     /// `value` of the top-level claim `claim` of `vct` in words in
     /// `locale` (the type metadata's `intyg_value_display`), if it has them.
     pub fn value_label(
@@ -104,6 +116,15 @@ mod tests {
             Some("Maximum hours per week")
         );
         assert_eq!(types.label(eligibility, "nope", "sv"), None);
+        let registration = crate::templates::REGISTRATION_VCT;
+        assert_eq!(
+            types.member_label(registration, "registered_at_least", "6_months", "sv"),
+            Some("Inskriven minst 6 månader")
+        );
+        assert_eq!(
+            types.member_label(registration, "registered_at_least", "6_months", "en"),
+            Some("Registered at least 6 months")
+        );
         assert!(types.rank(eligibility, "given_name") < types.rank(eligibility, "eligible_from"));
         assert!(Types::load(&dir.join("missing")).is_err());
     }

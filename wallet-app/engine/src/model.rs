@@ -419,10 +419,87 @@ pub struct HistoryEntry {
     pub credentials: Vec<HistoryCredential>,
     /// How it ended.
     pub result: EventResult,
+    /// The signed Request Object that was answered (for a report to the
+    /// data protection authority).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object: Option<String>,
+    /// The verifier's certificate chain (`x5c`) that authenticated the
+    /// request: it checks the verifier's later answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verifier_x5c: Vec<String>,
+    /// The wallet's ids of the holder keys that signed the KB-JWTs: an
+    /// erasure request is signed with the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holder_key_ids: Vec<String>,
+    /// The verifier's signed receipt (Intyg extension), when it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<ReceiptRecord>,
+    /// The erasure request and the verifier's answer, once asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure: Option<ErasureRecord>,
     /// The relying party's registration as checked when the request came
     /// (presentations and denials of a request).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration: Option<HistoryRegistration>,
+}
+
+/// A verifier's presentation receipt as the wallet checked it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptRecord {
+    /// Whether the signature (the request's verified access certificate),
+    /// `iss`, `nonce`, `vp_token_hash` and the claims received all
+    /// checked out.
+    pub verified: bool,
+    /// What failed, when not verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The verifier's transaction id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<String>,
+    /// When the verifier received the presentation (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<i64>,
+    /// Until when it keeps the claims (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_until: Option<i64>,
+    /// Where erasure requests go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure_endpoint: Option<String>,
+    /// What it says it received: claim paths per credential.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub received: Vec<intyg_core::rights::ReceivedCredential>,
+    /// The receipt JWT as received.
+    pub jwt: String,
+}
+
+/// Where an erasure request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasureState {
+    /// The verifier erased the data.
+    Erased,
+    /// The verifier keeps the data under the legal basis it named.
+    Refused,
+}
+
+/// An erasure request and the verifier's signed answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErasureRecord {
+    /// `erased` or `refused`.
+    pub status: ErasureState,
+    /// Whether the answer's signature (the verifier's certificate,
+    /// validated again), `iss` and `txn` checked out.
+    pub verified: bool,
+    /// When the request was sent (Unix seconds).
+    pub requested_at: i64,
+    /// When the verifier erased the data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<i64>,
+    /// The legal basis named in a refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis: Option<String>,
+    /// The signed answer as received.
+    pub answer: String,
 }
 
 /// A history entry's registration check: whether the verifier's

@@ -41,11 +41,13 @@ use crate::crypto::{CryptoError, random, random_id};
 use crate::http::FetchError;
 use crate::model::{
     CredentialCopy, CredentialStatus, EventKind, EventResult, HistoryCredential, HistoryEntry,
-    HistoryRegistration,
+    HistoryRegistration, ReceiptRecord,
 };
 use crate::registration::{RegistrationCheck, RegistrationOutcome};
 use crate::trust::{AuthenticationError, TrustError, authenticate};
 use crate::{StoreError, Wallet, now};
+use intyg_core::rights::receipt::RECEIPT_MEMBER;
+use intyg_core::rights::{Receipt, ReceiptExpectations};
 
 /// Why a request could not be prepared or answered.
 #[derive(Debug, thiserror::Error)]
@@ -282,6 +284,17 @@ pub struct ConsentProposal {
     pub unmatched: Vec<String>,
     #[serde(skip)]
     request: Box<AuthorizationRequest>,
+    /// The signed Request Object and what authenticated it, when signed.
+    #[serde(skip)]
+    signed: Option<SignedRequest>,
+}
+
+/// A signed Request Object and the verifier key that authenticated it.
+#[derive(Debug, Clone)]
+struct SignedRequest {
+    jwt: String,
+    x5c: Vec<String>,
+    key: intyg_core::jose::VerifyingKey,
 }
 
 impl ConsentProposal {
@@ -368,7 +381,8 @@ impl Wallet {
     /// refreshing the status of those it matches. Sends nothing to the
     /// verifier; stores only the refreshed statuses.
     pub async fn prepare(&mut self, uri: &str) -> Result<ConsentProposal, PresentError> {
-        let (request, verifier, access) = match AuthorizationRequest::from_uri(uri.trim())? {
+        let (request, verifier, access, signed) = match AuthorizationRequest::from_uri(uri.trim())?
+        {
             Invocation::ByValue(request) => {
                 if !self.http().is_dev() {
                     return Err(PresentError::UnsignedRequest);
@@ -384,7 +398,7 @@ impl Wallet {
                     dns_names: Vec::new(),
                     name: client_name(&request),
                 };
-                (request, verifier, None)
+                (request, verifier, None, None)
             }
             Invocation::ByReference(reference) => {
                 let prefix = reference.client_id.prefix();
@@ -413,10 +427,16 @@ impl Wallet {
                     dns_names: authenticated.leaf.dns_names.clone(),
                     name: client_name(&authenticated.request),
                 };
+                let signed = SignedRequest {
+                    x5c: authenticated.header.x5c.clone().unwrap_or_default(),
+                    key: authenticated.leaf.key.clone(),
+                    jwt,
+                };
                 (
                     Box::new(authenticated.request),
                     verifier,
                     Some(authenticated.leaf),
+                    Some(signed),
                 )
             }
         };
@@ -462,6 +482,7 @@ impl Wallet {
             unsatisfied,
             unmatched,
             request,
+            signed,
         })
     }
 
@@ -640,6 +661,8 @@ impl Wallet {
         let request = &proposal.request;
         let mut vp_token = BTreeMap::new();
         let mut used: BTreeMap<String, Vec<CredentialCopy>> = BTreeMap::new();
+        let mut holder_key_ids = Vec::new();
+        let mut sent_pointers: Vec<(String, Vec<String>)> = Vec::new();
         let iat = now();
         for credential in &chosen {
             let id = &credential.credential_id;
@@ -657,6 +680,8 @@ impl Wallet {
             let disclosed = SdJwt::parse(&copy.sd_jwt)?.disclose()?;
             let pointers: Vec<String> =
                 credential.claims.iter().map(|c| pointer(&c.path)).collect();
+            sent_pointers.push((credential.query_id.clone(), pointers.clone()));
+            holder_key_ids.push(copy.key_id.clone());
             let pointers: Vec<&str> = pointers.iter().map(String::as_str).collect();
             let presentation = disclosed.present(
                 &pointers,
@@ -673,7 +698,9 @@ impl Wallet {
             );
             copies[index].presentations = copies[index].presentations.saturating_add(1);
         }
-        let response = AuthorizationResponse::new(VpToken(vp_token), request.state.clone());
+        let vp_token = VpToken(vp_token);
+        let vp_token_hash = intyg_core::rights::vp_token_hash(&vp_token);
+        let response = AuthorizationResponse::new(vp_token, request.state.clone());
         let body = if request.response_mode().is_encrypted() {
             let metadata = request.client_metadata.clone().unwrap_or_default();
             let encryption = ResponseEncryption::select(&metadata)?;
@@ -682,7 +709,29 @@ impl Wallet {
             DirectPostBody::Plain(response)
         };
         let sent = self.post(&proposal.response_uri, body.to_form()).await;
+        let receipt = sent.as_ref().ok().and_then(|answer| {
+            check_receipt(
+                &proposal,
+                answer,
+                &ReceiptExpectations {
+                    client_id: &proposal.verifier.client_id,
+                    nonce: request.nonce.as_str(),
+                    vp_token_hash: &vp_token_hash,
+                    sent: &sent_pointers,
+                    now: now(),
+                },
+            )
+        });
         let history = HistoryEntry {
+            request_object: proposal.signed.as_ref().map(|s| s.jwt.clone()),
+            verifier_x5c: proposal
+                .signed
+                .as_ref()
+                .map(|s| s.x5c.clone())
+                .unwrap_or_default(),
+            holder_key_ids,
+            receipt,
+            erasure: None,
             id: random_id()?,
             at: iat,
             kind: EventKind::Presentation,
@@ -753,6 +802,15 @@ impl Wallet {
         };
         let sent = self.post(&proposal.response_uri, body.to_form()).await;
         let history = HistoryEntry {
+            request_object: proposal.signed.as_ref().map(|s| s.jwt.clone()),
+            verifier_x5c: proposal
+                .signed
+                .as_ref()
+                .map(|s| s.x5c.clone())
+                .unwrap_or_default(),
+            holder_key_ids: Vec::new(),
+            receipt: None,
+            erasure: None,
             id: random_id()?,
             at: now(),
             kind: EventKind::Denial,
@@ -804,6 +862,46 @@ impl Wallet {
             _ => Ok(answer),
         }
     }
+}
+
+/// The verifier's receipt in the Response URI's answer, if it sent one,
+/// checked against the request and what was sent. A receipt that fails
+/// is kept, marked unverified with the reason.
+fn check_receipt(
+    proposal: &ConsentProposal,
+    answer: &ResponseUriResponse,
+    expected: &ReceiptExpectations<'_>,
+) -> Option<ReceiptRecord> {
+    let jwt = answer.extra.get(RECEIPT_MEMBER)?.as_str()?.to_owned();
+    let checked = match &proposal.signed {
+        Some(signed) => Receipt::verify(&jwt, &signed.key, expected).map_err(|e| e.to_string()),
+        None => Err("the request was not signed: no verifier key to check the receipt".into()),
+    };
+    Some(match checked {
+        Ok(receipt) => ReceiptRecord {
+            verified: true,
+            error: None,
+            transaction: Some(receipt.txn),
+            received_at: Some(receipt.iat),
+            retention_until: Some(receipt.retention_until),
+            erasure_endpoint: Some(receipt.erasure_endpoint),
+            received: receipt.received,
+            jwt,
+        },
+        Err(error) => {
+            tracing::warn!(error = %error, "the verifier's receipt does not verify");
+            ReceiptRecord {
+                verified: false,
+                error: Some(error),
+                transaction: None,
+                received_at: None,
+                retention_until: None,
+                erasure_endpoint: None,
+                received: Vec::new(),
+                jwt,
+            }
+        }
+    })
 }
 
 /// The credentials to present after the person's choice: required ones

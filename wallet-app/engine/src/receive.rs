@@ -637,6 +637,11 @@ impl Wallet {
         let mut received = Vec::new();
         for batch in batches {
             let history = HistoryEntry {
+                request_object: None,
+                verifier_x5c: Vec::new(),
+                holder_key_ids: Vec::new(),
+                receipt: None,
+                erasure: None,
                 id: random_id()?,
                 at,
                 kind: EventKind::Issuance,

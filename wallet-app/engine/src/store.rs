@@ -205,6 +205,26 @@ impl Store {
         self.write(key, None, &[], Some(entry))
     }
 
+    /// Replaces the history entry with `entry.id`, under its counter.
+    pub(crate) fn replace_history(
+        &self,
+        key: &DataKey,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError> {
+        for item in self.history.iter() {
+            let (counter, sealed) = item?;
+            let name = hex(&counter);
+            let stored: HistoryEntry = open(key, "history", &name, &sealed)?;
+            if stored.id == entry.id {
+                self.history
+                    .insert(counter, seal(key, "history", &name, entry)?)?;
+                self.db.flush()?;
+                return Ok(());
+            }
+        }
+        Err(StoreError::NotFound(entry.id.clone()))
+    }
+
     /// Writes a credential (entry, copies and new holder keys) and a
     /// history entry in one transaction. Without `credential`, only the
     /// history entry.

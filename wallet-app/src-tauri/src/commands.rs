@@ -600,6 +600,48 @@ pub async fn history(state: State<'_, AppState>) -> Result<Vec<HistoryEntry>, Ap
     Ok(session.wallet()?.history()?)
 }
 
+/// Asks the verifier of a share to erase what it received (GDPR Art. 17);
+/// a share already answered is returned as it stands.
+#[tauri::command]
+pub async fn erase_share(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<intyg_wallet::erasure::Erasure, AppError> {
+    let mut session = state.session.lock().await;
+    Ok(session.wallet()?.erase(&id).await?)
+}
+
+/// Writes the complaint package of a share for the data protection
+/// authority to `path` (JSON) and its readable summary beside it
+/// (`.html`); returns the summary's path.
+#[tauri::command]
+pub async fn report_share(
+    state: State<'_, AppState>,
+    id: String,
+    path: String,
+    text: String,
+) -> Result<String, AppError> {
+    let mut session = state.session.lock().await;
+    let package = session.wallet()?.report(&id, &text)?;
+    let json = serde_json::to_vec_pretty(&package).map_err(|e| AppError::File {
+        path: path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    std::fs::write(&path, json).map_err(|source| AppError::File {
+        path: path.clone(),
+        source,
+    })?;
+    let summary = std::path::Path::new(&path).with_extension("html");
+    let shown = summary.display().to_string();
+    std::fs::write(&summary, intyg_wallet::report::summary_html(&package)).map_err(|source| {
+        AppError::File {
+            path: shown.clone(),
+            source,
+        }
+    })?;
+    Ok(shown)
+}
+
 /// Changes the PIN.
 #[tauri::command]
 pub async fn change_pin(
@@ -672,6 +714,17 @@ pub async fn add_verifier_roots(
 ) -> Result<Vec<String>, AppError> {
     let mut session = state.session.lock().await;
     Ok(session.wallet()?.add_verifier_roots(&pem)?)
+}
+
+/// Trusts the WRPRC provider root certificates in `pem` (registration
+/// certificates, ETSI TS 119 475); returns their `x509_hash` values.
+#[tauri::command]
+pub async fn add_wrprc_roots(
+    state: State<'_, AppState>,
+    pem: String,
+) -> Result<Vec<String>, AppError> {
+    let mut session = state.session.lock().await;
+    Ok(session.wallet()?.add_wrprc_roots(&pem)?)
 }
 
 /// The link the app was started with, if it was started by one.

@@ -54,6 +54,12 @@ pub enum AppError {
     /// Adding or reading verifier roots failed.
     #[error(transparent)]
     Trust(#[from] TrustError),
+    /// An erasure request could not be sent or its answer was refused.
+    #[error(transparent)]
+    Erase(#[from] intyg_wallet::erasure::EraseError),
+    /// A complaint package could not be made.
+    #[error(transparent)]
+    Report(#[from] intyg_wallet::report::ReportError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -94,6 +100,8 @@ impl AppError {
             Self::Unlock(_) => "store_failure",
             Self::Receive(e) => e.code(),
             Self::Present(e) => e.code(),
+            Self::Erase(e) => e.code(),
+            Self::Report(e) => e.code(),
             Self::Backup(BackupError::NotABackup(_)) => "not_a_backup",
             Self::Backup(BackupError::WrongPassphrase) => "wrong_passphrase",
             Self::Backup(BackupError::Create(CreateError::AlreadyExists(_))) => "wallet_exists",

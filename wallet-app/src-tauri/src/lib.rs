@@ -118,10 +118,13 @@ pub fn run() {
             commands::respond,
             commands::cancel,
             commands::history,
+            commands::erase_share,
+            commands::report_share,
             commands::change_pin,
             commands::export_backup,
             commands::restore_backup,
             commands::add_verifier_roots,
+            commands::add_wrprc_roots,
             commands::startup_link,
         ])
         .run(tauri::generate_context!());

@@ -10,7 +10,10 @@
 // (one-time code typed in the UI) → the cards show → detail with labels →
 // trust the verifier's dev CA → share to an internship application made
 // through the verifier's API, with one optional claim left out → the
-// verifier reports exactly the chosen claims → history shows the share →
+// verifier reports exactly the chosen claims → history shows the share
+// with the verifier's signed receipt ("received by … on …, kept until …")
+// → erasure asked from the entry, confirmed, answered "erased"; the
+// verifier's HR API shows erased_at and no claims →
 // an education diploma through the authorization code flow: an offer with
 // only an authorization code grant, "Log in at <issuer>", the login URL
 // read from the window and played by this script as the browser would
@@ -317,6 +320,10 @@ async function journey(session, issuer, verifier) {
   await session.paste('#roots-pem', readFileSync(join(verifier.dir, 'ca.pem'), 'utf8'));
   await session.click('#roots button[type=submit]');
   await session.waitFor('#roots ~ .slot .ok', { describe: 'the root added' });
+  step("trust the verifier's dev WRPRC provider (Settings): registration certificates");
+  await session.paste('#wrprc-pem', readFileSync(join(verifier.dir, 'wrprc-ca.pem'), 'utf8'));
+  await session.click('#wrprc-roots button[type=submit]');
+  await session.waitFor('#wrprc-roots ~ .slot .ok', { describe: 'the WRPRC root added' });
 
   step('share: request from the verifier API → consent');
   const request = await verifier.api('POST', '/api/presentations', { template: 'internship-application' });
@@ -354,10 +361,75 @@ async function journey(session, issuer, verifier) {
     `the verifier got exactly ${expected.join(', ')}`,
   );
 
-  step('history shows the share');
+  step("history shows the share and the verifier's signed receipt");
   await session.click('[data-nav=history]');
   await session.waitFor('#history li[data-kind=presentation]');
+  await session.waitFor('#history li[data-kind=presentation] .receipt.ok', { describe: 'the verified receipt' });
+  const receipt = await session.text('#history li[data-kind=presentation] .receipt');
+  assert(/Received by .+ on .+, kept until .+/.test(receipt), `the receipt line: ${receipt}`);
   await screenshot(session, 'history');
+
+  step('erasure: asked from the history entry, confirmed, answered and shown');
+  await session.click('#history li[data-kind=presentation] button.erase');
+  await session.waitFor('#history li[data-kind=presentation] .confirm:not([hidden])', { describe: 'the confirmation' });
+  await screenshot(session, 'erase-confirm');
+  await session.click('#history li[data-kind=presentation] button.erase-yes');
+  await session.waitFor('#history li[data-kind=presentation] [data-erasure=erased]', {
+    timeout: 30_000,
+    describe: 'the erasure answer',
+  });
+  await screenshot(session, 'history-erased');
+  const erased = await verifier.api('GET', `/api/presentations/${request.id}`);
+  assert(typeof erased.erased_at === 'number', `the verifier shows erased_at: ${JSON.stringify(erased)}`);
+  assert(erased.credentials.length === 0, 'the verifier holds no claim values after erasure');
+
+  step('over-asking: an employer asks a claim outside its registration certificate');
+  const overasking = await verifier.api('POST', '/api/presentations', {
+    dcql_query: {
+      credentials: [
+        {
+          id: 'registration',
+          format: 'dc+sd-jwt',
+          meta: { vct_values: ['https://intyg.se/credentials/registration-certificate/v1'] },
+          claims: [{ path: ['registration_status'] }, { path: ['personal_identity_number'] }],
+        },
+      ],
+    },
+    purpose: 'Internship application',
+  });
+  await session.click('[data-nav=share]');
+  await session.type('#request-link', overasking.request_uri);
+  await session.click('#request-continue');
+  await session.waitFor('#consent', { timeout: 30_000, describe: 'the consent screen' });
+  const registration = await session.find('#registration');
+  assert((await attribute(registration, 'data-valid')) === 'true', 'the registration certificate is valid');
+  const flagged = [];
+  for (const row of await session.findAll('[data-overasked-claim]')) flagged.push(await attribute(row, 'data-overasked-claim'));
+  assert(
+    flagged.length === 1 && flagged[0] === 'registration.personal_identity_number',
+    `the consent screen names the over-asked claim: ${JSON.stringify(flagged)}`,
+  );
+  const overaskedBox = await session.find('input[data-overasked="registration.personal_identity_number"]');
+  assert(
+    (await session.execute('return arguments[0].checked', [{ [ELEMENT]: overaskedBox }])) === false,
+    'the over-asked claim starts unticked',
+  );
+  // Ticking it asks for a second confirmation; not confirming shares nothing of it.
+  await session.click('input[data-overasked="registration.personal_identity_number"]');
+  await session.waitFor('[data-confirm-overasked="registration.personal_identity_number"]', { describe: 'the second confirmation' });
+  await screenshot(session, 'consent-overasking');
+  await session.click('input[data-overasked="registration.personal_identity_number"]');
+  await session.click('#approve');
+  await session.waitFor('#share-result[data-result=shared]', { timeout: 30_000, describe: 'the share result' });
+  const overaskedOutcome = await verifier.api('GET', `/api/presentations/${overasking.id}`);
+  const got = overaskedOutcome.credentials.flatMap((c) => Object.keys(c.claims));
+  assert(
+    got.includes('registration_status') && !got.includes('personal_identity_number'),
+    `the verifier did not get the over-asked claim: ${got.join(', ')}`,
+  );
+  await session.click('[data-nav=history]');
+  await session.waitFor('#history li[data-kind=presentation] [data-overasked]', { describe: 'the history names what was over-asked' });
+  await screenshot(session, 'history-overasking');
 
   await codeFlow(session, issuer);
 

@@ -4,6 +4,7 @@ import { invoke } from '@tauri-apps/api/core';
 import type {
   AppError,
   CredentialEntry,
+  Erasure,
   HistoryEntry,
   LoginView,
   OfferView,
@@ -39,11 +40,15 @@ export const api = {
     invoke<Outcome>('respond', { ticket, approve, include }),
   cancel: () => invoke<void>('cancel'),
   history: () => invoke<HistoryEntry[]>('history'),
+  eraseShare: (id: string) => invoke<Erasure>('erase_share', { id }),
+  reportShare: (id: string, path: string, text: string) =>
+    invoke<string>('report_share', { id, path, text }),
   changePin: (oldPin: string, newPin: string) => invoke<void>('change_pin', { oldPin, newPin }),
   exportBackup: (path: string, passphrase: string) =>
     invoke<void>('export_backup', { path, passphrase }),
   restoreBackup: (path: string, passphrase: string, newPin: string) =>
     invoke<void>('restore_backup', { path, passphrase, newPin }),
   addVerifierRoots: (pem: string) => invoke<string[]>('add_verifier_roots', { pem }),
+  addWrprcRoots: (pem: string) => invoke<string[]>('add_wrprc_roots', { pem }),
   startupLink: () => invoke<string | null>('startup_link'),
 };

@@ -35,6 +35,7 @@ import {
 import type {
   AuthorizationFinished,
   CredentialEntry,
+  HistoryEntry,
   LoginView,
   OfferView,
   ProposalView,
@@ -728,7 +729,8 @@ function consent(proposal: ProposalView, held: CredentialEntry[]): HTMLElement {
     const label = (claim: { path: import('./types').ClaimsPath; label: string | null }) =>
       entry ? claimLabel(entry.display, claim.path, locale) : (claim.label ?? pathName(claim.path));
     const required = c.claims.filter((claim) => claim.required);
-    const optional = c.claims.filter((claim) => !claim.required);
+    const optional = c.claims.filter((claim) => !claim.required && !claim.overasked);
+    const overasked = c.claims.filter((claim) => claim.overasked);
     return h(
       'div',
       { class: 'request' },
@@ -762,6 +764,45 @@ function consent(proposal: ProposalView, held: CredentialEntry[]): HTMLElement {
               return h('div', { class: 'check' }, h('label', {}, box, ` ${label(claim)}`));
             }),
       ),
+      // Over-asked: named, unticked, and shared only after a second,
+      // explicit confirmation.
+      overasked.length > 0
+        ? h(
+            'fieldset',
+            { class: 'overasked', role: 'group' },
+            h('legend', {}, `⚠ ${t('overaskedTitle')}`),
+            h('p', { class: 'warning', role: 'alert' }, t('overaskedText')),
+            overasked.map((claim) => {
+              const key = includeKey(c.query_id, claim.name);
+              const confirmSlot = h('div', { class: 'confirm' });
+              const box = input({
+                type: 'checkbox',
+                'data-overasked': key,
+                onchange: (event: Event) => {
+                  const target = event.target as HTMLInputElement;
+                  ticked.delete(key);
+                  confirmSlot.replaceChildren();
+                  if (!target.checked) return;
+                  const yes = h(
+                    'button',
+                    {
+                      type: 'button',
+                      'data-confirm-overasked': key,
+                      onclick: () => {
+                        ticked.add(key);
+                        confirmSlot.replaceChildren(h('p', { class: 'warning' }, `⚠ ${t('overaskedShared')}: ${label(claim)}`));
+                      },
+                    },
+                    t('overaskedConfirm'),
+                  );
+                  confirmSlot.replaceChildren(h('p', {}, `${t('overaskedConfirmQuestion')} ${label(claim)}?`), yes);
+                  yes.focus();
+                },
+              });
+              return h('div', { class: 'check', 'data-overasked-claim': key }, h('label', {}, box, ` ${label(claim)}`), confirmSlot);
+            }),
+          )
+        : null,
     );
   });
   const decide = (approve: boolean) => async () => {
@@ -795,6 +836,17 @@ function consent(proposal: ProposalView, held: CredentialEntry[]): HTMLElement {
       : h('p', { class: 'warning', role: 'note' }, `⚠ ${t('unverified')}`),
     h('h3', {}, t('purpose')),
     h('p', { id: 'purpose' }, proposal.purpose ?? t('noPurpose')),
+    proposal.registration.valid
+      ? h(
+          'p',
+          { class: 'ok', id: 'registration', 'data-valid': 'true' },
+          `✓ ${t('registered')}: ${proposal.registration.purpose ?? proposal.registration.name ?? ''}`,
+        )
+      : h(
+          'p',
+          { class: 'warning', role: 'alert', id: 'registration', 'data-valid': 'false', 'data-reason': proposal.registration.reason ?? '' },
+          `⚠ ${t('unregistered')} (${proposal.registration.message ?? proposal.registration.reason ?? ''})`,
+        ),
     satisfiable ? credentials : h('p', { class: 'warning' }, `⚠ ${t('unsatisfied')}`),
     h(
       'div',
@@ -862,14 +914,139 @@ async function history(filter: HistoryFilter): Promise<HTMLElement> {
                     ),
                   )
                 : null,
+              e.registration && !e.registration.valid
+                ? h('p', { class: 'warning', 'data-registration': 'invalid' }, `⚠ ${t('unregistered')} (${e.registration.reason ?? ''})`)
+                : null,
+              e.registration && e.registration.overasked.length > 0
+                ? h(
+                    'p',
+                    { class: 'warning', 'data-overasked': e.registration.overasked.join(',') },
+                    `⚠ ${t('historyOverasked')}: ${e.registration.overasked.join(', ')}` +
+                      (e.registration.overasked_shared.length > 0 ? ` — ${t('overaskedShared')}: ${e.registration.overasked_shared.join(', ')}` : ''),
+                  )
+                : null,
               h(
                 'p',
                 { class: e.result.status === 'success' ? 'ok' : 'warning' },
                 e.result.status === 'success' ? `✓ ${t('resultSuccess')}` : `⚠ ${t('resultFailure')}: ${errorText(e.result.code)}`,
               ),
+              e.kind === 'issuance' ? null : rights(e, locale),
             ),
           ),
         ),
+  );
+}
+
+/** A share's receipt, erasure state and actions (the registration check is shown above). */
+function rights(e: HistoryEntry, locale: string): HTMLElement {
+  const who = e.counterparty_name ?? hostOf(e.counterparty);
+  const slot = h('div', { class: 'slot' });
+  const lines: (HTMLElement | null)[] = [];
+  if (e.kind === 'presentation') {
+    const r = e.receipt;
+    lines.push(
+      !r
+        ? h('p', { class: 'hint' }, t('noReceipt'))
+        : r.verified
+          ? h(
+              'p',
+              { class: 'receipt ok' },
+              `✓ ${t('receiptLine', {
+                who,
+                at: r.received_at ? formatTime(r.received_at, locale) : '–',
+                until: r.retention_until ? formatTime(r.retention_until, locale) : '–',
+              })}`,
+            )
+          : h('p', { class: 'receipt warning' }, `⚠ ${t('receiptUnverified', { reason: r.error ?? '' })}`),
+    );
+  }
+  if (e.erasure) {
+    lines.push(
+      h(
+        'p',
+        { class: e.erasure.status === 'erased' ? 'erasure ok' : 'erasure warning', 'data-erasure': e.erasure.status },
+        e.erasure.status === 'erased'
+          ? `✓ ${t('erasedLine', { at: e.erasure.erased_at ? formatTime(e.erasure.erased_at, locale) : '–' })}`
+          : `⚠ ${t('refusedLine', { basis: e.erasure.legal_basis ?? '' })}`,
+      ),
+    );
+  }
+  const canErase = e.kind === 'presentation' && e.receipt?.verified === true && !e.erasure;
+  const confirm = h(
+    'div',
+    { class: 'confirm', hidden: true },
+    h('p', {}, t('eraseConfirm', { who })),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'danger erase-yes',
+        onclick: async () => {
+          try {
+            await api.eraseShare(e.id);
+            void go({ name: 'history' });
+          } catch (error) {
+            fail(slot, error);
+          }
+        },
+      },
+      t('eraseYes'),
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        onclick: () => {
+          confirm.hidden = true;
+        },
+      },
+      t('eraseNo'),
+    ),
+  );
+  const text = h('textarea', { rows: 3 }) as HTMLTextAreaElement;
+  const path = input({ type: 'text', value: `intyg-report-${e.id}.json` });
+  const report = h(
+    'details',
+    { class: 'report' },
+    h('summary', {}, t('report')),
+    field(t('reportText'), text),
+    field(t('reportPath'), path),
+    h(
+      'button',
+      {
+        type: 'button',
+        onclick: async () => {
+          try {
+            const summary = await api.reportShare(e.id, path.value, text.value);
+            slot.replaceChildren(h('p', { class: 'ok', role: 'status' }, t('reportSaved', { path: summary })));
+          } catch (error) {
+            fail(slot, error);
+          }
+        },
+      },
+      t('reportSave'),
+    ),
+  );
+  return h(
+    'div',
+    { class: 'rights' },
+    ...lines,
+    canErase
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'erase',
+            onclick: () => {
+              confirm.hidden = false;
+            },
+          },
+          t('erase'),
+        )
+      : null,
+    canErase ? confirm : null,
+    report,
+    slot,
   );
 }
 
@@ -915,6 +1092,7 @@ function settings(): HTMLElement {
   const oldPin = input({ type: 'password', autocomplete: 'current-password', required: true });
   const newPin = input({ type: 'password', autocomplete: 'new-password', required: true, minlength: 4 });
   const pem = h('textarea', { id: 'roots-pem', rows: 4, required: true, spellcheck: 'false' }) as HTMLTextAreaElement;
+  const wrprcPem = h('textarea', { id: 'wrprc-pem', rows: 4, required: true, spellcheck: 'false' }) as HTMLTextAreaElement;
   const path = input({ type: 'text', required: true });
   const passphrase = input({ type: 'password', required: true, minlength: 4 });
   return h(
@@ -930,6 +1108,10 @@ function settings(): HTMLElement {
       const added = await api.addVerifierRoots(pem.value);
       return plural('rootsAdded', added.length);
     }, 'roots'),
+    form(t('wrprcRoots'), [field(t('wrprcRoots'), wrprcPem, t('wrprcRootsHint'))], t('addRoots'), async () => {
+      const added = await api.addWrprcRoots(wrprcPem.value);
+      return plural('rootsAdded', added.length);
+    }, 'wrprc-roots'),
     form(t('backup'), [field(t('backupPath'), path), field(t('passphrase'), passphrase)], t('exportBackup'), async () => {
       await api.exportBackup(path.value, passphrase.value);
       return t('saved');

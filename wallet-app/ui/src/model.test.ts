@@ -234,14 +234,21 @@ describe('consent', () => {
         required: true,
         status: 'valid',
         claims: [
-          { path: ['registration_status'], name: 'registration_status', label: null, required: true },
-          { path: ['given_name'], name: 'given_name', label: null, required: false },
-          { path: ['address', 'locality'], name: 'address.locality', label: null, required: false },
+          { path: ['registration_status'], name: 'registration_status', label: null, required: true, overasked: false },
+          { path: ['given_name'], name: 'given_name', label: null, required: false, overasked: false },
+          { path: ['address', 'locality'], name: 'address.locality', label: null, required: false, overasked: false },
+          { path: ['personal_identity_number'], name: 'personal_identity_number', label: null, required: false, overasked: true },
         ],
+        overasked: ['personal_identity_number'],
       },
     ],
     unsatisfied: null,
+    registration: { valid: true, name: 'Employer', purpose: 'Recruitment' },
   };
+  it('shares an over-asked claim only once confirmed (ticked)', () => {
+    expect(includeList(proposal, new Set())).toEqual([]);
+    expect(includeList(proposal, new Set(['reg.personal_identity_number']))).toEqual(['reg.personal_identity_number']);
+  });
   it('shares no optional claim unless ticked', () => {
     expect(includeList(proposal, new Set())).toEqual([]);
   });

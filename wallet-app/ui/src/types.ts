@@ -109,6 +109,8 @@ export interface ProposedClaim {
   name: string;
   label: string | null;
   required: boolean;
+  /** Not covered by the verifier's registration certificate. */
+  overasked: boolean;
 }
 
 export interface ProposedCredential {
@@ -120,6 +122,29 @@ export interface ProposedCredential {
   /** `invalid` or `suspended` only when nothing valid fits the request. */
   status: CredentialStatus;
   claims: ProposedClaim[];
+  overasked: string[];
+}
+
+/** The wallet's check of the verifier's registration certificate (ETSI TS 119 475). */
+export interface RegistrationCheck {
+  valid: boolean;
+  reason?: string;
+  message?: string;
+  name?: string;
+  identifier?: string;
+  purpose?: string;
+  privacy_policy?: string;
+  support_uri?: string;
+  expires_at?: number;
+}
+
+export interface HistoryRegistration {
+  valid: boolean;
+  reason?: string;
+  name?: string;
+  purpose?: string;
+  overasked: string[];
+  overasked_shared: string[];
 }
 
 export interface ProposalView {
@@ -135,6 +160,7 @@ export interface ProposalView {
   encrypted: boolean;
   credentials: ProposedCredential[];
   unsatisfied: string | null;
+  registration: RegistrationCheck;
 }
 
 export type Outcome =
@@ -152,6 +178,34 @@ export interface HistoryEntry {
   purpose: string | null;
   credentials: { credential_id: string | null; vct: string; claims: ClaimsPath[] }[];
   result: { status: 'success' } | { status: 'failure'; code: string; message: string };
+  /** The verifier's signed receipt (Intyg extension), as the wallet checked it. */
+  receipt?: Receipt;
+  /** The erasure request's signed answer, once asked. */
+  erasure?: ErasureRecord;
+  registration?: HistoryRegistration;
+}
+
+export interface Receipt {
+  verified: boolean;
+  error?: string;
+  transaction?: string;
+  received_at?: number;
+  retention_until?: number;
+  erasure_endpoint?: string;
+}
+
+export interface ErasureRecord {
+  status: 'erased' | 'refused';
+  verified: boolean;
+  requested_at: number;
+  erased_at?: number;
+  legal_basis?: string;
+}
+
+/** What `erase_share` answers. */
+export interface Erasure extends ErasureRecord {
+  history_id: string;
+  already: boolean;
 }
 
 /** A failed command: a stable code (localized by the UI) and the detail. */

@@ -81,9 +81,69 @@ impl PostSide {
     }
 }
 
+/// Whether the verifier answers an accepted response with a receipt
+/// (Intyg extension), and whether that receipt is tampered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReceiptMode {
+    None,
+    Signed,
+    Tampered,
+}
+
+/// A receipt for a `direct_post.jwt` body, signed by `signing`.
+fn receipt_for(
+    body: &str,
+    request_jwt: &str,
+    signing: &SigningKey,
+    encryption: &intyg_core::jose::Jwk,
+    client_id: &str,
+    mode: ReceiptMode,
+) -> Option<String> {
+    if mode == ReceiptMode::None {
+        return None;
+    }
+    let DirectPostBody::Encrypted(jwe) = DirectPostBody::from_form(body).ok()? else {
+        return None;
+    };
+    let (_, EncryptedResponse::Response(response)) =
+        EncryptedResponse::decrypt(&jwe, encryption).ok()?
+    else {
+        return None;
+    };
+    let request: serde_json::Value = intyg_core::jose::CompactJws::parse(request_jwt)
+        .ok()?
+        .payload_json()
+        .ok()?;
+    let now = intyg_issuer::now();
+    let receipt = intyg_core::rights::Receipt {
+        iss: client_id.to_owned(),
+        verifier_name: Some("Praktik AB".into()),
+        txn: "txn-1".into(),
+        nonce: request["nonce"].as_str()?.to_owned(),
+        purpose: "Internship application (arbetspraktik)".into(),
+        iat: now,
+        received: Vec::new(),
+        vp_token_hash: intyg_core::rights::vp_token_hash(&response.vp_token),
+        retention_seconds: 3600,
+        retention_until: now + 3600,
+        erasure_endpoint: "http://localhost:1/erasure".into(),
+    };
+    let jwt = receipt.sign(signing, Vec::new()).ok()?;
+    if mode == ReceiptMode::Signed {
+        return Some(jwt);
+    }
+    let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
+    let mut longer = receipt;
+    longer.retention_seconds *= 100;
+    longer.retention_until = longer.iat + longer.retention_seconds;
+    parts[1] = intyg_core::jose::b64url_encode(serde_json::to_vec(&longer).ok()?);
+    Some(parts.join("."))
+}
+
 /// A verifier: its CA (the wallet's trusted root), certificate and keys,
 /// and what it received.
 struct Verifier {
+    receipt_mode: Arc<Mutex<ReceiptMode>>,
     base: String,
     ca_pem: String,
     leaf: Certificate,
@@ -122,6 +182,14 @@ impl Verifier {
             posts: Arc::default(),
         };
         let answer = post_side.clone();
+        let receipt_mode = Arc::new(Mutex::new(ReceiptMode::None));
+        let encryption = SigningKey::generate().unwrap();
+        let receipt_side = (
+            receipt_mode.clone(),
+            signing.clone(),
+            encryption.to_private_jwk().unwrap(),
+            ClientId::x509_hash(leaf.der()).to_string(),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let base = format!("http://localhost:{port}");
@@ -149,22 +217,40 @@ impl Verifier {
                 )
                 .route(
                     "/response",
-                    post(move |State((_, received)): State<Shared>, body: String| {
-                        let done = done.clone();
-                        async move {
-                            received.lock().unwrap().push(body);
-                            axum::Json(json!({"redirect_uri": done}))
-                        }
-                    }),
+                    post(
+                        move |State((request, received)): State<Shared>, body: String| {
+                            let done = done.clone();
+                            let (mode, signing, encryption, client_id) = receipt_side.clone();
+                            async move {
+                                let mode = *mode.lock().unwrap();
+                                let request = request.lock().unwrap().clone();
+                                let receipt = receipt_for(
+                                    &body,
+                                    &request,
+                                    &signing,
+                                    &encryption,
+                                    &client_id,
+                                    mode,
+                                );
+                                received.lock().unwrap().push(body);
+                                let mut answer = json!({"redirect_uri": done});
+                                if let Some(receipt) = receipt {
+                                    answer["intyg_receipt"] = receipt.into();
+                                }
+                                axum::Json(answer)
+                            }
+                        },
+                    ),
                 )
                 .with_state((request.clone(), received.clone()));
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self {
+            receipt_mode,
             base,
             ca_pem: ca_cert.pem(),
             leaf,
             signing,
-            encryption: SigningKey::generate().unwrap(),
+            encryption,
             request,
             received,
             post_side,
@@ -492,6 +578,25 @@ async fn untrusted_or_unsigned_requests_are_refused() {
     let unsigned = "openid4vp://?response_type=vp_token&client_id=redirect_uri%3Ahttp%3A%2F%2Flocalhost%3A9%2Fr&response_mode=direct_post&response_uri=http%3A%2F%2Flocalhost%3A9%2Fr&nonce=n&state=s&dcql_query=%7B%22credentials%22%3A%5B%7B%22id%22%3A%22a%22%2C%22format%22%3A%22dc%2Bsd-jwt%22%2C%22meta%22%3A%7B%22vct_values%22%3A%5B%22x%22%5D%7D%7D%5D%7D";
     let proposal = wallet.prepare(unsigned).await.unwrap();
     assert!(!proposal.verifier.authenticated);
+    // No registration certificate: marked, nothing over-asked.
+    assert!(!proposal.registration.valid);
+    assert_eq!(proposal.registration.reason.as_deref(), Some("missing"));
+    assert!(proposal.overasked().is_empty());
+    // Two registration certificates: which one would bind is unclear.
+    let two = format!(
+        "{unsigned}&verifier_info=%5B%7B%22format%22%3A%22registration_cert%22%2C%22data%22%3A%22a.b.c%22%7D%2C%7B%22format%22%3A%22registration_cert%22%2C%22data%22%3A%22d.e.f%22%7D%5D"
+    );
+    let proposal = wallet.prepare(&two).await.unwrap();
+    assert_eq!(proposal.registration.reason.as_deref(), Some("ambiguous"));
+    // One, but the wallet trusts no WRPRC provider.
+    let one = format!(
+        "{unsigned}&verifier_info=%5B%7B%22format%22%3A%22registration_cert%22%2C%22data%22%3A%22a.b.c%22%7D%5D"
+    );
+    let proposal = wallet.prepare(&one).await.unwrap();
+    assert_eq!(
+        proposal.registration.reason.as_deref(),
+        Some("untrusted_provider")
+    );
     drop(wallet);
     let production = TempDir::new("production-present");
     let mut wallet = production_wallet(&production);
@@ -562,4 +667,50 @@ async fn request_uri_method_post_sends_wallet_metadata_and_checks_the_echoed_non
     }
     // Nothing was sent to the response URI.
     assert!(verifier.received.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_signed_receipt_is_kept_verified_and_a_tampered_one_marked_unverified() {
+    let issuer = TestIssuer::start("receipts").await;
+    let verifier = Verifier::start().await;
+    let dir = TempDir::new("receipts");
+    let mut wallet = wallet_with_credential(&dir, &issuer).await;
+    wallet.add_verifier_roots(&verifier.ca_pem).unwrap();
+    let approve = || Decision::Approve {
+        include: Vec::new(),
+    };
+    for (mode, nonce) in [
+        (ReceiptMode::Signed, "n-r1"),
+        (ReceiptMode::Tampered, "n-r2"),
+    ] {
+        *verifier.receipt_mode.lock().unwrap() = mode;
+        let proposal = wallet
+            .prepare(&verifier.publish(nonce, "s-r"))
+            .await
+            .unwrap();
+        let outcome = wallet.respond(proposal, approve()).await.unwrap();
+        assert!(matches!(outcome, Outcome::Shared { .. }));
+    }
+    let history = wallet.history().unwrap();
+    let shares: Vec<_> = history
+        .iter()
+        .filter(|e| e.kind == EventKind::Presentation)
+        .collect();
+    let signed = shares[0].receipt.as_ref().unwrap();
+    assert!(signed.verified, "{:?}", signed.error);
+    assert_eq!(signed.transaction.as_deref(), Some("txn-1"));
+    assert!(signed.retention_until.is_some());
+    assert_eq!(shares[0].holder_key_ids.len(), 1);
+    assert!(shares[0].request_object.is_some());
+    let tampered = shares[1].receipt.as_ref().unwrap();
+    assert!(!tampered.verified);
+    assert!(
+        tampered.error.as_deref().unwrap().contains("signature"),
+        "{:?}",
+        tampered.error
+    );
+    assert_eq!(tampered.retention_until, None);
+    // No verified receipt, no erasure endpoint to ask.
+    let refused = wallet.erase(&shares[1].id).await.unwrap_err();
+    assert_eq!(refused.code(), "no_receipt");
 }
