@@ -11,6 +11,7 @@ mod portal;
 mod request_uri_post;
 mod status_age;
 mod stores;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
