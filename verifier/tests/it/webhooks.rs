@@ -381,3 +381,136 @@ async fn two_instances_deliver_each_event_once() {
     ids.sort();
     assert_eq!(received, ids, "each event once: {events:?}");
 }
+
+/// A child process killed (SIGKILL) when dropped, also when a test fails.
+struct Process(Child);
+
+impl Process {
+    fn kill_9(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `intyg-verifier --dev` as a process on `port` over `dir`.
+fn verifier_process(dir: &std::path::Path, port: u16) -> Process {
+    Process(
+        Command::new(env!("CARGO_BIN_EXE_intyg-verifier"))
+            .args(["--dev", "--data-dir"])
+            .arg(dir)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env("INTYG_API_KEY", API_KEY)
+            .env_remove("INTYG_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+async fn wait_healthy(http: &reqwest::Client, base: &str) {
+    for _ in 0..300 {
+        if let Ok(response) = http.get(format!("{base}/healthz")).send().await
+            && response.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{base} did not come up");
+}
+
+/// The outbox is on disk: a delivery queued and attempted once (receiver
+/// down) by a verifier that is then killed with SIGKILL is delivered by
+/// the restarted verifier once the receiver is up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_delivery_survives_kill_9_of_the_verifier() {
+    let dir = TempDir::new("webhook-kill");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut verifier = verifier_process(&dir.0, port);
+    wait_healthy(&http, &base).await;
+    let receiver_port = free_port();
+    let created: Value = http
+        .post(format!("{base}/api/webhooks"))
+        .bearer_auth(API_KEY)
+        .json(&json!({"url": format!("http://127.0.0.1:{receiver_port}/hooks"), "events": ["presentation.declined"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let presentation: Value = http
+        .post(format!("{base}/api/presentations"))
+        .bearer_auth(API_KEY)
+        .json(&json!({"template": "internship-application"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = presentation["id"].as_str().unwrap().to_owned();
+    // The wallet reads the request object and declines.
+    let jwt = http
+        .get(format!("{base}/request/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let payload: Value = serde_json::from_slice(
+        &intyg_core::jose::b64url_decode(jwt.split('.').nth(1).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let declined = http
+        .post(payload["response_uri"].as_str().unwrap())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "error=access_denied&state={}",
+            payload["state"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declined.status(), 200);
+    let mut attempted = false;
+    for _ in 0..300 {
+        let deliveries: Value = http
+            .get(format!("{base}/api/webhook-deliveries"))
+            .bearer_auth(API_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if deliveries[0]["attempts"].as_u64().is_some_and(|n| n >= 1) {
+            assert_eq!(deliveries[0]["state"], "pending");
+            attempted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(attempted, "the first attempt was made");
+    verifier.kill_9();
+
+    let receiver = SampleReceiver::start(receiver_port, &secret);
+    let mut verifier = verifier_process(&dir.0, port);
+    wait_healthy(&http, &base).await;
+    let events = receiver.wait_for(1).await;
+    assert_eq!(events[0]["type"], "presentation.declined");
+    assert_eq!(events[0]["presentation_id"], id.as_str());
+    verifier.kill_9();
+}
