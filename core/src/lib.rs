@@ -33,6 +33,7 @@ pub mod jose;
 pub mod oauth;
 pub mod oid4vci;
 pub mod oid4vp;
+pub mod oidc;
 pub mod sd_jwt;
 pub mod status_list;
 pub mod text;

@@ -46,6 +46,8 @@ pub struct RequestOptions {
     /// it for this presentation); `None`: the template's configured
     /// `max_status_age`, else the list's `ttl`.
     pub max_status_age: Option<u64>,
+    /// The OpenID Connect authorization request it answers, if any.
+    pub oidc: Option<crate::model::OidcRequest>,
 }
 
 impl RequestOptions {
@@ -59,6 +61,7 @@ impl RequestOptions {
                 RequestUriMethod::Post => Some(RequestUriMethod::Post),
             },
             max_status_age: None,
+            oidc: None,
         }
     }
 }
@@ -101,6 +104,7 @@ pub async fn create_transaction(
         purpose,
         template,
         max_status_age,
+        oidc: options.oidc,
         response_mode: response_mode.as_str().to_owned(),
         request_uri_method: options.request_uri_method,
         encryption_key,

@@ -11,6 +11,7 @@ use intyg_service::GroupCommit;
 use intyg_service::pg::{Pg, PgConfig, RunOnce};
 use intyg_service::session::PgSessions;
 
+pub mod oidc;
 mod pg;
 pub mod webhooks;
 pub use pg::MIGRATIONS;
@@ -127,6 +128,8 @@ pub struct Stores {
     pub subscriptions: Arc<dyn SubscriptionStore>,
     /// The webhook delivery outbox.
     pub outbox: Arc<dyn OutboxStore>,
+    /// The OpenID Provider bridge's codes and access tokens.
+    pub grants: Arc<dyn oidc::GrantStore>,
     /// Portal sessions and sign-in attempts (in memory on sled: one
     /// instance, a restart signs everyone out; shared on PostgreSQL).
     pub sessions: Arc<dyn intyg_service::session::SessionStore>,
@@ -166,6 +169,7 @@ impl Stores {
             postings: store,
             subscriptions: webhooks.clone(),
             outbox: webhooks,
+            grants: Arc::new(oidc::PgGrants { pg: pg.clone() }),
             sessions: Arc::new(PgSessions::new(pg.clone(), SERVICE)),
             commit: None,
             jobs: RunOnce::Shared(pg),
@@ -195,6 +199,9 @@ impl Stores {
             postings: sled,
             subscriptions: webhooks.clone(),
             outbox: webhooks,
+            grants: Arc::new(oidc::SledGrants {
+                tree: db.open_tree("oidc_grants")?,
+            }),
             sessions: Arc::new(intyg_service::session::MemorySessions::default()),
             commit: Some(GroupCommit::start(db)),
             jobs: RunOnce::Local,

@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_employer_webhooks.sql",
         sql: include_str!("../../migrations/0002_employer_webhooks.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_employer_oidc.sql",
+        sql: include_str!("../../migrations/0003_employer_oidc.sql"),
+    },
 ];
 
 /// The stores over one pool.

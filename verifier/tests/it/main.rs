@@ -7,6 +7,7 @@ mod failures;
 mod flow;
 mod issuer;
 mod multi;
+mod oidc;
 mod portal;
 mod request_uri_post;
 mod status_age;

@@ -47,6 +47,7 @@ both_backends!(
     postings_and_applications,
     webhook_subscriptions,
     the_outbox_hands_a_due_delivery_to_one_claimer,
+    an_authorization_code_is_taken_once,
 );
 
 fn transaction(id: &str) -> Transaction {
@@ -59,6 +60,7 @@ fn transaction(id: &str) -> Transaction {
         purpose: "p".into(),
         template: None,
         max_status_age: None,
+        oidc: None,
         response_mode: "direct_post.jwt".into(),
         request_uri_method: None,
         encryption_key: None,
@@ -293,4 +295,33 @@ async fn the_outbox_hands_a_due_delivery_to_one_claimer(stores: Stores) {
     let dead_letters = stores.outbox.list(Some(DeliveryState::Dead)).await.unwrap();
     assert_eq!(dead_letters.len(), 1);
     assert_eq!(stores.outbox.list(None).await.unwrap().len(), 2);
+}
+
+async fn an_authorization_code_is_taken_once(stores: Stores) {
+    let grant = intyg_verifier::store::oidc::Grant {
+        client_id: "ats".into(),
+        redirect_uri: "https://ats.example/cb".into(),
+        code_challenge: "c".into(),
+        scope: "openid internship_application".into(),
+        nonce: Some("n".into()),
+        sub: "s".into(),
+        claims: serde_json::Map::new(),
+        auth_time: 1,
+        expires_at: 100,
+    };
+    stores.grants.put("k1", &grant).await.unwrap();
+    assert_eq!(stores.grants.get("k1").await.unwrap(), Some(grant.clone()));
+    // Eight takers at once: one gets it.
+    let takes = (0..8).map(|_| {
+        let grants = stores.grants.clone();
+        tokio::spawn(async move { grants.take("k1").await.unwrap() })
+    });
+    let mut taken = 0;
+    for take in takes {
+        if take.await.unwrap().is_some() {
+            taken += 1;
+        }
+    }
+    assert_eq!(taken, 1);
+    assert_eq!(stores.grants.get("k1").await.unwrap(), None);
 }
