@@ -455,3 +455,105 @@ async fn private_key_jwt_authenticates_a_client_once_per_assertion() {
         .unwrap();
     assert_eq!(refused.status(), 401);
 }
+
+/// A relying party's callback page on loopback: answers what it got.
+async fn callback_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/callback", listener.local_addr().unwrap());
+    let router = axum::Router::new().route(
+        "/callback",
+        axum::routing::get(|| async {
+            axum::response::Html("<!doctype html><title>RP</title><p id=rp>back at the RP</p>")
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+/// In headless Chromium the authorization page follows the presentation
+/// by itself: to the client with a code after a verified one, with
+/// `error=access_denied` after a decline, never hanging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_in_headless_chromium_moves_on_when_verified_and_when_declined() {
+    use fantoccini::{ClientBuilder, Locator};
+    use intyg_testkit::{Chromedriver, chromium_capabilities};
+
+    let redirect = callback_server().await;
+    let (verifier, issuer) = start("oidc-browser", &redirect).await;
+    let driver = Chromedriver::start().await;
+    let profile = crate::TempDir::new("oidc-chromium");
+    let client = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(chromium_capabilities(&profile.0, (1280, 1000)))
+        .connect(&driver.url())
+        .await
+        .expect("a Chromium session through chromedriver");
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    for decline in [false, true] {
+        let (_, challenge) = pkce();
+        client
+            .goto(&authorize_url(&verifier.url, &redirect, &challenge))
+            .await
+            .unwrap();
+        let link = client
+            .wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::Id("wallet-link"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(link.starts_with("openid4vp://"), "{link}");
+        assert!(
+            client
+                .find(Locator::Css("#request-qr svg"))
+                .await
+                .unwrap()
+                .is_displayed()
+                .await
+                .unwrap()
+        );
+        let done = client
+            .find(Locator::Id("oidc"))
+            .await
+            .unwrap()
+            .attr("data-done")
+            .await
+            .unwrap()
+            .unwrap();
+        let tx = done
+            .strip_prefix("/authorize/")
+            .unwrap()
+            .strip_suffix("/done")
+            .unwrap()
+            .to_owned();
+        let session = verifier.session_of(&link, &tx).await;
+        if decline {
+            crate::webhooks::decline(&verifier, &session).await;
+        } else {
+            verifier.post(&session, holder.respond(&session)).await;
+        }
+        client
+            .wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::Id("rp"))
+            .await
+            .unwrap();
+        let at = client.current_url().await.unwrap();
+        assert!(at.as_str().starts_with(&redirect), "{at}");
+        assert_eq!(query(&at, "state").as_deref(), Some("st-1"));
+        if decline {
+            assert_eq!(query(&at, "error").as_deref(), Some("access_denied"));
+            assert_eq!(query(&at, "code"), None);
+        } else {
+            assert!(query(&at, "code").is_some(), "{at}");
+        }
+    }
+    client.close().await.unwrap();
+    drop(driver);
+}
