@@ -557,3 +557,103 @@ async fn oidc_in_headless_chromium_moves_on_when_verified_and_when_declined() {
     client.close().await.unwrap();
     drop(driver);
 }
+
+/// `openidconnect` as the relying party: discovery, the authorization URL
+/// with PKCE, the code exchange with `client_secret_basic`, and its own
+/// ID token checks (signature by `/jwks`, `iss`, `aud`, `nonce`).
+#[tokio::test]
+async fn the_openidconnect_crate_signs_in_through_the_bridge() {
+    use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+    use openidconnect::{
+        AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+        RedirectUrl, Scope, TokenResponse as _,
+    };
+
+    let (verifier, issuer) = start("oidc-crate", REDIRECT).await;
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    // The crate's HTTP hook, over our reqwest.
+    let http = no_redirects();
+    let send = |request: openidconnect::HttpRequest| {
+        let http = http.clone();
+        async move {
+            let (parts, body) = request.into_parts();
+            let response = http
+                .request(parts.method, parts.uri.to_string())
+                .headers(parts.headers)
+                .body(body)
+                .send()
+                .await?;
+            let mut builder = axum::http::Response::builder().status(response.status());
+            for (name, value) in response.headers() {
+                builder = builder.header(name, value);
+            }
+            let body = response.bytes().await?.to_vec();
+            Ok::<_, reqwest::Error>(builder.body(body).unwrap())
+        }
+    };
+    let metadata = CoreProviderMetadata::discover_async(
+        IssuerUrl::new(verifier.state.config.public_url.clone()).unwrap(),
+        &send,
+    )
+    .await
+    .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(CLIENT.into()),
+        Some(ClientSecret::new(SECRET.into())),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    let (challenge, code_verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("internship_application".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    // The browser: the page, the wallet's answer, back to the client.
+    // (The crate's URL points at the public URL, localhost.)
+    let page = http.get(url.as_str()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let at = page.find("id=\"wallet-link\"").unwrap();
+    let link = attribute(&page[at..], "href");
+    let done_path = attribute(&page, "data-done");
+    let tx = done_path
+        .strip_prefix("/authorize/")
+        .unwrap()
+        .strip_suffix("/done")
+        .unwrap()
+        .to_owned();
+    let session = verifier.session_of(&link, &tx).await;
+    verifier.post(&session, holder.respond(&session)).await;
+    let back = done(&verifier, &tx).await;
+    assert_eq!(
+        query(&back, "state").as_deref(),
+        Some(csrf.secret().as_str())
+    );
+    let code = query(&back, "code").unwrap();
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(code_verifier)
+        .request_async(&send)
+        .await
+        .unwrap();
+    let id_token = tokens.id_token().unwrap();
+    let claims = id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .unwrap();
+    assert_eq!(claims.audiences()[0].as_str(), CLIENT);
+    assert!(!claims.subject().as_str().is_empty());
+    let payload: Value = serde_json::from_slice(
+        &intyg_core::jose::b64url_decode(id_token.to_string().split('.').nth(1).unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(payload["registration_status"], "in_programme");
+}
