@@ -35,6 +35,7 @@ pub mod jose;
 pub mod oauth;
 pub mod oid4vci;
 pub mod oid4vp;
+pub mod oidc;
 pub mod rights;
 pub mod sd_jwt;
 pub mod status_list;

@@ -215,6 +215,60 @@ pub struct Config {
     /// Webhook delivery: retry schedule, time limit, address rules.
     #[serde(default)]
     pub webhooks: WebhookSettings,
+    /// Relying parties of the OpenID Provider bridge (`/authorize`).
+    #[serde(default)]
+    pub oidc_clients: Vec<OidcClient>,
+}
+
+/// A relying party of the OpenID Provider bridge.
+///
+/// ```toml
+/// [[oidc_clients]]
+/// client_id = "ats"
+/// client_secret = "a long random secret"    # client_secret_basic, and/or
+/// jwks = [{kty = "EC", crv = "P-256", x = "...", y = "...", kid = "k1"}] # private_key_jwt
+/// redirect_uris = ["https://ats.example/callback"]
+/// scopes = ["internship_application"]        # unset: every template
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcClient {
+    /// The client id.
+    pub client_id: String,
+    /// Its secret for `client_secret_basic`.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// Its public keys for `private_key_jwt` (ES256).
+    #[serde(default)]
+    pub jwks: Vec<intyg_core::jose::Jwk>,
+    /// Redirect URIs, matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// The template scopes it may ask for (`internship_application`);
+    /// unset: all.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+}
+
+impl OidcClient {
+    /// Reads `--oidc-client ID:SECRET:REDIRECT_URI`, split at the first two
+    /// colons (the URI has its own); every template is allowed.
+    pub fn from_flag(flag: &str) -> Result<Self, String> {
+        let mut parts = flag.splitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(id), Some(secret), Some(uri))
+                if !id.is_empty() && !secret.is_empty() && !uri.is_empty() =>
+            {
+                Ok(Self {
+                    client_id: id.to_owned(),
+                    client_secret: Some(secret.to_owned()),
+                    jwks: Vec::new(),
+                    redirect_uris: vec![uri.to_owned()],
+                    scopes: None,
+                })
+            }
+            _ => Err(format!("`{flag}` is not ID:SECRET:REDIRECT_URI")),
+        }
+    }
 }
 
 /// How webhooks are delivered.
@@ -570,6 +624,7 @@ impl Config {
             status_fetch: FetchLimits::default(),
             templates: std::collections::BTreeMap::new(),
             webhooks: WebhookSettings::default(),
+            oidc_clients: Vec::new(),
             portal: PortalConfig {
                 employers: vec![crate::portal::dev_employer()?],
                 ..PortalConfig::default()

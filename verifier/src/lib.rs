@@ -18,6 +18,7 @@
 //! | `GET /api/presentations/{id}/events` | HR API: the status as Server-Sent Events, ending with the transaction ([`events`]) |
 //! | `POST, GET /api/webhooks`, `DELETE /api/webhooks/{id}` | HR API: webhook subscriptions ([`webhooks`]) |
 //! | `GET /api/webhook-deliveries`, `POST /api/webhook-deliveries/{id}/retry` | HR API: the outbox (`?state=dead`: dead letters), a dead delivery queued again |
+//! | `GET /.well-known/openid-configuration`, `/authorize`, `POST /token`, `/userinfo`, `/jwks` | the OpenID Provider bridge ([`oidc`]) |
 //! | `GET /openapi.json` | the HR API's OpenAPI document |
 //! | `GET /healthz`, `GET /metrics` | operations |
 //! | `/`, `/portal/...` | the employer portal (see [`portal`]) |
@@ -36,6 +37,7 @@ pub mod events;
 pub mod fetch;
 pub mod identity;
 pub mod model;
+pub mod oidc;
 pub mod ops;
 pub mod personal;
 pub mod portal;
@@ -246,6 +248,20 @@ pub fn app(state: AppState) -> Router {
             "/api/webhook-deliveries/{id}/retry",
             post(api::retry_delivery),
         )
+        .route(
+            "/.well-known/openid-configuration",
+            get(oidc::configuration),
+        )
+        .route("/authorize", get(oidc::authorize))
+        .route("/authorize/{tx}/events", get(oidc::events))
+        .route("/authorize/{tx}/done", get(oidc::done))
+        .route("/oidc/authorize.js", get(oidc::script))
+        .route("/token", post(oidc::token::token))
+        .route(
+            "/userinfo",
+            get(oidc::token::userinfo).post(oidc::token::userinfo),
+        )
+        .route("/jwks", get(oidc::jwks))
         .route("/openapi.json", get(api::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))

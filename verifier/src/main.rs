@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Parser;
 use intyg_core::oid4vp::RequestUriMethod;
-use intyg_verifier::config::{Config, InvocationScheme};
+use intyg_verifier::config::{Config, InvocationScheme, OidcClient};
 use intyg_verifier::{AppState, app};
 
 #[derive(Debug, Parser)]
@@ -58,6 +58,12 @@ struct Args {
     /// (OpenID4VP 1.0 §5.10). Overrides the configuration file.
     #[arg(long, value_name = "METHOD")]
     request_uri_method: Option<RequestUriMethod>,
+    /// A relying party of the OpenID Provider bridge,
+    /// `ID:SECRET:REDIRECT_URI` (split at the first two colons), allowed
+    /// every template as a scope. Repeatable; development only (production
+    /// lists `[[oidc_clients]]` in the configuration file).
+    #[arg(long = "oidc-client", value_name = "ID:SECRET:REDIRECT_URI", requires = "dev", value_parser = OidcClient::from_flag)]
+    oidc_clients: Vec<OidcClient>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -123,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
         config.database_statement_timeout_ms = timeout;
     }
     config.trust_issuers.extend(args.trust_issuers);
+    config.oidc_clients.extend(args.oidc_clients);
     if let Some(scheme) = args.invocation_scheme {
         config.invocation_scheme = scheme;
     }

@@ -44,6 +44,10 @@ pub struct Transaction {
     /// seconds (0: fetched for it); `None`: as long as the list's `ttl`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_status_age: Option<u64>,
+    /// The OpenID Connect authorization request this presentation answers
+    /// (the OpenID Provider bridge), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcRequest>,
     /// `direct_post.jwt` or `direct_post`.
     pub response_mode: String,
     /// `request_uri_method` of the invocation link (OpenID4VP 1.0 §5.10);
@@ -210,4 +214,23 @@ pub struct ConsentRecord {
     /// request (the rest of this record is kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erased_at: Option<i64>,
+}
+
+/// An OpenID Connect authorization request waiting for its presentation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcRequest {
+    /// The client.
+    pub client_id: String,
+    /// Where the browser goes back to.
+    pub redirect_uri: String,
+    /// The client's `state`, echoed.
+    pub state: Option<String>,
+    /// The client's `nonce`, put in the ID token.
+    pub nonce: Option<String>,
+    /// The PKCE `S256` challenge.
+    pub code_challenge: String,
+    /// The requested scopes (`openid` and the template's).
+    pub scope: String,
+    /// Set once the browser was sent back: the answer is given once.
+    pub answered: bool,
 }

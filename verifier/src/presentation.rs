@@ -48,6 +48,8 @@ pub struct RequestOptions {
     pub max_status_age: Option<u64>,
     /// The posting whose applicant session this is, if any.
     pub posting_id: Option<String>,
+    /// The OpenID Connect authorization request it answers, if any.
+    pub oidc: Option<crate::model::OidcRequest>,
 }
 
 impl RequestOptions {
@@ -62,6 +64,7 @@ impl RequestOptions {
             },
             max_status_age: None,
             posting_id: None,
+            oidc: None,
         }
     }
 }
@@ -104,6 +107,7 @@ pub async fn create_transaction(
         purpose,
         template,
         max_status_age,
+        oidc: options.oidc,
         response_mode: response_mode.as_str().to_owned(),
         request_uri_method: options.request_uri_method,
         encryption_key,

@@ -13,6 +13,7 @@ use intyg_service::session::PgSessions;
 
 mod copy;
 pub mod keys;
+pub mod oidc;
 mod pg;
 pub use copy::{Copied, CopyError, copy_sled_to_postgres};
 pub mod webhooks;
@@ -185,6 +186,8 @@ pub struct Stores {
     pub replay: Arc<dyn ReplayStore>,
     /// Per-transaction keys of personal data.
     pub keys: Arc<dyn TransactionKeyStore>,
+    /// The OpenID Provider bridge's codes and access tokens.
+    pub grants: Arc<dyn oidc::GrantStore>,
     /// Portal sessions and sign-in attempts (in memory on sled: one
     /// instance, a restart signs everyone out; shared on PostgreSQL).
     pub sessions: Arc<dyn intyg_service::session::SessionStore>,
@@ -235,6 +238,7 @@ impl Stores {
             postings: store,
             subscriptions: webhooks.clone(),
             outbox: webhooks,
+            grants: Arc::new(oidc::PgGrants { pg: pg.clone() }),
             sessions: Arc::new(PgSessions::new(pg.clone(), SERVICE)),
             commit: None,
             jobs: RunOnce::Shared(pg),
@@ -277,6 +281,9 @@ impl Stores {
             postings: sled,
             subscriptions: webhooks.clone(),
             outbox: webhooks,
+            grants: Arc::new(oidc::SledGrants {
+                tree: db.open_tree("oidc_grants")?,
+            }),
             sessions: Arc::new(intyg_service::session::MemorySessions::default()),
             commit: Some(GroupCommit::start(db)),
             jobs: RunOnce::Local,

@@ -16,6 +16,7 @@
 //! | `GET /portal/postings/{id}/sessions/{tx}` | the request as a QR code and an `openid4vp://` link, the status, the verified claims |
 //! | `GET /portal/postings/{id}/sessions/{tx}/status` | the status as JSON with rendered fragments (`portal.js` polls it where `EventSource` is missing) |
 //! | `GET /portal/postings/{id}/sessions/{tx}/events` | the same fragments as Server-Sent Events, one per state, ending with the transaction ([`crate::events`]) |
+//! | `GET /portal/webhooks` | webhook subscriptions and the outbox: dead letters first, then waiting and delivered |
 //! | `GET /portal/accessibility` | the accessibility statement (public, linked from every page's footer) |
 //! | `GET /portal/focus.js` | moves the focus to an error summary (shared with the other portal) |
 //! | `GET /portal/portal.css`, `GET /portal/portal.js` | static assets |
@@ -164,6 +165,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/postings/{id}/sessions/{tx}", get(session_page))
         .route("/portal/postings/{id}/sessions/{tx}/status", get(status))
         .route("/portal/postings/{id}/sessions/{tx}/events", get(events))
+        .route("/portal/webhooks", get(webhooks))
         .route(statement::PATH, get(accessibility))
         .route(FOCUS_JS_PATH, get(focus_js))
         .route("/portal/portal.css", get(css))
@@ -924,4 +926,34 @@ async fn events(
         HeaderValue::from_static("nosniff"),
     );
     Ok(response)
+}
+
+/// `GET /portal/webhooks`: subscriptions, and deliveries with dead ones
+/// first (what needs the employer's attention), newest first within each.
+async fn webhooks(State(state): State<AppState>, signed: SignedIn) -> Result<Response, PageError> {
+    let mut subscriptions = state
+        .stores
+        .subscriptions
+        .all()
+        .await
+        .map_err(|e| signed.api(e))?;
+    subscriptions.sort_by_key(|s| s.created_at);
+    let mut deliveries = state
+        .stores
+        .outbox
+        .list(None)
+        .await
+        .map_err(|e| signed.api(e))?;
+    deliveries.sort_by_key(|d| {
+        (
+            d.state != crate::store::DeliveryState::Dead,
+            d.state != crate::store::DeliveryState::Pending,
+            std::cmp::Reverse(d.created_at),
+        )
+    });
+    deliveries.truncate(200);
+    Ok(signed.page(
+        StatusCode::OK,
+        pages::webhooks(&signed.chrome(), &subscriptions, &deliveries),
+    ))
 }

@@ -22,7 +22,11 @@ pub fn postings(chrome: &Chrome<'_>, postings: &[Posting]) -> Markup {
         lang.t(Msg::Postings),
         html! {
             h1 { (lang.t(Msg::Postings)) }
-            p { a.button id="new-posting" href="/portal/postings/new" { (lang.t(Msg::NewPosting)) } }
+            p {
+                a.button id="new-posting" href="/portal/postings/new" { (lang.t(Msg::NewPosting)) }
+                " "
+                a id="webhooks-link" href="/portal/webhooks" { (lang.t(Msg::Webhooks)) }
+            }
             @if postings.is_empty() {
                 p { (lang.t(Msg::NoPostings)) }
             } @else {
@@ -439,6 +443,82 @@ fn value_text(lang: Lang, value: &Value) -> String {
             .join(", "),
         other => other.to_string(),
     }
+}
+
+/// Webhook subscriptions and deliveries (dead letters first).
+pub fn webhooks(
+    chrome: &Chrome<'_>,
+    subscriptions: &[crate::store::Subscription],
+    deliveries: &[crate::store::Delivery],
+) -> Markup {
+    use crate::store::DeliveryState;
+    let lang = chrome.lang;
+    let dead = deliveries
+        .iter()
+        .filter(|d| d.state == DeliveryState::Dead)
+        .count();
+    layout(
+        chrome,
+        lang.t(Msg::Webhooks),
+        html! {
+            h1 { (lang.t(Msg::Webhooks)) }
+            p { (lang.t(Msg::WebhooksIntro)) }
+            h2 { (lang.t(Msg::Subscriptions)) }
+            @if subscriptions.is_empty() {
+                p { (lang.t(Msg::NoSubscriptions)) }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { "URL" }
+                        th scope="col" { (lang.t(Msg::Events)) }
+                        th scope="col" { (lang.t(Msg::Created)) }
+                    } }
+                    tbody {
+                        @for subscription in subscriptions {
+                            tr {
+                                td { (subscription.url) }
+                                td { (subscription.events.join(", ")) }
+                                td { (date_time(subscription.created_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (lang.t(Msg::Deliveries)) }
+            @if dead > 0 {
+                p.error id="dead-letters" role="alert" { (lang.t(Msg::DeadLetters)) ": " (dead) }
+            }
+            @if deliveries.is_empty() {
+                p { (lang.t(Msg::NoDeliveries)) }
+            } @else {
+                table id="deliveries" {
+                    thead { tr {
+                        th scope="col" { (lang.t(Msg::DeliveryState)) }
+                        th scope="col" { (lang.t(Msg::Events)) }
+                        th scope="col" { (lang.t(Msg::Attempts)) }
+                        th scope="col" { (lang.t(Msg::LastError)) }
+                        th scope="col" { "webhook-id" }
+                    } }
+                    tbody {
+                        @for delivery in deliveries {
+                            tr class={ "state-" (delivery.state.as_str()) } {
+                                td { (lang.t(match delivery.state {
+                                    DeliveryState::Pending => Msg::DeliveryPending,
+                                    DeliveryState::Delivered => Msg::DeliveryDelivered,
+                                    DeliveryState::Dead => Msg::DeliveryDead,
+                                })) }
+                                td { (delivery.event) }
+                                td { (delivery.attempts) }
+                                td { (delivery.last_error.as_deref().unwrap_or("–")) }
+                                td { code { (delivery.id) } }
+                            }
+                        }
+                    }
+                }
+            }
+            p { a href="/portal" { (lang.t(Msg::Back)) } }
+        },
+    )
 }
 
 /// A friendly error page.

@@ -44,6 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_audit_trail.sql",
         sql: include_str!("../../migrations/0005_audit_trail.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_employer_oidc.sql",
+        sql: include_str!("../../migrations/0006_employer_oidc.sql"),
+    },
 ];
 
 /// The stores over one pool.

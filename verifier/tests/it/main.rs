@@ -8,10 +8,12 @@ mod failures;
 mod flow;
 mod issuer;
 mod multi;
+mod oidc;
 mod portal;
 mod request_uri_post;
 mod status_age;
 mod stores;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

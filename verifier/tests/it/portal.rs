@@ -137,7 +137,7 @@ async fn wallet_session(verifier: &Verifier, link: &str) -> Session {
 
 /// A holder of a registration certificate (status entry `idx`) and an
 /// internship eligibility.
-fn holder(issuer: &TestIssuer, registration_idx: u32) -> Holder {
+pub(crate) fn holder(issuer: &TestIssuer, registration_idx: u32) -> Holder {
     let key = SigningKey::generate().unwrap();
     let credentials = [
         ("registration-certificate", registration_idx),

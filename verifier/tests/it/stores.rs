@@ -52,6 +52,7 @@ both_backends!(
     a_destroyed_transaction_key_is_gone,
     pending_erasures_are_found,
     an_outcome_and_its_consent_are_written_together,
+    an_authorization_code_is_taken_once,
 );
 
 fn transaction(id: &str) -> Transaction {
@@ -64,6 +65,7 @@ fn transaction(id: &str) -> Transaction {
         purpose: "p".into(),
         template: None,
         max_status_age: None,
+        oidc: None,
         response_mode: "direct_post.jwt".into(),
         request_uri_method: None,
         encryption_key: None,
@@ -628,4 +630,33 @@ async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
             .unwrap()
     );
     assert_eq!(stores.consents.get("t2").await.unwrap(), None);
+}
+
+async fn an_authorization_code_is_taken_once(stores: Stores) {
+    let grant = intyg_verifier::store::oidc::Grant {
+        client_id: "ats".into(),
+        redirect_uri: "https://ats.example/cb".into(),
+        code_challenge: "c".into(),
+        scope: "openid internship_application".into(),
+        nonce: Some("n".into()),
+        sub: "s".into(),
+        claims: serde_json::Map::new(),
+        auth_time: 1,
+        expires_at: 100,
+    };
+    stores.grants.put("k1", &grant).await.unwrap();
+    assert_eq!(stores.grants.get("k1").await.unwrap(), Some(grant.clone()));
+    // Eight takers at once: one gets it.
+    let takes = (0..8).map(|_| {
+        let grants = stores.grants.clone();
+        tokio::spawn(async move { grants.take("k1").await.unwrap() })
+    });
+    let mut taken = 0;
+    for take in takes {
+        if take.await.unwrap().is_some() {
+            taken += 1;
+        }
+    }
+    assert_eq!(taken, 1);
+    assert_eq!(stores.grants.get("k1").await.unwrap(), None);
 }

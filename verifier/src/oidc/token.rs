@@ -1,0 +1,354 @@
+//! `POST /token` (Core §3.1.3) with `client_secret_basic` or
+//! `private_key_jwt` (Core §9), `GET|POST /userinfo` (Core §5.3), and the
+//! ID token: ES256 with the verifier's key, pairwise `sub`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use intyg_core::jose::{Algorithm, CompactJws, Header, VerifyingKey, sign_compact, thumbprint};
+use intyg_core::oidc::{ClientAssertionClaims, IdTokenClaims, TokenResponse, pkce_s256_matches};
+use serde_json::{Map, Value};
+
+use super::{ACCESS_TOKEN_SECONDS, ACR, AMR, hashed};
+use crate::error::ApiError;
+use crate::model::Transaction;
+use crate::store::oidc::Grant;
+use crate::{AppState, now, random_token};
+
+/// The `client_assertion_type` of `private_key_jwt` (RFC 7523 §2.2).
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// How long an ID token is valid, in seconds.
+const ID_TOKEN_SECONDS: i64 = 300;
+/// The file of the pairwise subject key, in `data_dir`.
+const PAIRWISE_KEY_FILE: &str = "oidc-pairwise.key";
+
+fn client_error(
+    status: StatusCode,
+    code: &'static str,
+    description: impl Into<String>,
+) -> ApiError {
+    ApiError::Client {
+        status,
+        code,
+        description: description.into(),
+    }
+}
+
+fn invalid_client(description: &str) -> ApiError {
+    client_error(StatusCode::UNAUTHORIZED, "invalid_client", description)
+}
+
+fn invalid_grant(description: &str) -> ApiError {
+    client_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
+}
+
+/// The public JWK of the ID token key, with `kid`, `use` and `alg`.
+pub fn public_jwk(state: &AppState) -> Result<Value, ApiError> {
+    let jwk = state.identity.key.public_jwk();
+    let kid = thumbprint(&jwk)?;
+    let mut value = serde_json::to_value(&jwk)
+        .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?;
+    if let Value::Object(map) = &mut value {
+        map.insert("kid".into(), kid.into());
+        map.insert("use".into(), "sig".into());
+        map.insert("alg".into(), "ES256".into());
+    }
+    Ok(value)
+}
+
+/// The disclosed claims of a verified transaction, at the top level and
+/// named as in the credentials (the first credential wins a name).
+pub fn disclosed_claims(transaction: &Transaction) -> Map<String, Value> {
+    let mut claims = Map::new();
+    for credential in &transaction.credentials {
+        for (name, value) in &credential.claims {
+            claims.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    claims
+}
+
+/// The key of pairwise subjects: 32 random bytes in `data_dir`, made on
+/// first use (instances sharing `data_dir` share it).
+fn pairwise_key(state: &AppState) -> Result<Vec<u8>, ApiError> {
+    let path = state.config.data_dir.join(PAIRWISE_KEY_FILE);
+    let failed =
+        |e: std::io::Error| ApiError::bad_request("server_error", format!("pairwise key: {e}"));
+    match std::fs::read(&path) {
+        Ok(key) if key.len() == 32 => Ok(key),
+        Ok(_) => Err(ApiError::bad_request(
+            "server_error",
+            "pairwise key file is not 32 bytes",
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = vec![0u8; 32];
+            aws_lc_rs::rand::fill(&mut key)
+                .map_err(|_| ApiError::Key(intyg_core::jose::JoseError::Signing))?;
+            let temporary = path.with_extension("tmp");
+            std::fs::write(&temporary, &key).map_err(failed)?;
+            // Another instance may have written it meanwhile: keep the first.
+            match std::fs::hard_link(&temporary, &path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(failed(e)),
+            }
+            std::fs::remove_file(&temporary).map_err(failed)?;
+            std::fs::read(&path).map_err(failed)
+        }
+        Err(e) => Err(failed(e)),
+    }
+}
+
+/// `sub` for `client_id`: the HMAC of the client and the disclosed
+/// personal identity number (stable per client, unlinkable across
+/// clients, never the number), else a fresh random value.
+pub fn pairwise_subject(
+    state: &AppState,
+    client_id: &str,
+    transaction: &Transaction,
+) -> Result<String, ApiError> {
+    let stable = transaction.credentials.iter().find_map(|c| {
+        c.claims
+            .get("personal_identity_number")
+            .and_then(Value::as_str)
+    });
+    match stable {
+        Some(number) => {
+            let key =
+                aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &pairwise_key(state)?);
+            let mut context = aws_lc_rs::hmac::Context::with_key(&key);
+            context.update(client_id.as_bytes());
+            context.update(&[0]);
+            context.update(number.as_bytes());
+            Ok(intyg_core::jose::b64url_encode(context.sign()))
+        }
+        None => random_token(32),
+    }
+}
+
+/// Authenticates the client of a token request: `client_secret_basic`
+/// (RFC 6749 §2.3.1, form-encoded id and secret) or `private_key_jwt`.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &std::collections::HashMap<String, String>,
+) -> Result<String, ApiError> {
+    if let Some(basic) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    {
+        let decoded =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, basic.trim())
+                .map_err(|_| invalid_client("the Basic credentials are not base64"))?;
+        let decoded = String::from_utf8(decoded)
+            .map_err(|_| invalid_client("the Basic credentials are not UTF-8"))?;
+        let (id, secret) = decoded
+            .split_once(':')
+            .ok_or_else(|| invalid_client("the Basic credentials lack a colon"))?;
+        let unescape = |part: &str| -> String {
+            url::form_urlencoded::parse(format!("v={part}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let (id, secret) = (unescape(id), unescape(secret));
+        let client = super::client(state, &id).ok_or_else(|| invalid_client("unknown client"))?;
+        let expected = client
+            .client_secret
+            .as_deref()
+            .ok_or_else(|| invalid_client("this client has no secret: use private_key_jwt"))?;
+        aws_lc_rs::constant_time::verify_slices_are_equal(secret.as_bytes(), expected.as_bytes())
+            .map_err(|_| invalid_client("wrong client secret"))?;
+        return Ok(id);
+    }
+    match (
+        form.get("client_assertion_type"),
+        form.get("client_assertion"),
+    ) {
+        (Some(kind), Some(assertion)) if kind == JWT_BEARER => {
+            private_key_jwt(state, assertion).await
+        }
+        (Some(_), Some(_)) => Err(invalid_client("unsupported client_assertion_type")),
+        _ => Err(invalid_client(
+            "authenticate with client_secret_basic or private_key_jwt",
+        )),
+    }
+}
+
+/// Checks a `private_key_jwt` assertion: ES256 by one of the client's
+/// keys, `iss` = `sub` = the client, `aud` the token endpoint or the
+/// issuer, not expired, `jti` not seen before.
+async fn private_key_jwt(state: &AppState, assertion: &str) -> Result<String, ApiError> {
+    let jws = CompactJws::parse(assertion)
+        .map_err(|e| invalid_client(&format!("client_assertion: {e}")))?;
+    if jws.header.alg != Algorithm::ES256 {
+        return Err(invalid_client("client_assertion must be ES256"));
+    }
+    let claims: ClientAssertionClaims = serde_json::from_slice(&jws.payload)
+        .map_err(|e| invalid_client(&format!("client_assertion claims: {e}")))?;
+    if claims.iss != claims.sub {
+        return Err(invalid_client("client_assertion iss and sub differ"));
+    }
+    let client =
+        super::client(state, &claims.iss).ok_or_else(|| invalid_client("unknown client"))?;
+    let verified = client.jwks.iter().any(|jwk| {
+        let kid_fits = match (&jws.header.kid, &jwk.key_id) {
+            (Some(wanted), Some(kid)) => wanted == kid,
+            _ => true,
+        };
+        kid_fits && VerifyingKey::from_jwk(jwk).is_ok_and(|key| jws.verify_with(&key).is_ok())
+    });
+    if !verified {
+        return Err(invalid_client(
+            "client_assertion is not signed by a key of this client",
+        ));
+    }
+    let base = &state.config.public_url;
+    if !claims.aud.contains(&format!("{base}/token")) && !claims.aud.contains(base) {
+        return Err(invalid_client(
+            "client_assertion aud is not this token endpoint",
+        ));
+    }
+    let now = now();
+    if claims.exp <= now {
+        return Err(invalid_client("client_assertion expired"));
+    }
+    let jti = claims
+        .jti
+        .ok_or_else(|| invalid_client("client_assertion needs a jti"))?;
+    let key = hashed(&format!("jti\0{}\0{jti}", claims.iss));
+    if state.stores.grants.get(&key).await?.is_some() {
+        return Err(invalid_client("client_assertion jti was used before"));
+    }
+    let marker = Grant {
+        client_id: claims.iss.clone(),
+        redirect_uri: String::new(),
+        code_challenge: String::new(),
+        scope: String::new(),
+        nonce: None,
+        sub: String::new(),
+        claims: Map::new(),
+        auth_time: now,
+        expires_at: claims.exp,
+    };
+    state.stores.grants.put(&key, &marker).await?;
+    Ok(claims.iss)
+}
+
+/// `POST /token`: `authorization_code` with PKCE → ID token and access
+/// token.
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, ApiError> {
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+    let client_id = authenticate(&state, &headers, &form).await?;
+    if form.get("grant_type").map(String::as_str) != Some("authorization_code") {
+        return Err(client_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only authorization_code",
+        ));
+    }
+    let code = form.get("code").ok_or_else(|| {
+        client_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "code is missing",
+        )
+    })?;
+    let grant = state
+        .stores
+        .grants
+        .take(&hashed(&format!("code\0{code}")))
+        .await?
+        .ok_or_else(|| invalid_grant("unknown or used code"))?;
+    let now = now();
+    if grant.expires_at <= now {
+        return Err(invalid_grant("the code expired"));
+    }
+    if grant.client_id != client_id {
+        return Err(invalid_grant("the code was issued to another client"));
+    }
+    if form.get("redirect_uri") != Some(&grant.redirect_uri) {
+        return Err(invalid_grant(
+            "redirect_uri differs from the authorization request's",
+        ));
+    }
+    let verifier = form.get("code_verifier").map(String::as_str).unwrap_or("");
+    if !pkce_s256_matches(verifier, &grant.code_challenge) {
+        return Err(invalid_grant(
+            "code_verifier does not match the code_challenge",
+        ));
+    }
+    let claims = IdTokenClaims {
+        iss: state.config.public_url.clone(),
+        sub: grant.sub.clone(),
+        aud: client_id.clone(),
+        exp: now + ID_TOKEN_SECONDS,
+        iat: now,
+        auth_time: grant.auth_time,
+        nonce: grant.nonce.clone(),
+        acr: ACR.to_owned(),
+        amr: AMR.map(str::to_owned).to_vec(),
+        azp: client_id.clone(),
+        claims: grant.claims.clone(),
+    };
+    let mut header = Header::new(Algorithm::ES256);
+    header.typ = Some("JWT".into());
+    header.kid = Some(thumbprint(&state.identity.key.public_jwk())?);
+    let payload = serde_json::to_vec(&claims)
+        .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?;
+    let id_token = sign_compact(&header, &payload, &state.identity.key)?;
+    let access_token = random_token(32)?;
+    let mut access = grant.clone();
+    access.expires_at = now + ACCESS_TOKEN_SECONDS;
+    state
+        .stores
+        .grants
+        .put(&hashed(&format!("access\0{access_token}")), &access)
+        .await?;
+    state.stores.durable().await?;
+    let mut response = Json(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: ACCESS_TOKEN_SECONDS,
+        id_token,
+        scope: grant.scope,
+    })
+    .into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// `GET|POST /userinfo`: `sub` and the disclosed claims for a Bearer
+/// access token from `/token`.
+pub async fn userinfo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::unauthorized("missing Bearer access token"))?;
+    let grant = state
+        .stores
+        .grants
+        .get(&hashed(&format!("access\0{token}")))
+        .await?
+        .filter(|g| g.expires_at > now() && !g.code_challenge.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("unknown or expired access token"))?;
+    let mut claims = grant.claims;
+    claims.insert("sub".into(), grant.sub.into());
+    Ok(Json(Value::Object(claims)).into_response())
+}

@@ -1,0 +1,659 @@
+//! The OpenID Provider bridge as a relying party uses it: discovery, the
+//! code flow with PKCE, the wallet's presentation, the ID token (signature
+//! by `/jwks`, claims), `/userinfo`; declined and failed presentations end
+//! in OAuth errors at the redirect URI; `private_key_jwt`; the browser run
+//! in headless Chromium.
+
+use intyg_core::jose::{Algorithm, CompactJws, Header, SigningKey, VerifyingKey, sign_compact};
+use intyg_verifier::config::OidcClient;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+use crate::flow::{Holder, holder_of};
+use crate::portal::holder as holder_with;
+use crate::{REVOKED, TestIssuer, Verifier};
+
+const CLIENT: &str = "ats";
+const SECRET: &str = "ats-secret-0123456789";
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+pub(crate) async fn start(name: &str, redirect: &str) -> (Verifier, TestIssuer) {
+    let flag = format!("{CLIENT}:{SECRET}:{redirect}");
+    let verifier = Verifier::start(name, move |config| {
+        config
+            .oidc_clients
+            .push(OidcClient::from_flag(&flag).unwrap());
+    })
+    .await;
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    (verifier, issuer)
+}
+
+pub(crate) fn pkce() -> (String, String) {
+    let verifier = intyg_verifier::random_token(48).unwrap();
+    let challenge = intyg_core::jose::b64url_encode(sha2::Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub(crate) fn authorize_url(base: &str, redirect: &str, challenge: &str) -> String {
+    let mut url = url::Url::parse(&format!("{base}/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", CLIENT)
+        .append_pair("redirect_uri", redirect)
+        .append_pair("scope", "openid internship_application")
+        .append_pair("state", "st-1")
+        .append_pair("nonce", "no-1")
+        .append_pair("code_challenge", challenge)
+        .append_pair("code_challenge_method", "S256");
+    url.to_string()
+}
+
+/// An attribute's value in a page (`name="value"`), unescaped.
+fn attribute(page: &str, name: &str) -> String {
+    let start = page.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].replace("&amp;", "&")
+}
+
+/// Opens the authorization page; returns the `openid4vp://` link and the
+/// transaction id.
+async fn open_authorization(verifier: &Verifier, challenge: &str) -> (String, String) {
+    let page = no_redirects()
+        .get(authorize_url(&verifier.url, REDIRECT, challenge))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    let page = page.text().await.unwrap();
+    let link = attribute(&page, "href");
+    let link = if link.starts_with("openid4vp://") {
+        link
+    } else {
+        let at = page.find("id=\"wallet-link\"").unwrap();
+        attribute(&page[at..], "href")
+    };
+    assert!(link.starts_with("openid4vp://"), "{link}");
+    let done = attribute(&page, "data-done");
+    let tx = done
+        .strip_prefix("/authorize/")
+        .unwrap()
+        .strip_suffix("/done")
+        .unwrap()
+        .to_owned();
+    (link, tx)
+}
+
+/// The browser's step after the wallet answered: where `/done` sends it.
+async fn done(verifier: &Verifier, tx: &str) -> url::Url {
+    let response = no_redirects()
+        .get(format!("{}/authorize/{tx}/done", verifier.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap()
+}
+
+fn query(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+async fn token_request(
+    verifier: &Verifier,
+    form: &[(&str, &str)],
+    basic: bool,
+) -> reqwest::Response {
+    let mut request = verifier
+        .http
+        .post(format!("{}/token", verifier.url))
+        .form(form);
+    if basic {
+        request = request.basic_auth(CLIENT, Some(SECRET));
+    }
+    request.send().await.unwrap()
+}
+
+/// Runs a flow to the code with `holder`'s presentation.
+async fn code_for(verifier: &Verifier, holder: &Holder, challenge: &str) -> url::Url {
+    let (link, tx) = open_authorization(verifier, challenge).await;
+    let session = verifier.session_of(&link, &tx).await;
+    verifier.post(&session, holder.respond(&session)).await;
+    done(verifier, &tx).await
+}
+
+#[tokio::test]
+async fn a_relying_party_gets_an_id_token_with_the_disclosed_claims() {
+    let (verifier, issuer) = start("oidc", REDIRECT).await;
+    let metadata: Value = verifier
+        .http
+        .get(format!("{}/.well-known/openid-configuration", verifier.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        metadata["issuer"],
+        verifier.state.config.public_url.as_str()
+    );
+    assert_eq!(
+        metadata["code_challenge_methods_supported"],
+        json!(["S256"])
+    );
+    assert!(
+        metadata["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("internship_application"))
+    );
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let (code_verifier, challenge) = pkce();
+    let back = code_for(&verifier, &holder, &challenge).await;
+    assert!(back.as_str().starts_with(REDIRECT), "{back}");
+    assert_eq!(query(&back, "state").as_deref(), Some("st-1"));
+    let code = query(&back, "code").unwrap();
+
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", code_verifier.as_str()),
+    ];
+    let response = token_request(&verifier, &form, true).await;
+    assert_eq!(response.status(), 200);
+    let tokens: Value = response.json().await.unwrap();
+    let id_token = CompactJws::parse(tokens["id_token"].as_str().unwrap()).unwrap();
+    let jwks: Value = verifier.get_json("/jwks").await;
+    let jwk: intyg_core::jose::Jwk = serde_json::from_value(jwks["keys"][0].clone()).unwrap();
+    assert_eq!(id_token.header.alg, Algorithm::ES256);
+    assert_eq!(
+        id_token.header.kid.as_deref(),
+        jwks["keys"][0]["kid"].as_str()
+    );
+    id_token
+        .verify_with(&VerifyingKey::from_jwk(&jwk).unwrap())
+        .unwrap();
+    let claims: Value = serde_json::from_slice(&id_token.payload).unwrap();
+    assert_eq!(claims["iss"], verifier.state.config.public_url.as_str());
+    assert_eq!(claims["aud"], CLIENT);
+    assert_eq!(claims["nonce"], "no-1");
+    assert_eq!(claims["amr"], json!(["openid4vp", "hwk"]));
+    assert!(claims["acr"].as_str().unwrap().contains("openid4vp"));
+    assert_eq!(claims["registration_status"], "in_programme", "{claims}");
+    assert!(claims["max_hours_per_week"].is_number(), "{claims}");
+    let sub = claims["sub"].as_str().unwrap();
+    assert!(!sub.is_empty() && sub != "199403172381");
+
+    // The code is single-use.
+    let again = token_request(&verifier, &form, true).await;
+    assert_eq!(again.status(), 400);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["error"], "invalid_grant");
+
+    let userinfo: Value = verifier
+        .http
+        .get(format!("{}/userinfo", verifier.url))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(userinfo["sub"], sub);
+    assert_eq!(userinfo["registration_status"], "in_programme");
+    // The code is not an access token.
+    let with_code = verifier
+        .http
+        .get(format!("{}/userinfo", verifier.url))
+        .bearer_auth(&code)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_code.status(), 401);
+
+    // Another presentation by the same holder gets another sub (no stable
+    // identifier was disclosed).
+    let (verifier2, challenge2) = pkce();
+    let back = code_for(&verifier, &holder, &challenge2).await;
+    let code = query(&back, "code").unwrap();
+    let tokens: Value = token_request(
+        &verifier,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier2.as_str()),
+        ],
+        true,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let second = CompactJws::parse(tokens["id_token"].as_str().unwrap()).unwrap();
+    let second: Value = serde_json::from_slice(&second.payload).unwrap();
+    assert_ne!(second["sub"], sub);
+}
+
+#[tokio::test]
+async fn the_token_endpoint_refuses_a_wrong_secret_or_pkce_verifier() {
+    let (verifier, issuer) = start("oidc-refusals", REDIRECT).await;
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let (_, challenge) = pkce();
+    let back = code_for(&verifier, &holder, &challenge).await;
+    let code = query(&back, "code").unwrap();
+    let wrong_secret = verifier
+        .http
+        .post(format!("{}/token", verifier.url))
+        .basic_auth(CLIENT, Some("nope"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_secret.status(), 401);
+    let (other_verifier, _) = pkce();
+    let wrong_pkce = token_request(
+        &verifier,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", other_verifier.as_str()),
+        ],
+        true,
+    )
+    .await;
+    assert_eq!(wrong_pkce.status(), 400);
+    let body: Value = wrong_pkce.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_declined_presentation_ends_in_access_denied_at_the_redirect_uri() {
+    let (verifier, _issuer) = start("oidc-declined", REDIRECT).await;
+    let (_, challenge) = pkce();
+    let (link, tx) = open_authorization(&verifier, &challenge).await;
+    let session = verifier.session_of(&link, &tx).await;
+    crate::webhooks::decline(&verifier, &session).await;
+    let back = done(&verifier, &tx).await;
+    assert!(back.as_str().starts_with(REDIRECT));
+    assert_eq!(query(&back, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query(&back, "state").as_deref(), Some("st-1"));
+    assert_eq!(query(&back, "code"), None);
+    // Answered once.
+    let again = no_redirects()
+        .get(format!("{}/authorize/{tx}/done", verifier.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 410);
+}
+
+#[tokio::test]
+async fn a_failed_presentation_ends_in_an_oauth_error_at_the_redirect_uri() {
+    let (verifier, issuer) = start("oidc-failed", REDIRECT).await;
+    let (_, challenge) = pkce();
+    let back = code_for(&verifier, &holder_with(&issuer, REVOKED), &challenge).await;
+    assert_eq!(query(&back, "error").as_deref(), Some("invalid_request"));
+    assert!(
+        query(&back, "error_description")
+            .unwrap()
+            .contains("revoked")
+    );
+    assert_eq!(query(&back, "state").as_deref(), Some("st-1"));
+    assert_eq!(query(&back, "code"), None);
+}
+
+#[tokio::test]
+async fn authorize_refuses_unknown_clients_and_requests_without_pkce() {
+    let (verifier, _issuer) = start("oidc-authorize", REDIRECT).await;
+    let http = no_redirects();
+    let unknown =
+        authorize_url(&verifier.url, REDIRECT, "x").replace("client_id=ats", "client_id=evil");
+    assert_eq!(http.get(unknown).send().await.unwrap().status(), 400);
+    let elsewhere = authorize_url(&verifier.url, "https://evil.example/cb", "x");
+    assert_eq!(http.get(elsewhere).send().await.unwrap().status(), 400);
+    let (_, challenge) = pkce();
+    for (from, to, error) in [
+        (
+            "code_challenge_method=S256",
+            "code_challenge_method=plain",
+            "invalid_request",
+        ),
+        (
+            "scope=openid+internship_application",
+            "scope=openid+payroll",
+            "invalid_scope",
+        ),
+        (
+            "scope=openid+internship_application",
+            "scope=internship_application",
+            "invalid_scope",
+        ),
+        (
+            "response_type=code",
+            "response_type=token",
+            "unsupported_response_type",
+        ),
+    ] {
+        let url = authorize_url(&verifier.url, REDIRECT, &challenge).replace(from, to);
+        let response = http.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 303, "{to}");
+        let back = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+        assert_eq!(query(&back, "error").as_deref(), Some(error), "{to}");
+    }
+    let without_pkce = authorize_url(&verifier.url, REDIRECT, "").replace("&code_challenge=&", "&");
+    let response = http.get(without_pkce).send().await.unwrap();
+    let back = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(query(&back, "error").as_deref(), Some("invalid_request"));
+}
+
+#[tokio::test]
+async fn private_key_jwt_authenticates_a_client_once_per_assertion() {
+    let key = SigningKey::generate().unwrap();
+    let mut public = key.public_jwk();
+    public.key_id = Some("rp-1".into());
+    let verifier = Verifier::start("oidc-pkjwt", move |config| {
+        config.oidc_clients.push(OidcClient {
+            client_id: CLIENT.into(),
+            client_secret: None,
+            jwks: vec![public],
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: Some(vec!["internship_application".into()]),
+        });
+    })
+    .await;
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let (code_verifier, challenge) = pkce();
+    let back = code_for(&verifier, &holder, &challenge).await;
+    let code = query(&back, "code").unwrap();
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some("rp-1".into());
+    let now = intyg_verifier::now();
+    let claims = json!({
+        "iss": CLIENT, "sub": CLIENT, "aud": format!("{}/token", verifier.state.config.public_url),
+        "exp": now + 60, "iat": now, "jti": "assertion-1"
+    });
+    let assertion = sign_compact(&header, claims.to_string().as_bytes(), &key).unwrap();
+    let form = |code: &str, assertion: &str| {
+        vec![
+            ("grant_type".to_owned(), "authorization_code".to_owned()),
+            ("code".to_owned(), code.to_owned()),
+            ("redirect_uri".to_owned(), REDIRECT.to_owned()),
+            ("code_verifier".to_owned(), code_verifier.clone()),
+            (
+                "client_assertion_type".to_owned(),
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+            ),
+            ("client_assertion".to_owned(), assertion.to_owned()),
+        ]
+    };
+    let ok = verifier
+        .http
+        .post(format!("{}/token", verifier.url))
+        .form(&form(&code, &assertion))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200, "{}", ok.text().await.unwrap());
+    // The same assertion again is refused.
+    let replay = verifier
+        .http
+        .post(format!("{}/token", verifier.url))
+        .form(&form("whatever", &assertion))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 401);
+    // An assertion by another key is refused.
+    let other = SigningKey::generate().unwrap();
+    let forged = sign_compact(
+        &header,
+        json!({"iss": CLIENT, "sub": CLIENT, "aud": format!("{}/token", verifier.state.config.public_url), "exp": now + 60, "jti": "assertion-2"}).to_string().as_bytes(),
+        &other,
+    )
+    .unwrap();
+    let refused = verifier
+        .http
+        .post(format!("{}/token", verifier.url))
+        .form(&form("whatever", &forged))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+}
+
+/// A relying party's callback page on loopback: answers what it got.
+async fn callback_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/callback", listener.local_addr().unwrap());
+    let router = axum::Router::new().route(
+        "/callback",
+        axum::routing::get(|| async {
+            axum::response::Html("<!doctype html><title>RP</title><p id=rp>back at the RP</p>")
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+/// In headless Chromium the authorization page follows the presentation
+/// by itself: to the client with a code after a verified one, with
+/// `error=access_denied` after a decline, never hanging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_in_headless_chromium_moves_on_when_verified_and_when_declined() {
+    use fantoccini::{ClientBuilder, Locator};
+    use intyg_testkit::{Chromedriver, chromium_capabilities};
+
+    let redirect = callback_server().await;
+    let (verifier, issuer) = start("oidc-browser", &redirect).await;
+    let driver = Chromedriver::start().await;
+    let profile = crate::TempDir::new("oidc-chromium");
+    let client = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(chromium_capabilities(&profile.0, (1280, 1000)))
+        .connect(&driver.url())
+        .await
+        .expect("a Chromium session through chromedriver");
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    for decline in [false, true] {
+        let (_, challenge) = pkce();
+        client
+            .goto(&authorize_url(&verifier.url, &redirect, &challenge))
+            .await
+            .unwrap();
+        let link = client
+            .wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::Id("wallet-link"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(link.starts_with("openid4vp://"), "{link}");
+        assert!(
+            client
+                .find(Locator::Css("#request-qr svg"))
+                .await
+                .unwrap()
+                .is_displayed()
+                .await
+                .unwrap()
+        );
+        let done = client
+            .find(Locator::Id("oidc"))
+            .await
+            .unwrap()
+            .attr("data-done")
+            .await
+            .unwrap()
+            .unwrap();
+        let tx = done
+            .strip_prefix("/authorize/")
+            .unwrap()
+            .strip_suffix("/done")
+            .unwrap()
+            .to_owned();
+        let session = verifier.session_of(&link, &tx).await;
+        if decline {
+            crate::webhooks::decline(&verifier, &session).await;
+        } else {
+            verifier.post(&session, holder.respond(&session)).await;
+        }
+        client
+            .wait()
+            .at_most(std::time::Duration::from_secs(20))
+            .for_element(Locator::Id("rp"))
+            .await
+            .unwrap();
+        let at = client.current_url().await.unwrap();
+        assert!(at.as_str().starts_with(&redirect), "{at}");
+        assert_eq!(query(&at, "state").as_deref(), Some("st-1"));
+        if decline {
+            assert_eq!(query(&at, "error").as_deref(), Some("access_denied"));
+            assert_eq!(query(&at, "code"), None);
+        } else {
+            assert!(query(&at, "code").is_some(), "{at}");
+        }
+    }
+    client.close().await.unwrap();
+    drop(driver);
+}
+
+/// `openidconnect` as the relying party: discovery, the authorization URL
+/// with PKCE, the code exchange with `client_secret_basic`, and its own
+/// ID token checks (signature by `/jwks`, `iss`, `aud`, `nonce`).
+#[tokio::test]
+async fn the_openidconnect_crate_signs_in_through_the_bridge() {
+    use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+    use openidconnect::{
+        AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+        RedirectUrl, Scope, TokenResponse as _,
+    };
+
+    let (verifier, issuer) = start("oidc-crate", REDIRECT).await;
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    // The crate's HTTP hook, over our reqwest.
+    let http = no_redirects();
+    let send = |request: openidconnect::HttpRequest| {
+        let http = http.clone();
+        async move {
+            let (parts, body) = request.into_parts();
+            let response = http
+                .request(parts.method, parts.uri.to_string())
+                .headers(parts.headers)
+                .body(body)
+                .send()
+                .await?;
+            let mut builder = axum::http::Response::builder().status(response.status());
+            for (name, value) in response.headers() {
+                builder = builder.header(name, value);
+            }
+            let body = response.bytes().await?.to_vec();
+            Ok::<_, reqwest::Error>(builder.body(body).unwrap())
+        }
+    };
+    let metadata = CoreProviderMetadata::discover_async(
+        IssuerUrl::new(verifier.state.config.public_url.clone()).unwrap(),
+        &send,
+    )
+    .await
+    .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(CLIENT.into()),
+        Some(ClientSecret::new(SECRET.into())),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    let (challenge, code_verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("internship_application".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    // The browser: the page, the wallet's answer, back to the client.
+    // (The crate's URL points at the public URL, localhost.)
+    let page = http.get(url.as_str()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let at = page.find("id=\"wallet-link\"").unwrap();
+    let link = attribute(&page[at..], "href");
+    let done_path = attribute(&page, "data-done");
+    let tx = done_path
+        .strip_prefix("/authorize/")
+        .unwrap()
+        .strip_suffix("/done")
+        .unwrap()
+        .to_owned();
+    let session = verifier.session_of(&link, &tx).await;
+    verifier.post(&session, holder.respond(&session)).await;
+    let back = done(&verifier, &tx).await;
+    assert_eq!(
+        query(&back, "state").as_deref(),
+        Some(csrf.secret().as_str())
+    );
+    let code = query(&back, "code").unwrap();
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(code_verifier)
+        .request_async(&send)
+        .await
+        .unwrap();
+    let id_token = tokens.id_token().unwrap();
+    let claims = id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .unwrap();
+    assert_eq!(claims.audiences()[0].as_str(), CLIENT);
+    assert!(!claims.subject().as_str().is_empty());
+    let payload: Value = serde_json::from_slice(
+        &intyg_core::jose::b64url_decode(id_token.to_string().split('.').nth(1).unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(payload["registration_status"], "in_programme");
+}
