@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "export_backup",
     "restore_backup",
     "add_verifier_roots",
+    "add_wrprc_roots",
     "startup_link",
 ];
 
