@@ -104,8 +104,9 @@ fn main() {
         let claims: serde_json::Map<String, serde_json::Value> =
             serde_json::from_value(example(REGISTRATION_CERTIFICATE)).unwrap();
         let mut grants = Vec::with_capacity(total);
+        let bench_actor = intyg_issuer::audit::Actor { name: "bench".into(), source: None };
         for _ in 0..total {
-            let created = make_offer(state, CreateOffer { credential_configuration_id: REGISTRATION_CERTIFICATE.into(), claims: claims.clone(), subject: KARIN.into() }).await.unwrap();
+            let created = make_offer(state, CreateOffer { credential_configuration_id: REGISTRATION_CERTIFICATE.into(), claims: claims.clone(), subject: KARIN.into() }, &bench_actor).await.unwrap();
             let offer_id = created.offer_uri.rsplit("%2F").next().unwrap().to_owned();
             let offer = state.stores.offers.by_id(&offer_id).await.unwrap().unwrap();
             grants.push(Grant { code: offer.pre_authorized_code, pin: created.tx_code });

@@ -6,9 +6,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use intyg_core::status_list::StatusType;
+use intyg_service::portal::Peer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::audit::Actor;
 use crate::claims::{self, Refusal};
 use crate::error::ApiError;
 use crate::model::{CredentialRecord, CredentialState, Offer, Person, PersonalIdentityNumber};
@@ -111,18 +113,32 @@ pub fn identity_number(field: &str, text: &str) -> Result<PersonalIdentityNumber
 /// pre-authorized offer with a PIN.
 pub async fn create_offer(
     State(state): State<AppState>,
+    peer: Peer,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     authorize(&state, &headers)?;
     let request: CreateOffer = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?;
-    let created = make_offer(&state, request).await?;
+    let created = make_offer(&state, request, &api_actor(&state, &peer)).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// The admin API as an actor of the audit trail.
+fn api_actor(state: &AppState, peer: &Peer) -> Actor {
+    Actor {
+        name: Person::BY_ADMIN_API.to_owned(),
+        source: state.portal.client(peer),
+    }
+}
+
 /// Creates an offer; shared by the admin API and the officer portal.
-pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferCreated, ApiError> {
+/// Recorded in the audit trail as `actor`'s.
+pub async fn make_offer(
+    state: &AppState,
+    request: CreateOffer,
+    actor: &Actor,
+) -> Result<OfferCreated, ApiError> {
     let Some(credential_type) = state.types.get(&request.credential_configuration_id) else {
         return Err(ApiError::bad_request(
             "unknown_credential_configuration",
@@ -178,6 +194,14 @@ pub async fn make_offer(state: &AppState, request: CreateOffer) -> Result<OfferC
     state.stores.credentials.put(&record).await?;
     state.stores.offers.insert(&offer).await?;
     state.stores.durable().await?;
+    let event = actor
+        .event("offer.issue")
+        .subject(state.audit.person(&record.subject))
+        .detail(format!(
+            "credential {} ({})",
+            record.id, record.credential_configuration_id
+        ));
+    state.audit.record(event).await?;
     Ok(OfferCreated {
         offer_uri: crate::issuance::offer_uri(state, &offer.id),
         tx_code,
@@ -240,22 +264,26 @@ pub async fn list_credentials(
 /// `POST /api/credentials/{id}/{revoke|suspend|unsuspend}`.
 pub async fn change_status(
     State(state): State<AppState>,
+    peer: Peer,
     headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
 ) -> Result<Json<CredentialSummary>, ApiError> {
     authorize(&state, &headers)?;
-    let record = apply_status(&state, &id, &action, None).await?;
+    let actor = api_actor(&state, &peer);
+    let record = apply_status(&state, &id, &action, None, &actor).await?;
     Ok(Json(summary(&state, &record)))
 }
 
 /// Revokes, suspends or unsuspends a credential record and its status
 /// entries, or withdraws an offer not yet fetched; shared by the admin API
-/// and the portal, which records why (`revocation`).
+/// and the portal, which records why (`revocation`). Recorded in the audit
+/// trail as `actor`'s, with the reason.
 pub async fn apply_status(
     state: &AppState,
     id: &str,
     action: &str,
     revocation: Option<crate::model::Revocation>,
+    actor: &Actor,
 ) -> Result<CredentialRecord, ApiError> {
     let Some(mut record) = state.stores.credentials.get(id).await? else {
         return Err(ApiError::client(
@@ -296,6 +324,17 @@ pub async fn apply_status(
             .await?;
     }
     state.stores.durable().await?;
+    let reason = record
+        .revocation
+        .as_ref()
+        .filter(|_| next == CredentialState::Revoked)
+        .map(|r| format!(", reason {:?}: {}", r.reason, r.note))
+        .unwrap_or_default();
+    let event = actor
+        .event(&format!("credential.{action}"))
+        .subject(state.audit.person(&record.subject))
+        .detail(format!("credential {}{reason}", record.id));
+    state.audit.record(event).await?;
     state
         .metrics
         .status_changes
@@ -322,6 +361,7 @@ pub struct RegisterPerson {
 /// (who registered them and when are kept); read it with `GET`.
 pub async fn register_person(
     State(state): State<AppState>,
+    peer: Peer,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -351,6 +391,10 @@ pub async fn register_person(
         ));
     }
     state.stores.durable().await?;
+    let event = api_actor(&state, &peer)
+        .event("person.register")
+        .subject(state.audit.person(person.personal_identity_number.as_str()));
+    state.audit.record(event).await?;
     Ok((StatusCode::CREATED, Json(person)))
 }
 

@@ -93,6 +93,12 @@ pub struct Config {
     /// attestations must chain to.
     #[serde(default)]
     pub wallet_provider_roots: Vec<PathBuf>,
+    /// Signing credentials (`[[signing]]`: `key_file`, `chain_file`);
+    /// several during a rollover, the newest valid one signs and all are
+    /// published. Unset: in development a generated CA and leaf, else the
+    /// bare key in `data_dir`.
+    #[serde(default)]
+    pub signing: Vec<crate::signing::SigningConfig>,
     /// Per credential type (folder name): overrides of the profile.
     #[serde(default)]
     pub credential_policies: std::collections::BTreeMap<String, crate::policy::CredentialPolicy>,
@@ -132,6 +138,11 @@ pub struct PortalConfig {
     /// feedback, as a `mailto:` link.
     #[serde(default = "default_feedback_email")]
     pub feedback_email: String,
+    /// Reverse proxies whose `X-Forwarded-For` gives the client's address
+    /// for sign-in throttling. Empty (the default): the header is ignored
+    /// and the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for PortalConfig {
@@ -140,6 +151,7 @@ impl Default for PortalConfig {
             officers: Vec::new(),
             session_lifetime_seconds: default_session_lifetime(),
             feedback_email: default_feedback_email(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -295,6 +307,7 @@ impl Config {
             oidc: None,
             profile: crate::policy::Profile::default(),
             wallet_provider_roots: Vec::new(),
+            signing: Vec::new(),
             credential_policies: std::collections::BTreeMap::new(),
             dpop_nonce: None,
             offer_scheme: crate::policy::OfferScheme::default(),

@@ -58,6 +58,9 @@ pub enum ApiError {
     /// Issuing failed for a reason that is not the client's.
     #[error("issuance: {0}")]
     Issuance(String),
+    /// The audit trail could not be written.
+    #[error("audit trail: {0}")]
+    Audit(#[from] intyg_service::audit::AuditError),
 }
 
 impl ApiError {

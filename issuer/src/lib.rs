@@ -24,6 +24,7 @@
 
 pub mod admin;
 pub mod attestation_status;
+pub mod audit;
 pub mod auth_code;
 pub mod claims;
 pub mod config;
@@ -38,6 +39,7 @@ pub mod ops;
 pub mod policy;
 pub mod portal;
 pub mod predicates;
+pub mod signing;
 pub mod status;
 pub mod store;
 pub mod wallet_attestation;
@@ -50,7 +52,7 @@ use axum::routing::{get, post};
 use intyg_core::vc::metadata::CredentialType;
 
 use crate::config::Config;
-use crate::keys::IssuerKey;
+use crate::signing::KeySet;
 use crate::status::StatusLists;
 use crate::store::Stores;
 
@@ -61,8 +63,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Storage.
     pub stores: Stores,
-    /// The signing key.
-    pub key: Arc<IssuerKey>,
+    /// The signing credentials (key + `x5c` chain); the newest signs.
+    pub keys: Arc<KeySet>,
     /// Credential types by credential configuration id (folder name).
     pub types: Arc<BTreeMap<String, CredentialType>>,
     /// Status lists.
@@ -77,6 +79,8 @@ pub struct AppState {
     pub wallet_providers: Arc<intyg_core::trust::TrustAnchors>,
     /// Status lists of wallet providers.
     pub attestation_status: Arc<attestation_status::StatusChecker>,
+    /// The audit trail (see [`audit`]).
+    pub audit: audit::Trail,
 }
 
 /// Why the state could not be built.
@@ -85,9 +89,12 @@ pub enum StartError {
     /// Storage failed to open.
     #[error(transparent)]
     Store(#[from] store::StoreError),
-    /// The signing key failed to load.
+    /// A key file failed to load.
     #[error(transparent)]
     Key(#[from] keys::KeyError),
+    /// The signing credentials failed to load or be made.
+    #[error(transparent)]
+    Signing(#[from] signing::SigningError),
     /// A wallet provider root file failed to load.
     #[error("wallet provider roots {path}: {reason}")]
     WalletProviderRoots {
@@ -99,6 +106,9 @@ pub enum StartError {
     /// The attestation status fetcher could not be built.
     #[error(transparent)]
     StatusFetch(#[from] attestation_status::StatusError),
+    /// The audit trail failed to open or to take its start entries.
+    #[error(transparent)]
+    Audit(#[from] intyg_service::audit::AuditError),
     /// A credential type failed to load.
     #[error("credential type {name}: {reason}")]
     CredentialType {
@@ -119,7 +129,7 @@ impl AppState {
             Some(database) => Stores::open_pg(&database).await?,
             None => Stores::open_sled(&config.data_dir.join("db"))?,
         };
-        let key = IssuerKey::load_or_create(&config.data_dir)?;
+        let keys = KeySet::load(&config)?;
         let types = load_types(&config.credential_types_dir)?;
         let status = StatusLists::new(
             &config.public_url,
@@ -130,14 +140,20 @@ impl AppState {
         let dpop = dpop::Dpop::open(&config)?;
         let wallet_providers = load_wallet_providers(&config.wallet_provider_roots)?;
         let attestation_status = attestation_status::StatusChecker::new(config.dev)?;
+        // Audit checkpoints are signed by the data directory's key (the
+        // development signing key; in production a key of its own), which
+        // `audit verify` reads: credential signing keys may roll over.
+        let checkpoint_key = Arc::new(keys::IssuerKey::load_or_create(&config.data_dir)?);
+        let audit = audit::open(&config, &stores, &checkpoint_key).await?;
         let state = Self {
+            audit,
             dpop: Arc::new(dpop),
             wallet_providers: Arc::new(wallet_providers),
             attestation_status: Arc::new(attestation_status),
             portal,
             config: Arc::new(config),
             stores,
-            key: Arc::new(key),
+            keys: Arc::new(keys),
             types: Arc::new(types),
             status: Arc::new(status),
             metrics: Arc::new(ops::Metrics::default()),

@@ -35,7 +35,7 @@ struct Args {
     /// PostgreSQL for the state, so several instances can share it
     /// (`postgres://user@host/db`, `?sslmode=require|verify-full` for TLS);
     /// without it, sled in the data directory.
-    #[arg(long, env = "INTYG_DATABASE_URL")]
+    #[arg(long, env = "INTYG_DATABASE_URL", global = true)]
     database_url: Option<String>,
     /// Copy a stopped sled deployment (its `DIR/db`) into the empty
     /// PostgreSQL database of --database-url, check the counts, and exit.
@@ -64,6 +64,58 @@ struct Args {
     /// `DPoP-Nonce`). Config file: `dpop_nonce = true`.
     #[arg(long)]
     dpop_nonce: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Applies this binary's database migrations to --database-url (or the
+    /// --config file's `database_url`), prints the schema version and exits
+    /// without serving. Refuses a schema newer than the binary.
+    Migrate,
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum AuditAction {
+    /// Recompute the trail's hash chain and check its signed checkpoints
+    /// (the service may be running): exit 0 when intact, 1 naming the
+    /// first bad entry.
+    Verify {
+        /// The issuer's data directory (its key; on sled, `audit.jsonl`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The trail is in this PostgreSQL database (table `issuer_audit`).
+        #[arg(long, env = "INTYG_DATABASE_URL")]
+        database_url: Option<String>,
+    },
+}
+
+/// `audit verify`: prints the outcome; the exit code says it.
+async fn audit_verify(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<()> {
+    let key = intyg_issuer::audit::public_key(data_dir)?;
+    let store = intyg_service::audit::verify_source(data_dir, database_url, "issuer")?;
+    match intyg_service::audit::verify_store(store.as_ref(), &key).await {
+        Ok(intact) => {
+            println!(
+                "audit trail intact: {} entries, {} signed checkpoints",
+                intact.entries, intact.checkpoints
+            );
+            Ok(())
+        }
+        Err(failure) => {
+            eprintln!("{failure}");
+            std::process::exit(1);
+        }
+    }
 }
 
 #[tokio::main]
@@ -74,6 +126,29 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if let Some(Command::Migrate) = args.command {
+        let database = match (&args.database_url, &args.config) {
+            (Some(url), _) => intyg_service::pg::PgConfig::new(url.clone()),
+            (None, Some(path)) => Config::load(path)?
+                .database()
+                .context("the configuration has no database_url")?,
+            (None, None) => anyhow::bail!(
+                "migrate needs --database-url (or INTYG_DATABASE_URL), or --config with database_url"
+            ),
+        };
+        let version = intyg_issuer::store::migrate(&database).await?;
+        println!("issuer schema at version {version}");
+        return Ok(());
+    }
+    if let Some(Command::Audit {
+        action: AuditAction::Verify {
+            data_dir,
+            database_url,
+        },
+    }) = &args.command
+    {
+        return audit_verify(data_dir, database_url.as_deref()).await;
+    }
     if let (Some(from), Some(url)) = (&args.copy_from_sled, &args.database_url) {
         let db = sled::Config::new()
             .path(from)
@@ -137,10 +212,13 @@ async fn main() -> anyhow::Result<()> {
         "intyg-issuer started"
     );
     intyg_issuer::ops::spawn_sweeps(state.stores.clone(), std::time::Duration::from_secs(60));
-    axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(intyg_service::shutdown_signal())
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(intyg_service::shutdown_signal())
+    .await
+    .context("serving")?;
     state.stores.durable().await?;
     tracing::info!("intyg-issuer stopped");
     Ok(())
@@ -182,4 +260,14 @@ async fn start_dev_idp(config: &Config) -> anyhow::Result<OidcConfig> {
         identity_claim: "personal_identity_number".into(),
         scopes: vec!["openid".into()],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Args::command().debug_assert();
+    }
 }

@@ -11,14 +11,17 @@
 //!   run-once background jobs ([`pg::RunOnce`]).
 //! - [`shutdown_signal`]: resolves on Ctrl-C or SIGTERM, for
 //!   `axum::serve(..).with_graceful_shutdown(..)`.
-//! - [`session`]: portal sign-in (argon2id, lockout) and in-memory
+//! - [`session`]: portal sign-in (argon2id, throttling with growing delays) and in-memory
 //!   sessions with CSRF tokens, generic over what a session remembers.
+//! - [`audit`]: the hash-chained audit trail with signed checkpoints, in
+//!   an append-only file (sled deployments) or a table (PostgreSQL).
 //! - [`fetch`]: outgoing HTTP from untrusted URLs (SSRF rules, time and
 //!   size limits, no redirects).
 //! - [`portal`]: the portals' request context, cookies and page headers,
 //!   their two languages and message tables, and the page frame.
 //! - [`time`]: dates and times in Europe/Stockholm, zone shown.
 
+pub mod audit;
 pub mod fetch;
 mod group_commit;
 pub mod pg;

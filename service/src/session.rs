@@ -6,9 +6,10 @@
 //!   configuration. An unknown username is checked against a dummy hash of
 //!   the same cost, so the answer takes as long whether the account exists or
 //!   not.
-//! - After [`MAX_ATTEMPTS`] attempts without success a username is locked
-//!   for [`LOCKOUT_SECONDS`], whether the account exists or not. Attempts
-//!   are counted when they start, so parallel guesses cannot overtake the
+//! - Sign-in attempts are throttled per account and address, per address
+//!   and per account with growing delays, never locked out
+//!   ([`throttle`]), whether the account exists or not. Attempts are
+//!   counted when they start, so parallel guesses cannot overtake the
 //!   count.
 //! - Sessions and attempt counts live in a [`SessionStore`]: in memory
 //!   for a single instance on sled (a restart signs everyone out), in
@@ -29,15 +30,13 @@ use serde::{Serialize, de::DeserializeOwned};
 use sha2::Digest as _;
 
 mod pg;
+pub mod throttle;
 pub use pg::PgSessions;
+use throttle::{Bucket, Limit, Rule};
 
-/// Attempts a username gets before it is locked.
-pub const MAX_ATTEMPTS: u32 = 5;
-/// How long a locked username stays locked.
-pub const LOCKOUT_SECONDS: i64 = 60;
-/// How many usernames the in-memory limiter remembers before it forgets
-/// idle ones.
-const LIMITER_CAPACITY: usize = 10_000;
+/// How many buckets the in-memory limiter holds before it forgets idle
+/// ones.
+const LIMITER_CAPACITY: usize = 30_000;
 
 /// An argon2id hash (default cost: m=19456, t=2, p=1) of a password nobody
 /// has, checked when the username is unknown so that the work is the same.
@@ -94,8 +93,12 @@ pub struct StoredSession {
 pub enum SignInFailure {
     /// Wrong username or password (which one is not said).
     WrongCredentials,
-    /// Too many attempts for this username.
-    Locked,
+    /// Too many attempts from this address or on this account: the next
+    /// one is admitted at `retry_at`.
+    Throttled {
+        /// Seconds since the epoch.
+        retry_at: i64,
+    },
 }
 
 /// The system's random number generator failed.
@@ -133,12 +136,18 @@ pub enum SessionError {
 /// attempt count of [`SessionStore::begin_attempt`].
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Counts an attempt for `username` at `now`, atomically: false (and
-    /// nothing counted) while it is locked; the [`MAX_ATTEMPTS`]th attempt
-    /// locks it for [`LOCKOUT_SECONDS`] and starts the count again.
-    async fn begin_attempt(&self, username: &str, now: i64) -> Result<bool, StoreError>;
-    /// Forgets the attempts of `username` (after a successful sign-in).
-    async fn clear_attempts(&self, username: &str) -> Result<(), StoreError>;
+    /// Counts an attempt against each of `limits` at `now`, atomically
+    /// ([`Bucket::admit`]): `Err(retry_at)`, and nothing counted, while
+    /// any of them is blocked.
+    async fn begin_attempt(
+        &self,
+        limits: &[Limit],
+        now: i64,
+    ) -> Result<Result<(), i64>, StoreError>;
+    /// The attempt succeeded: forgets the buckets of `limits` that are
+    /// [`Limit::cleared_on_success`] and forgives one attempt in the others
+    /// ([`Bucket::forgive`]).
+    async fn settle_success(&self, limits: &[Limit]) -> Result<(), StoreError>;
     /// Stores a new session under `key`.
     async fn insert(&self, key: &str, session: &StoredSession) -> Result<(), StoreError>;
     /// The session under `key`, expired or not.
@@ -148,52 +157,59 @@ pub trait SessionStore: Send + Sync {
     async fn swap_data(&self, key: &str, current: &str, next: &str) -> Result<bool, StoreError>;
     /// Removes the session under `key`.
     async fn remove(&self, key: &str) -> Result<(), StoreError>;
-    /// Removes sessions expired at `now` and attempt counts idle for 15
-    /// minutes and not locked.
+    /// Removes sessions expired at `now` and throttling buckets idle at
+    /// `now` ([`Bucket::idle`]).
     async fn sweep(&self, now: i64) -> Result<(), StoreError>;
-}
-
-#[derive(Debug)]
-struct Attempts {
-    count: u32,
-    locked_until: i64,
-    last: i64,
 }
 
 /// The in-memory [`SessionStore`] of a single instance (sled deployments):
 /// a restart signs everyone out.
 #[derive(Debug, Default)]
 pub struct MemorySessions {
-    attempts: Mutex<HashMap<String, Attempts>>,
+    buckets: Mutex<HashMap<String, (Bucket, Rule)>>,
     sessions: Mutex<HashMap<String, StoredSession>>,
 }
 
 #[async_trait]
 impl SessionStore for MemorySessions {
-    async fn begin_attempt(&self, username: &str, now: i64) -> Result<bool, StoreError> {
-        let mut attempts = lock(&self.attempts);
-        if attempts.len() >= LIMITER_CAPACITY {
-            attempts.retain(|_, a| a.locked_until > now || now - a.last < 15 * 60);
+    async fn begin_attempt(
+        &self,
+        limits: &[Limit],
+        now: i64,
+    ) -> Result<Result<(), i64>, StoreError> {
+        let mut buckets = lock(&self.buckets);
+        if buckets.len() >= LIMITER_CAPACITY {
+            buckets.retain(|_, (bucket, rule)| !bucket.idle(*rule, now));
         }
-        let entry = attempts.entry(username.to_owned()).or_insert(Attempts {
-            count: 0,
-            locked_until: 0,
-            last: now,
-        });
-        if entry.locked_until > now {
-            return Ok(false);
+        let mut admitted = Vec::with_capacity(limits.len());
+        let mut retry_at = None;
+        for limit in limits {
+            let bucket = buckets
+                .get(&limit.key)
+                .map_or_else(Bucket::default, |b| b.0);
+            match bucket.admit(limit.rule, now) {
+                Ok(next) => admitted.push((limit, next)),
+                Err(at) => retry_at = retry_at.max(Some(at)),
+            }
         }
-        entry.last = now;
-        entry.count += 1;
-        if entry.count >= MAX_ATTEMPTS {
-            entry.count = 0;
-            entry.locked_until = now + LOCKOUT_SECONDS;
+        if let Some(at) = retry_at {
+            return Ok(Err(at));
         }
-        Ok(true)
+        for (limit, bucket) in admitted {
+            buckets.insert(limit.key.clone(), (bucket, limit.rule));
+        }
+        Ok(Ok(()))
     }
 
-    async fn clear_attempts(&self, username: &str) -> Result<(), StoreError> {
-        lock(&self.attempts).remove(username);
+    async fn settle_success(&self, limits: &[Limit]) -> Result<(), StoreError> {
+        let mut buckets = lock(&self.buckets);
+        for limit in limits {
+            if limit.cleared_on_success {
+                buckets.remove(&limit.key);
+            } else if let Some((bucket, rule)) = buckets.get_mut(&limit.key) {
+                *bucket = bucket.forgive(*rule);
+            }
+        }
         Ok(())
     }
 
@@ -224,7 +240,7 @@ impl SessionStore for MemorySessions {
 
     async fn sweep(&self, now: i64) -> Result<(), StoreError> {
         lock(&self.sessions).retain(|_, s| s.expires_at > now);
-        lock(&self.attempts).retain(|_, a| a.locked_until > now || now - a.last < 15 * 60);
+        lock(&self.buckets).retain(|_, (bucket, rule)| !bucket.idle(*rule, now));
         Ok(())
     }
 }
@@ -277,17 +293,19 @@ impl<D: Default + Serialize + DeserializeOwned + Send> Sessions<D> {
         }
     }
 
-    /// Checks a username and password, with the lockout. Runs argon2 on a
-    /// blocking thread.
+    /// Checks a username and password from the client at `address`, with
+    /// the throttling of [`throttle`]. Runs argon2 on a blocking thread.
     pub async fn sign_in(
         &self,
         username: &str,
         password: String,
+        address: Option<std::net::IpAddr>,
         now: i64,
     ) -> Result<Result<User, SignInFailure>, SessionError> {
         let username = username.trim();
-        if !self.store.begin_attempt(username, now).await? {
-            return Ok(Err(SignInFailure::Locked));
+        let limits = throttle::limits(username, address);
+        if let Err(retry_at) = self.store.begin_attempt(&limits, now).await? {
+            return Ok(Err(SignInFailure::Throttled { retry_at }));
         }
         let account = self.accounts.get(username);
         let hash = account
@@ -303,7 +321,7 @@ impl<D: Default + Serialize + DeserializeOwned + Send> Sessions<D> {
         .await?;
         match account {
             Some(account) if matches => {
-                self.store.clear_attempts(username).await?;
+                self.store.settle_success(&limits).await?;
                 Ok(Ok(User {
                     username: account.username.clone(),
                     name: account.name.clone(),
@@ -372,6 +390,18 @@ impl<D: Default + Serialize + DeserializeOwned + Send> Sessions<D> {
     /// Ends a session.
     pub async fn remove(&self, id: &str) -> Result<(), StoreError> {
         self.store.remove(&digest(id)).await
+    }
+
+    /// How the audit trail names who tried to sign in as `username`: the
+    /// username of a configured account, else `(unknown)` (what was typed
+    /// could be a password or anything else).
+    pub fn audit_name(&self, username: &str) -> String {
+        let username = username.trim();
+        if self.accounts.contains_key(username) {
+            username.to_owned()
+        } else {
+            "(unknown)".to_owned()
+        }
     }
 
     /// The session's lifetime, for the cookie's Max-Age.
@@ -454,46 +484,83 @@ mod tests {
     #[tokio::test]
     async fn sign_in_checks_the_password() {
         let s = sessions();
-        let ok = s.sign_in(" anna ", "rätt lösen".into(), 0).await.unwrap();
+        let ok = s
+            .sign_in(" anna ", "rätt lösen".into(), None, 0)
+            .await
+            .unwrap();
         assert_eq!(ok, Ok(anna()));
-        let wrong = s.sign_in("anna", "fel".into(), 0).await.unwrap();
+        let wrong = s.sign_in("anna", "fel".into(), None, 0).await.unwrap();
         assert_eq!(wrong, Err(SignInFailure::WrongCredentials));
-        let nobody = s.sign_in("nobody", "rätt lösen".into(), 0).await.unwrap();
+        let nobody = s
+            .sign_in("nobody", "rätt lösen".into(), None, 0)
+            .await
+            .unwrap();
         assert_eq!(nobody, Err(SignInFailure::WrongCredentials));
     }
 
     #[tokio::test]
     async fn an_account_with_a_bad_hash_cannot_sign_in() {
         let s = sessions();
-        let outcome = s.sign_in("bertil", "not a PHC string".into(), 0).await;
+        let outcome = s
+            .sign_in("bertil", "not a PHC string".into(), None, 0)
+            .await;
         assert_eq!(outcome.unwrap(), Err(SignInFailure::WrongCredentials));
     }
 
-    #[tokio::test]
-    async fn lockout_after_max_attempts_for_any_username() {
-        let s = MemorySessions::default();
-        for name in ["anna", "nobody"] {
-            for _ in 0..MAX_ATTEMPTS {
-                assert!(s.begin_attempt(name, 100).await.unwrap());
-            }
-            assert!(!s.begin_attempt(name, 100).await.unwrap());
-            assert!(
-                !s.begin_attempt(name, 100 + LOCKOUT_SECONDS - 1)
-                    .await
-                    .unwrap()
-            );
-            assert!(s.begin_attempt(name, 100 + LOCKOUT_SECONDS).await.unwrap());
-        }
+    fn address(a: &str) -> Option<std::net::IpAddr> {
+        Some(a.parse().unwrap())
     }
 
     #[tokio::test]
-    async fn a_locked_username_is_refused_even_with_the_right_password() {
+    async fn an_attacker_from_one_address_does_not_hold_up_the_user_at_another() {
         let s = sessions();
-        for _ in 0..MAX_ATTEMPTS {
-            assert!(s.store.begin_attempt("anna", 0).await.unwrap());
+        let attacker = address("203.0.113.66");
+        for _ in 0..throttle::ACCOUNT_FROM_ADDRESS.free {
+            let guess = s.sign_in("anna", "gissning".into(), attacker, 100);
+            assert_eq!(guess.await.unwrap(), Err(SignInFailure::WrongCredentials));
         }
-        let locked = s.sign_in("anna", "rätt lösen".into(), 0).await.unwrap();
-        assert_eq!(locked, Err(SignInFailure::Locked));
+        let held = s.sign_in("anna", "rätt lösen".into(), attacker, 100).await;
+        assert_eq!(
+            held.unwrap(),
+            Err(SignInFailure::Throttled { retry_at: 101 })
+        );
+        let user = s.sign_in("anna", "rätt lösen".into(), address("192.0.2.10"), 100);
+        assert_eq!(user.await.unwrap(), Ok(anna()));
+        // The attacker's next try waits one second, then two.
+        let again = s.sign_in("anna", "gissning".into(), attacker, 101).await;
+        assert_eq!(again.unwrap(), Err(SignInFailure::WrongCredentials));
+        let held = s.sign_in("anna", "gissning".into(), attacker, 102).await;
+        assert_eq!(
+            held.unwrap(),
+            Err(SignInFailure::Throttled { retry_at: 103 })
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_usernames_are_throttled_like_known_ones() {
+        let s = sessions();
+        let from = address("198.51.100.1");
+        for _ in 0..throttle::ACCOUNT_FROM_ADDRESS.free {
+            let guess = s.sign_in("nobody", "x".into(), from, 0).await.unwrap();
+            assert_eq!(guess, Err(SignInFailure::WrongCredentials));
+        }
+        let held = s.sign_in("nobody", "x".into(), from, 0).await.unwrap();
+        assert_eq!(held, Err(SignInFailure::Throttled { retry_at: 1 }));
+    }
+
+    #[tokio::test]
+    async fn a_successful_sign_in_clears_its_account_and_address_bucket() {
+        let s = sessions();
+        let from = address("198.51.100.2");
+        for _ in 0..throttle::ACCOUNT_FROM_ADDRESS.free - 1 {
+            let _ = s.sign_in("anna", "fel".into(), from, 0).await.unwrap();
+        }
+        let ok = s.sign_in("anna", "rätt lösen".into(), from, 0).await;
+        assert_eq!(ok.unwrap(), Ok(anna()));
+        for _ in 0..throttle::ACCOUNT_FROM_ADDRESS.free {
+            let wrong = s.sign_in("anna", "fel".into(), from, 0).await.unwrap();
+            assert_eq!(wrong, Err(SignInFailure::WrongCredentials));
+        }
     }
 
     #[test]

@@ -30,6 +30,14 @@ pub fn date_time(seconds: i64) -> String {
         .to_string()
 }
 
+/// `HH:MM:SS CET` (or `CEST`) of `seconds` since the epoch.
+pub fn clock(seconds: i64) -> String {
+    timestamp(seconds)
+        .to_zoned_datetime(zone())
+        .strftime("%H:%M:%S %Z")
+        .to_string()
+}
+
 /// `seconds` as a timestamp; out of jiff's range (±9999 years) it is the
 /// nearest end.
 fn timestamp(seconds: i64) -> Timestamp {
@@ -50,6 +58,7 @@ mod tests {
         assert_eq!(date_time(1_772_000_000), "2026-02-25 07:13 CET");
         // 2026-07-01 12:00 UTC.
         assert_eq!(date_time(1_782_907_200), "2026-07-01 14:00 CEST");
+        assert_eq!(clock(1_782_907_205), "14:00:05 CEST");
     }
 
     #[test]

@@ -267,15 +267,18 @@ fn serve(
 ) -> JoinHandle<()> {
     let mut stopped = stop.subscribe();
     tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                while !*stopped.borrow_and_update() {
-                    if stopped.changed().await.is_err() {
-                        return;
-                    }
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            while !*stopped.borrow_and_update() {
+                if stopped.changed().await.is_err() {
+                    return;
                 }
-            })
-            .await
-            .unwrap()
+            }
+        })
+        .await
+        .unwrap()
     })
 }

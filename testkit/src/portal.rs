@@ -154,6 +154,25 @@ impl PortalBrowser {
         }
     }
 
+    /// A browser for the service at `base` whose connections come from the
+    /// loopback address `local` (any of 127.0.0.0/8), to act as a second
+    /// client machine.
+    pub fn from_address(base: &str, local: std::net::IpAddr) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(local)
+                .build()
+                .unwrap(),
+            ..Self::new(base)
+        }
+    }
+
+    /// The HTTP client, to build a request that [`Self::send`] sends.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Sends `request` with the cookies held; keeps those it sets.
     pub async fn send(&mut self, request: reqwest::RequestBuilder) -> PortalPage {
         let cookie: Vec<String> = self

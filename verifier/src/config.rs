@@ -198,12 +198,120 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_body_limit")]
     pub body_limit: usize,
+    /// How often an event stream re-reads its transaction from the store,
+    /// in milliseconds (a change written by another instance is seen
+    /// within this; one made here is seen at once).
+    #[serde(default = "default_events_poll_ms")]
+    pub events_poll_ms: u64,
     /// Limits on fetching status lists.
     #[serde(default)]
     pub status_fetch: FetchLimits,
     /// The employer portal: accounts, sessions, type metadata.
     #[serde(default)]
     pub portal: PortalConfig,
+    /// Settings per request template, by template name.
+    #[serde(default)]
+    pub templates: std::collections::BTreeMap<String, TemplateSettings>,
+    /// Webhook delivery: retry schedule, time limit, address rules.
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered.
+///
+/// ```toml
+/// [webhooks]
+/// first_retry_ms = 2000        # then 4 s, 8 s, ... (attempts 1-3 within ~6 s)
+/// max_backoff_ms = 3600000     # never wait more than an hour
+/// jitter = 0.2                 # each wait times a random 0.8..1.2
+/// max_attempts = 12            # then the delivery is dead (dead letter)
+/// timeout_ms = 10000           # per attempt
+/// poll_interval_ms = 1000      # how often the outbox is looked at
+/// allow_private_addresses = false # https to private/loopback addresses
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// The wait after the first failed attempt, in milliseconds; each
+    /// further failure doubles it.
+    #[serde(default = "default_first_retry_ms")]
+    pub first_retry_ms: u64,
+    /// The longest wait between attempts, in milliseconds.
+    #[serde(default = "default_max_backoff_ms")]
+    pub max_backoff_ms: u64,
+    /// Each wait is multiplied by a random factor in `1 ± jitter`.
+    #[serde(default = "default_jitter")]
+    pub jitter: f64,
+    /// Attempts before a delivery is dead.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Time limit of one attempt, in milliseconds.
+    #[serde(default = "default_webhook_timeout_ms")]
+    pub timeout_ms: u64,
+    /// How often the outbox is looked at, in milliseconds (new events wake
+    /// the worker at once on the instance that queued them).
+    #[serde(default = "default_webhook_poll_ms")]
+    pub poll_interval_ms: u64,
+    /// Allow https delivery to private and loopback address literals (the
+    /// receiver is on the deployment's own network). `--dev` allows http
+    /// on loopback regardless.
+    #[serde(default)]
+    pub allow_private_addresses: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            first_retry_ms: default_first_retry_ms(),
+            max_backoff_ms: default_max_backoff_ms(),
+            jitter: default_jitter(),
+            max_attempts: default_max_attempts(),
+            timeout_ms: default_webhook_timeout_ms(),
+            poll_interval_ms: default_webhook_poll_ms(),
+            allow_private_addresses: false,
+        }
+    }
+}
+
+fn default_first_retry_ms() -> u64 {
+    2_000
+}
+
+fn default_max_backoff_ms() -> u64 {
+    3_600_000
+}
+
+fn default_jitter() -> f64 {
+    0.2
+}
+
+fn default_max_attempts() -> u32 {
+    12
+}
+
+fn default_webhook_timeout_ms() -> u64 {
+    10_000
+}
+
+fn default_webhook_poll_ms() -> u64 {
+    1_000
+}
+
+/// Settings of one request template.
+///
+/// ```toml
+/// [templates.internship-application]
+/// max_status_age = 0 # fetch the status list for every presentation
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    /// How old a status list may be when a presentation from this template
+    /// is checked, in seconds; 0 fetches it for each presentation (a burst
+    /// shares one fetch). Unset: as long as the list's `ttl` allows.
+    /// A posting or an HR API request may set its own.
+    #[serde(default)]
+    pub max_status_age: Option<u64>,
 }
 
 /// The employer portal's settings.
@@ -235,6 +343,11 @@ pub struct PortalConfig {
     /// feedback, as a `mailto:` link.
     #[serde(default = "default_feedback_email")]
     pub feedback_email: String,
+    /// Reverse proxies whose `X-Forwarded-For` gives the client's address
+    /// for sign-in throttling. Empty (the default): the header is ignored
+    /// and the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Folders of credential types; each `type-metadata.json` gives the
     /// type's name and its claim labels in Swedish and English.
     #[serde(default = "default_types_dir")]
@@ -250,6 +363,7 @@ impl Default for PortalConfig {
             employers: Vec::new(),
             session_lifetime_seconds: default_session_lifetime(),
             feedback_email: default_feedback_email(),
+            trusted_proxies: Vec::new(),
             credential_types_dir: default_types_dir(),
             issuer_names: std::collections::BTreeMap::new(),
         }
@@ -359,6 +473,10 @@ fn default_transaction_lifetime() -> i64 {
     600
 }
 
+fn default_events_poll_ms() -> u64 {
+    500
+}
+
 fn default_body_limit() -> usize {
     256 * 1024
 }
@@ -391,6 +509,9 @@ pub enum ConfigError {
     /// Production needs the `[x509]` files.
     #[error("the [x509] key_file and chain_file are required outside development mode")]
     MissingX509,
+    /// `[templates.NAME]` names no template.
+    #[error("[templates.{0}]: there is no such template")]
+    UnknownTemplate(String),
 }
 
 impl Config {
@@ -445,7 +566,10 @@ impl Config {
             purge_interval_ms: default_purge_interval(),
             transaction_seconds: default_transaction_lifetime(),
             body_limit: default_body_limit(),
+            events_poll_ms: default_events_poll_ms(),
             status_fetch: FetchLimits::default(),
+            templates: std::collections::BTreeMap::new(),
+            webhooks: WebhookSettings::default(),
             portal: PortalConfig {
                 employers: vec![crate::portal::dev_employer()?],
                 ..PortalConfig::default()
@@ -486,6 +610,13 @@ impl Config {
         }
         if !self.dev && self.x509.is_none() {
             return Err(ConfigError::MissingX509);
+        }
+        if let Some(name) = self
+            .templates
+            .keys()
+            .find(|name| !crate::templates::TEMPLATES.contains(&name.as_str()))
+        {
+            return Err(ConfigError::UnknownTemplate(name.clone()));
         }
         Ok(self)
     }

@@ -34,8 +34,12 @@ struct Args {
     /// PostgreSQL for the state, so several instances can share it
     /// (`postgres://user@host/db`, `?sslmode=require|verify-full` for TLS);
     /// without it, sled in the data directory.
-    #[arg(long, env = "INTYG_DATABASE_URL")]
+    #[arg(long, env = "INTYG_DATABASE_URL", global = true)]
     database_url: Option<String>,
+    /// Copy a stopped sled deployment (its `DIR/db`) into the empty
+    /// PostgreSQL database of --database-url, check the counts, and exit.
+    #[arg(long, value_name = "DIR/db", requires = "database_url")]
+    copy_from_sled: Option<PathBuf>,
     /// Connections in the PostgreSQL pool.
     #[arg(long, env = "INTYG_DATABASE_POOL_SIZE")]
     database_pool_size: Option<usize>,
@@ -54,6 +58,16 @@ struct Args {
     /// (OpenID4VP 1.0 §5.10). Overrides the configuration file.
     #[arg(long, value_name = "METHOD")]
     request_uri_method: Option<RequestUriMethod>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Applies this binary's database migrations to --database-url (or the
+    /// --config file's `database_url`), prints the schema version and exits
+    /// without serving. Refuses a schema newer than the binary.
+    Migrate,
 }
 
 #[tokio::main]
@@ -64,6 +78,31 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if let Some(Command::Migrate) = args.command {
+        let database = match (&args.database_url, &args.config) {
+            (Some(url), _) => intyg_service::pg::PgConfig::new(url.clone()),
+            (None, Some(path)) => Config::load(path)?
+                .database()
+                .context("the configuration has no database_url")?,
+            (None, None) => anyhow::bail!(
+                "migrate needs --database-url (or INTYG_DATABASE_URL), or --config with database_url"
+            ),
+        };
+        let version = intyg_verifier::store::migrate(&database).await?;
+        println!("verifier schema at version {version}");
+        return Ok(());
+    }
+    if let (Some(from), Some(url)) = (&args.copy_from_sled, &args.database_url) {
+        let db = sled::Config::new()
+            .path(from)
+            .open()
+            .with_context(|| format!("opening {}", from.display()))?;
+        let mut target = intyg_service::pg::PgConfig::new(url.clone());
+        target.pool_size = args.database_pool_size.unwrap_or(target.pool_size);
+        let copied = intyg_verifier::store::copy_sled_to_postgres(&db, &target).await?;
+        println!("copied and counted: {copied:?}");
+        return Ok(());
+    }
     let mut config = match (&args.config, args.dev, &args.data_dir) {
         (Some(path), _, _) => Config::load(path)?,
         (None, true, Some(dir)) => Config::dev(dir.clone(), args.listen)?,
@@ -98,11 +137,24 @@ async fn main() -> anyhow::Result<()> {
         database = if state.stores.commit.is_some() { "sled" } else { "postgresql" },
         "intyg-verifier started"
     );
-    axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(intyg_service::shutdown_signal())
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(intyg_service::shutdown_signal())
+    .await
+    .context("serving")?;
     state.stores.durable().await?;
     tracing::info!("intyg-verifier stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Args::command().debug_assert();
+    }
 }

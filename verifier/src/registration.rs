@@ -20,14 +20,14 @@ use std::path::Path;
 use intyg_core::dcql::ClaimsPath;
 use intyg_core::jose::{Jwk, SigningKey, VerifyingKey};
 use intyg_core::oid4vp::VerifierInfo;
+use intyg_core::trust::pki::{LeafProfile, LocalCa, Subject};
 use intyg_core::trust::{Certificate, CertificateChain};
 use intyg_core::wrprc::{
     self, MultiLangString, RegisteredClaim, RegisteredCredential, RegistrationClaims,
 };
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
 use crate::config::Config;
-use crate::identity::{Identity, IdentityError, P256Public, write_private};
+use crate::identity::{Identity, IdentityError, write_private};
 use crate::templates;
 
 /// How long a development registration is valid: 180 days.
@@ -154,32 +154,21 @@ fn generate_dev_provider(dir: &Path) -> Result<(), IdentityError> {
         reason,
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "Intyg development WRPRC provider CA");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
-    let ca_cert = ca_params.self_signed(&ca_key)?;
-
+    let ca = LocalCa::generate(&Subject::new("Intyg development WRPRC provider CA"))?;
     let key = SigningKey::generate().map_err(|e| invalid(e.to_string()))?;
-    let VerifyingKey::P256(point) =
-        VerifyingKey::from_jwk(&key.public_jwk()).map_err(|e| invalid(e.to_string()))?
-    else {
-        return Err(invalid("the generated key is not P-256".into()));
-    };
-    let mut leaf_params = CertificateParams::new(Vec::<String>::new())?;
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, "Intyg development WRPRC provider");
-    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    let leaf = leaf_params.signed_by(&P256Public(point), &Issuer::new(ca_params, ca_key))?;
+    let public = VerifyingKey::from_jwk(&key.public_jwk()).map_err(|e| invalid(e.to_string()))?;
+    let leaf = ca.issue(
+        &public,
+        &LeafProfile {
+            subject: Subject::new("Intyg development WRPRC provider"),
+            ..LeafProfile::default()
+        },
+    )?;
 
     let ca_path = dir.join("wrprc-ca.pem");
-    std::fs::write(&ca_path, ca_cert.pem()).map_err(io(&ca_path))?;
+    std::fs::write(&ca_path, ca.certificate().to_pem()).map_err(io(&ca_path))?;
     let chain_path = dir.join("wrprc-provider-chain.pem");
-    std::fs::write(&chain_path, leaf.pem()).map_err(io(&chain_path))?;
+    std::fs::write(&chain_path, leaf.to_pem()).map_err(io(&chain_path))?;
     let key_path = dir.join("wrprc-provider-key.jwk");
     let jwk = key.to_private_jwk().map_err(|e| invalid(e.to_string()))?;
     let text = serde_json::to_string_pretty(&jwk).map_err(|e| invalid(e.to_string()))?;

@@ -22,11 +22,6 @@ intyg_service::messages! {
     Password => ("Lösenord", "Password"),
     /// Wrong credentials, whatever was wrong.
     WrongCredentials => ("Fel användarnamn eller lösenord.", "Wrong username or password."),
-    /// Rate limit reached.
-    TooManyAttempts => (
-        "För många misslyckade försök. Vänta en minut och försök igen.",
-        "Too many failed attempts. Wait a minute and try again."
-    ),
     /// Sign out button.
     SignOut => ("Logga ut", "Sign out"),
     /// Signed-in line prefix.
@@ -319,6 +314,22 @@ intyg_service::messages! {
         "Något gick fel hos oss. Försök igen om en stund.",
         "Something went wrong on our side. Try again in a while."
     ),
+    /// The person page's audit trail heading.
+    AuditTrail => ("Händelser i granskningsloggen", "Events in the audit trail"),
+    /// The person page's audit trail when empty.
+    AuditTrailEmpty => ("Inga händelser.", "No events."),
+    /// Audit action: the person was registered.
+    AuditRegistered => ("Registrerad", "Registered"),
+    /// Audit action: an offer was made.
+    AuditOffered => ("Erbjudande skapat", "Offer made"),
+    /// Audit action: an offer was withdrawn.
+    AuditWithdrawn => ("Erbjudande återtaget", "Offer withdrawn"),
+    /// Audit action: a credential was revoked.
+    AuditRevoked => ("Återkallat", "Revoked"),
+    /// Audit action: a credential was suspended.
+    AuditSuspended => ("Spärrat tillfälligt", "Suspended"),
+    /// Audit action: a suspension was lifted.
+    AuditUnsuspended => ("Spärr hävd", "Suspension lifted"),
     /// Client error heading.
     RequestFailed => ("Det gick inte att utföra", "That could not be done"),
     /// Generic back link.

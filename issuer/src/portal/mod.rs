@@ -56,7 +56,8 @@ use crate::model::{
 use crate::{AppState, now, random_token};
 use form::{Field, FormErrors};
 use i18n::{Lang, Msg};
-use intyg_service::portal::chrome::RELANG;
+use intyg_service::portal::Peer;
+use intyg_service::portal::chrome::{self, RELANG};
 use intyg_service::portal::chrome::{FOCUS_JS_PATH, focus_js};
 use intyg_service::portal::statement;
 use pages::Chrome;
@@ -97,15 +98,23 @@ pub struct PortalState {
     sessions: session::Sessions,
     secure_cookies: bool,
     feedback_email: String,
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl PortalState {
+    /// The client's address of a request from `peer`, as the throttling
+    /// and the audit trail see it.
+    pub fn client(&self, peer: &Peer) -> Option<std::net::IpAddr> {
+        peer.client(&self.trusted_proxies)
+    }
+
     /// From the configuration; cookies are `Secure` when `public_url` is https.
     pub fn new(config: &Config, store: Arc<dyn intyg_service::session::SessionStore>) -> Self {
         Self {
             sessions: session::sessions(&config.portal, store),
             secure_cookies: config.public_url.starts_with("https://"),
             feedback_email: config.portal.feedback_email.clone(),
+            trusted_proxies: config.portal.trusted_proxies.clone(),
         }
     }
 }
@@ -177,6 +186,7 @@ pub struct SignedIn {
     ctx: Ctx,
     id: String,
     session: Session,
+    client: Option<std::net::IpAddr>,
 }
 
 impl FromRequestParts<AppState> for SignedIn {
@@ -186,14 +196,29 @@ impl FromRequestParts<AppState> for SignedIn {
         let mut ctx = Ctx::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
+        let Ok(peer) = Peer::from_request_parts(parts, state).await;
+        let client = state.portal.client(&peer);
         match ctx.session.take() {
-            Some((id, session)) => Ok(Self { ctx, id, session }),
+            Some((id, session)) => Ok(Self {
+                ctx,
+                id,
+                session,
+                client,
+            }),
             None => Err(ctx.finish(Redirect::to("/portal/login").into_response())),
         }
     }
 }
 
 impl SignedIn {
+    /// The officer as an actor of the audit trail.
+    fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor {
+            name: self.session.user.username.clone(),
+            source: self.client,
+        }
+    }
+
     fn chrome(&self) -> Chrome<'_> {
         Chrome::new(
             self.ctx.lang,
@@ -344,7 +369,7 @@ fn login_response(
     ctx: &Ctx,
     status: StatusCode,
     username: &str,
-    error: Option<Msg>,
+    error: Option<&str>,
 ) -> Result<Response, PageError> {
     let token = match ctx.cookies.get(LOGIN_COOKIE) {
         Some(token)
@@ -357,7 +382,10 @@ fn login_response(
         }
         _ => random_token(32).map_err(|e| PageError::api(ctx.lang, e))?,
     };
-    let mut response = ctx.page(status, pages::login(&ctx.chrome(), &token, username, error));
+    let mut response = ctx.page(
+        status,
+        pages::login(&ctx.chrome::<Msg>(), &token, username, error),
+    );
     if let Some(cookie) = ctx.cookie(LOGIN_COOKIE, &token, 3600) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -373,6 +401,7 @@ async fn login_page(ctx: Ctx) -> Result<Response, PageError> {
 
 async fn login(
     State(state): State<AppState>,
+    peer: Peer,
     ctx: Ctx,
     axum::Form(form): PostedForm,
 ) -> Result<Response, PageError> {
@@ -383,18 +412,26 @@ async fn login(
             &ctx,
             StatusCode::FORBIDDEN,
             username,
-            Some(Msg::FormExpired),
+            Some(ctx.lang.t(Msg::FormExpired)),
         );
     }
     let password = form.get("password").cloned().unwrap_or_default();
+    let client = state.portal.client(&peer);
     let outcome = state
         .portal
         .sessions
-        .sign_in(username, password, now())
+        .sign_in(username, password, client, now())
         .await
         .map_err(|e| PageError::api(ctx.lang, e.into()))?;
+    let who = state.portal.sessions.audit_name(username);
+    let event = |action: &str| {
+        intyg_service::audit::Event::new(who.clone(), action)
+            .subject(crate::audit::officer(&who))
+            .source(client)
+    };
     match outcome {
         Ok(officer) => {
+            state.audit.record_or_log(event("signin.success")).await;
             let sessions = &state.portal.sessions;
             let id = sessions
                 .create(officer, now())
@@ -419,18 +456,32 @@ async fn login(
             }
             Ok(response)
         }
-        Err(SignInFailure::WrongCredentials) => login_response(
-            &ctx,
-            StatusCode::UNAUTHORIZED,
-            username,
-            Some(Msg::WrongCredentials),
-        ),
-        Err(SignInFailure::Locked) => login_response(
-            &ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            username,
-            Some(Msg::TooManyAttempts),
-        ),
+        Err(SignInFailure::WrongCredentials) => {
+            state.audit.record_or_log(event("signin.failure")).await;
+            login_response(
+                &ctx,
+                StatusCode::UNAUTHORIZED,
+                username,
+                Some(ctx.lang.t(Msg::WrongCredentials)),
+            )
+        }
+        Err(SignInFailure::Throttled { retry_at }) => {
+            let detail = format!("until {}", intyg_service::time::date_time(retry_at));
+            let throttled = event("signin.throttled").detail(detail);
+            state.audit.record_or_log(throttled).await;
+            let message = chrome::throttled(ctx.lang, retry_at, now());
+            let mut response = login_response(
+                &ctx,
+                StatusCode::TOO_MANY_REQUESTS,
+                username,
+                Some(&message),
+            )?;
+            let wait = (retry_at - now()).max(1);
+            if let Ok(value) = header::HeaderValue::from_str(&wait.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            Ok(response)
+        }
     }
 }
 
@@ -589,7 +640,13 @@ async fn person_page(
         .by_subject(subject)
         .await
         .map_err(|e| signed.api(e.into()))?;
+    let trail = state
+        .audit
+        .of_person(subject)
+        .await
+        .map_err(|e| signed.api(e.into()))?;
     let page = pages::PersonPage {
+        trail: &trail,
         csrf: &signed.session.csrf,
         handle,
         subject,
@@ -706,6 +763,17 @@ async fn register(
         .map_err(|e| signed.api(e.into()))?;
     // Not stored: someone registered the number first, and the page shows
     // their registration.
+    if stored {
+        let event = signed
+            .actor()
+            .event("person.register")
+            .subject(state.audit.person(person.personal_identity_number.as_str()));
+        state
+            .audit
+            .record(event)
+            .await
+            .map_err(|e| signed.api(e.into()))?;
+    }
     let query = if stored { "?registered=1" } else { "" };
     Ok(signed
         .ctx
@@ -880,6 +948,7 @@ async fn issue(
             claims,
             subject: form.number.as_str().to_owned(),
         },
+        &signed.actor(),
     )
     .await
     .map_err(|e| signed.api(e))?;
@@ -1088,7 +1157,7 @@ async fn change_status(
     } else {
         None
     };
-    apply_status(&state, &id, &action, revocation)
+    apply_status(&state, &id, &action, revocation, &signed.actor())
         .await
         .map_err(|e| signed.api(e))?;
     tracing::info!(credential = %id, action = %action, "officer changed a credential's status");

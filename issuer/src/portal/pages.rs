@@ -108,6 +108,22 @@ pub struct PersonPage<'a> {
     pub register_values: &'a std::collections::HashMap<String, String>,
     /// Its errors.
     pub register_errors: &'a FormErrors,
+    /// The audit trail's entries about the person, oldest first.
+    pub trail: &'a [intyg_service::audit::Entry],
+}
+
+/// The words for an audit action (the code itself when unknown).
+fn audit_action(lang: Lang, action: &str) -> String {
+    let msg = match action {
+        "person.register" => Msg::AuditRegistered,
+        "offer.issue" => Msg::AuditOffered,
+        "credential.withdraw" => Msg::AuditWithdrawn,
+        "credential.revoke" => Msg::AuditRevoked,
+        "credential.suspend" => Msg::AuditSuspended,
+        "credential.unsuspend" => Msg::AuditUnsuspended,
+        other => return other.to_owned(),
+    };
+    lang.t(msg).to_owned()
 }
 
 /// The person page: who the person is (or a form to register them), what
@@ -194,6 +210,23 @@ pub fn person(chrome: &Chrome<'_>, page: &PersonPage<'_>) -> Markup {
                                         }
                                     }
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 id="audit-trail" { (lang.t(Msg::AuditTrail)) }
+            @if page.trail.is_empty() {
+                p { (lang.t(Msg::AuditTrailEmpty)) }
+            } @else {
+                ol.trail aria-labelledby="audit-trail" {
+                    @for entry in page.trail {
+                        li id={ "audit-" (entry.seq) } {
+                            (date_time(entry.event.at)) ": "
+                            strong { (audit_action(lang, &entry.event.action)) }
+                            " (" (entry.event.actor) ")"
+                            @if let Some(detail) = &entry.event.detail {
+                                " – " (detail)
                             }
                         }
                     }

@@ -1,6 +1,6 @@
 //! Officer sign-in and sessions: the shared scheme of
 //! `intyg_service::session` (argon2id with a dummy hash for unknown
-//! usernames, lockout, sessions with a CSRF token each in the stores'
+//! usernames, throttling with growing delays per address and account, sessions with a CSRF token each in the stores'
 //! `SessionStore`), with the officer accounts of the configuration. An officer's session remembers
 //! the persons looked up in it.
 
@@ -88,9 +88,12 @@ mod tests {
     #[tokio::test]
     async fn officers_from_the_configuration_sign_in() {
         let s = sessions_with_anna();
-        let ok = s.sign_in("anna", "rätt lösen".into(), 0).await.unwrap();
+        let ok = s
+            .sign_in("anna", "rätt lösen".into(), None, 0)
+            .await
+            .unwrap();
         assert_eq!(ok.unwrap().name, "Anna A");
-        let wrong = s.sign_in("anna", "fel".into(), 0).await.unwrap();
+        let wrong = s.sign_in("anna", "fel".into(), None, 0).await.unwrap();
         assert_eq!(wrong, Err(SignInFailure::WrongCredentials));
         assert_eq!(s.lifetime(), 3600);
     }
@@ -99,7 +102,7 @@ mod tests {
     async fn a_remembered_person_keeps_one_handle() {
         let s = sessions_with_anna();
         let anna = s
-            .sign_in("anna", "rätt lösen".into(), 0)
+            .sign_in("anna", "rätt lösen".into(), None, 0)
             .await
             .unwrap()
             .unwrap();

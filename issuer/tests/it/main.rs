@@ -2,10 +2,12 @@
 //! temporary directory (`intyg_testkit::TestIssuer`).
 
 mod admin;
+mod audit;
 mod auth_code;
 mod crash;
 mod flow;
 mod haip;
 mod multi;
 mod portal;
+mod signing;
 mod stores;

@@ -218,3 +218,32 @@ async fn concurrent_issuance_at_both_instances_never_shares_a_status_index() {
     }
     assert_eq!(seen.len(), 36);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_throttling_is_shared_by_the_instances() {
+    use intyg_issuer::portal::{DEV_OFFICER, DEV_PASSWORD};
+    use intyg_testkit::PortalBrowser;
+    let (a, b, _dir) = pair("multi-throttle").await;
+    let guesser = "127.0.0.2".parse().unwrap();
+    let mut at_a = PortalBrowser::from_address(&a.url, guesser);
+    let mut at_b = PortalBrowser::from_address(&b.url, guesser);
+    // Guesses alternate between the instances: the fifth is held either way.
+    let mut held = None;
+    for n in 0..12 {
+        let browser = if n % 2 == 0 { &mut at_a } else { &mut at_b };
+        let page = browser.sign_in(DEV_OFFICER, "gissning").await;
+        if page.status == StatusCode::TOO_MANY_REQUESTS {
+            held = Some(n);
+            break;
+        }
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    }
+    let held = held.expect("throttled across instances");
+    assert!(held >= 5, "{held}");
+    // Another address signs in at B at once.
+    let password =
+        std::env::var("INTYG_OFFICER_PASSWORD").unwrap_or_else(|_| DEV_PASSWORD.to_owned());
+    let mut officer = PortalBrowser::from_address(&b.url, "127.0.0.3".parse().unwrap());
+    let ok = officer.sign_in(DEV_OFFICER, &password).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+}

@@ -195,17 +195,99 @@ async fn portal_dev_officer_signs_in() {
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
 }
 
-#[tokio::test]
-async fn portal_locks_a_username_after_five_failures() {
-    let portal = start("portal-lockout").await;
-    let mut browser = PortalBrowser::new(&portal.url);
-    for _ in 0..5 {
-        let wrong = browser.sign_in(OFFICER, "gissning").await;
-        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+/// Wrong passwords for the test officer, from `browser` (claiming
+/// `forwarded` in `X-Forwarded-For` when given), until one is throttled:
+/// the number answered 401 before it, and the throttled page. Each
+/// admitted guess doubles the wait, so a throttled answer comes within a
+/// few guesses even when a wait ends between two of them.
+async fn guess_until_held(
+    browser: &mut PortalBrowser,
+    base: &str,
+    forwarded: Option<&str>,
+) -> (usize, Page) {
+    for refused in 0..12 {
+        let login = browser.get("/portal/login").await;
+        let mut request = browser.http().post(format!("{base}/portal/login")).form(&[
+            ("csrf", login.hidden("csrf").as_str()),
+            ("username", OFFICER),
+            ("password", "gissning"),
+        ]);
+        if let Some(forwarded) = forwarded {
+            request = request.header("x-forwarded-for", forwarded);
+        }
+        let page = browser.send(request).await;
+        if page.status == StatusCode::TOO_MANY_REQUESTS {
+            return (refused, page);
+        }
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{}", page.body);
     }
-    let locked = browser.sign_in(OFFICER, PASSWORD).await;
-    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(locked.body.contains("För många misslyckade försök"));
+    panic!("never throttled");
+}
+
+#[tokio::test]
+async fn portal_throttles_guessing_without_locking_out_the_user_elsewhere() {
+    let portal = start("portal-throttle").await;
+    let mut attacker = PortalBrowser::from_address(&portal.url, "127.0.0.2".parse().unwrap());
+    let (refused, held) = guess_until_held(&mut attacker, &portal.url, None).await;
+    assert!(refused >= 5, "{refused} guesses before the first wait");
+    let wait: i64 = held.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait >= 1);
+    let message = held.text("login-error");
+    assert!(
+        message.starts_with("För många misslyckade försök. Försök igen om ")
+            && message.contains("(kl. ")
+            && message.contains("CE"),
+        "{message}"
+    );
+    let mut english = PortalBrowser::from_address(&portal.url, "127.0.0.4".parse().unwrap());
+    english.get("/portal/login?lang=en").await;
+    let (_, held) = guess_until_held(&mut english, &portal.url, None).await;
+    let message = held.text("login-error");
+    assert!(
+        message.starts_with("Too many failed attempts. Try again in ") && message.contains("(at "),
+        "{message}"
+    );
+    // The officer at another address signs in at once.
+    let mut officer = PortalBrowser::from_address(&portal.url, "127.0.0.3".parse().unwrap());
+    let ok = officer.sign_in(OFFICER, PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn portal_ignores_forwarded_for_unless_the_proxy_is_trusted() {
+    let untrusted = start("portal-xff-untrusted").await;
+    let mut browser = PortalBrowser::new(&untrusted.url);
+    // A claimed address is ignored: the peer's guesses are throttled.
+    let (refused, _) = guess_until_held(&mut browser, &untrusted.url, Some("198.51.100.7")).await;
+    assert!(refused >= 5);
+
+    let trusted = start_with("portal-xff-trusted", |config| {
+        config.portal.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let mut browser = PortalBrowser::new(&trusted.url);
+    // Behind a trusted proxy each forwarded client has its own bucket:
+    // ten clients with a guess each are never throttled.
+    for n in 0..10 {
+        let login = browser.get("/portal/login").await;
+        let request = browser
+            .http()
+            .post(format!("{}/portal/login", trusted.url))
+            .header("x-forwarded-for", format!("198.51.100.{n}, 127.0.0.1"))
+            .form(&[
+                ("csrf", login.hidden("csrf").as_str()),
+                ("username", OFFICER),
+                ("password", "gissning"),
+            ]);
+        assert_eq!(browser.send(request).await.status, StatusCode::UNAUTHORIZED);
+    }
+    let (refused, _) =
+        guess_until_held(&mut browser, &trusted.url, Some("198.51.100.1, 127.0.0.1")).await;
+    assert!(refused >= 4, "one guess of 198.51.100.1 already counted");
 }
 
 #[tokio::test]
@@ -1439,4 +1521,31 @@ async fn portal_audit_catches_violations_and_sideways_scrolling() {
     .await;
     assert!(wide.contains("scrolls sideways"), "{wide}");
     client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn portal_person_page_shows_the_persons_audit_trail() {
+    let portal = start("portal-audit-trail").await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let csrf = browser.signed_in().await;
+    let person = browser.registered_person(&csrf).await;
+    let offer = browser.issue_example(&person, &csrf).await;
+    assert!(offer.status.is_success(), "{}", offer.status);
+    let page = browser.get(&person).await;
+    let trail = page.inner_text("audit-trail");
+    assert!(trail.contains("Händelser i granskningsloggen"), "{trail}");
+    let entries: Vec<&str> = page
+        .body
+        .split("<li id=\"audit-")
+        .skip(1)
+        .map(|li| li.split("</li>").next().unwrap())
+        .collect();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert!(entries[0].contains("Registrerad") && entries[0].contains(OFFICER));
+    assert!(entries[1].contains("Erbjudande skapat"), "{}", entries[1]);
+    // The trail names the person by a keyed hash, never the number.
+    let file = std::fs::read_to_string(portal.state.config.data_dir.join("audit.jsonl")).unwrap();
+    assert!(file.contains("\"person.register\""));
+    assert!(file.contains("\"signin.success\""));
+    assert!(!file.contains(SUBJECT) && !file.contains("Lindqvist"));
 }

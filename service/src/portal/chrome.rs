@@ -52,6 +52,31 @@ pub struct Chrome<'a, M> {
     messages: PhantomData<M>,
 }
 
+/// The sign-in page's message while sign-in is throttled: when to try
+/// again, as a wait and as a time of day in Stockholm.
+pub fn throttled(lang: Lang, retry_at: i64, now: i64) -> String {
+    let wait = (retry_at - now).max(1);
+    let at = crate::time::clock(retry_at);
+    match lang {
+        Lang::Sv => {
+            let wait = match wait {
+                1 => "1 sekund".to_owned(),
+                2..120 => format!("{wait} sekunder"),
+                _ => format!("{} minuter", (wait + 59) / 60),
+            };
+            format!("För många misslyckade försök. Försök igen om {wait} (kl. {at}).")
+        }
+        Lang::En => {
+            let wait = match wait {
+                1 => "1 second".to_owned(),
+                2..120 => format!("{wait} seconds"),
+                _ => format!("{} minutes", (wait + 59) / 60),
+            };
+            format!("Too many failed attempts. Try again in {wait} (at {at}).")
+        }
+    }
+}
+
 /// Where both portals serve [`FOCUS_JS`].
 pub const FOCUS_JS_PATH: &str = "/portal/focus.js";
 
@@ -163,13 +188,13 @@ pub fn layout<M: Frame>(chrome: &Chrome<'_, M>, title: &str, main: Markup) -> Ma
     }
 }
 
-/// The sign-in page; `error` is shown above the form and named by both
-/// fields.
+/// The sign-in page; `error` (in the page's language) is shown above the
+/// form and named by both fields.
 pub fn login<M: Frame>(
     chrome: &Chrome<'_, M>,
     csrf: &str,
     username: &str,
-    error: Option<M>,
+    error: Option<&str>,
 ) -> Markup {
     let lang = chrome.lang;
     let title = match error {
@@ -182,7 +207,7 @@ pub fn login<M: Frame>(
         html! {
             h1 { (lang.t(M::SIGN_IN)) }
             @if let Some(error) = error {
-                p.error-summary id="login-error" role="alert" tabindex="-1" { (lang.t(error)) }
+                p.error-summary id="login-error" role="alert" tabindex="-1" { (error) }
             }
             form method="post" action="/portal/login" {
                 input type="hidden" name="csrf" value=(csrf);

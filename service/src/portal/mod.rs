@@ -9,6 +9,7 @@ pub mod lang;
 pub mod statement;
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -130,6 +131,51 @@ impl<S> Ctx<S> {
     /// A redirect to `to`.
     pub fn redirect(&self, to: &str) -> Response {
         self.finish(Redirect::to(to).into_response())
+    }
+}
+
+/// Where a request came from: the TCP peer (from axum's `ConnectInfo`,
+/// absent when the router is called without a socket) and the
+/// `X-Forwarded-For` header as sent. [`Peer::client`] decides which to
+/// believe.
+#[derive(Debug, Clone, Default)]
+pub struct Peer {
+    /// The TCP peer's address.
+    pub address: Option<IpAddr>,
+    /// `X-Forwarded-For`, if present and ASCII.
+    pub forwarded_for: Option<String>,
+}
+
+impl Peer {
+    /// The client's address: the peer's, or the forwarded one when the
+    /// peer is one of `trusted_proxies` (see
+    /// [`crate::session::throttle::client_address`]).
+    pub fn client(&self, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+        crate::session::throttle::client_address(
+            self.address,
+            self.forwarded_for.as_deref(),
+            trusted_proxies,
+        )
+    }
+}
+
+impl<S: Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        let forwarded_for = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(Self {
+            address,
+            forwarded_for,
+        })
     }
 }
 

@@ -1,11 +1,13 @@
-//! The PostgreSQL [`SessionStore`]: sessions and attempt counts shared by
-//! every instance on one database. Each service keeps them in its own
-//! tables, `<prefix>_portal_sessions` and `<prefix>_portal_attempts`,
-//! created by its migrations.
+//! The PostgreSQL [`SessionStore`]: sessions and throttling buckets shared
+//! by every instance on one database. Each service keeps them in its own
+//! tables, `<prefix>_portal_sessions` and `<prefix>_portal_throttle`,
+//! created by its migrations. An attempt locks its buckets' rows (in key
+//! order, so two attempts cannot deadlock) for the read-modify-write.
 
 use async_trait::async_trait;
 
-use super::{LOCKOUT_SECONDS, MAX_ATTEMPTS, SessionStore, StoreError, StoredSession, User};
+use super::throttle::{Bucket, Limit};
+use super::{SessionStore, StoreError, StoredSession, User};
 use crate::pg::{Pg, PgError};
 
 /// Sessions and attempt counts in PostgreSQL.
@@ -17,10 +19,10 @@ pub struct PgSessions {
 
 #[derive(Debug, Clone)]
 struct Sql {
-    attempt_row: String,
-    attempt_lock: String,
-    attempt_update: String,
-    attempt_clear: String,
+    bucket_rows: String,
+    bucket_lock: String,
+    bucket_update: String,
+    bucket_clear: String,
     insert: String,
     get: String,
     swap: String,
@@ -32,22 +34,25 @@ struct Sql {
 impl PgSessions {
     /// The store over the tables of `prefix` (`issuer`, `verifier`).
     pub fn new(pg: Pg, prefix: &'static str) -> Self {
-        let (s, a) = (
+        let (s, t) = (
             format!("{prefix}_portal_sessions"),
-            format!("{prefix}_portal_attempts"),
+            format!("{prefix}_portal_throttle"),
         );
         let sql = Sql {
-            attempt_row: format!(
-                "INSERT INTO {a} (username, count, locked_until, last) VALUES ($1, 0, 0, $2) \
-                 ON CONFLICT (username) DO NOTHING"
+            bucket_rows: format!(
+                "INSERT INTO {t} (key, failures, blocked_until, last, forgive_seconds) \
+                 SELECT k, 0, 0, $2, 1 FROM unnest($1::text[]) AS k ORDER BY k \
+                 ON CONFLICT (key) DO NOTHING"
             ),
-            attempt_lock: format!(
-                "SELECT count, locked_until FROM {a} WHERE username = $1 FOR UPDATE"
+            bucket_lock: format!(
+                "SELECT key, failures, blocked_until, last FROM {t} \
+                 WHERE key = ANY($1) ORDER BY key FOR UPDATE"
             ),
-            attempt_update: format!(
-                "UPDATE {a} SET count = $2, locked_until = $3, last = $4 WHERE username = $1"
+            bucket_update: format!(
+                "UPDATE {t} SET failures = $2, blocked_until = $3, last = $4, \
+                 forgive_seconds = $5 WHERE key = $1"
             ),
-            attempt_clear: format!("DELETE FROM {a} WHERE username = $1"),
+            bucket_clear: format!("DELETE FROM {t} WHERE key = $1"),
             insert: format!(
                 "INSERT INTO {s} (key, username, name, csrf, expires_at, data) \
                  VALUES ($1, $2, $3, $4, $5, $6)"
@@ -56,52 +61,113 @@ impl PgSessions {
             swap: format!("UPDATE {s} SET data = $3 WHERE key = $1 AND data = $2"),
             remove: format!("DELETE FROM {s} WHERE key = $1"),
             sweep_sessions: format!("DELETE FROM {s} WHERE expires_at <= $1"),
-            sweep_attempts: format!("DELETE FROM {a} WHERE locked_until <= $1 AND last < $1 - 900"),
+            sweep_attempts: format!(
+                "DELETE FROM {t} WHERE blocked_until <= $1 \
+                 AND last + failures::bigint * forgive_seconds <= $1"
+            ),
         };
         Self { pg, sql }
     }
 }
 
-#[async_trait]
-impl SessionStore for PgSessions {
-    async fn begin_attempt(&self, username: &str, now: i64) -> Result<bool, StoreError> {
-        let mut client = self.pg.client().await?;
-        let tx = client.transaction().await.map_err(PgError::from)?;
-        tx.execute(&self.sql.attempt_row, &[&username, &now])
-            .await
-            .map_err(PgError::from)?;
-        let row = tx
-            .query_one(&self.sql.attempt_lock, &[&username])
-            .await
-            .map_err(PgError::from)?;
-        let count: i32 = row.try_get(0).map_err(PgError::from)?;
-        let locked_until: i64 = row.try_get(1).map_err(PgError::from)?;
-        if locked_until > now {
-            return Ok(false);
-        }
-        let count = count.saturating_add(1);
-        let max = i32::try_from(MAX_ATTEMPTS).unwrap_or(i32::MAX);
-        let (count, locked_until) = if count >= max {
-            (0, now + LOCKOUT_SECONDS)
-        } else {
-            (count, locked_until)
-        };
+impl PgSessions {
+    async fn update(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        limit: &Limit,
+        bucket: Bucket,
+    ) -> Result<(), StoreError> {
+        let failures = i32::try_from(bucket.failures).unwrap_or(i32::MAX);
         tx.execute(
-            &self.sql.attempt_update,
-            &[&username, &count, &locked_until, &now],
+            &self.sql.bucket_update,
+            &[
+                &limit.key,
+                &failures,
+                &bucket.blocked_until,
+                &bucket.last,
+                &limit.rule.forgive_seconds,
+            ],
         )
         .await
         .map_err(PgError::from)?;
-        tx.commit().await.map_err(PgError::from)?;
-        Ok(true)
+        Ok(())
     }
+}
 
-    async fn clear_attempts(&self, username: &str) -> Result<(), StoreError> {
-        let client = self.pg.client().await?;
-        client
-            .execute(&self.sql.attempt_clear, &[&username])
+#[async_trait]
+impl SessionStore for PgSessions {
+    async fn begin_attempt(
+        &self,
+        limits: &[Limit],
+        now: i64,
+    ) -> Result<Result<(), i64>, StoreError> {
+        let keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
+        let mut client = self.pg.client().await?;
+        let tx = client.transaction().await.map_err(PgError::from)?;
+        tx.execute(&self.sql.bucket_rows, &[&keys, &now])
             .await
             .map_err(PgError::from)?;
+        let rows = tx
+            .query(&self.sql.bucket_lock, &[&keys])
+            .await
+            .map_err(PgError::from)?;
+        let mut admitted = Vec::with_capacity(limits.len());
+        let mut retry_at = None;
+        for row in rows {
+            let key: String = row.try_get(0).map_err(PgError::from)?;
+            let failures: i32 = row.try_get(1).map_err(PgError::from)?;
+            let bucket = Bucket {
+                failures: u32::try_from(failures).unwrap_or(0),
+                blocked_until: row.try_get(2).map_err(PgError::from)?,
+                last: row.try_get(3).map_err(PgError::from)?,
+            };
+            let Some(limit) = limits.iter().find(|l| l.key == key) else {
+                continue;
+            };
+            match bucket.admit(limit.rule, now) {
+                Ok(next) => admitted.push((limit, next)),
+                Err(at) => retry_at = retry_at.max(Some(at)),
+            }
+        }
+        if let Some(at) = retry_at {
+            // Nothing counted: the transaction ends without a commit.
+            return Ok(Err(at));
+        }
+        for (limit, bucket) in admitted {
+            self.update(&tx, limit, bucket).await?;
+        }
+        tx.commit().await.map_err(PgError::from)?;
+        Ok(Ok(()))
+    }
+
+    async fn settle_success(&self, limits: &[Limit]) -> Result<(), StoreError> {
+        let keys: Vec<&str> = limits.iter().map(|l| l.key.as_str()).collect();
+        let mut client = self.pg.client().await?;
+        let tx = client.transaction().await.map_err(PgError::from)?;
+        let rows = tx
+            .query(&self.sql.bucket_lock, &[&keys])
+            .await
+            .map_err(PgError::from)?;
+        for row in rows {
+            let key: String = row.try_get(0).map_err(PgError::from)?;
+            let Some(limit) = limits.iter().find(|l| l.key == key) else {
+                continue;
+            };
+            if limit.cleared_on_success {
+                tx.execute(&self.sql.bucket_clear, &[&key])
+                    .await
+                    .map_err(PgError::from)?;
+                continue;
+            }
+            let failures: i32 = row.try_get(1).map_err(PgError::from)?;
+            let bucket = Bucket {
+                failures: u32::try_from(failures).unwrap_or(0),
+                blocked_until: row.try_get(2).map_err(PgError::from)?,
+                last: row.try_get(3).map_err(PgError::from)?,
+            };
+            self.update(&tx, limit, bucket.forgive(limit.rule)).await?;
+        }
+        tx.commit().await.map_err(PgError::from)?;
         Ok(())
     }
 

@@ -1,7 +1,8 @@
 //! The employer portal: server-rendered HTML in Swedish and English. The
-//! only script is `portal.js`, a few lines that poll an applicant session's
-//! status so that the page turns to verified, declined or failed without a
-//! reload (without it the page says to reload).
+//! only script is `portal.js`, a few lines that follow an applicant
+//! session's status (Server-Sent Events, or polling where `EventSource` is
+//! missing) so that the page turns to verified, declined or failed without
+//! a reload (without it the page says to reload).
 //!
 //! | route | what |
 //! |---|---|
@@ -13,7 +14,8 @@
 //! | `GET /portal/postings/{id}` | a posting and its applications |
 //! | `POST /portal/postings/{id}/sessions` | open an applicant session: a presentation request from the `internship-application` template with the posting's purpose |
 //! | `GET /portal/postings/{id}/sessions/{tx}` | the request as a QR code and an `openid4vp://` link, the status, the verified claims |
-//! | `GET /portal/postings/{id}/sessions/{tx}/status` | the status as JSON with rendered fragments, polled by `portal.js` |
+//! | `GET /portal/postings/{id}/sessions/{tx}/status` | the status as JSON with rendered fragments (`portal.js` polls it where `EventSource` is missing) |
+//! | `GET /portal/postings/{id}/sessions/{tx}/events` | the same fragments as Server-Sent Events, one per state, ending with the transaction ([`crate::events`]) |
 //! | `GET /portal/accessibility` | the accessibility statement (public, linked from every page's footer) |
 //! | `GET /portal/focus.js` | moves the focus to an error summary (shared with the other portal) |
 //! | `GET /portal/portal.css`, `GET /portal/portal.js` | static assets |
@@ -49,7 +51,8 @@ use crate::presentation::invocation_uri;
 use crate::store::Posting;
 use crate::{AppState, now, random_token};
 use i18n::{Lang, Msg};
-use intyg_service::portal::chrome::{FOCUS_JS_PATH, focus_js};
+use intyg_service::portal::Peer;
+use intyg_service::portal::chrome::{self, FOCUS_JS_PATH, focus_js};
 use intyg_service::portal::statement;
 use pages::Chrome;
 use session::{Session, SignInFailure, csrf_matches};
@@ -101,6 +104,7 @@ pub struct PortalState {
     issuer_names: std::collections::BTreeMap<String, String>,
     secure_cookies: bool,
     feedback_email: String,
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl PortalState {
@@ -115,6 +119,7 @@ impl PortalState {
             issuer_names: config.portal.issuer_names.clone(),
             secure_cookies: config.public_url.starts_with("https://"),
             feedback_email: config.portal.feedback_email.clone(),
+            trusted_proxies: config.portal.trusted_proxies.clone(),
         })
     }
 
@@ -158,6 +163,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/portal/postings/{id}/sessions/{tx}", get(session_page))
         .route("/portal/postings/{id}/sessions/{tx}/status", get(status))
+        .route("/portal/postings/{id}/sessions/{tx}/events", get(events))
         .route(statement::PATH, get(accessibility))
         .route(FOCUS_JS_PATH, get(focus_js))
         .route("/portal/portal.css", get(css))
@@ -266,13 +272,16 @@ impl SignedIn {
         if !applications.iter().any(|a| a.transaction_id == tx) {
             return Err(self.error(StatusCode::NOT_FOUND, Msg::NotFound));
         }
-        let transaction = state
+        let mut transaction = state
             .stores
             .transactions
             .get(tx)
             .await
             .map_err(|e| self.api(e))?
             .ok_or_else(|| self.error(StatusCode::NOT_FOUND, Msg::NotFound))?;
+        crate::personal::open(state, &mut transaction)
+            .await
+            .map_err(|e| self.api(e))?;
         Ok((posting, transaction))
     }
 }
@@ -397,7 +406,7 @@ fn login_response(
     ctx: &Ctx,
     status: StatusCode,
     username: &str,
-    error: Option<Msg>,
+    error: Option<&str>,
 ) -> Result<Response, PageError> {
     let token = match ctx.cookies.get(LOGIN_COOKIE) {
         Some(token)
@@ -410,7 +419,10 @@ fn login_response(
         }
         _ => random_token(32).map_err(|e| PageError::api(ctx.lang, e))?,
     };
-    let mut response = ctx.page(status, pages::login(&ctx.chrome(), &token, username, error));
+    let mut response = ctx.page(
+        status,
+        pages::login(&ctx.chrome::<Msg>(), &token, username, error),
+    );
     if let Some(cookie) = ctx.cookie(LOGIN_COOKIE, &token, 3600) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
@@ -426,6 +438,7 @@ async fn login_page(ctx: Ctx) -> Result<Response, PageError> {
 
 async fn login(
     State(state): State<AppState>,
+    peer: Peer,
     ctx: Ctx,
     axum::Form(form): PostedForm,
 ) -> Result<Response, PageError> {
@@ -436,13 +449,14 @@ async fn login(
             &ctx,
             StatusCode::FORBIDDEN,
             username,
-            Some(Msg::FormExpired),
+            Some(ctx.lang.t(Msg::FormExpired)),
         );
     }
     let password = form.get("password").cloned().unwrap_or_default();
+    let client = peer.client(&state.portal.trusted_proxies);
     let sessions = &state.portal.sessions;
     let outcome = sessions
-        .sign_in(username, password, now())
+        .sign_in(username, password, client, now())
         .await
         .map_err(|e| PageError::api(ctx.lang, e.into()))?;
     match outcome {
@@ -474,14 +488,22 @@ async fn login(
             &ctx,
             StatusCode::UNAUTHORIZED,
             username,
-            Some(Msg::WrongCredentials),
+            Some(ctx.lang.t(Msg::WrongCredentials)),
         ),
-        Err(SignInFailure::Locked) => login_response(
-            &ctx,
-            StatusCode::TOO_MANY_REQUESTS,
-            username,
-            Some(Msg::TooManyAttempts),
-        ),
+        Err(SignInFailure::Throttled { retry_at }) => {
+            let message = chrome::throttled(ctx.lang, retry_at, now());
+            let mut response = login_response(
+                &ctx,
+                StatusCode::TOO_MANY_REQUESTS,
+                username,
+                Some(&message),
+            )?;
+            let wait = (retry_at - now()).max(1);
+            if let Ok(value) = header::HeaderValue::from_str(&wait.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            Ok(response)
+        }
     }
 }
 
@@ -528,6 +550,8 @@ async fn create_posting(
         title: text("title"),
         description: text("description"),
         purpose: text("purpose"),
+        max_status_age: None,
+        legal_basis: None,
     };
     let problems = new.problems();
     let relang = form.contains_key(intyg_service::portal::chrome::RELANG);
@@ -592,7 +616,7 @@ async fn posting(
     let now = now();
     let mut rows = Vec::with_capacity(applications.len());
     for application in &applications {
-        let Some(transaction) = state
+        let Some(mut transaction) = state
             .stores
             .transactions
             .get(&application.transaction_id)
@@ -601,6 +625,9 @@ async fn posting(
         else {
             continue;
         };
+        crate::personal::open(&state, &mut transaction)
+            .await
+            .map_err(|e| signed.api(e))?;
         rows.push(pages::ApplicationRow {
             transaction_id: application.transaction_id.clone(),
             opened: application.created_at,
@@ -773,6 +800,14 @@ fn session_view<'a>(
                     )
                 }),
                 status: credential.status.as_deref(),
+                status_checked: credential.status_checked_at.map(|at| {
+                    (
+                        at,
+                        credential
+                            .status_list_issued_at
+                            .map_or(0, |issued| (at - issued).max(0)),
+                    )
+                }),
                 claims: claims
                     .into_iter()
                     .map(|(_, label, value, words)| (label, value, words))
@@ -803,6 +838,7 @@ fn session_view<'a>(
             .collect(),
         credentials,
         claims_deleted_at: transaction.claims_deleted_at,
+        erased_at: transaction.erased_at(),
     }
 }
 
@@ -836,24 +872,54 @@ struct StatusFragment {
     result_html: String,
 }
 
+impl StatusFragment {
+    fn of(state: &AppState, transaction: &Transaction, lang: Lang) -> Self {
+        let view = session_view(state, transaction, lang);
+        Self {
+            state: view.state,
+            done: view.state.is_final(),
+            status_html: pages::status(lang, &view).into_string(),
+            result_html: pages::result(lang, &view).into_string(),
+        }
+    }
+}
+
 async fn status(
     State(state): State<AppState>,
     signed: SignedIn,
     Path((id, tx)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let (_, transaction) = signed.application(&state, &id, &tx).await?;
-    let lang = signed.ctx.lang;
-    let view = session_view(&state, &transaction, lang);
-    let fragment = StatusFragment {
-        state: view.state,
-        done: view.state.is_final(),
-        status_html: pages::status(lang, &view).into_string(),
-        result_html: pages::result(lang, &view).into_string(),
-    };
+    let fragment = StatusFragment::of(&state, &transaction, signed.ctx.lang);
     let mut response = Json(fragment).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+/// `GET .../events`: the [`StatusFragment`]s as Server-Sent Events (event
+/// `status`), one per state, ending with the transaction.
+async fn events(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((id, tx)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (_, transaction) = signed.application(&state, &id, &tx).await?;
+    let lang = signed.ctx.lang;
+    let render_state = state.clone();
+    let stream = crate::events::watch(state, transaction.id, move |transaction, _| {
+        let fragment = StatusFragment::of(&render_state, transaction, lang);
+        axum::response::sse::Event::default()
+            .event("status")
+            .json_data(&fragment)
+            .unwrap_or_else(|_| axum::response::sse::Event::default().event("status"))
+    });
+    let mut response = stream.into_response();
+    response.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );

@@ -1,6 +1,6 @@
 //! Employer sign-in and sessions: the shared scheme of
 //! `intyg_service::session` (argon2id with a dummy hash for unknown
-//! usernames, lockout, sessions with a CSRF token each in the stores'
+//! usernames, throttling with growing delays per address and account, sessions with a CSRF token each in the stores'
 //! `SessionStore`), with the employer accounts of the configuration.
 
 use std::sync::Arc;
@@ -49,9 +49,12 @@ mod tests {
             },
             Arc::new(intyg_service::session::MemorySessions::default()),
         );
-        let ok = s.sign_in("anna", "rätt lösen".into(), 0).await.unwrap();
+        let ok = s
+            .sign_in("anna", "rätt lösen".into(), None, 0)
+            .await
+            .unwrap();
         assert_eq!(ok.unwrap().name, "Anna A");
-        let wrong = s.sign_in("anna", "fel".into(), 0).await.unwrap();
+        let wrong = s.sign_in("anna", "fel".into(), None, 0).await.unwrap();
         assert_eq!(wrong, Err(SignInFailure::WrongCredentials));
         assert_eq!(s.lifetime(), 3600);
     }

@@ -2,12 +2,14 @@
 //! temporary directory, a test issuer (key + status list served over
 //! loopback) and a test holder built on `intyg_core`.
 
+mod events;
 mod failures;
 mod flow;
 mod issuer;
 mod multi;
 mod portal;
 mod request_uri_post;
+mod status_age;
 mod stores;
 
 use std::net::SocketAddr;
@@ -75,7 +77,8 @@ impl Verifier {
         config.api_key = Some(API_KEY.into());
         edit(&mut config);
         let state = AppState::open(config).await.unwrap();
-        let router = app(state.clone());
+        let router =
+            app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self {
             url: format!("http://{addr}"),

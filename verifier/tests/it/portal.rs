@@ -783,6 +783,28 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
         .await
         .unwrap();
     assert_eq!(marker, "still the same page", "the page was reloaded");
+    // It followed the session's Server-Sent Events, not the polled status.
+    let fetched: Value = client
+        .execute(
+            "return performance.getEntriesByType('resource').map(function (e) { return e.name; });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let fetched: Vec<&str> = fetched
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        fetched.iter().any(|url| url.ends_with("/events")),
+        "{fetched:?}"
+    );
+    assert!(
+        !fetched.iter().any(|url| url.ends_with("/status")),
+        "{fetched:?}"
+    );
     let result = client.find(Locator::Id("result")).await.unwrap();
     let text = result.text().await.unwrap();
     assert!(text.contains("Högst timmar per vecka"), "{text}");
@@ -872,4 +894,30 @@ async fn portal_accessibility_statement_is_public_and_linked_from_every_page() {
     );
     let missing = browser.get("/portal/postings/no-such-posting").await;
     assert!(missing.body.contains(footer), "{}", missing.body);
+}
+
+#[tokio::test]
+async fn employer_portal_throttles_guessing_without_locking_out_the_user_elsewhere() {
+    let (verifier, _issuer) = start("portal-throttle").await;
+    let mut attacker = PortalBrowser::from_address(&verifier.url, "127.0.0.2".parse().unwrap());
+    let mut refused = 0;
+    let held = loop {
+        let page = attacker.sign_in(EMPLOYER, "gissning").await;
+        if page.status == StatusCode::TOO_MANY_REQUESTS {
+            break page;
+        }
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+        refused += 1;
+        assert!(refused < 12, "never throttled");
+    };
+    assert!(refused >= 5, "{refused}");
+    assert!(held.headers.contains_key("retry-after"));
+    let message = held.text("login-error");
+    assert!(
+        message.starts_with("För många misslyckade försök. Försök igen om "),
+        "{message}"
+    );
+    let mut employer = PortalBrowser::from_address(&verifier.url, "127.0.0.3".parse().unwrap());
+    let ok = employer.sign_in(EMPLOYER, PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
 }
