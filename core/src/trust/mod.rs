@@ -25,7 +25,8 @@ mod request_object;
 mod x509;
 
 pub use list::{
-    IssuerJwks, TrustError, TrustList, TrustListDocument, TrustedIssuer, TrustedIssuerEntry,
+    IssuerJwks, ListedAnchors, PID_VCT, TrustError, TrustList, TrustListDocument, TrustedIssuer,
+    TrustedIssuerEntry,
 };
 pub use request_object::{AuthenticatedRequest, RequestAuthError, authenticate_request_object};
 pub use x509::{

@@ -461,3 +461,71 @@ fn pointers_carry_their_own_pinned_signers() {
         "lote_untrusted_signer"
     );
 }
+
+#[test]
+fn listed_issuers_are_trusted_until_a_list_drops_them() {
+    use intyg_core::jose::{Algorithm, Header};
+    use intyg_core::trust::{ListedAnchors, PID_VCT, TrustError, TrustList};
+    let operator = Operator::new("Testverket");
+    let af_ca =
+        LocalCa::generate(&Subject::new("AF CA").organization("Arbetsförmedlingen")).unwrap();
+    let key = SigningKey::generate().unwrap();
+    let leaf = af_ca
+        .issue(
+            &public(&key),
+            &LeafProfile {
+                subject: Subject::new("AF signing").organization("Arbetsförmedlingen"),
+                uris: vec!["https://af.example".into()],
+                ..LeafProfile::default()
+            },
+        )
+        .unwrap();
+    let mut header = Header::new(Algorithm::ES256);
+    header.x5c = Some(vec![leaf.to_x5c()]);
+    let vct = "https://intyg.se/credentials/registration-certificate/v1";
+    let with = |entities| {
+        let document = list(ListProfile::PubEaaProviders, 1, entities);
+        let verified = verify(
+            operator.sign(&document).as_bytes(),
+            &operator.pin(),
+            NOW,
+            &LotePolicy::default(),
+        )
+        .unwrap();
+        ListedAnchors::from_lote(&verified).unwrap()
+    };
+    let mut trust = TrustList::new();
+    trust.set_listed(
+        "https://lists.example/pub-eaa.jws",
+        with(vec![entity(
+            "Arbetsförmedlingen",
+            vec![service(
+                ServiceType::PubEaaIssuance,
+                af_ca.certificate(),
+                None,
+            )],
+        )]),
+    );
+    assert_eq!(
+        trust
+            .issuer_key(vct, Some("https://af.example"), &header, NOW)
+            .unwrap(),
+        public(&key)
+    );
+    // The leaf must name the iss.
+    assert!(matches!(
+        trust.issuer_key(vct, Some("https://other.example"), &header, NOW),
+        Err(TrustError::UntrustedIssuer { .. })
+    ));
+    // A Pub-EAA provider is no PID provider.
+    assert!(matches!(
+        trust.issuer_key(PID_VCT, Some("https://af.example"), &header, NOW),
+        Err(TrustError::UntrustedIssuer { .. })
+    ));
+    // The next list no longer names it.
+    trust.set_listed("https://lists.example/pub-eaa.jws", with(Vec::new()));
+    assert!(matches!(
+        trust.issuer_key(vct, Some("https://af.example"), &header, NOW),
+        Err(TrustError::UntrustedIssuer { .. })
+    ));
+}
