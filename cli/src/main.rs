@@ -4,6 +4,7 @@
 
 mod sd_jwt;
 mod status_list;
+mod trust_list;
 mod wallet;
 
 use std::io::Read as _;
@@ -36,6 +37,10 @@ enum Command {
     /// Encode, decode and read Token Status Lists.
     #[command(subcommand, name = "status-list")]
     StatusList(status_list::StatusListCommand),
+    /// Lists of Trusted Entities (ETSI TS 119 602, JSON, signed JWS):
+    /// make, verify against a pinned signer, show.
+    #[command(subcommand, name = "trust-list")]
+    TrustList(trust_list::TrustListCommand),
     /// The wallet: receive, hold and present credentials.
     Wallet(wallet::WalletArgs),
 }
@@ -77,6 +82,7 @@ fn main() -> ExitCode {
         Command::Key(command) => key(command),
         Command::SdJwt(command) => sd_jwt::run(command),
         Command::StatusList(command) => status_list::run(command),
+        Command::TrustList(command) => trust_list::run(command),
         Command::Wallet(args) => wallet::run(args),
     };
     match outcome {

@@ -1,6 +1,7 @@
 //! The `intyg` binary driven the way a script drives it: files, stdin,
 //! stdout, stderr and exit codes.
 
+mod trust_list;
 mod wallet;
 mod wallet_authorize;
 mod wallet_haip;

@@ -174,10 +174,58 @@ fn check_issuer_name(leaf: &ValidatedLeaf, iss: &str) -> Result<(), TrustError> 
     Ok(leaf.has_dns_name(&host)?)
 }
 
-/// Per credential type, the trusted issuers.
+/// The `vct` of the EUDI PID in SD-JWT VC form.
+pub const PID_VCT: &str = "urn:eudi:pid:1";
+
+/// Anchors taken from one List of Trusted Entities (ETSI TS 119 602):
+/// issuers not named in advance, known by an `x5c` chain to a listed
+/// service's certificates, whose leaf names the credential's `iss`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListedAnchors {
+    /// The list's name, for display.
+    pub list: String,
+    /// PID providers (`.../PID/Issuance`): trusted for [`PID_VCT`].
+    pub pid: TrustAnchors,
+    /// Attestation providers (Pub-EAA, QEAA, EAA issuance): trusted for
+    /// every other type.
+    pub attestations: TrustAnchors,
+}
+
+impl ListedAnchors {
+    /// The anchors of a verified list's services in force.
+    pub fn from_lote(list: &super::lote::VerifiedLote) -> Result<Self, TrustError> {
+        use super::lote::ServiceType;
+        let collect = |keep: &dyn Fn(&ServiceType) -> bool| {
+            TrustAnchors::new(
+                list.services()
+                    .iter()
+                    .filter(|s| keep(&s.service_type))
+                    .flat_map(|s| s.certificates.iter().cloned())
+                    .collect(),
+            )
+        };
+        Ok(Self {
+            list: list.name(),
+            pid: collect(&|t| *t == ServiceType::PidIssuance)?,
+            attestations: collect(&ServiceType::issues_attestations)?,
+        })
+    }
+
+    fn for_vct(&self, vct: &str) -> &TrustAnchors {
+        if vct == PID_VCT {
+            &self.pid
+        } else {
+            &self.attestations
+        }
+    }
+}
+
+/// Per credential type, the trusted issuers; and the anchors of trust
+/// lists, by list source.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrustList {
     by_vct: BTreeMap<String, Vec<TrustedIssuer>>,
+    listed: BTreeMap<String, ListedAnchors>,
 }
 
 impl TrustList {
@@ -192,6 +240,18 @@ impl TrustList {
         let issuers = self.by_vct.entry(vct.into()).or_default();
         issuers.retain(|known| known.iss != issuer.iss);
         issuers.push(issuer);
+    }
+
+    /// Sets the anchors of the list from `source` (its URL), replacing
+    /// what that list gave before: an issuer it no longer names is no
+    /// longer trusted through it.
+    pub fn set_listed(&mut self, source: impl Into<String>, anchors: ListedAnchors) {
+        self.listed.insert(source.into(), anchors);
+    }
+
+    /// The lists in use, by source.
+    pub fn listed(&self) -> &BTreeMap<String, ListedAnchors> {
+        &self.listed
     }
 
     /// The credential types with at least one trusted issuer.
@@ -216,14 +276,32 @@ impl TrustList {
         header: &Header,
         now: i64,
     ) -> Result<VerifyingKey, TrustError> {
-        let issuers = self
-            .by_vct
-            .get(vct)
-            .ok_or_else(|| TrustError::UntrustedType(vct.to_owned()))?;
         let untrusted = || TrustError::UntrustedIssuer {
             vct: vct.to_owned(),
             iss: iss.map(str::to_owned),
         };
+        let named = iss.is_some_and(|iss| self.issuers(vct).iter().any(|issuer| issuer.iss == iss));
+        if !named
+            && let (Some(iss), Some(x5c)) = (iss, &header.x5c)
+            && !self.listed.is_empty()
+        {
+            let chain = CertificateChain::from_x5c(x5c)?;
+            return self
+                .listed
+                .values()
+                .map(|anchors| anchors.for_vct(vct))
+                .filter(|anchors| !anchors.is_empty())
+                .find_map(|anchors| {
+                    let leaf = chain.validate(anchors, now).ok()?;
+                    check_issuer_name(&leaf, iss).ok()?;
+                    Some(leaf.key)
+                })
+                .ok_or_else(untrusted);
+        }
+        let issuers = self
+            .by_vct
+            .get(vct)
+            .ok_or_else(|| TrustError::UntrustedType(vct.to_owned()))?;
         match iss {
             Some(iss) => issuers
                 .iter()

@@ -9,6 +9,7 @@
 //! | validated leaf: key, SANs, `x509_hash` | [`ValidatedLeaf`] |
 //! | `x509_hash:` / `x509_san_dns:` client authentication | [`ValidatedLeaf::authenticates`], [`authenticate_request_object`] |
 //! | issuers trusted per `vct` (keys by `kid`, or `x5c` roots) | [`TrustList`], [`TrustedIssuer`], file form [`TrustListDocument`] |
+//! | ETSI TS 119 602 List of Trusted Entities (JSON, JWS) | [`lote::verify`] → [`lote::VerifiedLote`], [`lote::ListState`] |
 //! | a local CA and its leaves (development, tests, list operators) | [`pki::LocalCa`] |
 //!
 //! Chains are validated with `rustls-webpki` (already compiled in through
@@ -18,12 +19,14 @@
 
 mod der;
 mod list;
+pub mod lote;
 pub mod pki;
 mod request_object;
 mod x509;
 
 pub use list::{
-    IssuerJwks, TrustError, TrustList, TrustListDocument, TrustedIssuer, TrustedIssuerEntry,
+    IssuerJwks, ListedAnchors, PID_VCT, TrustError, TrustList, TrustListDocument, TrustedIssuer,
+    TrustedIssuerEntry,
 };
 pub use request_object::{AuthenticatedRequest, RequestAuthError, authenticate_request_object};
 pub use x509::{

@@ -5,6 +5,7 @@ mod attestation;
 mod dcql;
 mod did;
 mod jose;
+mod lote;
 mod oid4vci;
 mod oid4vp;
 mod sd_jwt;
