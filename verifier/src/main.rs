@@ -54,6 +54,59 @@ struct Args {
     /// (OpenID4VP 1.0 §5.10). Overrides the configuration file.
     #[arg(long, value_name = "METHOD")]
     request_uri_method: Option<RequestUriMethod>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum AuditAction {
+    /// Recompute the trail's hash chain and check its signed checkpoints
+    /// (the service may be running): exit 0 when intact, 1 naming the
+    /// first bad entry.
+    Verify {
+        /// The verifier's data directory (its key; on sled, `audit.jsonl`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The trail is in this PostgreSQL database (table `verifier_audit`).
+        #[arg(long, env = "INTYG_DATABASE_URL")]
+        database_url: Option<String>,
+        /// The signing key, when not `verifier-key.jwk` in the data
+        /// directory (`[x509] key_file`).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
+}
+
+/// `audit verify`: prints the outcome; the exit code says it.
+async fn audit_verify(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+    key_file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let key = intyg_verifier::audit::public_key(data_dir, key_file)?;
+    let store = intyg_service::audit::verify_source(data_dir, database_url, "verifier")?;
+    match intyg_service::audit::verify_store(store.as_ref(), &key).await {
+        Ok(intact) => {
+            println!(
+                "audit trail intact: {} entries, {} signed checkpoints",
+                intact.entries, intact.checkpoints
+            );
+            Ok(())
+        }
+        Err(failure) => {
+            eprintln!("{failure}");
+            std::process::exit(1);
+        }
+    }
 }
 
 #[tokio::main]
@@ -64,6 +117,17 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if let Some(Command::Audit {
+        action:
+            AuditAction::Verify {
+                data_dir,
+                database_url,
+                key_file,
+            },
+    }) = &args.command
+    {
+        return audit_verify(data_dir, database_url.as_deref(), key_file.as_deref()).await;
+    }
     let mut config = match (&args.config, args.dev, &args.data_dir) {
         (Some(path), _, _) => Config::load(path)?,
         (None, true, Some(dir)) => Config::dev(dir.clone(), args.listen)?,

@@ -15,7 +15,7 @@ mod pg;
 pub use pg::MIGRATIONS;
 
 /// The owner of this service's tables (prefix `verifier_`) and migrations.
-const SERVICE: &str = "verifier";
+pub const SERVICE: &str = "verifier";
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::model::{ConsentRecord, Transaction};

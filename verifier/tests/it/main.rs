@@ -2,6 +2,7 @@
 //! temporary directory, a test issuer (key + status list served over
 //! loopback) and a test holder built on `intyg_core`.
 
+mod audit;
 mod failures;
 mod flow;
 mod issuer;
