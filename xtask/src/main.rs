@@ -163,6 +163,77 @@ fn setup(root: &Path) -> anyhow::Result<()> {
         &root.join("wallet-app/ui"),
         &[],
     )?;
+    ensure_cargo_deny(root)
+}
+
+/// Installs `cargo-deny` (from crates.io, pinned) if missing.
+fn ensure_cargo_deny(root: &Path) -> anyhow::Result<()> {
+    let has_deny = Command::new("cargo")
+        .args(["deny", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if has_deny {
+        return Ok(());
+    }
+    run(
+        "cargo",
+        &[
+            "install",
+            "cargo-deny",
+            "--version",
+            CARGO_DENY_VERSION,
+            "--locked",
+        ],
+        root,
+        &[],
+    )
+}
+
+/// The `cargo-deny` that `deny.toml` is written for.
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// The lock files whose npm packages `npm audit` checks.
+const NPM_LOCK_DIRS: [&str; 2] = ["interop", "wallet-app/ui"];
+
+/// Supply chain: `cargo deny check` with the checked-in `deny.toml`
+/// (licences, banned crates, duplicate versions, sources; the advisories
+/// check needs the RustSec database, a git repository this project's
+/// machines cannot reach, so it runs only with `INTYG_DENY_ADVISORIES=1`),
+/// then `npm audit` of each lock file: high or critical findings fail,
+/// and an audit endpoint that cannot be reached is reported, not hidden.
+fn supply_chain(root: &Path) -> anyhow::Result<()> {
+    ensure_cargo_deny(root)?;
+    let mut checks = vec!["deny", "check", "bans", "licenses", "sources"];
+    if std::env::var("INTYG_DENY_ADVISORIES").is_ok_and(|v| v == "1") {
+        checks.push("advisories");
+    } else {
+        eprintln!(
+            "cargo deny: advisories NOT checked (the RustSec database is not reachable here); \
+             run with INTYG_DENY_ADVISORIES=1 where it is"
+        );
+    }
+    run("cargo", &checks, root, &[])?;
+    for dir in NPM_LOCK_DIRS {
+        eprintln!("$ npm audit --audit-level=high ({dir}/package-lock.json)");
+        let out = Command::new("npm")
+            .args(["audit", "--audit-level=high"])
+            .current_dir(root.join(dir))
+            .output()
+            .context("starting npm audit")?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        eprintln!("{}", text.trim_end());
+        if out.status.success() {
+            continue;
+        }
+        if text.contains("audit endpoint returned an error") {
+            eprintln!(
+                "npm audit of {dir}: NOT checked, the registry's audit endpoint is not reachable here"
+            );
+            continue;
+        }
+        bail!("npm audit of {dir}/package-lock.json found high or critical vulnerabilities");
+    }
     Ok(())
 }
 
@@ -265,6 +336,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
         root,
         &[],
     )?;
+    supply_chain(root)?;
     run("cargo", &["test", "--workspace"], root, &[])?;
     // The interop suite drives our binaries as processes.
     run("cargo", &["build", "--workspace", "--bins"], root, &[])?;
