@@ -77,11 +77,15 @@ fn main() -> anyhow::Result<()> {
             setup(&root)?;
             demo(&root, fresh, headless)
         }
+        "checks" => {
+            check_threat_model(&root)?;
+            supply_chain(&root)
+        }
         _ => bail!("{USAGE}"),
     }
 }
 
-const USAGE: &str = "usage: cargo xtask setup | test | demo [--fresh] [--headless]";
+const USAGE: &str = "usage: cargo xtask setup | test | checks | demo [--fresh] [--headless]";
 
 /// The value of the environment variable `name`, or `default`.
 fn env_or(name: &str, default: &str) -> String {
@@ -279,6 +283,67 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
 ];
 
 /// Fails if `intyg-core`'s normal dependency tree holds an I/O crate.
+/// Every test that `docs/threat-model.md` names (backticked names in the
+/// last column of its tables) is a function somewhere in the workspace.
+fn check_threat_model(root: &Path) -> anyhow::Result<()> {
+    let model = std::fs::read_to_string(root.join("docs/threat-model.md"))
+        .context("reading docs/threat-model.md")?;
+    let mut sources = String::new();
+    for dir in [
+        "core",
+        "issuer",
+        "verifier",
+        "service",
+        "cli",
+        "wallet-app",
+        "testkit",
+    ] {
+        collect_rust(&root.join(dir), &mut sources)?;
+    }
+    let mut missing = Vec::new();
+    let mut named = 0;
+    for line in model.lines().filter(|l| l.starts_with('|')) {
+        let Some(last) = line.trim_end_matches('|').rsplit('|').next() else {
+            continue;
+        };
+        for name in last.split('`').skip(1).step_by(2) {
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                continue;
+            }
+            named += 1;
+            if !sources.contains(&format!("fn {name}(")) {
+                missing.push(name.to_owned());
+            }
+        }
+    }
+    if !missing.is_empty() {
+        bail!("docs/threat-model.md names tests that do not exist: {missing:?}");
+    }
+    eprintln!("docs/threat-model.md: {named} named tests exist");
+    Ok(())
+}
+
+/// Appends the text of every `.rs` file under `dir` (skipping `target`
+/// and `node_modules`) to `out`.
+fn collect_rust(dir: &Path, out: &mut String) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if path.is_dir() {
+            if name != "target" && name != "node_modules" {
+                collect_rust(&path, out)?;
+            }
+        } else if name.ends_with(".rs") {
+            out.push_str(&std::fs::read_to_string(&path)?);
+            out.push('\n');
+        }
+    }
+    Ok(())
+}
+
 fn check_core_has_no_io(root: &Path) -> anyhow::Result<()> {
     let out = Command::new("cargo")
         .args([
@@ -322,6 +387,7 @@ fn check_core_has_no_io(root: &Path) -> anyhow::Result<()> {
 
 fn test(root: &Path) -> anyhow::Result<()> {
     check_core_has_no_io(root)?;
+    check_threat_model(root)?;
     run("cargo", &["fmt", "--all", "--check"], root, &[])?;
     run(
         "cargo",
