@@ -1603,3 +1603,26 @@ async fn portal_sends_security_headers_and_strict_cookies() {
     let login = browser.get("/portal/login").await;
     assert_security_headers(&login, true);
 }
+
+#[tokio::test]
+async fn portal_sign_in_replaces_the_session_id_against_fixation() {
+    let portal = start("portal-fixation").await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    browser.signed_in().await;
+    let first = browser.cookies["intyg_portal"].clone();
+    // Signing in again (as over a planted cookie) gives a new id and ends
+    // the old session.
+    let again = browser.sign_in(OFFICER, PASSWORD).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    let second = browser.cookies["intyg_portal"].clone();
+    assert_ne!(first, second);
+    let mut planted = PortalBrowser::new(&portal.url);
+    planted.cookies.insert("intyg_portal".into(), first);
+    assert_eq!(planted.get("/portal").await.status, StatusCode::SEE_OTHER);
+    // A made-up id is no session either.
+    let mut made_up = PortalBrowser::new(&portal.url);
+    made_up
+        .cookies
+        .insert("intyg_portal".into(), "chosen-by-the-attacker".into());
+    assert_eq!(made_up.get("/portal").await.status, StatusCode::SEE_OTHER);
+}
