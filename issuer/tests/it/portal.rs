@@ -1607,22 +1607,24 @@ async fn portal_sends_security_headers_and_strict_cookies() {
 #[tokio::test]
 async fn portal_sign_in_replaces_the_session_id_against_fixation() {
     let portal = start("portal-fixation").await;
-    let mut browser = PortalBrowser::new(&portal.url);
-    browser.signed_in().await;
-    let first = browser.cookies["intyg_portal"].clone();
-    // Signing in again (as over a planted cookie) gives a new id and ends
-    // the old session.
-    let again = browser.sign_in(OFFICER, PASSWORD).await;
-    assert_eq!(again.status, StatusCode::SEE_OTHER);
-    let second = browser.cookies["intyg_portal"].clone();
-    assert_ne!(first, second);
-    let mut planted = PortalBrowser::new(&portal.url);
-    planted.cookies.insert("intyg_portal".into(), first);
-    assert_eq!(planted.get("/portal").await.status, StatusCode::SEE_OTHER);
-    // A made-up id is no session either.
-    let mut made_up = PortalBrowser::new(&portal.url);
-    made_up
+    // An attacker plants a session cookie of their choosing.
+    let planted = "chosen-by-the-attacker".to_owned();
+    let mut victim = PortalBrowser::new(&portal.url);
+    victim
         .cookies
-        .insert("intyg_portal".into(), "chosen-by-the-attacker".into());
-    assert_eq!(made_up.get("/portal").await.status, StatusCode::SEE_OTHER);
+        .insert("intyg_portal".into(), planted.clone());
+    let signed_in = victim.sign_in(OFFICER, PASSWORD).await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.body
+    );
+    let issued = victim.cookies["intyg_portal"].clone();
+    assert_ne!(issued, planted);
+    assert_eq!(victim.get("/portal").await.status, StatusCode::OK);
+    // The planted id is no session: the attacker gains nothing.
+    let mut attacker = PortalBrowser::new(&portal.url);
+    attacker.cookies.insert("intyg_portal".into(), planted);
+    assert_eq!(attacker.get("/portal").await.status, StatusCode::SEE_OTHER);
 }
