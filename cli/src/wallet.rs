@@ -106,6 +106,17 @@ pub(crate) enum WalletCommand {
         /// `query_id.claim`, or a credential query id).
         #[arg(long, value_delimiter = ',')]
         include: Vec<String>,
+        /// With --approve: answer even though the verifier asks for claims
+        /// its registration certificate does not cover, and share them.
+        #[arg(long, requires = "approve")]
+        allow_overasking: bool,
+    },
+    /// Show a presentation request as the wallet understands it (who, why,
+    /// the registration check, what is asked and over-asked) without
+    /// answering it.
+    Inspect {
+        /// The request link.
+        request_uri: String,
     },
     /// Show what was received, shared and declined.
     History,
@@ -145,6 +156,12 @@ pub(crate) struct LoginArgs {
 pub(crate) enum TrustCommand {
     /// Trust verifiers whose certificates chain to the roots in this PEM file.
     AddVerifierRoot {
+        /// PEM file.
+        cert: PathBuf,
+    },
+    /// Trust registration certificates (ETSI TS 119 475 WRPRC) issued by
+    /// providers under the roots in this PEM file.
+    AddWrprcRoot {
         /// PEM file.
         cert: PathBuf,
     },
@@ -327,7 +344,34 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
             approve,
             deny,
             include,
-        } => present(args, &mut wallet, request_uri, *approve, *deny, include).await,
+            allow_overasking,
+        } => {
+            let choice = Choice {
+                approve: *approve,
+                deny: *deny,
+                include,
+                allow_overasking: *allow_overasking,
+            };
+            present(args, &mut wallet, request_uri, choice).await
+        }
+        WalletCommand::Inspect { request_uri } => {
+            let proposal = wallet.prepare(request_uri).await.map_err(present_error)?;
+            if args.json {
+                return print_json(&json!({
+                    "verifier": proposal.verifier,
+                    "purpose": proposal.purpose,
+                    "registration": proposal.registration,
+                    "credentials": proposal.requested,
+                    "overasked": proposal.overasked(),
+                    "response_uri": proposal.response_uri,
+                    "encrypted": proposal.encrypted,
+                    "matched": proposal.credentials,
+                    "unsatisfied": proposal.unsatisfied,
+                }));
+            }
+            describe(&proposal);
+            Ok(())
+        }
         WalletCommand::History => {
             let history = wallet.history().map_err(store_error)?;
             if args.json {
@@ -374,6 +418,18 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
                 args,
                 &json!({"backup": out}),
                 &format!("backup written to {}", out.display()),
+            )
+        }
+        WalletCommand::Trust(TrustCommand::AddWrprcRoot { cert }) => {
+            let pem = std::fs::read_to_string(cert)?;
+            let added = wallet.add_wrprc_roots(&pem).map_err(|e| Coded {
+                code: "invalid_certificate",
+                message: e.to_string(),
+            })?;
+            output(
+                args,
+                &json!({"added": added}),
+                &format!("trusting {} WRPRC provider root(s)", added.len()),
             )
         }
         WalletCommand::Trust(TrustCommand::AddVerifierRoot { cert }) => {
@@ -546,21 +602,38 @@ fn open_browser(url: &str) {
     }
 }
 
+/// The person's answer given on the command line.
+struct Choice<'a> {
+    approve: bool,
+    deny: bool,
+    include: &'a [String],
+    allow_overasking: bool,
+}
+
 async fn present(
     args: &WalletArgs,
     wallet: &mut Wallet,
     request_uri: &str,
-    approve: bool,
-    deny: bool,
-    include: &[String],
+    choice: Choice<'_>,
 ) -> anyhow::Result<()> {
+    let Choice {
+        approve,
+        deny,
+        include,
+        allow_overasking,
+    } = choice;
     let proposal = wallet.prepare(request_uri).await.map_err(present_error)?;
     let decision = if deny {
         Decision::Deny
     } else if approve {
-        Decision::Approve {
-            include: include.to_vec(),
+        proposal
+            .check_overasking(allow_overasking)
+            .map_err(present_error)?;
+        let mut include = include.to_vec();
+        if allow_overasking {
+            include.extend(proposal.overasked_selection());
         }
+        Decision::Approve { include }
     } else if std::io::stdin().is_terminal() {
         ask_consent(&proposal)?
     } else {
@@ -621,8 +694,21 @@ fn ask_consent(proposal: &ConsentProposal) -> anyhow::Result<Decision> {
         return Ok(Decision::Deny);
     }
     let mut include = Vec::new();
+    for credential in &proposal.credentials {
+        for claim in credential.claims.iter().filter(|c| c.overasked) {
+            let label =
+                intyg_core::text::for_terminal(claim.label.as_deref().unwrap_or(&claim.name));
+            let name = intyg_core::text::for_terminal(&credential.name);
+            if yes(&format!(
+                "{label} ({name}) is NOT in the verifier's registration. Share it anyway?"
+            ))? && yes(&format!("Are you sure you want to share {label}?"))?
+            {
+                include.push(format!("{}.{}", credential.query_id, claim.name));
+            }
+        }
+    }
     for credential in proposal.credentials.iter().filter(|c| !c.required) {
-        for claim in &credential.claims {
+        for claim in credential.claims.iter().filter(|c| !c.overasked) {
             let label =
                 intyg_core::text::for_terminal(claim.label.as_deref().unwrap_or(&claim.name));
             let name = intyg_core::text::for_terminal(&credential.name);
@@ -654,6 +740,27 @@ fn describe(proposal: &ConsentProposal) {
         "purpose: {}",
         outside(proposal.purpose.as_deref().unwrap_or("(not stated)"))
     );
+    let registration = &proposal.registration;
+    if registration.valid {
+        eprintln!(
+            "registered as {} for: {}",
+            outside(registration.name.as_deref().unwrap_or("-")),
+            outside(registration.purpose.as_deref().unwrap_or("-"))
+        );
+    } else {
+        eprintln!(
+            "warning: no valid registration certificate ({}): {}",
+            registration.reason.as_deref().unwrap_or("-"),
+            outside(registration.message.as_deref().unwrap_or("-"))
+        );
+    }
+    let overasked = proposal.overasked();
+    if !overasked.is_empty() {
+        eprintln!(
+            "warning: overasking: it asks for claims it has not registered: {}",
+            outside(&overasked.join(", "))
+        );
+    }
     if let Some(reason) = &proposal.unsatisfied {
         eprintln!(
             "you hold no credentials that satisfy it: {}",
@@ -681,7 +788,13 @@ fn describe(proposal: &ConsentProposal) {
             CredentialStatus::Valid | CredentialStatus::Unknown => {}
         }
         for claim in &credential.claims {
-            let kind = if claim.required { "" } else { " (optional)" };
+            let kind = if claim.overasked {
+                " (NOT REGISTERED: over-asked, not shared unless you confirm)"
+            } else if claim.required {
+                ""
+            } else {
+                " (optional)"
+            };
             eprintln!(
                 "    - {}{kind}",
                 outside(claim.label.as_deref().unwrap_or(&claim.name))

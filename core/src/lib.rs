@@ -16,7 +16,9 @@
 //! | issuance messages | OpenID4VCI 1.0 | [`oid4vci`] |
 //! | presentation messages | OpenID4VP 1.0, HAIP 1.0 | [`oid4vp`] |
 //! | DPoP, client and key attestation | RFC 9449, draft-ietf-oauth-attestation-based-client-auth | [`oauth`] |
+//! | presentation receipts, erasure on request (Intyg extensions) | `specs/PROFILE.md`, GDPR Art. 17 | [`rights`] |
 //! | x5c chains, trust lists | RFC 5280, OpenID4VP 1.0 §5.9.3 | [`trust`] |
+//! | relying party registration certificates | ETSI TS 119 475 (WRPRC), OpenID4VP 1.0 `verifier_info` | [`wrprc`] |
 //! | Swedish personal identity numbers | Folkbokföringslagen §18, SKV 704 | [`identity_number`] |
 //! | free text: control characters | Unicode Cc, bidi controls | [`text`] |
 //!
@@ -33,8 +35,11 @@ pub mod jose;
 pub mod oauth;
 pub mod oid4vci;
 pub mod oid4vp;
+pub mod rights;
 pub mod sd_jwt;
 pub mod status_list;
 pub mod text;
 pub mod trust;
 pub mod vc;
+pub mod webhook;
+pub mod wrprc;

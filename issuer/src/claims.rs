@@ -10,6 +10,9 @@
 //! 2. Free text has no control characters (`intyg_core::text`).
 //! 3. The type's JSON Schema and its cross-field rules (`rules.json`) hold,
 //!    today being the date in Stockholm.
+//!
+//! Computed predicates (`crate::predicates`) given with an offer are
+//! dropped: issuance computes them.
 
 use intyg_core::identity_number::PersonalIdentityNumber;
 use intyg_core::text::{ControlCharacter, Lines};
@@ -121,6 +124,8 @@ pub fn prepare(
     person: Option<&Person>,
     today: Date,
 ) -> Result<Map<String, Value>, Refusal> {
+    // Predicates are computed at issuance, never given.
+    crate::predicates::strip(&mut claims);
     for claim in identity_claims(credential_type) {
         let Some(recorded) = from_record(claim, number, person) else {
             continue;

@@ -93,6 +93,12 @@ pub struct Config {
     /// attestations must chain to.
     #[serde(default)]
     pub wallet_provider_roots: Vec<PathBuf>,
+    /// Signing credentials (`[[signing]]`: `key_file`, `chain_file`);
+    /// several during a rollover, the newest valid one signs and all are
+    /// published. Unset: in development a generated CA and leaf, else the
+    /// bare key in `data_dir`.
+    #[serde(default)]
+    pub signing: Vec<crate::signing::SigningConfig>,
     /// Per credential type (folder name): overrides of the profile.
     #[serde(default)]
     pub credential_policies: std::collections::BTreeMap<String, crate::policy::CredentialPolicy>,
@@ -301,6 +307,7 @@ impl Config {
             oidc: None,
             profile: crate::policy::Profile::default(),
             wallet_provider_roots: Vec::new(),
+            signing: Vec::new(),
             credential_policies: std::collections::BTreeMap::new(),
             dpop_nonce: None,
             offer_scheme: crate::policy::OfferScheme::default(),

@@ -34,6 +34,7 @@ use serde_json::{Map, Value};
 use crate::admin::MAX_TX_CODE_ATTEMPTS;
 use crate::error::ApiError;
 use crate::model::{AccessGrant, CredentialState};
+use crate::store::IssueOutcome;
 use crate::{AppState, sha256_hex};
 
 /// The most proofs (holder keys, copies) one credential request may carry.
@@ -420,22 +421,24 @@ pub async fn token(
     }
     let mut redeemed = offer.clone();
     redeemed.redeemed = true;
-    if !state.stores.offers.swap(&offer, &redeemed).await? {
-        return Err(invalid("the pre-authorized code was already used"));
-    }
     let access_token = AccessToken::generate().map_err(|e| ApiError::Issuance(e.to_string()))?;
     let lifetime = state.config.lifetimes.access_token;
-    state
+    let grant = AccessGrant {
+        token_hash: sha256_hex(access_token.as_str()),
+        credential_id: offer.credential_id.clone(),
+        credential_configuration_id: offer.credential_configuration_id.clone(),
+        expires_at: now + lifetime,
+        jkt: proof.jkt.clone(),
+    };
+    // The code is taken and the grant stored in one commit.
+    if !state
         .stores
-        .grants
-        .insert(&AccessGrant {
-            token_hash: sha256_hex(access_token.as_str()),
-            credential_id: offer.credential_id.clone(),
-            credential_configuration_id: offer.credential_configuration_id.clone(),
-            expires_at: now + lifetime,
-            jkt: proof.jkt.clone(),
-        })
-        .await?;
+        .issuance
+        .redeem(&offer, &redeemed, &grant)
+        .await?
+    {
+        return Err(invalid("the pre-authorized code was already used"));
+    }
     state.stores.durable().await?;
     state
         .metrics
@@ -512,30 +515,35 @@ pub async fn credential(
             ));
         }
     };
-    for nonce in &nonces {
-        match state.stores.nonces.consume(nonce).await? {
-            Some(expires_at) if expires_at > now => {}
-            _ => {
-                return Err(credential_error(
-                    CredentialErrorCode::InvalidNonce,
-                    "c_nonce is unknown, used or expired; get a new one from the nonce endpoint",
-                ));
-            }
-        }
-    }
-    let mut record = state
+    let count = u64::try_from(holder_keys.len()).unwrap_or(u64::MAX);
+    // One read (and the indices, only for an offered record with live
+    // nonces); the nonces are consumed with the record's update below, in
+    // one commit after signing.
+    let reservation = state
         .stores
-        .credentials
-        .get(&grant.credential_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::Issuance(format!("credential record {} is gone", grant.credential_id))
-        })?;
-    if record.state != CredentialState::Offered {
-        return Err(credential_error(
+        .issuance
+        .reserve(&grant.credential_id, &nonces, now, count)
+        .await?;
+    let nonce_refusal = || {
+        credential_error(
+            CredentialErrorCode::InvalidNonce,
+            "c_nonce is unknown, used or expired; get a new one from the nonce endpoint",
+        )
+    };
+    if !reservation.nonces_live {
+        return Err(nonce_refusal());
+    }
+    let record = reservation.record.ok_or_else(|| {
+        ApiError::Issuance(format!("credential record {} is gone", grant.credential_id))
+    })?;
+    let already = || {
+        credential_error(
             CredentialErrorCode::CredentialRequestDenied,
             "this offer was already issued or was revoked",
-        ));
+        )
+    };
+    if record.state != CredentialState::Offered {
+        return Err(already());
     }
     let Some(credential_type) = state.types.get(&record.credential_configuration_id) else {
         return Err(credential_error(
@@ -543,29 +551,62 @@ pub async fn credential(
             "the credential type is no longer offered",
         ));
     };
-    let count = u64::try_from(holder_keys.len()).unwrap_or(u64::MAX);
-    let indices = state.stores.status.allocate(count).await?;
+    let indices = reservation.indices;
     let mut credentials = Vec::with_capacity(holder_keys.len());
+    let signing = state.keys.current(now);
+    // Minimal attestations: predicates computed today, and a validity that
+    // ends before any of them could become untrue.
+    let mut claims = record.claims.clone();
+    let declared = credential_type
+        .schema
+        .document()
+        .get("properties")
+        .and_then(|p| p.get("registered_at_least"))
+        .is_some();
+    let mut expires_at = now + state.config.lifetimes.credential;
+    if let Some(turns_true) =
+        crate::predicates::apply(&mut claims, declared, intyg_service::time::date(now))
+    {
+        let cut = turns_true
+            .to_zoned_datetime(intyg_service::time::zone())
+            .map(|day| day.timestamp().as_second())
+            .map_err(|e| ApiError::Issuance(format!("predicate validity: {e}")))?;
+        expires_at = expires_at.min(cut);
+    }
     for (&index, holder_key) in indices.iter().zip(holder_keys) {
         let mut params = IssueParams::new(state.config.public_url.clone(), now);
-        params.expires_at = Some(now + state.config.lifetimes.credential);
+        params.expires_at = Some(expires_at);
         params.holder_key = Some(holder_key);
         params.status = Some(state.status.reference(index));
-        params.kid = Some(state.key.kid.clone());
+        params.kid = Some(signing.kid.clone());
+        params.x5c = signing.x5c();
         let issued = vc::issue(
             credential_type,
-            record.claims.clone(),
+            claims.clone(),
             &params,
-            &state.key.key,
+            signing.signer.as_ref(),
         )
         .map_err(|e| ApiError::Issuance(format!("stored claims no longer issue: {}", e.code())))?;
         credentials.push(IssuedCredential::compact(issued.to_string()));
     }
-    record.state = CredentialState::Issued;
-    record.status_indices = indices;
-    record.issued_at = Some(now);
-    state.stores.credentials.put(&record).await?;
+    let mut issued = record.clone();
+    issued.state = CredentialState::Issued;
+    issued.status_indices = indices;
+    issued.issued_at = Some(now);
+    // Nothing is answered unless the nonces were still there to consume and
+    // the record is still as read (not withdrawn, not issued meanwhile).
+    match state
+        .stores
+        .issuance
+        .issue(&record, &issued, &nonces, now)
+        .await?
+    {
+        IssueOutcome::Issued => {}
+        IssueOutcome::NonceGone => return Err(nonce_refusal()),
+        IssueOutcome::RecordChanged => return Err(already()),
+    }
     state.stores.durable().await?;
+    let record = issued;
     state
         .metrics
         .issued
@@ -677,11 +718,18 @@ async fn attestation_proof(
 }
 
 /// `GET /.well-known/jwt-vc-issuer` (draft-ietf-oauth-sd-jwt-vc §5): the
-/// keys that verify this issuer's credentials.
+/// keys that verify this issuer's credentials: every signing credential in
+/// force (rollover), each with its `kid` and `x5c`.
 pub async fn jwt_vc_issuer_metadata(State(state): State<AppState>) -> Response {
+    let keys: Vec<_> = state
+        .keys
+        .all()
+        .iter()
+        .map(crate::signing::SigningCredential::public_jwk)
+        .collect();
     let body = serde_json::json!({
         "issuer": state.config.public_url,
-        "jwks": { "keys": [state.key.public_jwk()] },
+        "jwks": { "keys": keys },
     });
     Json(body).into_response()
 }

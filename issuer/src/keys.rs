@@ -49,9 +49,7 @@ impl IssuerKey {
             reason,
         };
         let key = if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(io)?;
-            let jwk: Jwk = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-            SigningKey::from_jwk(&jwk).map_err(|e| invalid(e.to_string()))?
+            load_key(&path)?
         } else {
             std::fs::create_dir_all(dir).map_err(io)?;
             let key = SigningKey::generate().map_err(|e| invalid(e.to_string()))?;
@@ -70,6 +68,21 @@ impl IssuerKey {
         jwk.key_id = Some(self.kid.clone());
         jwk
     }
+}
+
+/// Loads a private P-256 JWK file.
+pub fn load_key(path: &Path) -> Result<SigningKey, KeyError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let invalid = |reason: String| KeyError::Invalid {
+        path: shown.clone(),
+        reason,
+    };
+    let jwk: Jwk = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    SigningKey::from_jwk(&jwk).map_err(|e| invalid(e.to_string()))
 }
 
 /// Loads the 32-byte secret `dir/name`, creating it (random, mode 0600) if

@@ -38,6 +38,8 @@ pub mod model;
 pub mod ops;
 pub mod policy;
 pub mod portal;
+pub mod predicates;
+pub mod signing;
 pub mod status;
 pub mod store;
 pub mod wallet_attestation;
@@ -50,7 +52,7 @@ use axum::routing::{get, post};
 use intyg_core::vc::metadata::CredentialType;
 
 use crate::config::Config;
-use crate::keys::IssuerKey;
+use crate::signing::KeySet;
 use crate::status::StatusLists;
 use crate::store::Stores;
 
@@ -61,8 +63,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Storage.
     pub stores: Stores,
-    /// The signing key.
-    pub key: Arc<IssuerKey>,
+    /// The signing credentials (key + `x5c` chain); the newest signs.
+    pub keys: Arc<KeySet>,
     /// Credential types by credential configuration id (folder name).
     pub types: Arc<BTreeMap<String, CredentialType>>,
     /// Status lists.
@@ -87,9 +89,12 @@ pub enum StartError {
     /// Storage failed to open.
     #[error(transparent)]
     Store(#[from] store::StoreError),
-    /// The signing key failed to load.
+    /// A key file failed to load.
     #[error(transparent)]
     Key(#[from] keys::KeyError),
+    /// The signing credentials failed to load or be made.
+    #[error(transparent)]
+    Signing(#[from] signing::SigningError),
     /// A wallet provider root file failed to load.
     #[error("wallet provider roots {path}: {reason}")]
     WalletProviderRoots {
@@ -124,7 +129,7 @@ impl AppState {
             Some(database) => Stores::open_pg(&database).await?,
             None => Stores::open_sled(&config.data_dir.join("db"))?,
         };
-        let key = IssuerKey::load_or_create(&config.data_dir)?;
+        let keys = KeySet::load(&config)?;
         let types = load_types(&config.credential_types_dir)?;
         let status = StatusLists::new(
             &config.public_url,
@@ -135,8 +140,11 @@ impl AppState {
         let dpop = dpop::Dpop::open(&config)?;
         let wallet_providers = load_wallet_providers(&config.wallet_provider_roots)?;
         let attestation_status = attestation_status::StatusChecker::new(config.dev)?;
-        let key = Arc::new(key);
-        let audit = audit::open(&config, &stores, &key).await?;
+        // Audit checkpoints are signed by the data directory's key (the
+        // development signing key; in production a key of its own), which
+        // `audit verify` reads: credential signing keys may roll over.
+        let checkpoint_key = Arc::new(keys::IssuerKey::load_or_create(&config.data_dir)?);
+        let audit = audit::open(&config, &stores, &checkpoint_key).await?;
         let state = Self {
             audit,
             dpop: Arc::new(dpop),
@@ -145,7 +153,7 @@ impl AppState {
             portal,
             config: Arc::new(config),
             stores,
-            key,
+            keys: Arc::new(keys),
             types: Arc::new(types),
             status: Arc::new(status),
             metrics: Arc::new(ops::Metrics::default()),

@@ -35,7 +35,7 @@ struct Args {
     /// PostgreSQL for the state, so several instances can share it
     /// (`postgres://user@host/db`, `?sslmode=require|verify-full` for TLS);
     /// without it, sled in the data directory.
-    #[arg(long, env = "INTYG_DATABASE_URL")]
+    #[arg(long, env = "INTYG_DATABASE_URL", global = true)]
     database_url: Option<String>,
     /// Copy a stopped sled deployment (its `DIR/db`) into the empty
     /// PostgreSQL database of --database-url, check the counts, and exit.
@@ -70,6 +70,10 @@ struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
+    /// Applies this binary's database migrations to --database-url (or the
+    /// --config file's `database_url`), prints the schema version and exits
+    /// without serving. Refuses a schema newer than the binary.
+    Migrate,
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -122,6 +126,20 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if let Some(Command::Migrate) = args.command {
+        let database = match (&args.database_url, &args.config) {
+            (Some(url), _) => intyg_service::pg::PgConfig::new(url.clone()),
+            (None, Some(path)) => Config::load(path)?
+                .database()
+                .context("the configuration has no database_url")?,
+            (None, None) => anyhow::bail!(
+                "migrate needs --database-url (or INTYG_DATABASE_URL), or --config with database_url"
+            ),
+        };
+        let version = intyg_issuer::store::migrate(&database).await?;
+        println!("issuer schema at version {version}");
+        return Ok(());
+    }
     if let Some(Command::Audit {
         action: AuditAction::Verify {
             data_dir,
@@ -242,4 +260,14 @@ async fn start_dev_idp(config: &Config) -> anyhow::Result<OidcConfig> {
         identity_claim: "personal_identity_number".into(),
         scopes: vec!["openid".into()],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Args::command().debug_assert();
+    }
 }

@@ -102,7 +102,7 @@ pub async fn status_list(
         .published(
             number,
             state.stores.status.as_ref(),
-            &state.key,
+            &state.keys,
             crate::now(),
         )
         .await
@@ -147,10 +147,35 @@ pub async fn status_list(
 }
 
 /// The advisory lock key of the sweep job ("isweep").
-const SWEEP_JOB: i64 = 0x0000_6973_7765_6570;
+pub const SWEEP_JOB: i64 = 0x0000_6973_7765_6570;
 
-/// Every `interval`, forgets expired replay entries (`jti`s) and portal
-/// sessions, on one instance at a time when several share a database.
+/// What one sweep forgot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    /// Expired replay entries (`jti`s).
+    pub replay: usize,
+    /// Expired, never consumed `c_nonce`s.
+    pub nonces: usize,
+}
+
+/// Forgets expired replay entries (`jti`s), unused `c_nonce`s and portal
+/// sessions as of `now`, unless another instance on the same database
+/// sweeps now (`None`).
+pub async fn sweep(stores: &crate::store::Stores, now: i64) -> Result<Option<Swept>, ApiError> {
+    let job = async {
+        let replay = stores.replay.purge_expired(now).await?;
+        let nonces = stores.nonces.purge_expired(now).await?;
+        stores.sessions.sweep(now).await?;
+        Ok::<Swept, ApiError>(Swept { replay, nonces })
+    };
+    match stores.jobs.run(SWEEP_JOB, job).await {
+        Ok(outcome) => outcome.transpose(),
+        Err(e) => Err(crate::store::StoreError::from(e).into()),
+    }
+}
+
+/// Every `interval`, [`sweep`]s, on one instance at a time when several
+/// share a database.
 pub fn spawn_sweeps(
     stores: crate::store::Stores,
     interval: Duration,
@@ -159,17 +184,10 @@ pub fn spawn_sweeps(
         let mut ticker = tokio::time::interval(interval);
         loop {
             ticker.tick().await;
-            let sweep = async {
-                let now = crate::now();
-                let purged = stores.replay.purge_expired(now).await?;
-                stores.sessions.sweep(now).await?;
-                Ok::<usize, ApiError>(purged)
-            };
-            match stores.jobs.run(SWEEP_JOB, sweep).await {
+            match sweep(&stores, crate::now()).await {
                 Ok(None) => {}
-                Ok(Some(Ok(purged))) => tracing::debug!(purged, "expired replay entries forgotten"),
-                Ok(Some(Err(e))) => tracing::error!(error = %e, "sweep failed"),
-                Err(e) => tracing::error!(error = %e, "sweep could not take its lock"),
+                Ok(Some(swept)) => tracing::debug!(?swept, "expired entries forgotten"),
+                Err(e) => tracing::error!(error = %e, "sweep failed"),
             }
         }
     })

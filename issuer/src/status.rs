@@ -16,7 +16,7 @@ use intyg_core::status_list::{
 };
 use sha2::Digest as _;
 
-use crate::keys::IssuerKey;
+use crate::signing::KeySet;
 use crate::store::{SignedList, StatusStore, StoreError};
 
 /// How long a token is valid (`exp` - `iat`).
@@ -117,7 +117,7 @@ impl StatusLists {
         &self,
         number: u64,
         store: &dyn StatusStore,
-        key: &IssuerKey,
+        keys: &KeySet,
         now: i64,
     ) -> Result<Arc<Published>, PublishError> {
         let start = number.saturating_mul(self.size);
@@ -154,7 +154,13 @@ impl StatusLists {
         );
         claims.exp = Some(now + LIFETIME);
         claims.ttl = Some(self.ttl);
-        let jwt = StatusListToken::sign(&claims, &key.key, Some(&key.kid))?;
+        let signing = keys.current(now);
+        let jwt = StatusListToken::sign_with_chain(
+            &claims,
+            signing.signer.as_ref(),
+            Some(&signing.kid),
+            signing.x5c(),
+        )?;
         let signed = SignedList {
             version,
             signed_at: now,

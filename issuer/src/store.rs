@@ -75,6 +75,9 @@ pub trait NonceStore: Send + Sync {
     async fn insert(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError>;
     /// Removes the nonce and returns its expiry, if it was there.
     async fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError>;
+    /// Forgets every nonce that expired at or before `now` (never
+    /// consumed: the wallet gave up); returns how many.
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError>;
 }
 
 /// Single-use identifiers (DPoP proof `jti`s, wallet attestation PoP
@@ -93,6 +96,69 @@ pub trait ReplayStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Forgets every entry that expired before `now`; returns how many.
     async fn purge_expired(&self, now: i64) -> Result<usize, StoreError>;
+}
+
+/// The writes of one issuance step that span aggregates (offer and grant,
+/// nonces and credential record), each one atomic commit: on PostgreSQL
+/// one statement, so an endpoint answers after a single commit.
+#[async_trait]
+pub trait IssuanceStore: Send + Sync {
+    /// Replaces `current` with `next` if the stored offer still equals
+    /// `current` and, only then, stores `grant`, together; returns whether
+    /// it did (false: the offer changed, nothing was written).
+    async fn redeem(
+        &self,
+        current: &Offer,
+        next: &Offer,
+        grant: &AccessGrant,
+    ) -> Result<bool, StoreError>;
+    /// Reads the record `id` and whether every nonce of `nonces` is stored
+    /// with an expiry after `now`; only when the record is still
+    /// [`CredentialState::Offered`](crate::model::CredentialState) and
+    /// the nonces are live, reserves `count` status indices never handed
+    /// out before. Consumes nothing.
+    async fn reserve(
+        &self,
+        id: &str,
+        nonces: &[String],
+        now: i64,
+        count: u64,
+    ) -> Result<Reservation, StoreError>;
+    /// Consumes `nonces` and replaces `current` with `next`, together:
+    /// only if every nonce is still stored with an expiry after `now` and
+    /// the record still equals `current`. Nonces found are consumed even
+    /// when the record changed.
+    async fn issue(
+        &self,
+        current: &CredentialRecord,
+        next: &CredentialRecord,
+        nonces: &[String],
+        now: i64,
+    ) -> Result<IssueOutcome, StoreError>;
+}
+
+/// What [`IssuanceStore::reserve`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reservation {
+    /// The record, if there is one.
+    pub record: Option<CredentialRecord>,
+    /// Whether every nonce was stored and unexpired.
+    pub nonces_live: bool,
+    /// The reserved status indices, ascending; empty unless the record is
+    /// offered and the nonces live.
+    pub indices: Vec<u64>,
+}
+
+/// What [`IssuanceStore::issue`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueOutcome {
+    /// The nonces were consumed and the record replaced.
+    Issued,
+    /// A nonce was gone or expired (another request used it): the record
+    /// is unchanged.
+    NonceGone,
+    /// The record changed since it was read: it is unchanged.
+    RecordChanged,
 }
 
 /// Records of what was offered and issued, for revocation and the portal.
@@ -175,6 +241,8 @@ pub struct Stores {
     pub persons: Arc<dyn PersonStore>,
     /// Used DPoP and PoP `jti`s.
     pub replay: Arc<dyn ReplayStore>,
+    /// Issuance steps across offers, grants, nonces and records.
+    pub issuance: Arc<dyn IssuanceStore>,
     /// Authorization code flow: pushed requests, logins, codes (sled tree
     /// `authorizations`; trait and impl in `auth_code::store`).
     pub authorizations: Arc<dyn crate::auth_code::AuthorizationStore>,
@@ -192,6 +260,15 @@ impl std::fmt::Debug for Stores {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Stores")
     }
+}
+
+/// Applies the migrations this binary has to the database of `config`
+/// (refusing a newer schema) and returns the schema version now in force;
+/// `migrate` of the binary, for deployments that migrate before starting.
+pub async fn migrate(config: &PgConfig) -> Result<i32, StoreError> {
+    Ok(Pg::connect(config)?
+        .migrate(SERVICE, pg::MIGRATIONS)
+        .await?)
 }
 
 impl Stores {
@@ -218,6 +295,7 @@ impl Stores {
             status: store.clone(),
             persons: store.clone(),
             replay: store.clone(),
+            issuance: store.clone(),
             authorizations: store,
             sessions: Arc::new(PgSessions::new(pg.clone(), SERVICE)),
             commit: None,
@@ -256,7 +334,8 @@ impl Stores {
             credentials: sled.clone(),
             status: sled.clone(),
             persons: sled.clone(),
-            replay: sled,
+            replay: sled.clone(),
+            issuance: sled,
             authorizations: Arc::new(db.open_tree("authorizations")?),
             sessions: Arc::new(intyg_service::session::MemorySessions::default()),
             commit: Some(GroupCommit::start(db)),
@@ -347,6 +426,24 @@ impl NonceStore for SledStore {
                 .ok()
                 .map(i64::from_be_bytes)
         }))
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let mut purged = 0;
+        for entry in self.nonces.iter() {
+            let (key, value) = entry?;
+            let expired = nonce_expiry(&value).is_none_or(|expires_at| expires_at <= now);
+            // Only as read: a nonce consumed meanwhile is not counted.
+            if expired
+                && self
+                    .nonces
+                    .compare_and_swap(&key, Some(value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                purged += 1;
+            }
+        }
+        Ok(purged)
     }
 }
 
@@ -441,6 +538,88 @@ impl ReplayStore for SledStore {
             }
         }
         Ok(purged)
+    }
+}
+
+/// A stored nonce's expiry.
+fn nonce_expiry(bytes: &[u8]) -> Option<i64> {
+    <[u8; 8]>::try_from(bytes).ok().map(i64::from_be_bytes)
+}
+
+#[async_trait]
+impl IssuanceStore for SledStore {
+    async fn redeem(
+        &self,
+        current: &Offer,
+        next: &Offer,
+        grant: &AccessGrant,
+    ) -> Result<bool, StoreError> {
+        // One fsync (`Stores::durable`) covers both writes.
+        if !OfferStore::swap(self, current, next).await? {
+            return Ok(false);
+        }
+        GrantStore::insert(self, grant).await?;
+        Ok(true)
+    }
+
+    async fn reserve(
+        &self,
+        id: &str,
+        nonces: &[String],
+        now: i64,
+        count: u64,
+    ) -> Result<Reservation, StoreError> {
+        let record: Option<CredentialRecord> = decode(self.credentials.get(id.as_bytes())?)?;
+        let mut nonces_live = true;
+        for nonce in nonces {
+            let live = self
+                .nonces
+                .get(nonce.as_bytes())?
+                .and_then(|bytes| nonce_expiry(&bytes))
+                .is_some_and(|expires_at| expires_at > now);
+            nonces_live &= live;
+        }
+        let offered = record
+            .as_ref()
+            .is_some_and(|r| r.state == crate::model::CredentialState::Offered);
+        let indices = if offered && nonces_live {
+            StatusStore::allocate(self, count).await?
+        } else {
+            Vec::new()
+        };
+        Ok(Reservation {
+            record,
+            nonces_live,
+            indices,
+        })
+    }
+
+    async fn issue(
+        &self,
+        current: &CredentialRecord,
+        next: &CredentialRecord,
+        nonces: &[String],
+        now: i64,
+    ) -> Result<IssueOutcome, StoreError> {
+        let mut all_live = true;
+        for nonce in nonces {
+            let taken = self.nonces.remove(nonce.as_bytes())?;
+            all_live &= taken
+                .and_then(|bytes| nonce_expiry(&bytes))
+                .is_some_and(|expires_at| expires_at > now);
+        }
+        if !all_live {
+            return Ok(IssueOutcome::NonceGone);
+        }
+        let swapped = self.credentials.compare_and_swap(
+            next.id.as_bytes(),
+            Some(encode(current)?),
+            Some(encode(next)?),
+        )?;
+        if swapped.is_err() {
+            return Ok(IssueOutcome::RecordChanged);
+        }
+        Ok(IssueOutcome::Issued)
     }
 }
 

@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
 use intyg_core::oid4vp::{RequestUriMethod, ResponseMode};
 use intyg_core::text::Lines;
@@ -49,6 +49,10 @@ pub struct CreatePresentation {
     /// absent.
     #[serde(default)]
     pub request_uri_method: Option<String>,
+    /// How old a status list may be, in seconds (0: fetched for this
+    /// presentation); the template's setting if absent.
+    #[serde(default)]
+    pub max_status_age: Option<u64>,
 }
 
 /// `POST /api/presentations` answer.
@@ -95,6 +99,13 @@ pub struct PresentationView {
     /// When the verified claims were deleted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claims_deleted_at: Option<i64>,
+    /// When the personal data was erased on the person's request
+    /// (Intyg extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<i64>,
+    /// The legal basis an erasure request was refused under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure_refused: Option<String>,
     /// The consent record, once verified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentRecord>,
@@ -160,12 +171,13 @@ pub async fn create(
     postings::check_text(&purpose, postings::PURPOSE_MAX, Lines::Multi).map_err(|problem| {
         ApiError::bad_request("invalid_request", format!("purpose {problem}"))
     })?;
-    let options = request_options(
+    let mut options = request_options(
         &state,
         request.response_mode.as_deref(),
         request.client_id_prefix.as_deref(),
         request.request_uri_method.as_deref(),
     )?;
+    options.max_status_age = request.max_status_age;
     let transaction = create_transaction(&state, &query, purpose, template, options).await?;
     let event = Event::new(API_CREATOR, "presentation.create")
         .subject(format!("transaction:{}", transaction.id))
@@ -254,13 +266,16 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<PresentationView>, ApiError> {
     authorize(&state, &headers)?;
-    let transaction = state
+    let mut transaction = state
         .stores
         .transactions
         .get(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("presentation"))?;
+    crate::personal::open(&state, &mut transaction).await?;
     let consent = state.stores.consents.get(&id).await?;
+    let erased_at = transaction.erased_at();
+    let erasure_refused = transaction.erasure.as_ref().and_then(|e| e.refused.clone());
     Ok(Json(PresentationView {
         id: transaction.id,
         status: transaction.outcome,
@@ -270,8 +285,26 @@ pub async fn show(
         missing_credentials: transaction.missing_credentials,
         credentials: transaction.credentials,
         claims_deleted_at: transaction.claims_deleted_at,
+        erased_at,
+        erasure_refused,
         consent,
     }))
+}
+
+/// `GET /api/presentations/{id}/events`: Server-Sent Events, one named
+/// after each state the presentation takes (`pending`, then `verified`,
+/// `declined`, `no_matching_credential`, `failed` or `expired`), ending
+/// after the final one.
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    if state.stores.transactions.get(&id).await?.is_none() {
+        return Err(ApiError::not_found("presentation"));
+    }
+    Ok(crate::events::watch(state, id, crate::events::api_event).into_response())
 }
 
 /// `POST /api/postings` body.
@@ -284,6 +317,15 @@ pub struct CreatePosting {
     pub description: String,
     /// Why applicants are asked for their credentials.
     pub purpose: String,
+    /// How old a status list may be for its applications, in seconds
+    /// (0: fetched for each presentation).
+    #[serde(default)]
+    pub max_status_age: Option<u64>,
+    /// A legal basis to keep applicants' data despite an erasure request
+    /// (e.g. "a concluded employment contract"); erasure requests on its
+    /// applications get a signed refusal naming it.
+    #[serde(default)]
+    pub legal_basis: Option<String>,
 }
 
 /// A posting with its applications, as `GET /api/postings/{id}` shows it.
@@ -339,6 +381,8 @@ pub async fn create_posting(
         title: &request.title,
         description: &request.description,
         purpose: &request.purpose,
+        max_status_age: request.max_status_age,
+        legal_basis: request.legal_basis.as_deref(),
     };
     if let Some((field, problem)) = new.problems().first() {
         return Err(ApiError::bad_request(
@@ -434,4 +478,169 @@ pub async fn open_application(
 /// `GET /openapi.json`.
 pub async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// `POST /api/webhooks` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    /// Where deliveries go: https (http on loopback in `--dev`), no
+    /// private or loopback address unless the deployment allows it.
+    pub url: String,
+    /// Event types: `presentation.verified`, `presentation.failed`,
+    /// `presentation.declined`, `presentation.erased`.
+    pub events: Vec<String>,
+}
+
+/// A subscription as the API shows it: the secret only when it is made.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WebhookView {
+    /// Its id.
+    pub id: String,
+    /// Where deliveries go.
+    pub url: String,
+    /// The event types.
+    pub events: Vec<String>,
+    /// When it was made.
+    pub created_at: i64,
+    /// The Standard Webhooks signing secret (`whsec_...`), shown once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl WebhookView {
+    fn of(subscription: crate::store::Subscription, with_secret: bool) -> Self {
+        Self {
+            id: subscription.id,
+            url: subscription.url,
+            events: subscription.events,
+            created_at: subscription.created_at,
+            secret: with_secret.then_some(subscription.secret),
+        }
+    }
+}
+
+/// `POST /api/webhooks`: a subscription; the answer carries its secret.
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers)?;
+    let request: CreateWebhook = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?;
+    state.webhooks.fetcher.check_url(&request.url).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_request",
+            format!(
+                "url `{}` is refused: https only, and no private or loopback address unless the deployment allows it",
+                request.url
+            ),
+        )
+    })?;
+    if request.events.is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "events must name at least one event type",
+        ));
+    }
+    if let Some(unknown) = request
+        .events
+        .iter()
+        .find(|e| crate::webhooks::EventType::parse(e).is_none())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            format!("unknown event type `{unknown}`"),
+        ));
+    }
+    let mut bytes = vec![0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| ApiError::Key(intyg_core::jose::JoseError::Signing))?;
+    let secret = intyg_core::webhook::Secret::from_bytes(bytes)
+        .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?;
+    let mut events = request.events;
+    events.sort();
+    events.dedup();
+    let subscription = crate::store::Subscription {
+        id: crate::random_token(12)?,
+        url: request.url,
+        events,
+        secret: secret.encode(),
+        created_at: crate::now(),
+    };
+    state.stores.subscriptions.insert(&subscription).await?;
+    state.stores.durable().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(WebhookView::of(subscription, true)),
+    ))
+}
+
+/// `GET /api/webhooks`: every subscription, without secrets.
+pub async fn list_webhooks(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<WebhookView>>, ApiError> {
+    authorize(&state, &headers)?;
+    let mut all = state.stores.subscriptions.all().await?;
+    all.sort_by_key(|s| s.created_at);
+    Ok(Json(
+        all.into_iter().map(|s| WebhookView::of(s, false)).collect(),
+    ))
+}
+
+/// `DELETE /api/webhooks/{id}`: 204, or 404. Its queued deliveries
+/// become dead letters at their next attempt.
+pub async fn delete_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    authorize(&state, &headers)?;
+    if !state.stores.subscriptions.delete(&id).await? {
+        return Err(ApiError::not_found("webhook"));
+    }
+    state.stores.durable().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/webhook-deliveries` query.
+#[derive(Debug, Deserialize)]
+pub struct DeliveryFilter {
+    /// `pending`, `delivered` or `dead`; all when absent.
+    #[serde(default)]
+    pub state: Option<crate::store::DeliveryState>,
+}
+
+/// `GET /api/webhook-deliveries[?state=dead]`: the outbox, newest first.
+pub async fn list_deliveries(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<axum::extract::Query<DeliveryFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<crate::store::Delivery>>, ApiError> {
+    authorize(&state, &headers)?;
+    let axum::extract::Query(filter) = query.map_err(|_| {
+        ApiError::bad_request(
+            "invalid_request",
+            "state must be pending, delivered or dead",
+        )
+    })?;
+    let mut all = state.stores.outbox.list(filter.state).await?;
+    all.sort_by_key(|d| std::cmp::Reverse(d.created_at));
+    Ok(Json(all))
+}
+
+/// `POST /api/webhook-deliveries/{id}/retry`: a dead delivery queued
+/// again with fresh attempts; 404 unless it is dead.
+pub async fn retry_delivery(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<crate::store::Delivery>, ApiError> {
+    authorize(&state, &headers)?;
+    crate::webhooks::deliver::retry(&state, &id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("dead delivery"))
 }

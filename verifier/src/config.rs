@@ -162,6 +162,23 @@ pub struct Config {
     /// they are generated in `data_dir`.
     #[serde(default)]
     pub x509: Option<X509Files>,
+    /// The relying party's semantic identifier (ETSI EN 319 412-1, e.g.
+    /// `NTRSE-5561234567`): the `organizationIdentifier` of the generated
+    /// development access certificate, and the `sub` of the development
+    /// registration certificate.
+    #[serde(default = "default_organization_identifier")]
+    pub organization_identifier: String,
+    /// Registration certificates (ETSI TS 119 475 `rc-wrp+jwt`, one compact
+    /// JWT per file) sent in every request's `verifier_info`.
+    #[serde(default)]
+    pub registration_files: Vec<PathBuf>,
+    /// In development without `registration_files`: generate a local WRPRC
+    /// provider and sign a registration certificate (default true).
+    #[serde(default = "default_true")]
+    pub dev_registration: bool,
+    /// The privacy policy's URL, named in the development registration.
+    #[serde(default)]
+    pub privacy_policy_url: Option<String>,
     /// A trust list file (JSON `TrustListDocument`).
     #[serde(default)]
     pub trust_list_file: Option<PathBuf>,
@@ -181,12 +198,120 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_body_limit")]
     pub body_limit: usize,
+    /// How often an event stream re-reads its transaction from the store,
+    /// in milliseconds (a change written by another instance is seen
+    /// within this; one made here is seen at once).
+    #[serde(default = "default_events_poll_ms")]
+    pub events_poll_ms: u64,
     /// Limits on fetching status lists.
     #[serde(default)]
     pub status_fetch: FetchLimits,
     /// The employer portal: accounts, sessions, type metadata.
     #[serde(default)]
     pub portal: PortalConfig,
+    /// Settings per request template, by template name.
+    #[serde(default)]
+    pub templates: std::collections::BTreeMap<String, TemplateSettings>,
+    /// Webhook delivery: retry schedule, time limit, address rules.
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered.
+///
+/// ```toml
+/// [webhooks]
+/// first_retry_ms = 2000        # then 4 s, 8 s, ... (attempts 1-3 within ~6 s)
+/// max_backoff_ms = 3600000     # never wait more than an hour
+/// jitter = 0.2                 # each wait times a random 0.8..1.2
+/// max_attempts = 12            # then the delivery is dead (dead letter)
+/// timeout_ms = 10000           # per attempt
+/// poll_interval_ms = 1000      # how often the outbox is looked at
+/// allow_private_addresses = false # https to private/loopback addresses
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// The wait after the first failed attempt, in milliseconds; each
+    /// further failure doubles it.
+    #[serde(default = "default_first_retry_ms")]
+    pub first_retry_ms: u64,
+    /// The longest wait between attempts, in milliseconds.
+    #[serde(default = "default_max_backoff_ms")]
+    pub max_backoff_ms: u64,
+    /// Each wait is multiplied by a random factor in `1 ± jitter`.
+    #[serde(default = "default_jitter")]
+    pub jitter: f64,
+    /// Attempts before a delivery is dead.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Time limit of one attempt, in milliseconds.
+    #[serde(default = "default_webhook_timeout_ms")]
+    pub timeout_ms: u64,
+    /// How often the outbox is looked at, in milliseconds (new events wake
+    /// the worker at once on the instance that queued them).
+    #[serde(default = "default_webhook_poll_ms")]
+    pub poll_interval_ms: u64,
+    /// Allow https delivery to private and loopback address literals (the
+    /// receiver is on the deployment's own network). `--dev` allows http
+    /// on loopback regardless.
+    #[serde(default)]
+    pub allow_private_addresses: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            first_retry_ms: default_first_retry_ms(),
+            max_backoff_ms: default_max_backoff_ms(),
+            jitter: default_jitter(),
+            max_attempts: default_max_attempts(),
+            timeout_ms: default_webhook_timeout_ms(),
+            poll_interval_ms: default_webhook_poll_ms(),
+            allow_private_addresses: false,
+        }
+    }
+}
+
+fn default_first_retry_ms() -> u64 {
+    2_000
+}
+
+fn default_max_backoff_ms() -> u64 {
+    3_600_000
+}
+
+fn default_jitter() -> f64 {
+    0.2
+}
+
+fn default_max_attempts() -> u32 {
+    12
+}
+
+fn default_webhook_timeout_ms() -> u64 {
+    10_000
+}
+
+fn default_webhook_poll_ms() -> u64 {
+    1_000
+}
+
+/// Settings of one request template.
+///
+/// ```toml
+/// [templates.internship-application]
+/// max_status_age = 0 # fetch the status list for every presentation
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    /// How old a status list may be when a presentation from this template
+    /// is checked, in seconds; 0 fetches it for each presentation (a burst
+    /// shares one fetch). Unset: as long as the list's `ttl` allows.
+    /// A posting or an HR API request may set its own.
+    #[serde(default)]
+    pub max_status_age: Option<u64>,
 }
 
 /// The employer portal's settings.
@@ -316,6 +441,14 @@ fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8090))
 }
 
+fn default_organization_identifier() -> String {
+    "NTRSE-0000000000".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
 fn default_name() -> String {
     "Intyg verifier".into()
 }
@@ -338,6 +471,10 @@ fn default_purge_interval() -> u64 {
 
 fn default_transaction_lifetime() -> i64 {
     600
+}
+
+fn default_events_poll_ms() -> u64 {
+    500
 }
 
 fn default_body_limit() -> usize {
@@ -372,6 +509,9 @@ pub enum ConfigError {
     /// Production needs the `[x509]` files.
     #[error("the [x509] key_file and chain_file are required outside development mode")]
     MissingX509,
+    /// `[templates.NAME]` names no template.
+    #[error("[templates.{0}]: there is no such template")]
+    UnknownTemplate(String),
 }
 
 impl Config {
@@ -416,13 +556,20 @@ impl Config {
             request_uri_method: default_request_uri_method(),
             invocation_scheme: InvocationScheme::default(),
             x509: None,
+            organization_identifier: default_organization_identifier(),
+            registration_files: Vec::new(),
+            dev_registration: true,
+            privacy_policy_url: None,
             trust_list_file: None,
             trust_issuers: Vec::new(),
             retention_seconds: default_retention(),
             purge_interval_ms: default_purge_interval(),
             transaction_seconds: default_transaction_lifetime(),
             body_limit: default_body_limit(),
+            events_poll_ms: default_events_poll_ms(),
             status_fetch: FetchLimits::default(),
+            templates: std::collections::BTreeMap::new(),
+            webhooks: WebhookSettings::default(),
             portal: PortalConfig {
                 employers: vec![crate::portal::dev_employer()?],
                 ..PortalConfig::default()
@@ -463,6 +610,13 @@ impl Config {
         }
         if !self.dev && self.x509.is_none() {
             return Err(ConfigError::MissingX509);
+        }
+        if let Some(name) = self
+            .templates
+            .keys()
+            .find(|name| !crate::templates::TEMPLATES.contains(&name.as_str()))
+        {
+            return Err(ConfigError::UnknownTemplate(name.clone()));
         }
         Ok(self)
     }

@@ -44,6 +44,12 @@ pub enum ApiError {
     /// The audit trail could not be written.
     #[error("audit trail: {0}")]
     Audit(#[from] intyg_service::audit::AuditError),
+    /// An erasure request was refused (Intyg extension).
+    #[error("erasure request refused: {0}")]
+    Erasure(#[from] intyg_core::rights::Refusal),
+    /// Personal data could not be sealed or opened.
+    #[error("personal data: {0}")]
+    Sealing(#[from] crate::personal::SealError),
 }
 
 impl ApiError {
@@ -97,6 +103,15 @@ impl IntoResponse for ApiError {
                 reason.to_string(),
                 Some(reason.code()),
             ),
+            Self::Erasure(refusal) => (
+                match refusal {
+                    intyg_core::rights::Refusal::NotHolderKey => StatusCode::UNAUTHORIZED,
+                    _ => StatusCode::BAD_REQUEST,
+                },
+                intyg_core::rights::ERASURE_ERROR_CODE,
+                refusal.to_string(),
+                Some(refusal.code()),
+            ),
             _ => {
                 tracing::error!(error = %self, "request failed");
                 let body = ErrorObject {
@@ -115,7 +130,7 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED && !matches!(self, Self::Erasure(_)) {
             let challenge = format!("Bearer error=\"{code}\"");
             if let Ok(value) = HeaderValue::from_str(&challenge) {
                 headers.insert(header::WWW_AUTHENTICATE, value);

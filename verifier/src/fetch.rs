@@ -39,6 +39,9 @@ pub enum FetchError {
     /// The credential's index lies outside the list.
     #[error("status index out of range: {0}")]
     Lookup(#[from] intyg_core::status_list::LookupError),
+    /// A fetch this request shared with others failed.
+    #[error(transparent)]
+    Shared(Arc<FetchError>),
 }
 
 /// Fetches an issuer's `/.well-known/jwt-vc-issuer` metadata
@@ -166,19 +169,46 @@ impl IssuerNames {
     }
 }
 
-/// A verified status list token and until when it may be used.
+/// A verified status list token, when it was fetched and until when it
+/// may be used.
 #[derive(Debug)]
 struct Cached {
     token: Arc<StatusListToken>,
+    fetched_at: i64,
     until: i64,
 }
 
-/// Status lists, fetched on demand and cached for their `ttl`.
+/// A fetch of one status list that requests arriving meanwhile share.
+type InFlight = Arc<tokio::sync::OnceCell<Result<Fetched, Arc<FetchError>>>>;
+
+/// A verified status list token and when it was fetched.
+#[derive(Debug, Clone)]
+struct Fetched {
+    token: Arc<StatusListToken>,
+    fetched_at: i64,
+}
+
+/// The status of one credential, and how fresh the list behind it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusCheck {
+    /// The entry's status.
+    pub status: StatusType,
+    /// When the list used was fetched, seconds since the epoch.
+    pub fetched_at: i64,
+    /// When the issuer signed that list (its `iat`).
+    pub issued_at: i64,
+}
+
+/// Status lists, fetched on demand and cached for their `ttl`, or for at
+/// most a request's `max_status_age`. Requests that need the same list at
+/// the same time share one fetch, so a burst with `max_status_age = 0`
+/// makes one request.
 #[derive(Debug)]
 pub struct StatusLists {
     fetcher: Fetcher,
     limits: FetchLimits,
     cache: Mutex<HashMap<String, Cached>>,
+    in_flight: Mutex<HashMap<String, InFlight>>,
 }
 
 impl StatusLists {
@@ -188,12 +218,15 @@ impl StatusLists {
             fetcher,
             limits,
             cache: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
     /// The status of a credential of type `vct` from `iss`: the token at
-    /// `reference.uri` (cached, or fetched and verified with the issuer's
-    /// trusted key), entry `reference.idx`.
+    /// `reference.uri` (cached while its `ttl` lasts and it was fetched at
+    /// most `max_age` seconds ago, else fetched, or joined if a fetch is
+    /// under way, and verified with the issuer's trusted key), entry
+    /// `reference.idx`. `max_age = Some(0)` never uses the cache.
     pub async fn status(
         &self,
         reference: &StatusListReference,
@@ -201,21 +234,68 @@ impl StatusLists {
         vct: &str,
         iss: Option<&str>,
         now: i64,
-    ) -> Result<StatusType, FetchError> {
-        let cached = self.cached(&reference.uri, now);
-        let token = match cached {
-            Some(token) => token,
-            None => self.fetch(reference, trust, vct, iss, now).await?,
+        max_age: Option<u64>,
+    ) -> Result<StatusCheck, FetchError> {
+        let fetched = match self.cached(&reference.uri, now, max_age) {
+            Some(fetched) => fetched,
+            None => self.shared_fetch(reference, trust, vct, iss, now).await?,
         };
-        Ok(token.status(reference.idx)?)
+        Ok(StatusCheck {
+            status: fetched.token.status(reference.idx)?,
+            fetched_at: fetched.fetched_at,
+            issued_at: fetched.token.claims().iat,
+        })
     }
 
-    fn cached(&self, uri: &str, now: i64) -> Option<Arc<StatusListToken>> {
+    fn cached(&self, uri: &str, now: i64, max_age: Option<u64>) -> Option<Fetched> {
+        if max_age == Some(0) {
+            return None;
+        }
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache
             .get(uri)
             .filter(|entry| entry.until > now)
-            .map(|entry| entry.token.clone())
+            .filter(|entry| {
+                max_age.is_none_or(|max| u64::try_from(now - entry.fetched_at).unwrap_or(0) <= max)
+            })
+            .map(|entry| Fetched {
+                token: entry.token.clone(),
+                fetched_at: entry.fetched_at,
+            })
+    }
+
+    /// Joins the fetch of `reference.uri` under way, or starts one that
+    /// others may join until it ends.
+    async fn shared_fetch(
+        &self,
+        reference: &StatusListReference,
+        trust: &TrustList,
+        vct: &str,
+        iss: Option<&str>,
+        now: i64,
+    ) -> Result<Fetched, FetchError> {
+        let cell = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(reference.uri.clone())
+            .or_default()
+            .clone();
+        let result = cell
+            .get_or_init(|| async {
+                let result = self.fetch(reference, trust, vct, iss, now).await;
+                // Later requests start a fresh fetch.
+                let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                if in_flight
+                    .get(&reference.uri)
+                    .is_some_and(|current| Arc::ptr_eq(current, &cell))
+                {
+                    in_flight.remove(&reference.uri);
+                }
+                result.map_err(Arc::new)
+            })
+            .await;
+        result.clone().map_err(FetchError::Shared)
     }
 
     async fn fetch(
@@ -225,7 +305,7 @@ impl StatusLists {
         vct: &str,
         iss: Option<&str>,
         now: i64,
-    ) -> Result<Arc<StatusListToken>, FetchError> {
+    ) -> Result<Fetched, FetchError> {
         let body = self
             .fetcher
             .get(&reference.uri, StatusListToken::MEDIA_TYPE)
@@ -261,9 +341,13 @@ impl StatusLists {
             reference.uri.clone(),
             Cached {
                 token: token.clone(),
+                fetched_at: now,
                 until,
             },
         );
-        Ok(token)
+        Ok(Fetched {
+            token,
+            fetched_at: now,
+        })
     }
 }

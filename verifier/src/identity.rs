@@ -5,18 +5,15 @@
 //! local CA (`ca.pem`, for wallets to trust; its private key is never
 //! written) and a leaf certificate for `localhost`, `127.0.0.1` and the
 //! configured `san_dns` (`verifier-chain.pem`, key in `verifier-key.jwk`,
-//! mode 0600). Later starts reuse them. Production loads the configured
-//! key and chain.
+//! mode 0600), naming the configured `organization_identifier`. Later starts
+//! reuse them. Production loads the configured key and chain.
 
 use std::path::Path;
 
 use intyg_core::jose::{Jwk, SigningKey, VerifyingKey};
 use intyg_core::oid4vp::ClientId;
+use intyg_core::trust::pki::{LeafProfile, LocalCa, PkiError, Subject};
 use intyg_core::trust::{Certificate, CertificateChain};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    PublicKeyData, SanType,
-};
 
 use crate::config::{ClientIdPrefixChoice, Config};
 
@@ -41,7 +38,7 @@ pub enum IdentityError {
     },
     /// Generating the development CA failed.
     #[error("generating the development CA: {0}")]
-    Generate(#[from] rcgen::Error),
+    Generate(#[from] PkiError),
     /// The signing key does not match the leaf certificate.
     #[error("the signing key does not match the leaf certificate")]
     KeyMismatch,
@@ -73,7 +70,11 @@ impl Identity {
                 let key = config.data_dir.join("verifier-key.jwk");
                 let chain = config.data_dir.join("verifier-chain.pem");
                 if !key.exists() || !chain.exists() {
-                    generate_dev(&config.data_dir, &config.san_dns)?;
+                    generate_dev(
+                        &config.data_dir,
+                        &config.san_dns,
+                        &config.organization_identifier,
+                    )?;
                 }
                 (key, chain)
             }
@@ -137,46 +138,38 @@ fn invalid(path: &Path, reason: impl std::fmt::Display) -> IdentityError {
     }
 }
 
-/// Generates the development CA and leaf in `dir`.
-fn generate_dev(dir: &Path, san_dns: &str) -> Result<(), IdentityError> {
+/// Generates the development CA and leaf in `dir` (`core::trust::pki`,
+/// the one way every role makes its local CA); the leaf names
+/// `organization` as its `organizationIdentifier`.
+fn generate_dev(dir: &Path, san_dns: &str, organization: &str) -> Result<(), IdentityError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
         move |source| IdentityError::Io { path, source }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "Intyg development verifier CA");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
-    let ca_cert = ca_params.self_signed(&ca_key)?;
-
+    let ca = LocalCa::generate(&Subject::new("Intyg development verifier CA"))?;
     let key = SigningKey::generate().map_err(|e| invalid(dir, e))?;
     let public = VerifyingKey::from_jwk(&key.public_jwk()).map_err(|e| invalid(dir, e))?;
-    let mut names = vec!["localhost".to_owned()];
+    let mut dns_names = vec!["localhost".to_owned()];
     if san_dns != "localhost" {
-        names.push(san_dns.to_owned());
+        dns_names.push(san_dns.to_owned());
     }
-    let mut leaf_params = CertificateParams::new(names)?;
-    leaf_params
-        .subject_alt_names
-        .push(SanType::IpAddress([127, 0, 0, 1].into()));
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, "Intyg development verifier");
-    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    let VerifyingKey::P256(point) = public else {
-        return Err(invalid(dir, "the generated key is not P-256"));
-    };
-    let leaf = leaf_params.signed_by(&P256Public(point), &Issuer::new(ca_params, ca_key))?;
-
+    let leaf = ca.issue(
+        &public,
+        &LeafProfile {
+            // organizationIdentifier (2.5.4.97): what a registration
+            // certificate's `sub` is bound to (ETSI TS 119 475, EN 319 412-1).
+            subject: Subject::new("Intyg development verifier")
+                .organization_identifier(organization),
+            dns_names,
+            ip_addresses: vec![[127, 0, 0, 1].into()],
+            ..LeafProfile::default()
+        },
+    )?;
     let ca_path = dir.join("ca.pem");
-    std::fs::write(&ca_path, ca_cert.pem()).map_err(io(&ca_path))?;
+    std::fs::write(&ca_path, ca.certificate().to_pem()).map_err(io(&ca_path))?;
     let chain_path = dir.join("verifier-chain.pem");
-    std::fs::write(&chain_path, leaf.pem()).map_err(io(&chain_path))?;
+    std::fs::write(&chain_path, leaf.to_pem()).map_err(io(&chain_path))?;
     let key_path = dir.join("verifier-key.jwk");
     let jwk = key.to_private_jwk().map_err(|e| invalid(&key_path, e))?;
     let text = serde_json::to_string_pretty(&jwk).map_err(|e| invalid(&key_path, e))?;
@@ -184,20 +177,7 @@ fn generate_dev(dir: &Path, san_dns: &str) -> Result<(), IdentityError> {
     Ok(())
 }
 
-/// Our P-256 public key, for rcgen to put in a certificate.
-struct P256Public(Vec<u8>);
-
-impl PublicKeyData for P256Public {
-    fn der_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
-        &rcgen::PKCS_ECDSA_P256_SHA256
-    }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut file = std::fs::OpenOptions::new()

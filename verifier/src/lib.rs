@@ -11,9 +11,13 @@
 //! |---|---|
 //! | `GET /request/{id}` | the signed Request Object (OpenID4VP 1.0 §5.10, RFC 9101) |
 //! | `POST /request/{id}` | the same for `request_uri_method=post`: `wallet_metadata` checked, `wallet_nonce` echoed (§5.10) |
-//! | `POST /response/{id}` | the Response URI: `direct_post` / `direct_post.jwt` (§8.2, §8.3.1) |
+//! | `POST /response/{id}` | the Response URI: `direct_post` / `direct_post.jwt` (§8.2, §8.3.1); on acceptance its answer carries a signed receipt (Intyg extension, [`receipt`]) |
+//! | `POST /erasure` | erasure on request of a transaction's personal data (Intyg extension, [`erasure`]) |
 //! | `POST /api/presentations` | HR API: make a request from a template or a DCQL query |
 //! | `GET /api/presentations/{id}` | HR API: status, reason, verified claims, consent record |
+//! | `GET /api/presentations/{id}/events` | HR API: the status as Server-Sent Events, ending with the transaction ([`events`]) |
+//! | `POST, GET /api/webhooks`, `DELETE /api/webhooks/{id}` | HR API: webhook subscriptions ([`webhooks`]) |
+//! | `GET /api/webhook-deliveries`, `POST /api/webhook-deliveries/{id}/retry` | HR API: the outbox (`?state=dead`: dead letters), a dead delivery queued again |
 //! | `GET /openapi.json` | the HR API's OpenAPI document |
 //! | `GET /healthz`, `GET /metrics` | operations |
 //! | `/`, `/portal/...` | the employer portal (see [`portal`]) |
@@ -27,18 +31,24 @@
 pub mod api;
 pub mod audit;
 pub mod config;
+pub mod erasure;
 pub mod error;
+pub mod events;
 pub mod fetch;
 pub mod identity;
 pub mod model;
 pub mod ops;
+pub mod personal;
 pub mod portal;
 pub mod postings;
 pub mod presentation;
 pub mod qr;
+pub mod receipt;
+pub mod registration;
 pub mod store;
 pub mod templates;
 pub mod verify;
+pub mod webhooks;
 
 use std::sync::{Arc, RwLock};
 
@@ -60,6 +70,8 @@ pub struct AppState {
     pub stores: Stores,
     /// Signing key, `x5c` chain and client identifier.
     pub identity: Arc<Identity>,
+    /// Registration certificates sent in `verifier_info`.
+    pub registrations: Arc<registration::Registrations>,
     /// Issuers trusted per credential type.
     pub trust: Arc<RwLock<TrustList>>,
     /// Status lists, cached.
@@ -74,6 +86,10 @@ pub struct AppState {
     pub portal: Arc<portal::PortalState>,
     /// The audit trail (see [`audit`]).
     pub audit: intyg_service::audit::Audit,
+    /// Transactions this instance changed, for live event streams.
+    pub changes: Arc<events::Changes>,
+    /// The webhook delivery worker's client and wake-up.
+    pub webhooks: Arc<webhooks::deliver::Webhooks>,
 }
 
 /// Why the state could not be built.
@@ -113,9 +129,13 @@ impl AppState {
     pub async fn open(config: Config) -> Result<Self, StartError> {
         let stores = match config.database() {
             Some(database) => Stores::open_pg(&database).await?,
-            None => Stores::open_sled(&config.data_dir.join("db"))?,
+            None => Stores::open_sled(
+                &config.data_dir.join("db"),
+                &config.data_dir.join("transaction-keys"),
+            )?,
         };
         let identity = Identity::load(&config)?;
+        let registrations = registration::Registrations::load(&config, &identity, now())?;
         let fetcher = Fetcher::new(
             config.status_fetch.timeout_ms,
             config.status_fetch.max_bytes,
@@ -133,6 +153,7 @@ impl AppState {
             }
         }
         let status = StatusLists::new(fetcher.clone(), config.status_fetch.clone());
+        let (config_webhooks, config_dev) = (config.webhooks.clone(), config.dev);
         let portal = Arc::new(portal::PortalState::new(&config, stores.sessions.clone())?);
         let identity = Arc::new(identity);
         let audit = audit::open(&config, &stores, &identity).await?;
@@ -141,14 +162,21 @@ impl AppState {
             config: Arc::new(config),
             stores,
             identity,
+            registrations: Arc::new(registrations),
             trust: Arc::new(RwLock::new(trust)),
             status: Arc::new(status),
             issuer_names: Arc::new(fetch::IssuerNames::new(fetcher.clone())),
             fetcher,
             metrics: Arc::new(ops::Metrics::default()),
             portal,
+            changes: Arc::new(events::Changes::default()),
+            webhooks: Arc::new(
+                webhooks::deliver::Webhooks::new(&config_webhooks, config_dev)
+                    .map_err(FetchError::from)?,
+            ),
         };
         ops::spawn_retention(state.clone());
+        webhooks::deliver::spawn(state.clone());
         Ok(state)
     }
 }
@@ -201,8 +229,10 @@ pub fn app(state: AppState) -> Router {
             get(presentation::request_object).post(presentation::request_object_post),
         )
         .route("/response/{id}", post(presentation::response))
+        .route(receipt::ERASURE_PATH, post(erasure::request))
         .route("/api/presentations", post(api::create))
         .route("/api/presentations/{id}", get(api::show))
+        .route("/api/presentations/{id}/events", get(api::events))
         .route(
             "/api/postings",
             post(api::create_posting).get(api::list_postings),
@@ -211,6 +241,19 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/postings/{id}/applications",
             post(api::open_application),
+        )
+        .route(
+            "/api/webhooks",
+            post(api::create_webhook).get(api::list_webhooks),
+        )
+        .route(
+            "/api/webhooks/{id}",
+            axum::routing::delete(api::delete_webhook),
+        )
+        .route("/api/webhook-deliveries", get(api::list_deliveries))
+        .route(
+            "/api/webhook-deliveries/{id}/retry",
+            post(api::retry_delivery),
         )
         .route("/openapi.json", get(api::openapi))
         .route("/healthz", get(ops::healthz))

@@ -34,8 +34,12 @@ struct Args {
     /// PostgreSQL for the state, so several instances can share it
     /// (`postgres://user@host/db`, `?sslmode=require|verify-full` for TLS);
     /// without it, sled in the data directory.
-    #[arg(long, env = "INTYG_DATABASE_URL")]
+    #[arg(long, env = "INTYG_DATABASE_URL", global = true)]
     database_url: Option<String>,
+    /// Copy a stopped sled deployment (its `DIR/db`) into the empty
+    /// PostgreSQL database of --database-url, check the counts, and exit.
+    #[arg(long, value_name = "DIR/db", requires = "database_url")]
+    copy_from_sled: Option<PathBuf>,
     /// Connections in the PostgreSQL pool.
     #[arg(long, env = "INTYG_DATABASE_POOL_SIZE")]
     database_pool_size: Option<usize>,
@@ -65,6 +69,10 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Applies this binary's database migrations to --database-url (or the
+    /// --config file's `database_url`), prints the schema version and exits
+    /// without serving. Refuses a schema newer than the binary.
+    Migrate,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -128,6 +136,31 @@ async fn main() -> anyhow::Result<()> {
     {
         return audit_verify(data_dir, database_url.as_deref(), key_file.as_deref()).await;
     }
+    if let Some(Command::Migrate) = args.command {
+        let database = match (&args.database_url, &args.config) {
+            (Some(url), _) => intyg_service::pg::PgConfig::new(url.clone()),
+            (None, Some(path)) => Config::load(path)?
+                .database()
+                .context("the configuration has no database_url")?,
+            (None, None) => anyhow::bail!(
+                "migrate needs --database-url (or INTYG_DATABASE_URL), or --config with database_url"
+            ),
+        };
+        let version = intyg_verifier::store::migrate(&database).await?;
+        println!("verifier schema at version {version}");
+        return Ok(());
+    }
+    if let (Some(from), Some(url)) = (&args.copy_from_sled, &args.database_url) {
+        let db = sled::Config::new()
+            .path(from)
+            .open()
+            .with_context(|| format!("opening {}", from.display()))?;
+        let mut target = intyg_service::pg::PgConfig::new(url.clone());
+        target.pool_size = args.database_pool_size.unwrap_or(target.pool_size);
+        let copied = intyg_verifier::store::copy_sled_to_postgres(&db, &target).await?;
+        println!("copied and counted: {copied:?}");
+        return Ok(());
+    }
     let mut config = match (&args.config, args.dev, &args.data_dir) {
         (Some(path), _, _) => Config::load(path)?,
         (None, true, Some(dir)) => Config::dev(dir.clone(), args.listen)?,
@@ -172,4 +205,14 @@ async fn main() -> anyhow::Result<()> {
     state.stores.durable().await?;
     tracing::info!("intyg-verifier stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Args::command().debug_assert();
+    }
 }

@@ -40,6 +40,10 @@ pub struct Transaction {
     pub purpose: String,
     /// The template it was made from, if any.
     pub template: Option<String>,
+    /// How old a status list may be when used for this presentation, in
+    /// seconds (0: fetched for it); `None`: as long as the list's `ttl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_status_age: Option<u64>,
     /// `direct_post.jwt` or `direct_post`.
     pub response_mode: String,
     /// `request_uri_method` of the invocation link (OpenID4VP 1.0 §5.10);
@@ -76,6 +80,55 @@ pub struct Transaction {
     pub completed_at: Option<i64>,
     /// When the verified claims were deleted.
     pub claims_deleted_at: Option<i64>,
+    /// The posting whose applicant session this is, if any (its legal
+    /// basis to keep data decides an erasure request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posting_id: Option<String>,
+    /// The verified claims of `credentials`, sealed under this
+    /// transaction's own key ([`crate::personal`]); at rest the records'
+    /// `claims` are empty. Gone once erased or past retention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_claims: Option<String>,
+    /// RFC 7638 thumbprints of the holder keys (`cnf.jwk`) of the
+    /// presentations accepted: an erasure request must be signed by one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holder_keys: Vec<String>,
+    /// The `vp_token_hash` of the accepted VP Token (as in the receipt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vp_token_hash: Option<String>,
+    /// An erasure request and what became of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure: Option<Erasure>,
+}
+
+/// An erasure request (Intyg extension, GDPR Art. 17) on a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Erasure {
+    /// When the first accepted request came.
+    pub requested_at: i64,
+    /// The `jti` of that request.
+    pub request_jti: String,
+    /// When the personal data was erased; `None` while the erasure is
+    /// under way (a restart finishes it) or when it was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<i64>,
+    /// The legal basis it was refused under, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
+}
+
+impl Transaction {
+    /// When its personal data was erased on request, if it was.
+    pub fn erased_at(&self) -> Option<i64> {
+        self.erasure.as_ref().and_then(|e| e.erased_at)
+    }
+
+    /// Whether an accepted erasure request still has work to do.
+    pub fn erasure_pending(&self) -> bool {
+        self.erasure
+            .as_ref()
+            .is_some_and(|e| e.erased_at.is_none() && e.refused.is_none())
+    }
 }
 
 /// One verified credential of a response.
@@ -91,6 +144,17 @@ pub struct VerifiedCredentialRecord {
     pub claims: Map<String, Value>,
     /// Its status-list status when checked: `valid`.
     pub status: Option<String>,
+    /// When the status was checked (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_checked_at: Option<i64>,
+    /// When the status list used was fetched: at most the request's
+    /// `max_status_age` before the check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_list_fetched_at: Option<i64>,
+    /// When the issuer signed that status list (its `iat`): the list was
+    /// `status_checked_at - status_list_issued_at` seconds old.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_list_issued_at: Option<i64>,
     /// The issuer's display name by locale, from its credential issuer
     /// metadata (`display`, OpenID4VCI 1.0 §12.2.4); empty when it gives
     /// none or could not be fetched.
@@ -142,4 +206,8 @@ pub struct ConsentRecord {
     pub at: i64,
     /// Base64url SHA-256 of the response body as received.
     pub presentation_digest: String,
+    /// When the transaction's personal data was erased on the person's
+    /// request (the rest of this record is kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<i64>,
 }

@@ -19,6 +19,8 @@ pub struct Metrics {
     pub created: IntCounterVec,
     /// Responses processed, by outcome or failure reason.
     pub outcomes: IntCounterVec,
+    /// Webhook delivery attempts, by result (`delivered`, `retry`, `dead`).
+    pub webhooks: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -43,9 +45,19 @@ impl Default for Metrics {
             &["outcome"],
         )
         .expect("valid metric");
+        #[allow(clippy::expect_used)]
+        let webhooks = IntCounterVec::new(
+            Opts::new(
+                "intyg_verifier_webhook_attempts_total",
+                "Webhook delivery attempts by result",
+            ),
+            &["result"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(created.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(outcomes.clone()),
+            Box::new(webhooks.clone()),
         ] {
             if let Err(e) = registry.register(collector) {
                 tracing::error!(error = %e, "registering a metric failed");
@@ -55,6 +67,7 @@ impl Default for Metrics {
             registry,
             created,
             outcomes,
+            webhooks,
         }
     }
 }
@@ -63,6 +76,11 @@ impl Metrics {
     /// Counts one processed response.
     pub fn outcome(&self, outcome: &str) {
         self.outcomes.with_label_values(&[outcome]).inc();
+    }
+
+    /// Counts one webhook delivery attempt.
+    pub fn webhook(&self, result: &str) {
+        self.webhooks.with_label_values(&[result]).inc();
     }
 }
 
@@ -88,8 +106,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 /// Deletes the verified claims of every transaction completed more than
-/// `retention_seconds` ago; consent records stay. Returns how many.
+/// `retention_seconds` ago (their keys destroyed); consent records stay.
+/// Finishes interrupted erasures first. Returns how many were purged.
 pub async fn purge_expired_claims(state: &AppState) -> Result<usize, ApiError> {
+    crate::erasure::resume(state).await?;
+    state.stores.replay.purge_expired(now()).await?;
     let before = now() - state.config.retention_seconds;
     let due = state
         .stores
@@ -100,7 +121,9 @@ pub async fn purge_expired_claims(state: &AppState) -> Result<usize, ApiError> {
     for current in due {
         let mut next = current.clone();
         next.credentials.clear();
+        next.sealed_claims = None;
         next.claims_deleted_at = Some(now());
+        state.stores.keys.destroy(&current.id).await?;
         if state.stores.transactions.swap(&current, &next).await? {
             purged += 1;
         }

@@ -63,6 +63,12 @@ pub struct NewPosting<'a> {
     pub description: &'a str,
     /// Why applicants are asked for their credentials.
     pub purpose: &'a str,
+    /// How old a status list may be for its applications, in seconds
+    /// (0: fetched for each); `None`: the template's setting.
+    pub max_status_age: Option<u64>,
+    /// A legal basis to keep applicants' data despite an erasure
+    /// request, if the employer has one (one line).
+    pub legal_basis: Option<&'a str>,
 }
 
 impl NewPosting<'_> {
@@ -80,6 +86,11 @@ impl NewPosting<'_> {
             ("purpose", self.purpose, PURPOSE_MAX, Lines::Multi),
         ]
         .into_iter()
+        .chain(
+            self.legal_basis
+                .filter(|basis| !basis.trim().is_empty())
+                .map(|basis| ("legal_basis", basis, PURPOSE_MAX, Lines::Single)),
+        )
         .filter_map(|(name, value, max, lines)| {
             check_text(value, max, lines).err().map(|p| (name, p))
         })
@@ -101,6 +112,12 @@ pub async fn create(
         purpose: new.purpose.trim().to_owned(),
         created_at: now(),
         created_by: created_by.to_owned(),
+        max_status_age: new.max_status_age,
+        legal_basis: new
+            .legal_basis
+            .map(str::trim)
+            .filter(|basis| !basis.is_empty())
+            .map(str::to_owned),
     };
     state.stores.postings.insert(&posting).await?;
     state.stores.durable().await?;
@@ -117,10 +134,14 @@ pub async fn create(
 pub async fn open_application(
     state: &AppState,
     posting: &Posting,
-    options: RequestOptions,
+    mut options: RequestOptions,
     actor: &str,
     source: Option<std::net::IpAddr>,
 ) -> Result<Transaction, ApiError> {
+    if posting.max_status_age.is_some() {
+        options.max_status_age = posting.max_status_age;
+    }
+    options.posting_id = Some(posting.id.clone());
     let template = templates::template(TEMPLATE)
         .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?
         .ok_or_else(|| ApiError::bad_request("server_error", "the template is missing"))?;
@@ -162,6 +183,8 @@ mod tests {
             title: &long,
             description: "  ",
             purpose: "Ansökan om arbetspraktik",
+            max_status_age: None,
+            legal_basis: None,
         };
         assert_eq!(
             new.problems(),
@@ -174,6 +197,8 @@ mod tests {
             title: "Lagerassistent",
             description: "Praktik i tre månader",
             purpose: "Ansökan om arbetspraktik",
+            max_status_age: None,
+            legal_basis: None,
         };
         assert!(ok.problems().is_empty());
     }
@@ -184,6 +209,8 @@ mod tests {
             title: "Lagerassistent",
             description: "Praktik\ni tre månader",
             purpose: "Ansökan\u{1b}[2J om arbetspraktik",
+            max_status_age: None,
+            legal_basis: None,
         };
         assert!(matches!(
             new.problems()[..],
@@ -193,6 +220,8 @@ mod tests {
             title: "Lager\nassistent",
             description: "d",
             purpose: "p",
+            max_status_age: None,
+            legal_basis: None,
         };
         assert_eq!(title.problems().len(), 1);
     }
@@ -204,6 +233,8 @@ mod tests {
             title: &title,
             description: "d",
             purpose: "p",
+            max_status_age: None,
+            legal_basis: None,
         };
         assert!(new.problems().is_empty());
     }

@@ -42,6 +42,12 @@ pub struct RequestOptions {
     pub client_id: ClientId,
     /// `Some(Post)` to put `request_uri_method=post` in the link.
     pub request_uri_method: Option<RequestUriMethod>,
+    /// How old a status list may be for this request, in seconds (0: fetch
+    /// it for this presentation); `None`: the template's configured
+    /// `max_status_age`, else the list's `ttl`.
+    pub max_status_age: Option<u64>,
+    /// The posting whose applicant session this is, if any.
+    pub posting_id: Option<String>,
 }
 
 impl RequestOptions {
@@ -54,6 +60,8 @@ impl RequestOptions {
                 RequestUriMethod::Get => None,
                 RequestUriMethod::Post => Some(RequestUriMethod::Post),
             },
+            max_status_age: None,
+            posting_id: None,
         }
     }
 }
@@ -81,6 +89,12 @@ pub async fn create_transaction(
         }
         _ => None,
     };
+    let max_status_age = options.max_status_age.or_else(|| {
+        template
+            .as_deref()
+            .and_then(|name| state.config.templates.get(name))
+            .and_then(|settings| settings.max_status_age)
+    });
     let transaction = Transaction {
         id: random_token(18)?,
         nonce: random_token(24)?,
@@ -89,6 +103,7 @@ pub async fn create_transaction(
         dcql_query: serde_json::to_value(query.query()).unwrap_or(Value::Null),
         purpose,
         template,
+        max_status_age,
         response_mode: response_mode.as_str().to_owned(),
         request_uri_method: options.request_uri_method,
         encryption_key,
@@ -103,6 +118,11 @@ pub async fn create_transaction(
         credentials: Vec::new(),
         completed_at: None,
         claims_deleted_at: None,
+        posting_id: options.posting_id.clone(),
+        sealed_claims: None,
+        holder_keys: Vec::new(),
+        vp_token_hash: None,
+        erasure: None,
     };
     state.stores.transactions.insert(&transaction).await?;
     state.stores.durable().await?;
@@ -211,6 +231,7 @@ fn authorization_request(
     request
         .extra
         .insert("purpose".into(), transaction.purpose.clone().into());
+    request.verifier_info = state.registrations.verifier_info();
     Ok(request)
 }
 
@@ -376,16 +397,30 @@ pub async fn response(
     done.processing = false;
     done.encryption_key = None;
     done.completed_at = Some(now);
+    let mut receipt = None;
     let answer = match result {
-        Ok(Verdict::Verified(accepted)) => {
+        Ok(Verdict::Verified(accepted, vp_token_hash)) => {
             let consent = consent_record(&state, &done, &accepted, &body, now);
+            receipt = Some(crate::receipt::issue(
+                &state,
+                &done,
+                &consent,
+                &vp_token_hash,
+                now,
+            )?);
             done.outcome = Outcome::Verified;
+            done.holder_keys = accepted
+                .iter()
+                .filter_map(|a| a.holder_key.clone())
+                .collect();
+            done.vp_token_hash = Some(vp_token_hash);
             done.credentials = accepted.into_iter().map(|a| a.record).collect();
             for record in &mut done.credentials {
                 if let Some(iss) = &record.issuer {
                     record.issuer_name = state.issuer_names.of(iss).await.as_ref().clone();
                 }
             }
+            crate::personal::seal(&state, &mut done).await?;
             state.stores.consents.insert(&consent).await?;
             state.metrics.outcome("verified");
             Ok(())
@@ -417,9 +452,22 @@ pub async fn response(
     if !state.stores.transactions.swap(&processing, &done).await? {
         return Err(ApiError::Refused(Reason::Replay));
     }
+    if let Some(event) = crate::webhooks::EventType::of(done.outcome) {
+        crate::webhooks::emit(&state, event, &done).await?;
+    }
     state.stores.durable().await?;
+    state.changes.changed(&done.id);
     match answer {
-        Ok(()) => Ok(Json(ResponseUriResponse::default()).into_response()),
+        Ok(()) => {
+            let mut answer = ResponseUriResponse::default();
+            if let Some(receipt) = receipt {
+                answer.extra.insert(
+                    intyg_core::rights::receipt::RECEIPT_MEMBER.into(),
+                    receipt.into(),
+                );
+            }
+            Ok(Json(answer).into_response())
+        }
         Err(reason) => Err(ApiError::Refused(reason)),
     }
 }
@@ -466,5 +514,6 @@ fn consent_record(
             .collect(),
         at: now,
         presentation_digest: intyg_core::jose::b64url_encode(sha2::Sha256::digest(body.as_bytes())),
+        erased_at: None,
     }
 }

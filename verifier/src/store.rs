@@ -11,8 +11,13 @@ use intyg_service::GroupCommit;
 use intyg_service::pg::{Pg, PgConfig, RunOnce};
 use intyg_service::session::PgSessions;
 
+mod copy;
+pub mod keys;
 mod pg;
+pub use copy::{Copied, CopyError, copy_sled_to_postgres};
+pub mod webhooks;
 pub use pg::MIGRATIONS;
+pub use webhooks::{Delivery, DeliveryState, OutboxStore, Subscription, SubscriptionStore};
 
 /// The owner of this service's tables (prefix `verifier_`) and migrations.
 pub const SERVICE: &str = "verifier";
@@ -35,6 +40,9 @@ pub enum StoreError {
     /// Writes could not be made durable.
     #[error(transparent)]
     NotDurable(#[from] intyg_service::NotDurable),
+    /// A key file could not be written, read or destroyed.
+    #[error("key file: {0}")]
+    KeyFile(#[from] std::io::Error),
 }
 
 /// Presentation transactions.
@@ -53,6 +61,40 @@ pub trait TransactionStore: Send + Sync {
         &self,
         before: i64,
     ) -> Result<Vec<Transaction>, StoreError>;
+    /// Transactions with an accepted erasure request not yet carried out
+    /// ([`Transaction::erasure_pending`]).
+    async fn with_erasure_pending(&self) -> Result<Vec<Transaction>, StoreError>;
+}
+
+/// Single-use identifiers (erasure request `jti`s), remembered until
+/// they expire.
+#[async_trait]
+pub trait ReplayStore: Send + Sync {
+    /// Records `key` until `expires_at` (seconds since the epoch) unless it
+    /// is already recorded and unexpired; returns whether it recorded it
+    /// (false: a replay). Atomic: of two concurrent calls one wins.
+    async fn insert_if_absent(
+        &self,
+        key: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Forgets every entry that expired before `now`; returns how many.
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError>;
+}
+
+/// The per-transaction keys personal data is sealed under. Destroying a
+/// key is what erases the data from disk: the records that hold it
+/// (and any old copy a store keeps of them) become ciphertext no one can
+/// open.
+#[async_trait]
+pub trait TransactionKeyStore: Send + Sync {
+    /// Stores the key of a transaction (replacing none: ids are fresh).
+    async fn put(&self, transaction_id: &str, key: &[u8]) -> Result<(), StoreError>;
+    /// The key of a transaction, unless destroyed.
+    async fn get(&self, transaction_id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Destroys the key; destroying an absent key is not an error.
+    async fn destroy(&self, transaction_id: &str) -> Result<(), StoreError>;
 }
 
 /// Consent records, one per accepted presentation.
@@ -80,6 +122,15 @@ pub struct Posting {
     pub created_at: i64,
     /// The username of the employer who made it.
     pub created_by: String,
+    /// How old a status list may be for its applications, in seconds
+    /// (0: fetched for each); `None`: the template's setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_status_age: Option<u64>,
+    /// A legal basis that obliges the employer to keep applicants' data
+    /// (e.g. a concluded employment contract): erasure requests on this
+    /// posting's applications are refused naming it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis: Option<String>,
 }
 
 /// One applicant session of a posting: a presentation transaction.
@@ -117,6 +168,14 @@ pub struct Stores {
     pub consents: Arc<dyn ConsentStore>,
     /// Internship postings of the portal.
     pub postings: Arc<dyn PostingStore>,
+    /// Webhook subscriptions.
+    pub subscriptions: Arc<dyn SubscriptionStore>,
+    /// The webhook delivery outbox.
+    pub outbox: Arc<dyn OutboxStore>,
+    /// Single-use erasure request ids.
+    pub replay: Arc<dyn ReplayStore>,
+    /// Per-transaction keys of personal data.
+    pub keys: Arc<dyn TransactionKeyStore>,
     /// Portal sessions and sign-in attempts (in memory on sled: one
     /// instance, a restart signs everyone out; shared on PostgreSQL).
     pub sessions: Arc<dyn intyg_service::session::SessionStore>,
@@ -131,6 +190,15 @@ impl std::fmt::Debug for Stores {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Stores")
     }
+}
+
+/// Applies the migrations this binary has to the database of `config`
+/// (refusing a newer schema) and returns the schema version now in force;
+/// `migrate` of the binary, for deployments that migrate before starting.
+pub async fn migrate(config: &PgConfig) -> Result<i32, StoreError> {
+    Ok(Pg::connect(config)?
+        .migrate(SERVICE, pg::MIGRATIONS)
+        .await?)
 }
 
 impl Stores {
@@ -149,10 +217,15 @@ impl Stores {
         let pg = Pg::connect(config)?;
         pg.migrate(SERVICE, pg::MIGRATIONS).await?;
         let store = Arc::new(pg::PgStore::new(pg.clone()));
+        let webhooks = Arc::new(webhooks::PgWebhooks { pg: pg.clone() });
         Ok(Self {
             transactions: store.clone(),
             consents: store.clone(),
+            replay: store.clone(),
+            keys: store.clone(),
             postings: store,
+            subscriptions: webhooks.clone(),
+            outbox: webhooks,
             sessions: Arc::new(PgSessions::new(pg.clone(), SERVICE)),
             commit: None,
             jobs: RunOnce::Shared(pg),
@@ -160,22 +233,41 @@ impl Stores {
     }
 
     /// Opens (or creates) the sled database in `dir` and starts its
-    /// flusher. Must run inside a Tokio runtime.
-    pub fn open_sled(dir: &std::path::Path) -> Result<Self, StoreError> {
+    /// flusher; per-transaction keys go to files in `keys_dir`
+    /// ([`keys::FileKeys`]). Must run inside a Tokio runtime.
+    pub fn open_sled(
+        dir: &std::path::Path,
+        keys_dir: &std::path::Path,
+    ) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(dir)
             .mode(sled::Mode::HighThroughput)
             .open()?;
+        Self::from_sled(db, keys_dir)
+    }
+
+    /// The stores over an open sled database (and its flusher), keys in
+    /// `keys_dir`. Must run inside a Tokio runtime.
+    pub fn from_sled(db: sled::Db, keys_dir: &std::path::Path) -> Result<Self, StoreError> {
         let sled = Arc::new(SledStore {
             transactions: db.open_tree("transactions")?,
             consents: db.open_tree("consents")?,
             postings: db.open_tree("postings")?,
             applications: db.open_tree("applications")?,
+            replay: db.open_tree("replay")?,
+        });
+        let webhooks = Arc::new(webhooks::SledWebhooks {
+            subscriptions: db.open_tree("webhook_subscriptions")?,
+            deliveries: db.open_tree("webhook_deliveries")?,
         });
         Ok(Self {
             transactions: sled.clone(),
             consents: sled.clone(),
+            replay: sled.clone(),
+            keys: Arc::new(keys::FileKeys::open(keys_dir)?),
             postings: sled,
+            subscriptions: webhooks.clone(),
+            outbox: webhooks,
             sessions: Arc::new(intyg_service::session::MemorySessions::default()),
             commit: Some(GroupCommit::start(db)),
             jobs: RunOnce::Local,
@@ -189,6 +281,8 @@ struct SledStore {
     postings: sled::Tree,
     /// Keyed `posting id` `/` `transaction id` (ids are base64url).
     applications: sled::Tree,
+    /// Single-use ids → big-endian expiry.
+    replay: sled::Tree,
 }
 
 fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
@@ -238,6 +332,65 @@ impl TransactionStore for SledStore {
             }
         }
         Ok(out)
+    }
+
+    async fn with_erasure_pending(&self) -> Result<Vec<Transaction>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.transactions.iter() {
+            let (_, bytes) = entry?;
+            let transaction: Transaction = serde_json::from_slice(&bytes)?;
+            if transaction.erasure_pending() {
+                out.push(transaction);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl ReplayStore for SledStore {
+    async fn insert_if_absent(
+        &self,
+        key: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut current = self.replay.get(key.as_bytes())?;
+        loop {
+            let live = current
+                .as_ref()
+                .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_ref()).ok())
+                .is_some_and(|bytes| i64::from_be_bytes(bytes) > now);
+            if live {
+                return Ok(false);
+            }
+            match self.replay.compare_and_swap(
+                key.as_bytes(),
+                current.clone(),
+                Some(&expires_at.to_be_bytes()[..]),
+            )? {
+                Ok(()) => return Ok(true),
+                Err(conflict) => current = conflict.current,
+            }
+        }
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let mut purged = 0;
+        for entry in self.replay.iter() {
+            let (key, value) = entry?;
+            let expired = <[u8; 8]>::try_from(value.as_ref())
+                .map_or(true, |bytes| i64::from_be_bytes(bytes) <= now);
+            if expired
+                && self
+                    .replay
+                    .compare_and_swap(&key, Some(value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                purged += 1;
+            }
+        }
+        Ok(purged)
     }
 }
 

@@ -2,6 +2,8 @@
 //!
 //! `internship-application` (DESIGN §3): registration status and internship
 //! eligibility are required; the name and a diploma are optional.
+//! `internship-eligible-minimal`: the registration status and the
+//! predicate `registered_at_least/6_months`, nothing else.
 //!
 //! The templates use no `claim_sets`. Digg's national wallet ignores
 //! them (and takes the first option of a credential set), so a query
@@ -43,7 +45,13 @@ pub struct Template {
 /// validated on first use only.
 pub fn template(name: &str) -> Result<Option<Template>, DcqlError> {
     static INTERNSHIP_APPLICATION: OnceLock<ValidatedQuery> = OnceLock::new();
+    static INTERNSHIP_ELIGIBLE_MINIMAL: OnceLock<ValidatedQuery> = OnceLock::new();
     match name {
+        "internship-eligible-minimal" => Ok(Some(Template {
+            name: "internship-eligible-minimal",
+            purpose: "Inskriven minst sex månader / Registered for at least six months",
+            query: cached(&INTERNSHIP_ELIGIBLE_MINIMAL, internship_eligible_minimal)?,
+        })),
         "internship-application" => Ok(Some(Template {
             name: "internship-application",
             purpose: "Ansökan om arbetspraktik / Internship application",
@@ -67,7 +75,26 @@ fn cached(
 }
 
 /// The names of all templates.
-pub const TEMPLATES: [&str; 1] = ["internship-application"];
+pub const TEMPLATES: [&str; 2] = ["internship-application", "internship-eligible-minimal"];
+
+/// A minimal attestation: the registration status and whether the person
+/// has been registered for at least six months (a predicate the issuer
+/// computed), not the date.
+fn internship_eligible_minimal() -> Result<ValidatedQuery, DcqlError> {
+    let query = json!({
+        "credentials": [{
+            "id": "registration",
+            "format": "dc+sd-jwt",
+            "meta": {"vct_values": [REGISTRATION_VCT]},
+            "claims": [
+                {"path": ["registration_status"],
+                 "values": ["job_seeker", "part_time_job_seeker", "in_programme"]},
+                {"path": ["registered_at_least", "6_months"]}
+            ]
+        }]
+    });
+    ValidatedQuery::from_json(query.to_string())
+}
 
 fn internship_application() -> Result<ValidatedQuery, DcqlError> {
     let query = json!({
@@ -147,7 +174,8 @@ mod tests {
     /// required sets are only the required ones.
     #[test]
     fn privacy_does_not_depend_on_claim_sets() {
-        for name in TEMPLATES {
+        {
+            let name = "internship-application";
             let template = template(name).unwrap().unwrap();
             let query = template.query.query();
             assert!(
@@ -180,5 +208,25 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn the_minimal_template_asks_the_predicate_not_the_date() {
+        let template = template("internship-eligible-minimal").unwrap().unwrap();
+        let asked: Vec<String> = template
+            .query
+            .query()
+            .credentials
+            .iter()
+            .flat_map(|c| c.claims.iter().flatten())
+            .map(|claim| claim.path.to_string())
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                r#"["registration_status"]"#,
+                r#"["registered_at_least","6_months"]"#
+            ]
+        );
     }
 }

@@ -168,8 +168,9 @@ impl Reason {
 /// What a response amounts to when no check failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
-    /// Every presentation verified.
-    Verified(Vec<Accepted>),
+    /// Every presentation verified; with the VP Token's
+    /// `vp_token_hash` (`intyg_core::rights::vp_token_hash`).
+    Verified(Vec<Accepted>, String),
     /// The wallet answered `access_denied`: the person declined, or the
     /// wallet holds no matching credential (`Denial`).
     Denied(Denial),
@@ -201,6 +202,8 @@ pub struct Accepted {
     pub record: VerifiedCredentialRecord,
     /// Pointers of the selectively disclosed claims (for consent).
     pub disclosed: Vec<String>,
+    /// RFC 7638 thumbprint of the holder key (`cnf.jwk`), when bound.
+    pub holder_key: Option<String>,
 }
 
 /// What the checks need besides the transaction.
@@ -267,7 +270,10 @@ pub async fn check(
             );
         }
     }
-    Ok(Verdict::Verified(accepted))
+    Ok(Verdict::Verified(
+        accepted,
+        intyg_core::rights::vp_token_hash(&response.vp_token),
+    ))
 }
 
 /// A wallet's error response (§8.5), plain or encrypted: `access_denied`
@@ -351,13 +357,20 @@ async fn check_presentation(
     {
         None => None,
         Some(reference) => {
-            let status = context
+            let check = context
                 .status
-                .status(reference, context.trust, &vct, iss.as_deref(), context.now)
+                .status(
+                    reference,
+                    context.trust,
+                    &vct,
+                    iss.as_deref(),
+                    context.now,
+                    transaction.max_status_age,
+                )
                 .await
                 .map_err(|e| Reason::StatusUnavailable(e.to_string()))?;
-            match status {
-                StatusType::Valid => Some("valid".to_owned()),
+            match check.status {
+                StatusType::Valid => Some(check),
                 StatusType::Invalid => return Err(Reason::Revoked),
                 StatusType::Suspended => return Err(Reason::Suspended),
                 other => {
@@ -375,10 +388,18 @@ async fn check_presentation(
             vct,
             issuer: iss,
             claims: verified.subject_claims(),
-            status,
+            status: status.map(|_| "valid".to_owned()),
+            status_checked_at: status.map(|_| context.now),
+            status_list_fetched_at: status.map(|check| check.fetched_at),
+            status_list_issued_at: status.map(|check| check.issued_at),
             issuer_name: std::collections::BTreeMap::new(),
         },
         disclosed: verified.sd_jwt.disclosed.clone(),
+        holder_key: verified
+            .sd_jwt
+            .holder_key
+            .as_ref()
+            .and_then(|jwk| intyg_core::jose::thumbprint(jwk).ok()),
     })
 }
 

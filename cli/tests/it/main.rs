@@ -4,6 +4,7 @@
 mod wallet;
 mod wallet_authorize;
 mod wallet_haip;
+mod wallet_wrprc;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -16,6 +17,7 @@ const PIN: &str = "246810";
 
 struct Run {
     ok: bool,
+    code: Option<i32>,
     stdout: String,
     stderr: String,
 }
@@ -24,6 +26,7 @@ impl Run {
     fn of(out: Output) -> Self {
         Self {
             ok: out.status.success(),
+            code: out.status.code(),
             stdout: String::from_utf8(out.stdout).unwrap(),
             stderr: String::from_utf8(out.stderr).unwrap(),
         }

@@ -35,7 +35,9 @@ fn offer(issuer: &BackgroundIssuer) -> String {
 }
 
 fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let Run { ok, stdout, stderr } = Run::of(wallet_command(dir, PIN, args).output().unwrap());
+    let Run {
+        ok, stdout, stderr, ..
+    } = Run::of(wallet_command(dir, PIN, args).output().unwrap());
     (ok, stdout, stderr)
 }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{JoseError, Jwk, SigningKey, VerifyingKey, b64url_decode, b64url_encode};
+use super::{JoseError, Jwk, Signer, VerifyingKey, b64url_decode, b64url_encode};
 
 /// The signature algorithms of our profile. Anything else is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -117,7 +117,7 @@ impl Header {
 pub fn sign_compact(
     header: &Header,
     payload: &[u8],
-    key: &SigningKey,
+    key: &(impl Signer + ?Sized),
 ) -> Result<String, JoseError> {
     if header.alg != key.algorithm() {
         return Err(JoseError::KeyMismatch(header.alg.as_str()));
@@ -211,6 +211,7 @@ impl CompactJws {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jose::SigningKey;
 
     fn forge(header: &str) -> String {
         format!(

@@ -85,15 +85,39 @@ impl SigningKey {
         }
         Ok(jwk)
     }
+}
 
-    /// Signs `message` (a JWS signing input) and returns the 64-byte `r || s`
-    /// signature of RFC 7518 §3.4.
-    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
+/// Whatever signs JWS: a key in memory ([`SigningKey`]) or one held
+/// elsewhere (a PKCS#11 token, a remote signing service) that the caller
+/// wraps. Every signing function of this crate takes a `Signer`, so a key
+/// outside memory plugs in without a second code path.
+pub trait Signer: Send + Sync {
+    /// The algorithm this signer signs with (the JWS `alg`).
+    fn algorithm(&self) -> Algorithm;
+
+    /// Signs `message` (a JWS signing input) and returns the JWS signature:
+    /// for ES256 the 64-byte `r || s` of RFC 7518 §3.4.
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError>;
+
+    /// The public half as a JWK (`kty`, `crv`, `x`, `y`).
+    fn public_jwk(&self) -> Jwk;
+}
+
+impl Signer for SigningKey {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::ES256
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
         let signature = self
             .pair
             .sign(&SystemRandom::new(), message)
             .map_err(|_| JoseError::Signing)?;
         Ok(signature.as_ref().to_vec())
+    }
+
+    fn public_jwk(&self) -> Jwk {
+        SigningKey::public_jwk(self)
     }
 }
 

@@ -19,7 +19,7 @@ mod key;
 
 pub use error::JoseError;
 pub use jws::{Algorithm, CompactJws, Header, sign_compact};
-pub use key::{SigningKey, VerifyingKey, thumbprint};
+pub use key::{Signer, SigningKey, VerifyingKey, thumbprint};
 /// A JSON Web Key (RFC 7517), public or private.
 pub use ssi_jwk::JWK as Jwk;
 

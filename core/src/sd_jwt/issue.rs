@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use super::{Disclosure, DisclosureKind, IssueError, SHA_256, SdJwt, pointer_push, random_b64};
-use crate::jose::{Header, SigningKey, b64url_encode, sign_compact};
+use crate::jose::{Header, b64url_encode, sign_compact};
 
 /// What to conceal, and how many decoys to add.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub fn issue(
     claims: Map<String, Value>,
     options: &IssueOptions,
     header: Header,
-    key: &SigningKey,
+    key: &(impl crate::jose::Signer + ?Sized),
 ) -> Result<SdJwt, IssueError> {
     let document = Value::Object(claims);
     for pointer in &options.disclosable {

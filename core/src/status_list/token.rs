@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::claims::{ClaimsError, StatusListTokenClaims};
 use super::encoding::{DecodeError, DecodeLimits};
 use super::list::{LookupError, StatusIndex, StatusList, StatusType};
-use crate::jose::{CompactJws, Header, JoseError, Jwk, SigningKey, sign_compact};
+use crate::jose::{CompactJws, Header, JoseError, Jwk, sign_compact};
 
 /// A Status List Token whose header and claims were checked and whose list
 /// was decoded.
@@ -102,13 +102,30 @@ impl StatusListToken {
     /// The [`JoseError`] of [`sign_compact`] when the key cannot sign.
     pub fn sign(
         claims: &StatusListTokenClaims,
-        key: &SigningKey,
+        key: &(impl crate::jose::Signer + ?Sized),
         kid: Option<&str>,
+    ) -> Result<String, JoseError> {
+        Self::sign_with_chain(claims, key, kid, None)
+    }
+
+    /// [`Self::sign`] with the signer's X.509 chain in `x5c` (leaf and
+    /// intermediates, RFC 7515 §4.1.6), so a relying party can check the
+    /// token against the same trust anchors as the issuer's credentials.
+    ///
+    /// # Errors
+    ///
+    /// The [`JoseError`] of [`sign_compact`] when the key cannot sign.
+    pub fn sign_with_chain(
+        claims: &StatusListTokenClaims,
+        key: &(impl crate::jose::Signer + ?Sized),
+        kid: Option<&str>,
+        x5c: Option<Vec<String>>,
     ) -> Result<String, JoseError> {
         let mut header = Header::new(key.algorithm()).typ(Self::TYP);
         if let Some(kid) = kid {
             header = header.kid(kid);
         }
+        header.x5c = x5c;
         // Invariant: the claims are strings, integers and `serde_json`
         // values keyed by strings, all of which serialize to JSON.
         let payload = serde_json::to_vec(claims).expect("status list claims serialize to JSON");
@@ -219,6 +236,7 @@ impl StatusListToken {
 
 #[cfg(test)]
 mod tests {
+    use crate::jose::SigningKey;
     use std::num::NonZeroU64;
 
     use serde_json::json;

@@ -124,12 +124,24 @@ impl TrustedIssuer {
 
     fn key(&self, header: &Header, now: i64) -> Result<VerifyingKey, TrustError> {
         if let Some(x5c) = &header.x5c {
-            if self.roots.is_empty() {
-                return Err(TrustError::NoRoots(self.iss.clone()));
+            if !self.roots.is_empty() {
+                let leaf = CertificateChain::from_x5c(x5c)?.validate(&self.roots, now)?;
+                check_issuer_name(&leaf, &self.iss)?;
+                return Ok(leaf.key);
             }
-            let leaf = CertificateChain::from_x5c(x5c)?.validate(&self.roots, now)?;
-            check_issuer_name(&leaf, &self.iss)?;
-            return Ok(leaf.key);
+            // An issuer trusted by its keys only: a chain proves nothing
+            // here, but a `kid` naming one of its keys still does (issuers
+            // send both during a move to certificates).
+            let jwk = header
+                .kid
+                .as_ref()
+                .and_then(|kid| {
+                    self.keys
+                        .iter()
+                        .find(|k| k.key_id.as_deref() == Some(kid.as_str()))
+                })
+                .ok_or_else(|| TrustError::NoRoots(self.iss.clone()))?;
+            return Ok(VerifyingKey::from_jwk(jwk)?);
         }
         let unknown = || TrustError::UnknownKey {
             iss: self.iss.clone(),

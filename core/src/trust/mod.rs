@@ -9,13 +9,16 @@
 //! | validated leaf: key, SANs, `x509_hash` | [`ValidatedLeaf`] |
 //! | `x509_hash:` / `x509_san_dns:` client authentication | [`ValidatedLeaf::authenticates`], [`authenticate_request_object`] |
 //! | issuers trusted per `vct` (keys by `kid`, or `x5c` roots) | [`TrustList`], [`TrustedIssuer`], file form [`TrustListDocument`] |
+//! | a local CA and its leaves (development, tests, list operators) | [`pki::LocalCa`] |
 //!
 //! Chains are validated with `rustls-webpki` (already compiled in through
 //! rustls; RFC 5280 path building with no I/O), with signatures on
 //! aws-lc-rs. Nothing here fetches anything: issuer metadata and trust
 //! list files are the caller's to read.
 
+mod der;
 mod list;
+pub mod pki;
 mod request_object;
 mod x509;
 

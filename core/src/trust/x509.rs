@@ -214,6 +214,22 @@ impl Certificate {
         key_from_spki(parsed.subject_public_key_info().as_ref()).ok_or(X509Error::UnsupportedKey)
     }
 
+    /// The subject's organization (O), unvalidated: for an issuer, the
+    /// name a trust list gives it.
+    pub fn organization(&self) -> Option<String> {
+        super::der::organization(&self.der)
+    }
+
+    /// The subject's common name (CN), unvalidated.
+    pub fn common_name(&self) -> Option<String> {
+        super::der::common_name(&self.der)
+    }
+
+    /// notBefore and notAfter in seconds since the epoch, unvalidated.
+    pub fn validity(&self) -> Option<(i64, i64)> {
+        super::der::validity(&self.der)
+    }
+
     /// The certificate's `dNSName` SANs, unvalidated.
     pub fn dns_names(&self) -> Vec<String> {
         let der = CertificateDer::from(self.der.as_slice());

@@ -15,7 +15,7 @@ pub mod schema;
 
 use serde_json::{Map, Value};
 
-use crate::jose::{Algorithm, Header, Jwk, SigningKey, VerifyingKey};
+use crate::jose::{Algorithm, Header, Jwk, VerifyingKey};
 use crate::sd_jwt::{self, IssueOptions, SdJwt, SdJwtError, Verified, VerifyOptions};
 use crate::status_list::{StatusClaim, StatusListReference};
 use metadata::{ClaimPathElement, CredentialType, SdPolicy};
@@ -172,7 +172,7 @@ pub fn issue(
     credential_type: &CredentialType,
     claims: Map<String, Value>,
     params: &IssueParams,
-    key: &SigningKey,
+    key: &(impl crate::jose::Signer + ?Sized),
 ) -> Result<SdJwt, VcError> {
     if let Some(name) = claims
         .keys()

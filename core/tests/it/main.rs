@@ -11,6 +11,8 @@ mod sd_jwt;
 mod status_list;
 mod trust;
 mod vc;
+mod webhook;
+mod wrprc;
 
 /// Reads a file under the workspace's `test-vectors/` folder.
 pub(crate) fn vector(path: &str) -> String {

@@ -327,17 +327,28 @@ fn trust_list_validates_issuer_x5c() {
             .unwrap_err(),
         TrustError::X509(X509Error::NameMismatch("other.example".into()))
     );
-    // A key-only issuer does not accept x5c.
+    // A key-only issuer does not accept x5c without a kid naming its key.
     let mut keys_only = TrustList::new();
+    let mut named = key.public_jwk();
+    named.key_id = Some("k1".into());
     keys_only.trust(
         VCT,
-        TrustedIssuer::with_keys("https://af.example", vec![key.public_jwk()]),
+        TrustedIssuer::with_keys("https://af.example", vec![named]),
     );
     assert_eq!(
         keys_only
             .issuer_key(VCT, Some("https://af.example"), &header, NOW)
             .unwrap_err(),
         TrustError::NoRoots("https://af.example".into())
+    );
+    // With the kid of its key, the key verifies (x5c is then not used).
+    let mut with_kid = header.clone();
+    with_kid.kid = Some("k1".into());
+    assert_eq!(
+        keys_only
+            .issuer_key(VCT, Some("https://af.example"), &with_kid, NOW)
+            .unwrap(),
+        expected
     );
     // A chain to another root.
     let stranger = self::ca("Stranger");

@@ -111,6 +111,7 @@ fn issuer_set(name: &str) -> bool {
     intyg_core::vc::CLEAR_CLAIMS.contains(&name)
         || name == "sub"
         || crate::claims::IDENTITY_CLAIMS.contains(&name)
+        || crate::predicates::COMPUTED_CLAIMS.contains(&name)
 }
 
 /// The fields of a credential type's form, in type metadata order, then the

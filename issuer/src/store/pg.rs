@@ -2,7 +2,9 @@
 //! instances on one database (tables `issuer_*`, `migrations/`).
 //!
 //! Every method is one statement, committed (with `synchronous_commit =
-//! on`) before it returns. Single-use values are taken by one
+//! on`) before it returns; an issuance step that writes to several tables
+//! ([`IssuanceStore`]) is one statement with data-modifying `WITH` parts,
+//! so each endpoint of an issuance commits once. Single-use values are taken by one
 //! `DELETE .. RETURNING` or `UPDATE .. WHERE <still as read>`, so two
 //! instances cannot both use one; status indices come from a sequence.
 
@@ -13,8 +15,8 @@ use intyg_service::pg::{Migration, Pg, PgError, Row};
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{
-    CredentialStore, GrantStore, NonceStore, OfferStore, PersonStore, ReplayStore, SignedList,
-    StatusStore, StoreError,
+    CredentialStore, GrantStore, IssuanceStore, IssueOutcome, NonceStore, OfferStore, PersonStore,
+    ReplayStore, Reservation, SignedList, StatusStore, StoreError,
 };
 use crate::auth_code::store::{AuthorizationStore, IssuedCode, PendingLogin, PushedRequest};
 use crate::model::{AccessGrant, CredentialRecord, Offer, Person};
@@ -173,6 +175,136 @@ impl NonceStore for PgStore {
             .map(|row| row.try_get(0))
             .transpose()
             .map_err(PgError::from)?)
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let purged = self
+            .pg
+            .execute("DELETE FROM issuer_nonces WHERE expires_at <= $1", &[&now])
+            .await?;
+        Ok(usize::try_from(purged).unwrap_or(usize::MAX))
+    }
+}
+
+/// Distinct values, in order of first appearance.
+fn distinct(values: &[String]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::with_capacity(values.len());
+    for value in values {
+        if !out.contains(&value.as_str()) {
+            out.push(value);
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl IssuanceStore for PgStore {
+    async fn redeem(
+        &self,
+        current: &Offer,
+        next: &Offer,
+        grant: &AccessGrant,
+    ) -> Result<bool, StoreError> {
+        // The grant is inserted only from the row the swap returned.
+        let stored = self
+            .pg
+            .execute(
+                "WITH redeemed AS ( \
+                     UPDATE issuer_offers SET record = $3 WHERE id = $1 AND record = $2 RETURNING 1) \
+                 INSERT INTO issuer_grants (token_hash, expires_at, record) \
+                 SELECT $4::text, $5::bigint, $6::text FROM redeemed \
+                 ON CONFLICT (token_hash) DO UPDATE SET expires_at = $5, record = $6",
+                &[
+                    &next.id,
+                    &encode(current)?,
+                    &encode(next)?,
+                    &grant.token_hash,
+                    &grant.expires_at,
+                    &encode(grant)?,
+                ],
+            )
+            .await?;
+        Ok(stored == 1)
+    }
+
+    async fn reserve(
+        &self,
+        id: &str,
+        nonces: &[String],
+        now: i64,
+        count: u64,
+    ) -> Result<Reservation, StoreError> {
+        let nonces = distinct(nonces);
+        let wanted = to_i64(nonces.len() as u64)?;
+        // Indices only for an offered record with live nonces, as sled.
+        let row = self
+            .pg
+            .query_one(
+                "WITH record AS (SELECT record FROM issuer_credentials WHERE id = $1), \
+                      live AS (SELECT count(*) = $4 AS ok FROM issuer_nonces \
+                               WHERE nonce = ANY($2) AND expires_at > $3) \
+                 SELECT (SELECT record FROM record), live.ok, \
+                        CASE WHEN live.ok AND (SELECT record::jsonb ->> 'state' FROM record) = 'offered' \
+                             THEN ARRAY(SELECT nextval('issuer_status_index') \
+                                        FROM generate_series(1, $5::bigint)) \
+                             ELSE '{}'::bigint[] END \
+                 FROM live",
+                &[&id, &nonces, &now, &wanted, &to_i64(count)?],
+            )
+            .await?;
+        let record: Option<&str> = row.try_get(0).map_err(PgError::from)?;
+        let nonces_live: bool = row.try_get(1).map_err(PgError::from)?;
+        let indices: Vec<i64> = row.try_get(2).map_err(PgError::from)?;
+        let mut indices = indices
+            .into_iter()
+            .map(|i| u64::try_from(i).map_err(|_| StoreError::OutOfRange(i.unsigned_abs())))
+            .collect::<Result<Vec<u64>, _>>()?;
+        indices.sort_unstable();
+        Ok(Reservation {
+            record: record.map(serde_json::from_str).transpose()?,
+            nonces_live,
+            indices,
+        })
+    }
+
+    async fn issue(
+        &self,
+        current: &CredentialRecord,
+        next: &CredentialRecord,
+        nonces: &[String],
+        now: i64,
+    ) -> Result<IssueOutcome, StoreError> {
+        let nonces = distinct(nonces);
+        let wanted = to_i64(nonces.len() as u64)?;
+        // Every part sees the same snapshot; the update runs only when the
+        // delete took every nonce live.
+        let row = self
+            .pg
+            .query_one(
+                "WITH taken AS ( \
+                     DELETE FROM issuer_nonces WHERE nonce = ANY($4) RETURNING expires_at), \
+                 live AS (SELECT count(*) FILTER (WHERE expires_at > $5) = $6 AS ok FROM taken), \
+                 updated AS ( \
+                     UPDATE issuer_credentials SET record = $3 \
+                     WHERE id = $1 AND record = $2 AND (SELECT ok FROM live) RETURNING 1) \
+                 SELECT (SELECT ok FROM live), (SELECT count(*) FROM updated)",
+                &[
+                    &next.id,
+                    &encode(current)?,
+                    &encode(next)?,
+                    &nonces,
+                    &now,
+                    &wanted,
+                ],
+            )
+            .await?;
+        let live: bool = row.try_get(0).map_err(PgError::from)?;
+        let updated: i64 = row.try_get(1).map_err(PgError::from)?;
+        Ok(match (live, updated) {
+            (false, _) => IssueOutcome::NonceGone,
+            (true, 0) => IssueOutcome::RecordChanged,
+            (true, _) => IssueOutcome::Issued,
+        })
     }
 }
 

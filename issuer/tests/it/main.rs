@@ -9,4 +9,5 @@ mod flow;
 mod haip;
 mod multi;
 mod portal;
+mod signing;
 mod stores;

@@ -9,7 +9,7 @@ use intyg_issuer::model::{
     AccessGrant, CredentialRecord, CredentialState, Offer, Person, PersonalIdentityNumber,
     Revocation, RevocationReason,
 };
-use intyg_issuer::store::{SignedList, Stores};
+use intyg_issuer::store::{IssueOutcome, SignedList, Stores};
 use intyg_service::session::throttle::{self, ACCOUNT_FROM_ADDRESS};
 use intyg_service::session::{StoredSession, User};
 use intyg_testkit::{KARIN, TempDir, TestPg};
@@ -66,6 +66,10 @@ both_backends!(
     authorization_records_are_taken_once,
     sessions_and_throttling,
     replayed_identifiers_are_refused_until_they_expire,
+    redemption_stores_the_grant_only_with_the_offer_taken,
+    issuance_reserves_only_for_an_offered_record_with_live_nonces,
+    issuance_consumes_nonces_and_updates_the_record_together,
+    expired_nonces_are_swept,
 );
 
 fn offer(id: &str) -> Offer {
@@ -526,5 +530,263 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
     assert!(
         matches!(again, Err(intyg_issuer::store::CopyError::NotEmpty)),
         "{again:?}"
+    );
+}
+
+fn grant(token_hash: &str) -> AccessGrant {
+    AccessGrant {
+        token_hash: token_hash.into(),
+        credential_id: "record-o1".into(),
+        credential_configuration_id: "registration-certificate".into(),
+        expires_at: 50,
+        jkt: None,
+    }
+}
+
+async fn redemption_stores_the_grant_only_with_the_offer_taken(stores: Stores) {
+    let first = offer("o1");
+    stores.offers.insert(&first).await.unwrap();
+    let redeemed = Offer {
+        redeemed: true,
+        ..first.clone()
+    };
+    let (ta, tb) = (grant("ta"), grant("tb"));
+    let (a, b) = tokio::join!(
+        stores.issuance.redeem(&first, &redeemed, &ta),
+        stores.issuance.redeem(&first, &redeemed, &tb)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a ^ b, "of two redemptions of one code, one wins");
+    let (winner, loser) = if a { ("ta", "tb") } else { ("tb", "ta") };
+    assert_eq!(
+        stores.grants.get(winner).await.unwrap(),
+        Some(grant(winner))
+    );
+    assert_eq!(
+        stores.grants.get(loser).await.unwrap(),
+        None,
+        "no grant without the offer taken"
+    );
+    assert_eq!(stores.offers.by_id("o1").await.unwrap(), Some(redeemed));
+}
+
+async fn issuance_reserves_only_for_an_offered_record_with_live_nonces(stores: Stores) {
+    let offered = record("r1", KARIN, 1);
+    stores.credentials.put(&offered).await.unwrap();
+    stores.nonces.insert("n1", 100).await.unwrap();
+    stores.nonces.insert("n2", 100).await.unwrap();
+    stores.nonces.insert("old", 10).await.unwrap();
+    let nonces = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+
+    let reserved = stores
+        .issuance
+        .reserve("r1", &nonces(&["n1", "n2"]), 50, 3)
+        .await
+        .unwrap();
+    assert_eq!(reserved.record, Some(offered.clone()));
+    assert!(reserved.nonces_live);
+    assert_eq!(reserved.indices.len(), 3);
+    assert!(reserved.indices.windows(2).all(|w| w[0] < w[1]));
+    let again = stores
+        .issuance
+        .reserve("r1", &nonces(&["n1"]), 50, 1)
+        .await
+        .unwrap();
+    assert!(
+        again.indices.iter().all(|i| !reserved.indices.contains(i)),
+        "reserving consumes nothing but never repeats an index"
+    );
+
+    for refused in [&["n1", "old"][..], &["n1", "unknown"][..]] {
+        let reserved = stores
+            .issuance
+            .reserve("r1", &nonces(refused), 50, 2)
+            .await
+            .unwrap();
+        assert!(!reserved.nonces_live, "{refused:?}");
+        assert!(reserved.indices.is_empty(), "no index without live nonces");
+    }
+    let issued = CredentialRecord {
+        state: CredentialState::Issued,
+        ..record("r2", KARIN, 2)
+    };
+    stores.credentials.put(&issued).await.unwrap();
+    let reserved = stores
+        .issuance
+        .reserve("r2", &nonces(&["n1"]), 50, 2)
+        .await
+        .unwrap();
+    assert_eq!(reserved.record, Some(issued));
+    assert!(reserved.nonces_live);
+    assert!(
+        reserved.indices.is_empty(),
+        "no index for a record no longer offered"
+    );
+    let missing = stores
+        .issuance
+        .reserve("none", &nonces(&["n1"]), 50, 1)
+        .await
+        .unwrap();
+    assert_eq!((missing.record, missing.indices.len()), (None, 0));
+}
+
+async fn issuance_consumes_nonces_and_updates_the_record_together(stores: Stores) {
+    let offered = record("r1", KARIN, 1);
+    stores.credentials.put(&offered).await.unwrap();
+    for nonce in ["n1", "n2", "n3"] {
+        stores.nonces.insert(nonce, 100).await.unwrap();
+    }
+    stores.nonces.insert("old", 10).await.unwrap();
+    let nonces = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let issued = CredentialRecord {
+        state: CredentialState::Issued,
+        status_indices: vec![4, 5],
+        issued_at: Some(50),
+        ..offered.clone()
+    };
+
+    // An expired nonce: nothing issued.
+    assert_eq!(
+        stores
+            .issuance
+            .issue(&offered, &issued, &nonces(&["n3", "old"]), 50)
+            .await
+            .unwrap(),
+        IssueOutcome::NonceGone
+    );
+    assert_eq!(
+        stores.credentials.get("r1").await.unwrap(),
+        Some(offered.clone())
+    );
+
+    // Two requests with the same nonce: one issues.
+    let n1 = nonces(&["n1"]);
+    let (a, b) = tokio::join!(
+        stores.issuance.issue(&offered, &issued, &n1, 50),
+        stores.issuance.issue(&offered, &issued, &n1, 50)
+    );
+    let mut outcomes = [a.unwrap(), b.unwrap()];
+    outcomes.sort_by_key(|o| *o as u8);
+    assert_eq!(outcomes, [IssueOutcome::Issued, IssueOutcome::NonceGone]);
+    assert_eq!(
+        stores.credentials.get("r1").await.unwrap(),
+        Some(issued.clone())
+    );
+    assert_eq!(
+        stores.nonces.consume("n1").await.unwrap(),
+        None,
+        "the nonce was consumed"
+    );
+
+    // A record changed since it was read (issued, withdrawn) is not
+    // overwritten; the nonce is used up all the same.
+    let withdrawn = CredentialRecord {
+        state: CredentialState::Revoked,
+        ..offered.clone()
+    };
+    assert_eq!(
+        stores
+            .issuance
+            .issue(&offered, &withdrawn, &nonces(&["n2"]), 50)
+            .await
+            .unwrap(),
+        IssueOutcome::RecordChanged
+    );
+    assert_eq!(stores.credentials.get("r1").await.unwrap(), Some(issued));
+    assert_eq!(stores.nonces.consume("n2").await.unwrap(), None);
+}
+
+async fn expired_nonces_are_swept(stores: Stores) {
+    stores.nonces.insert("gone", 10).await.unwrap();
+    stores.nonces.insert("edge", 20).await.unwrap();
+    stores.nonces.insert("live", 21).await.unwrap();
+    assert_eq!(stores.nonces.purge_expired(20).await.unwrap(), 2);
+    assert_eq!(stores.nonces.consume("gone").await.unwrap(), None);
+    assert_eq!(stores.nonces.consume("edge").await.unwrap(), None);
+    assert_eq!(stores.nonces.consume("live").await.unwrap(), Some(21));
+    assert_eq!(stores.nonces.purge_expired(100).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nonce_sweep_runs_on_one_instance_at_a_time() {
+    let url = TestPg::cluster().database("issuer_sweep").await;
+    let config = intyg_service::pg::PgConfig::new(url);
+    let (a, b) = (
+        Stores::open_pg(&config).await.unwrap(),
+        Stores::open_pg(&config).await.unwrap(),
+    );
+    a.nonces.insert("expired", 10).await.unwrap();
+    a.nonces.insert("live", 100).await.unwrap();
+    // Instance a holds the sweep's lock while b tries.
+    let (hold, release) = tokio::sync::oneshot::channel::<()>();
+    let (started, running) = tokio::sync::oneshot::channel::<()>();
+    let jobs = a.jobs.clone();
+    let holder = tokio::spawn(async move {
+        jobs.run(intyg_issuer::ops::SWEEP_JOB, async move {
+            started.send(()).unwrap();
+            release.await.unwrap();
+        })
+        .await
+        .unwrap()
+    });
+    running.await.unwrap();
+    assert_eq!(intyg_issuer::ops::sweep(&b, 50).await.unwrap(), None);
+    assert_eq!(
+        b.nonces.consume("expired").await.unwrap(),
+        Some(10),
+        "not swept while another instance sweeps"
+    );
+    b.nonces.insert("expired", 10).await.unwrap();
+    hold.send(()).unwrap();
+    assert!(holder.await.unwrap().is_some());
+    let swept = intyg_issuer::ops::sweep(&b, 50).await.unwrap().unwrap();
+    assert_eq!(swept.nonces, 1);
+    assert_eq!(a.nonces.consume("expired").await.unwrap(), None);
+    assert_eq!(a.nonces.consume("live").await.unwrap(), Some(100));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_applies_the_schema_without_serving() {
+    let url = TestPg::cluster().database("issuer_migrate_cmd").await;
+    let run = |url: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_intyg-issuer"))
+            .arg("migrate")
+            .env("INTYG_DATABASE_URL", url)
+            .output()
+            .unwrap()
+    };
+    let output = tokio::task::block_in_place(|| run(&url));
+    assert!(output.status.success(), "{output:?}");
+    let known = intyg_issuer::store::MIGRATIONS.len();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).lines().last(),
+        Some(format!("issuer schema at version {known}").as_str())
+    );
+    let pg =
+        intyg_service::pg::Pg::connect(&intyg_service::pg::PgConfig::new(url.clone())).unwrap();
+    let row = pg
+        .query_one(
+            "SELECT count(*) FROM intyg_schema_migrations WHERE service = 'issuer'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), known as i64);
+    pg.query("SELECT count(*) FROM issuer_offers", &[])
+        .await
+        .unwrap();
+    // A second run finds the schema; a newer schema is refused.
+    assert!(tokio::task::block_in_place(|| run(&url)).status.success());
+    pg.execute(
+        "INSERT INTO intyg_schema_migrations (service, version, name) VALUES ('issuer', 999, 'x')",
+        &[],
+    )
+    .await
+    .unwrap();
+    let refused = tokio::task::block_in_place(|| run(&url));
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("newer than this binary"),
+        "{refused:?}"
     );
 }

@@ -175,6 +175,9 @@ intyg_service::messages! {
     CredentialValid => ("Giltigt (kontrollerat mot utfärdarens statuslista)", "Valid (checked against the issuer's status list)"),
     /// No status list in the credential.
     CredentialNoStatus => ("Intyget har ingen statuslista", "The credential has no status list"),
+    StatusChecked => ("Status kontrollerad", "Status checked"),
+    StatusListAge => ("statuslistan var", "the status list was"),
+    SecondsOld => ("sekunder gammal", "seconds old"),
     /// Table column: claim.
     Claim => ("Uppgift", "Claim"),
     /// Table column: value.
@@ -183,6 +186,11 @@ intyg_service::messages! {
     ClaimsDeleted => (
         "De verifierade uppgifterna är raderade efter lagringstiden. Samtyckesposten finns kvar.",
         "The verified claims were deleted after the retention period. The consent record is kept."
+    ),
+    /// Claims erased on the applicant's request.
+    ClaimsErased => (
+        "Uppgifterna är raderade på den sökandes begäran. Samtyckesposten finns kvar, utan personuppgifter.",
+        "The claims were erased at the applicant's request. The consent record is kept, without personal data."
     ),
     /// Back to the posting.
     BackToPosting => ("Tillbaka till annonsen", "Back to the posting"),

@@ -1,7 +1,8 @@
 //! The employer portal: server-rendered HTML in Swedish and English. The
-//! only script is `portal.js`, a few lines that poll an applicant session's
-//! status so that the page turns to verified, declined or failed without a
-//! reload (without it the page says to reload).
+//! only script is `portal.js`, a few lines that follow an applicant
+//! session's status (Server-Sent Events, or polling where `EventSource` is
+//! missing) so that the page turns to verified, declined or failed without
+//! a reload (without it the page says to reload).
 //!
 //! | route | what |
 //! |---|---|
@@ -13,7 +14,8 @@
 //! | `GET /portal/postings/{id}` | a posting and its applications |
 //! | `POST /portal/postings/{id}/sessions` | open an applicant session: a presentation request from the `internship-application` template with the posting's purpose |
 //! | `GET /portal/postings/{id}/sessions/{tx}` | the request as a QR code and an `openid4vp://` link, the status, the verified claims |
-//! | `GET /portal/postings/{id}/sessions/{tx}/status` | the status as JSON with rendered fragments, polled by `portal.js` |
+//! | `GET /portal/postings/{id}/sessions/{tx}/status` | the status as JSON with rendered fragments (`portal.js` polls it where `EventSource` is missing) |
+//! | `GET /portal/postings/{id}/sessions/{tx}/events` | the same fragments as Server-Sent Events, one per state, ending with the transaction ([`crate::events`]) |
 //! | `GET /portal/accessibility` | the accessibility statement (public, linked from every page's footer) |
 //! | `GET /portal/focus.js` | moves the focus to an error summary (shared with the other portal) |
 //! | `GET /portal/portal.css`, `GET /portal/portal.js` | static assets |
@@ -167,6 +169,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/portal/postings/{id}/sessions/{tx}", get(session_page))
         .route("/portal/postings/{id}/sessions/{tx}/status", get(status))
+        .route("/portal/postings/{id}/sessions/{tx}/events", get(events))
         .route(statement::PATH, get(accessibility))
         .route(FOCUS_JS_PATH, get(focus_js))
         .route("/portal/portal.css", get(css))
@@ -283,13 +286,16 @@ impl SignedIn {
         if !applications.iter().any(|a| a.transaction_id == tx) {
             return Err(self.error(StatusCode::NOT_FOUND, Msg::NotFound));
         }
-        let transaction = state
+        let mut transaction = state
             .stores
             .transactions
             .get(tx)
             .await
             .map_err(|e| self.api(e))?
             .ok_or_else(|| self.error(StatusCode::NOT_FOUND, Msg::NotFound))?;
+        crate::personal::open(state, &mut transaction)
+            .await
+            .map_err(|e| self.api(e))?;
         Ok((posting, transaction))
     }
 }
@@ -571,6 +577,8 @@ async fn create_posting(
         title: text("title"),
         description: text("description"),
         purpose: text("purpose"),
+        max_status_age: None,
+        legal_basis: None,
     };
     let problems = new.problems();
     let relang = form.contains_key(intyg_service::portal::chrome::RELANG);
@@ -636,7 +644,7 @@ async fn posting(
     let now = now();
     let mut rows = Vec::with_capacity(applications.len());
     for application in &applications {
-        let Some(transaction) = state
+        let Some(mut transaction) = state
             .stores
             .transactions
             .get(&application.transaction_id)
@@ -645,6 +653,9 @@ async fn posting(
         else {
             continue;
         };
+        crate::personal::open(&state, &mut transaction)
+            .await
+            .map_err(|e| signed.api(e))?;
         rows.push(pages::ApplicationRow {
             transaction_id: application.transaction_id.clone(),
             opened: application.created_at,
@@ -792,6 +803,14 @@ fn session_view<'a>(
                     )
                 }),
                 status: credential.status.as_deref(),
+                status_checked: credential.status_checked_at.map(|at| {
+                    (
+                        at,
+                        credential
+                            .status_list_issued_at
+                            .map_or(0, |issued| (at - issued).max(0)),
+                    )
+                }),
                 claims: claims
                     .into_iter()
                     .map(|(_, label, value, words)| (label, value, words))
@@ -822,6 +841,7 @@ fn session_view<'a>(
             .collect(),
         credentials,
         claims_deleted_at: transaction.claims_deleted_at,
+        erased_at: transaction.erased_at(),
     }
 }
 
@@ -855,24 +875,54 @@ struct StatusFragment {
     result_html: String,
 }
 
+impl StatusFragment {
+    fn of(state: &AppState, transaction: &Transaction, lang: Lang) -> Self {
+        let view = session_view(state, transaction, lang);
+        Self {
+            state: view.state,
+            done: view.state.is_final(),
+            status_html: pages::status(lang, &view).into_string(),
+            result_html: pages::result(lang, &view).into_string(),
+        }
+    }
+}
+
 async fn status(
     State(state): State<AppState>,
     signed: SignedIn,
     Path((id, tx)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let (_, transaction) = signed.application(&state, &id, &tx).await?;
-    let lang = signed.ctx.lang;
-    let view = session_view(&state, &transaction, lang);
-    let fragment = StatusFragment {
-        state: view.state,
-        done: view.state.is_final(),
-        status_html: pages::status(lang, &view).into_string(),
-        result_html: pages::result(lang, &view).into_string(),
-    };
+    let fragment = StatusFragment::of(&state, &transaction, signed.ctx.lang);
     let mut response = Json(fragment).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+/// `GET .../events`: the [`StatusFragment`]s as Server-Sent Events (event
+/// `status`), one per state, ending with the transaction.
+async fn events(
+    State(state): State<AppState>,
+    signed: SignedIn,
+    Path((id, tx)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (_, transaction) = signed.application(&state, &id, &tx).await?;
+    let lang = signed.ctx.lang;
+    let render_state = state.clone();
+    let stream = crate::events::watch(state, transaction.id, move |transaction, _| {
+        let fragment = StatusFragment::of(&render_state, transaction, lang);
+        axum::response::sse::Event::default()
+            .event("status")
+            .json_data(&fragment)
+            .unwrap_or_else(|_| axum::response::sse::Event::default().event("status"))
+    });
+    let mut response = stream.into_response();
+    response.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );

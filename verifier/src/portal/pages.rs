@@ -243,6 +243,9 @@ pub struct CredentialView<'a> {
     pub issuer: Option<(&'a str, &'a str)>,
     /// Its status-list status (`valid`), if it has one.
     pub status: Option<&'a str>,
+    /// When the status was checked, and how old the list used was then
+    /// (seconds since the issuer signed it).
+    pub status_checked: Option<(i64, i64)>,
     /// (label, value, the value in words when the type gives them), in
     /// the type's order.
     pub claims: Vec<(&'a str, &'a Value, Option<&'a str>)>,
@@ -264,6 +267,8 @@ pub struct Result<'a> {
     pub credentials: Vec<CredentialView<'a>>,
     /// When the claims were deleted.
     pub claims_deleted_at: Option<i64>,
+    /// When they were erased on the applicant's request.
+    pub erased_at: Option<i64>,
 }
 
 /// What the session page shows.
@@ -290,10 +295,12 @@ pub struct SessionPage<'a> {
 pub fn session(chrome: &Chrome<'_>, page: &SessionPage<'_>) -> Markup {
     let lang = chrome.lang;
     let state = page.result.state;
-    let poll = format!(
-        "/portal/postings/{}/sessions/{}/status",
+    let base = format!(
+        "/portal/postings/{}/sessions/{}",
         page.posting.id, page.transaction_id
     );
+    let poll = format!("{base}/status");
+    let events = format!("{base}/events");
     layout(
         chrome,
         &format!("{}: {}", lang.t(Msg::ApplicantSession), page.posting.title),
@@ -318,7 +325,7 @@ pub fn session(chrome: &Chrome<'_>, page: &SessionPage<'_>) -> Markup {
             }
             h2 { (lang.t(Msg::Status)) }
             div id="status" role="status" aria-live="polite" aria-atomic="true"
-                data-poll=(poll) data-state=(state_class(state)) data-final=(state.is_final()) {
+                data-poll=(poll) data-events=(events) data-state=(state_class(state)) data-final=(state.is_final()) {
                 (status(lang, &page.result))
             }
             div id="result" { (result(lang, &page.result)) }
@@ -367,7 +374,9 @@ pub fn result(lang: Lang, result: &Result<'_>) -> Markup {
     html! {
         @if result.state == SessionState::Verified {
             h2 { (lang.t(Msg::VerifiedCredentials)) }
-            @if let Some(at) = result.claims_deleted_at {
+            @if let Some(at) = result.erased_at {
+                p.notice { (lang.t(Msg::ClaimsErased)) " (" (date_time(at)) ")" }
+            } @else if let Some(at) = result.claims_deleted_at {
                 p.notice { (lang.t(Msg::ClaimsDeleted)) " (" (date_time(at)) ")" }
             }
             @for (i, credential) in result.credentials.iter().enumerate() {
@@ -387,6 +396,13 @@ pub fn result(lang: Lang, result: &Result<'_>) -> Markup {
                                 Some("valid") => (lang.t(Msg::CredentialValid)),
                                 Some(other) => (other),
                                 None => (lang.t(Msg::CredentialNoStatus)),
+                            }
+                        }
+                        @if let Some((at, age)) = credential.status_checked {
+                            dt { (lang.t(Msg::StatusChecked)) }
+                            dd.status-checked {
+                                (date_time(at)) " (" (lang.t(Msg::StatusListAge)) " "
+                                (age) " " (lang.t(Msg::SecondsOld)) ")"
                             }
                         }
                     }
@@ -448,9 +464,11 @@ pub fn date_time(seconds: i64) -> String {
     intyg_service::time::date_time(seconds)
 }
 
-/// Polls an applicant session's status until it is final and swaps the
-/// rendered fragments in: the live region announces the change. Backs off
-/// on errors; does nothing on pages without `#status[data-poll]`.
+/// Follows an applicant session's status until it is final and swaps the
+/// rendered fragments in: the live region announces the change. Listens to
+/// the session's Server-Sent Events (`data-events`); where `EventSource` is
+/// missing, or the stream fails, polls `data-poll` with back-off instead.
+/// Does nothing on pages without `#status[data-poll]`.
 pub const JS: &str = r#""use strict";
 (function () {
   var status = document.getElementById("status");
@@ -458,6 +476,18 @@ pub const JS: &str = r#""use strict";
   var result = document.getElementById("result");
   var invitation = document.getElementById("invitation");
   var delay = 1000;
+  function show(s) {
+    if (s.state !== status.dataset.state) {
+      status.dataset.state = s.state;
+      status.innerHTML = s.status_html;
+      if (result) result.innerHTML = s.result_html;
+    }
+    if (s.final) {
+      status.dataset.final = "true";
+      if (invitation) invitation.hidden = true;
+    }
+    return s.final;
+  }
   function tick() {
     fetch(status.dataset.poll, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
       .then(function (r) {
@@ -466,24 +496,25 @@ pub const JS: &str = r#""use strict";
       })
       .then(function (s) {
         delay = 1000;
-        if (s.state !== status.dataset.state) {
-          status.dataset.state = s.state;
-          status.innerHTML = s.status_html;
-          if (result) result.innerHTML = s.result_html;
-        }
-        if (s.final) {
-          status.dataset.final = "true";
-          if (invitation) invitation.hidden = true;
-          return;
-        }
-        setTimeout(tick, delay);
+        if (!show(s)) setTimeout(tick, delay);
       })
       .catch(function () {
         delay = Math.min(delay * 2, 30000);
         setTimeout(tick, delay);
       });
   }
-  setTimeout(tick, delay);
+  if (window.EventSource && status.dataset.events) {
+    var source = new EventSource(status.dataset.events);
+    source.addEventListener("status", function (e) {
+      if (show(JSON.parse(e.data))) source.close();
+    });
+    source.onerror = function () {
+      source.close();
+      if (status.dataset.final !== "true") setTimeout(tick, delay);
+    };
+  } else {
+    setTimeout(tick, delay);
+  }
 })();
 "#;
 

@@ -10,7 +10,10 @@ use async_trait::async_trait;
 use intyg_service::pg::{Migration, Pg, PgError, Row};
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::{Application, ConsentStore, Posting, PostingStore, StoreError, TransactionStore};
+use super::{
+    Application, ConsentStore, Posting, PostingStore, ReplayStore, StoreError, TransactionKeyStore,
+    TransactionStore,
+};
 use crate::model::{ConsentRecord, Transaction};
 
 /// The verifier's schema, in order.
@@ -22,13 +25,23 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 2,
-        name: "0002_audit_throttle.sql",
-        sql: include_str!("../../migrations/0002_audit_throttle.sql"),
+        name: "0002_employer_webhooks.sql",
+        sql: include_str!("../../migrations/0002_employer_webhooks.sql"),
     },
     Migration {
         version: 3,
-        name: "0003_audit_trail.sql",
-        sql: include_str!("../../migrations/0003_audit_trail.sql"),
+        name: "0003_erasure_rights.sql",
+        sql: include_str!("../../migrations/0003_erasure_rights.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "0004_audit_throttle.sql",
+        sql: include_str!("../../migrations/0004_audit_throttle.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_audit_trail.sql",
+        sql: include_str!("../../migrations/0005_audit_trail.sql"),
     },
 ];
 
@@ -91,12 +104,13 @@ impl TransactionStore for PgStore {
     async fn insert(&self, transaction: &Transaction) -> Result<(), StoreError> {
         self.pg
             .execute(
-                "INSERT INTO verifier_transactions (id, claims_completed_at, record) \
-                 VALUES ($1, $2, $3)",
+                "INSERT INTO verifier_transactions (id, claims_completed_at, record, erasure_pending) \
+                 VALUES ($1, $2, $3, $4)",
                 &[
                     &transaction.id,
                     &claims_completed_at(transaction),
                     &encode(transaction)?,
+                    &transaction.erasure_pending(),
                 ],
             )
             .await?;
@@ -112,13 +126,15 @@ impl TransactionStore for PgStore {
         let changed = self
             .pg
             .execute(
-                "UPDATE verifier_transactions SET claims_completed_at = $3, record = $4 \
+                "UPDATE verifier_transactions \
+                 SET claims_completed_at = $3, record = $4, erasure_pending = $5 \
                  WHERE id = $1 AND record = $2",
                 &[
                     &next.id,
                     &encode(current)?,
                     &claims_completed_at(next),
                     &encode(next)?,
+                    &next.erasure_pending(),
                 ],
             )
             .await?;
@@ -134,6 +150,84 @@ impl TransactionStore for PgStore {
             &[&before],
         )
         .await
+    }
+
+    async fn with_erasure_pending(&self) -> Result<Vec<Transaction>, StoreError> {
+        self.records(
+            "SELECT record FROM verifier_transactions WHERE erasure_pending",
+            &[],
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl ReplayStore for PgStore {
+    async fn insert_if_absent(
+        &self,
+        key: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        // A live entry is left alone (0 rows): the caller sees a replay.
+        let recorded = self
+            .pg
+            .execute(
+                "INSERT INTO verifier_replay (key, expires_at) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
+                 WHERE verifier_replay.expires_at <= $3",
+                &[&key, &expires_at, &now],
+            )
+            .await?;
+        Ok(recorded == 1)
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let purged = self
+            .pg
+            .execute(
+                "DELETE FROM verifier_replay WHERE expires_at <= $1",
+                &[&now],
+            )
+            .await?;
+        Ok(usize::try_from(purged).unwrap_or(usize::MAX))
+    }
+}
+
+#[async_trait]
+impl TransactionKeyStore for PgStore {
+    async fn put(&self, transaction_id: &str, key: &[u8]) -> Result<(), StoreError> {
+        self.pg
+            .execute(
+                "INSERT INTO verifier_transaction_keys (transaction_id, key) VALUES ($1, $2)",
+                &[&transaction_id, &key],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn get(&self, transaction_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.pg
+            .query_opt(
+                "SELECT key FROM verifier_transaction_keys WHERE transaction_id = $1",
+                &[&transaction_id],
+            )
+            .await?
+            .map(|row| {
+                row.try_get::<_, Vec<u8>>(0)
+                    .map_err(|e| PgError::from(e).into())
+            })
+            .transpose()
+    }
+
+    async fn destroy(&self, transaction_id: &str) -> Result<(), StoreError> {
+        self.pg
+            .execute(
+                "DELETE FROM verifier_transaction_keys WHERE transaction_id = $1",
+                &[&transaction_id],
+            )
+            .await?;
+        Ok(())
     }
 }
 

@@ -3,12 +3,14 @@
 //! loopback) and a test holder built on `intyg_core`.
 
 mod audit;
+mod events;
 mod failures;
 mod flow;
 mod issuer;
 mod multi;
 mod portal;
 mod request_uri_post;
+mod status_age;
 mod stores;
 
 use std::net::SocketAddr;

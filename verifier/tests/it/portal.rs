@@ -783,6 +783,28 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
         .await
         .unwrap();
     assert_eq!(marker, "still the same page", "the page was reloaded");
+    // It followed the session's Server-Sent Events, not the polled status.
+    let fetched: Value = client
+        .execute(
+            "return performance.getEntriesByType('resource').map(function (e) { return e.name; });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let fetched: Vec<&str> = fetched
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        fetched.iter().any(|url| url.ends_with("/events")),
+        "{fetched:?}"
+    );
+    assert!(
+        !fetched.iter().any(|url| url.ends_with("/status")),
+        "{fetched:?}"
+    );
     let result = client.find(Locator::Id("result")).await.unwrap();
     let text = result.text().await.unwrap();
     assert!(text.contains("Högst timmar per vecka"), "{text}");

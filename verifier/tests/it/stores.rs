@@ -4,14 +4,15 @@
 
 use intyg_testkit::TestPg;
 use intyg_verifier::model::{ConsentRecord, Outcome, Transaction, VerifiedCredentialRecord};
-use intyg_verifier::store::{Application, Posting, Stores};
+use intyg_verifier::store::{Application, Delivery, DeliveryState, Posting, Stores, Subscription};
 use serde_json::json;
 
 use crate::TempDir;
 
 async fn sled() -> (Stores, Option<TempDir>) {
     let dir = TempDir::new("stores-sled");
-    (Stores::open_sled(&dir.0).unwrap(), Some(dir))
+    let stores = Stores::open_sled(&dir.0.join("db"), &dir.0.join("keys")).unwrap();
+    (stores, Some(dir))
 }
 
 async fn postgres() -> (Stores, Option<TempDir>) {
@@ -45,6 +46,11 @@ both_backends!(
     retention_finds_completed_transactions_with_claims,
     consents,
     postings_and_applications,
+    webhook_subscriptions,
+    the_outbox_hands_a_due_delivery_to_one_claimer,
+    an_erasure_request_id_is_taken_once,
+    a_destroyed_transaction_key_is_gone,
+    pending_erasures_are_found,
 );
 
 fn transaction(id: &str) -> Transaction {
@@ -56,6 +62,7 @@ fn transaction(id: &str) -> Transaction {
         dcql_query: json!({"credentials": []}),
         purpose: "p".into(),
         template: None,
+        max_status_age: None,
         response_mode: "direct_post.jwt".into(),
         request_uri_method: None,
         encryption_key: None,
@@ -70,6 +77,11 @@ fn transaction(id: &str) -> Transaction {
         credentials: Vec::new(),
         completed_at: None,
         claims_deleted_at: None,
+        posting_id: None,
+        sealed_claims: None,
+        holder_keys: Vec::new(),
+        vp_token_hash: None,
+        erasure: None,
     }
 }
 
@@ -83,6 +95,9 @@ fn verified(mut transaction: Transaction, at: i64) -> Transaction {
         issuer_name: std::collections::BTreeMap::new(),
         claims: serde_json::Map::new(),
         status: None,
+        status_checked_at: None,
+        status_list_fetched_at: None,
+        status_list_issued_at: None,
     }];
     transaction
 }
@@ -141,6 +156,7 @@ async fn consents(stores: Stores) {
         disclosed: Vec::new(),
         at: 5,
         presentation_digest: "d".into(),
+        erased_at: None,
     };
     stores.consents.insert(&record).await.unwrap();
     assert_eq!(stores.consents.get("t1").await.unwrap(), Some(record));
@@ -155,6 +171,8 @@ async fn postings_and_applications(stores: Stores) {
         purpose: "p".into(),
         created_at: 1,
         created_by: "anna".into(),
+        max_status_age: None,
+        legal_basis: None,
     };
     stores.postings.insert(&posting("p1")).await.unwrap();
     stores.postings.insert(&posting("p2")).await.unwrap();
@@ -190,4 +208,314 @@ async fn postings_and_applications(stores: Stores) {
         .collect();
     of_p1.sort();
     assert_eq!(of_p1, ["a", "b"]);
+}
+
+async fn an_erasure_request_id_is_taken_once(stores: Stores) {
+    let (a, b) = tokio::join!(
+        stores.replay.insert_if_absent("erasure:j1", 100, 10),
+        stores.replay.insert_if_absent("erasure:j1", 100, 10)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "one request wins");
+    assert!(
+        !stores
+            .replay
+            .insert_if_absent("erasure:j1", 200, 50)
+            .await
+            .unwrap()
+    );
+    assert!(
+        stores
+            .replay
+            .insert_if_absent("erasure:j2", 100, 10)
+            .await
+            .unwrap()
+    );
+    assert_eq!(stores.replay.purge_expired(150).await.unwrap(), 2);
+    assert!(
+        stores
+            .replay
+            .insert_if_absent("erasure:j1", 300, 150)
+            .await
+            .unwrap()
+    );
+}
+
+async fn a_destroyed_transaction_key_is_gone(stores: Stores) {
+    stores.keys.put("t1", &[7u8; 32]).await.unwrap();
+    stores.keys.put("t2", &[8u8; 32]).await.unwrap();
+    assert_eq!(stores.keys.get("t1").await.unwrap(), Some(vec![7u8; 32]));
+    stores.keys.destroy("t1").await.unwrap();
+    assert_eq!(stores.keys.get("t1").await.unwrap(), None);
+    // Destroying twice (a resumed erasure) is fine.
+    stores.keys.destroy("t1").await.unwrap();
+    assert_eq!(stores.keys.get("t2").await.unwrap(), Some(vec![8u8; 32]));
+}
+
+async fn pending_erasures_are_found(stores: Stores) {
+    let done = verified(transaction("done"), 10);
+    let pending = verified(transaction("pending"), 10);
+    for t in [&done, &pending] {
+        stores.transactions.insert(t).await.unwrap();
+    }
+    assert!(
+        stores
+            .transactions
+            .with_erasure_pending()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut requested = pending.clone();
+    requested.erasure = Some(intyg_verifier::model::Erasure {
+        requested_at: 20,
+        request_jti: "j".into(),
+        erased_at: None,
+        refused: None,
+    });
+    assert!(
+        stores
+            .transactions
+            .swap(&pending, &requested)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        stores.transactions.with_erasure_pending().await.unwrap(),
+        std::slice::from_ref(&requested)
+    );
+    let mut erased = requested.clone();
+    if let Some(e) = erased.erasure.as_mut() {
+        e.erased_at = Some(30);
+    }
+    erased.credentials.clear();
+    assert!(stores.transactions.swap(&requested, &erased).await.unwrap());
+    assert!(
+        stores
+            .transactions
+            .with_erasure_pending()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
+    let dir = TempDir::new("copy-sled");
+    let db = sled::Config::new().path(&dir.0).open().unwrap();
+    let from = Stores::from_sled(db.clone(), &dir.0.join("keys")).unwrap();
+    from.transactions.insert(&transaction("t1")).await.unwrap();
+    from.transactions
+        .insert(&verified(transaction("t2"), 7))
+        .await
+        .unwrap();
+    let consent = ConsentRecord {
+        transaction_id: "t2".into(),
+        verifier: "x509_san_dns:localhost".into(),
+        verifier_name: "Arbetsgivare".into(),
+        purpose: "p".into(),
+        requested: Vec::new(),
+        disclosed: Vec::new(),
+        at: 7,
+        presentation_digest: "d".into(),
+        erased_at: None,
+    };
+    from.consents.insert(&consent).await.unwrap();
+    let posting = Posting {
+        id: "p1".into(),
+        title: "Praktik".into(),
+        description: "d".into(),
+        purpose: "p".into(),
+        created_at: 1,
+        created_by: "anna".into(),
+        max_status_age: None,
+        legal_basis: None,
+    };
+    from.postings.insert(&posting).await.unwrap();
+    let application = Application {
+        posting_id: "p1".into(),
+        transaction_id: "t1".into(),
+        created_at: 2,
+    };
+    from.postings.add_application(&application).await.unwrap();
+    from.durable().await.unwrap();
+
+    let url = TestPg::cluster().database("verifier_copy").await;
+    let target = intyg_service::pg::PgConfig::new(url);
+    let copied = intyg_verifier::store::copy_sled_to_postgres(&db, &target)
+        .await
+        .unwrap();
+    assert_eq!(
+        copied,
+        intyg_verifier::store::Copied {
+            transactions: 2,
+            consents: 1,
+            postings: 1,
+            applications: 1,
+        }
+    );
+    let to = Stores::open_pg(&target).await.unwrap();
+    assert_eq!(
+        to.transactions.get("t1").await.unwrap(),
+        Some(transaction("t1"))
+    );
+    assert_eq!(to.consents.get("t2").await.unwrap(), Some(consent));
+    assert_eq!(to.postings.get("p1").await.unwrap(), Some(posting));
+    assert_eq!(to.postings.applications("p1").await.unwrap(), [application]);
+    // Retention finds the copied verified transaction on PostgreSQL too.
+    let due: Vec<String> = to
+        .transactions
+        .with_claims_completed_before(7)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(due, ["t2"]);
+    let again = intyg_verifier::store::copy_sled_to_postgres(&db, &target).await;
+    assert!(
+        matches!(again, Err(intyg_verifier::store::CopyError::NotEmpty)),
+        "{again:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_applies_the_schema_without_serving() {
+    let url = TestPg::cluster().database("verifier_migrate_cmd").await;
+    let run = |url: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_intyg-verifier"))
+            .args(["migrate", "--database-url", url])
+            .output()
+            .unwrap()
+    };
+    let output = tokio::task::block_in_place(|| run(&url));
+    assert!(output.status.success(), "{output:?}");
+    let known = intyg_verifier::store::MIGRATIONS.len();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).lines().last(),
+        Some(format!("verifier schema at version {known}").as_str())
+    );
+    let pg =
+        intyg_service::pg::Pg::connect(&intyg_service::pg::PgConfig::new(url.clone())).unwrap();
+    let row = pg
+        .query_one(
+            "SELECT count(*) FROM intyg_schema_migrations WHERE service = 'verifier'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), known as i64);
+    pg.query("SELECT count(*) FROM verifier_transactions", &[])
+        .await
+        .unwrap();
+    // A second run finds the schema; a newer schema is refused.
+    assert!(tokio::task::block_in_place(|| run(&url)).status.success());
+    pg.execute(
+        "INSERT INTO intyg_schema_migrations (service, version, name) VALUES ('verifier', 999, 'x')",
+        &[],
+    )
+    .await
+    .unwrap();
+    let refused = tokio::task::block_in_place(|| run(&url));
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("newer than this binary"),
+        "{refused:?}"
+    );
+}
+
+async fn webhook_subscriptions(stores: Stores) {
+    let subscription = |id: &str| Subscription {
+        id: id.into(),
+        url: "https://ats.example/hooks".into(),
+        events: vec!["presentation.verified".into()],
+        secret: "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0".into(),
+        created_at: 1,
+    };
+    stores
+        .subscriptions
+        .insert(&subscription("w1"))
+        .await
+        .unwrap();
+    stores
+        .subscriptions
+        .insert(&subscription("w2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        stores.subscriptions.get("w1").await.unwrap(),
+        Some(subscription("w1"))
+    );
+    assert_eq!(stores.subscriptions.all().await.unwrap().len(), 2);
+    assert!(stores.subscriptions.delete("w1").await.unwrap());
+    assert!(!stores.subscriptions.delete("w1").await.unwrap());
+    assert_eq!(stores.subscriptions.get("w1").await.unwrap(), None);
+    assert_eq!(stores.subscriptions.all().await.unwrap().len(), 1);
+}
+
+fn delivery(id: &str, due: i64) -> Delivery {
+    Delivery {
+        id: id.into(),
+        subscription_id: "w1".into(),
+        event: "presentation.verified".into(),
+        presentation_id: "t1".into(),
+        payload: "{}".into(),
+        state: DeliveryState::Pending,
+        attempts: 0,
+        next_attempt_at: due,
+        leased_until: 0,
+        last_error: None,
+        created_at: 1,
+        delivered_at: None,
+    }
+}
+
+async fn the_outbox_hands_a_due_delivery_to_one_claimer(stores: Stores) {
+    stores.outbox.enqueue(&delivery("d1", 1_000)).await.unwrap();
+    stores.outbox.enqueue(&delivery("d2", 5_000)).await.unwrap();
+    // Only d1 is due at 2000; eight claimers at once take it once.
+    let claims = (0..8).map(|_| {
+        let outbox = stores.outbox.clone();
+        tokio::spawn(async move { outbox.claim(2_000, 60_000, 10).await.unwrap() })
+    });
+    let mut taken = Vec::new();
+    for claim in claims {
+        taken.extend(claim.await.unwrap());
+    }
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    assert_eq!(taken[0].id, "d1");
+    assert_eq!(taken[0].leased_until, 60_000);
+    // Leased: not taken again before the lease ends, taken after it.
+    assert!(
+        stores
+            .outbox
+            .claim(3_000, 70_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = stores.outbox.claim(60_000, 90_000, 10).await.unwrap();
+    let mut ids: Vec<&str> = again.iter().map(|d| d.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["d1", "d2"]);
+    // An attempt's outcome ends the lease; a dead one is never claimed.
+    let mut dead = again.into_iter().find(|d| d.id == "d1").unwrap();
+    dead.state = DeliveryState::Dead;
+    dead.attempts = 3;
+    stores.outbox.update(&dead).await.unwrap();
+    let stored = stores.outbox.get("d1").await.unwrap().unwrap();
+    assert_eq!(stored.state, DeliveryState::Dead);
+    assert_eq!(stored.leased_until, 0);
+    assert!(
+        stores
+            .outbox
+            .claim(100_000, 200_000, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.id != "d1")
+    );
+    let dead_letters = stores.outbox.list(Some(DeliveryState::Dead)).await.unwrap();
+    assert_eq!(dead_letters.len(), 1);
+    assert_eq!(stores.outbox.list(None).await.unwrap().len(), 2);
 }

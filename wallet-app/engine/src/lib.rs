@@ -52,6 +52,7 @@ pub mod loopback;
 pub mod model;
 pub mod present;
 pub mod receive;
+pub mod registration;
 pub mod status;
 mod store;
 pub mod trust;

@@ -419,6 +419,33 @@ pub struct HistoryEntry {
     pub credentials: Vec<HistoryCredential>,
     /// How it ended.
     pub result: EventResult,
+    /// The relying party's registration as checked when the request came
+    /// (presentations and denials of a request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<HistoryRegistration>,
+}
+
+/// A history entry's registration check: whether the verifier's
+/// registration certificate was valid, and what it over-asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRegistration {
+    /// Whether a registration certificate was valid and bound.
+    pub valid: bool,
+    /// Why not, when not valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The registered trade name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The registered purpose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// Claims requested beyond the registration (`query_id.claim`).
+    #[serde(default)]
+    pub overasked: Vec<String>,
+    /// Of those, the ones the person chose to share anyway.
+    #[serde(default)]
+    pub overasked_shared: Vec<String>,
 }
 
 #[cfg(test)]

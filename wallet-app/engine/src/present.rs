@@ -41,7 +41,9 @@ use crate::crypto::{CryptoError, random, random_id};
 use crate::http::FetchError;
 use crate::model::{
     CredentialCopy, CredentialStatus, EventKind, EventResult, HistoryCredential, HistoryEntry,
+    HistoryRegistration,
 };
+use crate::registration::{RegistrationCheck, RegistrationOutcome};
 use crate::trust::{AuthenticationError, TrustError, authenticate};
 use crate::{StoreError, Wallet, now};
 
@@ -86,6 +88,10 @@ pub enum PresentError {
     /// `--include` names nothing optional in the proposal.
     #[error("`{0}` names no optional claim of this request")]
     UnknownSelection(String),
+    /// The request asks for claims its registration certificate does not
+    /// cover, and sharing them was not explicitly allowed.
+    #[error("the verifier asks for claims it has not registered: {}", .0.join(", "))]
+    Overasking(Vec<String>),
     /// Encrypting the response failed (no usable key, no supported enc).
     #[error("response encryption: {0}")]
     Encryption(#[from] ResponseError),
@@ -130,6 +136,7 @@ impl PresentError {
             Self::UnsupportedResponseMode(_) => "unsupported_response_mode",
             Self::TransactionDataUnsupported => "transaction_data_unsupported",
             Self::UnknownSelection(_) => "unknown_claim",
+            Self::Overasking(_) => "overasking",
             Self::Encryption(_) => "encryption_failed",
             Self::SdJwt(e) => e.code(),
             Self::Disclosure(e) => e.code(),
@@ -203,7 +210,11 @@ pub struct ProposedClaim {
     /// Its label in the wallet's locale, when known.
     pub label: Option<String>,
     /// Whether the request needs it (else the person may leave it out).
+    /// Never for an over-asked claim.
     pub required: bool,
+    /// Whether the verifier's registration does not cover it: it is then
+    /// left out unless the person names it explicitly.
+    pub overasked: bool,
 }
 
 /// One credential the verifier would receive.
@@ -225,6 +236,24 @@ pub struct ProposedCredential {
     pub status: CredentialStatus,
     /// The claims that would be disclosed.
     pub claims: Vec<ProposedClaim>,
+    /// The names of its over-asked claims (empty when none).
+    pub overasked: Vec<String>,
+}
+
+/// One Credential Query as asked, whatever the wallet holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestedCredential {
+    /// The DCQL credential query id.
+    pub query_id: String,
+    /// The requested `vct_values`.
+    pub vct_values: Vec<String>,
+    /// The requested claims (dotted names; `*` for the whole credential).
+    pub claims: Vec<String>,
+    /// Those its registration does not cover (empty when none, and always
+    /// empty without a valid registration).
+    pub overasked: Vec<String>,
+    /// Whether no registered credential covers the query at all.
+    pub credential_overasked: bool,
 }
 
 /// What the person is asked to consent to.
@@ -234,6 +263,10 @@ pub struct ConsentProposal {
     pub verifier: VerifierIdentity,
     /// Why, when the request says.
     pub purpose: Option<String>,
+    /// The relying party's registration certificate, as checked.
+    pub registration: RegistrationCheck,
+    /// Every Credential Query with its claims and what is over-asked.
+    pub requested: Vec<RequestedCredential>,
     /// Where the response goes.
     pub response_uri: String,
     /// Whether the response is encrypted (`direct_post.jwt`).
@@ -255,6 +288,42 @@ impl ConsentProposal {
     /// Whether the held credentials can satisfy the request.
     pub fn satisfiable(&self) -> bool {
         self.unsatisfied.is_none()
+    }
+
+    /// Every over-asked claim, as `query_id.claim`.
+    pub fn overasked(&self) -> Vec<String> {
+        self.requested
+            .iter()
+            .flat_map(|c| {
+                c.overasked
+                    .iter()
+                    .map(move |n| format!("{}.{n}", c.query_id))
+            })
+            .collect()
+    }
+
+    /// The selection that shares the over-asked claims of the held
+    /// credentials too (`query_id.claim` each): the second, explicit
+    /// confirmation.
+    pub fn overasked_selection(&self) -> Vec<String> {
+        self.credentials
+            .iter()
+            .flat_map(|c| {
+                c.claims
+                    .iter()
+                    .filter(|claim| claim.overasked)
+                    .map(move |claim| format!("{}.{}", c.query_id, claim.name))
+            })
+            .collect()
+    }
+
+    /// Refuses a request that over-asks, unless `allow`.
+    pub fn check_overasking(&self, allow: bool) -> Result<(), PresentError> {
+        let overasked = self.overasked();
+        if allow || overasked.is_empty() {
+            return Ok(());
+        }
+        Err(PresentError::Overasking(overasked))
     }
 }
 
@@ -299,7 +368,7 @@ impl Wallet {
     /// refreshing the status of those it matches. Sends nothing to the
     /// verifier; stores only the refreshed statuses.
     pub async fn prepare(&mut self, uri: &str) -> Result<ConsentProposal, PresentError> {
-        let (request, verifier) = match AuthorizationRequest::from_uri(uri.trim())? {
+        let (request, verifier, access) = match AuthorizationRequest::from_uri(uri.trim())? {
             Invocation::ByValue(request) => {
                 if !self.http().is_dev() {
                     return Err(PresentError::UnsignedRequest);
@@ -315,7 +384,7 @@ impl Wallet {
                     dns_names: Vec::new(),
                     name: client_name(&request),
                 };
-                (request, verifier)
+                (request, verifier, None)
             }
             Invocation::ByReference(reference) => {
                 let prefix = reference.client_id.prefix();
@@ -344,7 +413,11 @@ impl Wallet {
                     dns_names: authenticated.leaf.dns_names.clone(),
                     name: client_name(&authenticated.request),
                 };
-                (Box::new(authenticated.request), verifier)
+                (
+                    Box::new(authenticated.request),
+                    verifier,
+                    Some(authenticated.leaf),
+                )
             }
         };
         let mode = request.response_mode();
@@ -359,10 +432,12 @@ impl Wallet {
             .ok_or(PresentError::NoResponseUri)?
             .to_owned();
         self.http().check(&response_uri)?;
+        let registration =
+            self.check_registration(&request, access.as_ref(), request.dcql_query.query())?;
         let (credentials, unsatisfied, unmatched) =
             match self.evaluate_presentable(&request.dcql_query).await? {
                 Ok(evaluation) => (
-                    self.propose(&evaluation, request.dcql_query.query()),
+                    self.propose(&evaluation, request.dcql_query.query(), &registration),
                     None,
                     Vec::new(),
                 ),
@@ -379,6 +454,8 @@ impl Wallet {
         Ok(ConsentProposal {
             verifier,
             purpose: purpose(&request),
+            requested: requested(request.dcql_query.query(), &registration),
+            registration: registration.check,
             response_uri,
             encrypted: mode.is_encrypted(),
             credentials,
@@ -473,7 +550,12 @@ impl Wallet {
     /// only in optional sets optional. Each query gets its first match.
     /// Within a credential, a claim of the chosen `claim_sets` option is
     /// optional when another option this credential satisfies leaves it out.
-    fn propose(&self, evaluation: &Evaluation, dcql: &DcqlQuery) -> Vec<ProposedCredential> {
+    fn propose(
+        &self,
+        evaluation: &Evaluation,
+        dcql: &DcqlQuery,
+        registration: &RegistrationOutcome,
+    ) -> Vec<ProposedCredential> {
         let mut required: BTreeMap<&str, bool> = BTreeMap::new();
         for set in &evaluation.credential_sets {
             let Some(option) = set.satisfiable_options.first() else {
@@ -514,11 +596,13 @@ impl Wallet {
                     .flat_map(|path| concrete_paths(path, &document))
                 {
                     if seen.insert(concrete.clone()) {
+                        let overasked = registration.overasked.contains(&query.query_id, &concrete);
                         claims.push(ProposedClaim {
                             name: dotted(&concrete),
                             label: entry.display.label(&concrete, locale),
                             path: concrete,
-                            required: is_required && !optional,
+                            required: is_required && !optional && !overasked,
+                            overasked,
                         });
                     }
                 }
@@ -530,6 +614,11 @@ impl Wallet {
                 vct: entry.vct.clone(),
                 required: is_required,
                 status: entry.status.status,
+                overasked: claims
+                    .iter()
+                    .filter(|c| c.overasked)
+                    .map(|c| c.name.clone())
+                    .collect(),
                 claims,
             });
         }
@@ -615,6 +704,7 @@ impl Wallet {
                     message: e.to_string(),
                 },
             },
+            registration: Some(history_registration(&proposal, &chosen)),
         };
         // The copies went out either way: count them as used.
         for (id, copies) in &used {
@@ -677,6 +767,7 @@ impl Wallet {
                     message: e.to_string(),
                 },
             },
+            registration: Some(history_registration(proposal, &[])),
         };
         self.log(&history)?;
         sent?;
@@ -727,7 +818,7 @@ fn select(
     for credential in &proposal.credentials {
         if credential.required {
             // Its required claims always; its optional ones when named.
-            let claims = credential
+            let claims: Vec<ProposedClaim> = credential
                 .claims
                 .iter()
                 .filter(|claim| {
@@ -742,6 +833,11 @@ fn select(
                 })
                 .cloned()
                 .collect();
+            // Left out whole when every claim was over-asked and none was
+            // chosen.
+            if claims.is_empty() && !credential.claims.is_empty() {
+                continue;
+            }
             chosen.push(ProposedCredential {
                 claims,
                 ..credential.clone()
@@ -784,6 +880,63 @@ fn select(
     match unused.into_iter().next() {
         Some(unknown) => Err(PresentError::UnknownSelection(unknown.to_owned())),
         None => Ok(chosen),
+    }
+}
+
+/// Every Credential Query of `query`, with what `registration` finds
+/// over-asked in it.
+fn requested(query: &DcqlQuery, registration: &RegistrationOutcome) -> Vec<RequestedCredential> {
+    query
+        .credentials
+        .iter()
+        .map(|q| {
+            let claims = match &q.claims {
+                Some(claims) => claims.iter().map(|c| dotted(&c.path)).collect(),
+                None => vec!["*".to_owned()],
+            };
+            let over = registration.overasked.0.iter().find(|o| o.query_id == q.id);
+            RequestedCredential {
+                query_id: q.id.clone(),
+                vct_values: q.meta.vct_values.clone().unwrap_or_default(),
+                claims,
+                overasked: registration
+                    .overasked_claims(&q.id)
+                    .iter()
+                    .map(|p| {
+                        if p.0.is_empty() {
+                            "*".to_owned()
+                        } else {
+                            dotted(p)
+                        }
+                    })
+                    .collect(),
+                credential_overasked: over.is_some_and(|o| o.credential),
+            }
+        })
+        .collect()
+}
+
+/// The registration check of a history entry: the check, what was
+/// over-asked, and what of it `chosen` shares.
+fn history_registration(
+    proposal: &ConsentProposal,
+    chosen: &[ProposedCredential],
+) -> HistoryRegistration {
+    HistoryRegistration {
+        valid: proposal.registration.valid,
+        reason: proposal.registration.reason.clone(),
+        name: proposal.registration.name.clone(),
+        purpose: proposal.registration.purpose.clone(),
+        overasked: proposal.overasked(),
+        overasked_shared: chosen
+            .iter()
+            .flat_map(|c| {
+                c.claims
+                    .iter()
+                    .filter(|claim| claim.overasked)
+                    .map(move |claim| format!("{}.{}", c.query_id, claim.name))
+            })
+            .collect(),
     }
 }
 

@@ -658,6 +658,7 @@ impl Wallet {
                         .collect(),
                 }],
                 result: EventResult::Success,
+                registration: None,
             };
             let mut entry = batch.entry;
             entry.issuer_name = issuer_name.clone();

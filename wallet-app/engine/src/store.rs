@@ -77,6 +77,7 @@ pub(crate) struct Store {
     keys: Tree,
     history: Tree,
     trust: Tree,
+    wrprc_roots: Tree,
 }
 
 // Slots of the trees a transaction writes, in `transact`'s order.
@@ -85,7 +86,14 @@ const COPIES: usize = 1;
 const KEYS: usize = 2;
 const HISTORY: usize = 3;
 
-const SEALED_TREES: [&str; 5] = ["credentials", "copies", "keys", "history", "trust"];
+const SEALED_TREES: [&str; 6] = [
+    "credentials",
+    "copies",
+    "keys",
+    "history",
+    "trust",
+    "wrprc_roots",
+];
 
 impl Store {
     pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
@@ -97,6 +105,7 @@ impl Store {
             keys: db.open_tree("keys")?,
             history: db.open_tree("history")?,
             trust: db.open_tree("trust")?,
+            wrprc_roots: db.open_tree("wrprc_roots")?,
             db,
         })
     }
@@ -108,6 +117,7 @@ impl Store {
             "keys" => Some(&self.keys),
             "history" => Some(&self.history),
             "trust" => Some(&self.trust),
+            "wrprc_roots" => Some(&self.wrprc_roots),
             _ => None,
         }
     }
@@ -166,6 +176,23 @@ impl Store {
     ) -> Result<(), StoreError> {
         let sealed = seal(key, "trust", id, &der)?;
         self.trust.insert(id, sealed)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The trusted WRPRC provider roots (DER).
+    pub(crate) fn wrprc_roots(&self, key: &DataKey) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.all(key, "wrprc_roots")
+    }
+
+    pub(crate) fn add_wrprc_root(
+        &self,
+        key: &DataKey,
+        id: &str,
+        der: &[u8],
+    ) -> Result<(), StoreError> {
+        let sealed = seal(key, "wrprc_roots", id, &der)?;
+        self.wrprc_roots.insert(id, sealed)?;
         self.db.flush()?;
         Ok(())
     }

@@ -1,0 +1,329 @@
+//! The issuer's signing credentials: each a [`Signer`] (a key in memory
+//! today; a PKCS#11 key implements the same trait) with its X.509 chain
+//! (leaf + intermediates, never the root), sent as `x5c` in every
+//! credential and status list token it signs.
+//!
+//! Rollover: the configuration lists several (`[[signing]]`). The newest
+//! whose certificate is valid now (latest notBefore) signs; every listed one
+//! stays published in `/.well-known/jwt-vc-issuer` (by `kid`, with its
+//! `x5c`) so credentials and status list tokens signed under an older one
+//! keep verifying until they expire.
+//!
+//! Development (`--dev`, no `[[signing]]`): the first start makes a local
+//! issuer CA whose subject O is the issuer's name (as a trust list's
+//! `TEName` gives it) and writes its certificate to `DIR/issuer-ca.pem`
+//! (the CA's private key is never written), and a leaf for the key in
+//! `DIR/issuer-key.jwk` naming the issuer URL (URI SAN) and its host,
+//! kept in `DIR/issuer-chain.pem`. Later starts reuse them.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use intyg_core::jose::{Jwk, Signer, SigningKey, VerifyingKey, thumbprint};
+use intyg_core::trust::pki::{LeafProfile, LocalCa, PkiError, Subject};
+use intyg_core::trust::{Certificate, CertificateChain};
+use serde::Deserialize;
+
+use crate::config::Config;
+use crate::keys::KeyError;
+
+/// Why the signing credentials could not be loaded or made.
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    /// A key file failed to load or be created.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Reading or writing a certificate file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A chain file does not hold a usable chain.
+    #[error("{path}: {reason}")]
+    Chain {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A key does not match its leaf certificate.
+    #[error("{0}: the key does not match the leaf certificate")]
+    KeyMismatch(String),
+    /// Making the development CA failed.
+    #[error("making the development issuer CA: {0}")]
+    Pki(#[from] PkiError),
+}
+
+/// One `[[signing]]` entry of the configuration: a key and its chain.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningConfig {
+    /// The private P-256 JWK (mode 0600).
+    pub key_file: PathBuf,
+    /// PEM: the leaf certificate of that key, then intermediates (no root).
+    pub chain_file: PathBuf,
+}
+
+/// A signer, its `kid` and its chain.
+#[derive(Clone)]
+pub struct SigningCredential {
+    /// Signs.
+    pub signer: Arc<dyn Signer>,
+    /// RFC 7638 thumbprint of the public key; the JWS `kid`.
+    pub kid: String,
+    /// Leaf first; `None` for a bare key (a deployment without
+    /// certificates, kept working with `kid` only).
+    pub chain: Option<CertificateChain>,
+    /// The leaf's notBefore and notAfter.
+    validity: Option<(i64, i64)>,
+}
+
+impl std::fmt::Debug for SigningCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningCredential")
+            .field("kid", &self.kid)
+            .field("validity", &self.validity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningCredential {
+    /// A signer with its chain; the leaf must certify the signer's key.
+    pub fn new(
+        signer: Arc<dyn Signer>,
+        chain: Option<CertificateChain>,
+        source: &str,
+    ) -> Result<Self, SigningError> {
+        let public = signer.public_jwk();
+        let kid = thumbprint(&public).map_err(|e| SigningError::Chain {
+            path: source.to_owned(),
+            reason: e.to_string(),
+        })?;
+        if let Some(chain) = &chain {
+            let key = VerifyingKey::from_jwk(&public).map_err(|e| SigningError::Chain {
+                path: source.to_owned(),
+                reason: e.to_string(),
+            })?;
+            if chain.leaf().public_key().ok() != Some(key) {
+                return Err(SigningError::KeyMismatch(source.to_owned()));
+            }
+        }
+        let validity = chain.as_ref().and_then(|c| c.leaf().validity());
+        Ok(Self {
+            signer,
+            kid,
+            chain,
+            validity,
+        })
+    }
+
+    /// The `x5c` header value, if this credential has a chain.
+    pub fn x5c(&self) -> Option<Vec<String>> {
+        self.chain.as_ref().map(CertificateChain::to_x5c)
+    }
+
+    /// The public JWK as published: `kid`, and `x5c` when there is a chain.
+    pub fn public_jwk(&self) -> Jwk {
+        let mut jwk = self.signer.public_jwk();
+        jwk.key_id = Some(self.kid.clone());
+        jwk.x509_certificate_chain = self.x5c();
+        jwk
+    }
+
+    fn valid_at(&self, now: i64) -> bool {
+        self.validity
+            .is_none_or(|(not_before, not_after)| not_before <= now && now <= not_after)
+    }
+}
+
+/// Every signing credential in force, newest last.
+#[derive(Debug, Clone)]
+pub struct KeySet {
+    credentials: Vec<SigningCredential>,
+}
+
+impl KeySet {
+    /// A set of credentials; at least one.
+    pub fn new(credentials: Vec<SigningCredential>) -> Option<Self> {
+        (!credentials.is_empty()).then_some(Self { credentials })
+    }
+
+    /// Loads the configured `[[signing]]` entries, or without any: in
+    /// development the generated credential (made on first start), in
+    /// production the bare key `DIR/issuer-key.jwk`.
+    pub fn load(config: &Config) -> Result<Self, SigningError> {
+        let credentials = if config.signing.is_empty() {
+            vec![data_dir_credential(config)?]
+        } else {
+            config
+                .signing
+                .iter()
+                .map(load_configured)
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        Ok(Self { credentials })
+    }
+
+    /// The credential that signs at `now`: the valid one with the latest
+    /// notBefore; if none is valid, the last listed (its certificate's
+    /// expiry shows in every verifier's refusal, not as a silent stop).
+    pub fn current(&self, now: i64) -> &SigningCredential {
+        self.credentials
+            .iter()
+            .filter(|c| c.valid_at(now))
+            .max_by_key(|c| c.validity.map_or(i64::MIN, |(not_before, _)| not_before))
+            .or_else(|| self.credentials.last())
+            // Invariant: `new` and `load` never make an empty set.
+            .expect("a key set holds at least one credential")
+    }
+
+    /// Every credential, as published.
+    pub fn all(&self) -> &[SigningCredential] {
+        &self.credentials
+    }
+}
+
+fn load_configured(entry: &SigningConfig) -> Result<SigningCredential, SigningError> {
+    let key = crate::keys::load_key(&entry.key_file)?;
+    let chain = read_chain(&entry.chain_file)?;
+    SigningCredential::new(
+        Arc::new(key),
+        Some(chain),
+        &entry.key_file.display().to_string(),
+    )
+}
+
+fn read_chain(path: &Path) -> Result<CertificateChain, SigningError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| SigningError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let chain_error = |reason: String| SigningError::Chain {
+        path: shown.clone(),
+        reason,
+    };
+    let certificates = Certificate::from_pem(&text).map_err(|e| chain_error(e.to_string()))?;
+    CertificateChain::new(certificates).map_err(|e| chain_error(e.to_string()))
+}
+
+/// The data directory's key; in development with its generated chain.
+fn data_dir_credential(config: &Config) -> Result<SigningCredential, SigningError> {
+    let key = crate::keys::IssuerKey::load_or_create(&config.data_dir)?.key;
+    let source = config.data_dir.join("issuer-key.jwk").display().to_string();
+    if !config.dev {
+        tracing::warn!(
+            "no [[signing]] configured: signing with the bare key in the data directory, without x5c"
+        );
+        return SigningCredential::new(Arc::new(key), None, &source);
+    }
+    let chain_path = config.data_dir.join("issuer-chain.pem");
+    let ca_path = config.data_dir.join("issuer-ca.pem");
+    if !chain_path.exists() || !ca_path.exists() {
+        generate_dev(config, &key, &ca_path, &chain_path)?;
+    }
+    let chain = read_chain(&chain_path)?;
+    SigningCredential::new(Arc::new(key), Some(chain), &source)
+}
+
+/// The issuer's name as wallets show it and as its CA's O says it.
+pub fn issuer_name(config: &Config) -> String {
+    config
+        .name
+        .clone()
+        .unwrap_or_else(|| "Intyg issuer".to_owned())
+}
+
+fn generate_dev(
+    config: &Config,
+    key: &SigningKey,
+    ca_path: &Path,
+    chain_path: &Path,
+) -> Result<(), SigningError> {
+    let name = issuer_name(config);
+    let ca = LocalCa::generate(
+        &Subject::new(format!("{name} development issuer CA")).organization(name.clone()),
+    )?;
+    let public = VerifyingKey::from_jwk(&key.public_jwk()).map_err(|e| SigningError::Chain {
+        path: chain_path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let mut profile = LeafProfile {
+        subject: Subject::new(format!("{name} credential signing")).organization(name),
+        uris: vec![config.public_url.clone()],
+        ..LeafProfile::default()
+    };
+    if let Some(host) = url::Url::parse(&config.public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+    {
+        match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => profile.ip_addresses.push(ip),
+            Err(_) => profile.dns_names.push(host),
+        }
+    }
+    let leaf = ca.issue(&public, &profile)?;
+    let write = |path: &Path, text: String| {
+        std::fs::write(path, text).map_err(|source| SigningError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    };
+    write(chain_path, leaf.to_pem())?;
+    write(ca_path, ca.certificate().to_pem())?;
+    tracing::info!(ca = %ca_path.display(), "development issuer CA made");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credential(ca: &LocalCa, not_before: i64, not_after: i64) -> SigningCredential {
+        let key = SigningKey::generate().unwrap();
+        let public = VerifyingKey::from_jwk(&key.public_jwk()).unwrap();
+        let leaf = ca
+            .issue(
+                &public,
+                &LeafProfile {
+                    subject: Subject::new("signer"),
+                    not_before: Some(not_before),
+                    not_after: Some(not_after),
+                    ..LeafProfile::default()
+                },
+            )
+            .unwrap();
+        let chain = CertificateChain::new(vec![leaf]).unwrap();
+        SigningCredential::new(Arc::new(key), Some(chain), "test").unwrap()
+    }
+
+    #[test]
+    fn the_newest_valid_certificate_signs() {
+        let ca = LocalCa::generate(&Subject::new("CA")).unwrap();
+        let old = credential(&ca, 1_000_000, 3_000_000);
+        let new = credential(&ca, 2_000_000, 4_000_000);
+        let set = KeySet::new(vec![new.clone(), old.clone()]).unwrap();
+        // Before the new one is valid, the old one signs.
+        assert_eq!(set.current(1_500_000).kid, old.kid);
+        // Both valid: the later notBefore.
+        assert_eq!(set.current(2_500_000).kid, new.kid);
+        // The old one expired.
+        assert_eq!(set.current(3_500_000).kid, new.kid);
+        // Both published.
+        assert_eq!(set.all().len(), 2);
+    }
+
+    #[test]
+    fn a_key_must_match_its_leaf() {
+        let ca = LocalCa::generate(&Subject::new("CA")).unwrap();
+        let other = credential(&ca, 0, 4_000_000);
+        let key = SigningKey::generate().unwrap();
+        assert!(matches!(
+            SigningCredential::new(Arc::new(key), other.chain, "k.jwk"),
+            Err(SigningError::KeyMismatch(_))
+        ));
+    }
+}

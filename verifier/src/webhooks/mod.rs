@@ -1,0 +1,148 @@
+//! Signed webhooks for HR systems: subscriptions (`POST|GET
+//! /api/webhooks`, `DELETE /api/webhooks/{id}`), events queued in a
+//! durable outbox when a presentation ends, and [`deliver`]'s worker that
+//! sends them signed with Standard Webhooks (`intyg_core::webhook`).
+//!
+//! Events: `presentation.verified`, `presentation.failed`,
+//! `presentation.declined` (a decline or no matching credential) and
+//! `presentation.erased` (verified claims erased on the holder's request:
+//! the erasure feature calls [`presentation_erased`]). The body names the
+//! event type and the presentation id, never a claim value:
+//!
+//! ```json
+//! {"type": "presentation.verified", "timestamp": "2026-12-03T12:00:00Z",
+//!  "data": {"presentation_id": "…", "status": "verified"}}
+//! ```
+
+pub mod deliver;
+
+use intyg_core::webhook::Payload;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::model::{Outcome, Transaction};
+use crate::store::{Delivery, DeliveryState};
+use crate::{AppState, now, random_token};
+
+/// A webhook event type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// Every check passed.
+    PresentationVerified,
+    /// A check failed.
+    PresentationFailed,
+    /// The holder declined, or had no matching credential.
+    PresentationDeclined,
+    /// The verified claims were erased on the holder's request.
+    PresentationErased,
+}
+
+impl EventType {
+    /// Every event type.
+    pub const ALL: [Self; 4] = [
+        Self::PresentationVerified,
+        Self::PresentationFailed,
+        Self::PresentationDeclined,
+        Self::PresentationErased,
+    ];
+
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PresentationVerified => "presentation.verified",
+            Self::PresentationFailed => "presentation.failed",
+            Self::PresentationDeclined => "presentation.declined",
+            Self::PresentationErased => "presentation.erased",
+        }
+    }
+
+    /// The event type called `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
+    /// The event of a transaction's outcome (none while it is pending).
+    pub fn of(outcome: Outcome) -> Option<Self> {
+        match outcome {
+            Outcome::Pending => None,
+            Outcome::Verified => Some(Self::PresentationVerified),
+            Outcome::Declined | Outcome::NoMatchingCredential => Some(Self::PresentationDeclined),
+            Outcome::Failed => Some(Self::PresentationFailed),
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Queues `event` about `transaction` for every subscription to it and
+/// wakes the delivery worker. The caller makes the writes durable
+/// (`Stores::durable`) before it answers.
+pub async fn emit(
+    state: &AppState,
+    event: EventType,
+    transaction: &Transaction,
+) -> Result<usize, ApiError> {
+    let mut data = Map::new();
+    data.insert("presentation_id".into(), transaction.id.clone().into());
+    if event != EventType::PresentationErased {
+        data.insert(
+            "status".into(),
+            serde_json::to_value(transaction.outcome).unwrap_or(Value::Null),
+        );
+        if let Some(reason) = &transaction.reason {
+            data.insert("reason".into(), reason.clone().into());
+        }
+    }
+    let payload = Payload {
+        event_type: event.as_str().to_owned(),
+        timestamp: jiff::Timestamp::from_second(now())
+            .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?
+            .to_string(),
+        data,
+    };
+    let body = serde_json::to_string(&payload)
+        .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?;
+    let mut queued = 0;
+    for subscription in state.stores.subscriptions.all().await? {
+        if !subscription.events.iter().any(|e| e == event.as_str()) {
+            continue;
+        }
+        let delivery = Delivery {
+            id: format!("msg_{}", random_token(18)?),
+            subscription_id: subscription.id,
+            event: event.as_str().to_owned(),
+            presentation_id: transaction.id.clone(),
+            payload: body.clone(),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_at: now_ms(),
+            leased_until: 0,
+            last_error: None,
+            created_at: now(),
+            delivered_at: None,
+        };
+        state.stores.outbox.enqueue(&delivery).await?;
+        queued += 1;
+    }
+    if queued > 0 {
+        state.webhooks.wake();
+    }
+    Ok(queued)
+}
+
+/// The one call the erasure of a presentation's verified claims makes:
+/// queues `presentation.erased` for its subscribers (durable before this
+/// returns).
+pub async fn presentation_erased(
+    state: &AppState,
+    transaction: &Transaction,
+) -> Result<(), ApiError> {
+    emit(state, EventType::PresentationErased, transaction).await?;
+    state.stores.durable().await?;
+    Ok(())
+}
