@@ -16,19 +16,15 @@
 
 use std::sync::Arc;
 
-use intyg_core::jose::{Header, Jwk, SigningKey, sign_compact};
+use intyg_core::jose::{Header, Jwk, sign_compact};
 use intyg_service::audit::{
-    Audit, AuditError, AuditStore, CHECKPOINT_TYP, CheckpointSigner, Entry, Event, FILE_NAME,
-    FileAudit, PgAudit,
+    self, Audit, AuditError, CHECKPOINT_TYP, CheckpointSigner, Entry, Event,
 };
 use intyg_service::pg::RunOnce;
 
 use crate::config::Config;
 use crate::keys::IssuerKey;
 use crate::store::Stores;
-
-/// The subject of configuration entries.
-const CONFIG: &str = "config";
 
 /// The issuer's trail and the key of its pseudonyms.
 #[derive(Debug, Clone)]
@@ -109,17 +105,8 @@ impl CheckpointSigner for KeySigner {
     }
 }
 
-/// The trail's store for this configuration: the table when the stores
-/// are in PostgreSQL, else the file in the data directory.
-pub fn store(config: &Config, stores: &Stores) -> Result<Arc<dyn AuditStore>, AuditError> {
-    Ok(match &stores.jobs {
-        RunOnce::Shared(pg) => Arc::new(PgAudit::new(pg.clone(), crate::store::SERVICE)),
-        RunOnce::Local => Arc::new(FileAudit::open(&config.data_dir.join(FILE_NAME))?),
-    })
-}
-
-/// Opens the trail, records the start (and a configuration change since
-/// the last start) and a checkpoint.
+/// Opens the trail (the table when the stores are in PostgreSQL, else
+/// `audit.jsonl` in the data directory) and records the start.
 pub async fn open(
     config: &Config,
     stores: &Stores,
@@ -127,35 +114,13 @@ pub async fn open(
 ) -> Result<Trail, AuditError> {
     let secret = crate::keys::load_or_create_secret(&config.data_dir, "audit-pseudonym.key")
         .map_err(|e| AuditError::Signing(e.to_string()))?;
-    let audit = Audit::new(store(config, stores)?, Arc::new(KeySigner(Arc::clone(key))));
-    let digest = config_digest(config);
-    let previous = audit
-        .by_subject(CONFIG)
-        .await?
-        .into_iter()
-        .rev()
-        .find_map(|e| {
-            e.event
-                .detail
-                .and_then(|d| d.split(' ').next().map(str::to_owned))
-        });
-    if let Some(previous) = previous.filter(|p| *p != digest) {
-        audit
-            .record(
-                Event::new("system", "config.change")
-                    .subject(CONFIG)
-                    .detail(format!("{digest} previous={previous}")),
-            )
-            .await?;
-    }
-    audit
-        .record(
-            Event::new("system", "service.start")
-                .subject(CONFIG)
-                .detail(digest),
-        )
-        .await?;
-    audit.checkpoint().await?;
+    let pg = match &stores.jobs {
+        RunOnce::Shared(pg) => Some(pg),
+        RunOnce::Local => None,
+    };
+    let store = audit::open_store(&config.data_dir, pg, crate::store::SERVICE)?;
+    let audit = Audit::new(store, Arc::new(KeySigner(Arc::clone(key))));
+    audit.start(&audit::config_digest(config)).await?;
     Ok(Trail {
         audit,
         pseudonyms: Arc::new(aws_lc_rs::hmac::Key::new(
@@ -165,23 +130,8 @@ pub async fn open(
     })
 }
 
-/// SHA-256 (hex) of the configuration as loaded (its `Debug` form: every
-/// setting, password hashes included, never written out).
-fn config_digest(config: &Config) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(format!("{config:?}").as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The public key checkpoints verify with: `issuer-key.jwk` in `data_dir`
 /// (read, never created).
 pub fn public_key(data_dir: &std::path::Path) -> Result<Jwk, AuditError> {
-    let path = data_dir.join("issuer-key.jwk");
-    let failed = |reason: String| AuditError::Signing(format!("{}: {reason}", path.display()));
-    let text = std::fs::read_to_string(&path).map_err(|e| failed(e.to_string()))?;
-    let jwk: Jwk = serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
-    let key = SigningKey::from_jwk(&jwk).map_err(|e| failed(e.to_string()))?;
-    Ok(key.public_jwk())
+    audit::public_key_of(&data_dir.join("issuer-key.jwk"))
 }

@@ -42,6 +42,8 @@ pub const CHECKPOINT_EVERY: u64 = 64;
 pub const CHECKPOINT: &str = "audit.checkpoint";
 /// The `prev` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The subject of the start and configuration entries.
+pub const CONFIG: &str = "config";
 /// The `typ` of a checkpoint's JWS.
 pub const CHECKPOINT_TYP: &str = "intyg-audit-checkpoint+jwt";
 
@@ -261,6 +263,35 @@ impl Audit {
             .await
     }
 
+    /// Records a start of the service whose configuration has the digest
+    /// `config_digest` (subject `config`), a `config.change` first when the
+    /// last start had another, then a checkpoint.
+    pub async fn start(&self, config_digest: &str) -> Result<(), AuditError> {
+        let previous = self
+            .by_subject(CONFIG)
+            .await?
+            .into_iter()
+            .rev()
+            .find_map(|e| {
+                e.event
+                    .detail
+                    .and_then(|d| d.split(' ').next().map(str::to_owned))
+            });
+        if let Some(previous) = previous.filter(|p| p != config_digest) {
+            let detail = format!("{config_digest} previous={previous}");
+            let change = Event::new("system", "config.change")
+                .subject(CONFIG)
+                .detail(detail);
+            self.record(change).await?;
+        }
+        let start = Event::new("system", "service.start")
+            .subject(CONFIG)
+            .detail(config_digest);
+        self.record(start).await?;
+        self.checkpoint().await?;
+        Ok(())
+    }
+
     /// The entries about `subject`, oldest first.
     pub async fn by_subject(&self, subject: &str) -> Result<Vec<Entry>, AuditError> {
         self.store.by_subject(subject).await
@@ -323,6 +354,35 @@ pub fn verify(entries: &[Result<Entry, AuditError>], key: &Jwk) -> Result<Intact
     Ok(Intact {
         entries: u64::try_from(entries.len()).unwrap_or(u64::MAX),
         checkpoints,
+    })
+}
+
+/// SHA-256 (hex) of a configuration's `Debug` form (every setting,
+/// password hashes included; only the digest is written).
+pub fn config_digest(config: &impl fmt::Debug) -> String {
+    hex(&sha2::Sha256::digest(format!("{config:?}").as_bytes()))
+}
+
+/// The public key of a private JWK file (read, never created), to verify
+/// checkpoints with.
+pub fn public_key_of(path: &std::path::Path) -> Result<Jwk, AuditError> {
+    let failed = |reason: String| AuditError::Signing(format!("{}: {reason}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+    let jwk: Jwk = serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
+    let key = intyg_core::jose::SigningKey::from_jwk(&jwk).map_err(|e| failed(e.to_string()))?;
+    Ok(key.public_jwk())
+}
+
+/// The store of a service: the table `<prefix>_audit` when its state is in
+/// PostgreSQL (`pg`), else `audit.jsonl` in `data_dir`.
+pub fn open_store(
+    data_dir: &std::path::Path,
+    pg: Option<&crate::pg::Pg>,
+    prefix: &'static str,
+) -> Result<Arc<dyn AuditStore>, AuditError> {
+    Ok(match pg {
+        Some(pg) => Arc::new(PgAudit::new(pg.clone(), prefix)),
+        None => Arc::new(FileAudit::open(&data_dir.join(FILE_NAME))?),
     })
 }
 

@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
 use intyg_core::oid4vp::{RequestUriMethod, ResponseMode};
 use intyg_core::text::Lines;
+use intyg_service::audit::Event;
+use intyg_service::portal::Peer;
 use serde::{Deserialize, Serialize};
 
 use crate::config::ClientIdPrefixChoice;
@@ -128,6 +130,7 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 /// `POST /api/presentations`.
 pub async fn create(
     State(state): State<AppState>,
+    peer: Peer,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -176,6 +179,10 @@ pub async fn create(
     )?;
     options.max_status_age = request.max_status_age;
     let transaction = create_transaction(&state, &query, purpose, template, options).await?;
+    let event = Event::new(API_CREATOR, "presentation.create")
+        .subject(format!("transaction:{}", transaction.id))
+        .source(state.portal.client(&peer));
+    state.audit.record(event).await?;
     created(&state, transaction)
 }
 
@@ -363,6 +370,7 @@ const API_CREATOR: &str = "api";
 /// `POST /api/postings`.
 pub async fn create_posting(
     State(state): State<AppState>,
+    peer: Peer,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -382,7 +390,8 @@ pub async fn create_posting(
             format!("{field} {problem}"),
         ));
     }
-    let posting = postings::create(&state, new, API_CREATOR).await?;
+    let source = state.portal.client(&peer);
+    let posting = postings::create(&state, new, API_CREATOR, source).await?;
     Ok((StatusCode::CREATED, Json(posting)))
 }
 
@@ -436,6 +445,7 @@ pub async fn show_posting(
 /// presentation request with the posting's purpose.
 pub async fn open_application(
     State(state): State<AppState>,
+    peer: Peer,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: axum::body::Bytes,
@@ -459,7 +469,9 @@ pub async fn open_application(
         request.client_id_prefix.as_deref(),
         request.request_uri_method.as_deref(),
     )?;
-    let transaction = postings::open_application(&state, &posting, options).await?;
+    let source = state.portal.client(&peer);
+    let transaction =
+        postings::open_application(&state, &posting, options, API_CREATOR, source).await?;
     created(&state, transaction)
 }
 

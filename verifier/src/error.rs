@@ -41,6 +41,9 @@ pub enum ApiError {
     /// Making a key failed (the system RNG).
     #[error("key generation: {0}")]
     Key(#[from] intyg_core::jose::JoseError),
+    /// The audit trail could not be written.
+    #[error("audit trail: {0}")]
+    Audit(#[from] intyg_service::audit::AuditError),
     /// An erasure request was refused (Intyg extension).
     #[error("erasure request refused: {0}")]
     Erasure(#[from] intyg_core::rights::Refusal),

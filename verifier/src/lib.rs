@@ -30,6 +30,7 @@
 //! Each failure is a [`verify::Reason`] with its own code.
 
 pub mod api;
+pub mod audit;
 pub mod config;
 pub mod erasure;
 pub mod error;
@@ -85,6 +86,8 @@ pub struct AppState {
     pub metrics: Arc<ops::Metrics>,
     /// The employer portal's accounts, sessions and claim labels.
     pub portal: Arc<portal::PortalState>,
+    /// The audit trail (see [`audit`]).
+    pub audit: intyg_service::audit::Audit,
     /// Transactions this instance changed, for live event streams.
     pub changes: Arc<events::Changes>,
     /// The webhook delivery worker's client and wake-up.
@@ -111,6 +114,9 @@ pub enum StartError {
     /// A `--trust-issuer` could not be fetched.
     #[error("trusted issuer: {0}")]
     TrustIssuer(#[from] FetchError),
+    /// The audit trail failed to open or to take its start entries.
+    #[error(transparent)]
+    Audit(#[from] intyg_service::audit::AuditError),
     /// The portal's credential type metadata failed to load.
     #[error(transparent)]
     Portal(#[from] portal::PortalError),
@@ -151,10 +157,13 @@ impl AppState {
         let status = StatusLists::new(fetcher.clone(), config.status_fetch.clone());
         let (config_webhooks, config_dev) = (config.webhooks.clone(), config.dev);
         let portal = Arc::new(portal::PortalState::new(&config, stores.sessions.clone())?);
+        let identity = Arc::new(identity);
+        let audit = audit::open(&config, &stores, &identity).await?;
         let state = Self {
+            audit,
             config: Arc::new(config),
             stores,
-            identity: Arc::new(identity),
+            identity,
             registrations: Arc::new(registrations),
             trust: Arc::new(RwLock::new(trust)),
             status: Arc::new(status),

@@ -70,10 +70,57 @@ struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Applies this binary's database migrations to --database-url (or the
     /// --config file's `database_url`), prints the schema version and exits
     /// without serving. Refuses a schema newer than the binary.
     Migrate,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum AuditAction {
+    /// Recompute the trail's hash chain and check its signed checkpoints
+    /// (the service may be running): exit 0 when intact, 1 naming the
+    /// first bad entry.
+    Verify {
+        /// The verifier's data directory (its key; on sled, `audit.jsonl`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The trail is in this PostgreSQL database (table `verifier_audit`).
+        #[arg(long, env = "INTYG_DATABASE_URL")]
+        database_url: Option<String>,
+        /// The signing key, when not `verifier-key.jwk` in the data
+        /// directory (`[x509] key_file`).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
+}
+
+/// `audit verify`: prints the outcome; the exit code says it.
+async fn audit_verify(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+    key_file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let key = intyg_verifier::audit::public_key(data_dir, key_file)?;
+    let store = intyg_service::audit::verify_source(data_dir, database_url, "verifier")?;
+    match intyg_service::audit::verify_store(store.as_ref(), &key).await {
+        Ok(intact) => {
+            println!(
+                "audit trail intact: {} entries, {} signed checkpoints",
+                intact.entries, intact.checkpoints
+            );
+            Ok(())
+        }
+        Err(failure) => {
+            eprintln!("{failure}");
+            std::process::exit(1);
+        }
+    }
 }
 
 #[tokio::main]
@@ -84,6 +131,17 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if let Some(Command::Audit {
+        action:
+            AuditAction::Verify {
+                data_dir,
+                database_url,
+                key_file,
+            },
+    }) = &args.command
+    {
+        return audit_verify(data_dir, database_url.as_deref(), key_file.as_deref()).await;
+    }
     if let Some(Command::Migrate) = args.command {
         let database = match (&args.database_url, &args.config) {
             (Some(url), _) => intyg_service::pg::PgConfig::new(url.clone()),

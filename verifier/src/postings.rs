@@ -4,6 +4,7 @@
 //! `internship-application` template with the posting's purpose).
 
 use intyg_core::text::{ControlCharacter, Lines};
+use intyg_service::audit::Event;
 
 use crate::error::ApiError;
 use crate::model::Transaction;
@@ -102,6 +103,7 @@ pub async fn create(
     state: &AppState,
     new: NewPosting<'_>,
     created_by: &str,
+    source: Option<std::net::IpAddr>,
 ) -> Result<Posting, ApiError> {
     let posting = Posting {
         id: random_token(12)?,
@@ -120,6 +122,10 @@ pub async fn create(
     state.stores.postings.insert(&posting).await?;
     state.stores.durable().await?;
     tracing::info!(posting = %posting.id, "internship posting created");
+    let event = Event::new(created_by, "posting.create")
+        .subject(format!("posting:{}", posting.id))
+        .source(source);
+    state.audit.record(event).await?;
     Ok(posting)
 }
 
@@ -129,6 +135,8 @@ pub async fn open_application(
     state: &AppState,
     posting: &Posting,
     mut options: RequestOptions,
+    actor: &str,
+    source: Option<std::net::IpAddr>,
 ) -> Result<Transaction, ApiError> {
     if posting.max_status_age.is_some() {
         options.max_status_age = posting.max_status_age;
@@ -154,6 +162,11 @@ pub async fn open_application(
             created_at: transaction.created_at,
         })
         .await?;
+    let event = Event::new(actor, "application.open")
+        .subject(format!("posting:{}", posting.id))
+        .detail(format!("transaction {}", transaction.id))
+        .source(source);
+    state.audit.record(event).await?;
     state.stores.durable().await?;
     tracing::info!(posting = %posting.id, transaction = %transaction.id, "applicant session opened");
     Ok(transaction)

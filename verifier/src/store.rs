@@ -21,7 +21,7 @@ pub use pg::MIGRATIONS;
 pub use webhooks::{Delivery, DeliveryState, OutboxStore, Subscription, SubscriptionStore};
 
 /// The owner of this service's tables (prefix `verifier_`) and migrations.
-const SERVICE: &str = "verifier";
+pub const SERVICE: &str = "verifier";
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::model::{ConsentRecord, Transaction};

@@ -77,11 +77,15 @@ fn main() -> anyhow::Result<()> {
             setup(&root)?;
             demo(&root, fresh, headless)
         }
+        "checks" => {
+            check_threat_model(&root)?;
+            supply_chain(&root)
+        }
         _ => bail!("{USAGE}"),
     }
 }
 
-const USAGE: &str = "usage: cargo xtask setup | test | demo [--fresh] [--headless]";
+const USAGE: &str = "usage: cargo xtask setup | test | checks | demo [--fresh] [--headless]";
 
 /// The value of the environment variable `name`, or `default`.
 fn env_or(name: &str, default: &str) -> String {
@@ -163,6 +167,77 @@ fn setup(root: &Path) -> anyhow::Result<()> {
         &root.join("wallet-app/ui"),
         &[],
     )?;
+    ensure_cargo_deny(root)
+}
+
+/// Installs `cargo-deny` (from crates.io, pinned) if missing.
+fn ensure_cargo_deny(root: &Path) -> anyhow::Result<()> {
+    let has_deny = Command::new("cargo")
+        .args(["deny", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if has_deny {
+        return Ok(());
+    }
+    run(
+        "cargo",
+        &[
+            "install",
+            "cargo-deny",
+            "--version",
+            CARGO_DENY_VERSION,
+            "--locked",
+        ],
+        root,
+        &[],
+    )
+}
+
+/// The `cargo-deny` that `deny.toml` is written for.
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// The lock files whose npm packages `npm audit` checks.
+const NPM_LOCK_DIRS: [&str; 2] = ["interop", "wallet-app/ui"];
+
+/// Supply chain: `cargo deny check` with the checked-in `deny.toml`
+/// (licences, banned crates, duplicate versions, sources; the advisories
+/// check needs the RustSec database, a git repository this project's
+/// machines cannot reach, so it runs only with `INTYG_DENY_ADVISORIES=1`),
+/// then `npm audit` of each lock file: high or critical findings fail,
+/// and an audit endpoint that cannot be reached is reported, not hidden.
+fn supply_chain(root: &Path) -> anyhow::Result<()> {
+    ensure_cargo_deny(root)?;
+    let mut checks = vec!["deny", "check", "bans", "licenses", "sources"];
+    if std::env::var("INTYG_DENY_ADVISORIES").is_ok_and(|v| v == "1") {
+        checks.push("advisories");
+    } else {
+        eprintln!(
+            "cargo deny: advisories NOT checked (the RustSec database is not reachable here); \
+             run with INTYG_DENY_ADVISORIES=1 where it is"
+        );
+    }
+    run("cargo", &checks, root, &[])?;
+    for dir in NPM_LOCK_DIRS {
+        eprintln!("$ npm audit --audit-level=high ({dir}/package-lock.json)");
+        let out = Command::new("npm")
+            .args(["audit", "--audit-level=high"])
+            .current_dir(root.join(dir))
+            .output()
+            .context("starting npm audit")?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        eprintln!("{}", text.trim_end());
+        if out.status.success() {
+            continue;
+        }
+        if text.contains("audit endpoint returned an error") {
+            eprintln!(
+                "npm audit of {dir}: NOT checked, the registry's audit endpoint is not reachable here"
+            );
+            continue;
+        }
+        bail!("npm audit of {dir}/package-lock.json found high or critical vulnerabilities");
+    }
     Ok(())
 }
 
@@ -208,6 +283,67 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
 ];
 
 /// Fails if `intyg-core`'s normal dependency tree holds an I/O crate.
+/// Every test that `docs/threat-model.md` names (backticked names in the
+/// last column of its tables) is a function somewhere in the workspace.
+fn check_threat_model(root: &Path) -> anyhow::Result<()> {
+    let model = std::fs::read_to_string(root.join("docs/threat-model.md"))
+        .context("reading docs/threat-model.md")?;
+    let mut sources = String::new();
+    for dir in [
+        "core",
+        "issuer",
+        "verifier",
+        "service",
+        "cli",
+        "wallet-app",
+        "testkit",
+    ] {
+        collect_rust(&root.join(dir), &mut sources)?;
+    }
+    let mut missing = Vec::new();
+    let mut named = 0;
+    for line in model.lines().filter(|l| l.starts_with('|')) {
+        let Some(last) = line.trim_end_matches('|').rsplit('|').next() else {
+            continue;
+        };
+        for name in last.split('`').skip(1).step_by(2) {
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                continue;
+            }
+            named += 1;
+            if !sources.contains(&format!("fn {name}(")) {
+                missing.push(name.to_owned());
+            }
+        }
+    }
+    if !missing.is_empty() {
+        bail!("docs/threat-model.md names tests that do not exist: {missing:?}");
+    }
+    eprintln!("docs/threat-model.md: {named} named tests exist");
+    Ok(())
+}
+
+/// Appends the text of every `.rs` file under `dir` (skipping `target`
+/// and `node_modules`) to `out`.
+fn collect_rust(dir: &Path, out: &mut String) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if path.is_dir() {
+            if name != "target" && name != "node_modules" {
+                collect_rust(&path, out)?;
+            }
+        } else if name.ends_with(".rs") {
+            out.push_str(&std::fs::read_to_string(&path)?);
+            out.push('\n');
+        }
+    }
+    Ok(())
+}
+
 fn check_core_has_no_io(root: &Path) -> anyhow::Result<()> {
     let out = Command::new("cargo")
         .args([
@@ -251,6 +387,7 @@ fn check_core_has_no_io(root: &Path) -> anyhow::Result<()> {
 
 fn test(root: &Path) -> anyhow::Result<()> {
     check_core_has_no_io(root)?;
+    check_threat_model(root)?;
     run("cargo", &["fmt", "--all", "--check"], root, &[])?;
     run(
         "cargo",
@@ -265,6 +402,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
         root,
         &[],
     )?;
+    supply_chain(root)?;
     run("cargo", &["test", "--workspace"], root, &[])?;
     // The interop suite drives our binaries as processes.
     run("cargo", &["build", "--workspace", "--bins"], root, &[])?;

@@ -1549,3 +1549,82 @@ async fn portal_person_page_shows_the_persons_audit_trail() {
     assert!(file.contains("\"signin.success\""));
     assert!(!file.contains(SUBJECT) && !file.contains("Lindqvist"));
 }
+
+/// The security headers every portal page carries, and the cookie flags.
+fn assert_security_headers(page: &Page, https: bool) {
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "base-uri 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert_eq!(page.headers["x-content-type-options"], "nosniff");
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+    assert_eq!(page.headers["referrer-policy"], "no-referrer");
+    assert_eq!(page.headers["cache-control"], "no-store");
+    assert_eq!(
+        page.headers.contains_key("strict-transport-security"),
+        https
+    );
+    for cookie in page.headers.get_all("set-cookie") {
+        let cookie = cookie.to_str().unwrap();
+        assert!(cookie.contains("; HttpOnly"), "{cookie}");
+        assert!(cookie.contains("; SameSite=Strict"), "{cookie}");
+        assert!(cookie.contains("; Path=/portal"), "{cookie}");
+        assert_eq!(cookie.contains("; Secure"), https, "{cookie}");
+    }
+}
+
+#[tokio::test]
+async fn portal_sends_security_headers_and_strict_cookies() {
+    let portal = start("portal-headers").await;
+    let mut browser = PortalBrowser::new(&portal.url);
+    let login = browser.get("/portal/login?lang=en").await;
+    assert!(login.headers.get_all("set-cookie").iter().count() >= 2);
+    assert_security_headers(&login, false);
+    let signed_in = browser.sign_in(OFFICER, PASSWORD).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    for cookie in signed_in.headers.get_all("set-cookie") {
+        let cookie = cookie.to_str().unwrap();
+        assert!(cookie.contains("; HttpOnly; SameSite=Strict"), "{cookie}");
+    }
+    assert_security_headers(&browser.get("/portal").await, false);
+
+    // Behind https (public_url), cookies are Secure and HSTS is sent.
+    let https = start_with("portal-headers-https", |config| {
+        config.public_url = "https://intyg.example.se".into();
+    })
+    .await;
+    let mut browser = PortalBrowser::new(&https.url);
+    let login = browser.get("/portal/login").await;
+    assert_security_headers(&login, true);
+}
+
+#[tokio::test]
+async fn portal_sign_in_replaces_the_session_id_against_fixation() {
+    let portal = start("portal-fixation").await;
+    // An attacker plants a session cookie of their choosing.
+    let planted = "chosen-by-the-attacker".to_owned();
+    let mut victim = PortalBrowser::new(&portal.url);
+    victim
+        .cookies
+        .insert("intyg_portal".into(), planted.clone());
+    let signed_in = victim.sign_in(OFFICER, PASSWORD).await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.body
+    );
+    let issued = victim.cookies["intyg_portal"].clone();
+    assert_ne!(issued, planted);
+    assert_eq!(victim.get("/portal").await.status, StatusCode::OK);
+    // The planted id is no session: the attacker gains nothing.
+    let mut attacker = PortalBrowser::new(&portal.url);
+    attacker.cookies.insert("intyg_portal".into(), planted);
+    assert_eq!(attacker.get("/portal").await.status, StatusCode::SEE_OTHER);
+}

@@ -122,8 +122,16 @@ impl<S> Ctx<S> {
             (header::CONTENT_SECURITY_POLICY, self.csp),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             (header::REFERRER_POLICY, "no-referrer"),
+            // For browsers without CSP `frame-ancestors`.
+            (header::X_FRAME_OPTIONS, "DENY"),
         ] {
             headers.insert(name, HeaderValue::from_static(value));
+        }
+        if self.secure {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000"),
+            );
         }
         self.finish(response)
     }

@@ -109,6 +109,12 @@ pub struct PortalState {
 }
 
 impl PortalState {
+    /// The client's address of a request from `peer`, as the throttling
+    /// and the audit trail see it.
+    pub fn client(&self, peer: &Peer) -> Option<std::net::IpAddr> {
+        peer.client(&self.trusted_proxies)
+    }
+
     /// From the configuration; cookies are `Secure` when `public_url` is https.
     pub fn new(
         config: &Config,
@@ -201,6 +207,7 @@ pub struct SignedIn {
     ctx: Ctx,
     id: String,
     session: Session,
+    client: Option<std::net::IpAddr>,
 }
 
 impl FromRequestParts<AppState> for SignedIn {
@@ -210,8 +217,15 @@ impl FromRequestParts<AppState> for SignedIn {
         let mut ctx = Ctx::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
+        let Ok(peer) = Peer::from_request_parts(parts, state).await;
+        let client = state.portal.client(&peer);
         match ctx.session.take() {
-            Some((id, session)) => Ok(Self { ctx, id, session }),
+            Some((id, session)) => Ok(Self {
+                ctx,
+                id,
+                session,
+                client,
+            }),
             None => Err(ctx.finish(Redirect::to("/portal/login").into_response())),
         }
     }
@@ -455,14 +469,21 @@ async fn login(
         );
     }
     let password = form.get("password").cloned().unwrap_or_default();
-    let client = peer.client(&state.portal.trusted_proxies);
+    let client = state.portal.client(&peer);
     let sessions = &state.portal.sessions;
     let outcome = sessions
         .sign_in(username, password, client, now())
         .await
         .map_err(|e| PageError::api(ctx.lang, e.into()))?;
+    let who = sessions.audit_name(username);
+    let event = |action: &str| {
+        intyg_service::audit::Event::new(who.clone(), action)
+            .subject(crate::audit::employer(&who))
+            .source(client)
+    };
     match outcome {
         Ok(employer) => {
+            state.audit.record_or_log(event("signin.success")).await;
             let id = sessions
                 .create(employer, now())
                 .await
@@ -486,13 +507,19 @@ async fn login(
             }
             Ok(response)
         }
-        Err(SignInFailure::WrongCredentials) => login_response(
-            &ctx,
-            StatusCode::UNAUTHORIZED,
-            username,
-            Some(ctx.lang.t(Msg::WrongCredentials)),
-        ),
+        Err(SignInFailure::WrongCredentials) => {
+            state.audit.record_or_log(event("signin.failure")).await;
+            login_response(
+                &ctx,
+                StatusCode::UNAUTHORIZED,
+                username,
+                Some(ctx.lang.t(Msg::WrongCredentials)),
+            )
+        }
         Err(SignInFailure::Throttled { retry_at }) => {
+            let detail = format!("until {}", intyg_service::time::date_time(retry_at));
+            let throttled = event("signin.throttled").detail(detail);
+            state.audit.record_or_log(throttled).await;
             let message = chrome::throttled(ctx.lang, retry_at, now());
             let mut response = login_response(
                 &ctx,
@@ -593,7 +620,8 @@ async fn create_posting(
         };
         return Ok(signed.page(status, pages::posting_form(&chrome, &page)));
     }
-    let posting = postings::create(&state, new, &signed.session.user.username)
+    let username = &signed.session.user.username;
+    let posting = postings::create(&state, new, username, signed.client)
         .await
         .map_err(|e| signed.api(e))?;
     Ok(signed
@@ -671,9 +699,11 @@ async fn new_session(
     signed.check_csrf(&form)?;
     let posting = signed.posting(&state, &id).await?;
     let options = crate::presentation::RequestOptions::defaults(&state);
-    let transaction = postings::open_application(&state, &posting, options)
-        .await
-        .map_err(|e| signed.api(e))?;
+    let username = &signed.session.user.username;
+    let transaction =
+        postings::open_application(&state, &posting, options, username, signed.client)
+            .await
+            .map_err(|e| signed.api(e))?;
     Ok(signed.ctx.redirect(&format!(
         "/portal/postings/{}/sessions/{}",
         posting.id, transaction.id

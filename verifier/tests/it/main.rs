@@ -3,6 +3,7 @@
 //! loopback) and a test holder built on `intyg_core`.
 
 mod erasure;
+mod audit;
 mod events;
 mod failures;
 mod flow;

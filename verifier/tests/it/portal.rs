@@ -921,3 +921,36 @@ async fn employer_portal_throttles_guessing_without_locking_out_the_user_elsewhe
     let ok = employer.sign_in(EMPLOYER, PASSWORD).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
 }
+
+#[tokio::test]
+async fn employer_portal_sends_security_headers_and_strict_cookies() {
+    let (verifier, _issuer) = start("portal-headers").await;
+    let mut browser = PortalBrowser::new(&verifier.url);
+    let login = browser.get("/portal/login?lang=en").await;
+    let csp = login.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert_eq!(login.headers["x-content-type-options"], "nosniff");
+    assert_eq!(login.headers["x-frame-options"], "DENY");
+    assert_eq!(login.headers["referrer-policy"], "no-referrer");
+    assert_eq!(login.headers["cache-control"], "no-store");
+    let ok = browser.sign_in(EMPLOYER, PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let cookies: Vec<&str> = login
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .chain(ok.headers.get_all("set-cookie"))
+        .map(|c| c.to_str().unwrap())
+        .collect();
+    assert!(cookies.len() >= 3, "{cookies:?}");
+    for cookie in cookies {
+        assert!(
+            cookie.contains("; Path=/portal") && cookie.contains("; HttpOnly; SameSite=Strict"),
+            "{cookie}"
+        );
+        assert!(!cookie.contains("Secure"), "http in dev: {cookie}");
+    }
+}
