@@ -164,11 +164,11 @@ async fn main() -> anyhow::Result<()> {
         let mut target = intyg_service::pg::PgConfig::new(url.clone());
         target.pool_size = args.database_pool_size.unwrap_or(target.pool_size);
         // The keys of personal data are files beside `DIR/db`.
-        let keys_dir = from
-            .parent()
-            .map_or_else(|| PathBuf::from("transaction-keys"), |dir| dir.join("transaction-keys"));
-        let copied =
-            intyg_verifier::store::copy_sled_to_postgres(&db, &keys_dir, &target).await?;
+        let keys_dir = from.parent().map_or_else(
+            || PathBuf::from("transaction-keys"),
+            |dir| dir.join("transaction-keys"),
+        );
+        let copied = intyg_verifier::store::copy_sled_to_postgres(&db, &keys_dir, &target).await?;
         println!("copied and counted: {copied:?}");
         return Ok(());
     }

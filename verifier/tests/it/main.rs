@@ -2,8 +2,8 @@
 //! temporary directory, a test issuer (key + status list served over
 //! loopback) and a test holder built on `intyg_core`.
 
-mod erasure;
 mod audit;
+mod erasure;
 mod events;
 mod failures;
 mod flow;

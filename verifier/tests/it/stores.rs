@@ -394,7 +394,8 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
         .map(|t| t.id)
         .collect();
     assert_eq!(due, ["t2"]);
-    let again = intyg_verifier::store::copy_sled_to_postgres(&db, &dir.0.join("keys"), &target).await;
+    let again =
+        intyg_verifier::store::copy_sled_to_postgres(&db, &dir.0.join("keys"), &target).await;
     assert!(
         matches!(again, Err(intyg_verifier::store::CopyError::NotEmpty)),
         "{again:?}"
