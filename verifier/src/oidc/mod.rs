@@ -315,6 +315,9 @@ pub async fn done(
     let response = match status {
         EventStatus::Verified => {
             let code = random_token(32)?;
+            // The claims are sealed in the store (`personal`).
+            let mut transaction = transaction.clone();
+            crate::personal::open(&state, &mut transaction).await?;
             let grant = Grant {
                 client_id: request.client_id.clone(),
                 redirect_uri: request.redirect_uri.clone(),
