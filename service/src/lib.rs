@@ -26,6 +26,7 @@ pub mod fetch;
 mod group_commit;
 pub mod pg;
 pub mod portal;
+pub mod replay;
 pub mod session;
 mod shutdown;
 pub mod time;

@@ -387,42 +387,16 @@ impl ReplayStore for SledStore {
         expires_at: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut current = self.replay.get(key.as_bytes())?;
-        loop {
-            let live = current
-                .as_ref()
-                .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_ref()).ok())
-                .is_some_and(|bytes| i64::from_be_bytes(bytes) > now);
-            if live {
-                return Ok(false);
-            }
-            match self.replay.compare_and_swap(
-                key.as_bytes(),
-                current.clone(),
-                Some(&expires_at.to_be_bytes()[..]),
-            )? {
-                Ok(()) => return Ok(true),
-                Err(conflict) => current = conflict.current,
-            }
-        }
+        Ok(intyg_service::replay::insert_if_absent(
+            &self.replay,
+            key,
+            expires_at,
+            now,
+        )?)
     }
 
     async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
-        let mut purged = 0;
-        for entry in self.replay.iter() {
-            let (key, value) = entry?;
-            let expired = <[u8; 8]>::try_from(value.as_ref())
-                .map_or(true, |bytes| i64::from_be_bytes(bytes) <= now);
-            if expired
-                && self
-                    .replay
-                    .compare_and_swap(&key, Some(value), None::<&[u8]>)?
-                    .is_ok()
-            {
-                purged += 1;
-            }
-        }
-        Ok(purged)
+        Ok(intyg_service::replay::purge_expired(&self.replay, now)?)
     }
 }
 
