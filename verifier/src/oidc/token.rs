@@ -13,7 +13,6 @@ use serde_json::{Map, Value};
 use super::{ACCESS_TOKEN_SECONDS, ACR, AMR, hashed};
 use crate::error::ApiError;
 use crate::model::Transaction;
-use crate::store::oidc::Grant;
 use crate::{AppState, now, random_token};
 
 /// The `client_assertion_type` of `private_key_jwt` (RFC 7523 §2.2).
@@ -218,22 +217,20 @@ async fn private_key_jwt(state: &AppState, assertion: &str) -> Result<String, Ap
     let jti = claims
         .jti
         .ok_or_else(|| invalid_client("client_assertion needs a jti"))?;
-    let key = hashed(&format!("jti\0{}\0{jti}", claims.iss));
-    if state.stores.grants.get(&key).await?.is_some() {
+    // Single use, atomically across instances (insert-if-absent), until
+    // the assertion expires.
+    let key = format!(
+        "oidc-assertion:{}",
+        hashed(&format!("jti\0{}\0{jti}", claims.iss))
+    );
+    if !state
+        .stores
+        .replay
+        .insert_if_absent(&key, claims.exp, now)
+        .await?
+    {
         return Err(invalid_client("client_assertion jti was used before"));
     }
-    let marker = Grant {
-        client_id: claims.iss.clone(),
-        redirect_uri: String::new(),
-        code_challenge: String::new(),
-        scope: String::new(),
-        nonce: None,
-        sub: String::new(),
-        claims: Map::new(),
-        auth_time: now,
-        expires_at: claims.exp,
-    };
-    state.stores.grants.put(&key, &marker).await?;
     Ok(claims.iss)
 }
 
