@@ -34,7 +34,7 @@ use serde_json::{Map, Value};
 use crate::admin::MAX_TX_CODE_ATTEMPTS;
 use crate::error::ApiError;
 use crate::model::{AccessGrant, CredentialState};
-use crate::store::IssueOutcome;
+use crate::store::{IssueOutcome, UsedNonce};
 use crate::{AppState, sha256_hex};
 
 /// The most proofs (holder keys, copies) one credential request may carry.
@@ -451,19 +451,14 @@ pub async fn token(
     Ok(response)
 }
 
-/// `POST /nonce` (§7): a fresh, single-use `c_nonce`.
+/// `POST /nonce` (§7): a fresh, single-use `c_nonce`, sealed (nothing is
+/// stored until a proof uses it).
 pub async fn nonce(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let response = NonceResponse::generate().map_err(|e| ApiError::Issuance(e.to_string()))?;
-    state
-        .stores
-        .nonces
-        .insert(
-            response.c_nonce.as_str(),
-            crate::now() + state.config.lifetimes.nonce,
-        )
-        .await?;
-    state.stores.durable().await?;
-    Ok((no_store(), Json(response)).into_response())
+    let c_nonce = state
+        .c_nonces
+        .seal(crate::now() + state.config.lifetimes.nonce)
+        .map_err(|e| ApiError::Issuance(e.to_string()))?;
+    Ok((no_store(), Json(NonceResponse { c_nonce })).into_response())
 }
 
 /// `POST /credential` (§8): one SD-JWT VC per JWT proof (batch issuance),
@@ -516,21 +511,31 @@ pub async fn credential(
         }
     };
     let count = u64::try_from(holder_keys.len()).unwrap_or(u64::MAX);
-    // One read (and the indices, only for an offered record with live
-    // nonces); the nonces are consumed with the record's update below, in
-    // one commit after signing.
-    let reservation = state
-        .stores
-        .issuance
-        .reserve(&grant.credential_id, &nonces, now, count)
-        .await?;
     let nonce_refusal = || {
         credential_error(
             CredentialErrorCode::InvalidNonce,
             "c_nonce is unknown, used or expired; get a new one from the nonce endpoint",
         )
     };
-    if !reservation.nonces_live {
+    let nonces = nonces
+        .into_iter()
+        .map(|nonce| {
+            let expires_at = state
+                .c_nonces
+                .open(&nonce, now)
+                .map_err(|_| nonce_refusal())?;
+            Ok(UsedNonce { nonce, expires_at })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    // One read (and the indices, only for an offered record with unused
+    // nonces); the nonces are spent with the record's update below, in one
+    // commit after signing.
+    let reservation = state
+        .stores
+        .issuance
+        .reserve(&grant.credential_id, &nonces, count)
+        .await?;
+    if !reservation.nonces_unused {
         return Err(nonce_refusal());
     }
     let record = reservation.record.ok_or_else(|| {
@@ -598,7 +603,7 @@ pub async fn credential(
     match state
         .stores
         .issuance
-        .issue(&record, &issued, &nonces, now)
+        .issue(&record, &issued, &nonces)
         .await?
     {
         IssueOutcome::Issued => {}

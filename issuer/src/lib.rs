@@ -75,6 +75,9 @@ pub struct AppState {
     pub portal: Arc<portal::PortalState>,
     /// DPoP nonces and settings.
     pub dpop: Arc<dpop::Dpop>,
+    /// `c_nonce`s (OpenID4VCI §7), sealed under `c-nonce.key` in the data
+    /// directory so every instance on it accepts the others'.
+    pub c_nonces: Arc<intyg_core::oid4vci::nonce::SealedNonces>,
     /// Roots that wallet and key attestations must chain to.
     pub wallet_providers: Arc<intyg_core::trust::TrustAnchors>,
     /// Status lists of wallet providers.
@@ -138,6 +141,15 @@ impl AppState {
         );
         let portal = Arc::new(portal::PortalState::new(&config, stores.sessions.clone()));
         let dpop = dpop::Dpop::open(&config)?;
+        let c_nonces =
+            keys::load_or_create_secret(&config.data_dir, "c-nonce.key").and_then(|secret| {
+                intyg_core::oid4vci::nonce::SealedNonces::new(&secret).map_err(|e| {
+                    keys::KeyError::Invalid {
+                        path: "c-nonce.key".into(),
+                        reason: e.to_string(),
+                    }
+                })
+            })?;
         let wallet_providers = load_wallet_providers(&config.wallet_provider_roots)?;
         let attestation_status = attestation_status::StatusChecker::new(config.dev)?;
         // Audit checkpoints are signed by the data directory's key (the
@@ -148,6 +160,7 @@ impl AppState {
         let state = Self {
             audit,
             dpop: Arc::new(dpop),
+            c_nonces: Arc::new(c_nonces),
             wallet_providers: Arc::new(wallet_providers),
             attestation_status: Arc::new(attestation_status),
             portal,

@@ -68,16 +68,27 @@ pub trait GrantStore: Send + Sync {
     async fn get(&self, token: &str) -> Result<Option<AccessGrant>, StoreError>;
 }
 
-/// `c_nonce` values: each can be consumed once.
+/// `c_nonce`s that key proofs used. Sealed nonces
+/// ([`SealedNonces`](intyg_core::oid4vci::nonce::SealedNonces)) are not
+/// stored when handed out, only once used, until they expire: a nonce
+/// found here is spent.
 #[async_trait]
 pub trait NonceStore: Send + Sync {
-    /// Stores a fresh nonce that expires at `expires_at`.
-    async fn insert(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError>;
-    /// Removes the nonce and returns its expiry, if it was there.
-    async fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError>;
-    /// Forgets every nonce that expired at or before `now` (never
-    /// consumed: the wallet gave up); returns how many.
+    /// Records `nonce` as used until `expires_at`; false if it already
+    /// was. Atomic: of two concurrent calls one wins.
+    async fn use_once(&self, nonce: &str, expires_at: i64) -> Result<bool, StoreError>;
+    /// Forgets every used nonce that expired at or before `now` (no proof
+    /// can carry it any more); returns how many.
     async fn purge_expired(&self, now: i64) -> Result<usize, StoreError>;
+}
+
+/// A `c_nonce` a key proof carries, with the expiry sealed in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsedNonce {
+    /// The nonce.
+    pub nonce: String,
+    /// When it expires (seconds since the epoch).
+    pub expires_at: i64,
 }
 
 /// Single-use identifiers (DPoP proof `jti`s, wallet attestation PoP
@@ -112,28 +123,26 @@ pub trait IssuanceStore: Send + Sync {
         next: &Offer,
         grant: &AccessGrant,
     ) -> Result<bool, StoreError>;
-    /// Reads the record `id` and whether every nonce of `nonces` is stored
-    /// with an expiry after `now`; only when the record is still
+    /// Reads the record `id` and whether none of `nonces` was used yet;
+    /// only when the record is still
     /// [`CredentialState::Offered`](crate::model::CredentialState) and
-    /// the nonces are live, reserves `count` status indices never handed
-    /// out before. Consumes nothing.
+    /// the nonces unused, reserves `count` status indices never handed
+    /// out before. Uses no nonce.
     async fn reserve(
         &self,
         id: &str,
-        nonces: &[String],
-        now: i64,
+        nonces: &[UsedNonce],
         count: u64,
     ) -> Result<Reservation, StoreError>;
-    /// Consumes `nonces` and replaces `current` with `next`, together:
-    /// only if every nonce is still stored with an expiry after `now` and
-    /// the record still equals `current`. Nonces found are consumed even
-    /// when the record changed.
+    /// Records `nonces` as used and replaces `current` with `next`,
+    /// together: the record only if none of the nonces was used before and
+    /// the record still equals `current`. The nonces are spent even when
+    /// the record changed.
     async fn issue(
         &self,
         current: &CredentialRecord,
         next: &CredentialRecord,
-        nonces: &[String],
-        now: i64,
+        nonces: &[UsedNonce],
     ) -> Result<IssueOutcome, StoreError>;
 }
 
@@ -142,20 +151,20 @@ pub trait IssuanceStore: Send + Sync {
 pub struct Reservation {
     /// The record, if there is one.
     pub record: Option<CredentialRecord>,
-    /// Whether every nonce was stored and unexpired.
-    pub nonces_live: bool,
+    /// Whether no nonce was used before.
+    pub nonces_unused: bool,
     /// The reserved status indices, ascending; empty unless the record is
-    /// offered and the nonces live.
+    /// offered and the nonces unused.
     pub indices: Vec<u64>,
 }
 
 /// What [`IssuanceStore::issue`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IssueOutcome {
-    /// The nonces were consumed and the record replaced.
+    /// The nonces were spent and the record replaced.
     Issued,
-    /// A nonce was gone or expired (another request used it): the record
-    /// is unchanged.
+    /// A nonce was used before (by another request): the record is
+    /// unchanged.
     NonceGone,
     /// The record changed since it was read: it is unchanged.
     RecordChanged,
@@ -414,18 +423,15 @@ impl GrantStore for SledStore {
 
 #[async_trait]
 impl NonceStore for SledStore {
-    async fn insert(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError> {
-        self.nonces
-            .insert(nonce.as_bytes(), &expires_at.to_be_bytes())?;
-        Ok(())
-    }
-
-    async fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self.nonces.remove(nonce.as_bytes())?.and_then(|bytes| {
-            <[u8; 8]>::try_from(bytes.as_ref())
-                .ok()
-                .map(i64::from_be_bytes)
-        }))
+    async fn use_once(&self, nonce: &str, expires_at: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .nonces
+            .compare_and_swap(
+                nonce.as_bytes(),
+                None::<&[u8]>,
+                Some(&expires_at.to_be_bytes()[..]),
+            )?
+            .is_ok())
     }
 
     async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
@@ -433,7 +439,7 @@ impl NonceStore for SledStore {
         for entry in self.nonces.iter() {
             let (key, value) = entry?;
             let expired = nonce_expiry(&value).is_none_or(|expires_at| expires_at <= now);
-            // Only as read: a nonce consumed meanwhile is not counted.
+            // Only as read.
             if expired
                 && self
                     .nonces
@@ -539,31 +545,25 @@ impl IssuanceStore for SledStore {
     async fn reserve(
         &self,
         id: &str,
-        nonces: &[String],
-        now: i64,
+        nonces: &[UsedNonce],
         count: u64,
     ) -> Result<Reservation, StoreError> {
         let record: Option<CredentialRecord> = decode(self.credentials.get(id.as_bytes())?)?;
-        let mut nonces_live = true;
-        for nonce in nonces {
-            let live = self
-                .nonces
-                .get(nonce.as_bytes())?
-                .and_then(|bytes| nonce_expiry(&bytes))
-                .is_some_and(|expires_at| expires_at > now);
-            nonces_live &= live;
+        let mut nonces_unused = true;
+        for used in nonces {
+            nonces_unused &= !self.nonces.contains_key(used.nonce.as_bytes())?;
         }
         let offered = record
             .as_ref()
             .is_some_and(|r| r.state == crate::model::CredentialState::Offered);
-        let indices = if offered && nonces_live {
+        let indices = if offered && nonces_unused {
             StatusStore::allocate(self, count).await?
         } else {
             Vec::new()
         };
         Ok(Reservation {
             record,
-            nonces_live,
+            nonces_unused,
             indices,
         })
     }
@@ -572,17 +572,13 @@ impl IssuanceStore for SledStore {
         &self,
         current: &CredentialRecord,
         next: &CredentialRecord,
-        nonces: &[String],
-        now: i64,
+        nonces: &[UsedNonce],
     ) -> Result<IssueOutcome, StoreError> {
-        let mut all_live = true;
-        for nonce in nonces {
-            let taken = self.nonces.remove(nonce.as_bytes())?;
-            all_live &= taken
-                .and_then(|bytes| nonce_expiry(&bytes))
-                .is_some_and(|expires_at| expires_at > now);
+        let mut all_fresh = true;
+        for used in nonces {
+            all_fresh &= NonceStore::use_once(self, &used.nonce, used.expires_at).await?;
         }
-        if !all_live {
+        if !all_fresh {
             return Ok(IssueOutcome::NonceGone);
         }
         let swapped = self.credentials.compare_and_swap(

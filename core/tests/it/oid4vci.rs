@@ -1028,7 +1028,10 @@ fn oid4vci_f_2_f_3_other_proof_types_parse() {
 fn oid4vci_f_1_wallet_built_proof_round_trip() {
     // What the wallet engine sends, as the issuer service reads it.
     let key = intyg_core::jose::SigningKey::generate().unwrap();
-    let nonce = NonceResponse::generate().unwrap().c_nonce;
+    let nonce = intyg_core::oid4vci::nonce::SealedNonces::new(&[7u8; 32])
+        .unwrap()
+        .seal(1_760_000_300)
+        .unwrap();
     let jwt = build_jwt_proof(&key, ISSUER, Some(&nonce), 1_760_000_000, None).unwrap();
     let request = CredentialRequest::for_configuration("x".parse().unwrap(), vec![jwt]);
     let body = serde_json::to_vec(&request).unwrap();

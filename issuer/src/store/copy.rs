@@ -15,7 +15,7 @@ pub struct Copied {
     pub offers: usize,
     /// Access grants.
     pub grants: usize,
-    /// Unused `c_nonce`s.
+    /// Used `c_nonce`s (each stays spent).
     pub nonces: usize,
     /// Credential records.
     pub credentials: usize,
@@ -129,7 +129,9 @@ pub async fn copy_sled_to_postgres(db: &sled::Db, target: &PgConfig) -> Result<C
     for entry in db.open_tree("nonces")?.iter() {
         let (key, value) = entry?;
         let nonce = text(&key, "nonces")?;
-        to.nonces.insert(&nonce, be_i64(&value, "nonces")?).await?;
+        to.nonces
+            .use_once(&nonce, be_i64(&value, "nonces")?)
+            .await?;
         copied.nonces += 1;
     }
     for entry in db.open_tree("credentials")?.iter() {

@@ -16,7 +16,7 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use super::{
     CredentialStore, GrantStore, IssuanceStore, IssueOutcome, NonceStore, OfferStore, PersonStore,
-    ReplayStore, Reservation, SignedList, StatusStore, StoreError,
+    ReplayStore, Reservation, SignedList, StatusStore, StoreError, UsedNonce,
 };
 use crate::auth_code::store::{AuthorizationStore, IssuedCode, PendingLogin, PushedRequest};
 use crate::model::{AccessGrant, CredentialRecord, Offer, Person};
@@ -153,28 +153,16 @@ impl GrantStore for PgStore {
 
 #[async_trait]
 impl NonceStore for PgStore {
-    async fn insert(&self, nonce: &str, expires_at: i64) -> Result<(), StoreError> {
-        self.pg
+    async fn use_once(&self, nonce: &str, expires_at: i64) -> Result<bool, StoreError> {
+        let inserted = self
+            .pg
             .execute(
                 "INSERT INTO issuer_nonces (nonce, expires_at) VALUES ($1, $2) \
-                 ON CONFLICT (nonce) DO UPDATE SET expires_at = $2",
+                 ON CONFLICT (nonce) DO NOTHING",
                 &[&nonce, &expires_at],
             )
             .await?;
-        Ok(())
-    }
-
-    async fn consume(&self, nonce: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .pg
-            .query_opt(
-                "DELETE FROM issuer_nonces WHERE nonce = $1 RETURNING expires_at",
-                &[&nonce],
-            )
-            .await?
-            .map(|row| row.try_get(0))
-            .transpose()
-            .map_err(PgError::from)?)
+        Ok(inserted == 1)
     }
 
     async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
@@ -186,12 +174,13 @@ impl NonceStore for PgStore {
     }
 }
 
-/// Distinct values, in order of first appearance.
-fn distinct(values: &[String]) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::with_capacity(values.len());
-    for value in values {
-        if !out.contains(&value.as_str()) {
-            out.push(value);
+/// Distinct nonces, in order of first appearance, and their expiries.
+fn distinct(nonces: &[UsedNonce]) -> (Vec<&str>, Vec<i64>) {
+    let mut out: (Vec<&str>, Vec<i64>) = (Vec::new(), Vec::new());
+    for used in nonces {
+        if !out.0.contains(&used.nonce.as_str()) {
+            out.0.push(&used.nonce);
+            out.1.push(used.expires_at);
         }
     }
     out
@@ -230,30 +219,28 @@ impl IssuanceStore for PgStore {
     async fn reserve(
         &self,
         id: &str,
-        nonces: &[String],
-        now: i64,
+        nonces: &[UsedNonce],
         count: u64,
     ) -> Result<Reservation, StoreError> {
-        let nonces = distinct(nonces);
-        let wanted = to_i64(nonces.len() as u64)?;
-        // Indices only for an offered record with live nonces, as sled.
+        let (nonces, _) = distinct(nonces);
+        // Indices only for an offered record with unused nonces, as sled.
         let row = self
             .pg
             .query_one(
                 "WITH record AS (SELECT record FROM issuer_credentials WHERE id = $1), \
-                      live AS (SELECT count(*) = $4 AS ok FROM issuer_nonces \
-                               WHERE nonce = ANY($2) AND expires_at > $3) \
-                 SELECT (SELECT record FROM record), live.ok, \
-                        CASE WHEN live.ok AND (SELECT record::jsonb ->> 'state' FROM record) = 'offered' \
+                      unused AS (SELECT NOT EXISTS (SELECT 1 FROM issuer_nonces \
+                                                    WHERE nonce = ANY($2)) AS ok) \
+                 SELECT (SELECT record FROM record), unused.ok, \
+                        CASE WHEN unused.ok AND (SELECT record::jsonb ->> 'state' FROM record) = 'offered' \
                              THEN ARRAY(SELECT nextval('issuer_status_index') \
-                                        FROM generate_series(1, $5::bigint)) \
+                                        FROM generate_series(1, $3::bigint)) \
                              ELSE '{}'::bigint[] END \
-                 FROM live",
-                &[&id, &nonces, &now, &wanted, &to_i64(count)?],
+                 FROM unused",
+                &[&id, &nonces, &to_i64(count)?],
             )
             .await?;
         let record: Option<&str> = row.try_get(0).map_err(PgError::from)?;
-        let nonces_live: bool = row.try_get(1).map_err(PgError::from)?;
+        let nonces_unused: bool = row.try_get(1).map_err(PgError::from)?;
         let indices: Vec<i64> = row.try_get(2).map_err(PgError::from)?;
         let mut indices = indices
             .into_iter()
@@ -262,7 +249,7 @@ impl IssuanceStore for PgStore {
         indices.sort_unstable();
         Ok(Reservation {
             record: record.map(serde_json::from_str).transpose()?,
-            nonces_live,
+            nonces_unused,
             indices,
         })
     }
@@ -271,19 +258,21 @@ impl IssuanceStore for PgStore {
         &self,
         current: &CredentialRecord,
         next: &CredentialRecord,
-        nonces: &[String],
-        now: i64,
+        nonces: &[UsedNonce],
     ) -> Result<IssueOutcome, StoreError> {
-        let nonces = distinct(nonces);
+        let (nonces, expiries) = distinct(nonces);
         let wanted = to_i64(nonces.len() as u64)?;
-        // Every part sees the same snapshot; the update runs only when the
-        // delete took every nonce live.
+        // Of two statements inserting one nonce, the second waits for the
+        // first to commit and then inserts nothing; the update runs only
+        // when every nonce was new.
         let row = self
             .pg
             .query_one(
-                "WITH taken AS ( \
-                     DELETE FROM issuer_nonces WHERE nonce = ANY($4) RETURNING expires_at), \
-                 live AS (SELECT count(*) FILTER (WHERE expires_at > $5) = $6 AS ok FROM taken), \
+                "WITH spent AS ( \
+                     INSERT INTO issuer_nonces (nonce, expires_at) \
+                     SELECT * FROM unnest($4::text[], $5::bigint[]) \
+                     ON CONFLICT (nonce) DO NOTHING RETURNING 1), \
+                 live AS (SELECT count(*) = $6 AS ok FROM spent), \
                  updated AS ( \
                      UPDATE issuer_credentials SET record = $3 \
                      WHERE id = $1 AND record = $2 AND (SELECT ok FROM live) RETURNING 1) \
@@ -293,7 +282,7 @@ impl IssuanceStore for PgStore {
                     &encode(current)?,
                     &encode(next)?,
                     &nonces,
-                    &now,
+                    &expiries,
                     &wanted,
                 ],
             )

@@ -9,7 +9,7 @@ use intyg_issuer::model::{
     AccessGrant, CredentialRecord, CredentialState, Offer, Person, PersonalIdentityNumber,
     Revocation, RevocationReason,
 };
-use intyg_issuer::store::{IssueOutcome, SignedList, Stores};
+use intyg_issuer::store::{IssueOutcome, SignedList, Stores, UsedNonce};
 use intyg_service::session::throttle::{self, ACCOUNT_FROM_ADDRESS};
 use intyg_service::session::{StoredSession, User};
 use intyg_testkit::{KARIN, TempDir, TestPg};
@@ -67,8 +67,8 @@ both_backends!(
     sessions_and_throttling,
     replayed_identifiers_are_refused_until_they_expire,
     redemption_stores_the_grant_only_with_the_offer_taken,
-    issuance_reserves_only_for_an_offered_record_with_live_nonces,
-    issuance_consumes_nonces_and_updates_the_record_together,
+    issuance_reserves_only_for_an_offered_record_with_unused_nonces,
+    issuance_spends_nonces_and_updates_the_record_together,
     expired_nonces_are_swept,
 );
 
@@ -139,11 +139,14 @@ async fn grants_and_nonces(stores: Stores) {
     assert_eq!(stores.grants.get("t").await.unwrap(), Some(grant));
     assert_eq!(stores.grants.get("u").await.unwrap(), None);
 
-    stores.nonces.insert("n", 42).await.unwrap();
-    let (a, b) = tokio::join!(stores.nonces.consume("n"), stores.nonces.consume("n"));
+    let (a, b) = tokio::join!(
+        stores.nonces.use_once("n", 42),
+        stores.nonces.use_once("n", 42)
+    );
     let mut taken = [a.unwrap(), b.unwrap()];
     taken.sort();
-    assert_eq!(taken, [None, Some(42)], "a nonce is consumed once");
+    assert_eq!(taken, [false, true], "a nonce is used once");
+    assert!(!stores.nonces.use_once("n", 42).await.unwrap());
 }
 
 async fn credentials_by_subject_newest_first(stores: Stores) {
@@ -487,7 +490,7 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
     let from = Stores::from_sled(db.clone()).unwrap();
     from.offers.insert(&offer("o1")).await.unwrap();
     from.credentials.put(&record("r1", KARIN, 1)).await.unwrap();
-    from.nonces.insert("n1", 99).await.unwrap();
+    assert!(from.nonces.use_once("n1", 99).await.unwrap());
     let number = PersonalIdentityNumber::parse(KARIN, intyg_service::time::today()).unwrap();
     let person = Person::new(number, "Karin".into(), "K".into(), 1, "o".into());
     from.persons.put(&person).await.unwrap();
@@ -570,42 +573,47 @@ async fn redemption_stores_the_grant_only_with_the_offer_taken(stores: Stores) {
     assert_eq!(stores.offers.by_id("o1").await.unwrap(), Some(redeemed));
 }
 
-async fn issuance_reserves_only_for_an_offered_record_with_live_nonces(stores: Stores) {
+fn used(list: &[&str]) -> Vec<UsedNonce> {
+    list.iter()
+        .map(|n| UsedNonce {
+            nonce: n.to_string(),
+            expires_at: 100,
+        })
+        .collect()
+}
+
+async fn issuance_reserves_only_for_an_offered_record_with_unused_nonces(stores: Stores) {
     let offered = record("r1", KARIN, 1);
     stores.credentials.put(&offered).await.unwrap();
-    stores.nonces.insert("n1", 100).await.unwrap();
-    stores.nonces.insert("n2", 100).await.unwrap();
-    stores.nonces.insert("old", 10).await.unwrap();
-    let nonces = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    assert!(stores.nonces.use_once("spent", 100).await.unwrap());
 
     let reserved = stores
         .issuance
-        .reserve("r1", &nonces(&["n1", "n2"]), 50, 3)
+        .reserve("r1", &used(&["n1", "n2"]), 3)
         .await
         .unwrap();
     assert_eq!(reserved.record, Some(offered.clone()));
-    assert!(reserved.nonces_live);
+    assert!(reserved.nonces_unused);
     assert_eq!(reserved.indices.len(), 3);
     assert!(reserved.indices.windows(2).all(|w| w[0] < w[1]));
     let again = stores
         .issuance
-        .reserve("r1", &nonces(&["n1"]), 50, 1)
+        .reserve("r1", &used(&["n1"]), 1)
         .await
         .unwrap();
+    assert!(again.nonces_unused, "reserving spends no nonce");
     assert!(
         again.indices.iter().all(|i| !reserved.indices.contains(i)),
-        "reserving consumes nothing but never repeats an index"
+        "reserving never repeats an index"
     );
 
-    for refused in [&["n1", "old"][..], &["n1", "unknown"][..]] {
-        let reserved = stores
-            .issuance
-            .reserve("r1", &nonces(refused), 50, 2)
-            .await
-            .unwrap();
-        assert!(!reserved.nonces_live, "{refused:?}");
-        assert!(reserved.indices.is_empty(), "no index without live nonces");
-    }
+    let refused = stores
+        .issuance
+        .reserve("r1", &used(&["n1", "spent"]), 2)
+        .await
+        .unwrap();
+    assert!(!refused.nonces_unused);
+    assert!(refused.indices.is_empty(), "no index with a spent nonce");
     let issued = CredentialRecord {
         state: CredentialState::Issued,
         ..record("r2", KARIN, 2)
@@ -613,31 +621,27 @@ async fn issuance_reserves_only_for_an_offered_record_with_live_nonces(stores: S
     stores.credentials.put(&issued).await.unwrap();
     let reserved = stores
         .issuance
-        .reserve("r2", &nonces(&["n1"]), 50, 2)
+        .reserve("r2", &used(&["n1"]), 2)
         .await
         .unwrap();
     assert_eq!(reserved.record, Some(issued));
-    assert!(reserved.nonces_live);
+    assert!(reserved.nonces_unused);
     assert!(
         reserved.indices.is_empty(),
         "no index for a record no longer offered"
     );
     let missing = stores
         .issuance
-        .reserve("none", &nonces(&["n1"]), 50, 1)
+        .reserve("none", &used(&["n1"]), 1)
         .await
         .unwrap();
     assert_eq!((missing.record, missing.indices.len()), (None, 0));
 }
 
-async fn issuance_consumes_nonces_and_updates_the_record_together(stores: Stores) {
+async fn issuance_spends_nonces_and_updates_the_record_together(stores: Stores) {
     let offered = record("r1", KARIN, 1);
     stores.credentials.put(&offered).await.unwrap();
-    for nonce in ["n1", "n2", "n3"] {
-        stores.nonces.insert(nonce, 100).await.unwrap();
-    }
-    stores.nonces.insert("old", 10).await.unwrap();
-    let nonces = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    assert!(stores.nonces.use_once("spent", 100).await.unwrap());
     let issued = CredentialRecord {
         state: CredentialState::Issued,
         status_indices: vec![4, 5],
@@ -645,11 +649,11 @@ async fn issuance_consumes_nonces_and_updates_the_record_together(stores: Stores
         ..offered.clone()
     };
 
-    // An expired nonce: nothing issued.
+    // A nonce used before: nothing issued.
     assert_eq!(
         stores
             .issuance
-            .issue(&offered, &issued, &nonces(&["n3", "old"]), 50)
+            .issue(&offered, &issued, &used(&["n3", "spent"]))
             .await
             .unwrap(),
         IssueOutcome::NonceGone
@@ -660,10 +664,10 @@ async fn issuance_consumes_nonces_and_updates_the_record_together(stores: Stores
     );
 
     // Two requests with the same nonce: one issues.
-    let n1 = nonces(&["n1"]);
+    let n1 = used(&["n1"]);
     let (a, b) = tokio::join!(
-        stores.issuance.issue(&offered, &issued, &n1, 50),
-        stores.issuance.issue(&offered, &issued, &n1, 50)
+        stores.issuance.issue(&offered, &issued, &n1),
+        stores.issuance.issue(&offered, &issued, &n1)
     );
     let mut outcomes = [a.unwrap(), b.unwrap()];
     outcomes.sort_by_key(|o| *o as u8);
@@ -672,14 +676,13 @@ async fn issuance_consumes_nonces_and_updates_the_record_together(stores: Stores
         stores.credentials.get("r1").await.unwrap(),
         Some(issued.clone())
     );
-    assert_eq!(
-        stores.nonces.consume("n1").await.unwrap(),
-        None,
-        "the nonce was consumed"
+    assert!(
+        !stores.nonces.use_once("n1", 100).await.unwrap(),
+        "the nonce was spent"
     );
 
     // A record changed since it was read (issued, withdrawn) is not
-    // overwritten; the nonce is used up all the same.
+    // overwritten; the nonce is spent all the same.
     let withdrawn = CredentialRecord {
         state: CredentialState::Revoked,
         ..offered.clone()
@@ -687,24 +690,30 @@ async fn issuance_consumes_nonces_and_updates_the_record_together(stores: Stores
     assert_eq!(
         stores
             .issuance
-            .issue(&offered, &withdrawn, &nonces(&["n2"]), 50)
+            .issue(&offered, &withdrawn, &used(&["n2"]))
             .await
             .unwrap(),
         IssueOutcome::RecordChanged
     );
     assert_eq!(stores.credentials.get("r1").await.unwrap(), Some(issued));
-    assert_eq!(stores.nonces.consume("n2").await.unwrap(), None);
+    assert!(!stores.nonces.use_once("n2", 100).await.unwrap());
 }
 
 async fn expired_nonces_are_swept(stores: Stores) {
-    stores.nonces.insert("gone", 10).await.unwrap();
-    stores.nonces.insert("edge", 20).await.unwrap();
-    stores.nonces.insert("live", 21).await.unwrap();
+    for (nonce, expires_at) in [("gone", 10), ("edge", 20), ("live", 21)] {
+        assert!(stores.nonces.use_once(nonce, expires_at).await.unwrap());
+    }
     assert_eq!(stores.nonces.purge_expired(20).await.unwrap(), 2);
-    assert_eq!(stores.nonces.consume("gone").await.unwrap(), None);
-    assert_eq!(stores.nonces.consume("edge").await.unwrap(), None);
-    assert_eq!(stores.nonces.consume("live").await.unwrap(), Some(21));
-    assert_eq!(stores.nonces.purge_expired(100).await.unwrap(), 0);
+    assert!(
+        stores.nonces.use_once("gone", 10).await.unwrap(),
+        "forgotten"
+    );
+    assert!(
+        stores.nonces.use_once("edge", 20).await.unwrap(),
+        "forgotten"
+    );
+    assert!(!stores.nonces.use_once("live", 21).await.unwrap(), "kept");
+    assert_eq!(stores.nonces.purge_expired(100).await.unwrap(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -715,8 +724,8 @@ async fn the_nonce_sweep_runs_on_one_instance_at_a_time() {
         Stores::open_pg(&config).await.unwrap(),
         Stores::open_pg(&config).await.unwrap(),
     );
-    a.nonces.insert("expired", 10).await.unwrap();
-    a.nonces.insert("live", 100).await.unwrap();
+    assert!(a.nonces.use_once("expired", 10).await.unwrap());
+    assert!(a.nonces.use_once("live", 100).await.unwrap());
     // Instance a holds the sweep's lock while b tries.
     let (hold, release) = tokio::sync::oneshot::channel::<()>();
     let (started, running) = tokio::sync::oneshot::channel::<()>();
@@ -731,18 +740,16 @@ async fn the_nonce_sweep_runs_on_one_instance_at_a_time() {
     });
     running.await.unwrap();
     assert_eq!(intyg_issuer::ops::sweep(&b, 50).await.unwrap(), None);
-    assert_eq!(
-        b.nonces.consume("expired").await.unwrap(),
-        Some(10),
+    assert!(
+        !b.nonces.use_once("expired", 10).await.unwrap(),
         "not swept while another instance sweeps"
     );
-    b.nonces.insert("expired", 10).await.unwrap();
     hold.send(()).unwrap();
     assert!(holder.await.unwrap().is_some());
     let swept = intyg_issuer::ops::sweep(&b, 50).await.unwrap().unwrap();
     assert_eq!(swept.nonces, 1);
-    assert_eq!(a.nonces.consume("expired").await.unwrap(), None);
-    assert_eq!(a.nonces.consume("live").await.unwrap(), Some(100));
+    assert!(a.nonces.use_once("expired", 10).await.unwrap(), "forgotten");
+    assert!(!a.nonces.use_once("live", 100).await.unwrap(), "kept");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
