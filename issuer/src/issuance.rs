@@ -563,9 +563,17 @@ pub async fn credential(
     let mut credentials = Vec::with_capacity(holder_keys.len());
     let signing = state
         .keys
-        .for_type(&record.credential_configuration_id, credential_type.vct(), now)
-        .map_err(|e| credential_error(CredentialErrorCode::CredentialRequestDenied, e.to_string()))?;
-    let own_chain = state.keys.has_own_signer(&record.credential_configuration_id);
+        .for_type(
+            &record.credential_configuration_id,
+            credential_type.vct(),
+            now,
+        )
+        .map_err(|e| {
+            credential_error(CredentialErrorCode::CredentialRequestDenied, e.to_string())
+        })?;
+    let own_chain = state
+        .keys
+        .has_own_signer(&record.credential_configuration_id);
     // Minimal attestations: predicates computed today, and a validity that
     // ends before any of them could become untrue.
     let mut claims = record.claims.clone();

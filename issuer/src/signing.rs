@@ -251,9 +251,15 @@ impl KeySet {
         vct: &str,
         now: i64,
     ) -> Result<&SigningCredential, TypeSigningError> {
-        match self.by_type.get(configuration).and_then(|own| newest(own, now)) {
+        match self
+            .by_type
+            .get(configuration)
+            .and_then(|own| newest(own, now))
+        {
             Some(own) => Ok(own),
-            None if vct == PID_VCT => Err(TypeSigningError::NoPidProvider(configuration.to_owned())),
+            None if vct == PID_VCT => {
+                Err(TypeSigningError::NoPidProvider(configuration.to_owned()))
+            }
             None => Ok(self.current(now)),
         }
     }
@@ -351,9 +357,13 @@ pub fn issuer_name(config: &Config) -> String {
 /// kept), and a leaf for `DIR/pid-provider-key.jwk` naming the issuer URL,
 /// kept in `DIR/pid-provider-chain.pem`.
 fn dev_pid_provider(config: &Config) -> Result<SigningCredential, SigningError> {
-    let key = crate::keys::IssuerKey::load_or_create_file(&config.data_dir, "pid-provider-key.jwk")?
-        .key;
-    let source = config.data_dir.join("pid-provider-key.jwk").display().to_string();
+    let key =
+        crate::keys::IssuerKey::load_or_create_file(&config.data_dir, "pid-provider-key.jwk")?.key;
+    let source = config
+        .data_dir
+        .join("pid-provider-key.jwk")
+        .display()
+        .to_string();
     let chain_path = config.data_dir.join("pid-provider-chain.pem");
     let ca_path = config.data_dir.join("pid-provider-ca.pem");
     if !chain_path.exists() || !ca_path.exists() {

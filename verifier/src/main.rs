@@ -191,9 +191,7 @@ async fn main() -> anyhow::Result<()> {
         config.database_statement_timeout_ms = timeout;
     }
     config.trust_issuers.extend(args.trust_issuers);
-    config
-        .trust_pid_providers
-        .extend(args.trust_pid_providers);
+    config.trust_pid_providers.extend(args.trust_pid_providers);
     config.oidc_clients.extend(args.oidc_clients);
     if let Some(scheme) = args.invocation_scheme {
         config.invocation_scheme = scheme;

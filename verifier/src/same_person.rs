@@ -77,7 +77,9 @@ fn asking_for_person<'a>(query: &'a DcqlQuery, vct: &str) -> Vec<&'a str> {
 }
 
 fn asks(query: &CredentialQuery, name: &str) -> bool {
-    query.claims.iter().flatten().any(|claim| {
-        matches!(claim.path.0.as_slice(), [PathElement::Key(key)] if key == name)
-    })
+    query
+        .claims
+        .iter()
+        .flatten()
+        .any(|claim| matches!(claim.path.0.as_slice(), [PathElement::Key(key)] if key == name))
 }

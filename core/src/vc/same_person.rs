@@ -176,7 +176,10 @@ fn text<'a>(credential: &Credential<'a>, claim: PersonClaim) -> Result<&'a str, 
             .and_then(Value::as_object)
             .ok_or_else(missing)?;
     }
-    object.get(*last).and_then(Value::as_str).ok_or_else(missing)
+    object
+        .get(*last)
+        .and_then(Value::as_str)
+        .ok_or_else(missing)
 }
 
 fn date(credential: &Credential<'_>) -> Result<jiff::civil::Date, SamePersonError> {

@@ -294,7 +294,10 @@ async fn dev_issuer_signs_the_test_pid_under_its_pid_provider() {
         .iter()
         .filter_map(|k| k["kid"].as_str())
         .collect();
-    assert!(kids.contains(&pid.header().kid.as_deref().unwrap()), "{kids:?}");
+    assert!(
+        kids.contains(&pid.header().kid.as_deref().unwrap()),
+        "{kids:?}"
+    );
     assert!(kids.contains(&registration.header().kid.as_deref().unwrap()));
 }
 

@@ -12,8 +12,8 @@ use intyg_verifier::now;
 use serde_json::{Map, Value, json};
 
 use crate::{
-    REGISTRATION, Session, TempDir, TestIssuer, VALID, Verifier, credential_type, example,
-    present, vp_token,
+    REGISTRATION, Session, TempDir, TestIssuer, VALID, Verifier, credential_type, example, present,
+    vp_token,
 };
 
 const PID_POINTERS: [&str; 3] = ["/given_name", "/family_name", "/birthdate"];
@@ -163,7 +163,10 @@ impl Bench {
     async fn send(&self, session: &Session, pid: &str, registration: &str) -> (u16, Value) {
         let (aud, nonce) = (session.client_id(), session.nonce());
         let body = session.encrypted(vp_token(&[
-            ("pid", present(pid, &PID_POINTERS, &self.holder, &aud, &nonce)),
+            (
+                "pid",
+                present(pid, &PID_POINTERS, &self.holder, &aud, &nonce),
+            ),
             (
                 "registration",
                 present(
@@ -276,9 +279,7 @@ async fn a_pid_signed_by_an_issuer_ca_that_is_no_pid_provider_is_untrusted() {
     let session = bench.session().await;
     // The issuer CA is trusted for the registration certificate, not for
     // the PID.
-    let pid = bench
-        .issuer_ca
-        .issue("pid", example("pid"), &bench.holder);
+    let pid = bench.issuer_ca.issue("pid", example("pid"), &bench.holder);
     let result = bench
         .send(&session, &pid, &bench.registration(|_| {}))
         .await;
