@@ -536,7 +536,10 @@ impl System {
                 ("given_name", person.given_name),
                 ("family_name", person.family_name),
                 ("personal_identity_number", person.personal_identity_number),
-                ("personal_administrative_number", person.personal_identity_number),
+                (
+                    "personal_administrative_number",
+                    person.personal_identity_number,
+                ),
             ] {
                 if map.contains_key(name) {
                     map.insert(name.to_owned(), Value::from(value));
