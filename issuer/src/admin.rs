@@ -148,6 +148,16 @@ pub async fn make_offer(
             ),
         ));
     };
+    // A PID without a PID provider to sign it is refused here, not at
+    // the wallet's `/credential`.
+    state
+        .keys
+        .for_type(
+            &request.credential_configuration_id,
+            credential_type.vct(),
+            crate::now(),
+        )
+        .map_err(|e| ApiError::bad_request("no_pid_provider", e.to_string()))?;
     let number = identity_number("subject", &request.subject)?;
     if let Some(name) = request
         .claims

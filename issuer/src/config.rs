@@ -17,6 +17,10 @@
 //! # per credential type (folder name): overrides of the profile
 //! [credential_policies.registration-certificate]
 //! key_storage = ["iso_18045_high"]
+//! # a credential type signed under its own chain (a PID provider's)
+//! [[type_signing.pid]]
+//! key_file = "/etc/intyg/pid-provider-key.jwk"
+//! chain_file = "/etc/intyg/pid-provider-chain.pem"
 //! ```
 //!
 //! Environment overrides: `INTYG_ISSUER_PUBLIC_URL`, `INTYG_ISSUER_LISTEN`,
@@ -99,6 +103,17 @@ pub struct Config {
     /// bare key in `data_dir`.
     #[serde(default)]
     pub signing: Vec<crate::signing::SigningConfig>,
+    /// Signing credentials of one credential type (folder name), signing
+    /// it instead of `[[signing]]` (`[[type_signing.pid]]`: a PID
+    /// provider's chain). The test PID (`pid`) is issued only under its
+    /// own; published in `/.well-known/jwt-vc-issuer` with the others.
+    #[serde(default)]
+    pub type_signing: std::collections::BTreeMap<String, Vec<crate::signing::SigningConfig>>,
+    /// In development without `[[type_signing.pid]]`: make a local PID
+    /// provider CA (`DIR/pid-provider-ca.pem`) and leaf that sign the test
+    /// PID (default true).
+    #[serde(default = "default_true")]
+    pub dev_pid_provider: bool,
     /// Per credential type (folder name): overrides of the profile.
     #[serde(default)]
     pub credential_policies: std::collections::BTreeMap<String, crate::policy::CredentialPolicy>,
@@ -308,6 +323,8 @@ impl Config {
             profile: crate::policy::Profile::default(),
             wallet_provider_roots: Vec::new(),
             signing: Vec::new(),
+            type_signing: std::collections::BTreeMap::new(),
+            dev_pid_provider: true,
             credential_policies: std::collections::BTreeMap::new(),
             dpop_nonce: None,
             offer_scheme: crate::policy::OfferScheme::default(),
@@ -376,4 +393,8 @@ impl Config {
                 statement_timeout_ms: self.database_statement_timeout_ms,
             })
     }
+}
+
+fn default_true() -> bool {
+    true
 }

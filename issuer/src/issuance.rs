@@ -118,6 +118,14 @@ pub fn issuer_metadata_of(state: &AppState) -> CredentialIssuerMetadata {
         let Ok(id) = CredentialConfigurationId::try_from(name.as_str()) else {
             continue;
         };
+        // A PID without a PID provider to sign it is not offered.
+        if state
+            .keys
+            .for_type(name, credential_type.vct(), crate::now())
+            .is_err()
+        {
+            continue;
+        }
         let requirements = state.requirements(name);
         configurations.insert(
             id,
@@ -558,7 +566,19 @@ pub async fn credential(
     };
     let indices = reservation.indices;
     let mut credentials = Vec::with_capacity(holder_keys.len());
-    let signing = state.keys.current(now);
+    let signing = state
+        .keys
+        .for_type(
+            &record.credential_configuration_id,
+            credential_type.vct(),
+            now,
+        )
+        .map_err(|e| {
+            credential_error(CredentialErrorCode::CredentialRequestDenied, e.to_string())
+        })?;
+    let own_chain = state
+        .keys
+        .has_own_signer(&record.credential_configuration_id);
     // Minimal attestations: predicates computed today, and a validity that
     // ends before any of them could become untrue.
     let mut claims = record.claims.clone();
@@ -582,7 +602,10 @@ pub async fn credential(
         let mut params = IssueParams::new(state.config.public_url.clone(), now);
         params.expires_at = Some(expires_at);
         params.holder_key = Some(holder_key);
-        params.status = Some(state.status.reference(index));
+        // Status list tokens are signed with the issuer's own chain, which
+        // a verifier of a type signed under another (the PID's) does not
+        // trust for it: such a type carries no status.
+        params.status = (!own_chain).then(|| state.status.reference(index));
         params.kid = Some(signing.kid.clone());
         params.x5c = signing.x5c();
         let issued = vc::issue(
@@ -729,7 +752,7 @@ pub async fn jwt_vc_issuer_metadata(State(state): State<AppState>) -> Response {
     let keys: Vec<_> = state
         .keys
         .all()
-        .iter()
+        .into_iter()
         .map(crate::signing::SigningCredential::public_jwk)
         .collect();
     let body = serde_json::json!({

@@ -38,7 +38,12 @@ pub struct IssuerKey {
 impl IssuerKey {
     /// Loads `dir/issuer-key.jwk`, creating it (mode 0600) if absent.
     pub fn load_or_create(dir: &Path) -> Result<Self, KeyError> {
-        let path = dir.join("issuer-key.jwk");
+        Self::load_or_create_file(dir, "issuer-key.jwk")
+    }
+
+    /// Loads `dir/name`, creating it (mode 0600) if absent.
+    pub fn load_or_create_file(dir: &Path, name: &str) -> Result<Self, KeyError> {
+        let path = dir.join(name);
         let shown = path.display().to_string();
         let io = |source| KeyError::Io {
             path: shown.clone(),

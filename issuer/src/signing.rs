@@ -15,13 +15,25 @@
 //! (the CA's private key is never written), and a leaf for the key in
 //! `DIR/issuer-key.jwk` naming the issuer URL (URI SAN) and its host,
 //! kept in `DIR/issuer-chain.pem`. Later starts reuse them.
+//!
+//! A credential type may sign under a chain of its own
+//! (`[[type_signing.<type>]]`, [`KeySet::for_type`]): the PID
+//! (`urn:eudi:pid:1`) is signed only so, under a PID provider's chain,
+//! never the issuer's own. `--dev` makes a development PID provider for
+//! the test PID (`pid`): a local CA written to `DIR/pid-provider-ca.pem`
+//! and a leaf for `DIR/pid-provider-key.jwk` naming the issuer URL
+//! (`DIR/pid-provider-chain.pem`). Status list tokens are signed with the
+//! issuer's own chain only, so a type signed under another chain carries
+//! no status list reference (a verifier trusting the PID provider for
+//! the PID would not trust the list's signer).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use intyg_core::jose::{Jwk, Signer, SigningKey, VerifyingKey, thumbprint};
 use intyg_core::trust::pki::{LeafProfile, LocalCa, PkiError, Subject};
-use intyg_core::trust::{Certificate, CertificateChain};
+use intyg_core::trust::{Certificate, CertificateChain, PID_VCT};
 use serde::Deserialize;
 
 use crate::config::Config;
@@ -139,21 +151,54 @@ impl SigningCredential {
     }
 }
 
-/// Every signing credential in force, newest last.
+/// Every signing credential in force, newest last: the issuer's own
+/// (`[[signing]]`), and those of credential types signed under another
+/// chain (`[[type_signing.<type>]]`, the PID provider's).
 #[derive(Debug, Clone)]
 pub struct KeySet {
     credentials: Vec<SigningCredential>,
+    by_type: BTreeMap<String, Vec<SigningCredential>>,
+}
+
+/// Why a credential type cannot be signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TypeSigningError {
+    /// A PID (`urn:eudi:pid:1`) is signed only under a PID provider's
+    /// chain, and this type has none.
+    #[error(
+        "no PID provider is configured for `{0}`: a PID is signed only under a PID provider's certificate chain ([[type_signing.{0}]], or the development PID provider of --dev)"
+    )]
+    NoPidProvider(String),
 }
 
 impl KeySet {
     /// A set of credentials; at least one.
     pub fn new(credentials: Vec<SigningCredential>) -> Option<Self> {
-        (!credentials.is_empty()).then_some(Self { credentials })
+        (!credentials.is_empty()).then_some(Self {
+            credentials,
+            by_type: BTreeMap::new(),
+        })
+    }
+
+    /// This set with `credentials` signing the credential type
+    /// `configuration` (folder name) instead; at least one.
+    pub fn with_type(
+        mut self,
+        configuration: impl Into<String>,
+        credentials: Vec<SigningCredential>,
+    ) -> Option<Self> {
+        if credentials.is_empty() {
+            return None;
+        }
+        self.by_type.insert(configuration.into(), credentials);
+        Some(self)
     }
 
     /// Loads the configured `[[signing]]` entries, or without any: in
     /// development the generated credential (made on first start), in
-    /// production the bare key `DIR/issuer-key.jwk`.
+    /// production the bare key `DIR/issuer-key.jwk`; then each
+    /// `[[type_signing.<type>]]`, and in development without one for
+    /// `pid` the development PID provider (made on first start).
     pub fn load(config: &Config) -> Result<Self, SigningError> {
         let credentials = if config.signing.is_empty() {
             vec![data_dir_credential(config)?]
@@ -164,27 +209,89 @@ impl KeySet {
                 .map(load_configured)
                 .collect::<Result<Vec<_>, _>>()?
         };
-        Ok(Self { credentials })
+        let mut by_type = BTreeMap::new();
+        for (configuration, entries) in &config.type_signing {
+            if entries.is_empty() {
+                continue;
+            }
+            let loaded = entries
+                .iter()
+                .map(load_configured)
+                .collect::<Result<Vec<_>, _>>()?;
+            by_type.insert(configuration.clone(), loaded);
+        }
+        if config.dev && config.dev_pid_provider && !by_type.contains_key(DEV_PID_TYPE) {
+            by_type.insert(DEV_PID_TYPE.to_owned(), vec![dev_pid_provider(config)?]);
+        }
+        Ok(Self {
+            credentials,
+            by_type,
+        })
     }
 
-    /// The credential that signs at `now`: the valid one with the latest
-    /// notBefore; if none is valid, the last listed (its certificate's
-    /// expiry shows in every verifier's refusal, not as a silent stop).
+    /// The issuer's own credential that signs at `now` (status list
+    /// tokens, and every type without signers of its own): the valid one
+    /// with the latest notBefore; if none is valid, the last listed (its
+    /// certificate's expiry shows in every verifier's refusal, not as a
+    /// silent stop).
     pub fn current(&self, now: i64) -> &SigningCredential {
-        self.credentials
-            .iter()
-            .filter(|c| c.valid_at(now))
-            .max_by_key(|c| c.validity.map_or(i64::MIN, |(not_before, _)| not_before))
-            .or_else(|| self.credentials.last())
+        newest(&self.credentials, now)
             // Invariant: `new` and `load` never make an empty set.
             .expect("a key set holds at least one credential")
     }
 
-    /// Every credential, as published.
-    pub fn all(&self) -> &[SigningCredential] {
-        &self.credentials
+    /// The credential that signs the type `configuration` (folder name,
+    /// `vct` its type) at `now`: the newest of its own
+    /// `[[type_signing.<type>]]`, else the issuer's. A PID is never
+    /// signed with the issuer's own chain: without a signer of its own it
+    /// is refused.
+    pub fn for_type(
+        &self,
+        configuration: &str,
+        vct: &str,
+        now: i64,
+    ) -> Result<&SigningCredential, TypeSigningError> {
+        match self
+            .by_type
+            .get(configuration)
+            .and_then(|own| newest(own, now))
+        {
+            Some(own) => Ok(own),
+            None if vct == PID_VCT => {
+                Err(TypeSigningError::NoPidProvider(configuration.to_owned()))
+            }
+            None => Ok(self.current(now)),
+        }
+    }
+
+    /// Whether the type `configuration` signs under a chain of its own
+    /// (then its credentials carry no status list reference: the lists
+    /// are signed with the issuer's chain).
+    pub fn has_own_signer(&self, configuration: &str) -> bool {
+        self.by_type.contains_key(configuration)
+    }
+
+    /// Every credential, as published: the issuer's, then each type's.
+    pub fn all(&self) -> Vec<&SigningCredential> {
+        self.credentials
+            .iter()
+            .chain(self.by_type.values().flatten())
+            .collect()
     }
 }
+
+/// The valid credential with the latest notBefore, else the last.
+fn newest(credentials: &[SigningCredential], now: i64) -> Option<&SigningCredential> {
+    credentials
+        .iter()
+        .filter(|c| c.valid_at(now))
+        .max_by_key(|c| c.validity.map_or(i64::MIN, |(not_before, _)| not_before))
+        .or_else(|| credentials.last())
+}
+
+/// The credential type the development PID provider signs: the test PID
+/// of `specs/credentials/pid/`.
+pub const DEV_PID_TYPE: &str = "pid";
 
 fn load_configured(entry: &SigningConfig) -> Result<SigningCredential, SigningError> {
     let key = crate::keys::load_key(&entry.key_file)?;
@@ -223,7 +330,15 @@ fn data_dir_credential(config: &Config) -> Result<SigningCredential, SigningErro
     let chain_path = config.data_dir.join("issuer-chain.pem");
     let ca_path = config.data_dir.join("issuer-ca.pem");
     if !chain_path.exists() || !ca_path.exists() {
-        generate_dev(config, &key, &ca_path, &chain_path)?;
+        let name = issuer_name(config);
+        generate_dev(
+            config,
+            &key,
+            &Subject::new(format!("{name} development issuer CA")).organization(name.clone()),
+            Subject::new(format!("{name} credential signing")).organization(name),
+            (&ca_path, &chain_path),
+        )?;
+        tracing::info!(ca = %ca_path.display(), "development issuer CA made");
     }
     let chain = read_chain(&chain_path)?;
     SigningCredential::new(Arc::new(key), Some(chain), &source)
@@ -237,22 +352,56 @@ pub fn issuer_name(config: &Config) -> String {
         .unwrap_or_else(|| "Intyg issuer".to_owned())
 }
 
+/// The development PID provider (a test PID provider, never a real one):
+/// on first start a local CA, `DIR/pid-provider-ca.pem` (its key is not
+/// kept), and a leaf for `DIR/pid-provider-key.jwk` naming the issuer URL,
+/// kept in `DIR/pid-provider-chain.pem`.
+fn dev_pid_provider(config: &Config) -> Result<SigningCredential, SigningError> {
+    let key =
+        crate::keys::IssuerKey::load_or_create_file(&config.data_dir, "pid-provider-key.jwk")?.key;
+    let source = config
+        .data_dir
+        .join("pid-provider-key.jwk")
+        .display()
+        .to_string();
+    let chain_path = config.data_dir.join("pid-provider-chain.pem");
+    let ca_path = config.data_dir.join("pid-provider-ca.pem");
+    if !chain_path.exists() || !ca_path.exists() {
+        let name = DEV_PID_PROVIDER_NAME.to_owned();
+        generate_dev(
+            config,
+            &key,
+            &Subject::new(format!("{name} CA")).organization(name.clone()),
+            Subject::new(format!("{name} signing")).organization(name),
+            (&ca_path, &chain_path),
+        )?;
+        tracing::info!(ca = %ca_path.display(), "development PID provider CA made (test PIDs only)");
+    }
+    let chain = read_chain(&chain_path)?;
+    SigningCredential::new(Arc::new(key), Some(chain), &source)
+}
+
+/// The development PID provider's name (its certificates' O): marked as
+/// a test.
+pub const DEV_PID_PROVIDER_NAME: &str = "Intyg development PID provider (test only)";
+
+/// A local CA named `ca_subject` and a leaf for `key` naming the issuer
+/// URL (URI SAN) and its host; the leaf goes to `paths.1`, the CA
+/// certificate to `paths.0`.
 fn generate_dev(
     config: &Config,
     key: &SigningKey,
-    ca_path: &Path,
-    chain_path: &Path,
+    ca_subject: &Subject,
+    leaf_subject: Subject,
+    (ca_path, chain_path): (&Path, &Path),
 ) -> Result<(), SigningError> {
-    let name = issuer_name(config);
-    let ca = LocalCa::generate(
-        &Subject::new(format!("{name} development issuer CA")).organization(name.clone()),
-    )?;
+    let ca = LocalCa::generate(ca_subject)?;
     let public = VerifyingKey::from_jwk(&key.public_jwk()).map_err(|e| SigningError::Chain {
         path: chain_path.display().to_string(),
         reason: e.to_string(),
     })?;
     let mut profile = LeafProfile {
-        subject: Subject::new(format!("{name} credential signing")).organization(name),
+        subject: leaf_subject,
         uris: vec![config.public_url.clone()],
         ..LeafProfile::default()
     };
@@ -274,7 +423,6 @@ fn generate_dev(
     };
     write(chain_path, leaf.to_pem())?;
     write(ca_path, ca.certificate().to_pem())?;
-    tracing::info!(ca = %ca_path.display(), "development issuer CA made");
     Ok(())
 }
 

@@ -13,6 +13,7 @@
 //! retention_seconds = 2592000
 //! trust_list_file = "/etc/intyg/trust-list.json"
 //! trust_issuers = ["https://intyg.arbetsformedlingen.se"]
+//! trust_pid_providers = ["/etc/intyg/pid-provider-ca.pem"] # for urn:eudi:pid:1 only
 //! [x509]
 //! key_file = "/etc/intyg/verifier-key.jwk"   # private P-256 JWK
 //! chain_file = "/etc/intyg/verifier-chain.pem" # leaf first
@@ -186,6 +187,11 @@ pub struct Config {
     /// three Intyg credential types.
     #[serde(default)]
     pub trust_issuers: Vec<String>,
+    /// PID provider CA certificates (PEM files, `--trust-pid-provider`):
+    /// chains to them are trusted for the PID (`urn:eudi:pid:1`) only,
+    /// and no other root is trusted for the PID.
+    #[serde(default)]
+    pub trust_pid_providers: Vec<PathBuf>,
     /// How long verified claims are kept, in seconds.
     #[serde(default = "default_retention")]
     pub retention_seconds: i64,
@@ -616,6 +622,7 @@ impl Config {
             privacy_policy_url: None,
             trust_list_file: None,
             trust_issuers: Vec::new(),
+            trust_pid_providers: Vec::new(),
             retention_seconds: default_retention(),
             purge_interval_ms: default_purge_interval(),
             transaction_seconds: default_transaction_lifetime(),

@@ -47,6 +47,7 @@ pub mod presentation;
 pub mod qr;
 pub mod receipt;
 pub mod registration;
+pub mod same_person;
 pub mod store;
 pub mod templates;
 pub mod verify;
@@ -56,7 +57,7 @@ use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::routing::{get, post};
-use intyg_core::trust::{TrustList, TrustListDocument};
+use intyg_core::trust::{ListedAnchors, TrustAnchors, TrustList, TrustListDocument};
 
 use crate::config::Config;
 use crate::fetch::{FetchError, Fetcher, StatusLists};
@@ -111,6 +112,14 @@ pub enum StartError {
         /// What is wrong.
         reason: String,
     },
+    /// A `--trust-pid-provider` file failed to load.
+    #[error("PID provider {path}: {reason}")]
+    PidProvider {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A `--trust-issuer` could not be fetched.
     #[error("trusted issuer: {0}")]
     TrustIssuer(#[from] FetchError),
@@ -154,6 +163,9 @@ impl AppState {
                 trust.trust(vct, issuer.clone());
             }
         }
+        if let Some(anchors) = load_pid_providers(&config.trust_pid_providers)? {
+            trust.set_listed(PID_PROVIDERS_SOURCE, anchors);
+        }
         let status = StatusLists::new(fetcher.clone(), config.status_fetch.clone());
         let (config_webhooks, config_dev) = (config.webhooks.clone(), config.dev);
         let portal = Arc::new(portal::PortalState::new(&config, stores.sessions.clone())?);
@@ -195,6 +207,42 @@ fn load_trust_list(path: &std::path::Path) -> Result<TrustList, StartError> {
         serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?
     };
     TrustList::try_from(document).map_err(|e| failed(e.to_string()))
+}
+
+/// The trust list source under which the configured PID providers
+/// (`trust_pid_providers`) sit beside the anchors of fetched lists: a
+/// list's refresh replaces its own source's anchors, never these.
+pub const PID_PROVIDERS_SOURCE: &str = "config:trust_pid_providers";
+
+/// The configured PID provider CAs as anchors for the PID only (none for
+/// other types); `None` when none are configured.
+fn load_pid_providers(files: &[std::path::PathBuf]) -> Result<Option<ListedAnchors>, StartError> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut roots = Vec::new();
+    for path in files {
+        let failed = |reason: String| StartError::PidProvider {
+            path: path.display().to_string(),
+            reason,
+        };
+        let pem = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+        let certificates =
+            intyg_core::trust::Certificate::from_pem(&pem).map_err(|e| failed(e.to_string()))?;
+        if certificates.is_empty() {
+            return Err(failed("no certificate".into()));
+        }
+        roots.extend(certificates);
+    }
+    let pid = TrustAnchors::new(roots).map_err(|e| StartError::PidProvider {
+        path: "(all)".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(Some(ListedAnchors {
+        list: "configured PID providers".into(),
+        pid,
+        attestations: TrustAnchors::default(),
+    }))
 }
 
 /// Issuers started alongside the verifier may not be up yet: try for

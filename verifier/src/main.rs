@@ -50,6 +50,10 @@ struct Args {
     /// the Intyg credential types. Repeatable.
     #[arg(long = "trust-issuer")]
     trust_issuers: Vec<String>,
+    /// Trust chains to this PID provider CA (PEM) for the PID
+    /// (`urn:eudi:pid:1`) only. Repeatable.
+    #[arg(long = "trust-pid-provider", value_name = "FILE.pem")]
+    trust_pid_providers: Vec<PathBuf>,
     /// The scheme of invocation links: `openid4vp` (the default) or
     /// `haip-vp` (HAIP 1.0). Overrides the configuration file.
     #[arg(long, value_name = "SCHEME")]
@@ -187,6 +191,7 @@ async fn main() -> anyhow::Result<()> {
         config.database_statement_timeout_ms = timeout;
     }
     config.trust_issuers.extend(args.trust_issuers);
+    config.trust_pid_providers.extend(args.trust_pid_providers);
     config.oidc_clients.extend(args.oidc_clients);
     if let Some(scheme) = args.invocation_scheme {
         config.invocation_scheme = scheme;

@@ -4,6 +4,10 @@
 //! eligibility are required; the name and a diploma are optional.
 //! `internship-eligible-minimal`: the registration status and the
 //! predicate `registered_at_least/6_months`, nothing else.
+//! `internship-application-with-identity`: the applicant's PID (given
+//! names, family name, date of birth) and the registration certificate
+//! with the same three claims and the registration status and date; the
+//! two must name the same person ([`crate::same_person`]).
 //!
 //! The templates use no `claim_sets`. Digg's national wallet ignores
 //! them (and takes the first option of a credential set), so a query
@@ -46,7 +50,13 @@ pub struct Template {
 pub fn template(name: &str) -> Result<Option<Template>, DcqlError> {
     static INTERNSHIP_APPLICATION: OnceLock<ValidatedQuery> = OnceLock::new();
     static INTERNSHIP_ELIGIBLE_MINIMAL: OnceLock<ValidatedQuery> = OnceLock::new();
+    static WITH_IDENTITY: OnceLock<ValidatedQuery> = OnceLock::new();
     match name {
+        "internship-application-with-identity" => Ok(Some(Template {
+            name: "internship-application-with-identity",
+            purpose: "Ansökan om arbetspraktik med identitet (PID) / Internship application with identity (PID)",
+            query: cached(&WITH_IDENTITY, internship_application_with_identity)?,
+        })),
         "internship-eligible-minimal" => Ok(Some(Template {
             name: "internship-eligible-minimal",
             purpose: "Inskriven minst sex månader / Registered for at least six months",
@@ -75,7 +85,11 @@ fn cached(
 }
 
 /// The names of all templates.
-pub const TEMPLATES: [&str; 2] = ["internship-application", "internship-eligible-minimal"];
+pub const TEMPLATES: [&str; 3] = [
+    "internship-application",
+    "internship-eligible-minimal",
+    "internship-application-with-identity",
+];
 
 /// A minimal attestation: the registration status and whether the person
 /// has been registered for at least six months (a predicate the issuer
@@ -92,6 +106,39 @@ fn internship_eligible_minimal() -> Result<ValidatedQuery, DcqlError> {
                 {"path": ["registered_at_least", "6_months"]}
             ]
         }]
+    });
+    ValidatedQuery::from_json(query.to_string())
+}
+
+/// The PID and the registration certificate, both naming the person: no
+/// optional parts, so no credential sets.
+fn internship_application_with_identity() -> Result<ValidatedQuery, DcqlError> {
+    let query = json!({
+        "credentials": [
+            {
+                "id": "pid",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [intyg_core::trust::PID_VCT]},
+                "claims": [
+                    {"path": ["given_name"]},
+                    {"path": ["family_name"]},
+                    {"path": ["birthdate"]}
+                ]
+            },
+            {
+                "id": "registration",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [REGISTRATION_VCT]},
+                "claims": [
+                    {"path": ["given_name"]},
+                    {"path": ["family_name"]},
+                    {"path": ["birthdate"]},
+                    {"path": ["registration_status"],
+                     "values": ["job_seeker", "part_time_job_seeker", "in_programme"]},
+                    {"path": ["registered_since"]}
+                ]
+            }
+        ]
     });
     ValidatedQuery::from_json(query.to_string())
 }

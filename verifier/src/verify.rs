@@ -4,6 +4,9 @@
 //! signature, validity, KB-JWT `aud`/`nonce`/`sd_hash`), the query's
 //! claims and `values` (§6.3, §6.4.1) and the status list entry.
 //!
+//! When the request asks for the person in both a PID and a registration
+//! certificate, they must name the same person ([`crate::same_person`]).
+//!
 //! Every failure is a [`Reason`] with its own stable code; messages carry
 //! claim paths and types, never claim values.
 
@@ -129,6 +132,11 @@ pub enum Reason {
     /// other than valid, revoked or suspended.
     #[error("the credential status could not be established: {0}")]
     StatusUnavailable(String),
+    /// The PID and the registration certificate do not name the same
+    /// person (given names, family name, date of birth; see
+    /// [`crate::same_person`]); the message names the claim, not values.
+    #[error("the PID and the registration certificate name different persons: {0}")]
+    HolderMismatch(String),
 }
 
 impl Reason {
@@ -161,6 +169,7 @@ impl Reason {
             Self::Revoked => "revoked",
             Self::Suspended => "suspended",
             Self::StatusUnavailable(_) => "status_unavailable",
+            Self::HolderMismatch(_) => "holder_mismatch",
         }
     }
 }
@@ -270,6 +279,7 @@ pub async fn check(
             );
         }
     }
+    crate::same_person::check(&query, &accepted)?;
     Ok(Verdict::Verified(
         accepted,
         intyg_core::rights::vp_token_hash(&response.vp_token),

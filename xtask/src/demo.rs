@@ -404,6 +404,9 @@ impl System {
             .args(["--dev", "--data-dir"])
             .arg(data.join("verifier"))
             .args(["--listen", &listen, "--trust-issuer", &issuer_url])
+            // The dev issuer's test PID provider, trusted for the PID only.
+            .arg("--trust-pid-provider")
+            .arg(data.join("issuer/pid-provider-ca.pem"))
             .env("INTYG_API_KEY", &remembered.api_key)
             .env("INTYG_VERIFIER_NAME", EMPLOYER_NAME);
         // The dev verifier's public URL names `localhost`, the DNS name of
@@ -533,6 +536,10 @@ impl System {
                 ("given_name", person.given_name),
                 ("family_name", person.family_name),
                 ("personal_identity_number", person.personal_identity_number),
+                (
+                    "personal_administrative_number",
+                    person.personal_identity_number,
+                ),
             ] {
                 if map.contains_key(name) {
                     map.insert(name.to_owned(), Value::from(value));
@@ -815,6 +822,26 @@ fn journey(root: &Path, system: &mut System, stop: &AtomicBool) -> anyhow::Resul
         POSTING_PURPOSE,
         consent["presentation_digest"].as_str().unwrap_or("?"),
     );
+    system.check_running()?;
+
+    heading("Karin also holds a test PID; an employer asks for it beside her registration");
+    let (uri, pin, _) = system.offer(root, "pid", karin)?;
+    println!(
+        "Offer of the test PID (development only, signed by the issuer's test PID provider): {uri}"
+    );
+    wallet.run(&["accept", &uri, "--tx-code", &pin])?;
+    let created = verifier.create(
+        "/api/presentations",
+        &json!({"template": "internship-application-with-identity"}),
+    )?;
+    let (id, uri) = presentation_of(&created)?;
+    wallet.run(&["present", &uri, "--approve"])?;
+    let result = verifier.get(&format!("/api/presentations/{id}"))?;
+    ensure!(
+        result["status"] == "verified",
+        "the PID and the registration certificate name the same person: {result}"
+    );
+    println!("The employer sees a verified PID and registration certificate of the same person.");
     system.check_running()?;
 
     heading("Karin deregisters; the agency revokes her registration certificate");

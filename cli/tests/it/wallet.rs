@@ -129,3 +129,41 @@ fn wallet_receives_lists_shows_and_logs_from_the_command_line() {
             .contains("no credentials")
     );
 }
+
+#[test]
+fn wallet_receives_the_dev_test_pid() {
+    let issuer = BackgroundIssuer::start(TestIssuer::start("cli-wallet-pid"));
+    let home = TempDir::new("cli-wallet-pid-home");
+    let dir = home.path().join("wallet");
+    let init = wallet(&dir, PIN, &["init"]);
+    assert!(init.ok, "{}", init.stderr);
+    let created = issuer.block_on(issuer.admin.offer("pid", KARIN));
+    let accept = wallet(
+        &dir,
+        PIN,
+        &[
+            "--dev",
+            "--json",
+            "accept",
+            &created.offer_uri,
+            "--tx-code",
+            &created.tx_code,
+        ],
+    );
+    assert!(accept.ok, "{}", accept.stderr);
+    let stored: Value = serde_json::from_str(&accept.stdout).unwrap();
+    let id = stored[0]["id"].as_str().unwrap().to_owned();
+    let show = wallet(&dir, PIN, &["--json", "show", &id]);
+    assert!(show.ok, "{}", show.stderr);
+    let shown: Value = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(shown["vct"], "urn:eudi:pid:1", "{shown}");
+    assert_eq!(shown["claims"]["given_name"], "Karin Elisabet");
+    assert_eq!(shown["claims"]["birthdate"], "1994-03-17");
+    // Clearly a test PID where a person sees it.
+    let human = wallet(&dir, PIN, &["show", &id]);
+    assert!(
+        human.stdout.contains("Test PID (development only)"),
+        "{}",
+        human.stdout
+    );
+}

@@ -11,6 +11,7 @@
 
 pub mod metadata;
 pub mod rules;
+pub mod same_person;
 pub mod schema;
 
 use serde_json::{Map, Value};

@@ -10,16 +10,23 @@ use intyg_core::oid4vci::token::TokenResponse;
 use intyg_core::sd_jwt::SdJwt;
 use intyg_core::status_list::{DecodeLimits, StatusListToken};
 use intyg_core::trust::pki::{LeafProfile, LocalCa, Subject};
-use intyg_core::trust::{Certificate, CertificateChain, TrustAnchors, TrustList, TrustedIssuer};
+use intyg_core::trust::{
+    Certificate, CertificateChain, ListedAnchors, PID_VCT, TrustAnchors, TrustList, TrustedIssuer,
+};
 use intyg_issuer::signing::SigningConfig;
-use intyg_testkit::{Fetch, KARIN, REGISTRATION_CERTIFICATE, TempDir, TestIssuer};
+use intyg_testkit::{Fetch, KARIN, REGISTRATION_CERTIFICATE, TempDir, TestIssuer, offer_body};
 use serde_json::Value;
 
 const VCT: &str = "https://intyg.se/credentials/registration-certificate/v1";
 
 /// One credential for Karin through the pre-authorized flow.
 async fn issue_one(issuer: &TestIssuer) -> SdJwt {
-    let handed = issuer.admin.offer(REGISTRATION_CERTIFICATE, KARIN).await;
+    issue_of(issuer, REGISTRATION_CERTIFICATE).await
+}
+
+/// One credential of type `kind` for Karin through the pre-authorized flow.
+async fn issue_of(issuer: &TestIssuer, kind: &str) -> SdJwt {
+    let handed = issuer.admin.offer(kind, KARIN).await;
     let offer_url = url::Url::parse(&handed.offer_uri).unwrap();
     let by_reference = offer_url
         .query_pairs()
@@ -60,7 +67,7 @@ async fn issue_one(issuer: &TestIssuer) -> SdJwt {
         None,
     )
     .unwrap();
-    let configuration = CredentialConfigurationId::try_from("registration-certificate").unwrap();
+    let configuration = CredentialConfigurationId::try_from(kind).unwrap();
     let request = CredentialRequest::for_configuration(configuration, vec![proof]);
     let response = issuer
         .credential(token.access_token.as_str(), &request)
@@ -170,6 +177,8 @@ async fn rollover_newest_certificate_signs_and_the_old_one_stays_published() {
         let (new, new_key, _) = credential_files(&ca, &dir, "new", &url, now - 86_400);
         let (old, old_key, old_leaf) = credential_files(&ca, &dir, "old", &url, now - 300 * 86_400);
         config.signing = vec![new, old];
+        // Only the issuer's own chain is published here.
+        config.dev_pid_provider = false;
         kept.lock().unwrap().push((new_key, old_key, old_leaf, dir));
     })
     .await;
@@ -228,4 +237,88 @@ async fn rollover_newest_certificate_signs_and_the_old_one_stays_published() {
     let live = intyg_core::jose::CompactJws::parse(&live).unwrap();
     assert_eq!(live.header.kid.as_deref(), Some(thumb(&new_key).as_str()));
     assert_eq!(*listener_url.lock().unwrap(), issuer.url);
+}
+
+#[tokio::test]
+async fn dev_issuer_signs_the_test_pid_under_its_pid_provider() {
+    let issuer = TestIssuer::start("pid-provider").await;
+    let dir = &issuer.state.config.data_dir;
+    let read = |file: &str| {
+        TrustAnchors::from_pem(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap()
+    };
+    let pid_provider = read("pid-provider-ca.pem");
+    let issuer_ca = read("issuer-ca.pem");
+    // Marked as a test PID provider.
+    assert!(
+        pid_provider.roots()[0]
+            .organization()
+            .is_some_and(|o| o.contains("test only"))
+    );
+    let pid = issue_of(&issuer, "pid").await;
+    assert_eq!(pid.payload()["vct"], PID_VCT);
+    assert_eq!(pid.payload()["iss"], issuer.url.as_str());
+    // Status lists are signed under the issuer's own chain: none here.
+    assert!(pid.payload().get("status").is_none());
+    let now = intyg_issuer::now();
+    let chain = CertificateChain::from_x5c(pid.header().x5c.as_ref().unwrap()).unwrap();
+    let leaf = chain.validate_haip(&pid_provider, now).unwrap();
+    assert_eq!(leaf.uri_names, vec![issuer.url.clone()]);
+    assert!(chain.validate(&issuer_ca, now).is_err());
+    // A verifier trusting the PID provider for the PID finds the key.
+    let mut list = TrustList::new();
+    list.set_listed(
+        "config:trust_pid_providers",
+        ListedAnchors {
+            list: "PID providers".into(),
+            pid: pid_provider.clone(),
+            attestations: TrustAnchors::default(),
+        },
+    );
+    list.issuer_key(PID_VCT, Some(&issuer.url), pid.header(), now)
+        .unwrap();
+    // The registration certificate stays under the issuer CA, which the
+    // PID provider's anchors do not reach.
+    let registration = issue_one(&issuer).await;
+    let chain = CertificateChain::from_x5c(registration.header().x5c.as_ref().unwrap()).unwrap();
+    assert!(chain.validate(&pid_provider, now).is_err());
+    assert!(chain.validate(&issuer_ca, now).is_ok());
+    // Both signers are published, for wallets checking by `kid`.
+    let metadata: Value = issuer
+        .http
+        .get(format!("{}/.well-known/jwt-vc-issuer", issuer.url))
+        .fetch_json()
+        .await;
+    let kids: Vec<&str> = metadata["jwks"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
+    assert!(
+        kids.contains(&pid.header().kid.as_deref().unwrap()),
+        "{kids:?}"
+    );
+    assert!(kids.contains(&registration.header().kid.as_deref().unwrap()));
+}
+
+#[tokio::test]
+async fn no_pid_without_a_pid_provider() {
+    let issuer = TestIssuer::start_with("no-pid-provider", |config| {
+        config.dev_pid_provider = false;
+    })
+    .await;
+    let dir = &issuer.state.config.data_dir;
+    assert!(!dir.join("pid-provider-ca.pem").exists());
+    let response = issuer.admin.post_offer(&offer_body("pid", KARIN)).await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "no_pid_provider", "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("PID provider")),
+        "{body}"
+    );
+    // Other types are issued as before.
+    assert!(issue_one(&issuer).await.header().x5c.is_some());
 }

@@ -289,6 +289,8 @@ intyg_service::messages! {
     ReasonSuspended => ("Intyget är tillfälligt spärrat av utfärdaren.", "The credential is suspended by its issuer."),
     /// Reason `status_unavailable`.
     ReasonStatusUnavailable => ("Intygets status gick inte att kontrollera.", "The credential's status could not be checked."),
+    /// Reason `holder_mismatch`.
+    ReasonHolderMismatch => ("PID:en och inskrivningsintyget gäller inte samma person.", "The PID and the registration certificate are not about the same person."),
     /// A reason code this version does not know.
     ReasonUnknown => ("Kontrollen misslyckades.", "The check failed."),
 }
@@ -322,6 +324,7 @@ pub fn reason_text(code: &str) -> Msg {
         "revoked" => Msg::ReasonRevoked,
         "suspended" => Msg::ReasonSuspended,
         "status_unavailable" => Msg::ReasonStatusUnavailable,
+        "holder_mismatch" => Msg::ReasonHolderMismatch,
         _ => Msg::ReasonUnknown,
     }
 }
@@ -395,6 +398,7 @@ mod tests {
             Reason::Revoked,
             Reason::Suspended,
             Reason::StatusUnavailable("x".into()),
+            Reason::HolderMismatch("x".into()),
         ];
         for reason in &all {
             match reason {
@@ -423,7 +427,8 @@ mod tests {
                 | Reason::ValuesMismatch { .. }
                 | Reason::Revoked
                 | Reason::Suspended
-                | Reason::StatusUnavailable(_) => {}
+                | Reason::StatusUnavailable(_)
+                | Reason::HolderMismatch(_) => {}
             }
         }
         all

@@ -7,6 +7,7 @@ mod erasure;
 mod events;
 mod failures;
 mod flow;
+mod identity;
 mod issuer;
 mod multi;
 mod oidc;
