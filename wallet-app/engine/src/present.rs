@@ -409,7 +409,7 @@ impl Wallet {
                     return Err(PresentError::UnsupportedClientIdPrefix(prefix));
                 }
                 let (jwt, wallet_nonce) = self.request_object(&reference.source).await?;
-                let roots = self.verifier_roots()?;
+                let roots = self.verifier_anchors()?;
                 if roots.is_empty() {
                     return Err(PresentError::NoVerifierRoots);
                 }

@@ -1,7 +1,8 @@
 //! The relying party's registration — ETSI TS 119 475 WRPRC (`rc-wrp+jwt`)
 //! in the request's `verifier_info` (OpenID4VP 1.0 §5.1), checked by
 //! [`Wallet::check_registration`] on `core::wrprc`: signature to a trusted
-//! WRPRC provider root ([`Wallet::add_wrprc_roots`]), validity period,
+//! WRPRC provider root ([`Wallet::add_wrprc_roots`], or a `WRPRC/Issuance`
+//! service of a trust list in force, [`crate::lists`]), validity period,
 //! bound to the access certificate that authenticated the request, and
 //! the DCQL query compared with what was registered.
 //!
@@ -189,7 +190,8 @@ impl Wallet {
                 )));
             }
         };
-        let roots = self.wrprc_roots()?;
+        let mut roots = self.wrprc_roots()?;
+        roots.extend(self.listed_wrprc_providers()?);
         if roots.is_empty() {
             return Ok(not_valid(RegistrationCheck::invalid(
                 reason::NO_PROVIDER_ROOTS,
