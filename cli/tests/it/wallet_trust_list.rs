@@ -34,11 +34,10 @@ impl ListServer {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let published = Published::default();
         let state = published.clone();
-        let url =
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                let addr: SocketAddr = listener.local_addr().unwrap();
-                let router =
+        let url = runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr: SocketAddr = listener.local_addr().unwrap();
+            let router =
                     axum::Router::new()
                         .route(
                             "/lists/{name}",
@@ -53,9 +52,9 @@ impl ListServer {
                             ),
                         )
                         .with_state(state);
-                tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-                format!("http://{addr}/lists")
-            });
+            tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+            format!("http://{addr}/lists")
+        });
         Self {
             url,
             published,
