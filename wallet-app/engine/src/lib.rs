@@ -222,6 +222,9 @@ pub struct Wallet {
     http: http::Http,
     entries: BTreeMap<String, CredentialEntry>,
     candidates: Vec<Candidate>,
+    /// Registration status lists as fetched, by URI, with when: reused
+    /// for [`registration::STATUS_CACHE_SECONDS`] (verified at each use).
+    registration_statuses: std::sync::Mutex<BTreeMap<String, (i64, String)>>,
 }
 
 impl Wallet {
@@ -252,6 +255,7 @@ impl Wallet {
             http,
             entries: BTreeMap::new(),
             candidates: Vec::new(),
+            registration_statuses: Default::default(),
         })
     }
 
@@ -290,6 +294,7 @@ impl Wallet {
             http,
             entries: BTreeMap::new(),
             candidates: Vec::new(),
+            registration_statuses: Default::default(),
         };
         wallet.reindex()?;
         Ok(wallet)

@@ -45,23 +45,36 @@ pub mod reason {
     pub const STATUS_UNKNOWN: &str = "registration_status_unknown";
 }
 
+/// How long a fetched registration status list is reused: one minute.
+pub const STATUS_CACHE_SECONDS: i64 = 60;
+
 /// Why a registration's status could not be learned.
 #[derive(Debug, thiserror::Error)]
 enum StatusUnknown {
+    /// Refused by the network policy, or no answer.
     #[error("the status list could not be fetched: {0}")]
     Fetch(#[from] crate::http::FetchError),
+    /// Not 2xx.
     #[error("the status list answered HTTP {0}")]
     Http(u16),
+    /// Not a compact JWS.
     #[error("the status list is not a JWS: {0}")]
     Jws(#[from] intyg_core::jose::JoseError),
+    /// No `x5c`, or it does not chain to the WRPRC provider anchors.
     #[error("the status list's signer is not a trusted WRPRC provider: {0}")]
     Signer(#[from] intyg_core::trust::X509Error),
+    /// The signature does not verify with the leaf key.
     #[error("the status list's signature does not verify")]
     Signature,
+    /// `typ`, `sub`, `exp`, `nbf` or the list itself.
     #[error("the status list is not valid: {0}")]
     Token(#[from] intyg_core::status_list::ValidationError),
+    /// The index is outside the list.
     #[error("the status list has no entry for this certificate: {0}")]
     Lookup(#[from] intyg_core::status_list::LookupError),
+    /// A thread panicked holding the cache.
+    #[error("the status list cache is poisoned")]
+    Cache,
 }
 
 /// What the wallet concluded about a request's registration.
@@ -290,14 +303,7 @@ impl Wallet {
         reference: &StatusListReference,
         anchors: &TrustAnchors,
     ) -> Result<StatusType, StatusUnknown> {
-        let reply = self
-            .http()
-            .get(&reference.uri, "application/statuslist+jwt")
-            .await?;
-        if !reply.is_success() {
-            return Err(StatusUnknown::Http(reply.status));
-        }
-        let text = reply.text();
+        let text = self.registration_status_list(&reference.uri).await?;
         let jws = CompactJws::parse(text.trim())?;
         let x5c = jws.header.x5c.as_ref().ok_or(StatusUnknown::Signer(
             intyg_core::trust::X509Error::EmptyChain,
@@ -313,5 +319,31 @@ impl Wallet {
             DecodeLimits::default(),
         )?;
         Ok(token.status(reference.idx)?)
+    }
+
+    /// The status list at `uri`, fetched, or as fetched within the last
+    /// [`STATUS_CACHE_SECONDS`].
+    async fn registration_status_list(&self, uri: &str) -> Result<String, StatusUnknown> {
+        let at = now();
+        let cached = self
+            .registration_statuses
+            .lock()
+            .map_err(|_| StatusUnknown::Cache)?
+            .get(uri)
+            .filter(|(fetched, _)| at - fetched < STATUS_CACHE_SECONDS)
+            .map(|(_, text)| text.clone());
+        if let Some(text) = cached {
+            return Ok(text);
+        }
+        let reply = self.http().get(uri, "application/statuslist+jwt").await?;
+        if !reply.is_success() {
+            return Err(StatusUnknown::Http(reply.status));
+        }
+        let text = reply.text();
+        self.registration_statuses
+            .lock()
+            .map_err(|_| StatusUnknown::Cache)?
+            .insert(uri.to_owned(), (at, text.clone()));
+        Ok(text)
     }
 }
