@@ -163,6 +163,32 @@ pub(crate) enum WalletCommand {
     /// Trusted verifier roots.
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// Lists of Trusted Entities (ETSI TS 119 602) the wallet subscribes
+    /// to: relying-party access CAs, WRPRC providers and issuers.
+    #[command(subcommand)]
+    TrustList(TrustListCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TrustListCommand {
+    /// Subscribe to the list at URL, signed under the pinned signer, and
+    /// fetch it (nothing is kept unless it verifies).
+    Add {
+        /// Where the list is published (a compact JWS).
+        url: String,
+        /// The operator's CA or signing certificate (PEM).
+        #[arg(long)]
+        signer: PathBuf,
+    },
+    /// The subscriptions, their good lists and last refusals.
+    List,
+    /// Fetch every list again; a list that fails keeps the last good one.
+    Refresh,
+    /// End the subscription to URL.
+    Remove {
+        /// The list's URL.
+        url: String,
+    },
 }
 
 /// How the authorization code flow waits for the login.
@@ -305,10 +331,15 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
             }
             for entry in list {
                 emit(&format!(
-                    "{}  {}  from {}  [{}]  ({} of {} copies used)",
+                    "{}  {}  from {}{}  [{}]  ({} of {} copies used)",
                     entry.id,
                     entry.name(&wallet.config().locale),
                     entry.issuer_name.as_deref().unwrap_or(&entry.issuer),
+                    entry
+                        .listed_on
+                        .as_deref()
+                        .map(|list| format!(" (a provider on {list})"))
+                        .unwrap_or_default(),
                     entry.status.status.as_str(),
                     entry.copies_used,
                     entry.copies
@@ -331,6 +362,7 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
                     "copies": entry.copies,
                     "copies_used": entry.copies_used,
                     "status": entry.status,
+                    "listed_on": entry.listed_on,
                     "claims": entry.subject_claims(),
                     "display": entry.display,
                 }));
@@ -527,6 +559,7 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
                 &format!("trusting {} WRPRC provider root(s)", added.len()),
             )
         }
+        WalletCommand::TrustList(command) => trust_list(args, &mut wallet, command).await,
         WalletCommand::Trust(TrustCommand::AddVerifierRoot { cert }) => {
             let pem = std::fs::read_to_string(cert)?;
             let added = wallet.add_verifier_roots(&pem).map_err(|e| Coded {
@@ -540,6 +573,54 @@ async fn unlocked(args: &WalletArgs, mut wallet: Wallet, pin: &str) -> anyhow::R
             )
         }
     }
+}
+
+async fn trust_list(
+    args: &WalletArgs,
+    wallet: &mut Wallet,
+    command: &TrustListCommand,
+) -> anyhow::Result<()> {
+    let coded = |e: intyg_wallet::lists::TrustListError| Coded {
+        code: e.code(),
+        message: e.to_string(),
+    };
+    let lists = match command {
+        TrustListCommand::Add { url, signer } => {
+            let pem = std::fs::read_to_string(signer)?;
+            vec![wallet.add_trust_list(url, &pem).await.map_err(coded)?]
+        }
+        TrustListCommand::List => wallet.trust_lists().map_err(coded)?,
+        TrustListCommand::Refresh => wallet.refresh_trust_lists().await.map_err(coded)?,
+        TrustListCommand::Remove { url } => {
+            wallet.remove_trust_list(url).map_err(coded)?;
+            return output(args, &json!({"removed": url}), &format!("removed {url}"));
+        }
+    };
+    if args.json {
+        return print_json(&lists);
+    }
+    if lists.is_empty() {
+        return emit("no trust lists");
+    }
+    for list in lists {
+        let state = match (&list.name, list.usable) {
+            (Some(name), true) => format!(
+                "{name} (sequence {}, {} services)",
+                list.sequence_number.unwrap_or_default(),
+                list.services.len()
+            ),
+            (Some(name), false) => format!("{name} (past NextUpdate and its grace period)"),
+            (None, _) => "no good list".to_owned(),
+        };
+        emit(&format!("{}  {state}", list.url))?;
+        if let Some(error) = &list.last_error {
+            emit(&format!(
+                "  last refused: {}: {}",
+                error.code, error.message
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 async fn accept(

@@ -177,6 +177,10 @@ pub struct Config {
     /// provider and sign a registration certificate (default true).
     #[serde(default = "default_true")]
     pub dev_registration: bool,
+    /// In development: publish the development registration as revoked in
+    /// its status list (for tests of the wallet's check).
+    #[serde(default)]
+    pub dev_registration_revoked: bool,
     /// The privacy policy's URL, named in the development registration.
     #[serde(default)]
     pub privacy_policy_url: Option<String>,
@@ -619,6 +623,7 @@ impl Config {
             organization_identifier: default_organization_identifier(),
             registration_files: Vec::new(),
             dev_registration: true,
+            dev_registration_revoked: false,
             privacy_policy_url: None,
             trust_list_file: None,
             trust_issuers: Vec::new(),

@@ -279,6 +279,10 @@ pub fn app(state: AppState) -> Router {
             get(presentation::request_object).post(presentation::request_object_post),
         )
         .route("/response/{id}", post(presentation::response))
+        .route(
+            registration::STATUS_LIST_PATH,
+            get(registration::status_list),
+        )
         .route(receipt::ERASURE_PATH, post(erasure::request))
         .route("/api/presentations", post(api::create))
         .route("/api/presentations/{id}", get(api::show))

@@ -13,6 +13,12 @@
 //! and claims they ask for, the purpose in Swedish and English, the
 //! privacy policy and the erasure endpoint, bound to the access
 //! certificate's `organizationIdentifier`.
+//!
+//! The development registration carries a `status` (Token Status List
+//! reference, as TS 119 475 gives a WRPRC): index 0 of the list the
+//! provider publishes at `GET /registration/status-list`
+//! ([`status_list`]), a `statuslist+jwt` signed by the provider key with
+//! its `x5c`; `dev_registration_revoked` marks it revoked.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -26,18 +32,73 @@ use intyg_core::wrprc::{
     self, MultiLangString, RegisteredClaim, RegisteredCredential, RegistrationClaims,
 };
 
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use intyg_core::status_list::{
+    Bits, StatusClaim, StatusIndex, StatusList, StatusListClaim, StatusListReference,
+    StatusListToken, StatusListTokenClaims, StatusType,
+};
+
+use crate::AppState;
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::identity::{Identity, IdentityError, write_private};
 use crate::templates;
 
 /// How long a development registration is valid: 180 days.
 const DEV_LIFETIME_SECONDS: i64 = 180 * 24 * 3600;
 
+/// Where the development registration's status is published.
+pub const STATUS_LIST_PATH: &str = "/registration/status-list";
+
+/// How long a wallet may cache the registration status list: 5 minutes.
+const STATUS_TTL_SECONDS: u64 = 300;
+
 /// The registration certificates the verifier sends.
 #[derive(Debug, Clone, Default)]
 pub struct Registrations {
     /// Compact JWTs, in order.
     pub certificates: Vec<String>,
+    /// The development provider's status list, when it signed one.
+    pub status: Option<DevStatus>,
+}
+
+/// The development WRPRC provider's status list of its one registration.
+#[derive(Debug, Clone)]
+pub struct DevStatus {
+    key: std::sync::Arc<SigningKey>,
+    chain: CertificateChain,
+    uri: String,
+    revoked: bool,
+}
+
+/// `GET /registration/status-list`: the development provider's Token
+/// Status List (`statuslist+jwt`, `x5c` of the provider), signed now.
+pub async fn status_list(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let Some(status) = &state.registrations.status else {
+        return Err(ApiError::not_found("registration status list"));
+    };
+    let mut list = StatusList::new(Bits::One, 8);
+    let entry = if status.revoked {
+        StatusType::Invalid
+    } else {
+        StatusType::Valid
+    };
+    // Invariant: index 0 of an 8-entry 1-bit list takes VALID and INVALID.
+    list.set(StatusIndex::from(0u32), entry)
+        .expect("index 0 of an 8-entry 1-bit list");
+    let now = crate::now();
+    let mut claims = StatusListTokenClaims::new(&status.uri, now, StatusListClaim::from(&list));
+    claims.exp = Some(now + 86_400);
+    claims.ttl = std::num::NonZeroU64::new(STATUS_TTL_SECONDS);
+    let jwt = StatusListToken::sign_with_chain(
+        &claims,
+        status.key.as_ref(),
+        None,
+        Some(status.chain.to_x5c()),
+    )?;
+    Ok(([(header::CONTENT_TYPE, "application/statuslist+jwt")], jwt).into_response())
 }
 
 impl Registrations {
@@ -59,10 +120,22 @@ impl Registrations {
             }
             certificates.push(jwt);
         }
+        let mut status = None;
         if certificates.is_empty() && config.dev && config.dev_registration {
-            certificates.push(dev_certificate(config, identity, now)?);
+            let (key, chain) = dev_provider(&config.data_dir)?;
+            let dev = DevStatus {
+                key: std::sync::Arc::new(key),
+                chain,
+                uri: format!("{}{STATUS_LIST_PATH}", config.public_url),
+                revoked: config.dev_registration_revoked,
+            };
+            certificates.push(dev_certificate(config, identity, &dev, now)?);
+            status = Some(dev);
         }
-        Ok(Self { certificates })
+        Ok(Self {
+            certificates,
+            status,
+        })
     }
 
     /// The `verifier_info` entries; `None` when there is none.
@@ -180,9 +253,9 @@ fn generate_dev_provider(dir: &Path) -> Result<(), IdentityError> {
 fn dev_certificate(
     config: &Config,
     identity: &Identity,
+    provider: &DevStatus,
     now: i64,
 ) -> Result<String, IdentityError> {
-    let (key, chain) = dev_provider(&config.data_dir)?;
     let text = |sv: &str, en: &str| {
         vec![
             MultiLangString {
@@ -221,7 +294,13 @@ fn dev_certificate(
         jti: None,
         iat: now,
         exp: Some(now + DEV_LIFETIME_SECONDS),
-        status: None,
+        status: Some(StatusClaim {
+            status_list: Some(StatusListReference {
+                idx: StatusIndex::from(0u32),
+                uri: provider.uri.clone(),
+            }),
+            other: serde_json::Map::new(),
+        }),
         purpose: Some(text(
             "Pröva ansökningar om arbetspraktik: inskrivning hos Arbetsförmedlingen, behörighet och utbildning",
             "Assess internship applications: registration with the Public Employment Service, eligibility and education",
@@ -231,9 +310,11 @@ fn dev_certificate(
         public_body: Some(false),
         extra: serde_json::Map::new(),
     };
-    wrprc::sign(&claims, &key, &chain).map_err(|e| IdentityError::Invalid {
-        path: config.data_dir.display().to_string(),
-        reason: e.to_string(),
+    wrprc::sign(&claims, provider.key.as_ref(), &provider.chain).map_err(|e| {
+        IdentityError::Invalid {
+            path: config.data_dir.display().to_string(),
+            reason: e.to_string(),
+        }
     })
 }
 

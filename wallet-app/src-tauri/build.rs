@@ -27,6 +27,9 @@ const COMMANDS: &[&str] = &[
     "restore_backup",
     "add_verifier_roots",
     "add_wrprc_roots",
+    "trust_lists",
+    "add_trust_list",
+    "refresh_trust_lists",
     "startup_link",
 ];
 

@@ -6,6 +6,7 @@ mod wallet;
 mod wallet_authorize;
 mod wallet_haip;
 mod wallet_rights;
+mod wallet_trust_list;
 mod wallet_wrprc;
 
 use std::io::Write as _;

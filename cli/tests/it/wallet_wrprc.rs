@@ -302,7 +302,7 @@ fn registration_certificates_are_checked_and_overasking_is_refused() {
     assert_eq!(bare.show(&id)["status"], "verified");
 
     // Certificates the wallet refuses, each sent by its own verifier.
-    let cases: [(&str, &str, Edit); 3] = [
+    let cases: [(&str, &str, Edit); 4] = [
         ("other", "other_verifier", |c| {
             c.sub = "NTRSE-9999999999".into()
         }),
@@ -311,6 +311,14 @@ fn registration_certificates_are_checked_and_overasking_is_refused() {
             c.exp = Some(c.iat + 3600);
         }),
         ("forged", "bad_signature", |_| {}),
+        // Its status list cannot be fetched (nothing listens on port 9).
+        ("unreachable", "registration_status_unknown", |c| {
+            c.status = Some(
+                serde_json::from_value(json!({"status_list": {
+                "idx": 0, "uri": "http://127.0.0.1:9/registration/status-list"}}))
+                .unwrap(),
+            );
+        }),
     ];
     for (name, reason, edit) in cases {
         let file = registration_file(&verifier, &home.path().join(format!("{name}-files")), edit);
@@ -337,6 +345,28 @@ fn registration_certificates_are_checked_and_overasking_is_refused() {
         assert_eq!(seen["registration"]["reason"], reason, "{name}: {seen}");
         assert_eq!(seen["credentials"][0]["overasked"], json!([]), "{name}");
     }
+
+    // The development registration carries a status; revoked in the
+    // provider's status list, it is not valid.
+    let statused = inspect(&dir, &verifier.link(asked.clone()).0);
+    assert_eq!(statused["registration"]["valid"], true, "{statused}");
+    let revoked = Verifier::start(&home.path().join("revoked"), &issuer.url, |config| {
+        config.dev_registration_revoked = true;
+    });
+    wallet(
+        &dir,
+        &["trust", "add-verifier-root", &revoked.file("ca.pem")],
+    );
+    wallet(
+        &dir,
+        &["trust", "add-wrprc-root", &revoked.file("wrprc-ca.pem")],
+    );
+    let seen = inspect(&dir, &revoked.link(asked.clone()).0);
+    assert_eq!(seen["registration"]["valid"], false, "{seen}");
+    assert_eq!(
+        seen["registration"]["reason"], "registration_revoked",
+        "{seen}"
+    );
 }
 
 /// A minimal attestation: the issuer computed `registered_at_least`, the

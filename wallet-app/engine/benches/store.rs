@@ -67,6 +67,7 @@ fn populate(dir: &std::path::Path) {
             copies: 0,
             copies_used: 0,
             status: Default::default(),
+            listed_on: None,
         };
         wallet
             .import(entry, vec![(compact.clone(), private.clone()); 3])

@@ -137,7 +137,7 @@ impl Wallet {
             Err(e) => return Err(e.into()),
         };
         let now = now();
-        let anchors = TrustAnchors::new(self.verifier_roots()?).map_err(TrustError::from)?;
+        let anchors = TrustAnchors::new(self.verifier_anchors()?).map_err(TrustError::from)?;
         let leaf = CertificateChain::from_x5c(&entry.verifier_x5c)?.validate(&anchors, now)?;
         let client_id = entry
             .counterparty

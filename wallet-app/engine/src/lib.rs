@@ -24,7 +24,10 @@
 //!    [`present::ConsentProposal`] (who asks, why, which claims, which are
 //!    optional) → [`Wallet::respond`] with a [`present::Decision`] →
 //!    [`present::Outcome`].
-//! 4. [`Wallet::refresh_status`] (Token Status List, one fetch per list),
+//! 4. Trust lists (ETSI TS 119 602): [`Wallet::add_trust_list`],
+//!    [`Wallet::refresh_trust_lists`]; access CAs, WRPRC providers and
+//!    issuers taken from them next to the configured roots.
+//! 5. [`Wallet::refresh_status`] (Token Status List, one fetch per list),
 //!    [`Wallet::history`], [`Wallet::export_backup`] /
 //!    [`Wallet::restore_backup`], [`Wallet::change_pin`], [`Wallet::lock`].
 //!
@@ -49,6 +52,7 @@ mod crypto;
 mod dpop;
 pub mod erasure;
 pub mod http;
+pub mod lists;
 pub mod loopback;
 pub mod model;
 pub mod present;
@@ -218,6 +222,9 @@ pub struct Wallet {
     http: http::Http,
     entries: BTreeMap<String, CredentialEntry>,
     candidates: Vec<Candidate>,
+    /// Registration status lists as fetched, by URI, with when: reused
+    /// for [`registration::STATUS_CACHE_SECONDS`] (verified at each use).
+    registration_statuses: std::sync::Mutex<BTreeMap<String, (i64, String)>>,
 }
 
 impl Wallet {
@@ -248,6 +255,7 @@ impl Wallet {
             http,
             entries: BTreeMap::new(),
             candidates: Vec::new(),
+            registration_statuses: Default::default(),
         })
     }
 
@@ -286,6 +294,7 @@ impl Wallet {
             http,
             entries: BTreeMap::new(),
             candidates: Vec::new(),
+            registration_statuses: Default::default(),
         };
         wallet.reindex()?;
         Ok(wallet)

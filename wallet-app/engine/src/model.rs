@@ -41,6 +41,11 @@ pub struct CredentialEntry {
     /// What the issuer's status list said when last asked.
     #[serde(default)]
     pub status: StatusCheck,
+    /// The name of a trust list in force whose providers issued it (its
+    /// `x5c` chains to a listed PID or attestation provider): "issued by
+    /// a provider on <list>". Set on receipt, re-derived when lists change.
+    #[serde(default)]
+    pub listed_on: Option<String>,
 }
 
 impl CredentialEntry {

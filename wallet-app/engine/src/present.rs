@@ -409,7 +409,7 @@ impl Wallet {
                     return Err(PresentError::UnsupportedClientIdPrefix(prefix));
                 }
                 let (jwt, wallet_nonce) = self.request_object(&reference.source).await?;
-                let roots = self.verifier_roots()?;
+                let roots = self.verifier_anchors()?;
                 if roots.is_empty() {
                     return Err(PresentError::NoVerifierRoots);
                 }
@@ -452,8 +452,9 @@ impl Wallet {
             .ok_or(PresentError::NoResponseUri)?
             .to_owned();
         self.http().check(&response_uri)?;
-        let registration =
-            self.check_registration(&request, access.as_ref(), request.dcql_query.query())?;
+        let registration = self
+            .check_registration(&request, access.as_ref(), request.dcql_query.query())
+            .await?;
         let (credentials, unsatisfied, unmatched) =
             match self.evaluate_presentable(&request.dcql_query).await? {
                 Ok(evaluation) => (

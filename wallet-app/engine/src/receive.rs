@@ -1098,7 +1098,10 @@ impl Wallet {
             copies: copies.len(),
             copies_used: 0,
             status: first.status.clone(),
+            listed_on: None,
         };
+        let listed_on = self.listed_on(&first.compact, &entry.vct, &entry.issuer);
+        let entry = CredentialEntry { listed_on, ..entry };
         Ok(Batch {
             entry,
             copies,

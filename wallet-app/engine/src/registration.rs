@@ -1,9 +1,13 @@
 //! The relying party's registration — ETSI TS 119 475 WRPRC (`rc-wrp+jwt`)
 //! in the request's `verifier_info` (OpenID4VP 1.0 §5.1), checked by
 //! [`Wallet::check_registration`] on `core::wrprc`: signature to a trusted
-//! WRPRC provider root ([`Wallet::add_wrprc_roots`]), validity period,
+//! WRPRC provider root ([`Wallet::add_wrprc_roots`], or a `WRPRC/Issuance`
+//! service of a trust list in force, [`crate::lists`]), validity period,
 //! bound to the access certificate that authenticated the request, and
-//! the DCQL query compared with what was registered.
+//! not revoked (its `status` list, fetched under the wallet's network
+//! policy and signed under the same provider anchors: `registration_revoked`,
+//! or `registration_status_unknown` when it cannot be learned), and the
+//! DCQL query compared with what was registered.
 //!
 //! The result is a [`RegistrationCheck`]: valid, with what was registered
 //! and what the request over-asks; or not valid, with the reason. A request
@@ -12,8 +16,10 @@
 //! valid registration.
 
 use intyg_core::dcql::{ClaimsPath, DcqlQuery};
+use intyg_core::jose::CompactJws;
 use intyg_core::oid4vp::AuthorizationRequest;
-use intyg_core::trust::{Certificate, TrustAnchors, ValidatedLeaf};
+use intyg_core::status_list::{DecodeLimits, StatusListReference, StatusListToken, StatusType};
+use intyg_core::trust::{Certificate, CertificateChain, TrustAnchors, ValidatedLeaf};
 use intyg_core::wrprc::{self, Overasked, RegisteredCredential, RegistrationClaims};
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +38,43 @@ pub mod reason {
     pub const UNAUTHENTICATED: &str = "unauthenticated_request";
     /// More than one `registration_cert` entry.
     pub const AMBIGUOUS: &str = "ambiguous";
+    /// The certificate's status list marks it revoked (or suspended).
+    pub const REVOKED: &str = "registration_revoked";
+    /// The certificate names a status list that could not be fetched or
+    /// verified (signed under the same WRPRC provider anchors).
+    pub const STATUS_UNKNOWN: &str = "registration_status_unknown";
+}
+
+/// How long a fetched registration status list is reused: one minute.
+pub const STATUS_CACHE_SECONDS: i64 = 60;
+
+/// Why a registration's status could not be learned.
+#[derive(Debug, thiserror::Error)]
+enum StatusUnknown {
+    /// Refused by the network policy, or no answer.
+    #[error("the status list could not be fetched: {0}")]
+    Fetch(#[from] crate::http::FetchError),
+    /// Not 2xx.
+    #[error("the status list answered HTTP {0}")]
+    Http(u16),
+    /// Not a compact JWS.
+    #[error("the status list is not a JWS: {0}")]
+    Jws(#[from] intyg_core::jose::JoseError),
+    /// No `x5c`, or it does not chain to the WRPRC provider anchors.
+    #[error("the status list's signer is not a trusted WRPRC provider: {0}")]
+    Signer(#[from] intyg_core::trust::X509Error),
+    /// The signature does not verify with the leaf key.
+    #[error("the status list's signature does not verify")]
+    Signature,
+    /// `typ`, `sub`, `exp`, `nbf` or the list itself.
+    #[error("the status list is not valid: {0}")]
+    Token(#[from] intyg_core::status_list::ValidationError),
+    /// The index is outside the list.
+    #[error("the status list has no entry for this certificate: {0}")]
+    Lookup(#[from] intyg_core::status_list::LookupError),
+    /// A thread panicked holding the cache.
+    #[error("the status list cache is poisoned")]
+    Cache,
 }
 
 /// What the wallet concluded about a request's registration.
@@ -155,7 +198,7 @@ impl Wallet {
     /// Checks the registration certificate of `request`, whose access
     /// certificate (when it was authenticated by one) is `access`, and
     /// compares `query` with it.
-    pub fn check_registration(
+    pub async fn check_registration(
         &self,
         request: &AuthorizationRequest,
         access: Option<&ValidatedLeaf>,
@@ -189,7 +232,8 @@ impl Wallet {
                 )));
             }
         };
-        let roots = self.wrprc_roots()?;
+        let mut roots = self.wrprc_roots()?;
+        roots.extend(self.listed_wrprc_providers()?);
         if roots.is_empty() {
             return Ok(not_valid(RegistrationCheck::invalid(
                 reason::NO_PROVIDER_ROOTS,
@@ -222,9 +266,84 @@ impl Wallet {
                 Some(jwt),
             )));
         }
+        if let Some(reference) = verified
+            .claims
+            .status
+            .as_ref()
+            .and_then(|s| s.status_list.as_ref())
+        {
+            match self.registration_status(reference, &anchors).await {
+                Ok(StatusType::Valid) => {}
+                Ok(listed) => {
+                    return Ok(not_valid(RegistrationCheck::invalid(
+                        reason::REVOKED,
+                        format!("the registration certificate's status is {listed:?}"),
+                        Some(jwt),
+                    )));
+                }
+                Err(e) => {
+                    return Ok(not_valid(RegistrationCheck::invalid(
+                        reason::STATUS_UNKNOWN,
+                        e.to_string(),
+                        Some(jwt),
+                    )));
+                }
+            }
+        }
         Ok(RegistrationOutcome {
             overasked: verified.claims.overasked(query),
             check: RegistrationCheck::valid(&verified.claims, &self.config.locale, jwt),
         })
+    }
+
+    /// The registration's entry in its status list, a `statuslist+jwt`
+    /// whose `x5c` chains to the WRPRC provider anchors.
+    async fn registration_status(
+        &self,
+        reference: &StatusListReference,
+        anchors: &TrustAnchors,
+    ) -> Result<StatusType, StatusUnknown> {
+        let text = self.registration_status_list(&reference.uri).await?;
+        let jws = CompactJws::parse(text.trim())?;
+        let x5c = jws.header.x5c.as_ref().ok_or(StatusUnknown::Signer(
+            intyg_core::trust::X509Error::EmptyChain,
+        ))?;
+        let leaf = CertificateChain::from_x5c(x5c)?.validate(anchors, now())?;
+        jws.verify_with(&leaf.key)
+            .map_err(|_| StatusUnknown::Signature)?;
+        let token = StatusListToken::validate(
+            jws.header.typ.as_deref(),
+            &jws.payload,
+            &reference.uri,
+            now(),
+            DecodeLimits::default(),
+        )?;
+        Ok(token.status(reference.idx)?)
+    }
+
+    /// The status list at `uri`, fetched, or as fetched within the last
+    /// [`STATUS_CACHE_SECONDS`].
+    async fn registration_status_list(&self, uri: &str) -> Result<String, StatusUnknown> {
+        let at = now();
+        let cached = self
+            .registration_statuses
+            .lock()
+            .map_err(|_| StatusUnknown::Cache)?
+            .get(uri)
+            .filter(|(fetched, _)| at - fetched < STATUS_CACHE_SECONDS)
+            .map(|(_, text)| text.clone());
+        if let Some(text) = cached {
+            return Ok(text);
+        }
+        let reply = self.http().get(uri, "application/statuslist+jwt").await?;
+        if !reply.is_success() {
+            return Err(StatusUnknown::Http(reply.status));
+        }
+        let text = reply.text();
+        self.registration_statuses
+            .lock()
+            .map_err(|_| StatusUnknown::Cache)?
+            .insert(uri.to_owned(), (at, text.clone()));
+        Ok(text)
     }
 }

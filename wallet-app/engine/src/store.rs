@@ -12,6 +12,8 @@
 //! | `keys` | key id | the private JWK of a holder key |
 //! | `history` | counter, big-endian | [`HistoryEntry`] |
 //! | `trust` | root id | a trusted verifier root certificate (DER) |
+//! | `wrprc_roots` | root id | a trusted WRPRC provider root (DER) |
+//! | `trust_lists` | list URL | a trust-list subscription and its last good list |
 
 use std::path::Path;
 
@@ -21,6 +23,7 @@ use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional as _};
 
 use crate::crypto::{CryptoError, DataKey, WrappedKey};
+use crate::lists::Subscription;
 use crate::model::{CredentialCopy, CredentialEntry, HistoryEntry};
 
 /// The store format this code writes and reads.
@@ -78,6 +81,7 @@ pub(crate) struct Store {
     history: Tree,
     trust: Tree,
     wrprc_roots: Tree,
+    trust_lists: Tree,
 }
 
 // Slots of the trees a transaction writes, in `transact`'s order.
@@ -86,13 +90,14 @@ const COPIES: usize = 1;
 const KEYS: usize = 2;
 const HISTORY: usize = 3;
 
-const SEALED_TREES: [&str; 6] = [
+const SEALED_TREES: [&str; 7] = [
     "credentials",
     "copies",
     "keys",
     "history",
     "trust",
     "wrprc_roots",
+    "trust_lists",
 ];
 
 impl Store {
@@ -106,6 +111,7 @@ impl Store {
             history: db.open_tree("history")?,
             trust: db.open_tree("trust")?,
             wrprc_roots: db.open_tree("wrprc_roots")?,
+            trust_lists: db.open_tree("trust_lists")?,
             db,
         })
     }
@@ -118,6 +124,7 @@ impl Store {
             "history" => Some(&self.history),
             "trust" => Some(&self.trust),
             "wrprc_roots" => Some(&self.wrprc_roots),
+            "trust_lists" => Some(&self.trust_lists),
             _ => None,
         }
     }
@@ -195,6 +202,37 @@ impl Store {
         self.wrprc_roots.insert(id, sealed)?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// The trust-list subscriptions.
+    pub(crate) fn trust_lists(&self, key: &DataKey) -> Result<Vec<Subscription>, StoreError> {
+        self.all(key, "trust_lists")
+    }
+
+    pub(crate) fn trust_list(
+        &self,
+        key: &DataKey,
+        url: &str,
+    ) -> Result<Option<Subscription>, StoreError> {
+        self.get(key, "trust_lists", url)
+    }
+
+    pub(crate) fn put_trust_list(
+        &self,
+        key: &DataKey,
+        subscription: &Subscription,
+    ) -> Result<(), StoreError> {
+        let sealed = seal(key, "trust_lists", &subscription.url, subscription)?;
+        self.trust_lists.insert(subscription.url.as_str(), sealed)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Removes a subscription; whether there was one.
+    pub(crate) fn remove_trust_list(&self, url: &str) -> Result<bool, StoreError> {
+        let removed = self.trust_lists.remove(url)?.is_some();
+        self.db.flush()?;
+        Ok(removed)
     }
 
     pub(crate) fn append_history(

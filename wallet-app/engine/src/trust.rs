@@ -96,4 +96,13 @@ impl Wallet {
             .map(|(index, der)| Certificate::from_der(der, index).map_err(TrustError::from))
             .collect()
     }
+
+    /// What a signed request (or a verifier's signed answer) may chain
+    /// to: the configured roots and the access CAs of the trust lists in
+    /// force.
+    pub fn verifier_anchors(&self) -> Result<Vec<Certificate>, TrustError> {
+        let mut anchors = self.verifier_roots()?;
+        anchors.extend(self.listed_access_cas()?);
+        Ok(anchors)
+    }
 }

@@ -19,6 +19,7 @@ use std::sync::PoisonError;
 use std::time::Duration;
 
 use intyg_wallet::authorize::PendingAuthorization;
+use intyg_wallet::lists::TrustListStatus;
 use intyg_wallet::model::CredentialEntry;
 use intyg_wallet::present::{ConsentProposal, Decision, Outcome};
 use intyg_wallet::receive::Offer;
@@ -725,6 +726,36 @@ pub async fn add_wrprc_roots(
 ) -> Result<Vec<String>, AppError> {
     let mut session = state.session.lock().await;
     Ok(session.wallet()?.add_wrprc_roots(&pem)?)
+}
+
+/// The trust lists (ETSI TS 119 602) the wallet subscribes to, and their
+/// state.
+#[tauri::command]
+pub async fn trust_lists(state: State<'_, AppState>) -> Result<Vec<TrustListStatus>, AppError> {
+    let mut session = state.session.lock().await;
+    Ok(session.wallet()?.trust_lists()?)
+}
+
+/// Subscribes to the list at `url` signed under the certificate in
+/// `signer_pem`, and fetches it (nothing is kept unless it verifies).
+#[tauri::command]
+pub async fn add_trust_list(
+    state: State<'_, AppState>,
+    url: String,
+    signer_pem: String,
+) -> Result<TrustListStatus, AppError> {
+    let mut session = state.session.lock().await;
+    Ok(session.wallet()?.add_trust_list(&url, &signer_pem).await?)
+}
+
+/// Fetches every subscribed list again; a list that fails keeps the last
+/// good one.
+#[tauri::command]
+pub async fn refresh_trust_lists(
+    state: State<'_, AppState>,
+) -> Result<Vec<TrustListStatus>, AppError> {
+    let mut session = state.session.lock().await;
+    Ok(session.wallet()?.refresh_trust_lists().await?)
 }
 
 /// The link the app was started with, if it was started by one.

@@ -60,6 +60,9 @@ pub enum AppError {
     /// A complaint package could not be made.
     #[error(transparent)]
     Report(#[from] intyg_wallet::report::ReportError),
+    /// A trust list could not be added, fetched or removed.
+    #[error(transparent)]
+    TrustList(#[from] intyg_wallet::lists::TrustListError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -108,6 +111,7 @@ impl AppError {
             Self::Backup(_) => "store_failure",
             Self::Trust(TrustError::Certificate(_)) => "invalid_certificate",
             Self::Trust(_) => "store_failure",
+            Self::TrustList(e) => e.code(),
             Self::Store(StoreError::NotFound(_)) => "not_found",
             Self::Store(_) => "store_failure",
             Self::File { .. } => "file_error",

@@ -125,6 +125,9 @@ pub fn run() {
             commands::restore_backup,
             commands::add_verifier_roots,
             commands::add_wrprc_roots,
+            commands::trust_lists,
+            commands::add_trust_list,
+            commands::refresh_trust_lists,
             commands::startup_link,
         ])
         .run(tauri::generate_context!());

@@ -12,6 +12,7 @@ import type {
   ProposalView,
   Status,
   StatusRefresh,
+  TrustListStatus,
 } from './types';
 
 /** Whether a thrown value is a command error `{code, message}`. */
@@ -50,5 +51,8 @@ export const api = {
     invoke<void>('restore_backup', { path, passphrase, newPin }),
   addVerifierRoots: (pem: string) => invoke<string[]>('add_verifier_roots', { pem }),
   addWrprcRoots: (pem: string) => invoke<string[]>('add_wrprc_roots', { pem }),
+  trustLists: () => invoke<TrustListStatus[]>('trust_lists'),
+  addTrustList: (url: string, signerPem: string) => invoke<TrustListStatus>('add_trust_list', { url, signerPem }),
+  refreshTrustLists: () => invoke<TrustListStatus[]>('refresh_trust_lists'),
   startupLink: () => invoke<string | null>('startup_link'),
 };

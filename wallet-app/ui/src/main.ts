@@ -16,6 +16,7 @@ import {
   includeKey,
   includeList,
   issuerName,
+  listedOn,
   lastChecked,
   linkKind,
   Mailbox,
@@ -41,6 +42,7 @@ import type {
   ProposalView,
   Status,
   StatusRefresh,
+  TrustListStatus,
 } from './types';
 import './style.css';
 
@@ -332,6 +334,7 @@ function card(entry: CredentialEntry): HTMLElement {
       logo ? h('img', { class: 'card-logo', src: logo, alt: '' }) : null,
     ),
     h('span', { class: 'card-issuer' }, `${t('issuedBy')} ${issuerName(entry)}`),
+    listedOn(entry, t('listedOn')) ? h('span', { class: 'card-listed' }, `✓ ${listedOn(entry, t('listedOn'))}`) : null,
     h(
       'span',
       { class: 'card-claims' },
@@ -426,6 +429,7 @@ async function detail(id: string, refreshed?: StatusRefresh[]): Promise<HTMLElem
       'dl',
       { class: 'meta' },
       row(t('issuedBy'), `${issuerName(entry)} (${hostOf(entry.issuer)})`),
+      entry.listed_on ? row(t('trustLists'), listedOn(entry, t('listedOn')) ?? '') : [],
       row(t('received'), formatTime(entry.received_at, locale)),
       row(t('expires'), entry.expires_at ? formatTime(entry.expires_at, locale) : t('noExpiry')),
       [h('dt', {}, t('status')), h('dd', { id: 'standing', 'data-standing': standsAs }, STANDING_TEXT[standsAs]())],
@@ -1095,6 +1099,25 @@ function settings(): HTMLElement {
   const wrprcPem = h('textarea', { id: 'wrprc-pem', rows: 4, required: true, spellcheck: 'false' }) as HTMLTextAreaElement;
   const path = input({ type: 'text', required: true });
   const passphrase = input({ type: 'password', required: true, minlength: 4 });
+  const listUrl = input({ type: 'url', required: true });
+  const listSigner = h('textarea', { id: 'trust-list-signer', rows: 4, required: true, spellcheck: 'false' }) as HTMLTextAreaElement;
+  const lists = h('ul', { id: 'trust-lists', class: 'trust-lists' });
+  const showLists = (items: TrustListStatus[]) => {
+    lists.replaceChildren(
+      ...(items.length === 0
+        ? [h('li', {}, t('noTrustLists'))]
+        : items.map((list) =>
+            h(
+              'li',
+              { 'data-url': list.url },
+              h('strong', {}, list.usable && list.name ? list.name : t('trustListNotUsable')),
+              h('span', { class: 'list-url' }, ` ${list.url}`),
+              list.last_error ? h('span', { class: 'badge' }, ` ⚠ ${t('trustListRefused')}: ${list.last_error.code}`) : null,
+            ),
+          )),
+    );
+  };
+  api.trustLists().then(showLists, (error: unknown) => fail(lists, error));
   return h(
     'section',
     {},
@@ -1112,6 +1135,17 @@ function settings(): HTMLElement {
       const added = await api.addWrprcRoots(wrprcPem.value);
       return plural('rootsAdded', added.length);
     }, 'wrprc-roots'),
+    h('p', {}, t('trustListsHint')),
+    lists,
+    form(t('trustLists'), [field(t('trustListUrl'), listUrl), field(t('trustListSigner'), listSigner)], t('addTrustList'), async () => {
+      const added = await api.addTrustList(listUrl.value, listSigner.value);
+      showLists(await api.trustLists());
+      return added.name ?? added.url;
+    }, 'trust-list-add'),
+    form(t('refreshTrustLists'), [], t('refreshTrustLists'), async () => {
+      showLists(await api.refreshTrustLists());
+      return t('trustListsUpdated');
+    }, 'trust-list-refresh'),
     form(t('backup'), [field(t('backupPath'), path), field(t('passphrase'), passphrase)], t('exportBackup'), async () => {
       await api.exportBackup(path.value, passphrase.value);
       return t('saved');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { errorText, missingKeys, plural, pluralCategory, setLang, systemLang } from './i18n';
+import { errorText, missingKeys, plural, pluralCategory, setLang, systemLang, t } from './i18n';
 import {
   claimLabel,
   claimRows,
@@ -9,6 +9,7 @@ import {
   includeList,
   lastChecked,
   linkKind,
+  listedOn,
   Mailbox,
   pick,
   receiveKind,
@@ -101,6 +102,21 @@ describe('claims', () => {
     expect(validity(entry, 1_700_000_001)).toBe('valid');
     expect(validity(entry, 1_800_000_000)).toBe('expired');
     expect(validity({ ...entry, expires_at: null }, 9e9)).toBe('valid');
+  });
+});
+
+describe('trust lists', () => {
+  it('names the list whose providers issued a credential, in both languages', () => {
+    const listed = { ...entry, listed_on: 'Test Pub-EAA providers' };
+    setLang('sv');
+    expect(listedOn(listed, t('listedOn'))).toBe('Utfärdad av en leverantör på Test Pub-EAA providers');
+    setLang('en');
+    expect(listedOn(listed, t('listedOn'))).toBe('Issued by a provider on Test Pub-EAA providers');
+  });
+
+  it('says nothing for an issuer no list names, or an entry from an older store', () => {
+    expect(listedOn({ ...entry, listed_on: null }, 'x')).toBeNull();
+    expect(listedOn({ ...entry, listed_on: undefined }, 'x')).toBeNull();
   });
 });
 

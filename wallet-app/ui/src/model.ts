@@ -30,6 +30,14 @@ export function issuerName(entry: Pick<CredentialEntry, 'issuer' | 'issuer_name'
   return entry.issuer_name ?? hostOf(entry.issuer);
 }
 
+/**
+ * "Issued by a provider on <list>" (`phrase` is that text up to the name)
+ * when a trust list in force names the issuer, else null.
+ */
+export function listedOn(entry: Pick<CredentialEntry, 'listed_on'>, phrase: string): string | null {
+  return entry.listed_on ? `${phrase} ${entry.listed_on}` : null;
+}
+
 /** The host of a URL, or the string itself when it is not one. */
 export function hostOf(url: string): string {
   try {

@@ -44,6 +44,22 @@ export interface CredentialEntry {
   copies_used: number;
   /** What the issuer's status list said when the wallet last asked. */
   status: StatusCheck;
+  /** The trust list (ETSI TS 119 602) whose providers issued it, if any. */
+  listed_on?: string | null;
+}
+
+/** A trust-list subscription as the engine reports it. */
+export interface TrustListStatus {
+  url: string;
+  name: string | null;
+  sequence_number: number | null;
+  issued_at: number | null;
+  next_update: number | null;
+  fetched_at: number | null;
+  usable: boolean;
+  stale: boolean;
+  services: { entity: string; service_type: string }[];
+  last_error: { code: string; message: string; at: number } | null;
 }
 
 /** A credential's status per its issuer's Token Status List. */

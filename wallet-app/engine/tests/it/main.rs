@@ -4,6 +4,7 @@
 
 mod authorize;
 mod dpop;
+mod lists;
 mod present;
 mod receive;
 mod status;
