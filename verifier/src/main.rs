@@ -50,6 +50,15 @@ struct Args {
     /// the Intyg credential types. Repeatable.
     #[arg(long = "trust-issuer")]
     trust_issuers: Vec<String>,
+    /// A List of Trusted Entities (ETSI TS 119 602, a compact JWS) to
+    /// trust the issuers and PID providers of. Repeatable; each pairs with
+    /// the --trust-list-signer at the same position.
+    #[arg(long = "trust-list", value_name = "URL")]
+    trust_lists: Vec<String>,
+    /// PEM: the pinned scheme operator CA or signing certificate of the
+    /// --trust-list at the same position. Repeatable.
+    #[arg(long = "trust-list-signer", value_name = "FILE.pem")]
+    trust_list_signers: Vec<PathBuf>,
     /// The scheme of invocation links: `openid4vp` (the default) or
     /// `haip-vp` (HAIP 1.0). Overrides the configuration file.
     #[arg(long, value_name = "SCHEME")]
@@ -131,6 +140,15 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if args.trust_lists.len() != args.trust_list_signers.len() {
+        use clap::CommandFactory as _;
+        Args::command()
+            .error(
+                clap::error::ErrorKind::WrongNumberOfValues,
+                "each --trust-list needs its --trust-list-signer (paired in order)",
+            )
+            .exit();
+    }
     if let Some(Command::Audit {
         action:
             AuditAction::Verify {
@@ -187,6 +205,12 @@ async fn main() -> anyhow::Result<()> {
         config.database_statement_timeout_ms = timeout;
     }
     config.trust_issuers.extend(args.trust_issuers);
+    config.trust_lists.extend(
+        args.trust_lists
+            .into_iter()
+            .zip(args.trust_list_signers)
+            .map(|(url, signer)| intyg_service::trust_lists::TrustListSource { url, signer }),
+    );
     config.oidc_clients.extend(args.oidc_clients);
     if let Some(scheme) = args.invocation_scheme {
         config.invocation_scheme = scheme;
