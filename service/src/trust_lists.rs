@@ -198,6 +198,7 @@ pub struct TrustLists {
     interval: Option<u64>,
     configured: Vec<String>,
     entries: Mutex<BTreeMap<String, Entry>>,
+    rounds: std::sync::atomic::AtomicU64,
 }
 
 impl TrustLists {
@@ -230,6 +231,7 @@ impl TrustLists {
             interval: settings.interval_seconds,
             configured: sources.iter().map(|s| s.url.clone()).collect(),
             entries: Mutex::new(entries),
+            rounds: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -281,6 +283,14 @@ impl TrustLists {
         for location in wanted.keys() {
             self.refresh_one(location).await;
         }
+        self.rounds
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many refresh rounds have finished (background and
+    /// [`TrustLists::refresh_now`]).
+    pub fn rounds(&self) -> u64 {
+        self.rounds.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     async fn refresh_one(&self, url: &str) {
@@ -289,7 +299,9 @@ impl TrustLists {
         };
         let now = now();
         let outcome = match self.fetcher.get(url, "application/jwt, */*").await {
-            Ok(body) => lote::verify(&body, &signers, now, &self.policy).map_err(RefreshError::from),
+            Ok(body) => {
+                lote::verify(&body, &signers, now, &self.policy).map_err(RefreshError::from)
+            }
             Err(e) => Err(RefreshError::from(e)),
         };
         let mut entries = self.entries();
