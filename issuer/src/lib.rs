@@ -43,6 +43,7 @@ pub mod signing;
 pub mod status;
 pub mod store;
 pub mod wallet_attestation;
+pub mod wallet_providers;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -75,8 +76,11 @@ pub struct AppState {
     pub portal: Arc<portal::PortalState>,
     /// DPoP nonces and settings.
     pub dpop: Arc<dpop::Dpop>,
-    /// Roots that wallet and key attestations must chain to.
-    pub wallet_providers: Arc<intyg_core::trust::TrustAnchors>,
+    /// Roots that wallet and key attestations must chain to (configured,
+    /// and from the trust lists).
+    pub wallet_providers: Arc<wallet_providers::WalletProviders>,
+    /// The configured Lists of Trusted Entities (wallet providers).
+    pub trust_lists: Arc<intyg_service::trust_lists::TrustLists>,
     /// Status lists of wallet providers.
     pub attestation_status: Arc<attestation_status::StatusChecker>,
     /// The audit trail (see [`audit`]).
@@ -96,6 +100,9 @@ pub enum StartError {
     #[error(transparent)]
     Signing(#[from] signing::SigningError),
     /// A wallet provider root file failed to load.
+    #[error(transparent)]
+    TrustLists(#[from] intyg_service::trust_lists::TrustListsError),
+    /// Wallet provider roots could not be read.
     #[error("wallet provider roots {path}: {reason}")]
     WalletProviderRoots {
         /// The file.
@@ -138,7 +145,18 @@ impl AppState {
         );
         let portal = Arc::new(portal::PortalState::new(&config, stores.sessions.clone()));
         let dpop = dpop::Dpop::open(&config)?;
-        let wallet_providers = load_wallet_providers(&config.wallet_provider_roots)?;
+        let wallet_providers = Arc::new(wallet_providers::WalletProviders::new(
+            load_wallet_providers(&config.wallet_provider_roots)?,
+        ));
+        let trust_lists = Arc::new(intyg_service::trust_lists::TrustLists::load(
+            &config.trust_lists,
+            &config.trust_list_refresh,
+            config.dev,
+        )?);
+        let providers = wallet_providers.clone();
+        trust_lists
+            .clone()
+            .spawn(move |lists| providers.apply(lists));
         let attestation_status = attestation_status::StatusChecker::new(config.dev)?;
         // Audit checkpoints are signed by the data directory's key (the
         // development signing key; in production a key of its own), which
@@ -148,7 +166,8 @@ impl AppState {
         let state = Self {
             audit,
             dpop: Arc::new(dpop),
-            wallet_providers: Arc::new(wallet_providers),
+            wallet_providers,
+            trust_lists,
             attestation_status: Arc::new(attestation_status),
             portal,
             config: Arc::new(config),

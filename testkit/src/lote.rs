@@ -17,13 +17,16 @@ use intyg_core::trust::lote::{
 };
 use intyg_core::trust::pki::{LeafProfile, LocalCa, Subject};
 
+/// What a [`ListServer`] serves, by path.
+type Files = Arc<Mutex<HashMap<String, Vec<u8>>>>;
+
 /// Loopback HTTP serving `GET /{path}` from what was published; 404 for
 /// anything else.
 #[derive(Debug)]
 pub struct ListServer {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
-    files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    files: Files,
 }
 
 impl ListServer {
@@ -31,9 +34,9 @@ impl ListServer {
     pub async fn start() -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let files: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
+        let files: Files = Files::default();
         async fn serve(
-            State(files): State<Arc<Mutex<HashMap<String, Vec<u8>>>>>,
+            State(files): State<Files>,
             Path(path): Path<String>,
         ) -> axum::response::Response {
             match files.lock().unwrap().get(&path) {
@@ -121,6 +124,21 @@ pub fn pub_eaa_list(
     next_update_in: i64,
     entities: Vec<TrustedEntity>,
 ) -> LoteDocument {
+    list(
+        ListProfile::PubEaaProviders,
+        sequence,
+        next_update_in,
+        entities,
+    )
+}
+
+/// As [`pub_eaa_list`], of list profile `profile`.
+pub fn list(
+    profile: ListProfile,
+    sequence: u64,
+    next_update_in: i64,
+    entities: Vec<TrustedEntity>,
+) -> LoteDocument {
     let now = jiff::Timestamp::now().as_second();
     let at = |seconds: i64| jiff::Timestamp::from_second(seconds).unwrap().to_string();
     let english = |text: &str| {
@@ -135,9 +153,13 @@ pub fn pub_eaa_list(
             list_and_scheme_information: ListAndSchemeInformation {
                 version: 1,
                 sequence_number: sequence,
-                lote_type: ListProfile::PubEaaProviders.lote_type(false),
+                lote_type: profile.lote_type(false),
                 scheme_operator_name: english("Test scheme operator"),
-                scheme_name: Some(english("Test Pub-EAA providers")),
+                scheme_name: Some(english(match profile {
+                    ListProfile::PubEaaProviders => "Test Pub-EAA providers",
+                    ListProfile::WalletProviders => "Test wallet providers",
+                    _ => "Test providers",
+                })),
                 scheme_territory: "SE".into(),
                 pointers_to_other_lote: Vec::new(),
                 list_issue_date_time: at(issued),
