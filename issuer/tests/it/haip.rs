@@ -896,6 +896,13 @@ async fn wallet_providers_come_from_a_trust_list() {
             .apply(&issuer.state.trust_lists);
     };
     refresh().await;
+    let health: Value = issuer
+        .http
+        .get(format!("{}/healthz", issuer.url))
+        .fetch_json()
+        .await;
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["trust_lists"][0]["scheme"], "Test wallet providers");
     let wallet = WalletInstance::new(CLIENT);
     bound_token(&issuer, &provider, &wallet).await;
 
