@@ -97,6 +97,13 @@ pub struct Config {
     /// attestations must chain to.
     #[serde(default)]
     pub wallet_provider_roots: Vec<PathBuf>,
+    /// Lists of Trusted Entities (ETSI TS 119 602) whose
+    /// `WalletSolution/Issuance` services are trusted wallet providers too.
+    #[serde(default)]
+    pub trust_lists: Vec<intyg_service::trust_lists::TrustListSource>,
+    /// How the lists are refreshed, and their grace period.
+    #[serde(default)]
+    pub trust_list_refresh: intyg_service::trust_lists::RefreshSettings,
     /// Signing credentials (`[[signing]]`: `key_file`, `chain_file`);
     /// several during a rollover, the newest valid one signs and all are
     /// published. Unset: in development a generated CA and leaf, else the
@@ -322,6 +329,8 @@ impl Config {
             oidc: None,
             profile: crate::policy::Profile::default(),
             wallet_provider_roots: Vec::new(),
+            trust_lists: Vec::new(),
+            trust_list_refresh: Default::default(),
             signing: Vec::new(),
             type_signing: std::collections::BTreeMap::new(),
             dev_pid_provider: true,

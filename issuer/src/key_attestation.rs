@@ -54,8 +54,8 @@ pub async fn check(
 ) -> Result<VerifiedKeyAttestation, ApiError> {
     let refuse = |error: KeyAttestationError| refusal(proof, &error);
     let now = crate::now();
-    let verified =
-        verify_key_attestation(jwt, &state.wallet_providers, now, LEEWAY).map_err(refuse)?;
+    let verified = verify_key_attestation(jwt, &state.wallet_providers.anchors(), now, LEEWAY)
+        .map_err(refuse)?;
     if let Some(key) = expect.key {
         verified.covers(key).map_err(refuse)?;
     }
@@ -72,7 +72,7 @@ pub async fn check(
     if let Some(status) = &verified.claims.status {
         match state
             .attestation_status
-            .check(status, &state.wallet_providers, now)
+            .check(status, &state.wallet_providers.anchors(), now)
             .await
         {
             Ok(AttestationStatus::Valid) => {}

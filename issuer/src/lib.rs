@@ -43,6 +43,7 @@ pub mod signing;
 pub mod status;
 pub mod store;
 pub mod wallet_attestation;
+pub mod wallet_providers;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -78,8 +79,11 @@ pub struct AppState {
     /// `c_nonce`s (OpenID4VCI §7), sealed under `c-nonce.key` in the data
     /// directory so every instance on it accepts the others'.
     pub c_nonces: Arc<intyg_core::oid4vci::nonce::SealedNonces>,
-    /// Roots that wallet and key attestations must chain to.
-    pub wallet_providers: Arc<intyg_core::trust::TrustAnchors>,
+    /// Roots that wallet and key attestations must chain to (configured,
+    /// and from the trust lists).
+    pub wallet_providers: Arc<wallet_providers::WalletProviders>,
+    /// The configured Lists of Trusted Entities (wallet providers).
+    pub trust_lists: Arc<intyg_service::trust_lists::TrustLists>,
     /// Status lists of wallet providers.
     pub attestation_status: Arc<attestation_status::StatusChecker>,
     /// The audit trail (see [`audit`]).
@@ -99,6 +103,9 @@ pub enum StartError {
     #[error(transparent)]
     Signing(#[from] signing::SigningError),
     /// A wallet provider root file failed to load.
+    #[error(transparent)]
+    TrustLists(#[from] intyg_service::trust_lists::TrustListsError),
+    /// Wallet provider roots could not be read.
     #[error("wallet provider roots {path}: {reason}")]
     WalletProviderRoots {
         /// The file.
@@ -150,7 +157,18 @@ impl AppState {
                     }
                 })
             })?;
-        let wallet_providers = load_wallet_providers(&config.wallet_provider_roots)?;
+        let wallet_providers = Arc::new(wallet_providers::WalletProviders::new(
+            load_wallet_providers(&config.wallet_provider_roots)?,
+        ));
+        let trust_lists = Arc::new(intyg_service::trust_lists::TrustLists::load(
+            &config.trust_lists,
+            &config.trust_list_refresh,
+            config.dev,
+        )?);
+        let providers = wallet_providers.clone();
+        trust_lists
+            .clone()
+            .spawn(move |lists| providers.apply(lists));
         let attestation_status = attestation_status::StatusChecker::new(config.dev)?;
         // Audit checkpoints are signed by the data directory's key (the
         // development signing key; in production a key of its own), which
@@ -161,7 +179,8 @@ impl AppState {
             audit,
             dpop: Arc::new(dpop),
             c_nonces: Arc::new(c_nonces),
-            wallet_providers: Arc::new(wallet_providers),
+            wallet_providers,
+            trust_lists,
             attestation_status: Arc::new(attestation_status),
             portal,
             config: Arc::new(config),

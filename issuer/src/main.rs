@@ -56,6 +56,15 @@ struct Args {
     /// must chain to (repeatable; added to the configuration's).
     #[arg(long = "wallet-provider-root", value_name = "FILE.pem")]
     wallet_provider_roots: Vec<PathBuf>,
+    /// A List of Trusted Entities (ETSI TS 119 602) whose wallet providers
+    /// are trusted too. Repeatable; each pairs with the
+    /// --trust-list-signer at the same position.
+    #[arg(long = "trust-list", value_name = "URL")]
+    trust_lists: Vec<String>,
+    /// PEM: the pinned scheme operator CA or signing certificate of the
+    /// --trust-list at the same position. Repeatable.
+    #[arg(long = "trust-list-signer", value_name = "FILE.pem")]
+    trust_list_signers: Vec<PathBuf>,
     /// The scheme of offer links: `openid-credential-offer` (default) or
     /// `haip-vci`. Overrides the configuration file.
     #[arg(long)]
@@ -186,11 +195,28 @@ async fn main() -> anyhow::Result<()> {
     config
         .wallet_provider_roots
         .extend(args.wallet_provider_roots.iter().cloned());
+    if args.trust_lists.len() != args.trust_list_signers.len() {
+        use clap::CommandFactory as _;
+        Args::command()
+            .error(
+                clap::error::ErrorKind::WrongNumberOfValues,
+                "each --trust-list needs its --trust-list-signer (paired in order)",
+            )
+            .exit();
+    }
+    config.trust_lists.extend(
+        args.trust_lists
+            .iter()
+            .cloned()
+            .zip(args.trust_list_signers.iter().cloned())
+            .map(|(url, signer)| intyg_service::trust_lists::TrustListSource { url, signer }),
+    );
     if config.profile == intyg_issuer::policy::Profile::Haip
         && config.wallet_provider_roots.is_empty()
+        && config.trust_lists.is_empty()
     {
         anyhow::bail!(
-            "--profile haip needs at least one --wallet-provider-root (or wallet_provider_roots)"
+            "--profile haip needs at least one --wallet-provider-root (or wallet_provider_roots) or --trust-list"
         );
     }
     // The issuer's own port first: the development IdP takes any free

@@ -73,9 +73,24 @@ impl Default for Metrics {
 }
 
 /// `GET /healthz`: the store answers.
-pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+///
+/// With trust lists configured, also each list's state as JSON, and 503
+/// `"starting"` until every configured list has been fetched good once.
+pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
     state.stores.status.allocated().await?;
-    Ok("ok")
+    if state.trust_lists.is_empty() {
+        return Ok("ok".into_response());
+    }
+    let (code, status) = if state.trust_lists.ready() {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "starting")
+    };
+    let body = serde_json::json!({
+        "status": status,
+        "trust_lists": state.trust_lists.reports(),
+    });
+    Ok((code, axum::Json(body)).into_response())
 }
 
 /// `GET /metrics`: Prometheus text format.

@@ -83,7 +83,7 @@ pub async fn check(
         attestation,
         pop,
         &AttestationExpectations {
-            anchors: &state.wallet_providers,
+            anchors: &state.wallet_providers.anchors(),
             client_id,
             issuer: &state.config.public_url,
             now,
@@ -105,7 +105,7 @@ pub async fn check(
     if let Some(status) = &verified.status {
         match state
             .attestation_status
-            .check(status, &state.wallet_providers, now)
+            .check(status, &state.wallet_providers.anchors(), now)
             .await
         {
             Ok(AttestationStatus::Valid) => {}

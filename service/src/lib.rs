@@ -20,6 +20,8 @@
 //! - [`portal`]: the portals' request context, cookies and page headers,
 //!   their two languages and message tables, and the page frame.
 //! - [`time`]: dates and times in Europe/Stockholm, zone shown.
+//! - [`trust_lists`]: ETSI TS 119 602 lists fetched, checked against their
+//!   pinned signers, kept (last good list, no rollback) and refreshed.
 
 pub mod audit;
 pub mod fetch;
@@ -30,6 +32,7 @@ pub mod replay;
 pub mod session;
 mod shutdown;
 pub mod time;
+pub mod trust_lists;
 
 pub use group_commit::{GroupCommit, NotDurable};
 pub use shutdown::shutdown_signal;

@@ -11,7 +11,8 @@
 //! ([`Chromedriver`]); the wallet's side of
 //! `/nonce` and `/credential`; and directories removed on drop
 //! ([`TempDir`]); a throwaway PostgreSQL cluster with a fresh database per
-//! test ([`TestPg`]). [`Fetch`] sends a request and reads its body in one step.
+//! test ([`TestPg`]); a scheme operator publishing trust lists over
+//! loopback ([`lote::ListOperator`], [`lote::ListServer`]). [`Fetch`] sends a request and reads its body in one step.
 //!
 //! A dev-dependency only: nothing that ships depends on it, and it is
 //! never published. Helpers panic with a message instead of returning
@@ -37,6 +38,7 @@ mod dir;
 mod fetch;
 mod issuer;
 mod login;
+pub mod lote;
 mod pg;
 mod portal;
 mod wallet_provider;

@@ -14,6 +14,14 @@
 //! trust_list_file = "/etc/intyg/trust-list.json"
 //! trust_issuers = ["https://intyg.arbetsformedlingen.se"]
 //! trust_pid_providers = ["/etc/intyg/pid-provider-ca.pem"] # for urn:eudi:pid:1 only
+//!
+//! [[trust_lists]]
+//! url = "https://trust.example.eu/pub-eaa-providers.jwt"
+//! signer = "/etc/intyg/lote-operator.pem"
+//!
+//! [trust_list_refresh]
+//! grace_seconds = 604800   # after NextUpdate; interval_seconds = 600 to override NextUpdate
+//!
 //! [x509]
 //! key_file = "/etc/intyg/verifier-key.jwk"   # private P-256 JWK
 //! chain_file = "/etc/intyg/verifier-chain.pem" # leaf first
@@ -196,6 +204,14 @@ pub struct Config {
     /// and no other root is trusted for the PID.
     #[serde(default)]
     pub trust_pid_providers: Vec<PathBuf>,
+    /// Lists of Trusted Entities (ETSI TS 119 602), each with its pinned
+    /// signer: issuers of every `vct` from their Pub-EAA/EAA services, PID
+    /// providers from their PID services.
+    #[serde(default)]
+    pub trust_lists: Vec<intyg_service::trust_lists::TrustListSource>,
+    /// How the lists are refreshed, and their grace period.
+    #[serde(default)]
+    pub trust_list_refresh: intyg_service::trust_lists::RefreshSettings,
     /// How long verified claims are kept, in seconds.
     #[serde(default = "default_retention")]
     pub retention_seconds: i64,
@@ -628,6 +644,8 @@ impl Config {
             trust_list_file: None,
             trust_issuers: Vec::new(),
             trust_pid_providers: Vec::new(),
+            trust_lists: Vec::new(),
+            trust_list_refresh: Default::default(),
             retention_seconds: default_retention(),
             purge_interval_ms: default_purge_interval(),
             transaction_seconds: default_transaction_lifetime(),

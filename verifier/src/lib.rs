@@ -58,6 +58,7 @@ use std::sync::{Arc, RwLock};
 use axum::Router;
 use axum::routing::{get, post};
 use intyg_core::trust::{ListedAnchors, TrustAnchors, TrustList, TrustListDocument};
+use intyg_service::trust_lists::TrustLists;
 
 use crate::config::Config;
 use crate::fetch::{FetchError, Fetcher, StatusLists};
@@ -77,6 +78,9 @@ pub struct AppState {
     pub registrations: Arc<registration::Registrations>,
     /// Issuers trusted per credential type.
     pub trust: Arc<RwLock<TrustList>>,
+    /// The configured Lists of Trusted Entities, whose anchors are put in
+    /// [`AppState::trust`] after each refresh ([`refresh_trust_lists`]).
+    pub trust_lists: Arc<TrustLists>,
     /// Status lists, cached.
     pub status: Arc<StatusLists>,
     /// Issuers' display names, cached.
@@ -123,6 +127,9 @@ pub enum StartError {
     /// A `--trust-issuer` could not be fetched.
     #[error("trusted issuer: {0}")]
     TrustIssuer(#[from] FetchError),
+    /// A configured trust list's signer could not be read.
+    #[error(transparent)]
+    TrustLists(#[from] intyg_service::trust_lists::TrustListsError),
     /// The audit trail failed to open or to take its start entries.
     #[error(transparent)]
     Audit(#[from] intyg_service::audit::AuditError),
@@ -166,6 +173,11 @@ impl AppState {
         if let Some(anchors) = load_pid_providers(&config.trust_pid_providers)? {
             trust.set_listed(PID_PROVIDERS_SOURCE, anchors);
         }
+        let trust_lists = Arc::new(TrustLists::load(
+            &config.trust_lists,
+            &config.trust_list_refresh,
+            config.dev,
+        )?);
         let status = StatusLists::new(fetcher.clone(), config.status_fetch.clone());
         let (config_webhooks, config_dev) = (config.webhooks.clone(), config.dev);
         let portal = Arc::new(portal::PortalState::new(&config, stores.sessions.clone())?);
@@ -178,6 +190,7 @@ impl AppState {
             identity,
             registrations: Arc::new(registrations),
             trust: Arc::new(RwLock::new(trust)),
+            trust_lists,
             status: Arc::new(status),
             issuer_names: Arc::new(fetch::IssuerNames::new(fetcher.clone())),
             fetcher,
@@ -190,6 +203,11 @@ impl AppState {
             ),
         };
         ops::spawn_retention(state.clone());
+        let trust = state.trust.clone();
+        state
+            .trust_lists
+            .clone()
+            .spawn(move |lists| apply_trust_lists(lists, &trust));
         webhooks::deliver::spawn(state.clone());
         Ok(state)
     }
@@ -243,6 +261,31 @@ fn load_pid_providers(files: &[std::path::PathBuf]) -> Result<Option<ListedAncho
         pid,
         attestations: TrustAnchors::default(),
     }))
+}
+
+/// Puts the anchors of every usable list in force, each under its URL,
+/// and drops those of lists no longer usable; issuers configured by hand
+/// stay.
+fn apply_trust_lists(lists: &TrustLists, trust: &RwLock<TrustList>) {
+    let usable = lists.usable();
+    let mut trust = trust.write().unwrap_or_else(|p| p.into_inner());
+    for url in lists.urls() {
+        match usable.get(&url).map(ListedAnchors::from_lote) {
+            Some(Ok(anchors)) => trust.set_listed(url, anchors),
+            Some(Err(e)) => {
+                tracing::error!(list = url, error = %e, "trust list anchors unusable");
+                trust.remove_listed(&url);
+            }
+            None => trust.remove_listed(&url),
+        }
+    }
+}
+
+/// One refresh round of the trust lists at once (the background task does
+/// the same on its schedule), their anchors then put in force.
+pub async fn refresh_trust_lists(state: &AppState) {
+    state.trust_lists.refresh_now().await;
+    apply_trust_lists(&state.trust_lists, &state.trust);
 }
 
 /// Issuers started alongside the verifier may not be up yet: try for

@@ -54,6 +54,15 @@ struct Args {
     /// (`urn:eudi:pid:1`) only. Repeatable.
     #[arg(long = "trust-pid-provider", value_name = "FILE.pem")]
     trust_pid_providers: Vec<PathBuf>,
+    /// A List of Trusted Entities (ETSI TS 119 602, a compact JWS) to
+    /// trust the issuers and PID providers of. Repeatable; each pairs with
+    /// the --trust-list-signer at the same position.
+    #[arg(long = "trust-list", value_name = "URL")]
+    trust_lists: Vec<String>,
+    /// PEM: the pinned scheme operator CA or signing certificate of the
+    /// --trust-list at the same position. Repeatable.
+    #[arg(long = "trust-list-signer", value_name = "FILE.pem")]
+    trust_list_signers: Vec<PathBuf>,
     /// The scheme of invocation links: `openid4vp` (the default) or
     /// `haip-vp` (HAIP 1.0). Overrides the configuration file.
     #[arg(long, value_name = "SCHEME")]
@@ -135,6 +144,15 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if args.trust_lists.len() != args.trust_list_signers.len() {
+        use clap::CommandFactory as _;
+        Args::command()
+            .error(
+                clap::error::ErrorKind::WrongNumberOfValues,
+                "each --trust-list needs its --trust-list-signer (paired in order)",
+            )
+            .exit();
+    }
     if let Some(Command::Audit {
         action:
             AuditAction::Verify {
@@ -192,6 +210,12 @@ async fn main() -> anyhow::Result<()> {
     }
     config.trust_issuers.extend(args.trust_issuers);
     config.trust_pid_providers.extend(args.trust_pid_providers);
+    config.trust_lists.extend(
+        args.trust_lists
+            .into_iter()
+            .zip(args.trust_list_signers)
+            .map(|(url, signer)| intyg_service::trust_lists::TrustListSource { url, signer }),
+    );
     config.oidc_clients.extend(args.oidc_clients);
     if let Some(scheme) = args.invocation_scheme {
         config.invocation_scheme = scheme;

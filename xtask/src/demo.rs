@@ -151,6 +151,79 @@ impl Bins {
     }
 }
 
+/// Builds the demo's List of Trusted Entities with `intyg trust-list make`
+/// (a development scheme operator in `DATA/lists/operator`), naming the
+/// issuer (its CA `DATA/issuer/issuer-ca.pem`, TEName its name) as a
+/// Pub-EAA provider, and serves it over loopback HTTP from a thread of
+/// this process. Returns the list's URL and the operator CA to pin.
+fn publish_trust_list(data: &Path, bins: &Bins) -> anyhow::Result<(String, PathBuf)> {
+    let dir = data.join("lists");
+    std::fs::create_dir_all(&dir)?;
+    let issuer_ca = data.join("issuer/issuer-ca.pem");
+    ensure!(
+        issuer_ca.exists(),
+        "the issuer did not write {}",
+        issuer_ca.display()
+    );
+    let sequence = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let description = json!({
+        "type": "PubEAAProvidersList",
+        "territory": "SE",
+        "operator": "Intyg demo scheme operator",
+        "scheme_name": "Intyg demo Pub-EAA providers",
+        "sequence_number": sequence,
+        "valid_days": 30,
+        "entities": [{
+            "name": ISSUER_NAME,
+            "services": [{
+                "type": "PubEAA/Issuance",
+                "certificates": [issuer_ca.display().to_string()],
+            }],
+        }],
+    });
+    let description_path = dir.join("description.json");
+    std::fs::write(&description_path, serde_json::to_vec_pretty(&description)?)?;
+    let made = Command::new(bins.path("intyg"))
+        .args(["trust-list", "make", "--dev-operator"])
+        .arg(dir.join("operator"))
+        .arg(&description_path)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running intyg trust-list make")?;
+    ensure!(made.status.success(), "intyg trust-list make failed");
+    let list = made.stdout;
+    std::fs::write(dir.join("pub-eaa.jwt"), &list)?;
+    let listener = TcpListener::bind(("127.0.0.1", 0))?;
+    let url = format!("http://{}/pub-eaa.jwt", listener.local_addr()?);
+    std::thread::spawn(move || serve_file(&listener, &list));
+    Ok((url, dir.join("operator/operator-ca.pem")))
+}
+
+/// Answers every request on `listener` with `body` (the demo's one list).
+fn serve_file(listener: &TcpListener, body: &[u8]) {
+    use std::io::Write as _;
+    for stream in listener.incoming() {
+        let Ok(mut stream) = stream else { continue };
+        // Read the request head; its content does not matter.
+        let mut head = [0u8; 4096];
+        if stream.read(&mut head).is_err() {
+            continue;
+        }
+        let header = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/jwt\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        if let Err(e) = stream
+            .write_all(header.as_bytes())
+            .and_then(|()| stream.write_all(body))
+        {
+            eprintln!("demo trust list: {e}");
+        }
+    }
+}
+
 /// A service process, stopped with SIGTERM (then SIGKILL) when dropped.
 struct Service {
     name: &'static str,
@@ -398,12 +471,15 @@ impl System {
             data.join("logs/issuer.log"),
             stop,
         )?;
+        let (list_url, list_signer) = publish_trust_list(data, &bins)?;
         let listen = format!("127.0.0.1:{}", remembered.verifier_port);
         let mut command = Command::new(bins.path("intyg-verifier"));
         command
             .args(["--dev", "--data-dir"])
             .arg(data.join("verifier"))
-            .args(["--listen", &listen, "--trust-issuer", &issuer_url])
+            .args(["--listen", &listen, "--trust-list", &list_url])
+            .arg("--trust-list-signer")
+            .arg(&list_signer)
             // The dev issuer's test PID provider, trusted for the PID only.
             .arg("--trust-pid-provider")
             .arg(data.join("issuer/pid-provider-ca.pem"))

@@ -249,6 +249,13 @@ impl TrustList {
         self.listed.insert(source.into(), anchors);
     }
 
+    /// Stops using the list from `source`: a list that can no longer be
+    /// had (past its grace period) trusts nobody. Anchors from other
+    /// sources (manual configuration, other lists) stay.
+    pub fn remove_listed(&mut self, source: &str) {
+        self.listed.remove(source);
+    }
+
     /// The lists in use, by source.
     pub fn listed(&self) -> &BTreeMap<String, ListedAnchors> {
         &self.listed

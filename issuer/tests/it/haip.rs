@@ -848,3 +848,92 @@ impl Drop for StatusServer {
         self.server.abort();
     }
 }
+
+#[tokio::test]
+async fn wallet_providers_come_from_a_trust_list() {
+    use intyg_core::trust::Certificate;
+    use intyg_core::trust::lote::{ListProfile, ServiceType};
+    use intyg_testkit::lote::{ListOperator, ListServer, entity, list};
+
+    let dir = TempDir::new("haip-lists");
+    let provider = WalletProvider::new("Listed provider");
+    let root = Certificate::from_pem(&std::fs::read_to_string(provider.write_root(&dir)).unwrap())
+        .unwrap()
+        .remove(0);
+    let listed = |sequence: u64, named: bool| {
+        let entities = if named {
+            vec![entity(
+                "Listed provider",
+                &ServiceType::WalletSolutionIssuance,
+                &root,
+                None,
+            )]
+        } else {
+            Vec::new()
+        };
+        list(ListProfile::WalletProviders, sequence, 3600, entities)
+    };
+    let server = ListServer::start().await;
+    let operator = ListOperator::new("Wallet scheme operator");
+    server.publish("wallets.jwt", operator.sign(&listed(1, true)));
+    let source = intyg_service::trust_lists::TrustListSource {
+        url: server.url("wallets.jwt"),
+        signer: operator.write_ca(dir.path(), "operator.pem"),
+    };
+    // No wallet provider root configured: the list is the only source.
+    let issuer = TestIssuer::start_with("haip-lists", move |config| {
+        config.profile = Profile::Haip;
+        config.dpop_nonce = Some(true);
+        config.trust_lists = vec![source];
+        config.trust_list_refresh.interval_seconds = Some(86_400);
+    })
+    .await;
+    let refresh = || async {
+        issuer.state.trust_lists.refresh_now().await;
+        issuer
+            .state
+            .wallet_providers
+            .apply(&issuer.state.trust_lists);
+    };
+    refresh().await;
+    let health: Value = issuer
+        .http
+        .get(format!("{}/healthz", issuer.url))
+        .fetch_json()
+        .await;
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["trust_lists"][0]["scheme"], "Test wallet providers");
+    let wallet = WalletInstance::new(CLIENT);
+    bound_token(&issuer, &provider, &wallet).await;
+
+    // A provider the list does not name is refused.
+    let stranger = WalletProvider::new("Unlisted provider");
+    let (code, pin) = pre_authorized_code(&issuer).await;
+    let response = token(
+        &issuer,
+        &code,
+        &pin,
+        full_extras(&issuer, &stranger, &wallet),
+    )
+    .await;
+    let (status, _, description) = refusal(response).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{description}");
+    assert!(
+        description.contains("untrusted wallet provider"),
+        "{description}"
+    );
+
+    // Once the list drops the provider, after the next refresh, so is it.
+    server.publish("wallets.jwt", operator.sign(&listed(2, false)));
+    refresh().await;
+    let (code, pin) = pre_authorized_code(&issuer).await;
+    let response = token(
+        &issuer,
+        &code,
+        &pin,
+        full_extras(&issuer, &provider, &wallet),
+    )
+    .await;
+    let (status, _, description) = refusal(response).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{description}");
+}

@@ -16,6 +16,7 @@
 //! | `GET /portal/postings/{id}/sessions/{tx}` | the request as a QR code and an `openid4vp://` link, the status, the verified claims |
 //! | `GET /portal/postings/{id}/sessions/{tx}/status` | the status as JSON with rendered fragments (`portal.js` polls it where `EventSource` is missing) |
 //! | `GET /portal/postings/{id}/sessions/{tx}/events` | the same fragments as Server-Sent Events, one per state, ending with the transaction ([`crate::events`]) |
+//! | `GET /portal/trust-lists` | the trust lists in use: scheme, state, number, dates, last failure |
 //! | `GET /portal/webhooks` | webhook subscriptions and the outbox: dead letters first, then waiting and delivered |
 //! | `GET /portal/accessibility` | the accessibility statement (public, linked from every page's footer) |
 //! | `GET /portal/focus.js` | moves the focus to an error summary (shared with the other portal) |
@@ -172,6 +173,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/postings/{id}/sessions/{tx}/status", get(status))
         .route("/portal/postings/{id}/sessions/{tx}/events", get(events))
         .route("/portal/webhooks", get(webhooks))
+        .route("/portal/trust-lists", get(trust_lists))
         .route(statement::PATH, get(accessibility))
         .route(FOCUS_JS_PATH, get(focus_js))
         .route("/portal/portal.css", get(css))
@@ -956,6 +958,14 @@ async fn events(
         HeaderValue::from_static("nosniff"),
     );
     Ok(response)
+}
+
+/// `GET /portal/trust-lists`: the lists in use and their states.
+async fn trust_lists(State(state): State<AppState>, signed: SignedIn) -> Response {
+    signed.page(
+        StatusCode::OK,
+        pages::trust_lists(&signed.chrome(), &state.trust_lists.reports()),
+    )
 }
 
 /// `GET /portal/webhooks`: subscriptions, and deliveries with dead ones

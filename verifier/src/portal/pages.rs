@@ -26,6 +26,8 @@ pub fn postings(chrome: &Chrome<'_>, postings: &[Posting]) -> Markup {
                 a.button id="new-posting" href="/portal/postings/new" { (lang.t(Msg::NewPosting)) }
                 " "
                 a id="webhooks-link" href="/portal/webhooks" { (lang.t(Msg::Webhooks)) }
+                " "
+                a id="trust-lists-link" href="/portal/trust-lists" { (lang.t(Msg::TrustLists)) }
             }
             @if postings.is_empty() {
                 p { (lang.t(Msg::NoPostings)) }
@@ -443,6 +445,58 @@ fn value_text(lang: Lang, value: &Value) -> String {
             .join(", "),
         other => other.to_string(),
     }
+}
+
+/// The trust lists in use, with each one's state.
+pub fn trust_lists(
+    chrome: &Chrome<'_>,
+    lists: &[intyg_service::trust_lists::ListReport],
+) -> Markup {
+    use intyg_service::trust_lists::ListHealth;
+    let lang = chrome.lang;
+    layout(
+        chrome,
+        lang.t(Msg::TrustLists),
+        html! {
+            h1 { (lang.t(Msg::TrustLists)) }
+            p { (lang.t(Msg::TrustListsIntro)) }
+            @if lists.is_empty() {
+                p { (lang.t(Msg::NoTrustLists)) }
+            } @else {
+                table id="trust-lists" {
+                    thead { tr {
+                        th scope="col" { (lang.t(Msg::TrustList)) }
+                        th scope="col" { (lang.t(Msg::ListState)) }
+                        th scope="col" { (lang.t(Msg::SequenceNumber)) }
+                        th scope="col" { (lang.t(Msg::ListIssued)) }
+                        th scope="col" { (lang.t(Msg::NextUpdate)) }
+                        th scope="col" { (lang.t(Msg::LastError)) }
+                    } }
+                    tbody {
+                        @for list in lists {
+                            tr class={ "state-" (list.state.as_str()) } {
+                                td {
+                                    @if let Some(scheme) = &list.scheme { (scheme) br; }
+                                    code { (list.url) }
+                                }
+                                td { (lang.t(match list.state {
+                                    ListHealth::Pending => Msg::ListPending,
+                                    ListHealth::Ok => Msg::ListOk,
+                                    ListHealth::Stale => Msg::ListStale,
+                                    ListHealth::Expired => Msg::ListExpired,
+                                    ListHealth::Failed => Msg::ListFailed,
+                                })) }
+                                td { @if let Some(n) = list.sequence_number { (n) } }
+                                td { @if let Some(at) = &list.issued { (at) } }
+                                td { @if let Some(at) = &list.next_update { (at) } }
+                                td { @if let Some(code) = list.error { code { (code) } } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
 }
 
 /// Webhook subscriptions and deliveries (dead letters first).

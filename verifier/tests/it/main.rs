@@ -15,6 +15,7 @@ mod portal;
 mod request_uri_post;
 mod status_age;
 mod stores;
+mod trust_lists;
 mod webhooks;
 
 use std::net::SocketAddr;

@@ -954,3 +954,57 @@ async fn employer_portal_sends_security_headers_and_strict_cookies() {
         assert!(!cookie.contains("Secure"), "http in dev: {cookie}");
     }
 }
+
+#[tokio::test]
+async fn portal_shows_the_trust_lists_in_use() {
+    use intyg_core::trust::lote::ServiceType;
+    use intyg_core::trust::pki::{LocalCa, Subject};
+    use intyg_testkit::lote::{ListOperator, ListServer, entity, pub_eaa_list};
+
+    let server = ListServer::start().await;
+    let operator = ListOperator::new("Portal scheme operator");
+    let issuer_ca = LocalCa::generate(&Subject::new("CA").organization("Testverket")).unwrap();
+    server.publish(
+        "pub-eaa.jwt",
+        operator.sign(&pub_eaa_list(
+            3,
+            3600,
+            vec![entity(
+                "Testverket",
+                &ServiceType::PubEaaIssuance,
+                issuer_ca.certificate(),
+                None,
+            )],
+        )),
+    );
+    let dir = crate::TempDir::new("portal-lists");
+    let signer = operator.write_ca(&dir.0, "operator.pem");
+    let url = server.url("pub-eaa.jwt");
+    let source = intyg_service::trust_lists::TrustListSource {
+        url: url.clone(),
+        signer,
+    };
+    let verifier = Verifier::start_in(dir, move |config| {
+        config.trust_lists.push(source);
+        config.trust_list_refresh.interval_seconds = Some(86_400);
+    })
+    .await;
+    intyg_verifier::refresh_trust_lists(&verifier.state).await;
+    let mut browser = PortalBrowser::new(&verifier.url);
+    let password =
+        std::env::var("INTYG_EMPLOYER_PASSWORD").unwrap_or_else(|_| DEV_PASSWORD.to_owned());
+    let signed = browser.sign_in(DEV_EMPLOYER, &password).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    let home = browser.get("/portal").await;
+    assert!(home.body.contains("/portal/trust-lists"), "{}", home.body);
+    let page = browser.get("/portal/trust-lists").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("Test Pub-EAA providers"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&url), "{}", page.body);
+    assert!(page.body.contains("state-ok"), "{}", page.body);
+    assert!(page.body.contains("<td>3</td>"), "{}", page.body);
+}
