@@ -24,6 +24,8 @@ pub struct Metrics {
     pub status_changes: IntCounterVec,
     /// Request latency of the OpenID4VCI endpoints, by endpoint.
     pub latency: HistogramVec,
+    /// The trust lists' age and state.
+    pub lists: intyg_service::trust_lists::ListGauges,
 }
 
 impl Default for Metrics {
@@ -63,11 +65,13 @@ impl Default for Metrics {
                 tracing::error!(error = %e, "registering a metric failed");
             }
         }
+        let lists = intyg_service::trust_lists::ListGauges::register(&registry);
         Self {
             registry,
             issued,
             status_changes,
             latency,
+            lists,
         }
     }
 }
@@ -78,23 +82,15 @@ impl Default for Metrics {
 /// `"starting"` until every configured list has been fetched good once.
 pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
     state.stores.status.allocated().await?;
-    if state.trust_lists.is_empty() {
-        return Ok("ok".into_response());
-    }
-    let (code, status) = if state.trust_lists.ready() {
-        (StatusCode::OK, "ok")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting")
-    };
-    let body = serde_json::json!({
-        "status": status,
-        "trust_lists": state.trust_lists.reports(),
-    });
-    Ok((code, axum::Json(body)).into_response())
+    Ok(state
+        .trust_lists
+        .health()
+        .unwrap_or_else(|| "ok".into_response()))
 }
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    state.metrics.lists.update(&state.trust_lists);
     let mut out = Vec::new();
     match TextEncoder::new().encode(&state.metrics.registry.gather(), &mut out) {
         Ok(()) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response(),

@@ -507,3 +507,85 @@ mod tests {
         assert_eq!(ListHealth::Failed.as_str(), "failed");
     }
 }
+
+impl TrustLists {
+    /// What `/healthz` answers with lists configured: 200 `"ok"` or, until
+    /// every configured list has been fetched good once, 503
+    /// `"starting"`, with each list's report; `None` without lists (the
+    /// service answers its plain `ok`).
+    pub fn health(&self) -> Option<axum::response::Response> {
+        use axum::response::IntoResponse as _;
+        if self.is_empty() {
+            return None;
+        }
+        let (code, status) = if self.ready() {
+            (axum::http::StatusCode::OK, "ok")
+        } else {
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "starting")
+        };
+        let body = serde_json::json!({
+            "status": status,
+            "trust_lists": self.reports(),
+        });
+        Some((code, axum::Json(body)).into_response())
+    }
+}
+
+/// The lists' gauges on `/metrics`: `intyg_trust_list_age_seconds{url}`
+/// and `intyg_trust_list_state{url,state}` (1 for the current state, 0 for
+/// the others).
+#[derive(Debug, Clone)]
+pub struct ListGauges {
+    age: prometheus::IntGaugeVec,
+    state: prometheus::IntGaugeVec,
+}
+
+impl ListGauges {
+    /// The gauges, registered in `registry`.
+    pub fn register(registry: &prometheus::Registry) -> Self {
+        use prometheus::{IntGaugeVec, Opts};
+        // These names and labels are constants: making them cannot fail.
+        #[allow(clippy::expect_used)]
+        let age = IntGaugeVec::new(
+            Opts::new(
+                "intyg_trust_list_age_seconds",
+                "Seconds since the trust list in use was issued",
+            ),
+            &["url"],
+        )
+        .expect("valid metric");
+        #[allow(clippy::expect_used)]
+        let state = IntGaugeVec::new(
+            Opts::new(
+                "intyg_trust_list_state",
+                "The trust list's state (1: current)",
+            ),
+            &["url", "state"],
+        )
+        .expect("valid metric");
+        for collector in [age.clone(), state.clone()] {
+            if let Err(e) = registry.register(Box::new(collector)) {
+                tracing::error!(error = %e, "registering a metric failed");
+            }
+        }
+        Self { age, state }
+    }
+
+    /// Sets the gauges from the lists' reports (called before each scrape).
+    pub fn update(&self, lists: &TrustLists) {
+        for report in lists.reports() {
+            match report.age_seconds {
+                Some(age) => self.age.with_label_values(&[&report.url]).set(age),
+                None => {
+                    // A list never had: no age to show.
+                    let _absent = self.age.remove_label_values(&[&report.url]);
+                }
+            }
+            for health in ListHealth::ALL {
+                self.state
+                    .with_label_values(&[report.url.as_str(), health.as_str()])
+                    .set(i64::from(health == report.state));
+            }
+        }
+    }
+}

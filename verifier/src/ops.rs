@@ -6,8 +6,8 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use intyg_service::trust_lists::ListHealth;
-use prometheus::{Encoder as _, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use intyg_service::trust_lists::ListGauges;
+use prometheus::{Encoder as _, IntCounterVec, Opts, Registry, TextEncoder};
 
 use crate::error::ApiError;
 use crate::{AppState, now};
@@ -22,10 +22,8 @@ pub struct Metrics {
     pub outcomes: IntCounterVec,
     /// Webhook delivery attempts, by result (`delivered`, `retry`, `dead`).
     pub webhooks: IntCounterVec,
-    /// Seconds since each trust list in use was issued.
-    pub list_age: IntGaugeVec,
-    /// Each trust list's state: 1 for the current one, 0 for the others.
-    pub list_state: IntGaugeVec,
+    /// The trust lists' age and state.
+    pub lists: ListGauges,
 }
 
 impl Default for Metrics {
@@ -59,42 +57,22 @@ impl Default for Metrics {
             &["result"],
         )
         .expect("valid metric");
-        #[allow(clippy::expect_used)]
-        let list_age = IntGaugeVec::new(
-            Opts::new(
-                "intyg_trust_list_age_seconds",
-                "Seconds since the trust list in use was issued",
-            ),
-            &["url"],
-        )
-        .expect("valid metric");
-        #[allow(clippy::expect_used)]
-        let list_state = IntGaugeVec::new(
-            Opts::new(
-                "intyg_trust_list_state",
-                "The trust list's state (1: current)",
-            ),
-            &["url", "state"],
-        )
-        .expect("valid metric");
         for collector in [
             Box::new(created.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(outcomes.clone()),
             Box::new(webhooks.clone()),
-            Box::new(list_age.clone()),
-            Box::new(list_state.clone()),
         ] {
             if let Err(e) = registry.register(collector) {
                 tracing::error!(error = %e, "registering a metric failed");
             }
         }
+        let lists = ListGauges::register(&registry);
         Self {
             registry,
             created,
             outcomes,
             webhooks,
-            list_age,
-            list_state,
+            lists,
         }
     }
 }
@@ -116,39 +94,15 @@ impl Metrics {
 /// list has been fetched good once.
 pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiError> {
     state.stores.consents.get("healthz").await?;
-    if state.trust_lists.is_empty() {
-        return Ok("ok".into_response());
-    }
-    let (code, status) = if state.trust_lists.ready() {
-        (StatusCode::OK, "ok")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting")
-    };
-    let body = serde_json::json!({
-        "status": status,
-        "trust_lists": state.trust_lists.reports(),
-    });
-    Ok((code, axum::Json(body)).into_response())
+    Ok(state
+        .trust_lists
+        .health()
+        .unwrap_or_else(|| "ok".into_response()))
 }
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    for report in state.trust_lists.reports() {
-        let metrics = &state.metrics;
-        match report.age_seconds {
-            Some(age) => metrics.list_age.with_label_values(&[&report.url]).set(age),
-            None => {
-                // A list never had: no age to show.
-                let _absent = metrics.list_age.remove_label_values(&[&report.url]);
-            }
-        }
-        for health in ListHealth::ALL {
-            metrics
-                .list_state
-                .with_label_values(&[report.url.as_str(), health.as_str()])
-                .set(i64::from(health == report.state));
-        }
-    }
+    state.metrics.lists.update(&state.trust_lists);
     let mut buffer = Vec::new();
     let encoder = TextEncoder::new();
     if let Err(e) = encoder.encode(&state.metrics.registry.gather(), &mut buffer) {

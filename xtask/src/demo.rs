@@ -405,6 +405,8 @@ pub(crate) struct System {
     remembered: Remembered,
     issuer: Service,
     verifier: Service,
+    /// The demo's trust list: its URL and the operator CA that signs it.
+    trust_list: (String, PathBuf),
 }
 
 impl std::fmt::Debug for System {
@@ -500,6 +502,7 @@ impl System {
             remembered,
             issuer,
             verifier,
+            trust_list: (list_url, list_signer),
         };
         system.seed()?;
         Ok(system)
@@ -820,6 +823,18 @@ fn journey(root: &Path, system: &mut System, stop: &AtomicBool) -> anyhow::Resul
     );
     let wrprc_ca = system.data.join("verifier/wrprc-ca.pem");
     wallet.run(&["trust", "add-wrprc-root", &wrprc_ca.to_string_lossy()])?;
+    println!(
+        "It subscribes to the scheme operator's list of public-body attestation providers \
+         (ETSI TS 119 602), to know who issues what she receives."
+    );
+    let (list_url, list_signer) = &system.trust_list;
+    wallet.run(&[
+        "trust-list",
+        "add",
+        list_url,
+        "--signer",
+        &list_signer.to_string_lossy(),
+    ])?;
 
     heading(
         "The case officer issues Karin a registration certificate and an internship eligibility",
@@ -840,6 +855,17 @@ fn journey(root: &Path, system: &mut System, stop: &AtomicBool) -> anyhow::Resul
     ensure!(
         count >= 2,
         "the wallet should hold both credentials: {held}"
+    );
+    let listed = held
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["listed_on"].is_string())
+        .count();
+    println!("{listed} of them come from a provider on the list.");
+    ensure!(
+        listed >= 2,
+        "the issuer's credentials should show the list they are on: {held}"
     );
     system.check_running()?;
 

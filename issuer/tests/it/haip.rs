@@ -903,6 +903,28 @@ async fn wallet_providers_come_from_a_trust_list() {
         .await;
     assert_eq!(health["status"], "ok", "{health}");
     assert_eq!(health["trust_lists"][0]["scheme"], "Test wallet providers");
+    let metrics = issuer
+        .http
+        .get(format!("{}/metrics", issuer.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let list_url = server.url("wallets.jwt");
+    for line in [
+        format!("intyg_trust_list_state{{state=\"ok\",url=\"{list_url}\"}} 1"),
+        format!("intyg_trust_list_state{{state=\"failed\",url=\"{list_url}\"}} 0"),
+    ] {
+        assert!(metrics.contains(&line), "{line} in {metrics}");
+    }
+    assert!(
+        metrics.contains(&format!(
+            "intyg_trust_list_age_seconds{{url=\"{list_url}\"}}"
+        )),
+        "{metrics}"
+    );
     let wallet = WalletInstance::new(CLIENT);
     bound_token(&issuer, &provider, &wallet).await;
 
