@@ -848,6 +848,11 @@ async fn portal_in_headless_chromium_turns_verified_without_a_reload() {
         .unwrap();
     audit_page_in_both_languages(&client, "verifier-accessibility").await;
     client
+        .goto(&format!("{}/portal/trust-lists", verifier.url))
+        .await
+        .unwrap();
+    audit_page_in_both_languages(&client, "verifier-trust-lists").await;
+    client
         .goto(&format!("{}/portal/postings/no-such-posting", verifier.url))
         .await
         .unwrap();
