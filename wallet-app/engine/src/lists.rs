@@ -139,6 +139,10 @@ fn wrprc_provider(service: &ServiceType) -> bool {
 
 const UNREACHABLE: &str = "trust_list_unreachable";
 
+/// How long a list past its `NextUpdate` whose fetch failed waits before
+/// a request or offer tries it again.
+pub const DUE_RETRY_SECONDS: i64 = 60;
+
 impl Subscription {
     fn signers(&self) -> Result<TrustAnchors, X509Error> {
         TrustAnchors::new(Certificate::from_pem(&self.signer_pem)?)
@@ -249,6 +253,38 @@ impl Wallet {
         }
         self.relist()?;
         Ok(out)
+    }
+
+    /// Fetches again, before the wallet relies on its lists, each list
+    /// past its `NextUpdate` (or never had good): the wallet runs no task
+    /// of its own, so a request or an offer is when its lists are
+    /// refreshed by `NextUpdate`. After a failed fetch a list waits
+    /// [`DUE_RETRY_SECONDS`]. A failure keeps the last good list and is
+    /// recorded, as on [`Wallet::refresh_trust_lists`].
+    pub(crate) async fn refresh_due_trust_lists(&mut self) -> Result<(), StoreError> {
+        let now = now();
+        let mut fetched = false;
+        for mut subscription in self.store.trust_lists(&self.key)? {
+            let due = subscription
+                .state()
+                .good
+                .as_ref()
+                .is_none_or(|list| now > list.next_update);
+            // After a failed fetch, wait: an unreachable operator must not
+            // slow down every request.
+            let failed_at = subscription.last_error.as_ref().map(|e| e.at);
+            if !due || failed_at.is_some_and(|at| now - at < DUE_RETRY_SECONDS) {
+                continue;
+            }
+            // A failure is recorded in the subscription and shown.
+            let _ = self.fetch_list(&mut subscription).await;
+            self.store.put_trust_list(&self.key, &subscription)?;
+            fetched = true;
+        }
+        if fetched {
+            self.relist()?;
+        }
+        Ok(())
     }
 
     /// The subscriptions and their state.

@@ -381,6 +381,7 @@ impl Wallet {
     /// refreshing the status of those it matches. Sends nothing to the
     /// verifier; stores only the refreshed statuses.
     pub async fn prepare(&mut self, uri: &str) -> Result<ConsentProposal, PresentError> {
+        self.refresh_due_trust_lists().await?;
         let (request, verifier, access, signed) = match AuthorizationRequest::from_uri(uri.trim())?
         {
             Invocation::ByValue(request) => {

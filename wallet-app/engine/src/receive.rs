@@ -587,6 +587,7 @@ impl Wallet {
             .offer
             .pre_authorized_grant()
             .ok_or(ReceiveError::NoPreAuthorizedGrant)?;
+        self.refresh_due_trust_lists().await?;
         let tx_code = match (&grant.tx_code, tx_code) {
             (Some(spec), None) => return Err(ReceiveError::TxCodeRequired(spec.clone())),
             (Some(spec), Some(code)) => {

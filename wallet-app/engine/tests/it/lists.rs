@@ -45,6 +45,11 @@ impl Operator {
 
     /// A Pub-EAA providers list naming `entity` with `pem`'s certificate.
     fn list(&self, sequence: u64, entity: &str, pem: &str) -> String {
+        self.list_until(sequence, entity, pem, 24)
+    }
+
+    /// The same, its `NextUpdate` `hours` from now (negative: past).
+    fn list_until(&self, sequence: u64, entity: &str, pem: &str, hours: i64) -> String {
         let certificate = intyg_core::trust::Certificate::from_pem(pem).unwrap()[0].to_x5c();
         let now = jiff::Timestamp::now();
         let document: LoteDocument = serde_json::from_value(json!({"LoTE": {
@@ -55,7 +60,7 @@ impl Operator {
                 "SchemeName": [{"lang": "en", "value": LIST_NAME}],
                 "SchemeTerritory": "SE",
                 "ListIssueDateTime": now.to_string(),
-                "NextUpdate": (now + jiff::SignedDuration::from_hours(24)).to_string()
+                "NextUpdate": (now + jiff::SignedDuration::from_hours(hours)).to_string()
             },
             "TrustedEntitiesList": [{
                 "TrustedEntityInformation": {"TEName": [{"lang": "sv", "value": entity}]},
@@ -156,4 +161,61 @@ async fn listed_issuer_and_refused_lists_keep_the_last_good_one() {
     *published.lock().unwrap() = operator.list(3, "Another agency", &pin);
     wallet.refresh_trust_lists().await.unwrap();
     assert_eq!(wallet.credential(&id).unwrap().entry.listed_on, None);
+}
+
+#[tokio::test]
+async fn a_list_past_next_update_is_fetched_again_when_an_offer_needs_it() {
+    let mut issuer_dir = PathBuf::new();
+    let issuer = TestIssuer::start_with("wallet-lists-due", |config| {
+        issuer_dir = config.data_dir.clone();
+    })
+    .await;
+    let issuer_ca = std::fs::read_to_string(issuer_dir.join("issuer-ca.pem")).unwrap();
+    let operator = Operator::new("Testverket");
+    let pin = operator.ca.certificate().to_pem();
+    // Stale (past NextUpdate, within the grace period): still used.
+    let published = Arc::new(Mutex::new(operator.list_until(
+        1,
+        "Arbetsförmedlingen",
+        &issuer_ca,
+        -1,
+    )));
+    let url = serve(published.clone()).await;
+    let dir = TempDir::new("wallet-lists-due");
+    let mut wallet = new_wallet(&dir);
+    let added = wallet.add_trust_list(&url, &pin).await.unwrap();
+    assert!(added.usable && added.stale, "{added:?}");
+
+    // The operator has dropped the issuer since; the next offer makes the
+    // wallet fetch the stale list first, so the credential is not listed.
+    *published.lock().unwrap() = operator.list(2, "Someone else", &pin);
+    let (id, _) = receive(&mut wallet, &issuer).await;
+    let lists = wallet.trust_lists().unwrap();
+    assert_eq!(lists[0].sequence_number, Some(2));
+    assert!(!lists[0].stale);
+    assert_eq!(wallet.credential(&id).unwrap().entry.listed_on, None);
+
+    // A list not yet due is not fetched for an offer.
+    *published.lock().unwrap() = operator.list(3, "Arbetsförmedlingen", &issuer_ca);
+    let (id, _) = receive(&mut wallet, &issuer).await;
+    assert_eq!(wallet.trust_lists().unwrap()[0].sequence_number, Some(2));
+    assert_eq!(wallet.credential(&id).unwrap().entry.listed_on, None);
+
+    // A due list whose operator serves something that is not a list: the
+    // fetch fails once, is recorded, and is not tried again by the next
+    // offer.
+    let stale = operator.list_until(4, "Arbetsförmedlingen", &issuer_ca, -1);
+    *published.lock().unwrap() = stale.clone();
+    let dead_dir = TempDir::new("wallet-lists-dead");
+    let mut other = new_wallet(&dead_dir);
+    other.add_trust_list(&url, &pin).await.unwrap();
+    *published.lock().unwrap() = "not a list".into();
+    receive(&mut other, &issuer).await;
+    let failed = other.trust_lists().unwrap()[0].last_error.clone().unwrap();
+    assert_eq!(other.trust_lists().unwrap()[0].sequence_number, Some(4));
+    *published.lock().unwrap() = operator.list(5, "Arbetsförmedlingen", &issuer_ca);
+    receive(&mut other, &issuer).await;
+    let after = other.trust_lists().unwrap();
+    assert_eq!(after[0].sequence_number, Some(4), "not tried again yet");
+    assert_eq!(after[0].last_error.as_ref().unwrap().at, failed.at);
 }
