@@ -519,19 +519,20 @@ pub async fn credential(
         }
     };
     let count = u64::try_from(holder_keys.len()).unwrap_or(u64::MAX);
-    let nonce_refusal = || {
+    let nonce_refusal = |why: &dyn std::fmt::Display| {
         credential_error(
             CredentialErrorCode::InvalidNonce,
-            "c_nonce is unknown, used or expired; get a new one from the nonce endpoint",
+            format!("{why}; get a new one from the nonce endpoint"),
         )
     };
+    let spent = "the c_nonce was already used";
     let nonces = nonces
         .into_iter()
         .map(|nonce| {
             let expires_at = state
                 .c_nonces
                 .open(&nonce, now)
-                .map_err(|_| nonce_refusal())?;
+                .map_err(|e| nonce_refusal(&e))?;
             Ok(UsedNonce { nonce, expires_at })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
@@ -544,7 +545,7 @@ pub async fn credential(
         .reserve(&grant.credential_id, &nonces, count)
         .await?;
     if !reservation.nonces_unused {
-        return Err(nonce_refusal());
+        return Err(nonce_refusal(&spent));
     }
     let record = reservation.record.ok_or_else(|| {
         ApiError::Issuance(format!("credential record {} is gone", grant.credential_id))
@@ -630,7 +631,7 @@ pub async fn credential(
         .await?
     {
         IssueOutcome::Issued => {}
-        IssueOutcome::NonceGone => return Err(nonce_refusal()),
+        IssueOutcome::NonceGone => return Err(nonce_refusal(&spent)),
         IssueOutcome::RecordChanged => return Err(already()),
     }
     state.stores.durable().await?;

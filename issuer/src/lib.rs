@@ -297,12 +297,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Seconds since the Unix epoch.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
+pub use intyg_service::time::now;
 
 /// `len` random bytes from the system CSPRNG, base64url-encoded.
 pub fn random_token(len: usize) -> Result<String, error::ApiError> {

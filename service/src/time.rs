@@ -7,6 +7,13 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
+/// Seconds since the Unix epoch (0 before it, saturating far after).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Europe/Stockholm.
 pub fn zone() -> TimeZone {
     jiff::tz::get!("Europe/Stockholm")

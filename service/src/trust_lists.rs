@@ -22,6 +22,7 @@ use intyg_core::trust::lote::{self, ListState, LotePolicy, VerifiedLote};
 use serde::{Deserialize, Serialize};
 
 use crate::fetch::{FetchError, Fetcher};
+use crate::time::now;
 
 /// How long one list fetch may take.
 pub const FETCH_TIMEOUT_MS: u64 = 10_000;
@@ -431,84 +432,7 @@ impl TrustLists {
             }
         }))
     }
-}
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_signer_that_cannot_be_read_is_named() {
-        let missing = TrustListSource {
-            url: "https://lists.example/pub-eaa.jwt".into(),
-            signer: PathBuf::from("/nonexistent/operator.pem"),
-        };
-        let refused = TrustLists::load(&[missing], &RefreshSettings::default(), false).unwrap_err();
-        assert!(
-            matches!(&refused, TrustListsError::Signer { path, .. } if path == "/nonexistent/operator.pem"),
-            "{refused}"
-        );
-        let dir = std::env::temp_dir().join(format!("intyg-lists-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let empty = dir.join("empty.pem");
-        std::fs::write(&empty, "").unwrap();
-        let source = TrustListSource {
-            url: "https://lists.example/pub-eaa.jwt".into(),
-            signer: empty,
-        };
-        let refused = TrustLists::load(&[source], &RefreshSettings::default(), false);
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert!(matches!(refused, Err(TrustListsError::Signer { .. })));
-    }
-
-    #[tokio::test]
-    async fn without_lists_it_is_ready_and_spawns_nothing() {
-        let lists = Arc::new(TrustLists::load(&[], &RefreshSettings::default(), false).unwrap());
-        assert!(lists.is_empty() && lists.ready());
-        assert!(lists.reports().is_empty());
-        assert!(lists.clone().spawn(|_| {}).is_none());
-        assert_eq!(lists.next_delay(), Duration::from_secs(MAX_REFRESH_SECONDS));
-    }
-
-    #[tokio::test]
-    async fn a_list_refused_by_ssrf_rules_is_failed_with_its_code() {
-        let dir = std::env::temp_dir().join(format!("intyg-lists-ssrf-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let ca = intyg_core::trust::pki::LocalCa::generate(&intyg_core::trust::pki::Subject::new(
-            "Operator",
-        ))
-        .unwrap();
-        let signer = dir.join("operator.pem");
-        std::fs::write(&signer, ca.certificate().to_pem()).unwrap();
-        // http to a private address, outside development: never fetched.
-        let source = TrustListSource {
-            url: "http://10.1.2.3/list.jwt".into(),
-            signer,
-        };
-        let lists = TrustLists::load(&[source], &RefreshSettings::default(), false).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(lists.reports()[0].state, ListHealth::Pending);
-        lists.refresh_now().await;
-        let report = &lists.reports()[0];
-        assert_eq!(report.state, ListHealth::Failed);
-        assert_eq!(report.error, Some("lote_fetch_failed"));
-        assert!(!lists.ready());
-        assert_eq!(lists.rounds(), 1);
-        assert_eq!(
-            lists.next_delay(),
-            Duration::from_secs(STARTING_RETRY_SECONDS)
-        );
-        assert_eq!(ListHealth::Failed.as_str(), "failed");
-    }
-}
-
-impl TrustLists {
     /// What `/healthz` answers with lists configured: 200 `"ok"` or, until
     /// every configured list has been fetched good once, 503
     /// `"starting"`, with each list's report; `None` without lists (the
@@ -587,5 +511,74 @@ impl ListGauges {
                     .set(i64::from(health == report.state));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signer_that_cannot_be_read_is_named() {
+        let missing = TrustListSource {
+            url: "https://lists.example/pub-eaa.jwt".into(),
+            signer: PathBuf::from("/nonexistent/operator.pem"),
+        };
+        let refused = TrustLists::load(&[missing], &RefreshSettings::default(), false).unwrap_err();
+        assert!(
+            matches!(&refused, TrustListsError::Signer { path, .. } if path == "/nonexistent/operator.pem"),
+            "{refused}"
+        );
+        let dir = std::env::temp_dir().join(format!("intyg-lists-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "").unwrap();
+        let source = TrustListSource {
+            url: "https://lists.example/pub-eaa.jwt".into(),
+            signer: empty,
+        };
+        let refused = TrustLists::load(&[source], &RefreshSettings::default(), false);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(refused, Err(TrustListsError::Signer { .. })));
+    }
+
+    #[tokio::test]
+    async fn without_lists_it_is_ready_and_spawns_nothing() {
+        let lists = Arc::new(TrustLists::load(&[], &RefreshSettings::default(), false).unwrap());
+        assert!(lists.is_empty() && lists.ready());
+        assert!(lists.reports().is_empty());
+        assert!(lists.clone().spawn(|_| {}).is_none());
+        assert_eq!(lists.next_delay(), Duration::from_secs(MAX_REFRESH_SECONDS));
+    }
+
+    #[tokio::test]
+    async fn a_list_refused_by_ssrf_rules_is_failed_with_its_code() {
+        let dir = std::env::temp_dir().join(format!("intyg-lists-ssrf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = intyg_core::trust::pki::LocalCa::generate(&intyg_core::trust::pki::Subject::new(
+            "Operator",
+        ))
+        .unwrap();
+        let signer = dir.join("operator.pem");
+        std::fs::write(&signer, ca.certificate().to_pem()).unwrap();
+        // http to a private address, outside development: never fetched.
+        let source = TrustListSource {
+            url: "http://10.1.2.3/list.jwt".into(),
+            signer,
+        };
+        let lists = TrustLists::load(&[source], &RefreshSettings::default(), false).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(lists.reports()[0].state, ListHealth::Pending);
+        lists.refresh_now().await;
+        let report = &lists.reports()[0];
+        assert_eq!(report.state, ListHealth::Failed);
+        assert_eq!(report.error, Some("lote_fetch_failed"));
+        assert!(!lists.ready());
+        assert_eq!(lists.rounds(), 1);
+        assert_eq!(
+            lists.next_delay(),
+            Duration::from_secs(STARTING_RETRY_SECONDS)
+        );
+        assert_eq!(ListHealth::Failed.as_str(), "failed");
     }
 }

@@ -345,7 +345,20 @@ async fn credential_errors() {
         None,
     )
     .unwrap();
-    assert_eq!(refused(&request_for(vec![made_up])).await, "invalid_nonce");
+    let made_up: Value = issuer
+        .credential(&access_token, &request_for(vec![made_up]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(error_of(&made_up), "invalid_nonce");
+    assert!(
+        made_up["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("the c_nonce was not issued here"),
+        "{made_up}"
+    );
 
     let too_many = request_for(vec![proof.clone(); 11]);
     assert_eq!(refused(&too_many).await, "invalid_credential_request");
@@ -358,7 +371,15 @@ async fn credential_errors() {
     let again = issuer
         .credential(&access_token, &request_for(vec![proof]))
         .await;
-    assert_eq!(error(again).await, "invalid_nonce");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(error_of(&again), "invalid_nonce");
+    assert!(
+        again["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("the c_nonce was already used"),
+        "{again}"
+    );
     let fresh = issuer.nonce().await;
     let proof = build_jwt_proof(&holder, &issuer.url, Some(&fresh), now, None).unwrap();
     let second = issuer
