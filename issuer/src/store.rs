@@ -16,6 +16,7 @@ use intyg_service::session::PgSessions;
 mod copy;
 mod pg;
 pub use copy::{Copied, CopyError, copy_sled_to_postgres};
+use intyg_service::backup::Tree;
 pub use pg::MIGRATIONS;
 
 /// The owner of this service's tables (prefix `issuer_`) and migrations.
@@ -263,6 +264,8 @@ pub struct Stores {
     pub commit: Option<Arc<GroupCommit>>,
     /// Where background jobs run once (advisory locks on PostgreSQL).
     pub jobs: RunOnce,
+    /// The sled database, for snapshots (`backup`); `None` on PostgreSQL.
+    pub sled: Option<intyg_service::backup::Db>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -309,20 +312,23 @@ impl Stores {
             sessions: Arc::new(PgSessions::new(pg.clone(), SERVICE)),
             commit: None,
             jobs: RunOnce::Shared(pg),
+            sled: None,
         })
     }
 
     /// Opens (or creates) the sled database in `dir` and starts its flusher.
     pub fn open_sled(dir: &std::path::Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
-        Self::from_sled(db)
+        Self::from_db(intyg_service::backup::Db::open(dir)?)
     }
 
     /// The stores over an open sled database (and its flusher).
     pub fn from_sled(db: sled::Db) -> Result<Self, StoreError> {
+        Self::from_db(intyg_service::backup::Db::new(db))
+    }
+
+    /// The stores over an open sled database whose writes pass its
+    /// backup barrier (and its flusher).
+    pub fn from_db(db: intyg_service::backup::Db) -> Result<Self, StoreError> {
         let sled = Arc::new(SledStore {
             offers: db.open_tree("offers")?,
             codes: db.open_tree("offer_codes")?,
@@ -347,24 +353,25 @@ impl Stores {
             issuance: sled,
             authorizations: Arc::new(db.open_tree("authorizations")?),
             sessions: Arc::new(intyg_service::session::MemorySessions::default()),
-            commit: Some(GroupCommit::start(db)),
+            commit: Some(GroupCommit::start(db.sled().clone())),
             jobs: RunOnce::Local,
+            sled: Some(db),
         })
     }
 }
 
 struct SledStore {
-    offers: sled::Tree,
-    codes: sled::Tree,
-    grants: sled::Tree,
-    nonces: sled::Tree,
-    credentials: sled::Tree,
-    subjects: sled::Tree,
-    status: sled::Tree,
-    meta: sled::Tree,
-    status_tokens: sled::Tree,
-    persons: sled::Tree,
-    replay: sled::Tree,
+    offers: Tree,
+    codes: Tree,
+    grants: Tree,
+    nonces: Tree,
+    credentials: Tree,
+    subjects: Tree,
+    status: Tree,
+    meta: Tree,
+    status_tokens: Tree,
+    persons: Tree,
+    replay: Tree,
 }
 
 fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
@@ -598,7 +605,7 @@ const LAST_CHANGE: &[u8] = b"status_last_change";
 
 /// A big-endian `u64` counter in `meta`, advanced by `by`; its value
 /// before.
-fn advance(meta: &sled::Tree, key: &[u8], by: u64) -> Result<u64, StoreError> {
+fn advance(meta: &Tree, key: &[u8], by: u64) -> Result<u64, StoreError> {
     let mut before = 0;
     meta.update_and_fetch(key, |old| {
         let current = old

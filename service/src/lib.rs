@@ -4,6 +4,9 @@
 //! both services need the same way. `intyg-core` never depends on this
 //! crate.
 //!
+//! - [`backup`]: consistent, encrypted backups of a sled deployment
+//!   (online over the operator socket, or with the service stopped) and
+//!   their restore; the write barrier every sled write passes.
 //! - [`GroupCommit`]: makes sled writes durable, one fsync shared by every
 //!   request that waits at the same time.
 //! - [`pg`]: PostgreSQL for several instances on one database: the pool
@@ -24,6 +27,7 @@
 //!   pinned signers, kept (last good list, no rollback) and refreshed.
 
 pub mod audit;
+pub mod backup;
 pub mod fetch;
 mod group_commit;
 pub mod pg;

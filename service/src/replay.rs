@@ -8,7 +8,7 @@
 /// at `now`; returns whether it recorded it (false: a replay). Atomic
 /// (compare-and-swap): of two concurrent calls one wins.
 pub fn insert_if_absent(
-    tree: &sled::Tree,
+    tree: &crate::backup::Tree,
     key: &str,
     expires_at: i64,
     now: i64,
@@ -35,7 +35,7 @@ pub fn insert_if_absent(
 
 /// Forgets every entry that expired at or before `now` (and any entry
 /// that is not an expiry); returns how many.
-pub fn purge_expired(tree: &sled::Tree, now: i64) -> Result<usize, sled::Error> {
+pub fn purge_expired(tree: &crate::backup::Tree, now: i64) -> Result<usize, sled::Error> {
     let mut purged = 0;
     for entry in tree.iter() {
         let (key, value) = entry?;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use intyg_service::GroupCommit;
+use intyg_service::backup::Tree;
 use intyg_service::pg::{Pg, PgConfig, RunOnce};
 use intyg_service::session::PgSessions;
 
@@ -196,6 +197,8 @@ pub struct Stores {
     pub commit: Option<Arc<GroupCommit>>,
     /// Where background jobs run once (advisory locks on PostgreSQL).
     pub jobs: RunOnce,
+    /// The sled database, for snapshots (`backup`); `None` on PostgreSQL.
+    pub sled: Option<intyg_service::backup::Db>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -242,6 +245,7 @@ impl Stores {
             sessions: Arc::new(PgSessions::new(pg.clone(), SERVICE)),
             commit: None,
             jobs: RunOnce::Shared(pg),
+            sled: None,
         })
     }
 
@@ -252,16 +256,22 @@ impl Stores {
         dir: &std::path::Path,
         keys_dir: &std::path::Path,
     ) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
-        Self::from_sled(db, keys_dir)
+        Self::from_db(intyg_service::backup::Db::open(dir)?, keys_dir)
     }
 
     /// The stores over an open sled database (and its flusher), keys in
     /// `keys_dir`. Must run inside a Tokio runtime.
     pub fn from_sled(db: sled::Db, keys_dir: &std::path::Path) -> Result<Self, StoreError> {
+        Self::from_db(intyg_service::backup::Db::new(db), keys_dir)
+    }
+
+    /// The stores over an open sled database whose writes (and key files)
+    /// pass its backup barrier, keys in `keys_dir`. Must run inside a Tokio
+    /// runtime.
+    pub fn from_db(
+        db: intyg_service::backup::Db,
+        keys_dir: &std::path::Path,
+    ) -> Result<Self, StoreError> {
         let sled = Arc::new(SledStore {
             transactions: db.open_tree("transactions")?,
             consents: db.open_tree("consents")?,
@@ -277,7 +287,7 @@ impl Stores {
             transactions: sled.clone(),
             consents: sled.clone(),
             replay: sled.clone(),
-            keys: Arc::new(keys::FileKeys::open(keys_dir)?),
+            keys: Arc::new(keys::FileKeys::open(keys_dir)?.behind(db.barrier().clone())),
             postings: sled,
             subscriptions: webhooks.clone(),
             outbox: webhooks,
@@ -285,20 +295,21 @@ impl Stores {
                 tree: db.open_tree("oidc_grants")?,
             }),
             sessions: Arc::new(intyg_service::session::MemorySessions::default()),
-            commit: Some(GroupCommit::start(db)),
+            commit: Some(GroupCommit::start(db.sled().clone())),
             jobs: RunOnce::Local,
+            sled: Some(db),
         })
     }
 }
 
 struct SledStore {
-    transactions: sled::Tree,
-    consents: sled::Tree,
-    postings: sled::Tree,
+    transactions: Tree,
+    consents: Tree,
+    postings: Tree,
     /// Keyed `posting id` `/` `transaction id` (ids are base64url).
-    applications: sled::Tree,
+    applications: Tree,
     /// Single-use ids → big-endian expiry.
-    replay: sled::Tree,
+    replay: Tree,
 }
 
 fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {

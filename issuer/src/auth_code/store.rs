@@ -103,6 +103,8 @@ pub trait AuthorizationStore: Send + Sync {
     async fn take_code(&self, key: &str) -> Result<Option<IssuedCode>, StoreError>;
 }
 
+use intyg_service::backup::Tree;
+
 fn key(kind: &str, key: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(kind.len() + 1 + key.len());
     out.extend_from_slice(kind.as_bytes());
@@ -111,16 +113,12 @@ fn key(kind: &str, key: &str) -> Vec<u8> {
     out
 }
 
-fn put(tree: &sled::Tree, kind: &str, k: &str, value: &impl Serialize) -> Result<(), StoreError> {
+fn put(tree: &Tree, kind: &str, k: &str, value: &impl Serialize) -> Result<(), StoreError> {
     tree.insert(key(kind, k), serde_json::to_vec(value)?)?;
     Ok(())
 }
 
-fn take<T: DeserializeOwned>(
-    tree: &sled::Tree,
-    kind: &str,
-    k: &str,
-) -> Result<Option<T>, StoreError> {
+fn take<T: DeserializeOwned>(tree: &Tree, kind: &str, k: &str) -> Result<Option<T>, StoreError> {
     tree.remove(key(kind, k))?
         .map(|bytes| serde_json::from_slice(&bytes))
         .transpose()
@@ -130,7 +128,7 @@ fn take<T: DeserializeOwned>(
 /// The sled implementation: one tree (`authorizations`), a kind prefix per
 /// record type.
 #[async_trait]
-impl AuthorizationStore for sled::Tree {
+impl AuthorizationStore for Tree {
     async fn put_pushed(&self, k: &str, pushed: &PushedRequest) -> Result<(), StoreError> {
         put(self, "par", k, pushed)
     }
@@ -162,7 +160,8 @@ mod tests {
 
     #[tokio::test]
     async fn records_are_taken_once_and_kinds_do_not_mix() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
+        let db =
+            intyg_service::backup::Db::new(sled::Config::new().temporary(true).open().unwrap());
         let tree = db.open_tree("authorizations").unwrap();
         let store: &dyn AuthorizationStore = &tree;
         let code = IssuedCode {

@@ -19,6 +19,10 @@ use super::{StoreError, TransactionKeyStore};
 #[derive(Debug, Clone)]
 pub struct FileKeys {
     dir: PathBuf,
+    /// The store's backup barrier: a key file changes only while a
+    /// snapshot is not being taken, so a backup's keys and records are
+    /// of one instant.
+    barrier: intyg_service::backup::Barrier,
 }
 
 impl FileKeys {
@@ -32,7 +36,14 @@ impl FileKeys {
         }
         Ok(Self {
             dir: dir.to_owned(),
+            barrier: intyg_service::backup::Barrier::default(),
         })
+    }
+
+    /// The same keys, their changes behind `barrier` (the sled
+    /// database's, see [`intyg_service::backup`]).
+    pub fn behind(self, barrier: intyg_service::backup::Barrier) -> Self {
+        Self { barrier, ..self }
     }
 
     /// The file of a transaction id; ids are base64url, anything else is
@@ -71,6 +82,7 @@ impl TransactionKeyStore for FileKeys {
         let this = self.clone();
         let key = key.to_vec();
         blocking(move || {
+            let _hold = this.barrier.hold();
             let partial = path.with_extension("partial");
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
@@ -100,6 +112,7 @@ impl TransactionKeyStore for FileKeys {
         let path = self.path(transaction_id)?;
         let this = self.clone();
         blocking(move || {
+            let _hold = this.barrier.hold();
             match std::fs::OpenOptions::new().write(true).open(&path) {
                 Ok(mut file) => {
                     let len = usize::try_from(file.metadata()?.len()).unwrap_or(0);

@@ -46,7 +46,7 @@ pub trait GrantStore: Send + Sync {
 
 /// On sled.
 pub(super) struct SledGrants {
-    pub(super) tree: sled::Tree,
+    pub(super) tree: intyg_service::backup::Tree,
 }
 
 #[async_trait]

@@ -119,8 +119,8 @@ pub trait OutboxStore: Send + Sync {
 
 /// Both on sled.
 pub(super) struct SledWebhooks {
-    pub(super) subscriptions: sled::Tree,
-    pub(super) deliveries: sled::Tree,
+    pub(super) subscriptions: intyg_service::backup::Tree,
+    pub(super) deliveries: intyg_service::backup::Tree,
 }
 
 #[async_trait]
