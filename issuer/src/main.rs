@@ -83,6 +83,39 @@ enum Command {
     /// --config file's `database_url`), prints the schema version and exits
     /// without serving. Refuses a schema newer than the binary.
     Migrate,
+    /// Back up the sled store and the data directory's files (keys,
+    /// certificates, audit trail), encrypted to age X25519 recipients.
+    /// Online: while the service runs, the snapshot comes from it over
+    /// DIR/operator.sock; stopped, the store is opened here. PostgreSQL
+    /// deployments are refused (pg_dump; docs/deploy.md).
+    Backup {
+        /// The data directory (default: the --config file's `data_dir`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// An age X25519 recipient (`age1...`). Repeatable.
+        #[arg(long = "recipient", value_name = "AGE1...")]
+        recipients: Vec<String>,
+        /// A file of recipients, one per line (`#` comments). Repeatable.
+        #[arg(long = "recipients-file", value_name = "FILE")]
+        recipients_files: Vec<PathBuf>,
+        /// The archive to write (a new file).
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Restore a backup into a new or empty data directory, after checking
+    /// its manifest's checksum and counts; prints the counts.
+    Restore {
+        /// The archive.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// An age identity file (`AGE-SECRET-KEY-1...`) that the archive
+        /// was encrypted to.
+        #[arg(long, value_name = "FILE")]
+        identity: PathBuf,
+        /// The data directory to create (must not exist, or be empty).
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -103,6 +136,56 @@ enum AuditAction {
         #[arg(long, env = "INTYG_DATABASE_URL")]
         database_url: Option<String>,
     },
+}
+
+/// `backup` and `restore`: print the outcome, or the error and exit 1.
+fn backup_or_restore(
+    service: &str,
+    command: &Command,
+    config: Option<&std::path::Path>,
+    database_url: Option<&str>,
+) -> anyhow::Result<()> {
+    use intyg_service::backup::{BackupError, backup_command, restore_command};
+    let outcome = match command {
+        Command::Backup {
+            data_dir,
+            recipients,
+            recipients_files,
+            output,
+        } => {
+            let config = config.map(Config::load).transpose()?;
+            let data_dir = data_dir
+                .clone()
+                .or_else(|| config.as_ref().map(|c| c.data_dir.clone()))
+                .context("backup needs --data-dir DIR (or --config FILE)")?;
+            if database_url.is_some() || config.is_some_and(|c| c.database().is_some()) {
+                Err((
+                    BackupError::Postgres.code(),
+                    BackupError::Postgres.to_string(),
+                ))
+            } else {
+                backup_command(service, &data_dir, recipients, recipients_files, output)
+                    .map_err(|e| (e.code(), e.to_string()))
+            }
+        }
+        Command::Restore {
+            from,
+            identity,
+            data_dir,
+        } => restore_command(service, from, identity, data_dir)
+            .map_err(|e| (e.code(), e.to_string())),
+        _ => return Ok(()),
+    };
+    match outcome {
+        Ok(text) => {
+            print!("{text}");
+            Ok(())
+        }
+        Err((code, message)) => {
+            eprintln!("{code}: {message}");
+            std::process::exit(1);
+        }
+    }
 }
 
 /// `audit verify`: prints the outcome; the exit code says it.
@@ -157,6 +240,14 @@ async fn main() -> anyhow::Result<()> {
     }) = &args.command
     {
         return audit_verify(data_dir, database_url.as_deref()).await;
+    }
+    if let Some(command @ (Command::Backup { .. } | Command::Restore { .. })) = &args.command {
+        return backup_or_restore(
+            "issuer",
+            command,
+            args.config.as_deref(),
+            args.database_url.as_deref(),
+        );
     }
     if let (Some(from), Some(url)) = (&args.copy_from_sled, &args.database_url) {
         let db = sled::Config::new()
@@ -238,6 +329,16 @@ async fn main() -> anyhow::Result<()> {
         "intyg-issuer started"
     );
     intyg_issuer::ops::spawn_sweeps(state.stores.clone(), std::time::Duration::from_secs(60));
+    let operator_socket = match &state.stores.sled {
+        Some(db) => intyg_service::backup::socket::serve(
+            &state.config.data_dir,
+            db.clone(),
+            "issuer",
+            Some(state.audit.audit().clone()),
+        )
+        .context("binding the operator socket in the data directory")?,
+        None => None,
+    };
     axum::serve(
         listener,
         app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -246,6 +347,11 @@ async fn main() -> anyhow::Result<()> {
     .await
     .context("serving")?;
     state.stores.durable().await?;
+    if let Some(path) = operator_socket
+        && let Err(e) = std::fs::remove_file(&path)
+    {
+        tracing::warn!(error = %e, path = %path.display(), "the operator socket was not removed");
+    }
     tracing::info!("intyg-issuer stopped");
     Ok(())
 }

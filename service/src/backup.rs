@@ -398,6 +398,52 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `backup` as both binaries run it: recipients from `--recipient` and
+/// `--recipients-file`, then [`take`]; returns the lines to print.
+pub fn backup_command(
+    service: &str,
+    data_dir: &Path,
+    recipients: &[String],
+    recipients_files: &[PathBuf],
+    output: &Path,
+) -> Result<String, BackupError> {
+    let files = recipients_files
+        .iter()
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .map(|text| (path.display().to_string(), text))
+                .map_err(|source| BackupError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let recipients = archive::recipients(recipients, &files)?;
+    let taken = take(service, data_dir, &recipients, output)?;
+    Ok(format!(
+        "{}  written to {} ({} bytes, encrypted to {} recipient(s))\n",
+        summary(&taken.manifest),
+        output.display(),
+        taken.archive_bytes,
+        recipients.len()
+    ))
+}
+
+/// `restore` as both binaries run it; returns the lines to print.
+pub fn restore_command(
+    service: &str,
+    archive_path: &Path,
+    identity_path: &Path,
+    data_dir: &Path,
+) -> Result<String, RestoreError> {
+    let manifest = restore(service, archive_path, identity_path, data_dir)?;
+    Ok(format!(
+        "{}  restored into {}; checksum and counts verified, read back equal\n",
+        summary(&manifest),
+        data_dir.display()
+    ))
+}
+
 /// The lines `backup` and `restore` print: counts per tree, files, and the
 /// checksum.
 pub fn summary(manifest: &Manifest) -> String {
@@ -423,4 +469,118 @@ pub fn summary(manifest: &Manifest) -> String {
     ));
     out.push_str(&format!("  content sha256: {}\n", manifest.content_sha256));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        std::env::temp_dir().join(format!(
+            "intyg-backup-{name}-{}-{nanos}",
+            std::process::id()
+        ))
+    }
+
+    #[test]
+    fn restore_writes_what_the_snapshot_read_and_refuses_another_service_or_a_used_directory() {
+        let source = temp("source");
+        std::fs::create_dir_all(source.join("transaction-keys")).unwrap();
+        std::fs::write(source.join("c-nonce.key"), [1u8; 32]).unwrap();
+        std::fs::write(source.join("transaction-keys/t1.key"), [2u8; 32]).unwrap();
+        std::fs::write(source.join("transaction-keys/t2.partial"), [3u8; 32]).unwrap();
+        std::fs::write(
+            source.join(crate::audit::FILE_NAME),
+            "{\"seq\":1}\n{\"seq\":2",
+        )
+        .unwrap();
+        let db = Db::open(&source.join(STORE_DIR)).unwrap();
+        let offers = db.open_tree("offers").unwrap();
+        offers.insert(b"o1", b"offer".to_vec()).unwrap();
+        db.open_tree("empty").unwrap();
+        let contents = snapshot(&db, &source).unwrap();
+        assert_eq!(contents.trees["offers"].len(), 1);
+        assert!(contents.trees["empty"].is_empty());
+        assert_eq!(
+            contents.files.keys().collect::<Vec<_>>(),
+            ["audit.jsonl", "c-nonce.key", "transaction-keys/t1.key"],
+            "the store, unfinished writes and the socket are left out"
+        );
+        assert_eq!(
+            contents.files["audit.jsonl"], b"{\"seq\":1}\n",
+            "complete lines"
+        );
+
+        let keys = temp("keys");
+        std::fs::create_dir_all(&keys).unwrap();
+        let (identity, recipient) = archive::generate_identity();
+        std::fs::write(keys.join("identity.txt"), identity).unwrap();
+        let archive_path = keys.join("backup.age");
+        let taken = take(
+            "issuer",
+            &source,
+            &archive::recipients(&[recipient], &[]).unwrap(),
+            &archive_path,
+        );
+        // The store is open in this process: sled's lock holds it.
+        assert!(matches!(taken, Err(BackupError::InUse(_))), "{taken:?}");
+        drop((offers, db));
+        let taken = take(
+            "issuer",
+            &source,
+            &archive::recipients(&[archive::generate_identity().1], &[]).unwrap(),
+            &source.join("inside.age"),
+        );
+        assert_eq!(taken.unwrap_err().code(), "output");
+        let (identity_text, recipient) = archive::generate_identity();
+        std::fs::write(keys.join("identity.txt"), identity_text).unwrap();
+        let taken = take(
+            "issuer",
+            &source,
+            &archive::recipients(&[recipient], &[]).unwrap(),
+            &archive_path,
+        )
+        .unwrap();
+        assert_eq!(taken.manifest.source, "offline");
+        assert_eq!(taken.manifest.trees["offers"], 1);
+
+        let target = keys.join("restored");
+        let identity = keys.join("identity.txt");
+        let wrong = restore("verifier", &archive_path, &identity, &target).unwrap_err();
+        assert_eq!(wrong.code(), "wrong_service");
+        assert!(!target.exists());
+        let manifest = restore("issuer", &archive_path, &identity, &target).unwrap();
+        assert_eq!(manifest.content_sha256, taken.manifest.content_sha256);
+        assert_eq!(
+            std::fs::read(target.join("transaction-keys/t1.key")).unwrap(),
+            [2u8; 32]
+        );
+        let again = restore("issuer", &archive_path, &identity, &target).unwrap_err();
+        assert_eq!(again.code(), "target_not_empty");
+        let reopened = Db::open(&target.join(STORE_DIR)).unwrap();
+        assert_eq!(
+            reopened
+                .open_tree("offers")
+                .unwrap()
+                .get(b"o1")
+                .unwrap()
+                .as_deref(),
+            Some(&b"offer"[..])
+        );
+        drop(reopened);
+        let none = take(
+            "issuer",
+            &keys.join("nothing"),
+            &archive::recipients(&[archive::generate_identity().1], &[]).unwrap(),
+            &keys.join("none.age"),
+        );
+        assert_eq!(none.unwrap_err().code(), "no_store");
+        for dir in [source, keys] {
+            std::fs::remove_dir_all(dir).unwrap();
+        }
+    }
 }

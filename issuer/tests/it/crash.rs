@@ -24,9 +24,9 @@ use intyg_testkit::{
 use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 
-struct Process {
+pub(crate) struct Process {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for Process {
@@ -36,7 +36,7 @@ impl Drop for Process {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -44,7 +44,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start(dir: &std::path::Path, port: u16) -> Process {
+pub(crate) async fn start(dir: &std::path::Path, port: u16) -> Process {
     start_on(dir, port, None).await
 }
 
@@ -95,7 +95,10 @@ async fn json<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, String>
 
 /// Makes an offer and runs the wallet side to the end; returns the record
 /// id and the status indices of the credentials received.
-async fn issue_one(http: &reqwest::Client, url: &str) -> Result<(String, Vec<u64>), String> {
+pub(crate) async fn issue_one(
+    http: &reqwest::Client,
+    url: &str,
+) -> Result<(String, Vec<u64>), String> {
     let err = |e: reqwest::Error| e.to_string();
     let admin = Admin::new(http.clone(), url, API_KEY);
     let created: OfferCreated = json(

@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod auth_code;
+mod backup;
 mod crash;
 mod flow;
 mod haip;

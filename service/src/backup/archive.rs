@@ -302,6 +302,22 @@ pub fn recipients(
     Ok(parsed)
 }
 
+/// A new X25519 identity: the text of its identity file (as `age-keygen`
+/// writes it) and its recipient (`age1…`). For restore drills and tests;
+/// operators make theirs with `age-keygen` on the machine that keeps it.
+pub fn generate_identity() -> (String, String) {
+    use age::secrecy::ExposeSecret as _;
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public().to_string();
+    (
+        format!(
+            "# public key: {recipient}\n{}\n",
+            identity.to_string().expose_secret()
+        ),
+        recipient,
+    )
+}
+
 /// Encrypts `plain` to `recipients` into `out`.
 pub fn seal(
     plain: &[u8],

@@ -33,7 +33,7 @@ pub fn serve(
     db: Db,
     service: &'static str,
     audit: Option<Audit>,
-) -> std::io::Result<PathBuf> {
+) -> std::io::Result<Option<PathBuf>> {
     use std::os::unix::fs::PermissionsExt as _;
     let path = data_dir.join(SOCKET_NAME);
     match std::fs::remove_file(&path) {
@@ -60,7 +60,19 @@ pub fn serve(
             });
         }
     });
-    Ok(path)
+    Ok(Some(path))
+}
+
+/// No operator socket off Unix: backups are taken with the service
+/// stopped.
+#[cfg(not(unix))]
+pub fn serve(
+    _data_dir: &Path,
+    _db: Db,
+    _service: &'static str,
+    _audit: Option<Audit>,
+) -> std::io::Result<Option<PathBuf>> {
+    Ok(None)
 }
 
 #[cfg(unix)]
