@@ -115,6 +115,12 @@ enum Command {
         /// The data directory to create (must not exist, or be empty).
         #[arg(long)]
         data_dir: PathBuf,
+        /// Status list indices to skip after the restore: credentials
+        /// issued after the backup hold indices the backup does not know,
+        /// which must never be handed out again. The default is one list
+        /// of the default size.
+        #[arg(long, value_name = "N", default_value_t = 131_072)]
+        skip_status_indices: u64,
     },
     /// The audit trail.
     Audit {
@@ -139,7 +145,7 @@ enum AuditAction {
 }
 
 /// `backup` and `restore`: print the outcome, or the error and exit 1.
-fn backup_or_restore(
+async fn backup_or_restore(
     service: &str,
     command: &Command,
     config: Option<&std::path::Path>,
@@ -172,8 +178,11 @@ fn backup_or_restore(
             from,
             identity,
             data_dir,
-        } => restore_command(service, from, identity, data_dir)
-            .map_err(|e| (e.code(), e.to_string())),
+            skip_status_indices,
+        } => match restore_command(service, from, identity, data_dir) {
+            Ok(text) => Ok(text + &skip_indices(data_dir, *skip_status_indices).await?),
+            Err(e) => Err((e.code(), e.to_string())),
+        },
         _ => return Ok(()),
     };
     match outcome {
@@ -186,6 +195,21 @@ fn backup_or_restore(
             std::process::exit(1);
         }
     }
+}
+
+/// Moves the restored store's status index counter `count` ahead; the
+/// line to print.
+async fn skip_indices(data_dir: &std::path::Path, count: u64) -> anyhow::Result<String> {
+    let stores = intyg_issuer::store::Stores::open_sled(&data_dir.join("db"))?;
+    let before = stores.status.allocated().await?;
+    if count > 0 {
+        stores.status.allocate(count).await?;
+        stores.durable().await?;
+    }
+    Ok(format!(
+        "  status indices: the next is {}, {count} after the backup's {before}\n",
+        before.saturating_add(count)
+    ))
 }
 
 /// `audit verify`: prints the outcome; the exit code says it.
@@ -247,7 +271,8 @@ async fn main() -> anyhow::Result<()> {
             command,
             args.config.as_deref(),
             args.database_url.as_deref(),
-        );
+        )
+        .await;
     }
     if let (Some(from), Some(url)) = (&args.copy_from_sled, &args.database_url) {
         let db = sled::Config::new()

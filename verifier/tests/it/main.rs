@@ -3,6 +3,7 @@
 //! loopback) and a test holder built on `intyg_core`.
 
 mod audit;
+mod backup;
 mod erasure;
 mod events;
 mod failures;
