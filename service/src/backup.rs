@@ -205,7 +205,16 @@ pub fn data_files(data_dir: &Path) -> std::io::Result<BTreeMap<String, Vec<u8>>>
 
 /// A snapshot of `db` and the files of `data_dir`, one point in time.
 pub fn snapshot(db: &Db, data_dir: &Path) -> Result<Contents, BackupError> {
+    let started = std::time::Instant::now();
     let (trees, files) = db.paused(|| data_files(data_dir))?;
+    tracing::info!(
+        millis = started.elapsed().as_millis(),
+        entries = trees
+            .iter()
+            .map(|(_, entries)| entries.len())
+            .sum::<usize>(),
+        "backup: snapshot read, writes paused meanwhile"
+    );
     let files = files.map_err(|source| BackupError::Io {
         path: data_dir.display().to_string(),
         source,

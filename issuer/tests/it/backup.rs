@@ -105,6 +105,12 @@ async fn an_online_backup_taken_while_the_issuer_writes_restores_with_equal_coun
     admin
         .offer(intyg_testkit::REGISTRATION_CERTIFICATE, KARIN)
         .await;
+    let list = http
+        .get(format!("{}/status/0", issuer.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200, "the signed list is kept in the store");
 
     // A writer registers persons one after the other while the backup runs.
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
@@ -166,7 +172,7 @@ async fn an_online_backup_taken_while_the_issuer_writes_restores_with_equal_coun
         .unwrap()
         .to_owned();
     let c_nonce_key = std::fs::read(dir.path().join("c-nonce.key")).unwrap();
-    assert!(!files_containing(dir.path(), FAMILY_NAME.as_bytes()).is_empty());
+    assert!(!files_containing(&dir.path().join("db"), FAMILY_NAME.as_bytes()).is_empty());
     for needle in [
         FAMILY_NAME.as_bytes(),
         private_d.as_bytes(),
