@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use archive::{Contents, Manifest};
-pub use barrier::{Barrier, Db, Tree, WriteHold};
+pub use barrier::{Barrier, Db, Tree, Trees, WriteHold};
 
 /// Why a backup could not be taken.
 #[derive(Debug, thiserror::Error)]

@@ -49,11 +49,14 @@ pub struct Manifest {
     pub content_sha256: String,
 }
 
+/// A tree's entries, key and value, in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A snapshot's state: the trees and files, in canonical order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Contents {
     /// Tree name → entries in key order.
-    pub trees: BTreeMap<String, Vec<(Vec<u8>, Vec<u8>)>>,
+    pub trees: BTreeMap<String, Entries>,
     /// Relative path (`/`-separated) → bytes.
     pub files: BTreeMap<String, Vec<u8>>,
 }
@@ -121,7 +124,7 @@ impl Contents {
                         return Err(bad("trees out of order"));
                     }
                     let count = take_u64(&mut bytes)?;
-                    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+                    let mut entries: Entries = Vec::new();
                     for _ in 0..count {
                         let key = take_u32(&mut bytes)?.to_vec();
                         let value = take_u64_bytes(&mut bytes)?.to_vec();
@@ -537,7 +540,10 @@ mod tests {
             !archive.windows(6).any(|w| w == b"secret"),
             "no plaintext in the archive"
         );
-        assert_eq!(open(&archive[..], &[identity.clone()]).unwrap(), plain);
+        assert_eq!(
+            open(&archive[..], std::slice::from_ref(&identity)).unwrap(),
+            plain
+        );
         assert!(matches!(
             open(&archive[..], &[other]),
             Err(SealError::WrongIdentity)
@@ -546,7 +552,7 @@ mod tests {
         let middle = tampered.len() - 20;
         tampered[middle] ^= 1;
         assert!(matches!(
-            open(&tampered[..], &[identity.clone()]),
+            open(&tampered[..], std::slice::from_ref(&identity)),
             Err(SealError::Damaged(_))
         ));
         assert!(matches!(

@@ -14,6 +14,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use sled::IVec;
 
+/// Every tree's name and entries, as sled holds them.
+pub type Trees = Vec<(String, Vec<(IVec, IVec)>)>;
+
 /// The barrier of one database: shared by writers, exclusive for a
 /// snapshot.
 #[derive(Debug, Clone, Default)]
@@ -91,10 +94,7 @@ impl Db {
     /// Every tree's entries, in name and key order, read while no write is
     /// under way; `also` runs under the same pause (files that belong to
     /// the same state).
-    pub fn paused<T>(
-        &self,
-        also: impl FnOnce() -> T,
-    ) -> Result<(Vec<(String, Vec<(IVec, IVec)>)>, T), sled::Error> {
+    pub fn paused<T>(&self, also: impl FnOnce() -> T) -> Result<(Trees, T), sled::Error> {
         self.barrier.paused(|| {
             let mut names: Vec<IVec> = self.db.tree_names();
             names.sort();
