@@ -22,7 +22,8 @@ impl TempDir {
     }
 }
 
-/// Every file under `dir` whose bytes contain `needle`.
+/// Every regular file under `dir` whose bytes contain `needle` (sockets,
+/// such as a running service's `operator.sock`, are not read).
 pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     let mut hits = Vec::new();
     let mut stack = vec![dir.to_owned()];
@@ -31,10 +32,11 @@ pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else if std::fs::read(&path)
-                .unwrap()
-                .windows(needle.len())
-                .any(|w| w == needle)
+            } else if path.is_file()
+                && std::fs::read(&path)
+                    .unwrap()
+                    .windows(needle.len())
+                    .any(|w| w == needle)
             {
                 hits.push(path);
             }
