@@ -48,7 +48,9 @@ pub fn serve(
             let stream = match listener.accept().await {
                 Ok((stream, _)) => stream,
                 Err(e) => {
+                    // Out of descriptors, say: wait rather than spin.
                     tracing::error!(error = %e, "operator socket: accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     continue;
                 }
             };
