@@ -195,3 +195,95 @@ pub fn request(data_dir: &Path) -> Result<Option<Vec<u8>>, BackupError> {
 pub fn request(_data_dir: &Path) -> Result<Option<Vec<u8>>, BackupError> {
     Ok(None)
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!("intyg-sock-{name}-{nanos}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_socket_serves_a_snapshot_refuses_other_requests_and_a_stale_one_is_no_service() {
+        let dir = temp("serve");
+        let db = Db::open(&dir.join("db")).unwrap();
+        db.open_tree("offers")
+            .unwrap()
+            .insert(b"o1", b"x".to_vec())
+            .unwrap();
+        std::fs::write(dir.join("c-nonce.key"), [9u8; 32]).unwrap();
+        let path = serve(&dir, db, "issuer", None).unwrap().unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let asked = dir.clone();
+        let plain = tokio::task::spawn_blocking(move || request(&asked))
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let (manifest, contents) = super::super::archive::from_plaintext(&plain).unwrap();
+        assert_eq!(
+            (manifest.service.as_str(), manifest.source.as_str()),
+            ("issuer", "online")
+        );
+        assert_eq!(contents.trees["offers"].len(), 1);
+        assert_eq!(contents.files["c-nonce.key"], [9u8; 32]);
+
+        let asked = path.clone();
+        let answer = tokio::task::spawn_blocking(move || {
+            let mut stream = std::os::unix::net::UnixStream::connect(&asked).unwrap();
+            stream.write_all(b"shell rm -rf /\n").unwrap();
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).unwrap();
+            answer
+        })
+        .await
+        .unwrap();
+        assert_eq!(answer, "error unknown request\n");
+
+        // A socket file that nobody listens on (a killed service).
+        let stale = temp("stale");
+        drop(std::os::unix::net::UnixListener::bind(stale.join(SOCKET_NAME)).unwrap());
+        let none = tokio::task::spawn_blocking(move || request(&stale))
+            .await
+            .unwrap();
+        assert!(matches!(none, Ok(None)), "{none:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_service_that_answers_an_error_is_reported_as_refused() {
+        let dir = temp("refuse");
+        let listener = tokio::net::UnixListener::bind(dir.join(SOCKET_NAME)).unwrap();
+        tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let mut stream = tokio::io::BufReader::new(stream);
+            let mut line = String::new();
+            stream.read_line(&mut line).await.unwrap();
+            assert_eq!(line, "snapshot\n");
+            stream
+                .get_mut()
+                .write_all(b"error the snapshot failed\n")
+                .await
+                .unwrap();
+        });
+        let refused = tokio::task::spawn_blocking(move || request(&dir))
+            .await
+            .unwrap();
+        let error = refused.unwrap_err();
+        assert_eq!(error.code(), "snapshot_refused");
+        assert_eq!(
+            error.to_string(),
+            "the running service refused the snapshot: the snapshot failed"
+        );
+    }
+}
