@@ -238,6 +238,7 @@ async fn main() -> anyhow::Result<()> {
         "intyg-issuer started"
     );
     intyg_issuer::ops::spawn_sweeps(state.stores.clone(), std::time::Duration::from_secs(60));
+    intyg_issuer::rollover::spawn_sighup(state.clone());
     axum::serve(
         listener,
         app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
