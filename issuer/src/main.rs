@@ -219,6 +219,7 @@ async fn main() -> anyhow::Result<()> {
             "--profile haip needs at least one --wallet-provider-root (or wallet_provider_roots) or --trust-list"
         );
     }
+    intyg_service::hardening::no_core_dumps()?;
     // The issuer's own port first: the development IdP takes any free
     // port, which could otherwise be the one asked for here.
     let listener = tokio::net::TcpListener::bind(config.listen)

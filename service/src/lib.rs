@@ -26,6 +26,7 @@
 pub mod audit;
 pub mod fetch;
 mod group_commit;
+pub mod hardening;
 pub mod pg;
 pub mod portal;
 pub mod replay;

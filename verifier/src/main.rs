@@ -223,6 +223,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(method) = args.request_uri_method {
         config.request_uri_method = method;
     }
+    intyg_service::hardening::no_core_dumps()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
