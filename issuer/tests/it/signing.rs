@@ -387,9 +387,12 @@ async fn reload(issuer: &TestIssuer) -> reqwest::Response {
 }
 
 async fn published_kids(issuer: &TestIssuer) -> Vec<String> {
-    let published: Value = issuer
-        .http
-        .get(format!("{}/.well-known/jwt-vc-issuer", issuer.url))
+    published_kids_at(&issuer.http, &issuer.url).await
+}
+
+async fn published_kids_at(http: &reqwest::Client, url: &str) -> Vec<String> {
+    let published: Value = http
+        .get(format!("{url}/.well-known/jwt-vc-issuer"))
         .fetch_json()
         .await;
     published["jwks"]["keys"]
@@ -570,4 +573,94 @@ async fn rollover_stages_a_key_then_retires_the_old_one_without_a_restart() {
     // Each accepted reload is in the audit trail.
     let trail = std::fs::read_to_string(issuer.state.config.data_dir.join("audit.jsonl")).unwrap();
     assert_eq!(trail.matches("\"keys.reload\"").count(), 2, "{trail}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_keys_of_a_running_issuer_process() {
+    let dir = TempDir::new("rollover-sighup");
+    let ca = LocalCa::generate(&Subject::new("Rollover CA").organization("Testverket")).unwrap();
+    let now = intyg_issuer::now();
+    let port = crate::crash::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let (old, old_key, _) = credential_files(&ca, &dir, "old", &url, now - 300 * 86_400);
+    let (new, new_key, _) = credential_files(&ca, &dir, "new", &url, now - 86_400);
+    let thumb = |key: &SigningKey| intyg_core::jose::thumbprint(&key.public_jwk()).unwrap();
+    let data = dir.path().join("data");
+    let config_file = dir.path().join("issuer.toml");
+    let head = format!(
+        "dev = true\ndev_pid_provider = false\npublic_url = {url:?}\nlisten = \"127.0.0.1:{port}\"\ndata_dir = {:?}\ncredential_types_dir = {:?}\n",
+        data.display().to_string(),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/credentials"),
+    );
+    std::fs::write(
+        &config_file,
+        head.clone() + &signing_toml(&[(&old, None, None)]),
+    )
+    .unwrap();
+    let process = crate::crash::Process {
+        url: url.clone(),
+        child: std::process::Command::new(env!("CARGO_BIN_EXE_intyg-issuer"))
+            .arg("--config")
+            .arg(&config_file)
+            .env("INTYG_API_KEY", intyg_testkit::API_KEY)
+            .env("RUST_LOG", "error")
+            .env_remove("INTYG_DATABASE_URL")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    };
+    let http = reqwest::Client::new();
+    let admin = intyg_testkit::Admin::new(http.clone(), &url, intyg_testkit::API_KEY);
+    let signing = || async {
+        let view: Value = admin
+            .request(reqwest::Method::GET, "/api/keys")
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        view["signing"].as_str().map(str::to_owned)
+    };
+    let mut first = None;
+    for _ in 0..200 {
+        first = signing().await;
+        if first.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(first, Some(thumb(&old_key)));
+
+    // `systemctl reload`: the new key signs from now, the old one retires.
+    std::fs::write(
+        &config_file,
+        head + &signing_toml(&[(&old, None, Some(now - 1)), (&new, Some(now - 1), None)]),
+    )
+    .unwrap();
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &process.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    let mut after = None;
+    for _ in 0..200 {
+        after = signing().await;
+        if after.as_deref() == Some(thumb(&new_key).as_str()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(after, Some(thumb(&new_key)));
+    assert_eq!(
+        published_kids_at(&http, &url).await,
+        vec![thumb(&old_key), thumb(&new_key)]
+    );
+    let trail = std::fs::read_to_string(data.join("audit.jsonl")).unwrap();
+    let reload = trail
+        .lines()
+        .find(|l| l.contains("\"keys.reload\""))
+        .expect("the reload is audited");
+    assert!(reload.contains("\"system\""), "{reload}");
+    drop(process);
 }
