@@ -30,6 +30,7 @@ pub mod audit;
 pub mod backup;
 pub mod fetch;
 mod group_commit;
+pub mod hardening;
 pub mod pg;
 pub mod portal;
 pub mod replay;

@@ -8,6 +8,7 @@ mod backup;
 mod crash;
 mod flow;
 mod haip;
+mod hygiene;
 mod multi;
 mod portal;
 mod signing;
