@@ -8,6 +8,7 @@ mod crash;
 mod flow;
 mod haip;
 mod multi;
+mod pkcs11;
 mod portal;
 mod signing;
 mod stores;

@@ -20,7 +20,7 @@ use serde_json::Value;
 const VCT: &str = "https://intyg.se/credentials/registration-certificate/v1";
 
 /// One credential for Karin through the pre-authorized flow.
-async fn issue_one(issuer: &TestIssuer) -> SdJwt {
+pub(crate) async fn issue_one(issuer: &TestIssuer) -> SdJwt {
     issue_of(issuer, REGISTRATION_CERTIFICATE).await
 }
 
@@ -152,8 +152,9 @@ fn credential_files(
     std::fs::write(&chain_file, leaf.to_pem()).unwrap();
     (
         SigningConfig {
-            key_file,
+            key_file: Some(key_file),
             chain_file,
+            ..SigningConfig::default()
         },
         key,
         leaf,
