@@ -33,8 +33,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::mechanism::Mechanism;
@@ -423,7 +421,14 @@ impl Pkcs11Signer {
         let key = find_private_key(&session, &token.label, &config.key)?;
         check_private_key(&session, &token, &config.key, key)?;
         let point = public_point(&session, &token, &config.key, key)?;
-        let public = p256_jwk(&point);
+        let public =
+            VerifyingKey::P256(point.clone())
+                .to_jwk()
+                .map_err(|_| Pkcs11Error::NotP256 {
+                    key: config.key.clone(),
+                    token: token.label.clone(),
+                    reason: "CKA_EC_POINT is not a P-256 point",
+                })?;
         let signer = Self {
             token,
             key_label: config.key.clone(),
@@ -709,18 +714,6 @@ fn uncompressed_point(value: &[u8]) -> Option<Vec<u8>> {
         _ => return None,
     };
     (point[0] == 0x04).then(|| point.to_vec())
-}
-
-/// The public JWK of an uncompressed P-256 point.
-fn p256_jwk(point: &[u8]) -> Jwk {
-    let jwk = serde_json::json!({
-        "kty": "EC",
-        "crv": "P-256",
-        "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
-        "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
-    });
-    // Invariant: the members above are a well-formed EC JWK.
-    serde_json::from_value(jwk).expect("an EC JWK")
 }
 
 #[cfg(test)]

@@ -31,7 +31,8 @@ struct KeySigner(Arc<Identity>);
 impl CheckpointSigner for KeySigner {
     fn sign(&self, payload: &[u8]) -> Result<String, AuditError> {
         let header = Header::new(self.0.key.algorithm()).typ(CHECKPOINT_TYP);
-        sign_compact(&header, payload, &self.0.key).map_err(|e| AuditError::Signing(e.to_string()))
+        sign_compact(&header, payload, self.0.key.as_ref())
+            .map_err(|e| AuditError::Signing(e.to_string()))
     }
 }
 
@@ -51,15 +52,19 @@ pub async fn open(
     Ok(trail)
 }
 
-/// The public key checkpoints verify with: `key_file` when given, else
-/// `verifier-key.jwk` in `data_dir` (read, never created).
+/// The public key checkpoints verify with: `key_file` when given (a
+/// private JWK, or the PEM chain of a key in an HSM), else
+/// `verifier-key.jwk` in `data_dir`, else (a development key in a token)
+/// the leaf of `verifier-chain.pem` there (read, never created).
 pub fn public_key(
     data_dir: &std::path::Path,
     key_file: Option<&std::path::Path>,
 ) -> Result<Jwk, AuditError> {
+    let file_key = data_dir.join("verifier-key.jwk");
     match key_file {
         Some(path) => audit::public_key_of(path),
-        None => audit::public_key_of(&data_dir.join("verifier-key.jwk")),
+        None if file_key.exists() => audit::public_key_of(&file_key),
+        None => audit::public_key_of(&data_dir.join("verifier-chain.pem")),
     }
 }
 
