@@ -122,9 +122,9 @@ enum AuditAction {
         /// The trail is in this PostgreSQL database (table `verifier_audit`).
         #[arg(long, env = "INTYG_DATABASE_URL")]
         database_url: Option<String>,
-        /// The signing key, when not `verifier-key.jwk` in the data
-        /// directory (`[x509] key_file`); for a key in an HSM, its PEM
-        /// chain (`[x509] chain_file`).
+        /// The signing key, when not the one of `verifier-chain.pem` (or
+        /// `verifier-key.jwk`) in the data directory: `[x509] key_file`,
+        /// or for a key in an HSM its PEM chain (`[x509] chain_file`).
         #[arg(long)]
         key_file: Option<PathBuf>,
     },
