@@ -121,6 +121,22 @@ impl Signer for SigningKey {
     }
 }
 
+/// A shared signer signs as what it shares (a service keeps its key as
+/// `Arc<dyn Signer>`: in memory or in a PKCS#11 token).
+impl<S: Signer + ?Sized> Signer for std::sync::Arc<S> {
+    fn algorithm(&self) -> Algorithm {
+        (**self).algorithm()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
+        (**self).sign(message)
+    }
+
+    fn public_jwk(&self) -> Jwk {
+        (**self).public_jwk()
+    }
+}
+
 /// A public key that verifies one of our algorithms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyingKey {
