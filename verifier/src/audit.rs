@@ -31,8 +31,7 @@ struct KeySigner(Arc<Identity>);
 impl CheckpointSigner for KeySigner {
     fn sign(&self, payload: &[u8]) -> Result<String, AuditError> {
         let header = Header::new(self.0.key.algorithm()).typ(CHECKPOINT_TYP);
-        sign_compact(&header, payload, self.0.key.as_ref())
-            .map_err(|e| AuditError::Signing(e.to_string()))
+        sign_compact(&header, payload, &self.0.key).map_err(|e| AuditError::Signing(e.to_string()))
     }
 }
 

@@ -102,7 +102,7 @@ pub async fn request(
         request_jti: request.jti.clone(),
     };
     Ok(Json(ErasureAnswerBody {
-        erasure_answer: answer.sign(state.identity.key.as_ref(), state.identity.chain.to_x5c())?,
+        erasure_answer: answer.sign(&state.identity.key, state.identity.chain.to_x5c())?,
     }))
 }
 

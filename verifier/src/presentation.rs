@@ -337,7 +337,7 @@ fn signed_request_object(
 ) -> Result<Response, ApiError> {
     let jwt = sign_request_object(
         request,
-        state.identity.key.as_ref(),
+        &state.identity.key,
         state.identity.chain.to_x5c(),
         now,
         now + REQUEST_OBJECT_LIFETIME.min(transaction.expires_at - now),

@@ -41,5 +41,5 @@ pub fn issue(
         retention_until: now.saturating_add(retention),
         erasure_endpoint: format!("{}{ERASURE_PATH}", state.config.public_url),
     };
-    Ok(receipt.sign(state.identity.key.as_ref(), state.identity.chain.to_x5c())?)
+    Ok(receipt.sign(&state.identity.key, state.identity.chain.to_x5c())?)
 }

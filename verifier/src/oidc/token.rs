@@ -302,7 +302,7 @@ pub async fn token(
     header.kid = Some(thumbprint(&state.identity.key.public_jwk())?);
     let payload = serde_json::to_vec(&claims)
         .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?;
-    let id_token = sign_compact(&header, &payload, state.identity.key.as_ref())?;
+    let id_token = sign_compact(&header, &payload, &state.identity.key)?;
     let access_token = random_token(32)?;
     let mut access = grant.clone();
     access.expires_at = now + ACCESS_TOKEN_SECONDS;
