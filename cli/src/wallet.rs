@@ -1097,6 +1097,7 @@ fn open_error(error: OpenError) -> anyhow::Error {
 fn unlock_error(error: UnlockError) -> anyhow::Error {
     let code = match &error {
         UnlockError::WrongPin => "wrong_pin",
+        UnlockError::TooManyAttempts { .. } => "too_many_attempts",
         UnlockError::WeakPin => "weak_pin",
         _ => "store_failure",
     };

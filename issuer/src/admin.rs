@@ -86,7 +86,7 @@ fn summary(state: &AppState, record: &CredentialRecord) -> CredentialSummary {
 }
 
 /// Checks the Bearer API key in constant time.
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let unauthorized = |why: &str| ApiError::client(StatusCode::UNAUTHORIZED, "invalid_token", why);
     let Some(expected) = &state.config.api_key else {
         return Err(unauthorized(
@@ -125,7 +125,7 @@ pub async fn create_offer(
 }
 
 /// The admin API as an actor of the audit trail.
-fn api_actor(state: &AppState, peer: &Peer) -> Actor {
+pub(crate) fn api_actor(state: &AppState, peer: &Peer) -> Actor {
     Actor {
         name: Person::BY_ADMIN_API.to_owned(),
         source: state.portal.client(peer),
@@ -152,6 +152,7 @@ pub async fn make_offer(
     // the wallet's `/credential`.
     state
         .keys
+        .get()
         .for_type(
             &request.credential_configuration_id,
             credential_type.vct(),

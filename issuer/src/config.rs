@@ -109,9 +109,11 @@ pub struct Config {
     /// How the lists are refreshed, and their grace period.
     #[serde(default)]
     pub trust_list_refresh: intyg_service::trust_lists::RefreshSettings,
-    /// Signing credentials (`[[signing]]`: `key_file`, `chain_file`);
-    /// several during a rollover, the newest valid one signs and all are
-    /// published. Unset: in development a generated CA and leaf, else the
+    /// Signing credentials (`[[signing]]`: `key_file`, `chain_file`,
+    /// optional `signing_from` and `retired_at`); several during a
+    /// rollover: the one that started last among those that may sign
+    /// signs, and all are published (see `signing`). Read again by
+    /// `POST /api/keys/reload` and SIGHUP. Unset: in development a generated CA and leaf, else the
     /// bare key in `data_dir`.
     #[serde(default)]
     pub signing: Vec<crate::signing::SigningConfig>,
@@ -128,6 +130,10 @@ pub struct Config {
     /// own; published in `/.well-known/jwt-vc-issuer` with the others.
     #[serde(default)]
     pub type_signing: std::collections::BTreeMap<String, Vec<crate::signing::SigningConfig>>,
+    /// The file this configuration was read from (`--config`), read again
+    /// when the keys are reloaded; unset in development.
+    #[serde(skip)]
+    pub config_file: Option<PathBuf>,
     /// In development without `[[type_signing.pid]]`: make a local PID
     /// provider CA (`DIR/pid-provider-ca.pem`) and leaf that sign the test
     /// PID (default true).
@@ -308,10 +314,11 @@ impl Config {
             path: path.into(),
             source,
         })?;
-        let config: Self = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        let mut config: Self = toml::from_str(&text).map_err(|source| ConfigError::Parse {
             path: path.into(),
             source,
         })?;
+        config.config_file = Some(path.into());
         config.with_env()
     }
 
@@ -346,6 +353,7 @@ impl Config {
             signing: Vec::new(),
             pkcs11: None,
             type_signing: std::collections::BTreeMap::new(),
+            config_file: None,
             dev_pid_provider: true,
             credential_policies: std::collections::BTreeMap::new(),
             dpop_nonce: None,

@@ -114,13 +114,13 @@ pub async fn issuer_metadata(State(state): State<AppState>) -> Json<CredentialIs
 pub fn issuer_metadata_of(state: &AppState) -> CredentialIssuerMetadata {
     let base = &state.config.public_url;
     let mut configurations = BTreeMap::new();
+    let keys = state.keys.get();
     for (name, credential_type) in state.types.iter() {
         let Ok(id) = CredentialConfigurationId::try_from(name.as_str()) else {
             continue;
         };
         // A PID without a PID provider to sign it is not offered.
-        if state
-            .keys
+        if keys
             .for_type(name, credential_type.vct(), crate::now())
             .is_err()
         {
@@ -567,8 +567,8 @@ pub async fn credential(
     };
     let indices = reservation.indices;
     let mut credentials = Vec::with_capacity(holder_keys.len());
-    let signing = state
-        .keys
+    let keys = state.keys.get();
+    let signing = keys
         .for_type(
             &record.credential_configuration_id,
             credential_type.vct(),
@@ -577,9 +577,7 @@ pub async fn credential(
         .map_err(|e| {
             credential_error(CredentialErrorCode::CredentialRequestDenied, e.to_string())
         })?;
-    let own_chain = state
-        .keys
-        .has_own_signer(&record.credential_configuration_id);
+    let own_chain = keys.has_own_signer(&record.credential_configuration_id);
     // Minimal attestations: predicates computed today, and a validity that
     // ends before any of them could become untrue.
     let mut claims = record.claims.clone();
@@ -752,6 +750,7 @@ async fn attestation_proof(
 pub async fn jwt_vc_issuer_metadata(State(state): State<AppState>) -> Response {
     let keys: Vec<_> = state
         .keys
+        .get()
         .all()
         .into_iter()
         .map(crate::signing::SigningCredential::public_jwk)

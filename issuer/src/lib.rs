@@ -19,6 +19,7 @@
 //! | `GET /api/credentials?subject=` | admin API: what a person was issued |
 //! | `POST /api/credentials/{id}/revoke` (`suspend`, `unsuspend`) | admin API |
 //! | `POST /api/persons`, `GET /api/persons/{personal_identity_number}` | admin API: register a job seeker, look one up |
+//! | `GET /api/keys`, `POST /api/keys/reload` | admin API: the signing keys and their state; read them again (key rollover, `rollover`) |
 //! | `GET /openapi.json` | the admin API's OpenAPI document |
 //! | `GET /healthz`, `GET /metrics` | operations |
 
@@ -39,6 +40,7 @@ pub mod ops;
 pub mod policy;
 pub mod portal;
 pub mod predicates;
+pub mod rollover;
 pub mod signing;
 pub mod status;
 pub mod store;
@@ -53,7 +55,7 @@ use axum::routing::{get, post};
 use intyg_core::vc::metadata::CredentialType;
 
 use crate::config::Config;
-use crate::signing::KeySet;
+use crate::signing::{KeySet, LiveKeys};
 use crate::status::StatusLists;
 use crate::store::Stores;
 
@@ -64,8 +66,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Storage.
     pub stores: Stores,
-    /// The signing credentials (key + `x5c` chain); the newest signs.
-    pub keys: Arc<KeySet>,
+    /// The signing credentials (key + `x5c` chain) in force; reloadable.
+    pub keys: Arc<LiveKeys>,
     /// Credential types by credential configuration id (folder name).
     pub types: Arc<BTreeMap<String, CredentialType>>,
     /// Status lists.
@@ -185,7 +187,7 @@ impl AppState {
             portal,
             config: Arc::new(config),
             stores,
-            keys: Arc::new(keys),
+            keys: Arc::new(LiveKeys::new(keys)),
             types: Arc::new(types),
             status: Arc::new(status),
             metrics: Arc::new(ops::Metrics::default()),
@@ -287,6 +289,8 @@ pub fn app(state: AppState) -> Router {
             "/api/persons/{personal_identity_number}",
             get(admin::person),
         )
+        .route("/api/keys", get(rollover::list))
+        .route("/api/keys/reload", post(rollover::reload))
         .route("/openapi.json", get(admin::openapi))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))

@@ -118,6 +118,21 @@ enum AuditAction {
         /// The trail is in this PostgreSQL database (table `issuer_audit`).
         #[arg(long, env = "INTYG_DATABASE_URL")]
         database_url: Option<String>,
+        /// A file of entries witnessed earlier (`audit head` lines,
+        /// kept on other storage): each must still be in the trail,
+        /// unchanged, so entries cut off the end are found too.
+        #[arg(long)]
+        witness: Option<PathBuf>,
+    },
+    /// Print the newest entry as `<seq> <hash>`, for a witness file on
+    /// other storage (append it from a timer; `audit verify --witness`).
+    Head {
+        /// The data directory (on sled, `audit.jsonl`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The trail is in this PostgreSQL database.
+        #[arg(long, env = "INTYG_DATABASE_URL")]
+        database_url: Option<String>,
     },
 }
 
@@ -125,15 +140,13 @@ enum AuditAction {
 async fn audit_verify(
     data_dir: &std::path::Path,
     database_url: Option<&str>,
+    witness: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let key = intyg_issuer::audit::public_key(data_dir)?;
     let store = intyg_service::audit::verify_source(data_dir, database_url, "issuer")?;
-    match intyg_service::audit::verify_store(store.as_ref(), &key).await {
-        Ok(intact) => {
-            println!(
-                "audit trail intact: {} entries, {} signed checkpoints",
-                intact.entries, intact.checkpoints
-            );
+    match intyg_service::audit::verify_command(store.as_ref(), &key, witness).await {
+        Ok(line) => {
+            println!("{line}");
             Ok(())
         }
         Err(failure) => {
@@ -141,6 +154,16 @@ async fn audit_verify(
             std::process::exit(1);
         }
     }
+}
+
+/// `audit head`: the newest entry as `<seq> <hash>` (nothing for an
+/// empty trail).
+async fn audit_head(data_dir: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<()> {
+    let store = intyg_service::audit::verify_source(data_dir, database_url, "issuer")?;
+    if let Some(head) = intyg_service::audit::head(store.as_ref()).await? {
+        println!("{head}");
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -165,14 +188,18 @@ async fn main() -> anyhow::Result<()> {
         println!("issuer schema at version {version}");
         return Ok(());
     }
-    if let Some(Command::Audit {
-        action: AuditAction::Verify {
-            data_dir,
-            database_url,
-        },
-    }) = &args.command
-    {
-        return audit_verify(data_dir, database_url.as_deref()).await;
+    if let Some(Command::Audit { action }) = &args.command {
+        return match action {
+            AuditAction::Verify {
+                data_dir,
+                database_url,
+                witness,
+            } => audit_verify(data_dir, database_url.as_deref(), witness.as_deref()).await,
+            AuditAction::Head {
+                data_dir,
+                database_url,
+            } => audit_head(data_dir, database_url.as_deref()).await,
+        };
     }
     if let (Some(from), Some(url)) = (&args.copy_from_sled, &args.database_url) {
         let db = sled::Config::new()
@@ -247,6 +274,7 @@ async fn main() -> anyhow::Result<()> {
             "--profile haip needs at least one --wallet-provider-root (or wallet_provider_roots) or --trust-list"
         );
     }
+    intyg_service::hardening::no_core_dumps()?;
     // The issuer's own port first: the development IdP takes any free
     // port, which could otherwise be the one asked for here.
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -266,6 +294,7 @@ async fn main() -> anyhow::Result<()> {
         "intyg-issuer started"
     );
     intyg_issuer::ops::spawn_sweeps(state.stores.clone(), std::time::Duration::from_secs(60));
+    intyg_issuer::rollover::spawn_sighup(state.clone());
     axum::serve(
         listener,
         app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),

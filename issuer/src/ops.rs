@@ -113,7 +113,7 @@ pub async fn status_list(
         .published(
             number,
             state.stores.status.as_ref(),
-            &state.keys,
+            &state.keys.get(),
             crate::now(),
         )
         .await

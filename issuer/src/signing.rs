@@ -3,11 +3,18 @@
 //! (leaf + intermediates, never the root), sent as `x5c` in every
 //! credential and status list token it signs.
 //!
-//! Rollover: the configuration lists several (`[[signing]]`). The newest
-//! whose certificate is valid now (latest notBefore) signs; every listed one
+//! Rollover: the configuration lists several (`[[signing]]`). Among those
+//! whose certificate is valid now, whose `signing_from` has come and whose
+//! `retired_at` has not, the one that started last signs (its
+//! `signing_from`, else its certificate's notBefore); every listed one
 //! stays published in `/.well-known/jwt-vc-issuer` (by `kid`, with its
 //! `x5c`) so credentials and status list tokens signed under an older one
-//! keep verifying until they expire.
+//! keep verifying until they expire. A key with a future `signing_from` is
+//! staged: published, not yet signing, so every instance and every
+//! verifier's cache knows it before the first credential under it. The
+//! set is [`LiveKeys`]: `POST /api/keys/reload` or SIGHUP reads the
+//! `[[signing]]` sections of the configuration file again without a
+//! restart (docs/deploy.md, "Key rollover").
 //!
 //! Development (`--dev`, no `[[signing]]`): the first start makes a local
 //! issuer CA whose subject O is the issuer's name (as a trust list's
@@ -86,7 +93,8 @@ pub enum SigningError {
     KeySource(String),
 }
 
-/// One `[[signing]]` entry of the configuration: a key and its chain.
+/// One `[[signing]]` entry of the configuration: a key, its chain, and
+/// when it signs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SigningConfig {
@@ -99,6 +107,70 @@ pub struct SigningConfig {
     pub pkcs11: Option<Pkcs11Config>,
     /// PEM: the leaf certificate of that key, then intermediates (no root).
     pub chain_file: PathBuf,
+    /// When it starts signing (RFC 3339, e.g. `2027-01-15T08:00:00Z`);
+    /// unset: from its certificate's notBefore. Before, it is published
+    /// only (staged).
+    #[serde(default)]
+    pub signing_from: Option<Rfc3339>,
+    /// When it stops signing (RFC 3339). It stays published while it is
+    /// listed, so what it signed keeps verifying; remove the entry once
+    /// the last credential it signed has expired.
+    #[serde(default)]
+    pub retired_at: Option<Rfc3339>,
+}
+
+/// An instant of the configuration, written as RFC 3339; seconds since
+/// the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Rfc3339(pub i64);
+
+impl<'de> Deserialize<'de> for Rfc3339 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse::<jiff::Timestamp>()
+            .map(|t| Self(t.as_second()))
+            .map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "`{text}` is not an RFC 3339 instant such as 2027-01-15T08:00:00Z: {e}"
+                ))
+            })
+    }
+}
+
+impl std::fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match jiff::Timestamp::from_second(self.0) {
+            Ok(t) => write!(f, "{t}"),
+            Err(_) => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// When a key signs: from (`signing_from`, else its certificate's
+/// notBefore) until `retired_at`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Schedule {
+    /// `signing_from`, seconds since the epoch.
+    pub signing_from: Option<i64>,
+    /// `retired_at`, seconds since the epoch.
+    pub retired_at: Option<i64>,
+}
+
+/// Where a signing credential stands at an instant (`GET /api/keys`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    /// Published; its `signing_from` or certificate validity is ahead.
+    Staged,
+    /// Signs now.
+    Signing,
+    /// Published and able to sign, but a key that started later signs.
+    Standby,
+    /// Past its `retired_at`: published only, for what it signed.
+    Retired,
+    /// Its certificate has expired: nothing it signed verifies any more;
+    /// remove it from the configuration.
+    Expired,
 }
 
 /// A signer, its `kid` and its chain.
@@ -113,6 +185,10 @@ pub struct SigningCredential {
     pub chain: Option<CertificateChain>,
     /// The leaf's notBefore and notAfter.
     validity: Option<(i64, i64)>,
+    /// When it signs.
+    schedule: Schedule,
+    /// Where the key comes from (a file's path), for operators.
+    source: String,
 }
 
 impl std::fmt::Debug for SigningCredential {
@@ -120,6 +196,7 @@ impl std::fmt::Debug for SigningCredential {
         f.debug_struct("SigningCredential")
             .field("kid", &self.kid)
             .field("validity", &self.validity)
+            .field("schedule", &self.schedule)
             .finish_non_exhaustive()
     }
 }
@@ -151,7 +228,37 @@ impl SigningCredential {
             kid,
             chain,
             validity,
+            schedule: Schedule::default(),
+            source: source.to_owned(),
         })
+    }
+
+    /// This credential signing on `schedule`.
+    #[must_use]
+    pub fn with_schedule(mut self, schedule: Schedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// When it starts signing: `signing_from`, else the certificate's
+    /// notBefore.
+    fn starts(&self) -> i64 {
+        self.schedule
+            .signing_from
+            .or(self.validity.map(|(not_before, _)| not_before))
+            .unwrap_or(i64::MIN)
+    }
+
+    /// Whether it may sign at `now`: certificate valid, started, not
+    /// retired.
+    fn may_sign(&self, now: i64) -> bool {
+        self.valid_at(now)
+            && self.schedule.signing_from.is_none_or(|from| from <= now)
+            && !self.retired(now)
+    }
+
+    fn retired(&self, now: i64) -> bool {
+        self.schedule.retired_at.is_some_and(|at| at <= now)
     }
 
     /// The `x5c` header value, if this credential has a chain.
@@ -303,13 +410,198 @@ impl KeySet {
     }
 }
 
-/// The valid credential with the latest notBefore, else the last.
+/// Of those that may sign at `now`, the one that started last; if none
+/// may, the last listed that is not retired, else the last.
 fn newest(credentials: &[SigningCredential], now: i64) -> Option<&SigningCredential> {
     credentials
         .iter()
-        .filter(|c| c.valid_at(now))
-        .max_by_key(|c| c.validity.map_or(i64::MIN, |(not_before, _)| not_before))
+        .filter(|c| c.may_sign(now))
+        .max_by_key(|c| c.starts())
+        .or_else(|| credentials.iter().rev().find(|c| !c.retired(now)))
         .or_else(|| credentials.last())
+}
+
+fn state_of(credential: &SigningCredential, signing: &str, now: i64) -> KeyState {
+    if credential
+        .validity
+        .is_some_and(|(_, not_after)| not_after < now)
+    {
+        KeyState::Expired
+    } else if credential.retired(now) {
+        KeyState::Retired
+    } else if credential.kid == signing {
+        KeyState::Signing
+    } else if credential.may_sign(now) {
+        KeyState::Standby
+    } else {
+        KeyState::Staged
+    }
+}
+
+/// One signing credential as `GET /api/keys` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyView {
+    /// The JWS `kid` (RFC 7638 thumbprint).
+    pub kid: String,
+    /// `issuer` (the issuer's own: credentials and status lists), or the
+    /// credential type it signs (`[[type_signing.<type>]]`).
+    pub signs_for: String,
+    /// Where it stands now.
+    pub state: KeyState,
+    /// Where the key comes from.
+    pub source: String,
+    /// Its certificate's subject common name, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Its certificate's notBefore and notAfter (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    /// See `not_before`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
+    /// The configured `signing_from` (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_from: Option<String>,
+    /// The configured `retired_at` (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retired_at: Option<String>,
+    /// Published in `/.well-known/jwt-vc-issuer` (every listed key is).
+    pub published: bool,
+}
+
+impl KeySet {
+    /// Every credential and where it stands at `now`: the issuer's own,
+    /// then each type's.
+    pub fn view(&self, now: i64) -> Vec<KeyView> {
+        let own = self.current(now).kid.clone();
+        let mut views: Vec<KeyView> = self
+            .credentials
+            .iter()
+            .map(|c| view_of(c, "issuer", &own, now))
+            .collect();
+        for (configuration, credentials) in &self.by_type {
+            let signing = newest(credentials, now).map_or("", |c| c.kid.as_str());
+            views.extend(
+                credentials
+                    .iter()
+                    .map(|c| view_of(c, configuration, signing, now)),
+            );
+        }
+        views
+    }
+}
+
+fn view_of(credential: &SigningCredential, signs_for: &str, signing: &str, now: i64) -> KeyView {
+    let instant = |at: i64| Rfc3339(at).to_string();
+    KeyView {
+        kid: credential.kid.clone(),
+        signs_for: signs_for.to_owned(),
+        state: state_of(credential, signing, now),
+        source: credential.source.clone(),
+        subject: credential
+            .chain
+            .as_ref()
+            .and_then(|c| c.leaf().common_name()),
+        not_before: credential.validity.map(|(from, _)| instant(from)),
+        not_after: credential.validity.map(|(_, to)| instant(to)),
+        signing_from: credential.schedule.signing_from.map(instant),
+        retired_at: credential.schedule.retired_at.map(instant),
+        published: true,
+    }
+}
+
+/// The key set in force, replaced whole when the configuration is read
+/// again (`POST /api/keys/reload`, SIGHUP): a request keeps the set it
+/// started with.
+#[derive(Debug)]
+pub struct LiveKeys(std::sync::RwLock<Arc<KeySet>>);
+
+impl LiveKeys {
+    /// The set `keys` in force.
+    pub fn new(keys: KeySet) -> Self {
+        Self(std::sync::RwLock::new(Arc::new(keys)))
+    }
+
+    /// The set in force now.
+    pub fn get(&self) -> Arc<KeySet> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Puts `keys` in force.
+    pub fn replace(&self, keys: KeySet) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keys);
+    }
+}
+
+/// The signing sections of a configuration file, as a reload reads them
+/// (the rest of the file is left to the next start).
+#[derive(Debug, Deserialize)]
+struct SigningSections {
+    #[serde(default)]
+    signing: Vec<SigningConfig>,
+    #[serde(default)]
+    type_signing: BTreeMap<String, Vec<SigningConfig>>,
+}
+
+/// Why the keys could not be read again; the set in force stays.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The service was started without `--config`.
+    #[error("started without --config: there is no configuration file to read the keys from")]
+    NoConfigFile,
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or a `[[signing]]` entry is wrong.
+    #[error("{path}: {source}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// The parse error.
+        source: Box<toml::de::Error>,
+    },
+    /// A key or chain failed to load.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    /// No key would sign now: every one is staged, retired or expired.
+    #[error("no key would sign now: every listed key is staged, retired or expired")]
+    NoneSigns,
+}
+
+impl KeySet {
+    /// Reads `[[signing]]` and `[[type_signing.*]]` of the configuration
+    /// file again (`config` otherwise as started) and loads them; the
+    /// caller puts the result in force. A new set in which no key of the
+    /// issuer's own may sign at `now` is refused.
+    pub fn reload(config: &Config, now: i64) -> Result<Self, ReloadError> {
+        let path = config
+            .config_file
+            .as_ref()
+            .ok_or(ReloadError::NoConfigFile)?;
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ReloadError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let sections: SigningSections =
+            toml::from_str(&text).map_err(|source| ReloadError::Parse {
+                path: shown,
+                source: Box::new(source),
+            })?;
+        let mut fresh = config.clone();
+        fresh.signing = sections.signing;
+        fresh.type_signing = sections.type_signing;
+        let keys = Self::load(&fresh)?;
+        if !keys.credentials.iter().any(|c| c.may_sign(now)) {
+            return Err(ReloadError::NoneSigns);
+        }
+        Ok(keys)
+    }
 }
 
 /// The credential type the development PID provider signs: the test PID
@@ -334,7 +626,11 @@ fn load_configured(
         }
     };
     let chain = read_chain(&entry.chain_file)?;
-    SigningCredential::new(signer, Some(chain), &source)
+    let schedule = Schedule {
+        signing_from: entry.signing_from.map(|t| t.0),
+        retired_at: entry.retired_at.map(|t| t.0),
+    };
+    Ok(SigningCredential::new(signer, Some(chain), &source)?.with_schedule(schedule))
 }
 
 /// The token key and its RFC 7512 URI (for messages).
@@ -521,6 +817,63 @@ mod tests {
         assert_eq!(set.current(3_500_000).kid, new.kid);
         // Both published.
         assert_eq!(set.all().len(), 2);
+    }
+
+    #[test]
+    fn signing_from_and_retired_at_decide_which_key_signs() {
+        let ca = LocalCa::generate(&Subject::new("CA")).unwrap();
+        let old = credential(&ca, 1_000_000, 9_000_000);
+        // Staged: its certificate is valid, its signing_from is ahead.
+        let new = credential(&ca, 1_000_000, 9_000_000).with_schedule(Schedule {
+            signing_from: Some(3_000_000),
+            retired_at: None,
+        });
+        let set = KeySet::new(vec![old.clone(), new.clone()]).unwrap();
+        let states = |now| -> Vec<KeyState> { set.view(now).iter().map(|v| v.state).collect() };
+        assert_eq!(set.current(2_000_000).kid, old.kid);
+        assert_eq!(states(2_000_000), [KeyState::Signing, KeyState::Staged]);
+        // From signing_from on, the one that started last signs.
+        assert_eq!(set.current(3_000_000).kid, new.kid);
+        assert_eq!(states(3_000_000), [KeyState::Standby, KeyState::Signing]);
+        // Retired: published, never signing again, even if the new one
+        // is retired too (then the last listed that is not retired).
+        let old = old.with_schedule(Schedule {
+            signing_from: None,
+            retired_at: Some(3_500_000),
+        });
+        let set = KeySet::new(vec![old.clone(), new.clone()]).unwrap();
+        assert_eq!(set.current(4_000_000).kid, new.kid);
+        assert_eq!(
+            set.view(4_000_000)
+                .iter()
+                .map(|v| v.state)
+                .collect::<Vec<_>>(),
+            [KeyState::Retired, KeyState::Signing]
+        );
+        assert_eq!(
+            set.view(9_500_000)
+                .iter()
+                .map(|v| v.state)
+                .collect::<Vec<_>>(),
+            [KeyState::Expired, KeyState::Expired]
+        );
+        assert_eq!(set.all().len(), 2);
+    }
+
+    #[test]
+    fn configured_instants_are_rfc_3339() {
+        #[derive(Deserialize)]
+        struct At {
+            at: Rfc3339,
+        }
+        let at: At = toml::from_str("at = \"2027-01-15T08:00:00Z\"").unwrap();
+        assert_eq!(at.at, Rfc3339(1_800_000_000));
+        assert_eq!(at.at.to_string(), "2027-01-15T08:00:00Z");
+        let error = toml::from_str::<At>("at = \"next tuesday\"")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(error.contains("RFC 3339"), "{error}");
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! another instance counts too) and before half its lifetime has passed.
 //! The signed token is kept in the store, so every instance serves the
 //! same token and ETag for one version; the newest is also kept in memory.
+//! After a key rollover, a token signed by another key than the one in
+//! force is signed again on its next request.
 
 use std::collections::HashMap;
 use std::num::NonZeroU64;
@@ -32,6 +34,8 @@ pub struct Published {
     /// The list version it shows, and when it was signed.
     version: u64,
     signed_at: i64,
+    /// The `kid` it was signed under.
+    kid: Option<String>,
 }
 
 impl Published {
@@ -40,18 +44,24 @@ impl Published {
             "\"{}\"",
             intyg_core::jose::b64url_encode(sha2::Sha256::digest(signed.jwt.as_bytes()))
         );
+        let kid = intyg_core::jose::CompactJws::parse(&signed.jwt)
+            .ok()
+            .and_then(|jws| jws.header.kid);
         Self {
             jwt: signed.jwt,
             etag,
             version: signed.version,
             signed_at: signed.signed_at,
+            kid,
         }
     }
 
-    /// Whether it shows `version` (or newer) and has more than half its
-    /// lifetime left at `now`.
-    fn current(&self, version: u64, now: i64) -> bool {
-        self.version >= version && now - self.signed_at < LIFETIME / 2
+    /// Whether it shows `version` (or newer), has more than half its
+    /// lifetime left at `now` and was signed under `kid`.
+    fn current(&self, version: u64, now: i64, kid: &str) -> bool {
+        self.version >= version
+            && now - self.signed_at < LIFETIME / 2
+            && self.kid.as_deref() == Some(kid)
     }
 }
 
@@ -129,12 +139,13 @@ impl StatusLists {
             .unwrap_or_else(|p| p.into_inner())
             .get(&number)
             .cloned();
-        if let Some(cached) = cached.filter(|c| c.current(version, now)) {
+        let signing = keys.current(now);
+        if let Some(cached) = cached.filter(|c| c.current(version, now, &signing.kid)) {
             return Ok(cached);
         }
         if let Some(stored) = store.token(number).await? {
             let stored = Published::new(stored);
-            if stored.current(version, now) {
+            if stored.current(version, now, &signing.kid) {
                 return Ok(self.remember(number, stored));
             }
         }
@@ -154,7 +165,6 @@ impl StatusLists {
         );
         claims.exp = Some(now + LIFETIME);
         claims.ttl = Some(self.ttl);
-        let signing = keys.current(now);
         let jwt = StatusListToken::sign_with_chain(
             &claims,
             signing.signer.as_ref(),

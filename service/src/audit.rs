@@ -405,12 +405,165 @@ pub enum VerifyFailure {
     /// An entry is bad.
     #[error(transparent)]
     Broken(#[from] Broken),
+    /// The witness file could not be read.
+    #[error("witness file {path}: {reason}")]
+    Witness {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Reads every entry of `store` and [`verify`]s them.
 pub async fn verify_store(store: &dyn AuditStore, key: &Jwk) -> Result<Intact, VerifyFailure> {
+    verify_store_witnessed(store, key, &[]).await
+}
+
+/// [`verify_store`], then [`check_witnesses`]: the trail must still hold
+/// every entry witnessed earlier.
+pub async fn verify_store_witnessed(
+    store: &dyn AuditStore,
+    key: &Jwk,
+    witnessed: &[Witnessed],
+) -> Result<Intact, VerifyFailure> {
     let entries = store.entries().await?;
-    Ok(verify(&entries, key)?)
+    let intact = verify(&entries, key)?;
+    check_witnesses(&entries, witnessed)?;
+    Ok(intact)
+}
+
+/// An entry seen outside the trail: its sequence number and hash, as
+/// `audit head` prints them (`<seq> <hash>`). An operator's job appends
+/// the head to a file on other storage now and then; `audit verify
+/// --witness FILE` then finds entries cut off the end of the trail, or
+/// rewritten with the whole chain after them recomputed, which the chain
+/// alone cannot show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witnessed {
+    /// The entry's sequence number.
+    pub seq: u64,
+    /// Its hash.
+    pub hash: String,
+}
+
+impl fmt::Display for Witnessed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.seq, self.hash)
+    }
+}
+
+/// The witnessed entries of a witness file: one `<seq> <hash>` a line;
+/// blank lines and lines starting with `#` are skipped. The error names
+/// the first line that is neither.
+pub fn parse_witnesses(text: &str) -> Result<Vec<Witnessed>, String> {
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.trim()))
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+        .map(|(number, line)| {
+            let bad = || format!("line {number} is not `<seq> <hash>`");
+            let (seq, hash) = line.split_once(' ').ok_or_else(bad)?;
+            let seq = seq.parse::<u64>().map_err(|_| bad())?;
+            let hash = hash.trim();
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad());
+            }
+            Ok(Witnessed {
+                seq,
+                hash: hash.to_ascii_lowercase(),
+            })
+        })
+        .collect()
+}
+
+/// Reads a witness file ([`parse_witnesses`]).
+pub fn read_witnesses(path: &std::path::Path) -> Result<Vec<Witnessed>, VerifyFailure> {
+    let failed = |reason: String| VerifyFailure::Witness {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+    parse_witnesses(&text).map_err(failed)
+}
+
+/// Whether `entries` hold every witnessed entry with the hash it had. A
+/// trail shorter than a witnessed entry lost its end; the error names
+/// the first missing entry.
+pub fn check_witnesses(
+    entries: &[Result<Entry, AuditError>],
+    witnessed: &[Witnessed],
+) -> Result<(), Broken> {
+    let length = u64::try_from(entries.len()).unwrap_or(u64::MAX);
+    let mut ordered: Vec<&Witnessed> = witnessed.iter().collect();
+    ordered.sort_by_key(|w| w.seq);
+    for witness in ordered {
+        let held = usize::try_from(witness.seq)
+            .ok()
+            .and_then(|seq| seq.checked_sub(1))
+            .and_then(|i| entries.get(i));
+        match held {
+            None => {
+                return Err(Broken {
+                    seq: length.saturating_add(1),
+                    reason: format!(
+                        "missing: the trail ends at entry {length}, but entry {} was witnessed; entries {} to {} were cut off",
+                        witness.seq,
+                        length.saturating_add(1),
+                        witness.seq
+                    ),
+                });
+            }
+            Some(Ok(entry)) if entry.hash == witness.hash => {}
+            Some(_) => {
+                return Err(Broken {
+                    seq: witness.seq,
+                    reason: format!(
+                        "it is not the entry witnessed earlier (hash {})",
+                        witness.hash
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `audit verify [--witness FILE]` of a service: the line to print on
+/// success (`audit trail intact: …`), or the failure naming the first
+/// bad entry.
+pub async fn verify_command(
+    store: &dyn AuditStore,
+    key: &Jwk,
+    witness: Option<&std::path::Path>,
+) -> Result<String, VerifyFailure> {
+    let witnessed = match witness {
+        Some(path) => read_witnesses(path)?,
+        None => Vec::new(),
+    };
+    let intact = verify_store_witnessed(store, key, &witnessed).await?;
+    let mut line = format!(
+        "audit trail intact: {} entries, {} signed checkpoints",
+        intact.entries, intact.checkpoints
+    );
+    if witness.is_some() {
+        line += &format!(", {} witnessed entries held", witnessed.len());
+    }
+    Ok(line)
+}
+
+/// The newest entry of `store` as a witness records it; `None` for an
+/// empty trail.
+pub async fn head(store: &dyn AuditStore) -> Result<Option<Witnessed>, AuditError> {
+    match store.entries().await?.into_iter().last() {
+        None => Ok(None),
+        Some(entry) => entry.map(|e| {
+            Some(Witnessed {
+                seq: e.seq,
+                hash: e.hash,
+            })
+        }),
+    }
 }
 
 /// The store `audit verify` reads: the table of `prefix` at

@@ -28,6 +28,7 @@
 pub mod audit;
 pub mod fetch;
 mod group_commit;
+pub mod hardening;
 pub mod pg;
 pub mod pkcs11;
 pub mod portal;

@@ -122,11 +122,26 @@ enum AuditAction {
         /// The trail is in this PostgreSQL database (table `verifier_audit`).
         #[arg(long, env = "INTYG_DATABASE_URL")]
         database_url: Option<String>,
+        /// A file of entries witnessed earlier (`audit head` lines,
+        /// kept on other storage): each must still be in the trail,
+        /// unchanged, so entries cut off the end are found too.
+        #[arg(long)]
+        witness: Option<PathBuf>,
         /// The signing key, when not the one of `verifier-chain.pem` (or
         /// `verifier-key.jwk`) in the data directory: `[x509] key_file`,
         /// or for a key in an HSM its PEM chain (`[x509] chain_file`).
         #[arg(long)]
         key_file: Option<PathBuf>,
+    },
+    /// Print the newest entry as `<seq> <hash>`, for a witness file on
+    /// other storage (append it from a timer; `audit verify --witness`).
+    Head {
+        /// The data directory (on sled, `audit.jsonl`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The trail is in this PostgreSQL database.
+        #[arg(long, env = "INTYG_DATABASE_URL")]
+        database_url: Option<String>,
     },
 }
 
@@ -135,15 +150,13 @@ async fn audit_verify(
     data_dir: &std::path::Path,
     database_url: Option<&str>,
     key_file: Option<&std::path::Path>,
+    witness: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let key = intyg_verifier::audit::public_key(data_dir, key_file)?;
     let store = intyg_service::audit::verify_source(data_dir, database_url, "verifier")?;
-    match intyg_service::audit::verify_store(store.as_ref(), &key).await {
-        Ok(intact) => {
-            println!(
-                "audit trail intact: {} entries, {} signed checkpoints",
-                intact.entries, intact.checkpoints
-            );
+    match intyg_service::audit::verify_command(store.as_ref(), &key, witness).await {
+        Ok(line) => {
+            println!("{line}");
             Ok(())
         }
         Err(failure) => {
@@ -151,6 +164,16 @@ async fn audit_verify(
             std::process::exit(1);
         }
     }
+}
+
+/// `audit head`: the newest entry as `<seq> <hash>` (nothing for an
+/// empty trail).
+async fn audit_head(data_dir: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<()> {
+    let store = intyg_service::audit::verify_source(data_dir, database_url, "verifier")?;
+    if let Some(head) = intyg_service::audit::head(store.as_ref()).await? {
+        println!("{head}");
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -170,16 +193,27 @@ async fn main() -> anyhow::Result<()> {
             )
             .exit();
     }
-    if let Some(Command::Audit {
-        action:
+    if let Some(Command::Audit { action }) = &args.command {
+        return match action {
             AuditAction::Verify {
                 data_dir,
                 database_url,
                 key_file,
-            },
-    }) = &args.command
-    {
-        return audit_verify(data_dir, database_url.as_deref(), key_file.as_deref()).await;
+                witness,
+            } => {
+                audit_verify(
+                    data_dir,
+                    database_url.as_deref(),
+                    key_file.as_deref(),
+                    witness.as_deref(),
+                )
+                .await
+            }
+            AuditAction::Head {
+                data_dir,
+                database_url,
+            } => audit_head(data_dir, database_url.as_deref()).await,
+        };
     }
     if let Some(Command::Migrate) = args.command {
         let database = match (&args.database_url, &args.config) {
@@ -240,6 +274,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(method) = args.request_uri_method {
         config.request_uri_method = method;
     }
+    intyg_service::hardening::no_core_dumps()?;
     if let (Some(module), Some(token), Some(key)) =
         (args.pkcs11_module, args.pkcs11_token, args.pkcs11_key)
     {

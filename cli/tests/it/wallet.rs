@@ -167,3 +167,24 @@ fn wallet_receives_the_dev_test_pid() {
         human.stdout
     );
 }
+
+#[test]
+fn guessing_the_pin_from_the_command_line_makes_it_wait() {
+    let home = TempDir::new("cli-wallet-guess");
+    let dir = home.path().join("wallet");
+    assert!(wallet(&dir, PIN, &["init"]).ok);
+    for _ in 0..intyg_wallet::FREE_PIN_ATTEMPTS {
+        let wrong = wallet(&dir, "000000", &["unlock"]);
+        assert!(wrong.stderr.starts_with("wrong_pin: "), "{}", wrong.stderr);
+    }
+    // The next attempt, right PIN or not, waits; a script can tell why.
+    let waiting = wallet(&dir, PIN, &["unlock"]);
+    assert!(!waiting.ok);
+    assert!(
+        waiting
+            .stderr
+            .starts_with("too_many_attempts: too many wrong PINs: try again in "),
+        "{}",
+        waiting.stderr
+    );
+}

@@ -131,7 +131,7 @@ async fn status_list_publishes_changes_at_once() {
     // Three indices handed out, as three issued copies would be.
     let second = state.stores.status.allocate(3).await.unwrap()[1];
     let reference = state.status.reference(second);
-    let key = state.keys.current(intyg_issuer::now()).public_jwk();
+    let key = state.keys.get().current(intyg_issuer::now()).public_jwk();
     let fetch = || async {
         let response = issuer.http.get(&reference.uri).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);

@@ -91,6 +91,59 @@ async fn audit_verify_reads_a_running_issuers_trail_and_names_a_changed_entry() 
     assert!(out.contains("audit entry 3 is bad"), "{out}");
 }
 
+/// `intyg-issuer audit head` on `dir`: the newest entry's line.
+fn audit_head(dir: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_intyg-issuer"))
+        .args(["audit", "head", "--data-dir", dir])
+        .env_remove("INTYG_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_witness_file_finds_entries_cut_off_the_end_of_the_trail() {
+    let issuer = TestIssuer::start("audit-witness").await;
+    let dir = issuer.state.config.data_dir.clone();
+    let dir_arg = dir.to_str().unwrap();
+    let witness = dir.join("witness.txt");
+    let mut witnessed = String::from("# audit heads, appended hourly\n");
+    witnessed += &audit_head(dir_arg);
+    actions(&issuer).await;
+    let head = audit_head(dir_arg);
+    assert!(head.starts_with("5 "), "{head}");
+    witnessed += &head;
+    std::fs::write(&witness, &witnessed).unwrap();
+    let witness_arg = witness.to_str().unwrap();
+    let (ok, out) = audit_verify(&["--data-dir", dir_arg, "--witness", witness_arg]);
+    assert!(ok, "{out}");
+    assert!(out.contains("2 witnessed entries held"), "{out}");
+
+    // The last two entries cut off: the chain that is left is intact, so
+    // only the witness shows the loss.
+    let file = dir.join("audit.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let kept: Vec<&str> = text.lines().take(3).collect();
+    std::fs::write(&file, kept.join("\n") + "\n").unwrap();
+    let (ok, out) = audit_verify(&["--data-dir", dir_arg]);
+    assert!(ok, "{out}");
+    let (ok, out) = audit_verify(&["--data-dir", dir_arg, "--witness", witness_arg]);
+    assert!(!ok);
+    assert!(
+        out.contains(
+            "audit entry 4 is bad: missing: the trail ends at entry 3, but entry 5 was witnessed"
+        ),
+        "{out}"
+    );
+
+    // A witness file that is not one is refused, naming the line.
+    std::fs::write(&witness, "5 not-a-hash\n").unwrap();
+    let (ok, out) = audit_verify(&["--data-dir", dir_arg, "--witness", witness_arg]);
+    assert!(!ok);
+    assert!(out.contains("line 1 is not `<seq> <hash>`"), "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_trail_on_postgres_is_one_chain_and_verify_names_a_changed_row() {
     let url = TestPg::cluster().database("issuer_audit").await;

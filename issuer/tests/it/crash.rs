@@ -24,9 +24,9 @@ use intyg_testkit::{
 use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 
-struct Process {
-    child: Child,
-    url: String,
+pub(crate) struct Process {
+    pub(crate) child: Child,
+    pub(crate) url: String,
 }
 
 impl Drop for Process {
@@ -36,7 +36,7 @@ impl Drop for Process {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -50,6 +50,17 @@ async fn start(dir: &std::path::Path, port: u16) -> Process {
 
 /// The issuer binary on `dir`, with `--database-url` when given.
 async fn start_on(dir: &std::path::Path, port: u16, database_url: Option<&str>) -> Process {
+    spawn(dir, port, database_url, None).await
+}
+
+/// The issuer binary on `dir`; with `log`, at every log level, its
+/// output written to that file (without colours).
+pub(crate) async fn spawn(
+    dir: &std::path::Path,
+    port: u16,
+    database_url: Option<&str>,
+    log: Option<&std::path::Path>,
+) -> Process {
     let mut args = vec![
         "--dev".to_owned(),
         "--data-dir".to_owned(),
@@ -60,16 +71,30 @@ async fn start_on(dir: &std::path::Path, port: u16, database_url: Option<&str>) 
     if let Some(url) = database_url {
         args.extend(["--database-url".to_owned(), url.to_owned()]);
     }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_intyg-issuer"));
+    command.args(&args).env("INTYG_API_KEY", API_KEY);
+    match log {
+        Some(path) => {
+            let file = std::fs::File::create(path).unwrap();
+            command
+                .env(
+                    "RUST_LOG",
+                    "trace,h2=debug,hyper=debug,tokio_postgres=debug",
+                )
+                .env("NO_COLOR", "1")
+                .stdout(file.try_clone().unwrap())
+                .stderr(file);
+        }
+        None => {
+            command
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+        }
+    }
     let process = Process {
         url: format!("http://127.0.0.1:{port}"),
-        child: Command::new(env!("CARGO_BIN_EXE_intyg-issuer"))
-            .args(&args)
-            .env("INTYG_API_KEY", API_KEY)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+        child: command.spawn().unwrap(),
     };
     let http = reqwest::Client::new();
     for _ in 0..200 {
@@ -96,6 +121,22 @@ async fn json<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, String>
 /// Makes an offer and runs the wallet side to the end; returns the record
 /// id and the status indices of the credentials received.
 async fn issue_one(http: &reqwest::Client, url: &str) -> Result<(String, Vec<u64>), String> {
+    issue(http, url).await.map(|i| (i.record, i.indices))
+}
+
+/// What one issuance handed over, secrets included.
+pub(crate) struct Issued {
+    pub(crate) record: String,
+    pub(crate) indices: Vec<u64>,
+    pub(crate) tx_code: String,
+    pub(crate) pre_authorized_code: String,
+    pub(crate) access_token: String,
+    pub(crate) c_nonce: String,
+    pub(crate) credentials: Vec<String>,
+}
+
+/// [`issue_one`], keeping every secret that went over the wire.
+pub(crate) async fn issue(http: &reqwest::Client, url: &str) -> Result<Issued, String> {
     let err = |e: reqwest::Error| e.to_string();
     let admin = Admin::new(http.clone(), url, API_KEY);
     let created: OfferCreated = json(
@@ -172,8 +213,10 @@ async fn issue_one(http: &reqwest::Client, url: &str) -> Result<(String, Vec<u64
         .map_err(err)?;
     let response = CredentialResponse::from_json(&body).map_err(|e| e.to_string())?;
     let mut indices = Vec::new();
+    let mut credentials = Vec::new();
     for credential in response.credentials.unwrap_or_default() {
         let compact = credential.as_compact().ok_or("not compact")?;
+        credentials.push(compact.to_owned());
         let held = SdJwt::parse(compact)
             .map_err(|e| e.to_string())?
             .disclose()
@@ -186,7 +229,15 @@ async fn issue_one(http: &reqwest::Client, url: &str) -> Result<(String, Vec<u64
             .ok_or("no list")?;
         indices.push(list * 131_072 + reference["idx"].as_u64().ok_or("no idx")?);
     }
-    Ok((record, indices))
+    Ok(Issued {
+        record,
+        indices,
+        tx_code: created.tx_code,
+        pre_authorized_code: code,
+        access_token: token.access_token.as_str().to_owned(),
+        c_nonce: nonce.c_nonce.as_str().to_owned(),
+        credentials,
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,6 +7,7 @@ mod auth_code;
 mod crash;
 mod flow;
 mod haip;
+mod hygiene;
 mod multi;
 mod pkcs11;
 mod portal;

@@ -7,6 +7,7 @@ mod erasure;
 mod events;
 mod failures;
 mod flow;
+mod hygiene;
 mod identity;
 mod issuer;
 mod multi;

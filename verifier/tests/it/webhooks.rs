@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::{API_KEY, Session, TempDir, Verifier};
 
 /// A free loopback port (bound, then released).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -383,7 +383,7 @@ async fn two_instances_deliver_each_event_once() {
 }
 
 /// A child process killed (SIGKILL) when dropped, also when a test fails.
-struct Process(Child);
+pub(crate) struct Process(pub(crate) Child);
 
 impl Process {
     fn kill_9(&mut self) {
@@ -400,7 +400,7 @@ impl Drop for Process {
 }
 
 /// `intyg-verifier --dev` as a process on `port` over `dir`.
-fn verifier_process(dir: &std::path::Path, port: u16) -> Process {
+pub(crate) fn verifier_process(dir: &std::path::Path, port: u16) -> Process {
     Process(
         Command::new(env!("CARGO_BIN_EXE_intyg-verifier"))
             .args(["--dev", "--data-dir"])
@@ -415,7 +415,7 @@ fn verifier_process(dir: &std::path::Path, port: u16) -> Process {
     )
 }
 
-async fn wait_healthy(http: &reqwest::Client, base: &str) {
+pub(crate) async fn wait_healthy(http: &reqwest::Client, base: &str) {
     for _ in 0..300 {
         if let Ok(response) = http.get(format!("{base}/healthz")).send().await
             && response.status() == 200

@@ -83,6 +83,26 @@ use store::{FORMAT, Header, Store};
 /// The shortest PIN or passphrase accepted.
 pub const MIN_PIN_LEN: usize = 4;
 
+/// Wrong PINs in a row that cost nothing more than the key derivation;
+/// from then on each attempt waits [`pin_wait`].
+pub const FREE_PIN_ATTEMPTS: u32 = 5;
+
+/// Seconds the wallet waits after `failures` wrong PINs in a row before
+/// it tries another: none for the first [`FREE_PIN_ATTEMPTS`], then 30 s,
+/// doubling with each further wrong PIN, up to an hour. Guessing a 6-digit
+/// PIN through the wallet then takes decades; the count is kept in the
+/// store, so closing the app does not reset it.
+pub fn pin_wait(failures: u32) -> i64 {
+    const FIRST: i64 = 30;
+    const MOST: i64 = 3600;
+    match failures.checked_sub(FREE_PIN_ATTEMPTS) {
+        None => 0,
+        Some(beyond) => FIRST
+            .checked_shl(beyond.min(16))
+            .map_or(MOST, |wait| wait.min(MOST)),
+    }
+}
+
 /// How the wallet talks to the network and derives keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalletConfig {
@@ -167,6 +187,12 @@ pub enum UnlockError {
     /// The PIN is wrong. Nothing was read.
     #[error("wrong PIN")]
     WrongPin,
+    /// Too many wrong PINs in a row: the PIN was not tried.
+    #[error("too many wrong PINs: try again in {retry_after} s")]
+    TooManyAttempts {
+        /// Seconds until the next attempt is taken.
+        retry_after: i64,
+    },
     /// The new PIN is shorter than [`MIN_PIN_LEN`].
     #[error("the PIN must have at least {MIN_PIN_LEN} characters")]
     WeakPin,
@@ -201,9 +227,35 @@ pub struct LockedWallet {
 
 impl LockedWallet {
     /// Unwraps the data key with `pin` and loads the credential index.
+    /// After [`FREE_PIN_ATTEMPTS`] wrong PINs in a row, an attempt made
+    /// before [`pin_wait`] has passed since the last one is refused
+    /// without trying the PIN; a right PIN clears the count.
     pub fn unlock(self, pin: &str) -> Result<Wallet, UnlockError> {
-        let key = self.header.key.unwrap_key(pin)?;
-        Wallet::load(self.dir, self.store, key, self.config)
+        let now = now();
+        let failures = self.store.pin_failures()?;
+        if let Some(failures) = failures {
+            let retry_after = pin_wait(failures.count) - (now - failures.last_at);
+            if retry_after > 0 {
+                return Err(UnlockError::TooManyAttempts { retry_after });
+            }
+        }
+        match self.header.key.unwrap_key(pin) {
+            Ok(key) => {
+                if failures.is_some() {
+                    self.store.clear_pin_failures()?;
+                }
+                Wallet::load(self.dir, self.store, key, self.config)
+            }
+            Err(crypto::CryptoError::Open) => {
+                let count = failures.map_or(0, |f| f.count).saturating_add(1);
+                self.store.set_pin_failures(&store::PinFailures {
+                    count,
+                    last_at: now,
+                })?;
+                Err(UnlockError::WrongPin)
+            }
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// The wallet directory.

@@ -63,6 +63,15 @@ pub(crate) struct Header {
     pub(crate) key: WrappedKey,
 }
 
+/// Wrong PINs in a row, kept in the clear beside the header (they say
+/// nothing of the holder).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) struct PinFailures {
+    pub(crate) count: u32,
+    /// Seconds since the epoch of the last one.
+    pub(crate) last_at: i64,
+}
+
 /// A record as a backup carries it: tree, key, plaintext JSON.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct PlainRecord {
@@ -136,6 +145,29 @@ impl Store {
         serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|e| corrupt("meta", "header", e))
+    }
+
+    pub(crate) fn pin_failures(&self) -> Result<Option<PinFailures>, StoreError> {
+        let Some(bytes) = self.meta.get("pin_failures")? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| corrupt("meta", "pin_failures", e))
+    }
+
+    /// Records wrong PINs, on disk before the answer.
+    pub(crate) fn set_pin_failures(&self, failures: &PinFailures) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(failures).map_err(|e| corrupt("meta", "pin_failures", e))?;
+        self.meta.insert("pin_failures", bytes)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub(crate) fn clear_pin_failures(&self) -> Result<(), StoreError> {
+        self.meta.remove("pin_failures")?;
+        self.db.flush()?;
+        Ok(())
     }
 
     pub(crate) fn set_header(&self, header: &Header) -> Result<(), StoreError> {

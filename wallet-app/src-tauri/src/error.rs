@@ -99,6 +99,7 @@ impl AppError {
             Self::Open(OpenError::UnsupportedFormat(_)) => "unsupported_format",
             Self::Open(OpenError::Store(_)) => "store_failure",
             Self::Unlock(UnlockError::WrongPin) => "wrong_pin",
+            Self::Unlock(UnlockError::TooManyAttempts { .. }) => "too_many_attempts",
             Self::Unlock(UnlockError::Http(_)) => "network_error",
             Self::Unlock(_) => "store_failure",
             Self::Receive(e) => e.code(),

@@ -346,6 +346,7 @@ export type Key = keyof Strings;
 const errors: Record<Lang, Record<string, string>> = {
   sv: {
     wrong_pin: 'Fel PIN-kod.',
+    too_many_attempts: 'För många fel PIN-koder i rad. Vänta en stund och försök igen.',
     weak_pin: 'PIN-koden måste ha minst 4 tecken.',
     wallet_exists: 'Det finns redan en plånbok.',
     no_wallet: 'Det finns ingen plånbok än.',
@@ -392,6 +393,7 @@ const errors: Record<Lang, Record<string, string>> = {
   },
   en: {
     wrong_pin: 'Wrong PIN.',
+    too_many_attempts: 'Too many wrong PINs in a row. Wait a while and try again.',
     weak_pin: 'The PIN must have at least 4 characters.',
     wallet_exists: 'There is already a wallet.',
     no_wallet: 'There is no wallet yet.',

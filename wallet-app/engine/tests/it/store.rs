@@ -126,3 +126,54 @@ async fn deleting_removes_the_credential_and_keeps_the_history() {
     assert!(wallet.credential(&id).is_err());
     assert_eq!(wallet.history().unwrap()[0].kind, EventKind::Issuance);
 }
+
+#[tokio::test]
+async fn wrong_pins_make_the_wallet_wait_and_reopening_does_not_reset_it() {
+    let dir = TempDir::new("pin-guessing");
+    drop(new_wallet(&dir));
+    let path = dir.path().join("wallet");
+    let attempt = |pin: &str| Wallet::open(&path, dev_config()).unwrap().unlock(pin);
+    // The first wrong PINs only cost the key derivation.
+    for guess in 0..intyg_wallet::FREE_PIN_ATTEMPTS {
+        assert!(matches!(
+            attempt(&format!("00{guess:04}")),
+            Err(UnlockError::WrongPin)
+        ));
+    }
+    // Then the wallet waits, the right PIN included: it is not even tried.
+    match attempt(PIN) {
+        Err(UnlockError::TooManyAttempts { retry_after }) => {
+            assert!((1..=30).contains(&retry_after), "{retry_after}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Each refused attempt is refused again, from a freshly opened store.
+    let error = attempt("000000").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("too many wrong PINs: try again in")
+    );
+    assert_eq!(intyg_wallet::pin_wait(intyg_wallet::FREE_PIN_ATTEMPTS), 30);
+    assert_eq!(
+        intyg_wallet::pin_wait(intyg_wallet::FREE_PIN_ATTEMPTS + 1),
+        60
+    );
+    assert_eq!(intyg_wallet::pin_wait(40), 3600);
+    assert_eq!(intyg_wallet::pin_wait(0), 0);
+}
+
+#[tokio::test]
+async fn a_right_pin_clears_the_count_of_wrong_ones() {
+    let dir = TempDir::new("pin-count");
+    drop(new_wallet(&dir));
+    let path = dir.path().join("wallet");
+    let attempt = |pin: &str| Wallet::open(&path, dev_config()).unwrap().unlock(pin);
+    for _ in 0..2 {
+        for _ in 1..intyg_wallet::FREE_PIN_ATTEMPTS {
+            assert!(matches!(attempt("000000"), Err(UnlockError::WrongPin)));
+        }
+        // Without the reset the second round would end past the limit.
+        drop(attempt(PIN).unwrap());
+    }
+}
