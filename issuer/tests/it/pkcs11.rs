@@ -272,3 +272,117 @@ async fn issuer_binary_takes_the_token_key_from_flags_and_names_start_failures()
     .unwrap();
     assert_eq!(published, token_key);
 }
+
+#[tokio::test]
+async fn rollover_from_a_file_key_to_a_token_key_without_a_restart() {
+    let Some(hsm) =
+        SoftHsm::for_test("pkcs11::rollover_from_a_file_key_to_a_token_key_without_a_restart")
+    else {
+        return;
+    };
+    let token_key = hsm.generate_key("issuer-2027");
+    let dir = TempDir::new("pkcs11-rollover");
+    let ca = LocalCa::generate(&Subject::new("Rollover CA").organization("Testverket")).unwrap();
+    let now = intyg_issuer::now();
+    let rfc3339 = |t: i64| jiff::Timestamp::from_second(t).unwrap().to_string();
+    let leaf = |key: &VerifyingKey, name: &str, not_before: i64| {
+        let path = dir.path().join(name);
+        let leaf = ca
+            .issue(
+                key,
+                &LeafProfile {
+                    subject: Subject::new(name).organization("Testverket"),
+                    not_before: Some(not_before),
+                    not_after: Some(not_before + 400 * 86_400),
+                    ..LeafProfile::default()
+                },
+            )
+            .unwrap();
+        std::fs::write(&path, leaf.to_pem()).unwrap();
+        path
+    };
+    let old_key = SigningKey::generate().unwrap();
+    let old_public = VerifyingKey::from_jwk(&old_key.public_jwk()).unwrap();
+    let old_key_file = dir.path().join("old.jwk");
+    std::fs::write(
+        &old_key_file,
+        serde_json::to_string(&old_key.to_private_jwk().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let old = SigningConfig {
+        key_file: Some(old_key_file.clone()),
+        chain_file: leaf(&old_public, "old.pem", now - 300 * 86_400),
+        ..SigningConfig::default()
+    };
+    let new_chain = leaf(&token_key, "token.pem", now - 86_400);
+    let config_file = dir.path().join("issuer.toml");
+    let old_toml = format!(
+        "[[signing]]\nkey_file = {:?}\nchain_file = {:?}\n",
+        old_key_file.display().to_string(),
+        old.chain_file.display().to_string()
+    );
+    std::fs::write(&config_file, &old_toml).unwrap();
+    let issuer = TestIssuer::start_with("pkcs11-rollover", |config| {
+        config.signing = vec![old.clone()];
+        config.config_file = Some(config_file.clone());
+        config.dev_pid_provider = false;
+    })
+    .await;
+    let before = issue_one(&issuer).await;
+    CompactJws::parse(before.without_kb().split('~').next().unwrap())
+        .unwrap()
+        .verify_with(&old_public)
+        .unwrap();
+
+    // The token key signs from now on, the file key is retired: reload.
+    let pkcs11 = hsm.config("issuer-2027");
+    std::fs::write(
+        &config_file,
+        format!(
+            "{old_toml}retired_at = \"{retired}\"\n\n[[signing]]\nchain_file = {chain:?}\nsigning_from = \"{retired}\"\npkcs11 = {{ module = {module:?}, token = {token:?}, key = \"issuer-2027\", pin_file = {pin:?} }}\n",
+            retired = rfc3339(now - 1),
+            chain = new_chain.display().to_string(),
+            module = SOFTHSM_MODULE,
+            token = SOFTHSM_TOKEN,
+            pin = pkcs11.pin_file.unwrap().display().to_string(),
+        ),
+    )
+    .unwrap();
+    let response = issuer
+        .admin
+        .request(reqwest::Method::POST, "/api/keys/reload")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let after = issue_one(&issuer).await;
+    CompactJws::parse(after.without_kb().split('~').next().unwrap())
+        .unwrap()
+        .verify_with(&token_key)
+        .unwrap();
+    let x5c = after.header().x5c.clone().unwrap();
+    assert_eq!(
+        CertificateChain::from_x5c(&x5c)
+            .unwrap()
+            .leaf()
+            .public_key()
+            .unwrap(),
+        token_key
+    );
+    // Both stay published: what the file key signed keeps verifying.
+    let published: Value = issuer
+        .http
+        .get(format!("{}/.well-known/jwt-vc-issuer", issuer.url))
+        .fetch_json()
+        .await;
+    let keys: Vec<VerifyingKey> = published["jwks"]["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| VerifyingKey::from_jwk(&serde_json::from_value(k.clone()).unwrap()).unwrap())
+        .collect();
+    assert!(
+        keys.contains(&old_public) && keys.contains(&token_key),
+        "{published}"
+    );
+}
