@@ -17,6 +17,10 @@
 //! # per credential type (folder name): overrides of the profile
 //! [credential_policies.registration-certificate]
 //! key_storage = ["iso_18045_high"]
+//! # the issuer's key in an HSM (PKCS#11) with its chain; or key_file
+//! [[signing]]
+//! chain_file = "/etc/intyg/issuer-chain.pem"
+//! pkcs11 = { module = "/usr/lib/softhsm/libsofthsm2.so", token = "intyg", key = "issuer-2026", pin_file = "/run/credentials/intyg-issuer/pkcs11-pin" }
 //! # a credential type signed under its own chain (a PID provider's)
 //! [[type_signing.pid]]
 //! key_file = "/etc/intyg/pid-provider-key.jwk"
@@ -28,7 +32,8 @@
 //! `INTYG_ISSUER_STATUS_TTL` (seconds), `INTYG_ISSUER_PROFILE`,
 //! `INTYG_API_KEY`, `INTYG_DATABASE_URL`, `INTYG_DATABASE_POOL_SIZE`,
 //! `INTYG_DATABASE_STATEMENT_TIMEOUT_MS` (PostgreSQL instead of sled:
-//! `database_url`, `database_pool_size`, `database_statement_timeout_ms`).
+//! `database_url`, `database_pool_size`, `database_statement_timeout_ms`),
+//! `INTYG_PKCS11_PIN` (the token's user PIN when `pin_file` is not given).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -112,6 +117,13 @@ pub struct Config {
     /// bare key in `data_dir`.
     #[serde(default)]
     pub signing: Vec<crate::signing::SigningConfig>,
+    /// The issuer's signing key in a PKCS#11 token (`--pkcs11-module`,
+    /// `--pkcs11-token`, `--pkcs11-key`, `--pkcs11-pin-file`): the key of
+    /// the `[[signing]]` entries that name none, and without `[[signing]]`
+    /// the key instead of `DIR/issuer-key.jwk` (in development certified
+    /// by the development CA).
+    #[serde(default)]
+    pub pkcs11: Option<intyg_service::pkcs11::Pkcs11Config>,
     /// Signing credentials of one credential type (folder name), signing
     /// it instead of `[[signing]]` (`[[type_signing.pid]]`: a PID
     /// provider's chain). The test PID (`pid`) is issued only under its
@@ -339,6 +351,7 @@ impl Config {
             trust_lists: Vec::new(),
             trust_list_refresh: Default::default(),
             signing: Vec::new(),
+            pkcs11: None,
             type_signing: std::collections::BTreeMap::new(),
             config_file: None,
             dev_pid_provider: true,

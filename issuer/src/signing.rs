@@ -1,5 +1,5 @@
-//! The issuer's signing credentials: each a [`Signer`] (a key in memory
-//! today; a PKCS#11 key implements the same trait) with its X.509 chain
+//! The issuer's signing credentials: each a [`Signer`] (a key in memory,
+//! or a key in a PKCS#11 token, [`Pkcs11Signer`]) with its X.509 chain
 //! (leaf + intermediates, never the root), sent as `x5c` in every
 //! credential and status list token it signs.
 //!
@@ -23,6 +23,13 @@
 //! `DIR/issuer-key.jwk` naming the issuer URL (URI SAN) and its host,
 //! kept in `DIR/issuer-chain.pem`. Later starts reuse them.
 //!
+//! Keys in an HSM: a `[[signing]]` entry names its key by `key_file` or
+//! by `pkcs11` (module, token, key label, PIN file); an entry with
+//! neither takes the token key of `--pkcs11-*` (`pkcs11` at the top of
+//! the configuration). Without `[[signing]]` that token key replaces
+//! `DIR/issuer-key.jwk`: in development the development CA certifies it
+//! (a new CA and leaf when the kept leaf holds another key).
+//!
 //! A credential type may sign under a chain of its own
 //! (`[[type_signing.<type>]]`, [`KeySet::for_type`]): the PID
 //! (`urn:eudi:pid:1`) is signed only so, under a PID provider's chain,
@@ -38,10 +45,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use intyg_core::jose::{Jwk, Signer, SigningKey, VerifyingKey, thumbprint};
+use intyg_core::jose::{Jwk, Signer, VerifyingKey, thumbprint};
 use intyg_core::trust::pki::{LeafProfile, LocalCa, PkiError, Subject};
 use intyg_core::trust::{Certificate, CertificateChain, PID_VCT};
 use serde::Deserialize;
+
+use intyg_service::pkcs11::{Pkcs11Config, Pkcs11Error, Pkcs11Signer};
 
 use crate::config::Config;
 use crate::keys::KeyError;
@@ -74,15 +83,28 @@ pub enum SigningError {
     /// Making the development CA failed.
     #[error("making the development issuer CA: {0}")]
     Pki(#[from] PkiError),
+    /// The PKCS#11 key could not be opened.
+    #[error("PKCS#11 signing key: {0}")]
+    Pkcs11(#[from] Pkcs11Error),
+    /// A `[[signing]]` entry names no key, or two.
+    #[error(
+        "[[signing]] with chain_file {0}: give key_file or pkcs11 (one of them), or --pkcs11-* flags"
+    )]
+    KeySource(String),
 }
 
 /// One `[[signing]]` entry of the configuration: a key, its chain, and
 /// when it signs.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SigningConfig {
-    /// The private P-256 JWK (mode 0600).
-    pub key_file: PathBuf,
+    /// The private P-256 JWK (mode 0600); or `pkcs11`.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// The key in a PKCS#11 token; or `key_file`. Neither: the token key
+    /// of `--pkcs11-*` (the configuration's top-level `pkcs11`).
+    #[serde(default)]
+    pub pkcs11: Option<Pkcs11Config>,
     /// PEM: the leaf certificate of that key, then intermediates (no root).
     pub chain_file: PathBuf,
     /// When it starts signing (RFC 3339, e.g. `2027-01-15T08:00:00Z`);
@@ -313,7 +335,7 @@ impl KeySet {
             config
                 .signing
                 .iter()
-                .map(load_configured)
+                .map(|entry| load_configured(entry, config.pkcs11.as_ref()))
                 .collect::<Result<Vec<_>, _>>()?
         };
         let mut by_type = BTreeMap::new();
@@ -321,9 +343,10 @@ impl KeySet {
             if entries.is_empty() {
                 continue;
             }
+            // A type's own chain never falls back to the issuer's token key.
             let loaded = entries
                 .iter()
-                .map(load_configured)
+                .map(|entry| load_configured(entry, None))
                 .collect::<Result<Vec<_>, _>>()?;
             by_type.insert(configuration.clone(), loaded);
         }
@@ -585,19 +608,34 @@ impl KeySet {
 /// of `specs/credentials/pid/`.
 pub const DEV_PID_TYPE: &str = "pid";
 
-fn load_configured(entry: &SigningConfig) -> Result<SigningCredential, SigningError> {
-    let key = crate::keys::load_key(&entry.key_file)?;
+/// An entry's key (`key_file`, its `pkcs11`, else `token`) with its chain.
+fn load_configured(
+    entry: &SigningConfig,
+    token: Option<&Pkcs11Config>,
+) -> Result<SigningCredential, SigningError> {
+    let (signer, source) = match (&entry.key_file, &entry.pkcs11, token) {
+        (Some(path), None, _) => (
+            Arc::new(crate::keys::load_key(path)?) as Arc<dyn Signer>,
+            path.display().to_string(),
+        ),
+        (None, Some(pkcs11), _) | (None, None, Some(pkcs11)) => open_token(pkcs11)?,
+        _ => {
+            return Err(SigningError::KeySource(
+                entry.chain_file.display().to_string(),
+            ));
+        }
+    };
     let chain = read_chain(&entry.chain_file)?;
     let schedule = Schedule {
         signing_from: entry.signing_from.map(|t| t.0),
         retired_at: entry.retired_at.map(|t| t.0),
     };
-    Ok(SigningCredential::new(
-        Arc::new(key),
-        Some(chain),
-        &entry.key_file.display().to_string(),
-    )?
-    .with_schedule(schedule))
+    Ok(SigningCredential::new(signer, Some(chain), &source)?.with_schedule(schedule))
+}
+
+/// The token key and its RFC 7512 URI (for messages).
+fn open_token(config: &Pkcs11Config) -> Result<(Arc<dyn Signer>, String), SigningError> {
+    Ok((Arc::new(Pkcs11Signer::open(config)?), config.uri()))
 }
 
 fn read_chain(path: &Path) -> Result<CertificateChain, SigningError> {
@@ -614,23 +652,31 @@ fn read_chain(path: &Path) -> Result<CertificateChain, SigningError> {
     CertificateChain::new(certificates).map_err(|e| chain_error(e.to_string()))
 }
 
-/// The data directory's key; in development with its generated chain.
+/// The data directory's key, or the token key of `--pkcs11-*`; in
+/// development with its generated chain.
 fn data_dir_credential(config: &Config) -> Result<SigningCredential, SigningError> {
-    let key = crate::keys::IssuerKey::load_or_create(&config.data_dir)?.key;
-    let source = config.data_dir.join("issuer-key.jwk").display().to_string();
+    let (key, source) = match &config.pkcs11 {
+        Some(pkcs11) => open_token(pkcs11)?,
+        None => (
+            Arc::new(crate::keys::IssuerKey::load_or_create(&config.data_dir)?.key)
+                as Arc<dyn Signer>,
+            config.data_dir.join("issuer-key.jwk").display().to_string(),
+        ),
+    };
     if !config.dev {
         tracing::warn!(
-            "no [[signing]] configured: signing with the bare key in the data directory, without x5c"
+            key = %source,
+            "no [[signing]] configured: signing with a bare key, without x5c"
         );
-        return SigningCredential::new(Arc::new(key), None, &source);
+        return SigningCredential::new(key, None, &source);
     }
     let chain_path = config.data_dir.join("issuer-chain.pem");
     let ca_path = config.data_dir.join("issuer-ca.pem");
-    if !chain_path.exists() || !ca_path.exists() {
+    if !chain_path.exists() || !ca_path.exists() || !certifies(&chain_path, key.as_ref())? {
         let name = issuer_name(config);
         generate_dev(
             config,
-            &key,
+            key.as_ref(),
             &Subject::new(format!("{name} development issuer CA")).organization(name.clone()),
             Subject::new(format!("{name} credential signing")).organization(name),
             (&ca_path, &chain_path),
@@ -638,7 +684,17 @@ fn data_dir_credential(config: &Config) -> Result<SigningCredential, SigningErro
         tracing::info!(ca = %ca_path.display(), "development issuer CA made");
     }
     let chain = read_chain(&chain_path)?;
-    SigningCredential::new(Arc::new(key), Some(chain), &source)
+    SigningCredential::new(key, Some(chain), &source)
+}
+
+/// Whether the leaf of the chain in `path` holds `key`'s public key (a
+/// development chain made for another key is made again).
+fn certifies(path: &Path, key: &dyn Signer) -> Result<bool, SigningError> {
+    let public = VerifyingKey::from_jwk(&key.public_jwk()).map_err(|e| SigningError::Chain {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(read_chain(path)?.leaf().public_key().ok() == Some(public))
 }
 
 /// The issuer's name as wallets show it and as its CA's O says it.
@@ -687,7 +743,7 @@ pub const DEV_PID_PROVIDER_NAME: &str = "Intyg development PID provider (test on
 /// certificate to `paths.0`.
 fn generate_dev(
     config: &Config,
-    key: &SigningKey,
+    key: &dyn Signer,
     ca_subject: &Subject,
     leaf_subject: Subject,
     (ca_path, chain_path): (&Path, &Path),
@@ -725,6 +781,8 @@ fn generate_dev(
 
 #[cfg(test)]
 mod tests {
+    use intyg_core::jose::SigningKey;
+
     use super::*;
 
     fn credential(ca: &LocalCa, not_before: i64, not_after: i64) -> SigningCredential {

@@ -363,11 +363,21 @@ pub fn config_digest(config: &impl fmt::Debug) -> String {
     hex(&sha2::Sha256::digest(format!("{config:?}").as_bytes()))
 }
 
-/// The public key of a private JWK file (read, never created), to verify
-/// checkpoints with.
+/// The public key of a private JWK file, or of the leaf of a PEM
+/// certificate chain (read, never created), to verify checkpoints with.
 pub fn public_key_of(path: &std::path::Path) -> Result<Jwk, AuditError> {
     let failed = |reason: String| AuditError::Signing(format!("{}: {reason}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+    if text.contains("-----BEGIN CERTIFICATE-----") {
+        // A certificate chain: its leaf's key (a key in an HSM has no file).
+        let leaf = intyg_core::trust::Certificate::from_pem(&text)
+            .map_err(|e| failed(e.to_string()))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| failed("no certificate".into()))?;
+        let key = leaf.public_key().map_err(|e| failed(e.to_string()))?;
+        return key.to_jwk().map_err(|e| failed(e.to_string()));
+    }
     let jwk: Jwk = serde_json::from_str(&text).map_err(|e| failed(e.to_string()))?;
     let key = intyg_core::jose::SigningKey::from_jwk(&jwk).map_err(|e| failed(e.to_string()))?;
     Ok(key.public_jwk())

@@ -20,6 +20,8 @@
 //!   an append-only file (sled deployments) or a table (PostgreSQL).
 //! - [`fetch`]: outgoing HTTP from untrusted URLs (SSRF rules, time and
 //!   size limits, no redirects).
+//! - [`pkcs11`]: ES256 signing keys in a PKCS#11 token (HSM), the
+//!   private key never leaving it ([`pkcs11::Pkcs11Signer`]).
 //! - [`portal`]: the portals' request context, cookies and page headers,
 //!   their two languages and message tables, and the page frame.
 //! - [`time`]: dates and times in Europe/Stockholm, zone shown.
@@ -32,6 +34,7 @@ pub mod fetch;
 mod group_commit;
 pub mod hardening;
 pub mod pg;
+pub mod pkcs11;
 pub mod portal;
 pub mod replay;
 pub mod session;

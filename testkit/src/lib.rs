@@ -12,7 +12,9 @@
 //! `/nonce` and `/credential`; and directories removed on drop
 //! ([`TempDir`]); a throwaway PostgreSQL cluster with a fresh database per
 //! test ([`TestPg`]); a scheme operator publishing trust lists over
-//! loopback ([`lote::ListOperator`], [`lote::ListServer`]). [`Fetch`] sends a request and reads its body in one step.
+//! loopback ([`lote::ListOperator`], [`lote::ListServer`]); a throwaway
+//! SoftHSM2 token in a temporary directory, each test using one run in a
+//! child process whose environment names it ([`SoftHsm`]). [`Fetch`] sends a request and reads its body in one step.
 //!
 //! A dev-dependency only: nothing that ships depends on it, and it is
 //! never published. Helpers panic with a message instead of returning
@@ -41,6 +43,7 @@ mod login;
 pub mod lote;
 mod pg;
 mod portal;
+mod softhsm;
 mod wallet_provider;
 
 use std::path::{Path, PathBuf};
@@ -54,6 +57,10 @@ pub use issuer::{API_KEY, BackgroundIssuer, TestIssuer};
 pub use login::{Browser, Login, location};
 pub use pg::TestPg;
 pub use portal::{PortalBrowser, PortalPage};
+pub use softhsm::{
+    KeyOptions, P256_PARAMS, P384_PARAMS, SOFTHSM_MODULE, SOFTHSM_PIN, SOFTHSM_TOKEN, SoftHsm,
+    objects,
+};
 pub use wallet_provider::{WalletInstance, WalletProvider};
 
 /// Karin, a test person of the development IdP (and the usual subject).

@@ -51,14 +51,19 @@ pub async fn open(
     Ok(trail)
 }
 
-/// The public key checkpoints verify with: `key_file` when given, else
-/// `verifier-key.jwk` in `data_dir` (read, never created).
+/// The public key checkpoints verify with: `key_file` when given (a
+/// private JWK, or the PEM chain of a key in an HSM), else the leaf of
+/// `verifier-chain.pem` in `data_dir` (the development chain, made for
+/// whichever key signs: a file or a token key), else `verifier-key.jwk`
+/// there (read, never created).
 pub fn public_key(
     data_dir: &std::path::Path,
     key_file: Option<&std::path::Path>,
 ) -> Result<Jwk, AuditError> {
+    let chain = data_dir.join("verifier-chain.pem");
     match key_file {
         Some(path) => audit::public_key_of(path),
+        None if chain.exists() => audit::public_key_of(&chain),
         None => audit::public_key_of(&data_dir.join("verifier-key.jwk")),
     }
 }

@@ -25,6 +25,9 @@
 //! [x509]
 //! key_file = "/etc/intyg/verifier-key.jwk"   # private P-256 JWK
 //! chain_file = "/etc/intyg/verifier-chain.pem" # leaf first
+//! # or the key in an HSM instead of key_file (PIN from INTYG_PKCS11_PIN
+//! # when pin_file is not given):
+//! # pkcs11 = { module = "/usr/lib/softhsm/libsofthsm2.so", token = "intyg", key = "verifier", pin_file = "/run/credentials/intyg-verifier/pkcs11-pin" }
 //! ```
 //!
 //! Environment overrides: `INTYG_VERIFIER_PUBLIC_URL`,
@@ -171,6 +174,12 @@ pub struct Config {
     /// they are generated in `data_dir`.
     #[serde(default)]
     pub x509: Option<X509Files>,
+    /// The request-signing key in a PKCS#11 token (`--pkcs11-module`,
+    /// `--pkcs11-token`, `--pkcs11-key`, `--pkcs11-pin-file`): the key of
+    /// an `[x509]` that names none, and in development the key the
+    /// development CA certifies instead of `verifier-key.jwk`.
+    #[serde(default)]
+    pub pkcs11: Option<intyg_service::pkcs11::Pkcs11Config>,
     /// The relying party's semantic identifier (ETSI EN 319 412-1, e.g.
     /// `NTRSE-5561234567`): the `organizationIdentifier` of the generated
     /// development access certificate, and the `sub` of the development
@@ -478,8 +487,13 @@ fn default_types_dir() -> PathBuf {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct X509Files {
-    /// Private P-256 JWK of the leaf.
-    pub key_file: PathBuf,
+    /// Private P-256 JWK of the leaf; or `pkcs11`.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// The leaf's key in a PKCS#11 token; or `key_file`. Neither: the
+    /// token key of `--pkcs11-*` (top-level `pkcs11`).
+    #[serde(default)]
+    pub pkcs11: Option<intyg_service::pkcs11::Pkcs11Config>,
     /// PEM chain, leaf first (the root is left out of `x5c`).
     pub chain_file: PathBuf,
 }
@@ -587,7 +601,9 @@ pub enum ConfigError {
     #[error("public_url must be https outside development mode")]
     InsecureUrl,
     /// Production needs the `[x509]` files.
-    #[error("the [x509] key_file and chain_file are required outside development mode")]
+    #[error(
+        "the [x509] chain_file and key (key_file, pkcs11 or --pkcs11-*) are required outside development mode"
+    )]
     MissingX509,
     /// `[templates.NAME]` names no template.
     #[error("[templates.{0}]: there is no such template")]
@@ -636,6 +652,7 @@ impl Config {
             request_uri_method: default_request_uri_method(),
             invocation_scheme: InvocationScheme::default(),
             x509: None,
+            pkcs11: None,
             organization_identifier: default_organization_identifier(),
             registration_files: Vec::new(),
             dev_registration: true,

@@ -7,13 +7,21 @@
 //! configured `san_dns` (`verifier-chain.pem`, key in `verifier-key.jwk`,
 //! mode 0600), naming the configured `organization_identifier`. Later starts
 //! reuse them. Production loads the configured key and chain.
+//!
+//! The key may live in a PKCS#11 token ([`Pkcs11Signer`]): `[x509]
+//! pkcs11`, or the `--pkcs11-*` flags (top-level `pkcs11`) for an
+//! `[x509]` that names no key and in development, where the development
+//! CA then certifies the token key (a new CA and leaf when the kept leaf
+//! holds another key; no key file is written).
 
 use std::path::Path;
+use std::sync::Arc;
 
-use intyg_core::jose::{Jwk, SigningKey, VerifyingKey};
+use intyg_core::jose::{Jwk, Signer, SigningKey, VerifyingKey};
 use intyg_core::oid4vp::ClientId;
 use intyg_core::trust::pki::{LeafProfile, LocalCa, PkiError, Subject};
 use intyg_core::trust::{Certificate, CertificateChain};
+use intyg_service::pkcs11::{Pkcs11Error, Pkcs11Signer};
 
 use crate::config::{ClientIdPrefixChoice, Config};
 
@@ -45,13 +53,18 @@ pub enum IdentityError {
     /// `x509_san_dns` is configured for a name the leaf lacks.
     #[error("the leaf certificate has no dNSName SAN `{0}`")]
     MissingSan(String),
+    /// The PKCS#11 key could not be opened.
+    #[error("PKCS#11 request-signing key: {0}")]
+    Pkcs11(#[from] Pkcs11Error),
+    /// `[x509]` names no key, or two.
+    #[error("[x509]: give key_file or pkcs11 (one of them), or --pkcs11-* flags")]
+    KeySource,
 }
 
 /// The verifier's signing key, chain and client identifier.
-#[derive(Debug)]
 pub struct Identity {
-    /// Signs Request Objects.
-    pub key: SigningKey,
+    /// Signs Request Objects: a key in memory or in a PKCS#11 token.
+    pub key: Arc<dyn Signer>,
     /// Leaf first; sent as `x5c`.
     pub chain: CertificateChain,
     /// The configured default: `x509_hash:...` or `x509_san_dns:...`.
@@ -64,14 +77,40 @@ impl Identity {
     /// Loads the configured identity, or in development the generated one
     /// (generating it on first start).
     pub fn load(config: &Config) -> Result<Self, IdentityError> {
-        let (key_path, chain_path) = match &config.x509 {
-            Some(files) => (files.key_file.clone(), files.chain_file.clone()),
+        let (key, chain_path): (Arc<dyn Signer>, _) = match &config.x509 {
+            Some(files) => {
+                let key = match (&files.key_file, &files.pkcs11, &config.pkcs11) {
+                    (Some(path), None, _) => Arc::new(load_key(path)?) as Arc<dyn Signer>,
+                    (None, Some(pkcs11), _) | (None, None, Some(pkcs11)) => {
+                        Arc::new(Pkcs11Signer::open(pkcs11)?)
+                    }
+                    _ => return Err(IdentityError::KeySource),
+                };
+                (key, files.chain_file.clone())
+            }
             None => {
-                let key = config.data_dir.join("verifier-key.jwk");
-                let chain = config.data_dir.join("verifier-chain.pem");
-                if !key.exists() || !chain.exists() {
+                let dir = &config.data_dir;
+                let chain = dir.join("verifier-chain.pem");
+                let key: Arc<dyn Signer> = match &config.pkcs11 {
+                    Some(pkcs11) => Arc::new(Pkcs11Signer::open(pkcs11)?),
+                    None => {
+                        let path = dir.join("verifier-key.jwk");
+                        if !path.exists() {
+                            let key = SigningKey::generate().map_err(|e| invalid(dir, e))?;
+                            write_key(&path, &key)?;
+                            // A chain made for an earlier key is made again.
+                            let _ = std::fs::remove_file(&chain);
+                        }
+                        Arc::new(load_key(&path)?)
+                    }
+                };
+                if !chain.exists()
+                    || !dir.join("ca.pem").exists()
+                    || !certifies(&chain, key.as_ref())?
+                {
                     generate_dev(
-                        &config.data_dir,
+                        dir,
+                        key.as_ref(),
                         &config.san_dns,
                         &config.organization_identifier,
                     )?;
@@ -79,20 +118,10 @@ impl Identity {
                 (key, chain)
             }
         };
-        let key_text = read(&key_path)?;
-        let jwk: Jwk = serde_json::from_str(&key_text).map_err(|e| invalid(&key_path, e))?;
-        let key = SigningKey::from_jwk(&jwk).map_err(|e| invalid(&key_path, e))?;
         let certificates =
             Certificate::from_pem(&read(&chain_path)?).map_err(|e| invalid(&chain_path, e))?;
         let chain = CertificateChain::new(certificates).map_err(|e| invalid(&chain_path, e))?;
-        let public =
-            VerifyingKey::from_jwk(&key.public_jwk()).map_err(|e| invalid(&key_path, e))?;
-        if chain
-            .leaf()
-            .public_key()
-            .map_err(|e| invalid(&chain_path, e))?
-            != public
-        {
+        if !certifies_chain(&chain, key.as_ref()) {
             return Err(IdentityError::KeyMismatch);
         }
         let x509_san_dns = if chain.leaf().dns_names().contains(&config.san_dns) {
@@ -124,6 +153,49 @@ impl Identity {
     }
 }
 
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("public", &self.key.public_jwk())
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A private P-256 JWK file.
+fn load_key(path: &Path) -> Result<SigningKey, IdentityError> {
+    let jwk: Jwk = serde_json::from_str(&read(path)?).map_err(|e| invalid(path, e))?;
+    SigningKey::from_jwk(&jwk).map_err(|e| invalid(path, e))
+}
+
+/// Writes `key` as a private JWK, mode 0600.
+fn write_key(path: &Path, key: &SigningKey) -> Result<(), IdentityError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| IdentityError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let jwk = key.to_private_jwk().map_err(|e| invalid(path, e))?;
+    let text = serde_json::to_string_pretty(&jwk).map_err(|e| invalid(path, e))?;
+    write_private(path, text.as_bytes()).map_err(|source| IdentityError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Whether the chain in `path` has a leaf holding `key`'s public key.
+fn certifies(path: &Path, key: &dyn Signer) -> Result<bool, IdentityError> {
+    let certificates = Certificate::from_pem(&read(path)?).map_err(|e| invalid(path, e))?;
+    let chain = CertificateChain::new(certificates).map_err(|e| invalid(path, e))?;
+    Ok(certifies_chain(&chain, key))
+}
+
+fn certifies_chain(chain: &CertificateChain, key: &dyn Signer) -> bool {
+    let public = VerifyingKey::from_jwk(&key.public_jwk()).ok();
+    public.is_some() && chain.leaf().public_key().ok() == public
+}
+
 fn read(path: &Path) -> Result<String, IdentityError> {
     std::fs::read_to_string(path).map_err(|source| IdentityError::Io {
         path: path.display().to_string(),
@@ -138,17 +210,21 @@ fn invalid(path: &Path, reason: impl std::fmt::Display) -> IdentityError {
     }
 }
 
-/// Generates the development CA and leaf in `dir` (`core::trust::pki`,
-/// the one way every role makes its local CA); the leaf names
-/// `organization` as its `organizationIdentifier`.
-fn generate_dev(dir: &Path, san_dns: &str, organization: &str) -> Result<(), IdentityError> {
+/// Generates the development CA and a leaf for `key` in `dir`
+/// (`core::trust::pki`, the one way every role makes its local CA); the
+/// leaf names `organization` as its `organizationIdentifier`.
+fn generate_dev(
+    dir: &Path,
+    key: &dyn Signer,
+    san_dns: &str,
+    organization: &str,
+) -> Result<(), IdentityError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
         move |source| IdentityError::Io { path, source }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let ca = LocalCa::generate(&Subject::new("Intyg development verifier CA"))?;
-    let key = SigningKey::generate().map_err(|e| invalid(dir, e))?;
     let public = VerifyingKey::from_jwk(&key.public_jwk()).map_err(|e| invalid(dir, e))?;
     let mut dns_names = vec!["localhost".to_owned()];
     if san_dns != "localhost" {
@@ -170,10 +246,7 @@ fn generate_dev(dir: &Path, san_dns: &str, organization: &str) -> Result<(), Ide
     std::fs::write(&ca_path, ca.certificate().to_pem()).map_err(io(&ca_path))?;
     let chain_path = dir.join("verifier-chain.pem");
     std::fs::write(&chain_path, leaf.to_pem()).map_err(io(&chain_path))?;
-    let key_path = dir.join("verifier-key.jwk");
-    let jwk = key.to_private_jwk().map_err(|e| invalid(&key_path, e))?;
-    let text = serde_json::to_string_pretty(&jwk).map_err(|e| invalid(&key_path, e))?;
-    write_private(&key_path, text.as_bytes()).map_err(io(&key_path))?;
+    tracing::info!(ca = %ca_path.display(), "development verifier CA made");
     Ok(())
 }
 

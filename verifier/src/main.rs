@@ -77,6 +77,22 @@ struct Args {
     /// lists `[[oidc_clients]]` in the configuration file).
     #[arg(long = "oidc-client", value_name = "ID:SECRET:REDIRECT_URI", requires = "dev", value_parser = OidcClient::from_flag)]
     oidc_clients: Vec<OidcClient>,
+    /// The request-signing key in an HSM: the PKCS#11 module (the token
+    /// vendor's shared library), with --pkcs11-token and --pkcs11-key. The
+    /// user PIN comes from the environment variable INTYG_PKCS11_PIN or
+    /// from --pkcs11-pin-file, never from a flag.
+    #[arg(long, value_name = "PATH", requires_all = ["pkcs11_token", "pkcs11_key"])]
+    pkcs11_module: Option<PathBuf>,
+    /// The label of the PKCS#11 token that holds the request-signing key.
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pkcs11_token: Option<String>,
+    /// The label (CKA_LABEL) of the request-signing key pair in the token.
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pkcs11_key: Option<String>,
+    /// A file holding the token's user PIN (mode 0600); without it the PIN
+    /// is read from INTYG_PKCS11_PIN.
+    #[arg(long, value_name = "PATH", requires = "pkcs11_module")]
+    pkcs11_pin_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -144,8 +160,9 @@ enum AuditAction {
         /// unchanged, so entries cut off the end are found too.
         #[arg(long)]
         witness: Option<PathBuf>,
-        /// The signing key, when not `verifier-key.jwk` in the data
-        /// directory (`[x509] key_file`).
+        /// The signing key, when not the one of `verifier-chain.pem` (or
+        /// `verifier-key.jwk`) in the data directory: `[x509] key_file`,
+        /// or for a key in an HSM its PEM chain (`[x509] chain_file`).
         #[arg(long)]
         key_file: Option<PathBuf>,
     },
@@ -349,6 +366,16 @@ async fn main() -> anyhow::Result<()> {
         config.request_uri_method = method;
     }
     intyg_service::hardening::no_core_dumps()?;
+    if let (Some(module), Some(token), Some(key)) =
+        (args.pkcs11_module, args.pkcs11_token, args.pkcs11_key)
+    {
+        config.pkcs11 = Some(intyg_service::pkcs11::Pkcs11Config {
+            module,
+            token,
+            key,
+            pin_file: args.pkcs11_pin_file,
+        });
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

@@ -33,6 +33,10 @@ const APT_PACKAGES: &[&str] = &[
     // The PostgreSQL store tests start throwaway clusters (intyg-testkit's
     // TestPg: initdb and postgres from /usr/lib/postgresql/*/bin).
     "postgresql",
+    // PKCS#11 signing keys: the tests and the signing bench make throwaway
+    // SoftHSM2 tokens (intyg-testkit's SoftHsm, softhsm2-util and
+    // /usr/lib/softhsm/libsofthsm2.so).
+    "softhsm2",
     // Tauri (DESIGN.md §6).
     "libwebkit2gtk-4.1-dev",
     "build-essential",

@@ -121,6 +121,22 @@ impl Signer for SigningKey {
     }
 }
 
+/// A shared signer signs as what it shares (a service keeps its key as
+/// `Arc<dyn Signer>`: in memory or in a PKCS#11 token).
+impl<S: Signer + ?Sized> Signer for std::sync::Arc<S> {
+    fn algorithm(&self) -> Algorithm {
+        (**self).algorithm()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JoseError> {
+        (**self).sign(message)
+    }
+
+    fn public_jwk(&self) -> Jwk {
+        (**self).public_jwk()
+    }
+}
+
 /// A public key that verifies one of our algorithms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyingKey {
@@ -144,6 +160,29 @@ impl VerifyingKey {
             Params::OKP(_) => Err(JoseError::InvalidKey("OKP curve is not Ed25519")),
             Params::RSA(_) => Err(JoseError::InvalidKey("RSA keys are not accepted")),
             Params::Symmetric(_) => Err(JoseError::InvalidKey("symmetric keys are not accepted")),
+        }
+    }
+
+    /// The public JWK (`kty: EC`, `crv: P-256`, `x`, `y`; or `kty: OKP`,
+    /// `crv: Ed25519`, `x`), as [`VerifyingKey::from_jwk`] reads it.
+    pub fn to_jwk(&self) -> Result<Jwk, JoseError> {
+        match self {
+            Self::P256(point) if point.len() == 65 && point[0] == 0x04 => {
+                Ok(Jwk::from(Params::EC(ECParams {
+                    curve: Some("P-256".to_owned()),
+                    x_coordinate: Some(Base64urlUInt(point[1..33].to_vec())),
+                    y_coordinate: Some(Base64urlUInt(point[33..65].to_vec())),
+                    ecc_private_key: None,
+                })))
+            }
+            Self::P256(_) => Err(JoseError::InvalidKey(
+                "a P-256 key must be an uncompressed point",
+            )),
+            Self::Ed25519(key) => Ok(Jwk::from(Params::OKP(ssi_jwk::OctetParams {
+                curve: "Ed25519".to_owned(),
+                public_key: Base64urlUInt(key.clone()),
+                private_key: None,
+            }))),
         }
     }
 
@@ -200,6 +239,16 @@ fn p256_point(ec: &ECParams) -> Result<Vec<u8>, JoseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verifying_key_to_jwk_round_trips() {
+        let key = SigningKey::generate().unwrap();
+        let public = VerifyingKey::from_jwk(&key.public_jwk()).unwrap();
+        assert_eq!(public.to_jwk().unwrap(), key.public_jwk());
+        let ed = VerifyingKey::Ed25519(vec![7; 32]);
+        assert_eq!(VerifyingKey::from_jwk(&ed.to_jwk().unwrap()).unwrap(), ed);
+        assert!(VerifyingKey::P256(vec![4; 33]).to_jwk().is_err());
+    }
 
     #[test]
     fn private_jwk_round_trips_and_signs() {

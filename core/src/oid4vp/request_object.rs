@@ -21,9 +21,7 @@ use serde_json::{Map, Value};
 
 use super::client_id::{ClientId, ClientIdPrefix, x509_hash_of};
 use super::request::{AuthorizationRequest, RequestError, RequestSigning};
-use crate::jose::{
-    Algorithm, CompactJws, Header, JoseError, SigningKey, VerifyingKey, sign_compact,
-};
+use crate::jose::{Algorithm, CompactJws, Header, JoseError, Signer, VerifyingKey, sign_compact};
 
 /// The `typ` of a Request Object (RFC 9101 §10.8).
 pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
@@ -127,7 +125,7 @@ pub enum RequestObjectError {
 /// `exp`. The request is validated as signed first.
 pub fn sign_request_object(
     request: &AuthorizationRequest,
-    key: &SigningKey,
+    key: &(impl Signer + ?Sized),
     x5c: Vec<String>,
     iat: i64,
     exp: i64,
@@ -314,7 +312,7 @@ fn check_audience(aud: Option<&Value>) -> Result<(), RequestObjectError> {
 mod tests {
     use super::*;
     use crate::dcql::ValidatedQuery;
-    use crate::jose::b64url_encode;
+    use crate::jose::{SigningKey, b64url_encode};
     use crate::oid4vp::request::{Nonce, ResponseMode};
 
     const NOW: i64 = 1_700_000_000;

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CLOCK_SKEW_SECONDS;
 use crate::jose::{
-    Algorithm, CompactJws, Header, JoseError, Jwk, SigningKey, VerifyingKey, sign_compact,
+    Algorithm, CompactJws, Header, JoseError, Jwk, Signer, SigningKey, VerifyingKey, sign_compact,
     thumbprint,
 };
 
@@ -276,7 +276,11 @@ pub struct ErasureAnswer {
 impl ErasureAnswer {
     /// Signs the answer with the Verifier's access certificate key and
     /// chain.
-    pub fn sign(&self, key: &SigningKey, x5c: Vec<String>) -> Result<String, JoseError> {
+    pub fn sign(
+        &self,
+        key: &(impl Signer + ?Sized),
+        x5c: Vec<String>,
+    ) -> Result<String, JoseError> {
         let mut header = Header::new(Algorithm::ES256).typ(ERASURE_ANSWER_TYP);
         header.x5c = Some(x5c);
         let payload = serde_json::to_vec(self).map_err(|_| JoseError::Signing)?;

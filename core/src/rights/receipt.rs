@@ -21,7 +21,7 @@ use sha2::Digest as _;
 
 use super::CLOCK_SKEW_SECONDS;
 use crate::jose::{
-    Algorithm, CompactJws, Header, JoseError, SigningKey, VerifyingKey, b64url_encode, sign_compact,
+    Algorithm, CompactJws, Header, JoseError, Signer, VerifyingKey, b64url_encode, sign_compact,
 };
 use crate::oid4vp::{Presentation, VpToken};
 
@@ -124,7 +124,11 @@ pub struct ReceiptExpectations<'a> {
 impl Receipt {
     /// Signs the receipt with the Verifier's access certificate key and
     /// chain.
-    pub fn sign(&self, key: &SigningKey, x5c: Vec<String>) -> Result<String, JoseError> {
+    pub fn sign(
+        &self,
+        key: &(impl Signer + ?Sized),
+        x5c: Vec<String>,
+    ) -> Result<String, JoseError> {
         let mut header = Header::new(Algorithm::ES256).typ(RECEIPT_TYP);
         header.x5c = Some(x5c);
         let payload = serde_json::to_vec(self).map_err(|_| JoseError::Signing)?;
@@ -209,6 +213,7 @@ pub fn vp_token_hash(vp_token: &VpToken) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jose::SigningKey;
 
     fn receipt() -> Receipt {
         Receipt {

@@ -10,6 +10,7 @@ mod flow;
 mod haip;
 mod hygiene;
 mod multi;
+mod pkcs11;
 mod portal;
 mod signing;
 mod stores;

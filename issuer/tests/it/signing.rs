@@ -21,7 +21,7 @@ use serde_json::Value;
 const VCT: &str = "https://intyg.se/credentials/registration-certificate/v1";
 
 /// One credential for Karin through the pre-authorized flow.
-async fn issue_one(issuer: &TestIssuer) -> SdJwt {
+pub(crate) async fn issue_one(issuer: &TestIssuer) -> SdJwt {
     issue_of(issuer, REGISTRATION_CERTIFICATE).await
 }
 
@@ -153,10 +153,9 @@ fn credential_files(
     std::fs::write(&chain_file, leaf.to_pem()).unwrap();
     (
         SigningConfig {
-            key_file,
+            key_file: Some(key_file),
             chain_file,
-            signing_from: None,
-            retired_at: None,
+            ..SigningConfig::default()
         },
         key,
         leaf,
@@ -337,7 +336,7 @@ fn signing_toml(entries: &[(&SigningConfig, Option<i64>, Option<i64>)]) -> Strin
     for (entry, from, retired) in entries {
         toml += &format!(
             "[[signing]]\nkey_file = {:?}\nchain_file = {:?}\n",
-            entry.key_file.display().to_string(),
+            entry.key_file.as_ref().unwrap().display().to_string(),
             entry.chain_file.display().to_string()
         );
         if let Some(from) = from {

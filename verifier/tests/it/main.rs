@@ -13,6 +13,7 @@ mod identity;
 mod issuer;
 mod multi;
 mod oidc;
+mod pkcs11;
 mod portal;
 mod request_uri_post;
 mod status_age;
