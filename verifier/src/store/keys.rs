@@ -3,8 +3,11 @@
 //!
 //! sled appends every record version to its log and keeps old versions
 //! until it rewrites a segment, so a key removed from a tree could still
-//! be read from the data directory. A file is overwritten with zeros,
-//! synced and unlinked instead, and the directory synced after. (A
+//! be read from the data directory. A file is first renamed out of
+//! readers' way (`<id>.erasing`: a concurrent read finds no key, never a
+//! half-overwritten one), then overwritten with zeros, synced and
+//! unlinked, and the directory synced after; a start finishes what a
+//! crash interrupted. (A
 //! copy-on-write or journalling file system may still keep old blocks; the
 //! claims themselves never reach the disk unsealed.)
 
@@ -33,6 +36,13 @@ impl FileKeys {
         {
             use std::os::unix::fs::PermissionsExt as _;
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        // Erasures a crash interrupted: the key was already out of reach.
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == ERASING) {
+                wipe(&path)?;
+            }
         }
         Ok(Self {
             dir: dir.to_owned(),
@@ -65,6 +75,18 @@ impl FileKeys {
     fn sync_dir(&self) -> std::io::Result<()> {
         std::fs::File::open(&self.dir)?.sync_all()
     }
+}
+
+/// The extension of a key file being erased.
+const ERASING: &str = "erasing";
+
+/// Overwrites `path` with zeros, syncs it and unlinks it.
+fn wipe(path: &Path) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+    let len = usize::try_from(file.metadata()?.len()).unwrap_or(0);
+    file.write_all(&vec![0u8; len])?;
+    file.sync_all()?;
+    std::fs::remove_file(path)
 }
 
 async fn blocking<T: Send + 'static>(
@@ -113,19 +135,66 @@ impl TransactionKeyStore for FileKeys {
         let this = self.clone();
         blocking(move || {
             let _hold = this.barrier.hold();
-            match std::fs::OpenOptions::new().write(true).open(&path) {
-                Ok(mut file) => {
-                    let len = usize::try_from(file.metadata()?.len()).unwrap_or(0);
-                    file.write_all(&vec![0u8; len])?;
-                    file.sync_all()?;
-                }
+            let erasing = path.with_extension(ERASING);
+            match std::fs::rename(&path, &erasing) {
+                Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
                 Err(e) => return Err(e.into()),
             }
-            std::fs::remove_file(&path)?;
+            wipe(&erasing)?;
             this.sync_dir()?;
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("intyg-keys-{name}-{}", uuid::Uuid::new_v4()))
+    }
+
+    #[tokio::test]
+    async fn a_key_being_erased_is_never_read_half_overwritten() {
+        let dir = dir("erase");
+        let keys = FileKeys::open(&dir).unwrap();
+        keys.put("tx1", &[7u8; 32]).await.unwrap();
+        // Readers racing the erasure see the whole key or none.
+        let readers: Vec<_> = (0..8)
+            .map(|_| {
+                let keys = keys.clone();
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    for _ in 0..50 {
+                        seen.push(keys.get("tx1").await.unwrap());
+                    }
+                    seen
+                })
+            })
+            .collect();
+        keys.destroy("tx1").await.unwrap();
+        for reader in readers {
+            for key in reader.await.unwrap() {
+                assert!(key.as_ref().is_none_or(|k| *k == [7u8; 32]), "{key:?}");
+            }
+        }
+        assert_eq!(keys.get("tx1").await.unwrap(), None);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_start_finishes_an_erasure_a_crash_interrupted() {
+        let dir = dir("crash");
+        drop(FileKeys::open(&dir).unwrap());
+        std::fs::write(dir.join("tx2.erasing"), [9u8; 32]).unwrap();
+        std::fs::write(dir.join("tx3.key"), [5u8; 32]).unwrap();
+        let keys = FileKeys::open(&dir).unwrap();
+        assert!(!dir.join("tx2.erasing").exists());
+        assert_eq!(keys.get("tx3").await.unwrap(), Some(vec![5u8; 32]));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
