@@ -820,7 +820,7 @@ async fn flow_costs(
     println!("  cost per step, CPU time on one core, this run (verifier side unless marked):");
     let rows: [(&str, Duration); 10] = [
         (
-            "QR code SVG of the invocation URI (create)",
+            "QR code SVG (create, only with ?qr=svg)",
             mean(|| {
                 intyg_verifier::qr::svg(&uri).expect("qr");
             }),

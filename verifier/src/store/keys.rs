@@ -4,14 +4,17 @@
 //! sled appends every record version to its log and keeps old versions
 //! until it rewrites a segment, so a key removed from a tree could still
 //! be read from the data directory. A file is overwritten with zeros,
-//! synced and unlinked instead, and the directory synced after. (A
+//! synced and unlinked instead, and the directory synced after (one
+//! directory sync for the keys put or destroyed at the same time). (A
 //! copy-on-write or journalling file system may still keep old blocks; the
 //! claims themselves never reach the disk unsealed.)
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use intyg_service::GroupSync;
 
 use super::{StoreError, TransactionKeyStore};
 
@@ -19,6 +22,8 @@ use super::{StoreError, TransactionKeyStore};
 #[derive(Debug, Clone)]
 pub struct FileKeys {
     dir: PathBuf,
+    /// Keys put or destroyed at the same time share one directory sync.
+    group: Arc<GroupSync>,
 }
 
 impl FileKeys {
@@ -32,6 +37,7 @@ impl FileKeys {
         }
         Ok(Self {
             dir: dir.to_owned(),
+            group: Arc::default(),
         })
     }
 
@@ -51,8 +57,14 @@ impl FileKeys {
         Ok(self.dir.join(format!("{id}.key")))
     }
 
-    fn sync_dir(&self) -> std::io::Result<()> {
-        std::fs::File::open(&self.dir)?.sync_all()
+    /// Returns once the directory entries made or removed before `ticket`
+    /// are on disk.
+    async fn sync_dir(&self, ticket: u64) -> Result<(), StoreError> {
+        let dir = self.dir.clone();
+        Ok(self
+            .group
+            .synced(ticket, move || std::fs::File::open(&dir)?.sync_all())
+            .await?)
     }
 }
 
@@ -68,9 +80,9 @@ async fn blocking<T: Send + 'static>(
 impl TransactionKeyStore for FileKeys {
     async fn put(&self, transaction_id: &str, key: &[u8]) -> Result<(), StoreError> {
         let path = self.path(transaction_id)?;
-        let this = self.clone();
+        let group = self.group.clone();
         let key = key.to_vec();
-        blocking(move || {
+        let ticket = blocking(move || {
             let partial = path.with_extension("partial");
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
@@ -80,10 +92,10 @@ impl TransactionKeyStore for FileKeys {
             file.write_all(&key)?;
             file.sync_all()?;
             std::fs::rename(&partial, &path)?;
-            this.sync_dir()?;
-            Ok(())
+            Ok(group.wrote())
         })
-        .await
+        .await?;
+        self.sync_dir(ticket).await
     }
 
     async fn get(&self, transaction_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -98,21 +110,24 @@ impl TransactionKeyStore for FileKeys {
 
     async fn destroy(&self, transaction_id: &str) -> Result<(), StoreError> {
         let path = self.path(transaction_id)?;
-        let this = self.clone();
-        blocking(move || {
+        let group = self.group.clone();
+        let ticket = blocking(move || {
             match std::fs::OpenOptions::new().write(true).open(&path) {
                 Ok(mut file) => {
                     let len = usize::try_from(file.metadata()?.len()).unwrap_or(0);
                     file.write_all(&vec![0u8; len])?;
                     file.sync_all()?;
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(e.into()),
             }
             std::fs::remove_file(&path)?;
-            this.sync_dir()?;
-            Ok(())
+            Ok(Some(group.wrote()))
         })
-        .await
+        .await?;
+        match ticket {
+            Some(ticket) => self.sync_dir(ticket).await,
+            None => Ok(()),
+        }
     }
 }
