@@ -101,6 +101,9 @@ impl TransactionKeyStore for FileKeys {
     async fn get(&self, transaction_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let path = self.path(transaction_id)?;
         blocking(move || match std::fs::read(&path) {
+            // Zeros: `destroy` is overwriting the key before it unlinks
+            // the file. The key is gone, not corrupt.
+            Ok(key) if key.iter().all(|&b| b == 0) => Ok(None),
             Ok(key) => Ok(Some(key)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),
@@ -129,5 +132,28 @@ impl TransactionKeyStore for FileKeys {
             Some(ticket) => self.sync_dir(ticket).await,
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_key_read_while_it_is_being_destroyed_is_gone() {
+        let dir = std::env::temp_dir().join(format!("intyg-keys-{}", std::process::id()));
+        let keys = FileKeys::open(&dir).unwrap();
+        keys.put("tx-1", &[7u8; 32]).await.unwrap();
+        keys.put("tx-2", &[9u8; 32]).await.unwrap();
+        assert_eq!(keys.get("tx-1").await.unwrap(), Some(vec![7u8; 32]));
+        // What `destroy` leaves between overwriting and unlinking.
+        std::fs::write(dir.join("tx-1.key"), [0u8; 32]).unwrap();
+        assert_eq!(keys.get("tx-1").await.unwrap(), None);
+        keys.destroy("tx-2").await.unwrap();
+        assert_eq!(keys.get("tx-2").await.unwrap(), None);
+        assert!(!dir.join("tx-2.key").exists());
+        keys.destroy("tx-2").await.unwrap();
+        assert!(keys.put("../escape", &[1u8; 32]).await.is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
