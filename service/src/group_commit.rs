@@ -145,7 +145,11 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(runs.load(Ordering::SeqCst), 1, "a failed sync covers nothing");
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "a failed sync covers nothing"
+        );
         // Covered already: no second sync.
         let counted = runs.clone();
         group

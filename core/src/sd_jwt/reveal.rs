@@ -75,7 +75,12 @@ struct Resolver<'a> {
 }
 
 impl<'a> Resolver<'a> {
-    fn value(&mut self, value: &'a Value, pointer: &str, depth: usize) -> Result<Value, SdJwtError> {
+    fn value(
+        &mut self,
+        value: &'a Value,
+        pointer: &str,
+        depth: usize,
+    ) -> Result<Value, SdJwtError> {
         Ok(match value {
             Value::Object(object) => Value::Object(self.object(object, pointer, depth, None)?),
             Value::Array(array) => Value::Array(self.array(array, pointer, depth)?),
@@ -105,7 +110,10 @@ impl<'a> Resolver<'a> {
         // member into the gap), so claims come out as they always did.
         let mut members: Vec<(&'a String, &'a Value)> = object.iter().collect();
         for removed in skip.into_iter().chain(["_sd"]) {
-            if let Some(at) = members.iter().position(|(name, _)| name.as_str() == removed) {
+            if let Some(at) = members
+                .iter()
+                .position(|(name, _)| name.as_str() == removed)
+            {
                 members.swap_remove(at);
             }
         }

@@ -235,7 +235,11 @@ fn check_key_binding(
         return Err(SdJwtError::KbStale { iat: claims.iat });
     }
     if let Some(check) = check {
-        if check.nonce.as_ref().is_some_and(|nonce| *nonce != claims.nonce) {
+        if check
+            .nonce
+            .as_ref()
+            .is_some_and(|nonce| *nonce != claims.nonce)
+        {
             return Err(SdJwtError::KbNonceMismatch);
         }
         if check.aud.as_ref().is_some_and(|aud| *aud != claims.aud) {

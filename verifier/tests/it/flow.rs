@@ -377,9 +377,7 @@ async fn the_qr_code_is_drawn_only_when_asked_for() {
     assert!(plain["request_uri"].as_str().is_some());
     assert!(plain.get("qr_svg").is_none(), "{plain}");
 
-    let asked = verifier
-        .post_json("/api/presentations?qr=svg", &body)
-        .await;
+    let asked = verifier.post_json("/api/presentations?qr=svg", &body).await;
     assert_eq!(asked.status(), 201);
     let asked: Value = asked.json().await.unwrap();
     let svg = asked["qr_svg"].as_str().unwrap();
@@ -393,10 +391,7 @@ async fn the_qr_code_is_drawn_only_when_asked_for() {
         let error: Value = refused.json().await.unwrap();
         assert_eq!(error["error"], "invalid_request");
         assert!(
-            error["error_description"]
-                .as_str()
-                .unwrap()
-                .contains("qr"),
+            error["error_description"].as_str().unwrap().contains("qr"),
             "{error}"
         );
     }
