@@ -1,5 +1,6 @@
 //! Group commit for sled: one fsync for every request that waits at the
-//! same time, so a handler answers only after what it wrote is on disk.
+//! same time, so a handler answers only after what it wrote is on disk;
+//! [`GroupSync`] does the same for plain files.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -85,9 +86,101 @@ impl GroupCommit {
     }
 }
 
+/// Group fsync for files many requests write at once (an append-only
+/// file, a directory of small files): each writer takes a ticket once its
+/// write is done and waits for a sync that started after it; concurrent
+/// writers share one sync, run off the async worker threads.
+#[derive(Debug, Default)]
+pub struct GroupSync {
+    written: AtomicU64,
+    synced: tokio::sync::Mutex<u64>,
+}
+
+impl GroupSync {
+    /// A ticket for a write that is done (in the page cache).
+    pub fn wrote(&self) -> u64 {
+        self.written.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// Returns once a `sync` that started after `ticket`'s write has
+    /// succeeded; runs `sync` unless one that covers the ticket already
+    /// did. A failed sync fails its waiter, and the next waiter tries
+    /// again.
+    pub async fn synced<F>(&self, ticket: u64, sync: F) -> std::io::Result<()>
+    where
+        F: FnOnce() -> std::io::Result<()> + Send + 'static,
+    {
+        let mut synced = self.synced.lock().await;
+        if *synced >= ticket {
+            return Ok(());
+        }
+        // Every ticket up to here belongs to a finished write.
+        let target = self.written.load(Ordering::Acquire);
+        tokio::task::spawn_blocking(sync)
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))??;
+        *synced = target;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn group_sync_covers_every_ticket_and_retries_after_a_failure() {
+        let group = Arc::new(GroupSync::default());
+        let runs = Arc::new(AtomicU64::new(0));
+        let first = group.wrote();
+        let failed = group
+            .synced(first, || Err(std::io::Error::other("disk gone")))
+            .await;
+        assert!(failed.is_err());
+        let counted = runs.clone();
+        group
+            .synced(first, move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "a failed sync covers nothing"
+        );
+        // Covered already: no second sync.
+        let counted = runs.clone();
+        group
+            .synced(first, move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        let waits: Vec<_> = (0..16)
+            .map(|_| {
+                let (group, runs) = (group.clone(), runs.clone());
+                tokio::spawn(async move {
+                    let ticket = group.wrote();
+                    group
+                        .synced(ticket, move || {
+                            runs.fetch_add(1, Ordering::SeqCst);
+                            Ok(())
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for wait in waits {
+            wait.await.unwrap().unwrap();
+        }
+        let after = runs.load(Ordering::SeqCst);
+        assert!((2..=17).contains(&after), "{after}");
+        assert_eq!(*group.synced.lock().await, 17);
+    }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn concurrent_callers_all_become_durable() {

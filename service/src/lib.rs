@@ -8,7 +8,8 @@
 //!   (online over the operator socket, or with the service stopped) and
 //!   their restore; the write barrier every sled write passes.
 //! - [`GroupCommit`]: makes sled writes durable, one fsync shared by every
-//!   request that waits at the same time.
+//!   request that waits at the same time; [`GroupSync`] the same for
+//!   plain files (the audit trail, the verifier's key files).
 //! - [`pg`]: PostgreSQL for several instances on one database: the pool
 //!   (TLS through rustls), versioned migrations under an advisory lock,
 //!   run-once background jobs ([`pg::RunOnce`]).
@@ -42,5 +43,5 @@ mod shutdown;
 pub mod time;
 pub mod trust_lists;
 
-pub use group_commit::{GroupCommit, NotDurable};
+pub use group_commit::{GroupCommit, GroupSync, NotDurable};
 pub use shutdown::shutdown_signal;

@@ -66,8 +66,10 @@ pub struct PresentationCreated {
     /// The client identifier the request uses (`x509_hash:...` or
     /// `x509_san_dns:...`).
     pub client_id: String,
-    /// The invocation URI as a QR code, SVG.
-    pub qr_svg: String,
+    /// The invocation URI as a QR code, SVG; only when asked for with
+    /// `?qr=svg` (drawing it costs more CPU than the rest of the request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_svg: Option<String>,
     /// When the wallet's time to answer runs out.
     pub expires_at: i64,
 }
@@ -111,6 +113,36 @@ pub struct PresentationView {
     pub consent: Option<ConsentRecord>,
 }
 
+/// The query of the requests that make a presentation request:
+/// `?qr=svg` adds the invocation URI as a QR code (`qr_svg`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateQuery {
+    /// `svg`: answer with `qr_svg`.
+    #[serde(default)]
+    pub qr: Option<QrFormat>,
+}
+
+/// The QR code formats the API draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QrFormat {
+    /// SVG.
+    Svg,
+}
+
+/// The QR code asked for in the query; any other query is a 400.
+fn qr_asked(
+    query: Result<axum::extract::Query<CreateQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Option<QrFormat>, ApiError> {
+    query.map(|q| q.0.qr).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_request",
+            "the only query parameter is qr, whose only value is svg",
+        )
+    })
+}
+
 /// Checks the Bearer API key in constant time.
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(expected) = &state.config.api_key else {
@@ -127,14 +159,16 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .map_err(|_| ApiError::unauthorized("wrong API key"))
 }
 
-/// `POST /api/presentations`.
+/// `POST /api/presentations[?qr=svg]`.
 pub async fn create(
     State(state): State<AppState>,
     peer: Peer,
     headers: HeaderMap,
+    query: Result<axum::extract::Query<CreateQuery>, axum::extract::rejection::QueryRejection>,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     authorize(&state, &headers)?;
+    let qr = qr_asked(query)?;
     let request: CreatePresentation = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?;
     let (query, purpose, template) = match (request.template, request.dcql_query) {
@@ -183,7 +217,7 @@ pub async fn create(
         .subject(format!("transaction:{}", transaction.id))
         .source(state.portal.client(&peer));
     state.audit.record(event).await?;
-    created(&state, transaction)
+    created(&state, transaction, qr)
 }
 
 /// The request options asked for, each defaulting to the configuration:
@@ -240,13 +274,18 @@ fn request_options(
     Ok(options)
 }
 
-/// The 201 answer for a new presentation request.
+/// The 201 answer for a new presentation request, with the QR code if
+/// asked for.
 fn created(
     state: &AppState,
     transaction: Transaction,
+    qr: Option<QrFormat>,
 ) -> Result<(StatusCode, Json<PresentationCreated>), ApiError> {
     let request_uri = invocation_uri(state, &transaction)?;
-    let qr_svg = crate::qr::svg(&request_uri)?;
+    let qr_svg = match qr {
+        Some(QrFormat::Svg) => Some(crate::qr::svg(&request_uri)?),
+        None => None,
+    };
     Ok((
         StatusCode::CREATED,
         Json(PresentationCreated {
@@ -441,16 +480,18 @@ pub async fn show_posting(
     }))
 }
 
-/// `POST /api/postings/{id}/applications`: opens an applicant session, a
-/// presentation request with the posting's purpose.
+/// `POST /api/postings/{id}/applications[?qr=svg]`: opens an applicant
+/// session, a presentation request with the posting's purpose.
 pub async fn open_application(
     State(state): State<AppState>,
     peer: Peer,
     headers: HeaderMap,
     Path(id): Path<String>,
+    query: Result<axum::extract::Query<CreateQuery>, axum::extract::rejection::QueryRejection>,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     authorize(&state, &headers)?;
+    let qr = qr_asked(query)?;
     let request: OpenApplication = if body.is_empty() {
         OpenApplication::default()
     } else {
@@ -472,7 +513,7 @@ pub async fn open_application(
     let source = state.portal.client(&peer);
     let transaction =
         postings::open_application(&state, &posting, options, API_CREATOR, source).await?;
-    created(&state, transaction)
+    created(&state, transaction, qr)
 }
 
 /// `GET /openapi.json`.

@@ -89,6 +89,19 @@ impl Header {
     /// Reads a decoded protected header, refusing unsupported `alg` values and
     /// any `crit` before anything else is interpreted.
     fn from_json(bytes: &[u8]) -> Result<Self, JoseError> {
+        // One pass for a header of the right shape; anything else takes
+        // the pass below, whose errors name what is wrong. Both accept and
+        // refuse the same headers: `alg` and `crit` are typed here too, and
+        // a `crit` that parses is refused right after.
+        if let Ok(header) = serde_json::from_slice::<Header>(bytes) {
+            return match header.crit {
+                None => Ok(header),
+                Some(names) => Err(match names.into_iter().next() {
+                    Some(name) => JoseError::UnknownCrit(name),
+                    None => JoseError::MalformedHeader("`crit` is empty".into()),
+                }),
+            };
+        }
         let mut object: Map<String, Value> =
             serde_json::from_slice(bytes).map_err(|e| JoseError::MalformedHeader(e.to_string()))?;
         match object.get("alg") {

@@ -162,9 +162,17 @@ impl SdJwt {
         out
     }
 
-    /// `sd_hash`: base64url SHA-256 of [`without_kb`](Self::without_kb).
+    /// `sd_hash`: base64url SHA-256 of [`without_kb`](Self::without_kb),
+    /// hashed part by part rather than copied into one string first.
     pub fn sd_hash(&self) -> String {
-        b64url_encode(sha2::Sha256::digest(self.without_kb().as_bytes()))
+        let mut hash = sha2::Sha256::new();
+        hash.update(self.issuer_jwt[0].as_str().as_bytes());
+        hash.update(b"~");
+        for disclosure in &self.disclosures {
+            hash.update(disclosure.as_str().as_bytes());
+            hash.update(b"~");
+        }
+        b64url_encode(hash.finalize())
     }
 
     /// The flattened JSON serialization (§8.1), with the disclosures and the

@@ -33,11 +33,10 @@ impl SdJwt {
     /// digest or disclosure, forbidden or colliding claim name, kind
     /// mismatch or unreferenced disclosure.
     pub fn disclose(self) -> Result<Disclosed, SdJwtError> {
-        let mut payload = self.payload.clone();
-        match payload.remove("_sd_alg") {
+        match self.payload.get("_sd_alg") {
             None => {}
             Some(Value::String(alg)) if alg == SHA_256 => {}
-            Some(Value::String(alg)) => return Err(SdJwtError::UnsupportedSdAlg(alg)),
+            Some(Value::String(alg)) => return Err(SdJwtError::UnsupportedSdAlg(alg.clone())),
             Some(other) => return Err(SdJwtError::UnsupportedSdAlg(other.to_string())),
         }
         let mut by_digest = HashMap::with_capacity(self.disclosures.len());
@@ -52,7 +51,8 @@ impl SdJwt {
             seen: HashSet::new(),
             places: vec![None; self.disclosures.len()],
         };
-        let claims = resolver.object(payload, "", 0)?;
+        // Built from the payload in place: it stays in the SdJwt as signed.
+        let claims = resolver.object(&self.payload, "", 0, Some("_sd_alg"))?;
         let places = resolver
             .places
             .into_iter()
@@ -70,40 +70,59 @@ impl SdJwt {
 struct Resolver<'a> {
     sd_jwt: &'a SdJwt,
     by_digest: HashMap<&'a str, usize>,
-    seen: HashSet<String>,
+    seen: HashSet<&'a str>,
     places: Vec<Option<Place>>,
 }
 
-impl Resolver<'_> {
-    fn value(&mut self, value: Value, pointer: &str, depth: usize) -> Result<Value, SdJwtError> {
+impl<'a> Resolver<'a> {
+    fn value(
+        &mut self,
+        value: &'a Value,
+        pointer: &str,
+        depth: usize,
+    ) -> Result<Value, SdJwtError> {
         Ok(match value {
-            Value::Object(object) => Value::Object(self.object(object, pointer, depth)?),
+            Value::Object(object) => Value::Object(self.object(object, pointer, depth, None)?),
             Value::Array(array) => Value::Array(self.array(array, pointer, depth)?),
-            other => other,
+            other => other.clone(),
         })
     }
 
     /// Marks `digest` as seen and returns the disclosure it names, if sent.
-    fn lookup(&mut self, digest: &str) -> Result<Option<usize>, SdJwtError> {
-        if !self.seen.insert(digest.to_owned()) {
+    fn lookup(&mut self, digest: &'a str) -> Result<Option<usize>, SdJwtError> {
+        if !self.seen.insert(digest) {
             return Err(SdJwtError::DuplicateDigest(digest.to_owned()));
         }
         Ok(self.by_digest.get(digest).copied())
     }
 
+    /// The claims of `object` without `_sd` (and `skip`, at the top), then
+    /// the properties its digests disclose.
     fn object(
         &mut self,
-        mut object: Map<String, Value>,
+        object: &'a Map<String, Value>,
         pointer: &str,
         depth: usize,
+        skip: Option<&str>,
     ) -> Result<Map<String, Value>, SdJwtError> {
-        let digests = object.remove("_sd");
-        let mut out = Map::with_capacity(object.len());
-        for (name, value) in object {
-            let child = pointer_push(pointer, &name);
-            out.insert(name, self.value(value, &child, depth)?);
+        // The members in the order an order-preserving map has them once
+        // `skip` and then `_sd` are removed (each removal moves the last
+        // member into the gap), so claims come out as they always did.
+        let mut members: Vec<(&'a String, &'a Value)> = object.iter().collect();
+        for removed in skip.into_iter().chain(["_sd"]) {
+            if let Some(at) = members
+                .iter()
+                .position(|(name, _)| name.as_str() == removed)
+            {
+                members.swap_remove(at);
+            }
         }
-        let Some(digests) = digests else {
+        let mut out = Map::with_capacity(members.len());
+        for (name, value) in members {
+            let child = pointer_push(pointer, name);
+            out.insert(name.clone(), self.value(value, &child, depth)?);
+        }
+        let Some(digests) = object.get("_sd") else {
             return Ok(out);
         };
         let Value::Array(digests) = digests else {
@@ -113,11 +132,11 @@ impl Resolver<'_> {
             let Value::String(digest) = digest else {
                 return Err(SdJwtError::MalformedDigests(format!("{pointer}/_sd")));
             };
-            let Some(index) = self.lookup(&digest)? else {
+            let Some(index) = self.lookup(digest)? else {
                 continue;
             };
-            let DisclosureKind::Property { name, value } = &self.sd_jwt.disclosures[index].kind
-            else {
+            let sd_jwt = self.sd_jwt;
+            let DisclosureKind::Property { name, value } = &sd_jwt.disclosures[index].kind else {
                 return Err(SdJwtError::DisclosureKindMismatch(index));
             };
             if name == "_sd" || name == "..." {
@@ -127,7 +146,7 @@ impl Resolver<'_> {
                 return Err(SdJwtError::ClaimNameCollision(name.clone()));
             }
             let child = pointer_push(pointer, name);
-            let revealed = self.nested(index, value.clone(), &child, depth)?;
+            let revealed = self.nested(index, value, &child, depth)?;
             out.insert(name.clone(), revealed);
         }
         Ok(out)
@@ -135,16 +154,16 @@ impl Resolver<'_> {
 
     fn array(
         &mut self,
-        array: Vec<Value>,
+        array: &'a [Value],
         pointer: &str,
         depth: usize,
     ) -> Result<Vec<Value>, SdJwtError> {
         let mut out = Vec::with_capacity(array.len());
         for element in array {
-            let digest = match &element {
+            let digest = match element {
                 Value::Object(object) if object.len() == 1 && object.contains_key("...") => {
                     match &object["..."] {
-                        Value::String(digest) => Some(digest.clone()),
+                        Value::String(digest) => Some(digest),
                         _ => {
                             return Err(SdJwtError::MalformedDigests(format!(
                                 "{pointer}/{}",
@@ -159,14 +178,15 @@ impl Resolver<'_> {
             match digest {
                 None => out.push(self.value(element, &child, depth)?),
                 Some(digest) => {
-                    let Some(index) = self.lookup(&digest)? else {
+                    let Some(index) = self.lookup(digest)? else {
                         continue;
                     };
-                    let DisclosureKind::ArrayElement(value) = &self.sd_jwt.disclosures[index].kind
+                    let sd_jwt = self.sd_jwt;
+                    let DisclosureKind::ArrayElement(value) = &sd_jwt.disclosures[index].kind
                     else {
                         return Err(SdJwtError::DisclosureKindMismatch(index));
                     };
-                    let revealed = self.nested(index, value.clone(), &child, depth)?;
+                    let revealed = self.nested(index, value, &child, depth)?;
                     out.push(revealed);
                 }
             }
@@ -178,7 +198,7 @@ impl Resolver<'_> {
     fn nested(
         &mut self,
         index: usize,
-        value: Value,
+        value: &'a Value,
         pointer: &str,
         depth: usize,
     ) -> Result<Value, SdJwtError> {

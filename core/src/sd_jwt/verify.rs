@@ -132,8 +132,9 @@ impl Disclosed {
     fn finish(self, options: &VerifyOptions) -> Result<Verified, SdJwtError> {
         check_times(&self.claims, options)?;
         let holder_key = match self.claims.get("cnf").and_then(|cnf| cnf.get("jwk")) {
+            // Read in place: `from_value` would first copy the key.
             Some(jwk) => Some(
-                serde_json::from_value::<Jwk>(jwk.clone())
+                Jwk::deserialize(jwk)
                     .map_err(|e| SdJwtError::Malformed(format!("cnf.jwk: {e}")))?,
             ),
             None => None,
@@ -233,12 +234,17 @@ fn check_key_binding(
     if options.now - claims.iat > options.kb_max_age {
         return Err(SdJwtError::KbStale { iat: claims.iat });
     }
-    let check = check.cloned().unwrap_or_default();
-    if check.nonce.is_some_and(|nonce| nonce != claims.nonce) {
-        return Err(SdJwtError::KbNonceMismatch);
-    }
-    if check.aud.is_some_and(|aud| aud != claims.aud) {
-        return Err(SdJwtError::KbAudMismatch);
+    if let Some(check) = check {
+        if check
+            .nonce
+            .as_ref()
+            .is_some_and(|nonce| *nonce != claims.nonce)
+        {
+            return Err(SdJwtError::KbNonceMismatch);
+        }
+        if check.aud.as_ref().is_some_and(|aud| *aud != claims.aud) {
+            return Err(SdJwtError::KbAudMismatch);
+        }
     }
     Ok(claims)
 }

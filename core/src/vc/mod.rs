@@ -14,6 +14,7 @@ pub mod rules;
 pub mod same_person;
 pub mod schema;
 
+use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
 use crate::jose::{Algorithm, Header, Jwk, VerifyingKey};
@@ -247,6 +248,19 @@ fn disclosable_pointers(
 }
 
 /// Pointers to every node that a claims path selects in `value`.
+/// [`expand`] over the payload object itself, without copying it into a
+/// [`Value`]: the payload is an object, so only a key selects in it.
+fn expand_payload(path: &[ClaimPathElement], payload: &Map<String, Value>) -> Vec<String> {
+    match path.split_first() {
+        None => vec![String::new()],
+        Some((ClaimPathElement::Key(name), rest)) => match payload.get(name) {
+            Some(child) => expand(rest, child, crate::sd_jwt::pointer_push("", name)),
+            None => Vec::new(),
+        },
+        Some(_) => Vec::new(),
+    }
+}
+
 fn expand(path: &[ClaimPathElement], value: &Value, prefix: String) -> Vec<String> {
     let Some((head, rest)) = path.split_first() else {
         return vec![prefix];
@@ -322,26 +336,22 @@ pub fn verify(
         Some(Value::String(iss)) if !iss.is_empty() => Some(iss.clone()),
         Some(_) => return Err(VcError::MalformedClaim("iss".into())),
     };
+    // Read in place: `from_value` would first copy the claim.
     let status: Option<StatusClaim> = match payload.get("status") {
         Some(status) => Some(
-            serde_json::from_value(status.clone())
+            StatusClaim::deserialize(status)
                 .map_err(|_| VcError::MalformedClaim("status".into()))?,
         ),
         None => None,
     };
     // Claims the type marks `sd: always` that sit in the signed payload in the clear.
     let in_clear = credential_type.and_then(|credential_type| {
-        let signed = Value::Object(payload.clone());
         credential_type
             .metadata
             .claims
             .iter()
             .filter(|claim| claim.sd == SdPolicy::Always)
-            .find_map(|claim| {
-                expand(&claim.path, &signed, String::new())
-                    .into_iter()
-                    .next()
-            })
+            .find_map(|claim| expand_payload(&claim.path, payload).into_iter().next())
     });
     let verified = sd_jwt.verify(issuer_key, options)?;
     // A registered claim must come from the signed payload itself, not from a disclosure.

@@ -9,9 +9,11 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+
+use crate::GroupSync;
 
 use super::{AuditError, AuditStore, Entry, MakeEvent};
 
@@ -23,6 +25,10 @@ pub const FILE_NAME: &str = "audit.jsonl";
 pub struct FileAudit {
     path: PathBuf,
     state: Mutex<Tail>,
+    /// The file again, for syncs outside the lock.
+    sync: Arc<File>,
+    /// Appends made at the same time share one `fdatasync`.
+    group: GroupSync,
 }
 
 #[derive(Debug)]
@@ -61,7 +67,9 @@ impl FileAudit {
         };
         Ok(Self {
             path: path.to_owned(),
+            sync: Arc::new(file.try_clone().map_err(io)?),
             state: Mutex::new(Tail { file, last }),
+            group: GroupSync::default(),
         })
     }
 
@@ -99,25 +107,34 @@ fn parse(text: &[u8]) -> Vec<Result<Entry, AuditError>> {
 #[async_trait]
 impl AuditStore for FileAudit {
     async fn append(&self, make: &MakeEvent<'_>) -> Result<Entry, AuditError> {
-        // A poisoned lock still holds a consistent tail: `last` changes
-        // only after the line is written and synced.
-        let mut tail = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = Entry::next(tail.last.as_ref(), make(tail.last.as_ref())?);
-        let mut line = serde_json::to_vec(&entry).map_err(|e| AuditError::Corrupt {
-            seq: entry.seq,
-            reason: e.to_string(),
-        })?;
-        line.push(b'\n');
         let io = |source| AuditError::Io {
             path: self.path.display().to_string(),
             source,
         };
-        tail.file.write_all(&line).map_err(io)?;
-        tail.file.sync_data().map_err(io)?;
-        tail.last = Some(entry.clone());
+        let (entry, ticket) = {
+            // A poisoned lock still holds a consistent tail: `last` changes
+            // only after the line is written.
+            let mut tail = self
+                .state
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let entry = Entry::next(tail.last.as_ref(), make(tail.last.as_ref())?);
+            let mut line = serde_json::to_vec(&entry).map_err(|e| AuditError::Corrupt {
+                seq: entry.seq,
+                reason: e.to_string(),
+            })?;
+            line.push(b'\n');
+            tail.file.write_all(&line).map_err(io)?;
+            tail.last = Some(entry.clone());
+            (entry, self.group.wrote())
+        };
+        // On disk before the action is answered; appends made meanwhile
+        // share the sync.
+        let file = self.sync.clone();
+        self.group
+            .synced(ticket, move || file.sync_data())
+            .await
+            .map_err(io)?;
         Ok(entry)
     }
 

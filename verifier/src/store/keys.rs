@@ -6,15 +6,17 @@
 //! be read from the data directory. A file is first renamed out of
 //! readers' way (`<id>.erasing`: a concurrent read finds no key, never a
 //! half-overwritten one), then overwritten with zeros, synced and
-//! unlinked, and the directory synced after; a start finishes what a
-//! crash interrupted. (A
-//! copy-on-write or journalling file system may still keep old blocks; the
-//! claims themselves never reach the disk unsealed.)
+//! unlinked, and the directory synced after (one directory sync for the
+//! keys put or destroyed at the same time); a start finishes what a crash
+//! interrupted. (A copy-on-write or journalling file system may still keep
+//! old blocks; the claims themselves never reach the disk unsealed.)
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use intyg_service::GroupSync;
 
 use super::{StoreError, TransactionKeyStore};
 
@@ -26,10 +28,13 @@ pub struct FileKeys {
     /// snapshot is not being taken, so a backup's keys and records are
     /// of one instant.
     barrier: intyg_service::backup::Barrier,
+    /// Keys put or destroyed at the same time share one directory sync.
+    group: Arc<GroupSync>,
 }
 
 impl FileKeys {
-    /// Creates the directory if needed (mode 0700 on Unix).
+    /// Creates the directory if needed (mode 0700 on Unix), and finishes
+    /// the erasures a crash interrupted.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir)?;
         #[cfg(unix)]
@@ -37,7 +42,7 @@ impl FileKeys {
             use std::os::unix::fs::PermissionsExt as _;
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
         }
-        // Erasures a crash interrupted: the key was already out of reach.
+        // The key of such a file was already out of reach.
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
             if path.extension().is_some_and(|e| e == ERASING) {
@@ -47,6 +52,7 @@ impl FileKeys {
         Ok(Self {
             dir: dir.to_owned(),
             barrier: intyg_service::backup::Barrier::default(),
+            group: Arc::default(),
         })
     }
 
@@ -72,8 +78,14 @@ impl FileKeys {
         Ok(self.dir.join(format!("{id}.key")))
     }
 
-    fn sync_dir(&self) -> std::io::Result<()> {
-        std::fs::File::open(&self.dir)?.sync_all()
+    /// Returns once the directory entries made or removed before `ticket`
+    /// are on disk.
+    async fn sync_dir(&self, ticket: u64) -> Result<(), StoreError> {
+        let dir = self.dir.clone();
+        Ok(self
+            .group
+            .synced(ticket, move || std::fs::File::open(&dir)?.sync_all())
+            .await?)
     }
 }
 
@@ -103,7 +115,7 @@ impl TransactionKeyStore for FileKeys {
         let path = self.path(transaction_id)?;
         let this = self.clone();
         let key = key.to_vec();
-        blocking(move || {
+        let ticket = blocking(move || {
             let _hold = this.barrier.hold();
             let partial = path.with_extension("partial");
             let mut file = std::fs::OpenOptions::new()
@@ -114,10 +126,10 @@ impl TransactionKeyStore for FileKeys {
             file.write_all(&key)?;
             file.sync_all()?;
             std::fs::rename(&partial, &path)?;
-            this.sync_dir()?;
-            Ok(())
+            Ok(this.group.wrote())
         })
-        .await
+        .await?;
+        self.sync_dir(ticket).await
     }
 
     async fn get(&self, transaction_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -133,19 +145,22 @@ impl TransactionKeyStore for FileKeys {
     async fn destroy(&self, transaction_id: &str) -> Result<(), StoreError> {
         let path = self.path(transaction_id)?;
         let this = self.clone();
-        blocking(move || {
+        let ticket = blocking(move || {
             let _hold = this.barrier.hold();
             let erasing = path.with_extension(ERASING);
             match std::fs::rename(&path, &erasing) {
                 Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(e.into()),
             }
             wipe(&erasing)?;
-            this.sync_dir()?;
-            Ok(())
+            Ok(Some(this.group.wrote()))
         })
-        .await
+        .await?;
+        match ticket {
+            Some(ticket) => self.sync_dir(ticket).await,
+            None => Ok(()),
+        }
     }
 }
 
@@ -183,6 +198,9 @@ mod tests {
         }
         assert_eq!(keys.get("tx1").await.unwrap(), None);
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        // Destroying again, or a path outside the directory, changes nothing.
+        keys.destroy("tx1").await.unwrap();
+        assert!(keys.put("../escape", &[1u8; 32]).await.is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -260,12 +260,13 @@ async fn postings_api_opens_applications_with_the_posting_purpose() {
 
     let opened = verifier
         .post_json(
-            &format!("/api/postings/{posting_id}/applications"),
+            &format!("/api/postings/{posting_id}/applications?qr=svg"),
             &serde_json::json!({}),
         )
         .await;
     assert_eq!(opened.status(), 201);
     let opened: Value = opened.json().await.unwrap();
+    assert!(opened["qr_svg"].as_str().unwrap().starts_with("<?xml"));
     let presentation_id = opened["id"].as_str().unwrap().to_owned();
     let session = verifier
         .session_of(opened["request_uri"].as_str().unwrap(), &presentation_id)
@@ -364,4 +365,34 @@ async fn an_escape_character_in_a_purpose_is_refused() {
         )
         .await;
     assert_eq!(fine.status(), 201);
+}
+
+/// The QR code costs more CPU than the rest of a request: drawn only for
+/// `?qr=svg`; any other query is refused by name.
+#[tokio::test]
+async fn the_qr_code_is_drawn_only_when_asked_for() {
+    let verifier = Verifier::start("qr-opt-in", |_| {}).await;
+    let body = serde_json::json!({"template": "internship-application"});
+    let plain: Value = verifier.create(body.clone()).await.json().await.unwrap();
+    assert!(plain["request_uri"].as_str().is_some());
+    assert!(plain.get("qr_svg").is_none(), "{plain}");
+
+    let asked = verifier.post_json("/api/presentations?qr=svg", &body).await;
+    assert_eq!(asked.status(), 201);
+    let asked: Value = asked.json().await.unwrap();
+    let svg = asked["qr_svg"].as_str().unwrap();
+    assert!(svg.starts_with("<?xml") && svg.contains("<svg"), "{svg}");
+
+    for query in ["qr=png", "qr=svg&size=9"] {
+        let refused = verifier
+            .post_json(&format!("/api/presentations?{query}"), &body)
+            .await;
+        assert_eq!(refused.status(), 400, "{query}");
+        let error: Value = refused.json().await.unwrap();
+        assert_eq!(error["error"], "invalid_request");
+        assert!(
+            error["error_description"].as_str().unwrap().contains("qr"),
+            "{error}"
+        );
+    }
 }
