@@ -4,13 +4,17 @@
 //! - `setup` installs what a fresh Debian machine lacks (apt packages, the
 //!   npm packages of the interop suite). It is idempotent.
 //! - `test` runs setup, `cargo fmt --check`, clippy with `-D warnings`, the
-//!   workspace tests, the interop suite against independent
+//!   workspace tests, a smoke run of every fuzz target (`fuzz/`, a few
+//!   seconds each on corpora seeded from `test-vectors/`), the interop suite against independent
 //!   implementations (`interop/`, Node) and the wallet app's end-to-end
 //!   test in its real window (`wallet-app/ui/e2e/`).
+//! - `fuzz` runs that smoke step alone; `fuzz-seed` only fills
+//!   `fuzz/corpus/` from `test-vectors/` (before a long run).
 //! - `demo [--fresh] [--headless]` runs setup, builds, and runs the whole
 //!   system on the data in `./demo-data/` (see [`demo`]).
 
 mod demo;
+mod fuzz;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -81,6 +85,8 @@ fn main() -> anyhow::Result<()> {
             setup(&root)?;
             demo(&root, fresh, headless)
         }
+        "fuzz" => fuzz::smoke(&root),
+        "fuzz-seed" => fuzz::seed(&root),
         "checks" => {
             check_threat_model(&root)?;
             supply_chain(&root)
@@ -89,7 +95,8 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask setup | test | checks | demo [--fresh] [--headless]";
+const USAGE: &str =
+    "usage: cargo xtask setup | test | checks | fuzz | fuzz-seed | demo [--fresh] [--headless]";
 
 /// The value of the environment variable `name`, or `default`.
 fn env_or(name: &str, default: &str) -> String {
@@ -408,6 +415,7 @@ fn test(root: &Path) -> anyhow::Result<()> {
     )?;
     supply_chain(root)?;
     run("cargo", &["test", "--workspace"], root, &[])?;
+    fuzz::smoke(root)?;
     // The interop suite drives our binaries as processes.
     run("cargo", &["build", "--workspace", "--bins"], root, &[])?;
     let intyg = target_dir(root).join("debug").join("intyg");
