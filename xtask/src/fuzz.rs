@@ -136,15 +136,20 @@ fn ensure_toolchain(root: &Path) -> anyhow::Result<Toolchain> {
     };
     let toolchain = if succeeds("cargo", &["+nightly", "--version"]) {
         Toolchain::Nightly
-    } else if succeeds("rustup", &["--version"]) {
-        run(
+    } else if succeeds("rustup", &["--version"])
+        && run(
             "rustup",
             &["toolchain", "install", "nightly", "--profile", "minimal"],
             root,
             &[],
-        )?;
+        )
+        .is_ok()
+    {
         Toolchain::Nightly
     } else {
+        // No rustup, or its distribution server is out of reach: the
+        // stable compiler with its unstable flags unlocked.
+        eprintln!("fuzz: no nightly toolchain; building with RUSTC_BOOTSTRAP=1");
         Toolchain::Bootstrap
     };
     if !succeeds("cargo", &["fuzz", "--version"]) {
