@@ -134,17 +134,16 @@ fn ensure_toolchain(root: &Path) -> anyhow::Result<Toolchain> {
             .output()
             .is_ok_and(|out| out.status.success())
     };
-    let toolchain = if succeeds("cargo", &["+nightly", "--version"]) {
-        Toolchain::Nightly
-    } else if succeeds("rustup", &["--version"])
-        && run(
-            "rustup",
-            &["toolchain", "install", "nightly", "--profile", "minimal"],
-            root,
-            &[],
-        )
-        .is_ok()
-    {
+    let has_nightly = succeeds("cargo", &["+nightly", "--version"])
+        || (succeeds("rustup", &["--version"])
+            && run(
+                "rustup",
+                &["toolchain", "install", "nightly", "--profile", "minimal"],
+                root,
+                &[],
+            )
+            .is_ok());
+    let toolchain = if has_nightly {
         Toolchain::Nightly
     } else {
         // No rustup, or its distribution server is out of reach: the
