@@ -244,9 +244,10 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
     await issuer?.stop();
   });
 
-  /** HR API: a new internship application; returns `{ id, request_uri, ... }`. */
+  /** HR API: a new internship application with its QR code (`?qr=svg`);
+   * returns `{ id, request_uri, qr_svg, ... }`. */
   async function createRequest() {
-    const res = await fetch(`${verifier.base}/api/presentations`, {
+    const res = await fetch(`${verifier.base}/api/presentations?qr=svg`, {
       method: 'POST',
       headers: { authorization: `Bearer ${verifier.apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ template: 'internship-application' }),
@@ -481,6 +482,8 @@ describe('@openid4vc/openid4vp holder → intyg-verifier (credentials from intyg
     });
     const created = await res.json();
     assert.equal(res.status, 201, JSON.stringify(created));
+    // No QR code unless asked for.
+    assert.equal(created.qr_svg, undefined);
     const link = new URL(created.request_uri);
     assert.equal(link.protocol, 'openid4vp:');
     assert.equal(link.searchParams.get('client_id'), 'x509_san_dns:localhost');
