@@ -56,3 +56,17 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// The core file size limits of process `pid`, soft and hard, as
+/// `/proc/<pid>/limits` shows them (`"0"`, `"unlimited"`, ...).
+pub fn core_file_limits(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits"))
+        .unwrap_or_else(|e| panic!("/proc/{pid}/limits: {e}"));
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap_or_else(|| panic!("no core file size in {limits}"));
+    // "Max core file size  <soft>  <hard>  bytes"
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    (fields[4].to_owned(), fields[5].to_owned())
+}

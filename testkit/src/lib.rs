@@ -50,7 +50,7 @@ use std::path::{Path, PathBuf};
 
 pub use admin::{Admin, offer_body};
 pub use chromium::{Chromedriver, audit_page, audit_page_in_both_languages, chromium_capabilities};
-pub use dir::{TempDir, files_containing};
+pub use dir::{TempDir, core_file_limits, files_containing};
 pub use fetch::Fetch;
 pub use intyg_issuer::admin::OfferCreated;
 pub use issuer::{API_KEY, BackgroundIssuer, TestIssuer};

@@ -86,12 +86,8 @@ async fn secrets_and_identity_numbers_stay_out_of_the_logs_at_every_level() {
 async fn the_issuer_process_writes_no_core_dumps() {
     let dir = TempDir::new("no-core");
     let issuer = spawn(dir.path(), free_port(), None, None).await;
-    let limits = std::fs::read_to_string(format!("/proc/{}/limits", issuer.child.id())).unwrap();
-    let core = limits
-        .lines()
-        .find(|l| l.starts_with("Max core file size"))
-        .unwrap();
-    let fields: Vec<&str> = core.split_whitespace().collect();
-    // "Max core file size  <soft>  <hard>  bytes"
-    assert_eq!(fields[4..6], ["0", "0"], "{core}");
+    assert_eq!(
+        intyg_testkit::core_file_limits(issuer.child.id()),
+        ("0".to_owned(), "0".to_owned())
+    );
 }

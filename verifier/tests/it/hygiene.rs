@@ -12,12 +12,8 @@ async fn the_verifier_process_writes_no_core_dumps() {
     let port = free_port();
     let verifier = verifier_process(dir.path(), port);
     wait_healthy(&reqwest::Client::new(), &format!("http://127.0.0.1:{port}")).await;
-    let limits = std::fs::read_to_string(format!("/proc/{}/limits", verifier.0.id())).unwrap();
-    let core = limits
-        .lines()
-        .find(|l| l.starts_with("Max core file size"))
-        .unwrap();
-    let fields: Vec<&str> = core.split_whitespace().collect();
-    // "Max core file size  <soft>  <hard>  bytes"
-    assert_eq!(fields[4..6], ["0", "0"], "{core}");
+    assert_eq!(
+        intyg_testkit::core_file_limits(verifier.0.id()),
+        ("0".to_owned(), "0".to_owned())
+    );
 }
