@@ -64,6 +64,10 @@ use intyg_verifier::templates::{ELIGIBILITY_VCT, REGISTRATION_VCT};
 use intyg_verifier::{AppState, app, now};
 use serde_json::{Map, Value, json};
 
+/// The allocator of the `intyg-verifier` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const API_KEY: &str = "load-test-api-key-0123456789";
 const REGISTRATION_CLAIMS: [&str; 4] = [
     "/registration_status",
@@ -901,8 +905,7 @@ async fn flow_costs(
         (
             "parse + validate the stored DCQL query",
             mean(|| {
-                let query: DcqlQuery =
-                    serde_json::from_value(transaction.dcql_query.clone()).expect("stored query");
+                let query: DcqlQuery = transaction.dcql_query.query().expect("stored query");
                 ValidatedQuery::try_from(query).expect("valid");
             }),
         ),

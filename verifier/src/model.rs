@@ -1,8 +1,10 @@
 //! Stored records: transactions (one per presentation request) and
 //! consent records.
 
+use intyg_core::dcql::DcqlQuery;
 use intyg_core::oid4vp::RequestUriMethod;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// Where a transaction stands. `Pending` until the wallet answers.
@@ -35,7 +37,7 @@ pub struct Transaction {
     /// Our client identifier when the request was made.
     pub client_id: String,
     /// The DCQL query (validated when the transaction was made).
-    pub dcql_query: Value,
+    pub dcql_query: StoredQuery,
     /// Why the employer asks.
     pub purpose: String,
     /// The template it was made from, if any.
@@ -103,6 +105,37 @@ pub struct Transaction {
     /// An erasure request and what became of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erasure: Option<Erasure>,
+}
+
+/// A transaction's DCQL query as its JSON text: a record is read and
+/// written several times per presentation, the query parsed only where it
+/// is used. The text is kept as read, so a record written back is the
+/// record read (the stores' compare-and-swap compares them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StoredQuery(Box<RawValue>);
+
+impl StoredQuery {
+    /// The JSON of `query`.
+    pub fn of(query: &DcqlQuery) -> Result<Self, serde_json::Error> {
+        serde_json::value::to_raw_value(query).map(Self)
+    }
+
+    /// The query, parsed (not validated again).
+    pub fn query(&self) -> Result<DcqlQuery, serde_json::Error> {
+        serde_json::from_str(self.0.get())
+    }
+
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for StoredQuery {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
 }
 
 /// An erasure request (Intyg extension, GDPR Art. 17) on a transaction.

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
+use intyg_core::dcql::ValidatedQuery;
 use intyg_core::jose::SigningKey;
 use intyg_core::oid4vp::{
     AuthorizationRequest, ClientId, ClientMetadata, Denial, Invocation, Jwks, Nonce,
@@ -16,12 +16,13 @@ use intyg_core::oid4vp::{
     RequestReference, RequestUriMethod, RequestUriPost, ResponseMode, ResponseUriResponse,
     State as OidState, VerifierOffer, sign_request_object,
 };
-use serde::Deserialize as _;
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 
 use crate::error::ApiError;
-use crate::model::{ConsentRecord, DisclosedCredential, Outcome, RequestedCredential, Transaction};
+use crate::model::{
+    ConsentRecord, DisclosedCredential, Outcome, RequestedCredential, StoredQuery, Transaction,
+};
 use crate::verify::{self, Context, Failure, Reason, Verdict};
 use crate::{AppState, now, random_token};
 
@@ -103,7 +104,8 @@ pub async fn create_transaction(
         nonce: random_token(24)?,
         state: random_token(18)?,
         client_id: options.client_id.to_string(),
-        dcql_query: serde_json::to_value(query.query()).unwrap_or(Value::Null),
+        dcql_query: StoredQuery::of(query.query())
+            .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?,
         purpose,
         template,
         max_status_age,
@@ -200,7 +202,9 @@ fn authorization_request(
     transaction: &Transaction,
 ) -> Result<AuthorizationRequest, ApiError> {
     let invalid = |what: &str| ApiError::bad_request("server_error", format!("stored {what}"));
-    let query = DcqlQuery::deserialize(&transaction.dcql_query)
+    let query = transaction
+        .dcql_query
+        .query()
         .map_err(|_| invalid("query"))
         .and_then(|q| ValidatedQuery::try_from(q).map_err(|_| invalid("query")))?;
     let nonce: Nonce = transaction.nonce.parse().map_err(|_| invalid("nonce"))?;
@@ -490,7 +494,9 @@ fn consent_record(
     body: &str,
     now: i64,
 ) -> ConsentRecord {
-    let requested = DcqlQuery::deserialize(&transaction.dcql_query)
+    let requested = transaction
+        .dcql_query
+        .query()
         .map(|query| {
             query
                 .credentials

@@ -250,7 +250,7 @@ impl Stores {
     }
 
     /// Opens (or creates) the sled database in `dir` and starts its
-    /// flusher; per-transaction keys go to files in `keys_dir`
+    /// flusher; per-transaction keys go to the slots file in `keys_dir`
     /// ([`keys::FileKeys`]). Must run inside a Tokio runtime.
     pub fn open_sled(
         dir: &std::path::Path,
@@ -287,7 +287,7 @@ impl Stores {
             transactions: sled.clone(),
             consents: sled.clone(),
             replay: sled.clone(),
-            keys: Arc::new(keys::FileKeys::open(keys_dir)?.behind(db.barrier().clone())),
+            keys: Arc::new(keys::FileKeys::open_behind(keys_dir, db.barrier().clone())?),
             postings: sled,
             subscriptions: webhooks.clone(),
             outbox: webhooks,

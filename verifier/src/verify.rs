@@ -22,7 +22,6 @@ use intyg_core::sd_jwt::{KeyBindingCheck, SdJwt, SdJwtError, VerifyOptions};
 use intyg_core::status_list::StatusType;
 use intyg_core::trust::{TrustError, TrustList};
 use intyg_core::vc::{self, VcError};
-use serde::Deserialize as _;
 use serde_json::Value;
 
 use crate::fetch::StatusLists;
@@ -249,8 +248,9 @@ pub async fn check(
     response
         .check_state(state.as_ref())
         .map_err(|_| Reason::StateMismatch)?;
-    // Read in place: `from_value` would first copy the stored tree.
-    let query = DcqlQuery::deserialize(&transaction.dcql_query)
+    let query = transaction
+        .dcql_query
+        .query()
         .map_err(|e| Reason::MalformedResponse(format!("stored query: {e}")))?;
     response
         .vp_token

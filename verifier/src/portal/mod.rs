@@ -769,11 +769,10 @@ fn session_view<'a>(
 ) -> pages::Result<'a> {
     let portal = &state.portal;
     let locale = lang.code();
+    let query = transaction.dcql_query.query().ok();
+    let queries = query.as_ref().map_or(&[][..], |q| &q.credentials[..]);
     // In the order the query asks for them: registration, eligibility, diploma.
-    let asked: Vec<&str> = transaction.dcql_query["credentials"]
-        .as_array()
-        .map(|queries| queries.iter().filter_map(|q| q["id"].as_str()).collect())
-        .unwrap_or_default();
+    let asked: Vec<&str> = queries.iter().map(|q| q.id.as_str()).collect();
     let mut records: Vec<_> = transaction.credentials.iter().collect();
     records.sort_by_key(|r| asked.iter().position(|id| *id == r.query_id));
     let credentials = records
@@ -852,12 +851,10 @@ fn session_view<'a>(
     // A Credential Query by its type's name (its id when the type is
     // unknown), for "which credential" in failures and missing ones.
     let query_name = |id: &str| -> String {
-        transaction.dcql_query["credentials"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|q| q["id"] == id)
-            .and_then(|q| q["meta"]["vct_values"][0].as_str())
+        queries
+            .iter()
+            .find(|q| q.id == id)
+            .and_then(|q| q.meta.vct_values.as_ref()?.first())
             .and_then(|vct| portal.types.name(vct, locale))
             .map_or_else(|| id.to_owned(), str::to_owned)
     };

@@ -92,7 +92,9 @@ fn check_id(id: &str) -> Result<(), StoreError> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Err(invalid("transaction id is not base64url of at most 63 characters"));
+        return Err(invalid(
+            "transaction id is not base64url of at most 63 characters",
+        ));
     }
     Ok(())
 }
@@ -224,7 +226,11 @@ impl FileKeys {
             return Err(invalid("this transaction already has a key"));
         }
         let n = index.take();
-        if let Err(e) = self.inner.file.write_all_at(&slot(id, key), n * SLOT as u64) {
+        if let Err(e) = self
+            .inner
+            .file
+            .write_all_at(&slot(id, key), n * SLOT as u64)
+        {
             index.free.push(n);
             return Err(e.into());
         }
@@ -234,7 +240,10 @@ impl FileKeys {
 
     fn index(&self) -> std::sync::MutexGuard<'_, Index> {
         // Every change to the index is complete before it unlocks.
-        self.inner.index.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .index
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Returns once the slots written before `ticket` are on disk.

@@ -5,7 +5,6 @@
 use intyg_testkit::TestPg;
 use intyg_verifier::model::{ConsentRecord, Outcome, Transaction, VerifiedCredentialRecord};
 use intyg_verifier::store::{Application, Delivery, DeliveryState, Posting, Stores, Subscription};
-use serde_json::json;
 
 use crate::TempDir;
 
@@ -61,7 +60,7 @@ fn transaction(id: &str) -> Transaction {
         nonce: "n".into(),
         state: "s".into(),
         client_id: "x509_san_dns:localhost".into(),
-        dcql_query: json!({"credentials": []}),
+        dcql_query: serde_json::from_str(r#"{"credentials": []}"#).unwrap(),
         purpose: "p".into(),
         template: None,
         max_status_age: None,
