@@ -5,8 +5,9 @@
 //! ```
 //!
 //! One process holds everything: the verifier (`app` on a loopback socket,
-//! sled in a temporary directory), a tiny issuer route serving a signed
-//! status list (fetched once, then cached by the verifier), and
+//! sled in a temporary directory), a tiny issuer serving its metadata and
+//! a signed status list (each fetched once, then cached by the verifier),
+//! and
 //! `<concurrency>` holder tasks sharing `<n>` flows. Each holder owns a key
 //! and two pre-issued credentials (registration certificate and internship
 //! eligibility, `intyg_core::vc::issue`, issuer trusted by the verifier's
@@ -515,13 +516,29 @@ impl Issuer {
         );
         claims.ttl = std::num::NonZeroU64::new(3600);
         let token = StatusListToken::sign(&claims, &key, Some(&kid)).expect("status list");
-        let router = axum::Router::new().route(
-            "/status/1",
-            get(move || {
-                let token = token.clone();
-                async move { ([("content-type", StatusListToken::MEDIA_TYPE)], token) }
-            }),
-        );
+        // Its metadata names it, as an issuer's does (the verifier fetches
+        // the display name once).
+        let metadata = json!({
+            "credential_issuer": iss,
+            "credential_endpoint": format!("{iss}/credential"),
+            "display": [{"name": "Lastprovsutfärdaren", "locale": "sv"}],
+            "credential_configurations_supported": {},
+        });
+        let router = axum::Router::new()
+            .route(
+                "/status/1",
+                get(move || {
+                    let token = token.clone();
+                    async move { ([("content-type", StatusListToken::MEDIA_TYPE)], token) }
+                }),
+            )
+            .route(
+                "/.well-known/openid-credential-issuer",
+                get(move || {
+                    let metadata = metadata.clone();
+                    async move { axum::Json(metadata) }
+                }),
+            );
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self { iss, key, kid }
     }

@@ -87,7 +87,19 @@ pub async fn issuer_metadata(
 #[derive(Debug)]
 pub struct IssuerNames {
     fetcher: Fetcher,
-    names: Mutex<HashMap<String, Arc<BTreeMap<String, String>>>>,
+    names: Mutex<HashMap<String, Known>>,
+}
+
+/// How long an issuer whose metadata could not be had goes without
+/// another attempt: a verified presentation must not cost an outgoing
+/// request to an issuer that serves no metadata, or is down.
+pub const ISSUER_NAMES_RETRY: std::time::Duration = std::time::Duration::from_secs(300);
+
+#[derive(Debug, Clone)]
+enum Known {
+    Names(Arc<BTreeMap<String, String>>),
+    /// The last attempt failed; none before this instant.
+    Unavailable(std::time::Instant),
 }
 
 impl IssuerNames {
@@ -100,7 +112,8 @@ impl IssuerNames {
     }
 
     /// The display names of `issuer` by locale; empty when its metadata
-    /// names none or cannot be had (then logged, and asked again next time).
+    /// names none or cannot be had (then logged, and asked again after
+    /// [`ISSUER_NAMES_RETRY`]).
     pub async fn of(&self, issuer: &str) -> Arc<BTreeMap<String, String>> {
         let known = self
             .names
@@ -108,23 +121,29 @@ impl IssuerNames {
             .unwrap_or_else(|p| p.into_inner())
             .get(issuer)
             .cloned();
-        if let Some(names) = known {
-            return names;
+        match known {
+            Some(Known::Names(names)) => return names,
+            Some(Known::Unavailable(until)) if std::time::Instant::now() < until => {
+                return Arc::default();
+            }
+            _ => {}
         }
-        match self.fetch(issuer).await {
+        let (known, names) = match self.fetch(issuer).await {
             Ok(names) => {
                 let names = Arc::new(names);
-                self.names
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(issuer.to_owned(), names.clone());
-                names
+                (Known::Names(names.clone()), names)
             }
             Err(error) => {
                 tracing::info!(issuer, %error, "issuer display name not available");
-                Arc::new(BTreeMap::new())
+                let until = std::time::Instant::now() + ISSUER_NAMES_RETRY;
+                (Known::Unavailable(until), Arc::default())
             }
-        }
+        };
+        self.names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(issuer.to_owned(), known);
+        names
     }
 
     async fn fetch(&self, issuer: &str) -> Result<BTreeMap<String, String>, FetchError> {
@@ -349,5 +368,43 @@ impl StatusLists {
             token,
             fetched_at: now,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// An issuer on loopback that serves no metadata, counting requests.
+    async fn issuer_without_metadata() -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counter = asked.clone();
+        let router = axum::Router::new().fallback(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { axum::http::StatusCode::NOT_FOUND }
+        });
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        (url, asked)
+    }
+
+    #[tokio::test]
+    async fn an_issuer_without_metadata_is_not_asked_again_for_each_presentation() {
+        let (issuer, asked) = issuer_without_metadata().await;
+        let names = IssuerNames::new(Fetcher::new(2_000, 64 * 1024, true).unwrap());
+        for _ in 0..5 {
+            assert!(names.of(&issuer).await.is_empty());
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        // Once the wait is over, it is asked again.
+        names.names.lock().unwrap().insert(
+            issuer.clone(),
+            Known::Unavailable(std::time::Instant::now()),
+        );
+        assert!(names.of(&issuer).await.is_empty());
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
     }
 }

@@ -291,6 +291,8 @@ async fn the_sample_receiver_refuses_replayed_unsigned_and_tampered_callbacks() 
     assert_eq!(unsigned.status(), 401);
     let tampered = body.replace("declined", "verified");
     assert_eq!(send(&all, &tampered).await.unwrap().status(), 401);
+    // Its stdout is read on another thread.
+    receiver.wait_for(1).await;
     assert_eq!(receiver.events().len(), 1, "only the genuine one is taken");
 }
 
