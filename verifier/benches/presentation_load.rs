@@ -180,7 +180,8 @@ async fn run(n: usize, concurrency: usize, server: tokio::runtime::Handle, mode:
             .await
             .expect("verifier start");
         {
-            let mut trust = state.trust.write().expect("trust list");
+            let mut current = state.trust.write().expect("trust list");
+            let trust = Arc::make_mut(&mut current);
             for vct in [REGISTRATION_VCT, ELIGIBILITY_VCT] {
                 trust.trust(vct, issuer.trusted());
             }

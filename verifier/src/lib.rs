@@ -76,8 +76,10 @@ pub struct AppState {
     pub identity: Arc<Identity>,
     /// Registration certificates sent in `verifier_info`.
     pub registrations: Arc<registration::Registrations>,
-    /// Issuers trusted per credential type.
-    pub trust: Arc<RwLock<TrustList>>,
+    /// Issuers trusted per credential type. Readers take the `Arc` (a
+    /// response checks against one list, however large, without copying
+    /// it); writers change a copy (`Arc::make_mut`) that later readers see.
+    pub trust: Arc<RwLock<Arc<TrustList>>>,
     /// The configured Lists of Trusted Entities, whose anchors are put in
     /// [`AppState::trust`] after each refresh ([`refresh_trust_lists`]).
     pub trust_lists: Arc<TrustLists>,
@@ -189,7 +191,7 @@ impl AppState {
             stores,
             identity,
             registrations: Arc::new(registrations),
-            trust: Arc::new(RwLock::new(trust)),
+            trust: Arc::new(RwLock::new(Arc::new(trust))),
             trust_lists,
             status: Arc::new(status),
             issuer_names: Arc::new(fetch::IssuerNames::new(fetcher.clone())),
@@ -266,9 +268,10 @@ fn load_pid_providers(files: &[std::path::PathBuf]) -> Result<Option<ListedAncho
 /// Puts the anchors of every usable list in force, each under its URL,
 /// and drops those of lists no longer usable; issuers configured by hand
 /// stay.
-fn apply_trust_lists(lists: &TrustLists, trust: &RwLock<TrustList>) {
+fn apply_trust_lists(lists: &TrustLists, trust: &RwLock<Arc<TrustList>>) {
     let usable = lists.usable();
-    let mut trust = trust.write().unwrap_or_else(|p| p.into_inner());
+    let mut current = trust.write().unwrap_or_else(|p| p.into_inner());
+    let trust = Arc::make_mut(&mut current);
     for url in lists.urls() {
         match usable.get(&url).map(ListedAnchors::from_lote) {
             Some(Ok(anchors)) => trust.set_listed(url, anchors),

@@ -98,7 +98,8 @@ impl Bench {
             let mut jwk = issuer.key.public_jwk();
             jwk.key_id = Some(issuer.kid.clone());
             let roots = TrustAnchors::new(vec![issuer_ca.ca.certificate().clone()]).unwrap();
-            let mut trust = verifier.state.trust.write().unwrap();
+            let mut current = verifier.state.trust.write().unwrap();
+            let trust = std::sync::Arc::make_mut(&mut current);
             trust.trust(
                 REGISTRATION,
                 TrustedIssuer {

@@ -101,7 +101,8 @@ impl Verifier {
     pub(crate) fn trust(&self, issuer: &TestIssuer) {
         let mut jwk = issuer.key.public_jwk();
         jwk.key_id = Some(issuer.kid.clone());
-        let mut trust = self.state.trust.write().unwrap();
+        let mut current = self.state.trust.write().unwrap();
+        let trust = std::sync::Arc::make_mut(&mut current);
         for vct in [REGISTRATION, ELIGIBILITY, DIPLOMA] {
             trust.trust(
                 vct,
