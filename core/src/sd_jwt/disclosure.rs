@@ -1,8 +1,10 @@
 //! Disclosures (RFC 9901 §4.2) and their digests (§4.2.3).
 
-use ssi_sd_jwt::{DecodedDisclosure, DisclosureBuf, DisclosureDescription, SdAlg};
+use serde_json::Value;
+use ssi_sd_jwt::{DisclosureBuf, DisclosureDescription, SdAlg};
 
 use super::SdJwtError;
+use crate::jose::b64url_decode;
 
 /// What a disclosure reveals.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,20 +34,34 @@ pub struct Disclosure {
 
 impl Disclosure {
     /// Decodes a disclosure; `index` is its position, for error messages.
+    ///
+    /// The JSON array is read once and its members moved out, not copied.
     pub fn parse(encoded: &str, index: usize) -> Result<Self, SdJwtError> {
-        let malformed = |reason| SdJwtError::MalformedDisclosure { index, reason };
-        let decoded = DecodedDisclosure::new(encoded)
-            .map_err(|_| malformed("not base64url of [salt, name, value] or [salt, value]"))?;
-        let kind = match decoded.desc {
-            DisclosureDescription::ObjectEntry { key, value } => {
-                DisclosureKind::Property { name: key, value }
+        let malformed = || SdJwtError::MalformedDisclosure {
+            index,
+            reason: "not base64url of [salt, name, value] or [salt, value]",
+        };
+        let bytes = b64url_decode(encoded).map_err(|_| malformed())?;
+        let members: Vec<Value> = serde_json::from_slice(&bytes).map_err(|_| malformed())?;
+        let mut members = members.into_iter();
+        let (salt, kind) = match (
+            members.next(),
+            members.next(),
+            members.next(),
+            members.next(),
+        ) {
+            (Some(Value::String(salt)), Some(Value::String(name)), Some(value), None) => {
+                (salt, DisclosureKind::Property { name, value })
             }
-            DisclosureDescription::ArrayItem(value) => DisclosureKind::ArrayElement(value),
+            (Some(Value::String(salt)), Some(value), None, None) => {
+                (salt, DisclosureKind::ArrayElement(value))
+            }
+            _ => return Err(malformed()),
         };
         Ok(Self {
             encoded: encoded.to_owned(),
             digest: SdAlg::Sha256.hash(encoded),
-            salt: decoded.salt,
+            salt,
             kind,
         })
     }
