@@ -20,6 +20,38 @@ pub enum DisclosureKind {
     ArrayElement(serde_json::Value),
 }
 
+/// A disclosure's JSON array, two or three members, read without a `Vec`
+/// in between.
+struct Members(Value, Value, Option<Value>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(MembersVisitor)
+    }
+}
+
+struct MembersVisitor;
+
+impl<'de> serde::de::Visitor<'de> for MembersVisitor {
+    type Value = Members;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[salt, name, value] or [salt, value]")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Members, A::Error> {
+        use serde::de::Error as _;
+        let (Some(first), Some(second)) = (seq.next_element()?, seq.next_element()?) else {
+            return Err(A::Error::invalid_length(1, &self));
+        };
+        let third = seq.next_element()?;
+        if third.is_some() && seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::invalid_length(4, &self));
+        }
+        Ok(Members(first, second, third))
+    }
+}
+
 /// One disclosure, as sent (the base64url string is kept byte for byte,
 /// since digests are computed over it) and as decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,20 +74,13 @@ impl Disclosure {
             reason: "not base64url of [salt, name, value] or [salt, value]",
         };
         let bytes = b64url_decode(encoded).map_err(|_| malformed())?;
-        let members: Vec<Value> = serde_json::from_slice(&bytes).map_err(|_| malformed())?;
-        let mut members = members.into_iter();
-        let (salt, kind) = match (
-            members.next(),
-            members.next(),
-            members.next(),
-            members.next(),
-        ) {
-            (Some(Value::String(salt)), Some(Value::String(name)), Some(value), None) => {
+        let Members(first, second, third) =
+            serde_json::from_slice(&bytes).map_err(|_| malformed())?;
+        let (salt, kind) = match (first, second, third) {
+            (Value::String(salt), Value::String(name), Some(value)) => {
                 (salt, DisclosureKind::Property { name, value })
             }
-            (Some(Value::String(salt)), Some(value), None, None) => {
-                (salt, DisclosureKind::ArrayElement(value))
-            }
+            (Value::String(salt), value, None) => (salt, DisclosureKind::ArrayElement(value)),
             _ => return Err(malformed()),
         };
         Ok(Self {
