@@ -93,7 +93,7 @@ impl Header {
         // the pass below, whose errors name what is wrong. Both accept and
         // refuse the same headers: `alg` and `crit` are typed here too, and
         // a `crit` that parses is refused right after.
-        if let Ok(header) = serde_json::from_slice::<Header>(bytes) {
+        if let Ok(Direct(header)) = serde_json::from_slice::<Direct>(bytes) {
             return match header.crit {
                 None => Ok(header),
                 Some(names) => Err(match names.into_iter().next() {
@@ -122,6 +122,67 @@ impl Header {
         }
         serde_json::from_value(Value::Object(object))
             .map_err(|e| JoseError::MalformedHeader(e.to_string()))
+    }
+}
+
+/// A protected header read member by member straight into [`Header`],
+/// without the buffer a flattened `extra` makes the derived reading fill
+/// first. It accepts exactly what the derived reading accepts, with the
+/// same result; anything unusual (a duplicate member, an escaped name) is
+/// an error here, and [`Header::from_json`] then reads the header again.
+struct Direct(Header);
+
+impl<'de> Deserialize<'de> for Direct {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(DirectVisitor)
+    }
+}
+
+struct DirectVisitor;
+
+impl<'de> serde::de::Visitor<'de> for DirectVisitor {
+    type Value = Direct;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JOSE header")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Direct, A::Error> {
+        use serde::de::Error as _;
+        /// Reads a registered member once; a second one is an error.
+        fn once<'de, A: serde::de::MapAccess<'de>, T: Deserialize<'de>>(
+            map: &mut A,
+            seen: &mut bool,
+            name: &'static str,
+        ) -> Result<T, A::Error> {
+            if std::mem::replace(seen, true) {
+                return Err(A::Error::duplicate_field(name));
+            }
+            map.next_value()
+        }
+        let mut header = Header::new(Algorithm::ES256);
+        let mut alg = None;
+        let mut seen = [false; 5];
+        while let Some(name) = map.next_key::<&'de str>()? {
+            match name {
+                "alg" => {
+                    if alg.is_some() {
+                        return Err(A::Error::duplicate_field("alg"));
+                    }
+                    alg = Some(map.next_value()?);
+                }
+                "typ" => header.typ = once(&mut map, &mut seen[0], "typ")?,
+                "kid" => header.kid = once(&mut map, &mut seen[1], "kid")?,
+                "jwk" => header.jwk = once(&mut map, &mut seen[2], "jwk")?,
+                "x5c" => header.x5c = once(&mut map, &mut seen[3], "x5c")?,
+                "crit" => header.crit = once(&mut map, &mut seen[4], "crit")?,
+                other => {
+                    header.extra.insert(other.to_owned(), map.next_value()?);
+                }
+            }
+        }
+        header.alg = alg.ok_or_else(|| A::Error::missing_field("alg"))?;
+        Ok(Direct(header))
     }
 }
 

@@ -1,8 +1,10 @@
 //! Disclosures (RFC 9901 §4.2) and their digests (§4.2.3).
 
-use ssi_sd_jwt::{DecodedDisclosure, DisclosureBuf, DisclosureDescription, SdAlg};
+use serde_json::Value;
+use ssi_sd_jwt::{DisclosureBuf, DisclosureDescription, SdAlg};
 
 use super::SdJwtError;
+use crate::jose::b64url_decode;
 
 /// What a disclosure reveals.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +18,38 @@ pub enum DisclosureKind {
     },
     /// `[salt, value]`: an array element (§4.2.2).
     ArrayElement(serde_json::Value),
+}
+
+/// A disclosure's JSON array, two or three members, read without a `Vec`
+/// in between.
+struct Members(Value, Value, Option<Value>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(MembersVisitor)
+    }
+}
+
+struct MembersVisitor;
+
+impl<'de> serde::de::Visitor<'de> for MembersVisitor {
+    type Value = Members;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[salt, name, value] or [salt, value]")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Members, A::Error> {
+        use serde::de::Error as _;
+        let (Some(first), Some(second)) = (seq.next_element()?, seq.next_element()?) else {
+            return Err(A::Error::invalid_length(1, &self));
+        };
+        let third = seq.next_element()?;
+        if third.is_some() && seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(A::Error::invalid_length(4, &self));
+        }
+        Ok(Members(first, second, third))
+    }
 }
 
 /// One disclosure, as sent (the base64url string is kept byte for byte,
@@ -32,20 +66,27 @@ pub struct Disclosure {
 
 impl Disclosure {
     /// Decodes a disclosure; `index` is its position, for error messages.
+    ///
+    /// The JSON array is read once and its members moved out, not copied.
     pub fn parse(encoded: &str, index: usize) -> Result<Self, SdJwtError> {
-        let malformed = |reason| SdJwtError::MalformedDisclosure { index, reason };
-        let decoded = DecodedDisclosure::new(encoded)
-            .map_err(|_| malformed("not base64url of [salt, name, value] or [salt, value]"))?;
-        let kind = match decoded.desc {
-            DisclosureDescription::ObjectEntry { key, value } => {
-                DisclosureKind::Property { name: key, value }
+        let malformed = || SdJwtError::MalformedDisclosure {
+            index,
+            reason: "not base64url of [salt, name, value] or [salt, value]",
+        };
+        let bytes = b64url_decode(encoded).map_err(|_| malformed())?;
+        let Members(first, second, third) =
+            serde_json::from_slice(&bytes).map_err(|_| malformed())?;
+        let (salt, kind) = match (first, second, third) {
+            (Value::String(salt), Value::String(name), Some(value)) => {
+                (salt, DisclosureKind::Property { name, value })
             }
-            DisclosureDescription::ArrayItem(value) => DisclosureKind::ArrayElement(value),
+            (Value::String(salt), value, None) => (salt, DisclosureKind::ArrayElement(value)),
+            _ => return Err(malformed()),
         };
         Ok(Self {
             encoded: encoded.to_owned(),
             digest: SdAlg::Sha256.hash(encoded),
-            salt: decoded.salt,
+            salt,
             kind,
         })
     }

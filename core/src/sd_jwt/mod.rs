@@ -51,6 +51,8 @@ pub use verify::{
     DEFAULT_KB_MAX_AGE, DEFAULT_LEEWAY, KbJwtClaims, KeyBindingCheck, Verified, VerifyOptions,
 };
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 use sha2::Digest as _;
 
@@ -61,6 +63,9 @@ pub const KB_JWT_TYP: &str = "kb+jwt";
 
 /// The only `_sd_alg` we implement, and the default when it is absent (§4.1.1).
 pub const SHA_256: &str = "sha-256";
+
+/// Length of a base64url SHA-256 digest without padding.
+const SD_HASH_LEN: usize = 43;
 
 /// A parsed SD-JWT or SD-JWT+KB, not yet checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,20 +86,19 @@ impl SdJwt {
         if input.starts_with('{') {
             return Self::parse_json(input);
         }
-        let mut parts: Vec<&str> = input.split('~').collect();
-        if parts.len() < 2 {
+        let Some((parts, last)) = input.rsplit_once('~') else {
             return Err(SdJwtError::Malformed(
                 "no `~` separator after the issuer-signed JWT".into(),
             ));
-        }
-        let last = parts.pop().unwrap_or_default();
+        };
         let kb_jwt = if last.is_empty() {
             None
         } else {
             Some(parse_kb(last)?)
         };
-        let jws = CompactJws::parse(parts[0]).map_err(SdJwtError::Jws)?;
-        let disclosures = parse_disclosures(&parts[1..])?;
+        let mut parts = parts.split('~');
+        let jws = CompactJws::parse(parts.next().unwrap_or_default()).map_err(SdJwtError::Jws)?;
+        let disclosures = parse_disclosures(parts)?;
         Self::assemble(vec![jws], disclosures, kb_jwt)
     }
 
@@ -103,8 +107,7 @@ impl SdJwt {
             .map_err(|e| SdJwtError::Malformed(format!("JSON serialization: {e}")))?;
         let (signatures, header) = json.into_parts()?;
         let kb_jwt = header.kb_jwt.as_deref().map(parse_kb).transpose()?;
-        let refs: Vec<&str> = header.disclosures.iter().map(String::as_str).collect();
-        let disclosures = parse_disclosures(&refs)?;
+        let disclosures = parse_disclosures(header.disclosures.iter().map(String::as_str))?;
         let issuer_jwt = signatures
             .iter()
             .map(|compact| CompactJws::parse(compact).map_err(SdJwtError::Jws))
@@ -165,6 +168,12 @@ impl SdJwt {
     /// `sd_hash`: base64url SHA-256 of [`without_kb`](Self::without_kb),
     /// hashed part by part rather than copied into one string first.
     pub fn sd_hash(&self) -> String {
+        String::from_utf8_lossy(&self.sd_hash_encoded()).into_owned()
+    }
+
+    /// [`sd_hash`](Self::sd_hash) as base64url bytes on the stack, for a
+    /// comparison that needs no allocation.
+    pub(crate) fn sd_hash_encoded(&self) -> [u8; SD_HASH_LEN] {
         let mut hash = sha2::Sha256::new();
         hash.update(self.issuer_jwt[0].as_str().as_bytes());
         hash.update(b"~");
@@ -172,7 +181,13 @@ impl SdJwt {
             hash.update(disclosure.as_str().as_bytes());
             hash.update(b"~");
         }
-        b64url_encode(hash.finalize())
+        let mut encoded = [0; SD_HASH_LEN];
+        // 32 bytes are always 43 base64url characters without padding.
+        let written = URL_SAFE_NO_PAD
+            .encode_slice(hash.finalize(), &mut encoded)
+            .unwrap_or_default();
+        debug_assert_eq!(written, SD_HASH_LEN);
+        encoded
     }
 
     /// The flattened JSON serialization (§8.1), with the disclosures and the
@@ -215,9 +230,10 @@ fn parse_kb(text: &str) -> Result<CompactJws, SdJwtError> {
     CompactJws::parse(text).map_err(|e| SdJwtError::KbMalformed(e.to_string()))
 }
 
-fn parse_disclosures(parts: &[&str]) -> Result<Vec<Disclosure>, SdJwtError> {
+fn parse_disclosures<'a>(
+    parts: impl Iterator<Item = &'a str>,
+) -> Result<Vec<Disclosure>, SdJwtError> {
     parts
-        .iter()
         .enumerate()
         .map(|(index, part)| {
             if part.is_empty() {
@@ -243,7 +259,26 @@ pub(crate) fn random_b64(len: usize) -> String {
 
 /// Appends `name` to a JSON pointer, escaping `~` and `/` (RFC 6901 §3).
 pub(crate) fn pointer_push(pointer: &str, name: &str) -> String {
-    format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"))
+    let mut out = String::with_capacity(pointer.len() + 1 + name.len());
+    out.push_str(pointer);
+    out.push('/');
+    push_escaped(&mut out, name);
+    out
+}
+
+/// Appends a JSON pointer reference token: `name` with `~` and `/` escaped.
+pub(crate) fn push_escaped(out: &mut String, name: &str) {
+    if !name.contains(['~', '/']) {
+        out.push_str(name);
+        return;
+    }
+    for c in name.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// The JSON serialization of §8, flattened (§8.1) or general (§8.2).

@@ -1,8 +1,12 @@
 //! Presentation: choosing disclosures (RFC 9901 §5.2 holder selection) and
 //! appending a Key Binding JWT (§4.3).
 
+use serde::Deserialize as _;
+use serde_json::{Map, Value};
+use sha2::Digest as _;
+
 use super::{Disclosed, KB_JWT_TYP, PresentError, SdJwt};
-use crate::jose::{Algorithm, Header, SigningKey, VerifyingKey, sign_compact};
+use crate::jose::{Algorithm, Header, Jwk, SigningKey, VerifyingKey, b64url_encode, sign_compact};
 
 /// What the holder binds a presentation to.
 #[derive(Debug)]
@@ -39,9 +43,8 @@ impl Disclosed {
         pointers: &[&str],
         key_binding: Option<KeyBindingInput<'_>>,
     ) -> Result<String, PresentError> {
-        let document = serde_json::Value::Object(self.claims.clone());
         for pointer in pointers {
-            if document.pointer(pointer).is_none() {
+            if !resolves(&self.claims, pointer) {
                 return Err(PresentError::UnknownPath((*pointer).to_owned()));
             }
         }
@@ -50,33 +53,39 @@ impl Disclosed {
                 .iter()
                 .any(|wanted| contains(wanted, place) || contains(place, wanted))
         };
-        let mut presented = self.sd_jwt.clone();
-        presented.kb_jwt = None;
-        presented.disclosures = self
+        // The presented SD-JWT without its KB-JWT, written straight from the
+        // parts kept: the issuer-signed JWT and the disclosures, each ended by `~`.
+        let mut out = self.sd_jwt.issuer_jwt[0].as_str().to_owned();
+        out.push('~');
+        for (disclosure, _) in self
             .sd_jwt
             .disclosures
             .iter()
             .zip(&self.places)
             .filter(|(_, place)| keep(&place.pointer))
-            .map(|(disclosure, _)| disclosure.clone())
-            .collect();
-        let mut out = presented.without_kb();
+        {
+            out.push_str(disclosure.as_str());
+            out.push('~');
+        }
         if let Some(kb) = key_binding {
-            out.push_str(&self.key_binding_jwt(&presented, kb)?);
+            // `sd_hash` is the hash of exactly that string (§4.3.1).
+            let sd_hash = b64url_encode(sha2::Sha256::digest(out.as_bytes()));
+            out.push_str(&self.key_binding_jwt(sd_hash, kb)?);
         }
         Ok(out)
     }
 
     fn key_binding_jwt(
         &self,
-        presented: &SdJwt,
+        sd_hash: String,
         kb: KeyBindingInput<'_>,
     ) -> Result<String, PresentError> {
         let cnf = self
             .claims
             .get("cnf")
             .and_then(|cnf| cnf.get("jwk"))
-            .and_then(|jwk| serde_json::from_value(jwk.clone()).ok())
+            // Read in place: `from_value` would first copy the key.
+            .and_then(|jwk| Jwk::deserialize(jwk).ok())
             .ok_or(PresentError::NoHolderKey)?;
         if VerifyingKey::from_jwk(&cnf) != VerifyingKey::from_jwk(&kb.key.public_jwk()) {
             return Err(PresentError::HolderKeyMismatch);
@@ -85,7 +94,7 @@ impl Disclosed {
             "iat": kb.iat,
             "aud": kb.aud,
             "nonce": kb.nonce,
-            "sd_hash": presented.sd_hash(),
+            "sd_hash": sd_hash,
         });
         let header = Header::new(Algorithm::ES256).typ(KB_JWT_TYP);
         Ok(sign_compact(
@@ -94,6 +103,22 @@ impl Disclosed {
             kb.key,
         )?)
     }
+}
+
+/// Whether `pointer` (RFC 6901) finds a value in `claims`, as
+/// `Value::pointer` would on them as one object, without copying them into one.
+fn resolves(claims: &Map<String, Value>, pointer: &str) -> bool {
+    if pointer.is_empty() {
+        return true;
+    }
+    let Some(rest) = pointer.strip_prefix('/') else {
+        return false;
+    };
+    let (token, below) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let name = token.replace("~1", "/").replace("~0", "~");
+    claims
+        .get(&name)
+        .is_some_and(|value| value.pointer(below).is_some())
 }
 
 /// Whether the claim at pointer `inner` lies at or below `outer`.

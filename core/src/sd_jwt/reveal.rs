@@ -1,10 +1,12 @@
 //! Digest resolution: RFC 9901 §7.1 steps 3 to 5.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use serde_json::{Map, Value};
 
-use super::{DisclosureKind, SHA_256, SdJwt, SdJwtError, pointer_push};
+use super::{DisclosureKind, SHA_256, SdJwt, SdJwtError, push_escaped};
 
 /// How many disclosures may nest inside one another. Real credentials use
 /// two or three; the bound keeps recursion on untrusted input shallow.
@@ -33,26 +35,46 @@ impl SdJwt {
     /// digest or disclosure, forbidden or colliding claim name, kind
     /// mismatch or unreferenced disclosure.
     pub fn disclose(self) -> Result<Disclosed, SdJwtError> {
-        match self.payload.get("_sd_alg") {
+        // The SdJwt keeps its payload as signed; the claims are made from a copy.
+        let payload = self.payload.clone();
+        self.resolve(payload)
+    }
+
+    /// [`disclose`](Self::disclose) on `payload`, this SD-JWT's payload or
+    /// a copy of it, which becomes the claims in place: members move, none
+    /// is copied or hashed again.
+    pub(crate) fn resolve(self, payload: Map<String, Value>) -> Result<Disclosed, SdJwtError> {
+        match payload.get("_sd_alg") {
             None => {}
             Some(Value::String(alg)) if alg == SHA_256 => {}
             Some(Value::String(alg)) => return Err(SdJwtError::UnsupportedSdAlg(alg.clone())),
             Some(other) => return Err(SdJwtError::UnsupportedSdAlg(other.to_string())),
         }
-        let mut by_digest = HashMap::with_capacity(self.disclosures.len());
+        // Every digest the payload names, decoys included, ends up here;
+        // the top-level `_sd` holds most of them.
+        let top_level = match payload.get("_sd") {
+            Some(Value::Array(digests)) => digests.len(),
+            _ => 0,
+        };
+        let mut digests = HashMap::with_capacity(self.disclosures.len() + top_level);
         for (index, disclosure) in self.disclosures.iter().enumerate() {
-            if by_digest.insert(disclosure.digest(), index).is_some() {
+            let slot = Slot {
+                disclosure: Some(index),
+                seen: false,
+            };
+            if digests
+                .insert(Cow::Borrowed(disclosure.digest()), slot)
+                .is_some()
+            {
                 return Err(SdJwtError::DuplicateDisclosure(index));
             }
         }
         let mut resolver = Resolver {
             sd_jwt: &self,
-            by_digest,
-            seen: HashSet::new(),
+            digests,
             places: vec![None; self.disclosures.len()],
         };
-        // Built from the payload in place: it stays in the SdJwt as signed.
-        let claims = resolver.object(&self.payload, "", 0, Some("_sd_alg"))?;
+        let claims = resolver.object(payload, Path::Root, 0, Some("_sd_alg"))?;
         let places = resolver
             .places
             .into_iter()
@@ -67,70 +89,117 @@ impl SdJwt {
     }
 }
 
+/// A digest of the payload or a disclosure: the disclosure it names, if
+/// one was sent, and whether the resolution met it already.
+struct Slot {
+    disclosure: Option<usize>,
+    seen: bool,
+}
+
+/// Where a value sits: the steps from the payload's root, rendered as a
+/// JSON pointer only where a disclosure lands or an error names the place.
+#[derive(Clone, Copy)]
+enum Path<'p> {
+    Root,
+    Key(&'p Path<'p>, &'p str),
+    Index(&'p Path<'p>, usize),
+}
+
+impl Path<'_> {
+    fn pointer(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            Self::Root => {}
+            Self::Key(parent, name) => {
+                parent.write(out);
+                out.push('/');
+                push_escaped(out, name);
+            }
+            Self::Index(parent, index) => {
+                parent.write(out);
+                out.push('/');
+                out.push_str(&index.to_string());
+            }
+        }
+    }
+}
+
 struct Resolver<'a> {
     sd_jwt: &'a SdJwt,
-    by_digest: HashMap<&'a str, usize>,
-    seen: HashSet<&'a str>,
+    /// Keyed by the disclosures' digests (borrowed) and the payload's
+    /// (moved out of their `_sd` arrays).
+    digests: HashMap<Cow<'a, str>, Slot>,
     places: Vec<Option<Place>>,
 }
 
 impl<'a> Resolver<'a> {
-    fn value(
-        &mut self,
-        value: &'a Value,
-        pointer: &str,
-        depth: usize,
-    ) -> Result<Value, SdJwtError> {
+    fn value(&mut self, value: Value, path: Path<'_>, depth: usize) -> Result<Value, SdJwtError> {
         Ok(match value {
-            Value::Object(object) => Value::Object(self.object(object, pointer, depth, None)?),
-            Value::Array(array) => Value::Array(self.array(array, pointer, depth)?),
-            other => other.clone(),
+            Value::Object(object) => Value::Object(self.object(object, path, depth, None)?),
+            Value::Array(array) => Value::Array(self.array(array, path, depth)?),
+            other => other,
         })
     }
 
     /// Marks `digest` as seen and returns the disclosure it names, if sent.
-    fn lookup(&mut self, digest: &'a str) -> Result<Option<usize>, SdJwtError> {
-        if !self.seen.insert(digest) {
-            return Err(SdJwtError::DuplicateDigest(digest.to_owned()));
+    fn lookup(&mut self, digest: String) -> Result<Option<usize>, SdJwtError> {
+        match self.digests.entry(Cow::Owned(digest)) {
+            Entry::Occupied(mut slot) => {
+                if slot.get().seen {
+                    return Err(SdJwtError::DuplicateDigest(slot.key().to_string()));
+                }
+                slot.get_mut().seen = true;
+                Ok(slot.get().disclosure)
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(Slot {
+                    disclosure: None,
+                    seen: true,
+                });
+                Ok(None)
+            }
         }
-        Ok(self.by_digest.get(digest).copied())
     }
 
-    /// The claims of `object` without `_sd` (and `skip`, at the top), then
-    /// the properties its digests disclose.
+    /// `object` without `_sd` (and `skip`, at the top), its members resolved
+    /// in place, then the properties its digests disclose.
     fn object(
         &mut self,
-        object: &'a Map<String, Value>,
-        pointer: &str,
+        mut object: Map<String, Value>,
+        path: Path<'_>,
         depth: usize,
         skip: Option<&str>,
     ) -> Result<Map<String, Value>, SdJwtError> {
-        // The members in the order an order-preserving map has them once
-        // `skip` and then `_sd` are removed (each removal moves the last
-        // member into the gap), so claims come out as they always did.
-        let mut members: Vec<(&'a String, &'a Value)> = object.iter().collect();
-        for removed in skip.into_iter().chain(["_sd"]) {
-            if let Some(at) = members
-                .iter()
-                .position(|(name, _)| name.as_str() == removed)
-            {
-                members.swap_remove(at);
-            }
+        // Removing `skip` and then `_sd` moves the last member into each
+        // gap (an order-preserving map), so claims come out as they always did.
+        if let Some(skip) = skip {
+            object.remove(skip);
         }
-        let mut out = Map::with_capacity(members.len());
-        for (name, value) in members {
-            let child = pointer_push(pointer, name);
-            out.insert(name.clone(), self.value(value, &child, depth)?);
+        let digests = object.remove("_sd");
+        for (name, value) in object.iter_mut() {
+            let member = std::mem::take(value);
+            *value = self.value(member, Path::Key(&path, name), depth)?;
         }
-        let Some(digests) = object.get("_sd") else {
-            return Ok(out);
+        let Some(digests) = digests else {
+            return Ok(object);
         };
         let Value::Array(digests) = digests else {
-            return Err(SdJwtError::MalformedDigests(format!("{pointer}/_sd")));
+            return Err(SdJwtError::MalformedDigests(format!(
+                "{}/_sd",
+                path.pointer()
+            )));
         };
         for digest in digests {
             let Value::String(digest) = digest else {
-                return Err(SdJwtError::MalformedDigests(format!("{pointer}/_sd")));
+                return Err(SdJwtError::MalformedDigests(format!(
+                    "{}/_sd",
+                    path.pointer()
+                )));
             };
             let Some(index) = self.lookup(digest)? else {
                 continue;
@@ -142,42 +211,34 @@ impl<'a> Resolver<'a> {
             if name == "_sd" || name == "..." {
                 return Err(SdJwtError::ForbiddenClaimName(name.clone()));
             }
-            if out.contains_key(name) {
+            let serde_json::map::Entry::Vacant(slot) = object.entry(name.as_str()) else {
                 return Err(SdJwtError::ClaimNameCollision(name.clone()));
-            }
-            let child = pointer_push(pointer, name);
-            let revealed = self.nested(index, value, &child, depth)?;
-            out.insert(name.clone(), revealed);
+            };
+            slot.insert(self.nested(index, value.clone(), Path::Key(&path, name), depth)?);
         }
-        Ok(out)
+        Ok(object)
     }
 
+    /// `array` with each `{"...": digest}` replaced by the element it
+    /// discloses, or left out when that was not disclosed.
     fn array(
         &mut self,
-        array: &'a [Value],
-        pointer: &str,
+        mut array: Vec<Value>,
+        path: Path<'_>,
         depth: usize,
     ) -> Result<Vec<Value>, SdJwtError> {
-        let mut out = Vec::with_capacity(array.len());
-        for element in array {
-            let digest = match element {
-                Value::Object(object) if object.len() == 1 && object.contains_key("...") => {
-                    match &object["..."] {
-                        Value::String(digest) => Some(digest),
-                        _ => {
-                            return Err(SdJwtError::MalformedDigests(format!(
-                                "{pointer}/{}",
-                                out.len()
-                            )));
-                        }
-                    }
-                }
-                _ => None,
-            };
-            let child = format!("{pointer}/{}", out.len());
-            match digest {
-                None => out.push(self.value(element, &child, depth)?),
-                Some(digest) => {
+        // Resolved elements are written back from the front; `kept` is the
+        // position in the resolved array.
+        let mut kept = 0;
+        for at in 0..array.len() {
+            let element = std::mem::take(&mut array[at]);
+            let resolved = match element {
+                Value::Object(mut object) if object.len() == 1 && object.contains_key("...") => {
+                    let Some(Value::String(digest)) = object.remove("...") else {
+                        return Err(SdJwtError::MalformedDigests(
+                            Path::Index(&path, kept).pointer(),
+                        ));
+                    };
                     let Some(index) = self.lookup(digest)? else {
                         continue;
                     };
@@ -186,28 +247,31 @@ impl<'a> Resolver<'a> {
                     else {
                         return Err(SdJwtError::DisclosureKindMismatch(index));
                     };
-                    let revealed = self.nested(index, value, &child, depth)?;
-                    out.push(revealed);
+                    self.nested(index, value.clone(), Path::Index(&path, kept), depth)?
                 }
-            }
+                element => self.value(element, Path::Index(&path, kept), depth)?,
+            };
+            array[kept] = resolved;
+            kept += 1;
         }
-        Ok(out)
+        array.truncate(kept);
+        Ok(array)
     }
 
     /// Records where disclosure `index` lands and resolves digests inside its value.
     fn nested(
         &mut self,
         index: usize,
-        value: &'a Value,
-        pointer: &str,
+        value: Value,
+        path: Path<'_>,
         depth: usize,
     ) -> Result<Value, SdJwtError> {
         if depth >= MAX_NESTING {
             return Err(SdJwtError::NestingTooDeep(MAX_NESTING));
         }
         self.places[index] = Some(Place {
-            pointer: pointer.to_owned(),
+            pointer: path.pointer(),
         });
-        self.value(value, pointer, depth + 1)
+        self.value(value, path, depth + 1)
     }
 }

@@ -108,12 +108,15 @@ impl SdJwt {
     /// Checks the issuer's signature with `issuer_key` first, then resolves
     /// the disclosures and checks time claims and key binding.
     pub fn verify(
-        self,
+        mut self,
         issuer_key: &VerifyingKey,
         options: &VerifyOptions,
     ) -> Result<Verified, SdJwtError> {
         check_issuer_signature(&self, issuer_key)?;
-        self.disclose()?.finish(options)
+        // Nothing reads the payload after this, so the claims are made
+        // from it rather than from a copy.
+        let payload = std::mem::take(&mut self.payload);
+        self.resolve(payload)?.finish(options)
     }
 }
 
@@ -129,7 +132,7 @@ impl Disclosed {
         self.finish(options)
     }
 
-    fn finish(self, options: &VerifyOptions) -> Result<Verified, SdJwtError> {
+    fn finish(mut self, options: &VerifyOptions) -> Result<Verified, SdJwtError> {
         check_times(&self.claims, options)?;
         let holder_key = match self.claims.get("cnf").and_then(|cnf| cnf.get("jwk")) {
             // Read in place: `from_value` would first copy the key.
@@ -149,8 +152,10 @@ impl Disclosed {
                 options,
             )?),
         };
+        // The SD-JWT is done with: its header moves into the result.
+        let header = self.sd_jwt.issuer_jwt.swap_remove(0).header;
         Ok(Verified {
-            header: self.sd_jwt.header().clone(),
+            header,
             disclosed: self.places.into_iter().map(|place| place.pointer).collect(),
             claims: self.claims,
             holder_key,
@@ -225,7 +230,7 @@ fn check_key_binding(
     let claims: KbJwtClaims = kb
         .payload_json()
         .map_err(|e| SdJwtError::KbMalformed(e.to_string()))?;
-    if claims.sd_hash != sd_jwt.sd_hash() {
+    if claims.sd_hash.as_bytes() != sd_jwt.sd_hash_encoded() {
         return Err(SdJwtError::KbSdHashMismatch);
     }
     if claims.iat > options.now + options.leeway {

@@ -321,9 +321,9 @@ pub fn verify(
     options: &VerifyOptions,
     credential_type: Option<&CredentialType>,
 ) -> Result<VerifiedCredential, VcError> {
-    let typ = sd_jwt.header().typ.clone();
-    if !matches!(typ.as_deref(), Some(TYP | LEGACY_TYP)) {
-        return Err(VcError::InvalidTyp(typ));
+    let typ = sd_jwt.header().typ.as_deref();
+    if !matches!(typ, Some(TYP | LEGACY_TYP)) {
+        return Err(VcError::InvalidTyp(typ.map(str::to_owned)));
     }
     let payload = sd_jwt.payload();
     let vct = match payload.get("vct") {
