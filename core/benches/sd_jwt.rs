@@ -2,6 +2,10 @@
 //! ES256 verify of aws-lc-rs: a presentation check costs two signature
 //! verifications (issuer and KB-JWT), so `2 x es256_verify_raw` is the bound
 //! the verify path is read against.
+//!
+//! It runs under mimalloc, the allocator of `intyg-verifier` (the service
+//! that verifies presentations); aws-lc's own allocations inside both
+//! verifies stay with the C library's `malloc`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use intyg_core::jose::{Algorithm, Header, SigningKey, VerifyingKey, sign_compact};
@@ -9,6 +13,9 @@ use intyg_core::sd_jwt::{KeyBindingCheck, KeyBindingInput, SdJwt, VerifyOptions}
 use intyg_core::status_list::StatusListReference;
 use intyg_core::vc::{self, IssueParams, metadata::CredentialType};
 use std::hint::black_box;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const NOW: i64 = 1_795_000_000;
 
