@@ -282,3 +282,36 @@ fn serve(
         .unwrap()
     })
 }
+
+/// What a verifier fetches from a credential issuer, served by a stand-in:
+/// `status_list` (a Status List Token) at `/status/1` and `metadata` at
+/// `/.well-known/openid-credential-issuer`.
+pub fn status_and_metadata_routes(
+    status_list: String,
+    metadata: serde_json::Value,
+) -> axum::Router {
+    use axum::routing::get;
+    axum::Router::new()
+        .route(
+            "/status/1",
+            get(move || {
+                let token = status_list.clone();
+                async move {
+                    (
+                        [(
+                            "content-type",
+                            intyg_core::status_list::StatusListToken::MEDIA_TYPE,
+                        )],
+                        token,
+                    )
+                }
+            }),
+        )
+        .route(
+            "/.well-known/openid-credential-issuer",
+            get(move || {
+                let metadata = metadata.clone();
+                async move { axum::Json(metadata) }
+            }),
+        )
+}

@@ -53,7 +53,7 @@ pub use chromium::{Chromedriver, audit_page, audit_page_in_both_languages, chrom
 pub use dir::{TempDir, core_file_limits, files_containing};
 pub use fetch::Fetch;
 pub use intyg_issuer::admin::OfferCreated;
-pub use issuer::{API_KEY, BackgroundIssuer, TestIssuer};
+pub use issuer::{API_KEY, BackgroundIssuer, TestIssuer, status_and_metadata_routes};
 pub use login::{Browser, Login, location};
 pub use pg::TestPg;
 pub use portal::{PortalBrowser, PortalPage};

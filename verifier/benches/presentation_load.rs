@@ -46,7 +46,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::routing::get;
 use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
 use intyg_core::jose::{Algorithm, Header, SigningKey, VerifyingKey, sign_compact};
 use intyg_core::oid4vp::{
@@ -525,21 +524,7 @@ impl Issuer {
             "display": [{"name": "Lastprovsutfärdaren", "locale": "sv"}],
             "credential_configurations_supported": {},
         });
-        let router = axum::Router::new()
-            .route(
-                "/status/1",
-                get(move || {
-                    let token = token.clone();
-                    async move { ([("content-type", StatusListToken::MEDIA_TYPE)], token) }
-                }),
-            )
-            .route(
-                "/.well-known/openid-credential-issuer",
-                get(move || {
-                    let metadata = metadata.clone();
-                    async move { axum::Json(metadata) }
-                }),
-            );
+        let router = intyg_testkit::status_and_metadata_routes(token, metadata);
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self { iss, key, kid }
     }

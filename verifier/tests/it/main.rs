@@ -24,7 +24,6 @@ mod webhooks;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use axum::routing::get;
 use intyg_core::dcql::{ClaimsPath, PathElement};
 use intyg_core::jose::SigningKey;
 use intyg_core::oid4vp::{
@@ -324,21 +323,7 @@ impl TestIssuer {
                 {"name": "Swedish Public Employment Service (test)", "locale": "en"}
             ]
         });
-        let router = axum::Router::new()
-            .route(
-                "/status/1",
-                get(move || {
-                    let token = token.clone();
-                    async move { ([("content-type", StatusListToken::MEDIA_TYPE)], token) }
-                }),
-            )
-            .route(
-                "/.well-known/openid-credential-issuer",
-                get(move || {
-                    let metadata = metadata.clone();
-                    async move { axum::Json(metadata) }
-                }),
-            );
+        let router = intyg_testkit::status_and_metadata_routes(token, metadata);
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self { iss, key, kid }
     }
