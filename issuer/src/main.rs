@@ -73,22 +73,9 @@ struct Args {
     /// `DPoP-Nonce`). Config file: `dpop_nonce = true`.
     #[arg(long)]
     dpop_nonce: bool,
-    /// The signing key in an HSM: the PKCS#11 module (the token vendor's
-    /// shared library), with --pkcs11-token and --pkcs11-key. The user PIN
-    /// comes from the environment variable INTYG_PKCS11_PIN or from
-    /// --pkcs11-pin-file, never from a flag.
-    #[arg(long, value_name = "PATH", requires_all = ["pkcs11_token", "pkcs11_key"])]
-    pkcs11_module: Option<PathBuf>,
-    /// The label of the PKCS#11 token that holds the signing key.
-    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
-    pkcs11_token: Option<String>,
-    /// The label (CKA_LABEL) of the signing key pair in the token.
-    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
-    pkcs11_key: Option<String>,
-    /// A file holding the token's user PIN (mode 0600); without it the PIN
-    /// is read from INTYG_PKCS11_PIN.
-    #[arg(long, value_name = "PATH", requires = "pkcs11_module")]
-    pkcs11_pin_file: Option<PathBuf>,
+    /// The signing key in an HSM (--pkcs11-*).
+    #[command(flatten)]
+    pkcs11: intyg_service::pkcs11::Pkcs11Args,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -351,17 +338,8 @@ async fn main() -> anyhow::Result<()> {
     if let Some(scheme) = args.offer_scheme {
         config.offer_scheme = scheme;
     }
-    if let (Some(module), Some(token), Some(key)) = (
-        args.pkcs11_module.clone(),
-        args.pkcs11_token.clone(),
-        args.pkcs11_key.clone(),
-    ) {
-        config.pkcs11 = Some(intyg_service::pkcs11::Pkcs11Config {
-            module,
-            token,
-            key,
-            pin_file: args.pkcs11_pin_file.clone(),
-        });
+    if let Some(pkcs11) = args.pkcs11.config() {
+        config.pkcs11 = Some(pkcs11);
     }
     config
         .wallet_provider_roots

@@ -77,6 +77,40 @@ pub struct Pkcs11Config {
     pub pin_file: Option<PathBuf>,
 }
 
+/// The `--pkcs11-*` flags both binaries take for their signing key.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Pkcs11Args {
+    /// The signing key in an HSM: the PKCS#11 module (the token vendor's
+    /// shared library), with --pkcs11-token and --pkcs11-key. The user PIN
+    /// comes from the environment variable INTYG_PKCS11_PIN or from
+    /// --pkcs11-pin-file, never from a flag.
+    #[arg(long, value_name = "PATH", requires_all = ["pkcs11_token", "pkcs11_key"])]
+    pub pkcs11_module: Option<PathBuf>,
+    /// The label of the PKCS#11 token that holds the signing key.
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pub pkcs11_token: Option<String>,
+    /// The label (CKA_LABEL) of the signing key pair in the token.
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pub pkcs11_key: Option<String>,
+    /// A file holding the token's user PIN (mode 0600); without it the PIN
+    /// is read from INTYG_PKCS11_PIN.
+    #[arg(long, value_name = "PATH", requires = "pkcs11_module")]
+    pub pkcs11_pin_file: Option<PathBuf>,
+}
+
+impl Pkcs11Args {
+    /// The token key the flags name, if they name one (clap has made sure
+    /// that module, token and key come together).
+    pub fn config(&self) -> Option<Pkcs11Config> {
+        Some(Pkcs11Config {
+            module: self.pkcs11_module.clone()?,
+            token: self.pkcs11_token.clone()?,
+            key: self.pkcs11_key.clone()?,
+            pin_file: self.pkcs11_pin_file.clone(),
+        })
+    }
+}
+
 impl Pkcs11Config {
     /// The key as an RFC 7512 PKCS#11 URI, for messages and logs.
     pub fn uri(&self) -> String {

@@ -43,6 +43,7 @@ mod login;
 pub mod lote;
 mod pg;
 mod portal;
+mod process;
 mod softhsm;
 mod wallet_provider;
 
@@ -57,6 +58,7 @@ pub use issuer::{API_KEY, BackgroundIssuer, TestIssuer, status_and_metadata_rout
 pub use login::{Browser, Login, location};
 pub use pg::TestPg;
 pub use portal::{PortalBrowser, PortalPage};
+pub use process::{Killed, free_port};
 pub use softhsm::{
     KeyOptions, P256_PARAMS, P384_PARAMS, SOFTHSM_MODULE, SOFTHSM_PIN, SOFTHSM_TOKEN, SoftHsm,
     objects,

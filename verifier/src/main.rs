@@ -83,22 +83,9 @@ struct Args {
     /// lists `[[oidc_clients]]` in the configuration file).
     #[arg(long = "oidc-client", value_name = "ID:SECRET:REDIRECT_URI", requires = "dev", value_parser = OidcClient::from_flag)]
     oidc_clients: Vec<OidcClient>,
-    /// The request-signing key in an HSM: the PKCS#11 module (the token
-    /// vendor's shared library), with --pkcs11-token and --pkcs11-key. The
-    /// user PIN comes from the environment variable INTYG_PKCS11_PIN or
-    /// from --pkcs11-pin-file, never from a flag.
-    #[arg(long, value_name = "PATH", requires_all = ["pkcs11_token", "pkcs11_key"])]
-    pkcs11_module: Option<PathBuf>,
-    /// The label of the PKCS#11 token that holds the request-signing key.
-    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
-    pkcs11_token: Option<String>,
-    /// The label (CKA_LABEL) of the request-signing key pair in the token.
-    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
-    pkcs11_key: Option<String>,
-    /// A file holding the token's user PIN (mode 0600); without it the PIN
-    /// is read from INTYG_PKCS11_PIN.
-    #[arg(long, value_name = "PATH", requires = "pkcs11_module")]
-    pkcs11_pin_file: Option<PathBuf>,
+    /// The signing key in an HSM (--pkcs11-*).
+    #[command(flatten)]
+    pkcs11: intyg_service::pkcs11::Pkcs11Args,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -372,15 +359,8 @@ async fn main() -> anyhow::Result<()> {
         config.request_uri_method = method;
     }
     intyg_service::hardening::no_core_dumps()?;
-    if let (Some(module), Some(token), Some(key)) =
-        (args.pkcs11_module, args.pkcs11_token, args.pkcs11_key)
-    {
-        config.pkcs11 = Some(intyg_service::pkcs11::Pkcs11Config {
-            module,
-            token,
-            key,
-            pin_file: args.pkcs11_pin_file,
-        });
+    if let Some(pkcs11) = args.pkcs11.config() {
+        config.pkcs11 = Some(pkcs11);
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -14,7 +14,8 @@ use std::time::Duration;
 use intyg_testkit::{API_KEY, Admin, KARIN, TempDir, TestIssuer, files_containing};
 use serde_json::json;
 
-use crate::crash::{free_port, issue_one, start};
+use crate::crash::{issue_one, start};
+use intyg_testkit::free_port;
 
 /// A claim value of every person the test registers.
 const FAMILY_NAME: &str = "Wennerbergsdotter";

@@ -4,6 +4,7 @@
 //! On PostgreSQL, one of two instances is killed mid-burst: the other keeps
 //! serving, and nothing either answered is lost.
 
+use intyg_testkit::free_port;
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -34,14 +35,6 @@ impl Drop for Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 pub(crate) async fn start(dir: &std::path::Path, port: u16) -> Process {

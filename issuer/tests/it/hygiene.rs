@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use intyg_testkit::{API_KEY, KARIN, TempDir};
 
-use crate::crash::{free_port, issue, spawn};
+use crate::crash::{issue, spawn};
+use intyg_testkit::free_port;
 
 /// Whether `secret` occurs in `log` outside the timestamps that open its
 /// lines (a 6-digit PIN could match their microseconds by chance).

@@ -5,7 +5,8 @@
 //! key checked; start failures named; the real binary with `--pkcs11-*`
 //! and `INTYG_PKCS11_PIN`.
 
-use std::process::{Child, Command, Stdio};
+use intyg_testkit::{Killed, free_port};
+use std::process::{Command, Stdio};
 
 use intyg_core::jose::{CompactJws, SigningKey, VerifyingKey};
 use intyg_core::trust::pki::{LeafProfile, LocalCa, Subject};
@@ -193,23 +194,6 @@ fn issuer_process(dir: &TempDir, port: u16, key: &str, pin: &str) -> Command {
         .env("INTYG_PKCS11_PIN", pin)
         .env("RUST_LOG", "warn");
     command
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test]

@@ -579,7 +579,7 @@ async fn sighup_reloads_the_keys_of_a_running_issuer_process() {
     let dir = TempDir::new("rollover-sighup");
     let ca = LocalCa::generate(&Subject::new("Rollover CA").organization("Testverket")).unwrap();
     let now = intyg_issuer::now();
-    let port = crate::crash::free_port();
+    let port = intyg_testkit::free_port();
     let url = format!("http://127.0.0.1:{port}");
     let (old, old_key, _) = credential_files(&ca, &dir, "old", &url, now - 300 * 86_400);
     let (new, new_key, _) = credential_files(&ca, &dir, "new", &url, now - 86_400);

@@ -7,6 +7,7 @@
 //! posting's legal basis are refused; an erasure interrupted by SIGKILL
 //! is finished after a restart of the real binary.
 
+use intyg_testkit::free_port;
 use std::process::{Child, Command, Stdio};
 
 use intyg_core::jose::{SigningKey, VerifyingKey};
@@ -341,14 +342,6 @@ fn start_binary(dir: &std::path::Path, port: u16) -> Process {
             .spawn()
             .unwrap(),
     )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn wait_up(http: &reqwest::Client, base: &str) {

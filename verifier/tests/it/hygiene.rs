@@ -4,7 +4,8 @@
 
 use intyg_testkit::TempDir;
 
-use crate::webhooks::{free_port, verifier_process, wait_healthy};
+use crate::webhooks::{verifier_process, wait_healthy};
+use intyg_testkit::free_port;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_verifier_process_writes_no_core_dumps() {

@@ -5,7 +5,8 @@
 //! the token key; audit checkpoints signed there too; the real binary with
 //! `--pkcs11-*` and `INTYG_PKCS11_PIN`, and its start failures named.
 
-use std::process::{Child, Command, Stdio};
+use intyg_testkit::{Killed, free_port};
+use std::process::{Command, Stdio};
 
 use intyg_core::jose::CompactJws;
 use intyg_core::oid4vp::{AuthorizationRequest, Invocation, RequestObjectSource};
@@ -118,23 +119,6 @@ fn verifier_process(dir: &TempDir, port: u16, key: &str, pin: &str) -> Command {
         .env_remove("INTYG_DATABASE_URL")
         .env("RUST_LOG", "warn");
     command
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test]

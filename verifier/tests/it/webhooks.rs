@@ -4,6 +4,7 @@
 //! ends in a dead letter (API and portal); deliveries survive kill -9 of
 //! the verifier; two instances on PostgreSQL deliver each event once.
 
+use intyg_testkit::free_port;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -15,15 +16,6 @@ use intyg_testkit::TestPg;
 use serde_json::{Value, json};
 
 use crate::{API_KEY, Session, TempDir, Verifier};
-
-/// A free loopback port (bound, then released).
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The sample receiver as a process; its stdout lines (accepted events).
 pub(crate) struct SampleReceiver {
