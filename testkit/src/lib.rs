@@ -61,7 +61,7 @@ pub use portal::{PortalBrowser, PortalPage};
 pub use process::{Killed, free_port};
 pub use softhsm::{
     KeyOptions, P256_PARAMS, P384_PARAMS, SOFTHSM_MODULE, SOFTHSM_PIN, SOFTHSM_TOKEN, SoftHsm,
-    objects,
+    assert_token_start_refusals, objects,
 };
 pub use wallet_provider::{WalletInstance, WalletProvider};
 

@@ -319,3 +319,32 @@ impl Drop for TokenDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Asserts that a service binary refuses to start with the wrong PIN for
+/// the token key `key`, and with a key label the token lacks, each time
+/// naming why on stderr; `process(key, pin)` is the binary's command line
+/// with the token flags.
+pub fn assert_token_start_refusals(
+    key: &str,
+    process: impl Fn(&str, &str) -> std::process::Command,
+) {
+    for (key, pin, message) in [
+        (
+            key,
+            "0000-wrong",
+            format!("wrong PIN for token `{SOFTHSM_TOKEN}`"),
+        ),
+        (
+            "absent",
+            SOFTHSM_PIN,
+            format!("no private key labelled `absent` on token `{SOFTHSM_TOKEN}`"),
+        ),
+    ] {
+        let out = process(key, pin)
+            .output()
+            .expect("running the service binary");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "started with {key}/{pin}");
+        assert!(stderr.contains(&message), "{stderr}");
+    }
+}

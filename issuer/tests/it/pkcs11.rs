@@ -5,6 +5,7 @@
 //! key checked; start failures named; the real binary with `--pkcs11-*`
 //! and `INTYG_PKCS11_PIN`.
 
+use intyg_testkit::assert_token_start_refusals;
 use intyg_testkit::{Killed, free_port};
 use std::process::{Command, Stdio};
 
@@ -207,25 +208,9 @@ async fn issuer_binary_takes_the_token_key_from_flags_and_names_start_failures()
     let dir = TempDir::new("pkcs11-binary");
 
     // A wrong PIN, or a key label the token lacks: no start, a message.
-    for (key, pin, message) in [
-        (
-            "issuer",
-            "0000-wrong",
-            format!("wrong PIN for token `{SOFTHSM_TOKEN}`"),
-        ),
-        (
-            "absent",
-            SOFTHSM_PIN,
-            format!("no private key labelled `absent` on token `{SOFTHSM_TOKEN}`"),
-        ),
-    ] {
-        let out = issuer_process(&dir, free_port(), key, pin)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "started with {key}/{pin}");
-        assert!(stderr.contains(&message), "{stderr}");
-    }
+    assert_token_start_refusals("issuer", |key, pin| {
+        issuer_process(&dir, free_port(), key, pin)
+    });
 
     // The right PIN: it serves, publishing the token key.
     let port = free_port();

@@ -5,6 +5,7 @@
 //! the token key; audit checkpoints signed there too; the real binary with
 //! `--pkcs11-*` and `INTYG_PKCS11_PIN`, and its start failures named.
 
+use intyg_testkit::assert_token_start_refusals;
 use intyg_testkit::{Killed, free_port};
 use std::process::{Command, Stdio};
 
@@ -131,25 +132,10 @@ async fn verifier_binary_takes_the_token_key_from_flags_and_names_start_failures
     let token_key = hsm.generate_key("verifier");
     let dir = TempDir::new("pkcs11-binary");
 
-    for (key, pin, message) in [
-        (
-            "verifier",
-            "0000-wrong",
-            format!("wrong PIN for token `{SOFTHSM_TOKEN}`"),
-        ),
-        (
-            "absent",
-            SOFTHSM_PIN,
-            format!("no private key labelled `absent` on token `{SOFTHSM_TOKEN}`"),
-        ),
-    ] {
-        let out = verifier_process(&dir, free_port(), key, pin)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "started with {key}/{pin}");
-        assert!(stderr.contains(&message), "{stderr}");
-    }
+    // A wrong PIN, or a key label the token lacks: no start, a message.
+    assert_token_start_refusals("verifier", |key, pin| {
+        verifier_process(&dir, free_port(), key, pin)
+    });
 
     let port = free_port();
     let mut child = Killed(
