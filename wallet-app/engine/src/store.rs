@@ -109,9 +109,32 @@ const SEALED_TREES: [&str; 7] = [
     "trust_lists",
 ];
 
+/// How long [`open_db`] waits for the store's lock.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens sled in `path`. sled holds the directory's lock until the last
+/// handle of a closed store is gone, its flusher thread's included, which
+/// may be a moment after the wallet that used it was dropped (the CLI run
+/// twice in a row, the app reopening): the lock is asked for again for up
+/// to [`LOCK_WAIT`], then the error is returned.
+fn open_db(path: &Path) -> Result<sled::Db, sled::Error> {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::Config::new().path(path).open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && started.elapsed() < LOCK_WAIT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            opened => return opened,
+        }
+    }
+}
+
 impl Store {
     pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(dir.join("store")).open()?;
+        let db = open_db(&dir.join("store"))?;
         Ok(Self {
             meta: db.open_tree("meta")?,
             credentials: db.open_tree("credentials")?,
