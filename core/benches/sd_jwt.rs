@@ -104,7 +104,7 @@ fn benches(c: &mut Criterion) {
     };
     let raw = aws_lc_rs::signature::UnparsedPublicKey::new(
         &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED,
-        point.clone(),
+        point.to_vec(),
     );
     c.bench_function("es256_verify_raw_aws_lc", |b| {
         b.iter(|| {

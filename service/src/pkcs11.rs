@@ -40,7 +40,7 @@ use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHan
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
-use intyg_core::jose::{Algorithm, JoseError, Jwk, Signer, VerifyingKey};
+use intyg_core::jose::{Algorithm, JoseError, Jwk, P256Key, Signer, VerifyingKey};
 use serde::Deserialize;
 
 /// The environment variable that holds the token's user PIN when no PIN
@@ -455,14 +455,13 @@ impl Pkcs11Signer {
         let key = find_private_key(&session, &token.label, &config.key)?;
         check_private_key(&session, &token, &config.key, key)?;
         let point = public_point(&session, &token, &config.key, key)?;
-        let public =
-            VerifyingKey::P256(point.clone())
-                .to_jwk()
-                .map_err(|_| Pkcs11Error::NotP256 {
-                    key: config.key.clone(),
-                    token: token.label.clone(),
-                    reason: "CKA_EC_POINT is not a P-256 point",
-                })?;
+        let public = P256Key::from_point(&point)
+            .and_then(|key| VerifyingKey::P256(key).to_jwk())
+            .map_err(|_| Pkcs11Error::NotP256 {
+                key: config.key.clone(),
+                token: token.label.clone(),
+                reason: "CKA_EC_POINT is not a P-256 point",
+            })?;
         let signer = Self {
             token,
             key_label: config.key.clone(),
@@ -552,8 +551,8 @@ impl Pkcs11Signer {
     fn probe(&self, point: &[u8]) -> Result<(), Pkcs11Error> {
         let message = b"intyg: PKCS#11 key pair check";
         let signature = self.sign_digest(&sha256(message))?;
-        VerifyingKey::P256(point.to_vec())
-            .verify(Algorithm::ES256, message, &signature)
+        P256Key::from_point(point)
+            .and_then(|key| VerifyingKey::P256(key).verify(Algorithm::ES256, message, &signature))
             .map_err(|_| Pkcs11Error::KeyPairMismatch {
                 key: self.key_label.clone(),
                 token: self.token.label.clone(),

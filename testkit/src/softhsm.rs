@@ -30,7 +30,7 @@ use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
-use intyg_core::jose::VerifyingKey;
+use intyg_core::jose::{P256Key, VerifyingKey};
 use intyg_service::pkcs11::{Pkcs11Config, module};
 
 /// Debian's SoftHSM2 module.
@@ -200,7 +200,7 @@ impl SoftHsm {
             })
             .expect("the public key's CKA_EC_POINT");
         // A DER OCTET STRING around the uncompressed point.
-        VerifyingKey::P256(point[2..].to_vec())
+        VerifyingKey::P256(P256Key::from_point(&point[2..]).expect("a P-256 point"))
     }
 
     /// A new read-write session on the token, logged in as the user. The

@@ -101,7 +101,9 @@ impl WalletProvider {
             panic!("a P-256 key")
         };
         let issuer = Issuer::from_params(&self.ca_params, &self.ca_key);
-        let cert = params.signed_by(&P256Public(point), &issuer).unwrap();
+        let cert = params
+            .signed_by(&P256Public(point.to_vec()), &issuer)
+            .unwrap();
         Certificate::from_der(cert.der().to_vec(), 0).unwrap()
     }
 

@@ -717,7 +717,7 @@ fn crypto_costs(issuer: &Issuer, holder: &Holder) -> CryptoCosts {
     };
     let raw_key = aws_lc_rs::signature::UnparsedPublicKey::new(
         &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED,
-        point.clone(),
+        point.to_vec(),
     );
     let raw = mean(|| {
         raw_key

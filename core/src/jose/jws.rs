@@ -93,7 +93,7 @@ impl Header {
         // the pass below, whose errors name what is wrong. Both accept and
         // refuse the same headers: `alg` and `crit` are typed here too, and
         // a `crit` that parses is refused right after.
-        if let Ok(Direct(header)) = serde_json::from_slice::<Direct>(bytes) {
+        if let Ok(Direct(header)) = json_from_bytes::<Direct>(bytes) {
             return match header.crit {
                 None => Ok(header),
                 Some(names) => Err(match names.into_iter().next() {
@@ -183,6 +183,18 @@ impl<'de> serde::de::Visitor<'de> for DirectVisitor {
         }
         header.alg = alg.ok_or_else(|| A::Error::missing_field("alg"))?;
         Ok(Direct(header))
+    }
+}
+
+/// Reads JSON from bytes: text that is valid UTF-8 as a whole (checked in
+/// one pass) is read as a `str`, whose strings then need no check of
+/// their own; anything else gets `from_slice`'s error.
+pub(crate) fn json_from_bytes<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
+) -> Result<T, serde_json::Error> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
     }
 }
 
@@ -276,9 +288,26 @@ impl CompactJws {
         )
     }
 
+    /// [`verify_with`](Self::verify_with), given the SHA-256 of the signing
+    /// input, for a caller that hashes it anyway. An ES256 signature is
+    /// checked against the digest; an EdDSA one, which signs the message
+    /// itself, against the signing input.
+    pub fn verify_with_digest(
+        &self,
+        key: &VerifyingKey,
+        signing_input_sha256: &aws_lc_rs::digest::Digest,
+    ) -> Result<(), JoseError> {
+        match self.header.alg {
+            Algorithm::ES256 => {
+                key.verify_digest(self.header.alg, signing_input_sha256, &self.signature)
+            }
+            Algorithm::EdDSA => self.verify_with(key),
+        }
+    }
+
     /// Decodes the payload as JSON.
     pub fn payload_json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.payload)
+        json_from_bytes(&self.payload)
     }
 }
 

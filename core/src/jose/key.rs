@@ -1,11 +1,12 @@
 //! Signing and verifying keys, JWK import and export (RFC 7517, RFC 7518
 //! §6.2, RFC 8037 §2) and JWK thumbprints (RFC 7638).
 
+use aws_lc_rs::digest::Digest;
 use aws_lc_rs::encoding::AsBigEndian as _;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     self, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _,
-    UnparsedPublicKey,
+    ParsedPublicKey, UnparsedPublicKey,
 };
 use ssi_jwk::{Base64urlUInt, ECParams, Params};
 
@@ -137,11 +138,68 @@ impl<S: Signer + ?Sized> Signer for std::sync::Arc<S> {
     }
 }
 
+/// A P-256 public key: an uncompressed SEC1 point (`0x04 || x || y`),
+/// checked to lie on the curve and parsed for aws-lc once, when it is made.
+/// Each verification with it then costs only the verification, so a key
+/// kept (an issuer's, a trust list's) is not parsed again per signature.
+#[derive(Clone)]
+pub struct P256Key(ParsedPublicKey);
+
+impl P256Key {
+    /// Reads an uncompressed point; anything else, or a point off the
+    /// curve, is refused.
+    pub fn from_point(point: &[u8]) -> Result<Self, JoseError> {
+        if point.len() != 65 || point[0] != 0x04 {
+            return Err(JoseError::InvalidKey(
+                "a P-256 key must be an uncompressed point",
+            ));
+        }
+        ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+            .map(Self)
+            .map_err(|_| JoseError::InvalidKey("the point is not on P-256"))
+    }
+
+    /// The uncompressed point, 65 bytes.
+    pub fn point(&self) -> &[u8] {
+        self.0.as_ref()
+    }
+}
+
+impl std::ops::Deref for P256Key {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.point()
+    }
+}
+
+impl AsRef<[u8]> for P256Key {
+    fn as_ref(&self) -> &[u8] {
+        self.point()
+    }
+}
+
+impl PartialEq for P256Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.point() == other.point()
+    }
+}
+
+impl Eq for P256Key {}
+
+impl std::fmt::Debug for P256Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("P256Key")
+            .field(&super::b64url_encode(self.point()))
+            .finish()
+    }
+}
+
 /// A public key that verifies one of our algorithms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyingKey {
-    /// An uncompressed P-256 point, for ES256.
-    P256(Vec<u8>),
+    /// A P-256 key, for ES256.
+    P256(P256Key),
     /// An Ed25519 public key, for EdDSA.
     Ed25519(Vec<u8>),
 }
@@ -150,7 +208,7 @@ impl VerifyingKey {
     /// Reads the public part of a JWK. Private members, if present, are ignored.
     pub fn from_jwk(jwk: &Jwk) -> Result<Self, JoseError> {
         match &jwk.params {
-            Params::EC(ec) => Ok(Self::P256(p256_point(ec)?)),
+            Params::EC(ec) => Ok(Self::P256(P256Key::from_point(&p256_point(ec)?)?)),
             Params::OKP(okp) if okp.curve == "Ed25519" => {
                 if okp.public_key.0.len() != 32 {
                     return Err(JoseError::InvalidKey("Ed25519 `x` must be 32 bytes"));
@@ -167,17 +225,12 @@ impl VerifyingKey {
     /// `crv: Ed25519`, `x`), as [`VerifyingKey::from_jwk`] reads it.
     pub fn to_jwk(&self) -> Result<Jwk, JoseError> {
         match self {
-            Self::P256(point) if point.len() == 65 && point[0] == 0x04 => {
-                Ok(Jwk::from(Params::EC(ECParams {
-                    curve: Some("P-256".to_owned()),
-                    x_coordinate: Some(Base64urlUInt(point[1..33].to_vec())),
-                    y_coordinate: Some(Base64urlUInt(point[33..65].to_vec())),
-                    ecc_private_key: None,
-                })))
-            }
-            Self::P256(_) => Err(JoseError::InvalidKey(
-                "a P-256 key must be an uncompressed point",
-            )),
+            Self::P256(key) => Ok(Jwk::from(Params::EC(ECParams {
+                curve: Some("P-256".to_owned()),
+                x_coordinate: Some(Base64urlUInt(key[1..33].to_vec())),
+                y_coordinate: Some(Base64urlUInt(key[33..65].to_vec())),
+                ecc_private_key: None,
+            }))),
             Self::Ed25519(key) => Ok(Jwk::from(Params::OKP(ssi_jwk::OctetParams {
                 curve: "Ed25519".to_owned(),
                 public_key: Base64urlUInt(key.clone()),
@@ -201,14 +254,34 @@ impl VerifyingKey {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), JoseError> {
-        let (algorithm, key): (&dyn signature::VerificationAlgorithm, &[u8]) = match (self, alg) {
-            (Self::P256(point), Algorithm::ES256) => (&ECDSA_P256_SHA256_FIXED, point),
-            (Self::Ed25519(key), Algorithm::EdDSA) => (&signature::ED25519, key),
+        match (self, alg) {
+            (Self::P256(key), Algorithm::ES256) => key.0.verify_sig(message, signature),
+            (Self::Ed25519(key), Algorithm::EdDSA) => {
+                UnparsedPublicKey::new(&signature::ED25519, key).verify(message, signature)
+            }
             (_, alg) => return Err(JoseError::KeyMismatch(alg.as_str())),
-        };
-        UnparsedPublicKey::new(algorithm, key)
-            .verify(message, signature)
-            .map_err(|_| JoseError::InvalidSignature)
+        }
+        .map_err(|_| JoseError::InvalidSignature)
+    }
+
+    /// Verifies an ES256 `signature` over the message whose SHA-256 is
+    /// `digest`, for a caller that hashes the message anyway (the SD-JWT
+    /// verifier hashes the issuer-signed JWT once for its signature and for
+    /// `sd_hash`). Ed25519 signs messages, not digests: for that key, and
+    /// for any other `alg`, this is a mismatch.
+    pub fn verify_digest(
+        &self,
+        alg: Algorithm,
+        digest: &Digest,
+        signature: &[u8],
+    ) -> Result<(), JoseError> {
+        match (self, alg) {
+            (Self::P256(key), Algorithm::ES256) => key
+                .0
+                .verify_digest_sig(digest, signature)
+                .map_err(|_| JoseError::InvalidSignature),
+            (_, alg) => Err(JoseError::KeyMismatch(alg.as_str())),
+        }
     }
 }
 
@@ -247,7 +320,12 @@ mod tests {
         assert_eq!(public.to_jwk().unwrap(), key.public_jwk());
         let ed = VerifyingKey::Ed25519(vec![7; 32]);
         assert_eq!(VerifyingKey::from_jwk(&ed.to_jwk().unwrap()).unwrap(), ed);
-        assert!(VerifyingKey::P256(vec![4; 33]).to_jwk().is_err());
+        assert!(P256Key::from_point(&[4; 33]).is_err());
+        // The right shape, but not a point on the curve.
+        assert_eq!(
+            P256Key::from_point(&[4; 65]).unwrap_err(),
+            JoseError::InvalidKey("the point is not on P-256")
+        );
     }
 
     #[test]

@@ -18,8 +18,9 @@ mod jws;
 mod key;
 
 pub use error::JoseError;
+pub(crate) use jws::json_from_bytes;
 pub use jws::{Algorithm, CompactJws, Header, sign_compact};
-pub use key::{Signer, SigningKey, VerifyingKey, thumbprint};
+pub use key::{P256Key, Signer, SigningKey, VerifyingKey, thumbprint};
 /// A JSON Web Key (RFC 7517), public or private.
 pub use ssi_jwk::JWK as Jwk;
 

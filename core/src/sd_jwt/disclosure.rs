@@ -4,7 +4,7 @@ use serde_json::Value;
 use ssi_sd_jwt::{DisclosureBuf, DisclosureDescription, SdAlg};
 
 use super::SdJwtError;
-use crate::jose::b64url_decode;
+use crate::jose::{b64url_decode, json_from_bytes};
 
 /// What a disclosure reveals.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,8 +74,7 @@ impl Disclosure {
             reason: "not base64url of [salt, name, value] or [salt, value]",
         };
         let bytes = b64url_decode(encoded).map_err(|_| malformed())?;
-        let Members(first, second, third) =
-            serde_json::from_slice(&bytes).map_err(|_| malformed())?;
+        let Members(first, second, third) = json_from_bytes(&bytes).map_err(|_| malformed())?;
         let (salt, kind) = match (first, second, third) {
             (Value::String(salt), Value::String(name), Some(value)) => {
                 (salt, DisclosureKind::Property { name, value })

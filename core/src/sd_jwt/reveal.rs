@@ -56,7 +56,10 @@ impl SdJwt {
             Some(Value::Array(digests)) => digests.len(),
             _ => 0,
         };
-        let mut digests = HashMap::with_capacity(self.disclosures.len() + top_level);
+        let mut digests = HashMap::with_capacity_and_hasher(
+            self.disclosures.len() + top_level,
+            foldhash::fast::RandomState::default(),
+        );
         for (index, disclosure) in self.disclosures.iter().enumerate() {
             let slot = Slot {
                 disclosure: Some(index),
@@ -133,7 +136,7 @@ struct Resolver<'a> {
     sd_jwt: &'a SdJwt,
     /// Keyed by the disclosures' digests (borrowed) and the payload's
     /// (moved out of their `_sd` arrays).
-    digests: HashMap<Cow<'a, str>, Slot>,
+    digests: HashMap<Cow<'a, str>, Slot, foldhash::fast::RandomState>,
     places: Vec<Option<Place>>,
 }
 

@@ -21,7 +21,7 @@ use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
 use webpki::{EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter};
 
-use crate::jose::VerifyingKey;
+use crate::jose::{P256Key, VerifyingKey};
 use crate::oid4vp::{ClientId, ClientIdPrefix, x509_hash_of};
 
 /// The most certificates an `x5c` chain may hold.
@@ -477,7 +477,7 @@ impl ValidatedLeaf {
 /// or Ed25519.
 pub fn key_from_spki(spki: &[u8]) -> Option<VerifyingKey> {
     if let Some(point) = spki.strip_prefix(&P256_SPKI_PREFIX[..]) {
-        return (point.len() == 65 && point[0] == 0x04).then(|| VerifyingKey::P256(point.to_vec()));
+        return P256Key::from_point(point).ok().map(VerifyingKey::P256);
     }
     let key = spki.strip_prefix(&ED25519_SPKI_PREFIX[..])?;
     (key.len() == 32).then(|| VerifyingKey::Ed25519(key.to_vec()))
@@ -487,7 +487,7 @@ pub fn key_from_spki(spki: &[u8]) -> Option<VerifyingKey> {
 /// generators.
 pub fn spki_der(key: &VerifyingKey) -> Vec<u8> {
     let (prefix, key): (&[u8], &[u8]) = match key {
-        VerifyingKey::P256(point) => (&P256_SPKI_PREFIX, point),
+        VerifyingKey::P256(point) => (&P256_SPKI_PREFIX, point.point()),
         VerifyingKey::Ed25519(key) => (&ED25519_SPKI_PREFIX, key),
     };
     [prefix, key].concat()

@@ -14,7 +14,6 @@ pub mod rules;
 pub mod same_person;
 pub mod schema;
 
-use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
 use crate::jose::{Algorithm, Header, Jwk, VerifyingKey};
@@ -337,11 +336,10 @@ pub fn verify(
         Some(_) => return Err(VcError::MalformedClaim("iss".into())),
     };
     // Read in place: `from_value` would first copy the claim.
-    let status: Option<StatusClaim> = match payload.get("status") {
-        Some(status) => Some(
-            StatusClaim::deserialize(status)
-                .map_err(|_| VcError::MalformedClaim("status".into()))?,
-        ),
+    let status = match payload.get("status") {
+        Some(status) => {
+            Some(StatusClaim::read(status).map_err(|_| VcError::MalformedClaim("status".into()))?)
+        }
         None => None,
     };
     // Claims the type marks `sd: always` that sit in the signed payload in the clear.

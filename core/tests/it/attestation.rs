@@ -160,7 +160,7 @@ fn attestation_based_client_auth_07_every_check_has_its_error() {
         };
         let cert = params
             .signed_by(
-                &P256Public(point),
+                &P256Public(point.to_vec()),
                 &Issuer::from_params(&p.ca.params, &p.ca.key),
             )
             .unwrap();

@@ -63,7 +63,9 @@ pub(crate) fn leaf(
         unreachable!()
     };
     let issuer = Issuer::from_params(&ca.params, &ca.key);
-    let cert = params.signed_by(&P256Public(point), &issuer).unwrap();
+    let cert = params
+        .signed_by(&P256Public(point.to_vec()), &issuer)
+        .unwrap();
     Certificate::from_der(cert.der().to_vec(), 0).unwrap()
 }
 

@@ -32,7 +32,7 @@ fn access_leaf(ca: &Ca, key: &SigningKey, org_id: Option<&str>) -> Certificate {
     };
     let cert = params
         .signed_by(
-            &P256Public(point),
+            &P256Public(point.to_vec()),
             &Issuer::from_params(&ca.params, &ca.key),
         )
         .unwrap();
