@@ -162,11 +162,12 @@ impl SoftHsm {
     /// not extractable); its public key.
     pub fn generate_key(&self, label: &str) -> VerifyingKey {
         self.generate_key_with(label, KeyOptions::default())
+            .expect("a P-256 public key")
     }
 
     /// Makes a key pair labelled `label` (and `CKA_ID` the label) as
     /// `options` say; its public key, when it is on P-256.
-    pub fn generate_key_with(&self, label: &str, options: KeyOptions<'_>) -> VerifyingKey {
+    pub fn generate_key_with(&self, label: &str, options: KeyOptions<'_>) -> Option<VerifyingKey> {
         let label = label.as_bytes().to_vec();
         let public = [
             Attribute::Token(true),
@@ -200,7 +201,9 @@ impl SoftHsm {
             })
             .expect("the public key's CKA_EC_POINT");
         // A DER OCTET STRING around the uncompressed point.
-        VerifyingKey::P256(P256Key::from_point(&point[2..]).expect("a P-256 point"))
+        P256Key::from_point(point.get(2..)?)
+            .ok()
+            .map(VerifyingKey::P256)
     }
 
     /// A new read-write session on the token, logged in as the user. The

@@ -187,18 +187,19 @@ fn wrong_pin_missing_token_and_unusable_keys_are_named() {
     });
     assert_eq!(error.code(), "pkcs11_module_not_found", "{error}");
 
-    hsm.generate_key_with(
+    let p384 = hsm.generate_key_with(
         "p384",
         KeyOptions {
             curve: &P384_PARAMS,
             ..KeyOptions::default()
         },
     );
+    assert!(p384.is_none(), "a P-384 key is no P-256 key");
     let error = open(hsm.config("p384"));
     assert_eq!(error.code(), "pkcs11_not_p256", "{error}");
     assert!(error.to_string().contains("is not an EC P-256 key"));
 
-    hsm.generate_key_with(
+    let readable = hsm.generate_key_with(
         "readable",
         KeyOptions {
             sensitive: false,
@@ -206,6 +207,7 @@ fn wrong_pin_missing_token_and_unusable_keys_are_named() {
             ..KeyOptions::default()
         },
     );
+    assert!(readable.is_some(), "a readable key is still on P-256");
     let error = open(hsm.config("readable"));
     assert_eq!(error.code(), "pkcs11_not_sensitive", "{error}");
 
