@@ -54,7 +54,6 @@ pub use verify::{
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
-use sha2::Digest as _;
 
 use crate::jose::{CompactJws, b64url_encode};
 
@@ -174,8 +173,17 @@ impl SdJwt {
     /// [`sd_hash`](Self::sd_hash) as base64url bytes on the stack, for a
     /// comparison that needs no allocation.
     pub(crate) fn sd_hash_encoded(&self) -> [u8; SD_HASH_LEN] {
-        let mut hash = sha2::Sha256::new();
-        hash.update(self.issuer_jwt[0].as_str().as_bytes());
+        let mut hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        hash.update(self.issuer_jwt[0].signing_input().as_bytes());
+        self.finish_sd_hash(hash)
+    }
+
+    /// [`sd_hash_encoded`](Self::sd_hash_encoded) from a SHA-256 state
+    /// that has taken the first issuer-signed JWT's signing input
+    /// (`header.payload`), which begins the `sd_hash` input.
+    pub(crate) fn finish_sd_hash(&self, mut hash: aws_lc_rs::digest::Context) -> [u8; SD_HASH_LEN] {
+        let first = &self.issuer_jwt[0];
+        hash.update(&first.as_str().as_bytes()[first.signing_input().len()..]);
         hash.update(b"~");
         for disclosure in &self.disclosures {
             hash.update(disclosure.as_str().as_bytes());
@@ -184,7 +192,7 @@ impl SdJwt {
         let mut encoded = [0; SD_HASH_LEN];
         // 32 bytes are always 43 base64url characters without padding.
         let written = URL_SAFE_NO_PAD
-            .encode_slice(hash.finalize(), &mut encoded)
+            .encode_slice(hash.finish(), &mut encoded)
             .unwrap_or_default();
         debug_assert_eq!(written, SD_HASH_LEN);
         encoded

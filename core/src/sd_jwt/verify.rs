@@ -2,8 +2,6 @@
 //! (key binding).
 
 use aws_lc_rs::digest::{self, Digest};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ssi_jwk::{Base64urlUInt, ECParams, Params};
@@ -212,21 +210,7 @@ impl Hashes {
         let mut hash = digest::Context::new(&digest::SHA256);
         hash.update(first.signing_input().as_bytes());
         let signing_input = hash.clone().finish();
-        let sd_hash = sd_jwt.kb_jwt.is_some().then(|| {
-            hash.update(&first.as_str().as_bytes()[first.signing_input().len()..]);
-            hash.update(b"~");
-            for disclosure in &sd_jwt.disclosures {
-                hash.update(disclosure.as_str().as_bytes());
-                hash.update(b"~");
-            }
-            let mut encoded = [0; SD_HASH_LEN];
-            // 32 bytes are always 43 base64url characters without padding.
-            let written = URL_SAFE_NO_PAD
-                .encode_slice(hash.finish(), &mut encoded)
-                .unwrap_or_default();
-            debug_assert_eq!(written, SD_HASH_LEN);
-            encoded
-        });
+        let sd_hash = sd_jwt.kb_jwt.is_some().then(|| sd_jwt.finish_sd_hash(hash));
         Self {
             signing_input,
             sd_hash,
