@@ -7,9 +7,7 @@ use serde_json::{Map, Value};
 use ssi_jwk::{Base64urlUInt, ECParams, Params};
 
 use super::{Disclosed, KB_JWT_TYP, SD_HASH_LEN, SdJwt, SdJwtError};
-use crate::jose::{
-    CompactJws, Header, JoseError, Jwk, P256Key, VerifyingKey, b64url_decode, json_from_bytes,
-};
+use crate::jose::{Header, JoseError, Jwk, VerifyingKey, b64url_decode, json_from_bytes};
 
 /// Default clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
 pub const DEFAULT_LEEWAY: i64 = 60;
@@ -97,10 +95,6 @@ impl KbJwtClaims {
     /// member by member; anything else (a duplicate, a wrong type, a member
     /// missing) is read again by the derived reader, whose result and
     /// errors are the reference: both accept and refuse the same payloads.
-    fn read(kb: &CompactJws) -> Result<Self, serde_json::Error> {
-        Self::from_payload(&kb.payload)
-    }
-
     fn from_payload(payload: &[u8]) -> Result<Self, serde_json::Error> {
         match json_from_bytes::<DirectKb>(payload) {
             Ok(DirectKb(claims)) => Ok(claims),
@@ -291,23 +285,19 @@ fn plain_p256_jwk(jwk: &Value) -> Option<(Jwk, VerifyingKey)> {
     {
         return None;
     }
-    let x = b64url_decode(members.get("x")?.as_str()?).ok()?;
-    let y = b64url_decode(members.get("y")?.as_str()?).ok()?;
-    if x.len() != 32 || y.len() != 32 {
-        return None;
-    }
-    let mut point = Vec::with_capacity(65);
-    point.push(0x04);
-    point.extend_from_slice(&x);
-    point.extend_from_slice(&y);
-    let key = P256Key::from_point(&point).ok()?;
+    let coordinate = |name: &str| {
+        let text = members.get(name)?.as_str()?;
+        b64url_decode(text).ok().map(Base64urlUInt)
+    };
     let jwk = Jwk::from(Params::EC(ECParams {
         curve: Some("P-256".to_owned()),
-        x_coordinate: Some(Base64urlUInt(x)),
-        y_coordinate: Some(Base64urlUInt(y)),
+        x_coordinate: Some(coordinate("x")?),
+        y_coordinate: Some(coordinate("y")?),
         ecc_private_key: None,
     }));
-    Some((jwk, VerifyingKey::P256(key)))
+    // The JWK reader's own checks: 32-byte coordinates, a point on the curve.
+    let key = VerifyingKey::from_jwk(&jwk).ok()?;
+    Some((jwk, key))
 }
 
 /// The holder's key as `cnf` gives it, and ready to verify when it was
@@ -396,7 +386,8 @@ fn check_key_binding(
         }
         Err(other) => return Err(SdJwtError::KbMalformed(other.to_string())),
     }
-    let claims = KbJwtClaims::read(kb).map_err(|e| SdJwtError::KbMalformed(e.to_string()))?;
+    let claims = KbJwtClaims::from_payload(&kb.payload)
+        .map_err(|e| SdJwtError::KbMalformed(e.to_string()))?;
     let sd_hash = sd_hash.unwrap_or_else(|| sd_jwt.sd_hash_encoded());
     if claims.sd_hash.as_bytes() != sd_hash {
         return Err(SdJwtError::KbSdHashMismatch);
@@ -466,6 +457,9 @@ mod tests {
         let mut other_curve = value.clone();
         other_curve["crv"] = json!("P-384");
         assert!(plain_p256_jwk(&other_curve).is_none());
+        let mut short = value.clone();
+        short["x"] = json!(b64url_encode([1u8; 31]));
+        assert!(plain_p256_jwk(&short).is_none());
         let mut off_curve = value;
         off_curve["y"] = json!(b64url_encode([1u8; 32]));
         assert!(plain_p256_jwk(&off_curve).is_none());
