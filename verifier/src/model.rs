@@ -65,7 +65,11 @@ pub struct Transaction {
     pub expires_at: i64,
     /// Where it stands.
     pub outcome: Outcome,
-    /// Set while one response is being checked; a second one is a replay.
+    /// Whether a response has taken this pending transaction and is being
+    /// checked (a second one is a replay). Read from the store's claim
+    /// ([`TransactionStore::claim`](crate::store::TransactionStore::claim)),
+    /// not written in the record by this version; kept for records of
+    /// earlier ones.
     pub processing: bool,
     /// The failure reason code (`wrong_nonce`, `revoked`...), or the
     /// wallet's error code for a decline.

@@ -374,19 +374,12 @@ pub async fn response(
         state.metrics.outcome(Reason::Replay.code());
         return Err(ApiError::Refused(Reason::Replay));
     }
-    let mut processing = current.clone();
-    processing.processing = true;
-    if !state
-        .stores
-        .transactions
-        .swap(&current, &processing)
-        .await?
-    {
+    if !state.stores.transactions.claim(&current).await? {
         state.metrics.outcome(Reason::Replay.code());
         return Err(ApiError::Refused(Reason::Replay));
     }
     let now = now();
-    let result = if now >= processing.expires_at {
+    let result = if now >= current.expires_at {
         Err(Reason::TransactionExpired.into())
     } else {
         let trust = state
@@ -399,10 +392,9 @@ pub async fn response(
             status: &state.status,
             now,
         };
-        verify::check(&context, &processing, &body).await
+        verify::check(&context, &current, &body).await
     };
-    let mut done = processing.clone();
-    done.processing = false;
+    let mut done = current.clone();
     done.encryption_key = None;
     done.completed_at = Some(now);
     let mut receipt = None;
@@ -462,7 +454,7 @@ pub async fn response(
     if !state
         .stores
         .transactions
-        .finish(&processing, &done, consent.as_ref())
+        .finish(&current, &done, consent.as_ref())
         .await?
     {
         return Err(ApiError::Refused(Reason::Replay));

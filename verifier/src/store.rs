@@ -25,7 +25,7 @@ pub use webhooks::{Delivery, DeliveryState, OutboxStore, Subscription, Subscript
 pub const SERVICE: &str = "verifier";
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::model::{ConsentRecord, Transaction};
+use crate::model::{ConsentRecord, Outcome, Transaction};
 
 /// A storage failure. Details go to the log; clients see a generic 500.
 #[derive(Debug, thiserror::Error)]
@@ -55,10 +55,22 @@ pub trait TransactionStore: Send + Sync {
     /// The transaction with this id.
     async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError>;
     /// Replaces `current` with `next` if the stored record still equals
-    /// `current`; returns whether it did. This makes responses single-use.
+    /// `current`; returns whether it did.
     async fn swap(&self, current: &Transaction, next: &Transaction) -> Result<bool, StoreError>;
-    /// Replaces `current` with `done` if the stored record still equals
-    /// `current` and, only then, stores `consent`, together (one commit on
+    /// Marks the transaction `current` (as [`get`](Self::get) returned it)
+    /// as answered, once: returns whether this call marked it (false: a
+    /// response took it before; PostgreSQL also refuses a record changed
+    /// since it was read, sled finds that in `finish`). Of concurrent
+    /// calls one wins, across instances. This makes responses single-use.
+    /// The mark is small and kept apart from the record (a key in tree
+    /// `claims` on sled, column `claimed` on PostgreSQL), so that a
+    /// response writes its record once, in [`finish`](Self::finish); it
+    /// stays after the outcome is written, and `get` reads it as
+    /// `processing` while the outcome is still pending.
+    async fn claim(&self, current: &Transaction) -> Result<bool, StoreError>;
+    /// Replaces `current` (as read before [`claim`](Self::claim)) with
+    /// `done` if the stored record still equals `current` and is claimed
+    /// and, only then, stores `consent`, together (one commit on
     /// PostgreSQL); returns whether it did.
     async fn finish(
         &self,
@@ -274,6 +286,7 @@ impl Stores {
     ) -> Result<Self, StoreError> {
         let sled = Arc::new(SledStore {
             transactions: db.open_tree("transactions")?,
+            claims: db.open_tree(CLAIMS_TREE)?,
             consents: db.open_tree("consents")?,
             postings: db.open_tree("postings")?,
             applications: db.open_tree("applications")?,
@@ -302,8 +315,14 @@ impl Stores {
     }
 }
 
+/// The sled tree of answered transactions ([`TransactionStore::claim`]):
+/// transaction id → empty value.
+pub const CLAIMS_TREE: &str = "claims";
+
 struct SledStore {
     transactions: Tree,
+    /// Ids of the transactions a response has taken.
+    claims: Tree,
     consents: Tree,
     postings: Tree,
     /// Keyed `posting id` `/` `transaction id` (ids are base64url).
@@ -332,7 +351,13 @@ impl TransactionStore for SledStore {
     }
 
     async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
-        decode(self.transactions.get(id.as_bytes())?)
+        let mut transaction: Option<Transaction> = decode(self.transactions.get(id.as_bytes())?)?;
+        if let Some(t) = transaction.as_mut()
+            && t.outcome == Outcome::Pending
+        {
+            t.processing |= self.claims.contains_key(id.as_bytes())?;
+        }
+        Ok(transaction)
     }
 
     async fn swap(&self, current: &Transaction, next: &Transaction) -> Result<bool, StoreError> {
@@ -344,6 +369,19 @@ impl TransactionStore for SledStore {
         Ok(swapped.is_ok())
     }
 
+    async fn claim(&self, current: &Transaction) -> Result<bool, StoreError> {
+        // The record is compared when the outcome is written (`finish`);
+        // a response that read it before another's outcome finds the mark.
+        let id = current.id.as_bytes();
+        if !self.transactions.contains_key(id)? {
+            return Ok(false);
+        }
+        Ok(self
+            .claims
+            .compare_and_swap(id, None::<&[u8]>, Some(&[][..]))?
+            .is_ok())
+    }
+
     async fn finish(
         &self,
         current: &Transaction,
@@ -351,7 +389,9 @@ impl TransactionStore for SledStore {
         consent: Option<&ConsentRecord>,
     ) -> Result<bool, StoreError> {
         // One fsync (`Stores::durable`) covers both writes.
-        if !TransactionStore::swap(self, current, done).await? {
+        if !self.claims.contains_key(current.id.as_bytes())?
+            || !TransactionStore::swap(self, current, done).await?
+        {
             return Ok(false);
         }
         if let Some(consent) = consent {

@@ -111,9 +111,14 @@ pub async fn copy_sled_to_postgres(
         return Err(CopyError::NotEmpty);
     }
     let mut copied = Copied::default();
+    let claims = db.open_tree(super::CLAIMS_TREE)?;
     for entry in db.open_tree("transactions")?.iter() {
         let transaction: Transaction = record(entry?.1, "transactions")?;
         to.transactions.insert(&transaction).await?;
+        // A response taken stays taken.
+        if claims.contains_key(transaction.id.as_bytes())? {
+            to.transactions.claim(&transaction).await?;
+        }
         copied.transactions += 1;
         if let Some(key) = from.keys.get(&transaction.id).await? {
             to.keys.put(&transaction.id, &key).await?;

@@ -15,7 +15,7 @@ use super::{
     Application, ConsentStore, Posting, PostingStore, ReplayStore, StoreError, TransactionKeyStore,
     TransactionStore,
 };
-use crate::model::{ConsentRecord, Transaction};
+use crate::model::{ConsentRecord, Outcome, Transaction};
 
 /// The verifier's schema, in order.
 pub const MIGRATIONS: &[Migration] = &[
@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 6,
         name: "0006_employer_oidc.sql",
         sql: include_str!("../../migrations/0006_employer_oidc.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "0007_transaction_claims.sql",
+        sql: include_str!("../../migrations/0007_transaction_claims.sql"),
     },
 ];
 
@@ -124,8 +129,34 @@ impl TransactionStore for PgStore {
     }
 
     async fn get(&self, id: &str) -> Result<Option<Transaction>, StoreError> {
-        self.record("SELECT record FROM verifier_transactions WHERE id = $1", id)
-            .await
+        let Some(row) = self
+            .pg
+            .query_opt(
+                "SELECT record, claimed FROM verifier_transactions WHERE id = $1",
+                &[&id],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut transaction: Transaction = decode(&row)?;
+        let claimed: bool = row.try_get(1).map_err(PgError::from)?;
+        if transaction.outcome == Outcome::Pending {
+            transaction.processing |= claimed;
+        }
+        Ok(Some(transaction))
+    }
+
+    async fn claim(&self, current: &Transaction) -> Result<bool, StoreError> {
+        let claimed = self
+            .pg
+            .execute(
+                "UPDATE verifier_transactions SET claimed = true \
+                 WHERE id = $1 AND record = $2 AND NOT claimed",
+                &[&current.id, &encode(current)?],
+            )
+            .await?;
+        Ok(claimed == 1)
     }
 
     async fn swap(&self, current: &Transaction, next: &Transaction) -> Result<bool, StoreError> {
@@ -161,7 +192,7 @@ impl TransactionStore for PgStore {
                 "WITH finished AS ( \
                      UPDATE verifier_transactions \
                      SET claims_completed_at = $3, record = $4, erasure_pending = $6 \
-                     WHERE id = $1 AND record = $2 RETURNING id), \
+                     WHERE id = $1 AND record = $2 AND claimed RETURNING id), \
                  consent AS ( \
                      INSERT INTO verifier_consents (transaction_id, record) \
                      SELECT id, $5::text FROM finished WHERE $5::text IS NOT NULL \

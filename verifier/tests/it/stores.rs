@@ -112,15 +112,36 @@ async fn a_response_is_taken_once(stores: Stores) {
         Some(pending.clone())
     );
     assert_eq!(stores.transactions.get("t2").await.unwrap(), None);
-    let processing = Transaction {
-        processing: true,
-        ..pending.clone()
-    };
     let (a, b) = tokio::join!(
-        stores.transactions.swap(&pending, &processing),
-        stores.transactions.swap(&pending, &processing)
+        stores.transactions.claim(&pending),
+        stores.transactions.claim(&pending)
     );
     assert!(a.unwrap() ^ b.unwrap(), "one response wins");
+    assert!(
+        !stores.transactions.claim(&pending).await.unwrap(),
+        "a later response finds it taken"
+    );
+    let taken = stores.transactions.get("t1").await.unwrap().unwrap();
+    assert!(
+        taken.processing,
+        "a taken pending transaction reads as processing"
+    );
+    assert_eq!(
+        Transaction {
+            processing: false,
+            ..taken
+        },
+        pending,
+        "the claim leaves the record as it was"
+    );
+    assert!(
+        !stores
+            .transactions
+            .claim(&transaction("absent"))
+            .await
+            .unwrap(),
+        "no claim on a transaction that does not exist"
+    );
 }
 
 async fn retention_finds_completed_transactions_with_claims(stores: Stores) {
@@ -307,6 +328,8 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
     let db = sled::Config::new().path(&dir.0).open().unwrap();
     let from = Stores::from_sled(db.clone(), &dir.0.join("keys")).unwrap();
     from.transactions.insert(&transaction("t1")).await.unwrap();
+    from.transactions.insert(&transaction("t3")).await.unwrap();
+    assert!(from.transactions.claim(&transaction("t3")).await.unwrap());
     from.transactions
         .insert(&verified(transaction("t2"), 7))
         .await
@@ -360,7 +383,7 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
     assert_eq!(
         copied,
         intyg_verifier::store::Copied {
-            transactions: 2,
+            transactions: 3,
             consents: 1,
             postings: 1,
             applications: 1,
@@ -374,6 +397,11 @@ async fn a_sled_deployment_is_copied_to_postgres_with_counts_checked() {
         to.transactions.get("t1").await.unwrap(),
         Some(transaction("t1"))
     );
+    assert!(
+        to.transactions.get("t3").await.unwrap().unwrap().processing,
+        "a response taken on sled stays taken"
+    );
+    assert!(!to.transactions.claim(&transaction("t3")).await.unwrap());
     assert_eq!(to.consents.get("t2").await.unwrap(), Some(consent));
     assert_eq!(to.postings.get("p1").await.unwrap(), Some(posting));
     assert_eq!(to.postings.applications("p1").await.unwrap(), [application]);
@@ -543,12 +571,9 @@ async fn the_outbox_hands_a_due_delivery_to_one_claimer(stores: Stores) {
 }
 
 async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
-    let processing = Transaction {
-        processing: true,
-        ..transaction("t1")
-    };
-    stores.transactions.insert(&processing).await.unwrap();
-    let done = verified(processing.clone(), 9);
+    let pending = transaction("t1");
+    stores.transactions.insert(&pending).await.unwrap();
+    let done = verified(pending.clone(), 9);
     let consent = |id: &str| ConsentRecord {
         transaction_id: id.into(),
         verifier: "x509_san_dns:localhost".into(),
@@ -560,9 +585,18 @@ async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
         presentation_digest: "d".into(),
         erased_at: None,
     };
+    assert!(
+        !stores
+            .transactions
+            .finish(&pending, &done, Some(&consent("t1")))
+            .await
+            .unwrap(),
+        "not before a response has taken the transaction"
+    );
+    assert!(stores.transactions.claim(&pending).await.unwrap());
     let stale = Transaction {
         nonce: "other".into(),
-        ..processing.clone()
+        ..pending.clone()
     };
     assert!(
         !stores
@@ -580,13 +614,14 @@ async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
     assert!(
         stores
             .transactions
-            .finish(&processing, &done, Some(&consent("t1")))
+            .finish(&pending, &done, Some(&consent("t1")))
             .await
             .unwrap()
     );
     assert_eq!(
         stores.transactions.get("t1").await.unwrap(),
-        Some(done.clone())
+        Some(done.clone()),
+        "the outcome, which no longer reads as processing"
     );
     assert_eq!(
         stores.consents.get("t1").await.unwrap(),
@@ -596,9 +631,13 @@ async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
     assert!(
         !stores
             .transactions
-            .finish(&processing, &done, None)
+            .finish(&pending, &done, None)
             .await
             .unwrap()
+    );
+    assert!(
+        !stores.transactions.claim(&pending).await.unwrap(),
+        "nor is it taken again"
     );
     let due: Vec<String> = stores
         .transactions
@@ -611,13 +650,10 @@ async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
     assert_eq!(due, ["t1"], "retention sees the finished transaction");
 
     // An outcome without consent (a failure) writes none.
-    let other = Transaction {
-        processing: true,
-        ..transaction("t2")
-    };
+    let other = transaction("t2");
     stores.transactions.insert(&other).await.unwrap();
+    assert!(stores.transactions.claim(&other).await.unwrap());
     let failed = Transaction {
-        processing: false,
         outcome: intyg_verifier::model::Outcome::Failed,
         completed_at: Some(9),
         ..other.clone()
