@@ -50,7 +50,14 @@ impl GroupCommit {
                     flusher.wake.notified().await;
                     continue;
                 }
-                match db.flush_async().await {
+                // `flush` on a blocking thread, not `flush_async`: sled's
+                // own pool wakes every one of its idle threads for each
+                // task it is given, and a flush gives it one more.
+                let flushing = db.clone();
+                let flushed = tokio::task::spawn_blocking(move || flushing.flush())
+                    .await
+                    .unwrap_or_else(|e| Err(sled::Error::ReportableBug(e.to_string())));
+                match flushed {
                     Ok(_) => {
                         done = target;
                         let _previous = tx.send_replace(Ok(done));
