@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::model::{Outcome, Transaction};
-use crate::store::{Delivery, DeliveryState};
+use crate::store::{Delivery, DeliveryState, Subscription};
 use crate::{AppState, now, random_token};
 
 /// A webhook event type.
@@ -87,6 +87,17 @@ pub async fn emit(
     event: EventType,
     transaction: &Transaction,
 ) -> Result<usize, ApiError> {
+    let subscribers: Vec<Subscription> = state
+        .stores
+        .subscriptions
+        .all()
+        .await?
+        .into_iter()
+        .filter(|s| s.events.iter().any(|e| e == event.as_str()))
+        .collect();
+    if subscribers.is_empty() {
+        return Ok(0);
+    }
     let mut data = Map::new();
     data.insert("presentation_id".into(), transaction.id.clone().into());
     if event != EventType::PresentationErased {
@@ -108,10 +119,7 @@ pub async fn emit(
     let body = serde_json::to_string(&payload)
         .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?;
     let mut queued = 0;
-    for subscription in state.stores.subscriptions.all().await? {
-        if !subscription.events.iter().any(|e| e == event.as_str()) {
-            continue;
-        }
+    for subscription in subscribers {
         let delivery = Delivery {
             id: format!("msg_{}", random_token(18)?),
             subscription_id: subscription.id,
