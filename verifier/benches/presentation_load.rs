@@ -27,8 +27,12 @@
 //! cost of one presentation against 2 x a raw aws-lc-rs ES256 verify plus
 //! the single-core CPU cost of each step, and the cryptographic floor of a
 //! flow (the sum of its cryptographic steps, each as core does it) with the
-//! CPU per flow divided by it. The HR API client asks for no QR code (as
-//! one that shows none would not).
+//! CPU per flow divided by it. It then replays the flow's three HTTP
+//! exchanges, with the bodies of a real flow, against a server that only
+//! answers them (the transport floor: what HTTP over loopback, the
+//! runtime and the client cost before any JSON, cryptography or storage),
+//! and divides the CPU per flow by the sum of both floors. The HR API
+//! client asks for no QR code (as one that shows none would not).
 //!
 //! By default the verifier and the holders share one Tokio runtime (two
 //! workers on two cores), as in the first measurements. `--split` runs the
@@ -210,12 +214,12 @@ async fn run(n: usize, concurrency: usize, server: tokio::runtime::Handle, mode:
 
     // Warm-up: connections, the status list cache, allocator.
     let warm = (concurrency * 4).min(200);
-    drive(&holders, warm, &http, &route, &anchors).await;
+    let (_, exchanges) = drive(&holders, warm, &http, &route, &anchors).await;
 
     let started = Instant::now();
     let cpu_before = cpu_time();
     let holders_before = holder_cpu_time();
-    let mut samples = drive(&holders, n, &http, &route, &anchors).await;
+    let (mut samples, _) = drive(&holders, n, &http, &route, &anchors).await;
     let cpu = cpu_time() - cpu_before;
     let holders_cpu = holder_cpu_time() - holders_before;
     let elapsed = started.elapsed();
@@ -293,6 +297,15 @@ async fn run(n: usize, concurrency: usize, server: tokio::runtime::Handle, mode:
             "  CPU per flow / cryptographic floor: {:.2}",
             per_flow(cpu) / (floor.as_secs_f64() * 1e3)
         );
+        let transport = transport_floor(&exchanges, n, concurrency, &server, &http).await;
+        println!(
+            "  transport floor of one flow (its three HTTP exchanges with the same bodies, replayed against canned answers on loopback, both sides, same concurrency): {:.2} ms",
+            transport.as_secs_f64() * 1e3
+        );
+        println!(
+            "  CPU per flow / (cryptographic + transport floor): {:.2}",
+            per_flow(cpu) / ((floor + transport).as_secs_f64() * 1e3)
+        );
     }
     drop(state);
     drop(instances);
@@ -329,14 +342,15 @@ impl Route {
     }
 }
 
-/// Runs `n` flows over the holders, `holders.len()` at a time.
+/// Runs `n` flows over the holders, `holders.len()` at a time; returns
+/// their timings and the exchanges of flow 0.
 async fn drive(
     holders: &[Arc<Holder>],
     n: usize,
     http: &reqwest::Client,
     route: &Arc<Route>,
     anchors: &Arc<TrustAnchors>,
-) -> Vec<Sample> {
+) -> (Vec<Sample>, Exchanges) {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for holder in holders {
@@ -348,32 +362,52 @@ async fn drive(
             next.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let mut samples = Vec::new();
+            let (mut samples, mut kept) = (Vec::new(), None);
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if i >= n {
                     break;
                 }
-                samples.push(flow(&holder, &http, &route, i, &anchors).await);
+                let (sample, exchanges) = flow(&holder, &http, &route, i, &anchors, i == 0).await;
+                samples.push(sample);
+                kept = kept.or(exchanges);
             }
-            samples
+            (samples, kept)
         }));
     }
-    let mut all = Vec::with_capacity(n);
+    let (mut all, mut kept) = (Vec::with_capacity(n), None);
     for task in tasks {
-        all.extend(task.await.expect("holder task"));
+        let (samples, exchanges) = task.await.expect("holder task");
+        all.extend(samples);
+        kept = kept.or(exchanges);
     }
-    all
+    (all, kept.unwrap_or_default())
 }
 
-/// One presentation, from the HR API request to the verified response.
+/// The bodies of one flow's three exchanges, as sent and answered: what
+/// the transport floor replays.
+#[derive(Clone, Default)]
+struct Exchanges {
+    /// The HR API's answer to the create.
+    created: String,
+    /// The signed Request Object.
+    request_object: String,
+    /// The form the wallet posts (`response=<JWE>`).
+    form: String,
+    /// The Response URI's answer (with the receipt).
+    answer: String,
+}
+
+/// One presentation, from the HR API request to the verified response;
+/// with its exchanges when `keep`.
 async fn flow(
     holder: &Holder,
     http: &reqwest::Client,
     route: &Route,
     i: usize,
     anchors: &TrustAnchors,
-) -> Sample {
+    keep: bool,
+) -> (Sample, Option<Exchanges>) {
     let (base, other) = route.of(i);
     let mut steps = [Duration::ZERO; 5];
     let started = Instant::now();
@@ -384,16 +418,17 @@ async fn flow(
         mark = t;
     };
 
-    let created: Value = http
+    let created_text = http
         .post(format!("{base}/api/presentations"))
         .bearer_auth(API_KEY)
         .json(&json!({"template": "internship-application"}))
         .send()
         .await
         .expect("create")
-        .json()
+        .text()
         .await
         .expect("create body");
+    let created: Value = serde_json::from_str(&created_text).expect("create JSON");
     let uri = created["request_uri"].as_str().expect("request_uri");
     lap(0);
 
@@ -446,6 +481,7 @@ async fn flow(
     lap(3);
 
     let response_uri = request.response_uri.as_deref().expect("response_uri");
+    let kept_form = keep.then(|| form.clone());
     let response = http
         .post(route.at(response_uri, base))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -461,10 +497,17 @@ async fn flow(
     );
     lap(4);
 
-    Sample {
+    let sample = Sample {
         total: started.elapsed(),
         steps,
-    }
+    };
+    let exchanges = kept_form.map(|form| Exchanges {
+        created: created_text,
+        request_object: jwt,
+        form,
+        answer: body,
+    });
+    (sample, exchanges)
 }
 
 /// Presents `credential` disclosing `pointers`, with a KB-JWT for `aud` and
@@ -490,6 +533,113 @@ fn present(
             }),
         )
         .expect("present")
+}
+
+/// CPU time per flow of the flow's three HTTP exchanges alone: a server
+/// on `server`'s runtime answers each with the body the verifier gave in
+/// flow 0 (create, Request Object, response with its receipt) and does
+/// nothing else; `concurrency` clients send the same requests (bearer
+/// token, JSON body, form of the real size) with the load generator's
+/// client and read each answer in full, `n` flows in all. What a flow
+/// costs before any JSON, cryptography or storage.
+async fn transport_floor(
+    exchanges: &Exchanges,
+    n: usize,
+    concurrency: usize,
+    server: &tokio::runtime::Handle,
+    http: &reqwest::Client,
+) -> Duration {
+    use axum::routing::{get, post};
+    let Exchanges {
+        created,
+        request_object,
+        form,
+        answer,
+    } = exchanges.clone();
+    let router =
+        axum::Router::new()
+            .route(
+                "/api/presentations",
+                post(move |_body: String| async move {
+                    (
+                        axum::http::StatusCode::CREATED,
+                        [("content-type", "application/json")],
+                        created,
+                    )
+                }),
+            )
+            .route(
+                "/request/{id}",
+                get(move || async move {
+                    (
+                        [(
+                            "content-type",
+                            intyg_core::oid4vp::REQUEST_OBJECT_MEDIA_TYPE,
+                        )],
+                        request_object,
+                    )
+                }),
+            )
+            .route(
+                "/response/{id}",
+                post(move |_body: String| async move {
+                    ([("content-type", "application/json")], answer)
+                }),
+            );
+    let base = server
+        .spawn(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            tokio::spawn(async move { axum::serve(listener, router).await });
+            format!("http://{addr}")
+        })
+        .await
+        .expect("transport server");
+    let form = Arc::new(form);
+    let run = |flows: usize| {
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let (http, base, form, next) =
+                    (http.clone(), base.clone(), form.clone(), next.clone());
+                tokio::spawn(async move {
+                    while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < flows {
+                        let read = |r: reqwest::Result<reqwest::Response>| async move {
+                            r.expect("exchange").bytes().await.expect("body")
+                        };
+                        read(
+                            http.post(format!("{base}/api/presentations"))
+                                .bearer_auth(API_KEY)
+                                .json(&json!({"template": "internship-application"}))
+                                .send()
+                                .await,
+                        )
+                        .await;
+                        read(http.get(format!("{base}/request/x")).send().await).await;
+                        read(
+                            http.post(format!("{base}/response/x"))
+                                .header("content-type", "application/x-www-form-urlencoded")
+                                .body(form.as_str().to_owned())
+                                .send()
+                                .await,
+                        )
+                        .await;
+                    }
+                })
+            })
+            .collect();
+        async move {
+            for task in tasks {
+                task.await.expect("transport client");
+            }
+        }
+    };
+    run((concurrency * 4).min(200)).await;
+    let before = cpu_time();
+    run(n).await;
+    (cpu_time() - before) / u32::try_from(n.max(1)).unwrap_or(u32::MAX)
 }
 
 /// A test issuer: a key trusted by the verifier and one status list on
