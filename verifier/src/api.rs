@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use intyg_core::dcql::{DcqlQuery, ValidatedQuery};
 use intyg_core::oid4vp::{RequestUriMethod, ResponseMode};
 use intyg_core::text::Lines;
-use intyg_service::audit::Event;
 use intyg_service::portal::Peer;
 use serde::{Deserialize, Serialize};
 
@@ -212,11 +211,8 @@ pub async fn create(
         request.request_uri_method.as_deref(),
     )?;
     options.max_status_age = request.max_status_age;
+    options.audit = Some((API_CREATOR.to_owned(), state.portal.client(&peer)));
     let transaction = create_transaction(&state, &query, purpose, template, options).await?;
-    let event = Event::new(API_CREATOR, "presentation.create")
-        .subject(format!("transaction:{}", transaction.id))
-        .source(state.portal.client(&peer));
-    state.audit.record(event).await?;
     created(&state, transaction, qr)
 }
 

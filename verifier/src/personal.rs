@@ -8,8 +8,8 @@
 //! At rest a transaction's `credentials[].claims` are empty and
 //! `sealed_claims` holds base64url(nonce ‖ ciphertext) of the claims in
 //! `credentials` order, with the transaction id as associated data.
-//! [`seal`] before a record is stored, [`open`] after one is read for
-//! display.
+//! [`seal`] before a record is stored (its key stored with the record),
+//! [`open`] after one is read for display.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use serde_json::{Map, Value};
@@ -36,11 +36,13 @@ fn cipher(key: &[u8]) -> Result<LessSafeKey, SealError> {
     ))
 }
 
-/// Seals the claims of `transaction.credentials` under a fresh key stored
-/// for it, and empties them in the record. Nothing to seal: nothing done.
-pub async fn seal(state: &AppState, transaction: &mut Transaction) -> Result<(), SealError> {
+/// Seals the claims of `transaction.credentials` under a fresh key and
+/// empties them in the record; returns the key, for the caller to store
+/// (`TransactionKeyStore::put`) before the record is answered for.
+/// Nothing to seal: no key.
+pub fn seal(transaction: &mut Transaction) -> Result<Option<[u8; 32]>, SealError> {
     if transaction.credentials.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut key = [0u8; 32];
     let mut nonce = [0u8; NONCE_LEN];
@@ -59,11 +61,10 @@ pub async fn seal(state: &AppState, transaction: &mut Transaction) -> Result<(),
             &mut sealed,
         )
         .map_err(|_| SealError::Crypto)?;
-    state.stores.keys.put(&transaction.id, &key).await?;
     let mut out = nonce.to_vec();
     out.extend_from_slice(&sealed);
     transaction.sealed_claims = Some(intyg_core::jose::b64url_encode(out));
-    Ok(())
+    Ok(Some(key))
 }
 
 /// Fills `credentials[].claims` from `sealed_claims`, if its key still

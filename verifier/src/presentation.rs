@@ -25,6 +25,7 @@ use crate::model::{
 };
 use crate::verify::{self, Context, Failure, Reason, Verdict};
 use crate::{AppState, now, random_token};
+use intyg_service::audit::Event;
 
 /// How long a signed Request Object is valid, in seconds.
 const REQUEST_OBJECT_LIFETIME: i64 = 300;
@@ -51,6 +52,9 @@ pub struct RequestOptions {
     pub posting_id: Option<String>,
     /// The OpenID Connect authorization request it answers, if any.
     pub oidc: Option<crate::model::OidcRequest>,
+    /// Who made the request, when the audit trail records its creation
+    /// (`presentation.create`): the actor and the client's address.
+    pub audit: Option<(String, Option<std::net::IpAddr>)>,
 }
 
 impl RequestOptions {
@@ -66,12 +70,15 @@ impl RequestOptions {
             max_status_age: None,
             posting_id: None,
             oidc: None,
+            audit: None,
         }
     }
 }
 
 /// Makes and stores a new transaction for `query`, with a fresh nonce,
-/// `state` and (for `direct_post.jwt`) encryption key.
+/// `state` and (for `direct_post.jwt`) encryption key; with its audit
+/// entry when `options.audit` names the creator. Both are durable when
+/// this returns.
 pub async fn create_transaction(
     state: &AppState,
     query: &ValidatedQuery,
@@ -131,7 +138,21 @@ pub async fn create_transaction(
         erasure: None,
     };
     state.stores.transactions.insert(&transaction).await?;
-    state.stores.durable().await?;
+    let event = options.audit.map(|(actor, source)| {
+        Event::new(actor, "presentation.create")
+            .subject(format!("transaction:{}", transaction.id))
+            .source(source)
+    });
+    // The record's sync and the audit entry's are in flight together.
+    tokio::try_join!(
+        async { Ok::<_, ApiError>(state.stores.durable().await?) },
+        async {
+            if let Some(event) = event {
+                state.audit.record(event).await?;
+            }
+            Ok(())
+        }
+    )?;
     state
         .metrics
         .created
@@ -399,6 +420,7 @@ pub async fn response(
     done.completed_at = Some(now);
     let mut receipt = None;
     let mut consent = None;
+    let mut sealed_key = None;
     let answer = match result {
         Ok(Verdict::Verified(accepted, vp_token_hash)) => {
             let record = consent_record(&state, &done, &accepted, &body, now);
@@ -422,7 +444,7 @@ pub async fn response(
                     record.issuer_name = state.issuer_names.of(iss).await.as_ref().clone();
                 }
             }
-            crate::personal::seal(&state, &mut done).await?;
+            sealed_key = crate::personal::seal(&mut done)?;
             state.metrics.outcome("verified");
             Ok(())
         }
@@ -450,19 +472,35 @@ pub async fn response(
             Err(reason)
         }
     };
-    // The outcome and its consent record are written together.
-    if !state
-        .stores
-        .transactions
-        .finish(&current, &done, consent.as_ref())
-        .await?
-    {
+    // The outcome and its consent record are written together; the key of
+    // its sealed claims is stored (and synced) meanwhile.
+    let (stored, finished) = tokio::join!(
+        async {
+            match &sealed_key {
+                Some(key) => state.stores.keys.put(&done.id, key).await,
+                None => Ok(()),
+            }
+        },
+        async {
+            if !state
+                .stores
+                .transactions
+                .finish(&current, &done, consent.as_ref())
+                .await?
+            {
+                return Ok(false);
+            }
+            if let Some(event) = crate::webhooks::EventType::of(done.outcome) {
+                crate::webhooks::emit(&state, event, &done).await?;
+            }
+            state.stores.durable().await?;
+            Ok::<_, ApiError>(true)
+        }
+    );
+    stored?;
+    if !finished? {
         return Err(ApiError::Refused(Reason::Replay));
     }
-    if let Some(event) = crate::webhooks::EventType::of(done.outcome) {
-        crate::webhooks::emit(&state, event, &done).await?;
-    }
-    state.stores.durable().await?;
     state.changes.changed(&done.id);
     match answer {
         Ok(()) => {
