@@ -8,7 +8,7 @@
 //! At rest a transaction's `credentials[].claims` are empty and
 //! `sealed_claims` holds base64url(nonce ‖ ciphertext) of the claims in
 //! `credentials` order, with the transaction id as associated data.
-//! [`seal`] before a record is stored (its key stored with the record),
+//! [`seal`] before a record is stored (its key stored first),
 //! [`open`] after one is read for display.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};

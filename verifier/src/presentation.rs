@@ -420,7 +420,6 @@ pub async fn response(
     done.completed_at = Some(now);
     let mut receipt = None;
     let mut consent = None;
-    let mut sealed_key = None;
     let answer = match result {
         Ok(Verdict::Verified(accepted, vp_token_hash)) => {
             let record = consent_record(&state, &done, &accepted, &body, now);
@@ -444,7 +443,11 @@ pub async fn response(
                     record.issuer_name = state.issuer_names.of(iss).await.as_ref().clone();
                 }
             }
-            sealed_key = crate::personal::seal(&mut done)?;
+            // The key is stored (and synced) before the record that needs
+            // it: a failure here writes no outcome.
+            if let Some(key) = crate::personal::seal(&mut done)? {
+                state.stores.keys.put(&done.id, &key).await?;
+            }
             state.metrics.outcome("verified");
             Ok(())
         }
@@ -472,35 +475,19 @@ pub async fn response(
             Err(reason)
         }
     };
-    // The outcome and its consent record are written together; the key of
-    // its sealed claims is stored (and synced) meanwhile.
-    let (stored, finished) = tokio::join!(
-        async {
-            match &sealed_key {
-                Some(key) => state.stores.keys.put(&done.id, key).await,
-                None => Ok(()),
-            }
-        },
-        async {
-            if !state
-                .stores
-                .transactions
-                .finish(&current, &done, consent.as_ref())
-                .await?
-            {
-                return Ok(false);
-            }
-            if let Some(event) = crate::webhooks::EventType::of(done.outcome) {
-                crate::webhooks::emit(&state, event, &done).await?;
-            }
-            state.stores.durable().await?;
-            Ok::<_, ApiError>(true)
-        }
-    );
-    stored?;
-    if !finished? {
+    // The outcome and its consent record are written together.
+    if !state
+        .stores
+        .transactions
+        .finish(&current, &done, consent.as_ref())
+        .await?
+    {
         return Err(ApiError::Refused(Reason::Replay));
     }
+    if let Some(event) = crate::webhooks::EventType::of(done.outcome) {
+        crate::webhooks::emit(&state, event, &done).await?;
+    }
+    state.stores.durable().await?;
     state.changes.changed(&done.id);
     match answer {
         Ok(()) => {
