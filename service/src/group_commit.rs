@@ -1,11 +1,34 @@
 //! Group commit for sled: one fsync for every request that waits at the
 //! same time, so a handler answers only after what it wrote is on disk;
 //! [`GroupSync`] does the same for plain files.
+//!
+//! Both pace their syncs under load ([`SYNC_INTERVAL`]): a sync starts no
+//! sooner than that after the previous one of the same group started, so
+//! that the writers who arrive meanwhile share it instead of each costing
+//! one more (the idea of PostgreSQL's `commit_delay`). A writer who finds
+//! the group idle for longer is synced at once.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+
+/// The least time between the starts of two syncs of one group while
+/// writers wait. Every sync wakes threads and the disk; at a few hundred
+/// durable writes a second, pacing them halves the syncs (see
+/// `docs/deploy.md`, "Throughput") and adds at most this to a write's wait.
+pub const SYNC_INTERVAL: Duration = Duration::from_millis(2);
+
+/// Waits until [`SYNC_INTERVAL`] has passed since `previous` started.
+async fn pace(previous: Option<Instant>) {
+    if let Some(next) = previous.map(|at| at + SYNC_INTERVAL) {
+        if next > Instant::now() {
+            tokio::time::sleep_until(next).await;
+        }
+    }
+}
 
 /// Writes could not be made durable: the flush failed or the flusher
 /// stopped (shutting down).
@@ -44,12 +67,17 @@ impl GroupCommit {
         let flusher = shared.clone();
         tokio::spawn(async move {
             let mut done = 0;
+            let mut started = None;
             while !tx.is_closed() {
-                let target = flusher.requested.load(Ordering::Acquire);
-                if target == done {
+                if flusher.requested.load(Ordering::Acquire) == done {
                     flusher.wake.notified().await;
                     continue;
                 }
+                pace(started).await;
+                // Read after the pause: whoever asked meanwhile wrote before
+                // asking, so this flush covers them too.
+                let target = flusher.requested.load(Ordering::Acquire);
+                started = Some(Instant::now());
                 // `flush` on a blocking thread, not `flush_async`: sled's
                 // own pool wakes every one of its idle threads for each
                 // task it is given, and a flush gives it one more.
@@ -100,7 +128,16 @@ impl GroupCommit {
 #[derive(Debug, Default)]
 pub struct GroupSync {
     written: AtomicU64,
-    synced: tokio::sync::Mutex<u64>,
+    synced: tokio::sync::Mutex<Synced>,
+}
+
+/// The last sync of a [`GroupSync`].
+#[derive(Debug, Default)]
+struct Synced {
+    /// Every ticket up to this one is on disk.
+    upto: u64,
+    /// When it started.
+    started: Option<Instant>,
 }
 
 impl GroupSync {
@@ -118,15 +155,19 @@ impl GroupSync {
         F: FnOnce() -> std::io::Result<()> + Send + 'static,
     {
         let mut synced = self.synced.lock().await;
-        if *synced >= ticket {
+        if synced.upto >= ticket {
             return Ok(());
         }
+        // Writers who arrive during the pause wait on the lock, and the
+        // sync below covers them.
+        pace(synced.started).await;
         // Every ticket up to here belongs to a finished write.
         let target = self.written.load(Ordering::Acquire);
+        synced.started = Some(Instant::now());
         tokio::task::spawn_blocking(sync)
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))??;
-        *synced = target;
+        synced.upto = target;
         Ok(())
     }
 }
@@ -186,7 +227,47 @@ mod tests {
         }
         let after = runs.load(Ordering::SeqCst);
         assert!((2..=17).contains(&after), "{after}");
-        assert_eq!(*group.synced.lock().await, 17);
+        assert_eq!(group.synced.lock().await.upto, 17);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn writers_who_arrive_while_a_sync_is_paced_share_it() {
+        let group = Arc::new(GroupSync::default());
+        let runs = Arc::new(AtomicU64::new(0));
+        let counting = |runs: &Arc<AtomicU64>| {
+            let runs = runs.clone();
+            move || {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        };
+        let first = group.wrote();
+        group.synced(first, counting(&runs)).await.unwrap();
+        let started = Instant::now();
+        // The first of these finds a sync that has just started, waits out
+        // the interval, and its sync covers every writer who came meanwhile.
+        let waits: Vec<_> = (0..16)
+            .map(|_| {
+                let (group, sync) = (group.clone(), counting(&runs));
+                tokio::spawn(async move {
+                    let ticket = group.wrote();
+                    group.synced(ticket, sync).await
+                })
+            })
+            .collect();
+        for wait in waits {
+            wait.await.unwrap().unwrap();
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        assert!(started.elapsed() >= SYNC_INTERVAL);
+        assert_eq!(group.synced.lock().await.upto, 17);
+        // An idle group syncs at once.
+        tokio::time::advance(SYNC_INTERVAL).await;
+        let idle = Instant::now();
+        let ticket = group.wrote();
+        group.synced(ticket, counting(&runs)).await.unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        assert_eq!(idle.elapsed(), Duration::ZERO);
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -43,5 +43,5 @@ mod shutdown;
 pub mod time;
 pub mod trust_lists;
 
-pub use group_commit::{GroupCommit, GroupSync, NotDurable};
+pub use group_commit::{GroupCommit, GroupSync, NotDurable, SYNC_INTERVAL};
 pub use shutdown::shutdown_signal;
