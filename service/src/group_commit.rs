@@ -23,10 +23,9 @@ pub const SYNC_INTERVAL: Duration = Duration::from_millis(2);
 
 /// Waits until [`SYNC_INTERVAL`] has passed since `previous` started.
 async fn pace(previous: Option<Instant>) {
-    if let Some(next) = previous.map(|at| at + SYNC_INTERVAL) {
-        if next > Instant::now() {
-            tokio::time::sleep_until(next).await;
-        }
+    let next = previous.map(|at| at + SYNC_INTERVAL);
+    if let Some(next) = next.filter(|next| *next > Instant::now()) {
+        tokio::time::sleep_until(next).await;
     }
 }
 
