@@ -38,7 +38,7 @@ fn cipher(key: &[u8]) -> Result<LessSafeKey, SealError> {
 
 /// Seals the claims of `transaction.credentials` under a fresh key and
 /// empties them in the record; returns the key, for the caller to store
-/// (`TransactionKeyStore::put`) before the record is answered for.
+/// (`TransactionKeyStore::put`) before it writes the record.
 /// Nothing to seal: no key.
 pub fn seal(transaction: &mut Transaction) -> Result<Option<[u8; 32]>, SealError> {
     if transaction.credentials.is_empty() {

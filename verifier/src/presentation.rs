@@ -16,6 +16,7 @@ use intyg_core::oid4vp::{
     RequestReference, RequestUriMethod, RequestUriPost, ResponseMode, ResponseUriResponse,
     State as OidState, VerifierOffer, sign_request_object,
 };
+use intyg_service::audit::Event;
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 
@@ -25,7 +26,6 @@ use crate::model::{
 };
 use crate::verify::{self, Context, Failure, Reason, Verdict};
 use crate::{AppState, now, random_token};
-use intyg_service::audit::Event;
 
 /// How long a signed Request Object is valid, in seconds.
 const REQUEST_OBJECT_LIFETIME: i64 = 300;
