@@ -73,9 +73,59 @@ pub struct IdTokenClaims {
     pub amr: Vec<String>,
     /// The authorized party (the client).
     pub azp: String,
-    /// The disclosed claims, named as in the credentials.
-    #[serde(flatten)]
+    /// The disclosed claims, named as in the credentials. Names of
+    /// [`PROTOCOL_CLAIMS`] are left out when serialized: a credential's
+    /// `sub` (or `aud`, `nonce`...) never stands beside or over the
+    /// provider's own.
+    #[serde(flatten, serialize_with = "serialize_disclosed")]
     pub claims: Map<String, Value>,
+}
+
+/// The claim names an ID token or a UserInfo response gives its own
+/// meaning to: the JWT and ID token claims (Core 1.0 §2, §3.1.3.6,
+/// RFC 7519 §4.1, Front-Channel Logout `sid`) and the registered claims of
+/// SD-JWT VCs (`cnf`, `vct`, `vct#integrity`, `status`). Disclosed claims
+/// with these names are never passed on.
+pub const PROTOCOL_CLAIMS: [&str; 19] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "auth_time",
+    "at_hash",
+    "c_hash",
+    "sid",
+    "cnf",
+    "vct",
+    "vct#integrity",
+    "status",
+];
+
+/// `claims` without the [`PROTOCOL_CLAIMS`].
+pub fn disclosed_claims(claims: &Map<String, Value>) -> Map<String, Value> {
+    claims
+        .iter()
+        .filter(|(name, _)| !PROTOCOL_CLAIMS.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
+fn serialize_disclosed<S: serde::Serializer>(
+    claims: &Map<String, Value>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(
+        claims
+            .iter()
+            .filter(|(name, _)| !PROTOCOL_CLAIMS.contains(&name.as_str())),
+    )
 }
 
 /// A successful token response (Core 1.0 §3.1.3.3).
@@ -181,5 +231,42 @@ mod tests {
         let json = serde_json::to_value(&token).unwrap();
         assert_eq!(json["registration_status"], "job_seeker");
         assert_eq!(json["nonce"], "n");
+    }
+
+    /// A credential may carry `sub` (and in principle any registered
+    /// name): the ID token keeps one `sub`, the pairwise one, and none of
+    /// the disclosed protocol names.
+    #[test]
+    fn regression_disclosed_protocol_claims_do_not_collide() {
+        let mut claims = Map::new();
+        for name in PROTOCOL_CLAIMS {
+            claims.insert(name.into(), "from the credential".into());
+        }
+        claims.insert("given_name".into(), "Karin".into());
+        let token = IdTokenClaims {
+            iss: "https://v.example".into(),
+            sub: "pairwise".into(),
+            aud: "ats".into(),
+            exp: 2,
+            iat: 1,
+            auth_time: 1,
+            nonce: None,
+            acr: "a".into(),
+            amr: vec!["pop".into()],
+            azp: "ats".into(),
+            claims: claims.clone(),
+        };
+        let text = serde_json::to_string(&token).unwrap();
+        assert_eq!(text.matches("\"sub\"").count(), 1, "{text}");
+        assert_eq!(text.matches("\"iss\"").count(), 1, "{text}");
+        assert!(!text.contains("from the credential"), "{text}");
+        let json: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["sub"], "pairwise");
+        assert_eq!(json["given_name"], "Karin");
+        assert_eq!(json.get("nonce"), None);
+        assert_eq!(json.get("jti"), None);
+        let kept = disclosed_claims(&claims);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept["given_name"], "Karin");
     }
 }

@@ -57,12 +57,14 @@ pub fn public_jwk(state: &AppState) -> Result<Value, ApiError> {
 }
 
 /// The disclosed claims of a verified transaction, at the top level and
-/// named as in the credentials (the first credential wins a name).
+/// named as in the credentials (the first credential wins a name),
+/// without the names ID tokens and UserInfo give their own meaning
+/// ([`intyg_core::oidc::PROTOCOL_CLAIMS`]).
 pub fn disclosed_claims(transaction: &Transaction) -> Map<String, Value> {
     let mut claims = Map::new();
     for credential in &transaction.credentials {
-        for (name, value) in &credential.claims {
-            claims.entry(name.clone()).or_insert_with(|| value.clone());
+        for (name, value) in intyg_core::oidc::disclosed_claims(&credential.claims) {
+            claims.entry(name).or_insert(value);
         }
     }
     claims
@@ -345,7 +347,7 @@ pub async fn userinfo(
         .await?
         .filter(|g| g.expires_at > now() && !g.code_challenge.is_empty())
         .ok_or_else(|| ApiError::unauthorized("unknown or expired access token"))?;
-    let mut claims = grant.claims;
+    let mut claims = intyg_core::oidc::disclosed_claims(&grant.claims);
     claims.insert("sub".into(), grant.sub.into());
     Ok(Json(Value::Object(claims)).into_response())
 }
