@@ -50,6 +50,9 @@ pub enum ApiError {
     /// Personal data could not be sealed or opened.
     #[error("personal data: {0}")]
     Sealing(#[from] crate::personal::SealError),
+    /// The task checking a response stopped before it answered.
+    #[error("the check of a response stopped")]
+    Aborted,
 }
 
 impl ApiError {

@@ -76,6 +76,7 @@ impl EventStatus {
             Outcome::Pending if transaction.expires_at <= now && !transaction.processing => {
                 Self::Expired
             }
+            Outcome::Pending if transaction.abandoned(now) => Self::Failed,
             Outcome::Pending => Self::Pending,
             Outcome::Verified => Self::Verified,
             Outcome::Declined => Self::Declined,
@@ -190,8 +191,13 @@ where
             }
             // Wake at the next local change of this transaction, the next
             // poll, or the expiry, whichever comes first.
-            let until_expiry =
-                Duration::from_secs(u64::try_from(transaction.expires_at - now()).unwrap_or(0) + 1);
+            let ends_at = match transaction.processing {
+                true => transaction
+                    .expires_at
+                    .saturating_add(crate::model::ABANDONED_AFTER),
+                false => transaction.expires_at,
+            };
+            let until_expiry = Duration::from_secs(u64::try_from(ends_at - now()).unwrap_or(0) + 1);
             let wait = poll.min(until_expiry);
             let id = watch.id.clone();
             let changes = &mut watch.changes;

@@ -170,7 +170,22 @@ impl Transaction {
             .as_ref()
             .is_some_and(|e| e.erased_at.is_none() && e.refused.is_none())
     }
+
+    /// Whether a response took this transaction and no outcome was ever
+    /// written: still pending and taken [`ABANDONED_AFTER`] seconds after
+    /// its time ran out. Only an instance that stopped mid-check (or a
+    /// store that refused every write) leaves one; it counts as failed.
+    pub fn abandoned(&self, now: i64) -> bool {
+        self.outcome == Outcome::Pending
+            && self.processing
+            && now >= self.expires_at.saturating_add(ABANDONED_AFTER)
+    }
 }
+
+/// How long after a taken transaction's expiry its missing outcome counts
+/// as a failure ([`Transaction::abandoned`]), in seconds: far longer than
+/// a check takes (its slowest step, a status list fetch, times out first).
+pub const ABANDONED_AFTER: i64 = 60;
 
 /// One verified credential of a response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -270,4 +285,11 @@ pub struct OidcRequest {
     pub scope: String,
     /// Set once the browser was sent back: the answer is given once.
     pub answered: bool,
+    /// The base64url SHA-256 of the random cookie set in the browser that
+    /// opened `/authorize`: only that browser gets the answer at
+    /// `/authorize/{tx}/done` (the transaction id is public, in the QR
+    /// code's `request_uri`). Absent in records of earlier versions, which
+    /// are therefore never answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_binding: Option<String>,
 }

@@ -380,6 +380,15 @@ fn signed_request_object(
 /// `POST /response/{id}`: checks the response, records the outcome (and,
 /// when verified, a consent record) and answers `{}` (§8.2), or a 400 that
 /// names the reason.
+///
+/// Once a response has taken the transaction ([`TransactionStore::claim`]),
+/// the transaction ends with an outcome whatever happens: the check runs
+/// in a task of its own, so a wallet that hangs up mid-check does not
+/// cancel it, and a failure of the verifier itself is recorded as a failed
+/// presentation (reason `server_error`) before the 500 goes out. A page, a
+/// stream or a webhook waiting for the outcome always gets one.
+///
+/// [`TransactionStore::claim`]: crate::store::TransactionStore::claim
 pub async fn response(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -399,7 +408,83 @@ pub async fn response(
         state.metrics.outcome(Reason::Replay.code());
         return Err(ApiError::Refused(Reason::Replay));
     }
+    match tokio::spawn(answer(state, current, body)).await {
+        Ok(answer) => answer,
+        Err(join) => {
+            tracing::error!(transaction = %id, error = %join, "checking a response stopped");
+            Err(ApiError::Aborted)
+        }
+    }
+}
+
+/// The reason recorded when the verifier itself failed to finish a check.
+pub const SERVER_ERROR: &str = "server_error";
+
+/// Checks the response to the claimed transaction `current` and writes its
+/// outcome; on a failure of the verifier itself, writes a failed outcome
+/// ([`SERVER_ERROR`]) and returns the error.
+async fn answer(state: AppState, current: Transaction, body: String) -> Result<Response, ApiError> {
     let now = now();
+    match conclude(&state, &current, &body, now).await {
+        Ok(answer) => answer,
+        Err(error) => {
+            tracing::error!(transaction = %current.id, %error, "the response could not be recorded");
+            state.metrics.outcome(SERVER_ERROR);
+            let mut failed = completed(&current, now);
+            failed.outcome = Outcome::Failed;
+            failed.reason = Some(SERVER_ERROR.into());
+            failed.reason_description = Some(
+                "the verifier could not complete the check; ask for a new presentation".into(),
+            );
+            // If even this write fails, the transaction stays taken and
+            // pending; `EventStatus::of` ends it once its time is up.
+            record(&state, &current, &failed, None).await?;
+            Err(error)
+        }
+    }
+}
+
+/// `current` as a completed transaction (its response key dropped).
+fn completed(current: &Transaction, now: i64) -> Transaction {
+    let mut done = current.clone();
+    done.encryption_key = None;
+    done.completed_at = Some(now);
+    done
+}
+
+/// Writes `done` (and `consent`) over `current`, queues its webhook event,
+/// makes both durable and wakes the local watchers; false when another
+/// write came first.
+async fn record(
+    state: &AppState,
+    current: &Transaction,
+    done: &Transaction,
+    consent: Option<&ConsentRecord>,
+) -> Result<bool, ApiError> {
+    if !state
+        .stores
+        .transactions
+        .finish(current, done, consent)
+        .await?
+    {
+        return Ok(false);
+    }
+    if let Some(event) = crate::webhooks::EventType::of(done.outcome) {
+        crate::webhooks::emit(state, event, done).await?;
+    }
+    state.stores.durable().await?;
+    state.changes.changed(&done.id);
+    Ok(true)
+}
+
+/// The check and its outcome, written: `Ok` with the answer for the wallet
+/// (`{}` or the refusal), `Err` when the verifier failed and wrote nothing.
+async fn conclude(
+    state: &AppState,
+    current: &Transaction,
+    body: &str,
+    now: i64,
+) -> Result<Result<Response, ApiError>, ApiError> {
     let result = if now >= current.expires_at {
         Err(Reason::TransactionExpired.into())
     } else {
@@ -413,18 +498,16 @@ pub async fn response(
             status: &state.status,
             now,
         };
-        verify::check(&context, &current, &body).await
+        verify::check(&context, current, body).await
     };
-    let mut done = current.clone();
-    done.encryption_key = None;
-    done.completed_at = Some(now);
+    let mut done = completed(current, now);
     let mut receipt = None;
     let mut consent = None;
     let answer = match result {
         Ok(Verdict::Verified(accepted, vp_token_hash)) => {
-            let record = consent_record(&state, &done, &accepted, &body, now);
+            let record = consent_record(state, &done, &accepted, body, now);
             receipt = Some(crate::receipt::issue(
-                &state,
+                state,
                 &done,
                 &record,
                 &vp_token_hash,
@@ -476,20 +559,10 @@ pub async fn response(
         }
     };
     // The outcome and its consent record are written together.
-    if !state
-        .stores
-        .transactions
-        .finish(&current, &done, consent.as_ref())
-        .await?
-    {
-        return Err(ApiError::Refused(Reason::Replay));
+    if !record(state, current, &done, consent.as_ref()).await? {
+        return Ok(Err(ApiError::Refused(Reason::Replay)));
     }
-    if let Some(event) = crate::webhooks::EventType::of(done.outcome) {
-        crate::webhooks::emit(&state, event, &done).await?;
-    }
-    state.stores.durable().await?;
-    state.changes.changed(&done.id);
-    match answer {
+    Ok(match answer {
         Ok(()) => {
             let mut answer = ResponseUriResponse::default();
             if let Some(receipt) = receipt {
@@ -501,7 +574,7 @@ pub async fn response(
             Ok(Json(answer).into_response())
         }
         Err(reason) => Err(ApiError::Refused(reason)),
-    }
+    })
 }
 
 fn consent_record(

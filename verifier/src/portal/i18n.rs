@@ -305,6 +305,8 @@ intyg_service::messages! {
     /// Reason `holder_mismatch`.
     ReasonHolderMismatch => ("PID:en och inskrivningsintyget gäller inte samma person.", "The PID and the registration certificate are not about the same person."),
     /// A reason code this version does not know.
+    /// Reason `server_error`: the verifier failed, not the presentation.
+    ReasonServerError => ("Verifieringstjänsten kunde inte slutföra kontrollen. Be den sökande att dela på nytt.", "The verifier could not complete the check. Ask the applicant to share again."),
     ReasonUnknown => ("Kontrollen misslyckades.", "The check failed."),
 }
 
@@ -338,6 +340,7 @@ pub fn reason_text(code: &str) -> Msg {
         "suspended" => Msg::ReasonSuspended,
         "status_unavailable" => Msg::ReasonStatusUnavailable,
         "holder_mismatch" => Msg::ReasonHolderMismatch,
+        crate::presentation::SERVER_ERROR => Msg::ReasonServerError,
         _ => Msg::ReasonUnknown,
     }
 }
@@ -456,6 +459,9 @@ mod tests {
             assert_ne!(msg, Msg::ReasonUnknown, "{}", reason.code());
             assert!(seen.insert(msg), "{} shares its sentence", reason.code());
         }
+        let server_error = reason_text(crate::presentation::SERVER_ERROR);
+        assert_ne!(server_error, Msg::ReasonUnknown);
+        assert!(seen.insert(server_error), "server_error shares its sentence");
         assert_eq!(reason_text("something_new"), Msg::ReasonUnknown);
     }
 }

@@ -736,6 +736,7 @@ impl SessionState {
             Outcome::Pending if transaction.expires_at <= now && !transaction.processing => {
                 Self::Expired
             }
+            Outcome::Pending if transaction.abandoned(now) => Self::Failed,
             Outcome::Pending => Self::Pending,
             Outcome::Verified => Self::Verified,
             Outcome::Declined => Self::Declined,

@@ -2,6 +2,7 @@
 //! temporary directory, a test issuer (key + status list served over
 //! loopback) and a test holder built on `intyg_core`.
 
+mod abandoned;
 mod audit;
 mod backup;
 mod erasure;
@@ -297,6 +298,12 @@ pub(crate) struct TestIssuer {
 
 impl TestIssuer {
     pub(crate) async fn start() -> Self {
+        Self::start_answering_after(std::time::Duration::ZERO).await
+    }
+
+    /// An issuer whose server waits `delay` before each answer (its
+    /// status list and metadata): a slow dependency of the verifier.
+    pub(crate) async fn start_answering_after(delay: std::time::Duration) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let iss = format!("http://{}", listener.local_addr().unwrap());
         let key = SigningKey::generate().unwrap();
@@ -323,7 +330,14 @@ impl TestIssuer {
                 {"name": "Swedish Public Employment Service (test)", "locale": "en"}
             ]
         });
-        let router = intyg_testkit::status_and_metadata_routes(token, metadata);
+        let router = intyg_testkit::status_and_metadata_routes(token, metadata).layer(
+            axum::middleware::from_fn(
+                move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                    tokio::time::sleep(delay).await;
+                    next.run(request).await
+                },
+            ),
+        );
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self { iss, key, kid }
     }
