@@ -46,6 +46,20 @@ pub struct ProviderMetadata {
     pub acr_values_supported: Vec<String>,
     /// Claims that may appear.
     pub claims_supported: Vec<String>,
+    /// Whether the `claims` request parameter is supported (absent: no).
+    #[serde(default)]
+    pub claims_parameter_supported: bool,
+    /// Whether the `request` parameter is supported (absent: no).
+    #[serde(default)]
+    pub request_parameter_supported: bool,
+    /// Whether the `request_uri` parameter is supported (absent: yes).
+    #[serde(default = "yes")]
+    pub request_uri_parameter_supported: bool,
+}
+
+/// Discovery 1.0 §3's default of `request_uri_parameter_supported`.
+fn yes() -> bool {
+    true
 }
 
 /// The claims of an ID token (Core 1.0 §2): the registered ones and the

@@ -359,7 +359,10 @@ pub fn app(state: AppState) -> Router {
             "/.well-known/openid-configuration",
             get(oidc::configuration),
         )
-        .route("/authorize", get(oidc::authorize))
+        .route(
+            "/authorize",
+            get(oidc::authorize).post(oidc::authorize_form),
+        )
         .route("/authorize/{tx}/events", get(oidc::events))
         .route("/authorize/{tx}/done", get(oidc::done))
         .route("/oidc/authorize.js", get(oidc::script))

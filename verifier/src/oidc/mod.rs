@@ -4,14 +4,16 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /.well-known/openid-configuration` | provider metadata (Discovery §3) |
-//! | `GET /authorize` | authorization code flow, PKCE `S256` required (Core §3.1.2): a page with the QR code and the `openid4vp://` link of a request from the scope's template |
+//! | `GET, POST /authorize` | authorization code flow, PKCE `S256` required (Core §3.1.2): a page with the QR code and the `openid4vp://` link of a request from the scope's template, and a cookie binding the sign-in to this browser; `prompt=none` → `login_required`, `request`/`request_uri` → `request_not_supported`/`request_uri_not_supported` |
 //! | `GET /authorize/{tx}/events` | that request's states as Server-Sent Events, followed by the page's script |
-//! | `GET /authorize/{tx}/done` | once the presentation ended: to `redirect_uri?code=…&state=…`, or `?error=access_denied` (declined, no answer), `?error=invalid_request` (a check failed) |
+//! | `GET /authorize/{tx}/done` | only with the cookie of the browser that opened `/authorize` (else an error page); once the presentation ended: to `redirect_uri?code=…&state=…`, or `?error=access_denied` (declined, no answer), `?error=invalid_request` (a check failed) |
 //! | `POST /token` | `client_secret_basic` or `private_key_jwt`; the code once, with its PKCE verifier → ID token (ES256) |
 //! | `GET, POST /userinfo` | the same claims for the access token |
 //! | `GET /jwks` | the ID token key |
 //!
-//! Scopes are template names with `_` for `-` (`internship_application`).
+//! Scopes are template names with `_` for `-` (`internship_application`);
+//! a request asks for `openid` and exactly one of them, and other scope
+//! values (`profile`, `email`) are ignored (Core §3.1.2.1).
 //! The ID token's `sub` is pairwise per client: an HMAC of the client id
 //! and the personal identity number when the presentation disclosed one
 //! (never the number itself), otherwise fresh for each presentation (a
@@ -20,8 +22,9 @@
 mod pages;
 pub mod token;
 
+use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use intyg_core::oidc::ProviderMetadata;
 use serde::Deserialize;
@@ -41,6 +44,9 @@ pub const ACR: &str = "https://intyg.se/acr/openid4vp-sd-jwt-vc";
 /// The `amr` values: the wallet flow and the proof of possession of the
 /// holder key (RFC 8176 `hwk`).
 pub const AMR: [&str; 2] = ["openid4vp", "hwk"];
+/// The cookie binding `/authorize/{tx}/done` to the browser that opened
+/// `/authorize` (scoped to `/authorize/{tx}`).
+const BROWSER_COOKIE: &str = "intyg_oidc_browser";
 /// How long a code lives, in seconds.
 const CODE_SECONDS: i64 = 60;
 /// How long an access token lives, in seconds.
@@ -93,6 +99,9 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
             "amr",
             "azp",
         ]),
+        claims_parameter_supported: false,
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
     };
     axum::Json(metadata).into_response()
 }
@@ -102,9 +111,11 @@ pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(axum::Json(serde_json::json!({"keys": [token::public_jwk(&state)?]})).into_response())
 }
 
-/// The query of `GET /authorize` (Core §3.1.2.1).
+/// The parameters of an authorization request (Core §3.1.2.1), from the
+/// query of `GET /authorize` or the form body of `POST /authorize`. Other
+/// parameters are ignored; a repeated one makes the request malformed.
 #[derive(Debug, Deserialize)]
-pub struct AuthorizeQuery {
+pub struct AuthorizeParams {
     response_type: Option<String>,
     client_id: Option<String>,
     redirect_uri: Option<String>,
@@ -113,6 +124,9 @@ pub struct AuthorizeQuery {
     nonce: Option<String>,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
+    prompt: Option<String>,
+    request: Option<String>,
+    request_uri: Option<String>,
 }
 
 /// `redirect_uri` with `error` (and `state`) in its query.
@@ -141,103 +155,224 @@ fn client<'a>(state: &'a AppState, id: &str) -> Option<&'a OidcClient> {
     state.config.oidc_clients.iter().find(|c| c.client_id == id)
 }
 
-/// `GET /authorize`: checks the request; errors about the client or the
-/// redirect URI are shown (never redirected to an unchecked URI), others
-/// go back to the client. A good request becomes a presentation request
-/// from the scope's template, shown as a QR code and a same-device link.
+/// `GET /authorize`.
 pub async fn authorize(
     State(state): State<AppState>,
-    query: Result<Query<AuthorizeQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Ok(Query(query)) = query else {
-        return Ok(pages::error(
+    query: Result<Query<AuthorizeParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    authorize_with(&state, query.ok().map(|Query(params)| params)).await
+}
+
+/// `POST /authorize` (`application/x-www-form-urlencoded`, Core §3.1.2.1).
+pub async fn authorize_form(
+    State(state): State<AppState>,
+    form: Result<Form<AuthorizeParams>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    authorize_with(&state, form.ok().map(|Form(params)| params)).await
+}
+
+/// Checks an authorization request; errors about the client or the
+/// redirect URI are shown (never redirected to an unchecked URI), others
+/// go back to the client, server-side failures as `server_error`. A good
+/// request becomes a presentation request from the scope's template,
+/// shown as a QR code and a same-device link, and the browser gets the
+/// cookie that `/authorize/{tx}/done` asks for.
+async fn authorize_with(state: &AppState, params: Option<AuthorizeParams>) -> Response {
+    let Some(params) = params else {
+        return pages::error(
             StatusCode::BAD_REQUEST,
             "The authorization request is malformed.",
-        ));
+        );
     };
-    let Some(client) = query.client_id.as_deref().and_then(|id| client(&state, id)) else {
-        return Ok(pages::error(StatusCode::BAD_REQUEST, "Unknown client_id."));
+    let Some(client) = params.client_id.as_deref().and_then(|id| client(state, id)) else {
+        return pages::error(StatusCode::BAD_REQUEST, "Unknown client_id.");
     };
-    let Some(redirect_uri) = query
+    let Some(redirect_uri) = params
         .redirect_uri
         .as_deref()
         .filter(|uri| client.redirect_uris.iter().any(|r| r == uri))
     else {
-        return Ok(pages::error(
+        return pages::error(
             StatusCode::BAD_REQUEST,
             "The redirect_uri is not registered for this client.",
-        ));
+        );
     };
     let back = |error: &str, description: &str| {
-        Ok(error_redirect(
-            redirect_uri,
-            error,
-            description,
-            query.state.as_deref(),
-        ))
+        error_redirect(redirect_uri, error, description, params.state.as_deref())
     };
-    if query.response_type.as_deref() != Some("code") {
-        return back(
+    match checked(client, &params) {
+        Err((error, description)) => back(error, &description),
+        Ok(checked) => match start(state, client, redirect_uri, &params, checked).await {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::error!(%error, "starting an OpenID Connect sign-in failed");
+                back("server_error", "the sign-in could not be started")
+            }
+        },
+    }
+}
+
+/// What a checked authorization request asks for.
+struct Checked {
+    code_challenge: String,
+    template_scope: String,
+    template_name: &'static str,
+}
+
+/// The checks after the client and its redirect URI (Core §3.1.2.2): the
+/// OAuth error code and description of the first that fails.
+fn checked(
+    client: &OidcClient,
+    params: &AuthorizeParams,
+) -> Result<Checked, (&'static str, String)> {
+    let refuse = |error: &'static str, description: &str| Err((error, description.to_owned()));
+    if params.request.is_some() {
+        return refuse(
+            "request_not_supported",
+            "request objects are not supported: send the parameters in the query or form",
+        );
+    }
+    if params.request_uri.is_some() {
+        return refuse(
+            "request_uri_not_supported",
+            "request_uri is not supported: send the parameters in the query or form",
+        );
+    }
+    if params.response_type.as_deref() != Some("code") {
+        return refuse(
             "unsupported_response_type",
             "only response_type=code is supported",
         );
     }
-    let Some(code_challenge) = query.code_challenge.clone().filter(|c| c.len() == 43) else {
-        return back("invalid_request", "PKCE is required: code_challenge (S256)");
+    let prompts: Vec<&str> = params
+        .prompt
+        .as_deref()
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|p| !p.is_empty())
+        .collect();
+    if prompts.contains(&"none") {
+        if prompts.len() > 1 {
+            return refuse("invalid_request", "prompt=none cannot be combined");
+        }
+        return refuse(
+            "login_required",
+            "signing in with a wallet always needs the holder",
+        );
+    }
+    let Some(code_challenge) = params.code_challenge.clone().filter(|c| c.len() == 43) else {
+        return refuse("invalid_request", "PKCE is required: code_challenge (S256)");
     };
-    if query.code_challenge_method.as_deref() != Some("S256") {
-        return back("invalid_request", "code_challenge_method must be S256");
+    if params.code_challenge_method.as_deref() != Some("S256") {
+        return refuse("invalid_request", "code_challenge_method must be S256");
     }
-    let scope = query.scope.clone().unwrap_or_default();
-    let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
-    if !scopes.contains(&"openid") {
-        return back("invalid_scope", "the openid scope is required");
+    // Scope values not understood are ignored (Core §3.1.2.1).
+    let scopes: std::collections::BTreeSet<&str> = params
+        .scope
+        .as_deref()
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !scopes.contains("openid") {
+        return refuse("invalid_scope", "the openid scope is required");
     }
-    let asked: Vec<&str> = scopes.iter().copied().filter(|s| *s != "openid").collect();
-    let [template_scope] = asked[..] else {
-        return back(
+    let templates: Vec<(&str, &'static str)> = scopes
+        .iter()
+        .filter_map(|scope| template_of(scope).map(|name| (*scope, name)))
+        .collect();
+    if let Some((denied, _)) = templates.iter().find(|(scope, _)| {
+        client
+            .scopes
+            .as_ref()
+            .is_some_and(|allowed| !allowed.iter().any(|s| s == scope))
+    }) {
+        return Err((
+            "invalid_scope",
+            format!("this client may not ask for `{denied}`"),
+        ));
+    }
+    let [(template_scope, template_name)] = templates[..] else {
+        return refuse(
             "invalid_scope",
             "ask for exactly one template scope, e.g. internship_application",
         );
     };
-    let Some(template_name) = template_of(template_scope) else {
-        return back(
-            "invalid_scope",
-            &format!("unknown scope `{template_scope}`"),
-        );
-    };
-    if client
-        .scopes
-        .as_ref()
-        .is_some_and(|allowed| !allowed.iter().any(|s| s == template_scope))
-    {
-        return back(
-            "invalid_scope",
-            &format!("this client may not ask for `{template_scope}`"),
-        );
-    }
-    let template = templates::template(template_name)
+    Ok(Checked {
+        code_challenge,
+        template_scope: template_scope.to_owned(),
+        template_name,
+    })
+}
+
+/// Makes the presentation request of a checked authorization request and
+/// answers its waiting page with the browser's cookie.
+async fn start(
+    state: &AppState,
+    client: &OidcClient,
+    redirect_uri: &str,
+    params: &AuthorizeParams,
+    checked: Checked,
+) -> Result<Response, ApiError> {
+    let template = templates::template(checked.template_name)
         .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?
         .ok_or_else(|| ApiError::bad_request("server_error", "template missing"))?;
-    let mut options = RequestOptions::defaults(&state);
+    let browser = random_token(32)?;
+    let mut options = RequestOptions::defaults(state);
     options.oidc = Some(OidcRequest {
         client_id: client.client_id.clone(),
         redirect_uri: redirect_uri.to_owned(),
-        state: query.state.clone(),
-        nonce: query.nonce.clone(),
-        code_challenge,
-        scope: scopes.join(" "),
+        state: params.state.clone(),
+        nonce: params.nonce.clone(),
+        code_challenge: checked.code_challenge,
+        scope: format!("openid {}", checked.template_scope),
         answered: false,
+        browser_binding: Some(hashed(&browser)),
     });
     let transaction = create_transaction(
-        &state,
+        state,
         &template.query,
         template.purpose.to_owned(),
-        Some(template_name.to_owned()),
+        Some(checked.template_name.to_owned()),
         options,
     )
     .await?;
-    waiting_page(&state, &transaction)
+    let mut response = waiting_page(state, &transaction)?;
+    let secure = if state.config.public_url.starts_with("http://") {
+        ""
+    } else {
+        "; Secure"
+    };
+    let cookie = format!(
+        "{BROWSER_COOKIE}={browser}; Path=/authorize/{}; HttpOnly; SameSite=Lax{secure}",
+        transaction.id
+    );
+    let cookie = HeaderValue::from_str(&cookie)
+        .map_err(|_| ApiError::bad_request("server_error", "transaction id in a cookie"))?;
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Whether the request carries the cookie of the browser that opened the
+/// authorization request (compared in constant time, by its hash).
+fn same_browser(headers: &HeaderMap, request: &OidcRequest) -> bool {
+    let Some(expected) = request.browser_binding.as_deref() else {
+        return false;
+    };
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(name, _)| *name == BROWSER_COOKIE)
+        .any(|(_, value)| {
+            aws_lc_rs::constant_time::verify_slices_are_equal(
+                hashed(value).as_bytes(),
+                expected.as_bytes(),
+            )
+            .is_ok()
+        })
 }
 
 fn waiting_page(state: &AppState, transaction: &Transaction) -> Result<Response, ApiError> {
@@ -283,8 +418,15 @@ pub async fn events(
 pub async fn done(
     State(state): State<AppState>,
     Path(tx): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (transaction, request) = oidc_transaction(&state, &tx).await?;
+    if !same_browser(&headers, &request) {
+        return Ok(pages::error(
+            StatusCode::FORBIDDEN,
+            "This sign-in was started in another browser (or its cookie is gone). Start again from the service.",
+        ));
+    }
     if request.answered {
         return Ok(pages::error(
             StatusCode::GONE,

@@ -64,15 +64,32 @@ fn attribute(page: &str, name: &str) -> String {
     page[start..end].replace("&amp;", "&")
 }
 
-/// Opens the authorization page; returns the `openid4vp://` link and the
-/// transaction id.
-async fn open_authorization(verifier: &Verifier, challenge: &str) -> (String, String) {
+/// The browser cookie an authorization page sets (`name=value`) and its
+/// path, checked to be HttpOnly, SameSite=Lax and, on an http public URL,
+/// not Secure.
+fn browser_cookie(page: &reqwest::Response) -> (String, String) {
+    let set = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let attributes: Vec<&str> = set.split("; ").collect();
+    assert!(attributes.contains(&"HttpOnly"), "{set}");
+    assert!(attributes.contains(&"SameSite=Lax"), "{set}");
+    assert!(!attributes.contains(&"Secure"), "{set}");
+    let path = attributes
+        .iter()
+        .find_map(|a| a.strip_prefix("Path="))
+        .unwrap_or_else(|| panic!("no Path in {set}"));
+    (attributes[0].to_owned(), path.to_owned())
+}
+
+/// Opens the authorization page; returns the `openid4vp://` link, the
+/// transaction id and the browser's cookie.
+async fn open_authorization(verifier: &Verifier, challenge: &str) -> (String, String, String) {
     let page = no_redirects()
         .get(authorize_url(&verifier.url, REDIRECT, challenge))
         .send()
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
+    let cookie = browser_cookie(&page);
     assert!(
         page.headers()["content-security-policy"]
             .to_str()
@@ -95,13 +112,15 @@ async fn open_authorization(verifier: &Verifier, challenge: &str) -> (String, St
         .strip_suffix("/done")
         .unwrap()
         .to_owned();
-    (link, tx)
+    assert_eq!(cookie.1, format!("/authorize/{tx}"));
+    (link, tx, cookie.0)
 }
 
 /// The browser's step after the wallet answered: where `/done` sends it.
-async fn done(verifier: &Verifier, tx: &str) -> url::Url {
+async fn done(verifier: &Verifier, tx: &str, cookie: &str) -> url::Url {
     let response = no_redirects()
         .get(format!("{}/authorize/{tx}/done", verifier.url))
+        .header("cookie", cookie)
         .send()
         .await
         .unwrap();
@@ -132,10 +151,10 @@ async fn token_request(
 
 /// Runs a flow to the code with `holder`'s presentation.
 async fn code_for(verifier: &Verifier, holder: &Holder, challenge: &str) -> url::Url {
-    let (link, tx) = open_authorization(verifier, challenge).await;
+    let (link, tx, cookie) = open_authorization(verifier, challenge).await;
     let session = verifier.session_of(&link, &tx).await;
     verifier.post(&session, holder.respond(&session)).await;
-    done(verifier, &tx).await
+    done(verifier, &tx, &cookie).await
 }
 
 #[tokio::test]
@@ -300,10 +319,10 @@ async fn the_token_endpoint_refuses_a_wrong_secret_or_pkce_verifier() {
 async fn a_declined_presentation_ends_in_access_denied_at_the_redirect_uri() {
     let (verifier, _issuer) = start("oidc-declined", REDIRECT).await;
     let (_, challenge) = pkce();
-    let (link, tx) = open_authorization(&verifier, &challenge).await;
+    let (link, tx, cookie) = open_authorization(&verifier, &challenge).await;
     let session = verifier.session_of(&link, &tx).await;
     crate::webhooks::decline(&verifier, &session).await;
-    let back = done(&verifier, &tx).await;
+    let back = done(&verifier, &tx, &cookie).await;
     assert!(back.as_str().starts_with(REDIRECT));
     assert_eq!(query(&back, "error").as_deref(), Some("access_denied"));
     assert_eq!(query(&back, "state").as_deref(), Some("st-1"));
@@ -311,10 +330,44 @@ async fn a_declined_presentation_ends_in_access_denied_at_the_redirect_uri() {
     // Answered once.
     let again = no_redirects()
         .get(format!("{}/authorize/{tx}/done", verifier.url))
+        .header("cookie", &cookie)
         .send()
         .await
         .unwrap();
     assert_eq!(again.status(), 410);
+}
+
+/// The transaction id is public (in the QR code's `request_uri`): whoever
+/// calls `/done` first without the browser's cookie gets an error page,
+/// not the code; the browser that opened `/authorize` still gets it.
+#[tokio::test]
+async fn regression_done_answers_only_the_browser_that_opened_authorize() {
+    let (verifier, issuer) = start("oidc-done-binding", REDIRECT).await;
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let (_, challenge) = pkce();
+    let (link, tx, cookie) = open_authorization(&verifier, &challenge).await;
+    let session = verifier.session_of(&link, &tx).await;
+    verifier.post(&session, holder.respond(&session)).await;
+    let (name, _) = cookie.split_once('=').unwrap();
+    let forged = format!("{name}={}", intyg_verifier::random_token(32).unwrap());
+    for attacker in [None, Some(forged.as_str())] {
+        let mut request = no_redirects().get(format!("{}/authorize/{tx}/done", verifier.url));
+        if let Some(cookie) = attacker {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 403, "{attacker:?}");
+        assert!(response.headers().get("location").is_none());
+        let page = response.text().await.unwrap();
+        assert!(page.contains("another browser"), "{page}");
+        assert!(!page.contains("code="), "{page}");
+    }
+    let back = done(&verifier, &tx, &format!("other=1; {cookie}")).await;
+    assert!(back.as_str().starts_with(REDIRECT), "{back}");
+    assert!(query(&back, "code").is_some(), "{back}");
 }
 
 #[tokio::test]
@@ -374,6 +427,116 @@ async fn authorize_refuses_unknown_clients_and_requests_without_pkce() {
     let response = http.get(without_pkce).send().await.unwrap();
     let back = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
     assert_eq!(query(&back, "error").as_deref(), Some("invalid_request"));
+}
+
+/// The parameters of [`authorize_url`], as pairs.
+fn authorize_params(challenge: &str) -> Vec<(String, String)> {
+    url::Url::parse(&authorize_url("http://x", REDIRECT, challenge))
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// Where a refused authorization request sends the browser: `error` and
+/// `state` at the redirect URI.
+fn refused(response: &reqwest::Response) -> (String, Option<String>) {
+    assert_eq!(response.status(), 303);
+    let back = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(back.as_str().starts_with(REDIRECT), "{back}");
+    (query(&back, "error").unwrap(), query(&back, "state"))
+}
+
+/// Core §3.1.2.1: POST as well as GET, unknown scope values ignored,
+/// `prompt=none` answered with `login_required` (the holder is always
+/// needed), `request` and `request_uri` refused with their own codes; the
+/// discovery document says so.
+#[tokio::test]
+async fn regression_authorize_takes_post_ignores_unknown_scopes_and_refuses_what_it_cannot_do() {
+    let verifier = Verifier::start("oidc-authorize-params", |config| {
+        config.oidc_clients.push(OidcClient {
+            client_id: CLIENT.into(),
+            client_secret: Some(SECRET.into()),
+            jwks: Vec::new(),
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: Some(vec!["internship_application".into()]),
+        });
+    })
+    .await;
+    let http = no_redirects();
+    let (_, challenge) = pkce();
+    let with = |name: &str, value: &str| {
+        let mut params = authorize_params(&challenge);
+        params.retain(|(k, _)| k != name);
+        params.push((name.to_owned(), value.to_owned()));
+        params
+    };
+    let endpoint = format!("{}/authorize", verifier.url);
+    let get = |params: &[(String, String)]| {
+        http.get(url::Url::parse_with_params(&endpoint, params).unwrap())
+    };
+
+    // Unknown scope values are ignored, by GET and by POST.
+    let scope = with("scope", "openid profile email internship_application");
+    let page = get(&scope).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("openid4vp://"));
+    let page = http.post(&endpoint).form(&scope).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let (cookie, _) = browser_cookie(&page);
+    assert!(!cookie.is_empty());
+    assert!(page.text().await.unwrap().contains("openid4vp://"));
+    // A POST with a foreign client is shown, not redirected.
+    let mut foreign = authorize_params(&challenge);
+    foreign.retain(|(k, _)| k != "client_id");
+    foreign.push(("client_id".into(), "evil".into()));
+    let page = http.post(&endpoint).form(&foreign).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+    assert!(page.headers().get("location").is_none());
+
+    for (name, value, error) in [
+        // A template scope this client may not ask for stays refused,
+        // even beside one it may.
+        (
+            "scope",
+            "openid internship_application internship_eligible_minimal",
+            "invalid_scope",
+        ),
+        ("scope", "openid internship_eligible_minimal", "invalid_scope"),
+        ("scope", "openid profile", "invalid_scope"),
+        ("prompt", "none", "login_required"),
+        ("prompt", "login none", "invalid_request"),
+        ("request", "eyJhbGciOiJub25lIn0.e30.", "request_not_supported"),
+        (
+            "request_uri",
+            "https://ats.example/request.jwt",
+            "request_uri_not_supported",
+        ),
+    ] {
+        let params = with(name, value);
+        let by_get = get(&params).send().await.unwrap();
+        let by_post = http.post(&endpoint).form(&params).send().await.unwrap();
+        for response in [by_get, by_post] {
+            let (got, state) = refused(&response);
+            assert_eq!(got, error, "{name}={value}");
+            assert_eq!(state.as_deref(), Some("st-1"));
+        }
+    }
+    // prompt=login is fine: the holder is asked anyway.
+    let page = get(&with("prompt", "login")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+
+    let metadata: Value = http
+        .get(format!("{}/.well-known/openid-configuration", verifier.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["request_parameter_supported"], false);
+    assert_eq!(metadata["request_uri_parameter_supported"], false);
+    assert_eq!(metadata["claims_parameter_supported"], false);
 }
 
 #[tokio::test]
@@ -620,6 +783,7 @@ async fn the_openidconnect_crate_signs_in_through_the_bridge() {
     // (The crate's URL points at the public URL, localhost.)
     let page = http.get(url.as_str()).send().await.unwrap();
     assert_eq!(page.status(), 200);
+    let (cookie, _) = browser_cookie(&page);
     let page = page.text().await.unwrap();
     let at = page.find("id=\"wallet-link\"").unwrap();
     let link = attribute(&page[at..], "href");
@@ -632,7 +796,7 @@ async fn the_openidconnect_crate_signs_in_through_the_bridge() {
         .to_owned();
     let session = verifier.session_of(&link, &tx).await;
     verifier.post(&session, holder.respond(&session)).await;
-    let back = done(&verifier, &tx).await;
+    let back = done(&verifier, &tx, &cookie).await;
     assert_eq!(
         query(&back, "state").as_deref(),
         Some(csrf.secret().as_str())
