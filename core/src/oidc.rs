@@ -174,6 +174,9 @@ pub struct ClientAssertionClaims {
     /// Issued at.
     #[serde(default)]
     pub iat: Option<i64>,
+    /// Not before.
+    #[serde(default)]
+    pub nbf: Option<i64>,
 }
 
 /// `aud`: one value or several.

@@ -26,6 +26,11 @@ pub enum ApiError {
         /// What exactly failed.
         description: String,
     },
+    /// Client authentication at the token endpoint failed (RFC 6749
+    /// §5.2 `invalid_client`): a 401 whose challenge names `Basic`, the
+    /// one HTTP authentication scheme the endpoint takes (§2.3.1).
+    #[error("invalid_client: {0}")]
+    InvalidClient(String),
     /// A presentation was refused, for this reason.
     #[error("presentation refused: {0}")]
     Refused(Reason),
@@ -84,6 +89,9 @@ impl ApiError {
     }
 }
 
+/// The challenge of a failed client authentication at `/token`.
+const TOKEN_ENDPOINT_CHALLENGE: &str = "Basic realm=\"token\", charset=\"UTF-8\"";
+
 #[derive(Serialize)]
 struct ErrorObject<'a> {
     error: &'a str,
@@ -100,6 +108,12 @@ impl IntoResponse for ApiError {
                 code,
                 description,
             } => (*status, *code, description.clone(), None),
+            Self::InvalidClient(description) => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                description.clone(),
+                None,
+            ),
             Self::Refused(reason) => (
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
@@ -133,7 +147,12 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if status == StatusCode::UNAUTHORIZED && !matches!(self, Self::Erasure(_)) {
+        if matches!(self, Self::InvalidClient(_)) {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(TOKEN_ENDPOINT_CHALLENGE),
+            );
+        } else if status == StatusCode::UNAUTHORIZED && !matches!(self, Self::Erasure(_)) {
             let challenge = format!("Bearer error=\"{code}\"");
             if let Ok(value) = HeaderValue::from_str(&challenge) {
                 headers.insert(header::WWW_AUTHENTICATE, value);

@@ -4,11 +4,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use intyg_core::jose::{Algorithm, CompactJws, Header, VerifyingKey, sign_compact, thumbprint};
 use intyg_core::oidc::{ClientAssertionClaims, IdTokenClaims, TokenResponse, pkce_s256_matches};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 use super::{ACCESS_TOKEN_SECONDS, ACR, AMR, hashed};
 use crate::error::ApiError;
@@ -19,6 +20,11 @@ use crate::{AppState, now, random_token};
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// How long an ID token is valid, in seconds.
 const ID_TOKEN_SECONDS: i64 = 300;
+/// How far a client assertion's `iat` and `nbf` may lie in the future
+/// (clock skew), in seconds.
+const ASSERTION_LEEWAY_SECONDS: i64 = 60;
+/// The longest a client assertion may live, in seconds.
+const ASSERTION_MAX_SECONDS: i64 = 300;
 /// The file of the pairwise subject key, in `data_dir`.
 const PAIRWISE_KEY_FILE: &str = "oidc-pairwise.key";
 
@@ -35,7 +41,11 @@ fn client_error(
 }
 
 fn invalid_client(description: &str) -> ApiError {
-    client_error(StatusCode::UNAUTHORIZED, "invalid_client", description)
+    ApiError::InvalidClient(description.to_owned())
+}
+
+fn invalid_request(description: impl Into<String>) -> ApiError {
+    client_error(StatusCode::BAD_REQUEST, "invalid_request", description)
 }
 
 fn invalid_grant(description: &str) -> ApiError {
@@ -128,18 +138,44 @@ pub fn pairwise_subject(
     }
 }
 
+/// The parameters of a token request, each at most once (RFC 6749 §3.2).
+fn token_form(body: &str) -> Result<HashMap<String, String>, ApiError> {
+    let mut form = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(body.as_bytes()) {
+        if form
+            .insert(name.clone().into_owned(), value.into_owned())
+            .is_some()
+        {
+            return Err(invalid_request(format!("`{name}` is repeated")));
+        }
+    }
+    Ok(form)
+}
+
 /// Authenticates the client of a token request: `client_secret_basic`
-/// (RFC 6749 §2.3.1, form-encoded id and secret) or `private_key_jwt`.
+/// (RFC 6749 §2.3.1, form-encoded id and secret) or `private_key_jwt`,
+/// exactly one method (§2.3).
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
-    form: &std::collections::HashMap<String, String>,
+    form: &HashMap<String, String>,
 ) -> Result<String, ApiError> {
-    if let Some(basic) = headers
+    let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-    {
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, credentials)| credentials);
+    let in_body = ["client_secret", "client_assertion"]
+        .into_iter()
+        .filter(|name| form.contains_key(*name))
+        .count();
+    if usize::from(basic.is_some()) + in_body > 1 {
+        return Err(invalid_request(
+            "use one client authentication method, not several",
+        ));
+    }
+    if let Some(basic) = basic {
         let decoded =
             base64::Engine::decode(&base64::engine::general_purpose::STANDARD, basic.trim())
                 .map_err(|_| invalid_client("the Basic credentials are not base64"))?;
@@ -162,6 +198,11 @@ async fn authenticate(
             .ok_or_else(|| invalid_client("this client has no secret: use private_key_jwt"))?;
         aws_lc_rs::constant_time::verify_slices_are_equal(secret.as_bytes(), expected.as_bytes())
             .map_err(|_| invalid_client("wrong client secret"))?;
+        if form.get("client_id").is_some_and(|given| *given != id) {
+            return Err(invalid_request(
+                "client_id differs from the authenticated client",
+            ));
+        }
         return Ok(id);
     }
     match (
@@ -169,7 +210,7 @@ async fn authenticate(
         form.get("client_assertion"),
     ) {
         (Some(kind), Some(assertion)) if kind == JWT_BEARER => {
-            private_key_jwt(state, assertion).await
+            private_key_jwt(state, assertion, form.get("client_id").map(String::as_str)).await
         }
         (Some(_), Some(_)) => Err(invalid_client("unsupported client_assertion_type")),
         _ => Err(invalid_client(
@@ -178,10 +219,16 @@ async fn authenticate(
     }
 }
 
-/// Checks a `private_key_jwt` assertion: ES256 by one of the client's
-/// keys, `iss` = `sub` = the client, `aud` the token endpoint or the
-/// issuer, not expired, `jti` not seen before.
-async fn private_key_jwt(state: &AppState, assertion: &str) -> Result<String, ApiError> {
+/// Checks a `private_key_jwt` assertion (Core §9, RFC 7523 §3): ES256 by
+/// one of the client's keys, `iss` = `sub` = the client (and the form's
+/// `client_id`, if any), `aud` the token endpoint or the issuer, `exp`
+/// not passed, `iat` and `nbf` not in the future (60 s leeway), at most
+/// 300 s of life, `jti` not seen before.
+async fn private_key_jwt(
+    state: &AppState,
+    assertion: &str,
+    client_id: Option<&str>,
+) -> Result<String, ApiError> {
     let jws = CompactJws::parse(assertion)
         .map_err(|e| invalid_client(&format!("client_assertion: {e}")))?;
     if jws.header.alg != Algorithm::ES256 {
@@ -191,6 +238,11 @@ async fn private_key_jwt(state: &AppState, assertion: &str) -> Result<String, Ap
         .map_err(|e| invalid_client(&format!("client_assertion claims: {e}")))?;
     if claims.iss != claims.sub {
         return Err(invalid_client("client_assertion iss and sub differ"));
+    }
+    if client_id.is_some_and(|id| id != claims.iss) {
+        return Err(invalid_client(
+            "client_id differs from the client_assertion's iss and sub",
+        ));
     }
     let client =
         super::client(state, &claims.iss).ok_or_else(|| invalid_client("unknown client"))?;
@@ -216,6 +268,28 @@ async fn private_key_jwt(state: &AppState, assertion: &str) -> Result<String, Ap
     if claims.exp <= now {
         return Err(invalid_client("client_assertion expired"));
     }
+    match claims.iat {
+        Some(iat) if iat > now + ASSERTION_LEEWAY_SECONDS => {
+            return Err(invalid_client("client_assertion iat is in the future"));
+        }
+        Some(iat) if claims.exp - iat > ASSERTION_MAX_SECONDS => {
+            return Err(invalid_client(
+                "client_assertion lives longer than 300 seconds (exp - iat)",
+            ));
+        }
+        None if claims.exp > now + ASSERTION_MAX_SECONDS => {
+            return Err(invalid_client(
+                "client_assertion exp is more than 300 seconds away",
+            ));
+        }
+        _ => {}
+    }
+    if claims
+        .nbf
+        .is_some_and(|nbf| nbf > now + ASSERTION_LEEWAY_SECONDS)
+    {
+        return Err(invalid_client("client_assertion is not valid yet (nbf)"));
+    }
     let jti = claims
         .jti
         .ok_or_else(|| invalid_client("client_assertion needs a jti"))?;
@@ -237,17 +311,31 @@ async fn private_key_jwt(state: &AppState, assertion: &str) -> Result<String, Ap
 }
 
 /// `POST /token`: `authorization_code` with PKCE → ID token and access
-/// token.
-pub async fn token(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: String,
-) -> Result<Response, ApiError> {
-    let form: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(body.as_bytes())
-            .into_owned()
-            .collect();
-    let client_id = authenticate(&state, &headers, &form).await?;
+/// token. Every answer, success or error, is `no-store` (RFC 6749 §5.1).
+pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+    let mut response = match exchange(&state, &headers, &body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// The store key of an authorization code.
+fn code_key(code: &str) -> String {
+    hashed(&format!("code\0{code}"))
+}
+
+/// The store key of the link from a used code to its access token.
+fn used_code_key(code: &str) -> String {
+    hashed(&format!("used\0{code}"))
+}
+
+async fn exchange(state: &AppState, headers: &HeaderMap, body: &str) -> Result<Response, ApiError> {
+    let form = token_form(body)?;
+    let client_id = authenticate(state, headers, &form).await?;
     if form.get("grant_type").map(String::as_str) != Some("authorization_code") {
         return Err(client_error(
             StatusCode::BAD_REQUEST,
@@ -255,19 +343,22 @@ pub async fn token(
             "only authorization_code",
         ));
     }
-    let code = form.get("code").ok_or_else(|| {
-        client_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "code is missing",
-        )
+    let code = form
+        .get("code")
+        .ok_or_else(|| invalid_request("code is missing"))?;
+    // Every authorization request had a redirect_uri (RFC 6749 §4.1.3).
+    let redirect_uri = form.get("redirect_uri").ok_or_else(|| {
+        invalid_request("redirect_uri is missing: the authorization request had one")
     })?;
-    let grant = state
-        .stores
-        .grants
-        .take(&hashed(&format!("code\0{code}")))
-        .await?
-        .ok_or_else(|| invalid_grant("unknown or used code"))?;
+    let Some(grant) = state.stores.grants.take(&code_key(code)).await? else {
+        // A used code: the access token issued for it is revoked (RFC 6749
+        // §4.1.2).
+        if let Some(access) = state.stores.grants.take_link(&used_code_key(code)).await? {
+            state.stores.grants.take(&access).await?;
+            state.stores.durable().await?;
+        }
+        return Err(invalid_grant("unknown or used code"));
+    };
     let now = now();
     if grant.expires_at <= now {
         return Err(invalid_grant("the code expired"));
@@ -275,7 +366,7 @@ pub async fn token(
     if grant.client_id != client_id {
         return Err(invalid_grant("the code was issued to another client"));
     }
-    if form.get("redirect_uri") != Some(&grant.redirect_uri) {
+    if *redirect_uri != grant.redirect_uri {
         return Err(invalid_grant(
             "redirect_uri differs from the authorization request's",
         ));
@@ -306,27 +397,24 @@ pub async fn token(
         .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?;
     let id_token = sign_compact(&header, &payload, &state.identity.key)?;
     let access_token = random_token(32)?;
+    let access_key = hashed(&format!("access\0{access_token}"));
     let mut access = grant.clone();
     access.expires_at = now + ACCESS_TOKEN_SECONDS;
+    state.stores.grants.put(&access_key, &access).await?;
     state
         .stores
         .grants
-        .put(&hashed(&format!("access\0{access_token}")), &access)
+        .put_link(&used_code_key(code), &access_key, access.expires_at)
         .await?;
     state.stores.durable().await?;
-    let mut response = Json(TokenResponse {
+    Ok(Json(TokenResponse {
         access_token,
         token_type: "Bearer".into(),
         expires_in: ACCESS_TOKEN_SECONDS,
         id_token,
         scope: grant.scope,
     })
-    .into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
+    .into_response())
 }
 
 /// `GET|POST /userinfo`: `sub` and the disclosed claims for a Bearer

@@ -1,7 +1,9 @@
 //! The OpenID Provider bridge's grants: authorization codes (single-use:
 //! taken by one `remove` on sled, one `DELETE .. RETURNING` on PostgreSQL)
 //! and access tokens for `/userinfo`, keyed by the SHA-256 of the value
-//! (never the value itself).
+//! (never the value itself); and links from a used code to the access
+//! token issued for it, so that a second use of the code revokes the token
+//! (RFC 6749 §4.1.2).
 
 use async_trait::async_trait;
 use intyg_service::pg::{Pg, PgError};
@@ -42,6 +44,12 @@ pub trait GrantStore: Send + Sync {
     async fn take(&self, key: &str) -> Result<Option<Grant>, StoreError>;
     /// Reads the grant under `key`.
     async fn get(&self, key: &str) -> Result<Option<Grant>, StoreError>;
+    /// Remembers under `key` (a hash) the key of another grant until
+    /// `expires_at`: the access token issued for a used code.
+    async fn put_link(&self, key: &str, target: &str, expires_at: i64)
+    -> Result<(), StoreError>;
+    /// Takes the key remembered under `key`: a second take finds nothing.
+    async fn take_link(&self, key: &str) -> Result<Option<String>, StoreError>;
 }
 
 /// On sled.
@@ -62,6 +70,20 @@ impl GrantStore for SledGrants {
 
     async fn get(&self, key: &str) -> Result<Option<Grant>, StoreError> {
         super::decode(self.tree.get(key.as_bytes())?)
+    }
+
+    async fn put_link(
+        &self,
+        key: &str,
+        target: &str,
+        _expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.tree.insert(key.as_bytes(), super::encode(&target)?)?;
+        Ok(())
+    }
+
+    async fn take_link(&self, key: &str) -> Result<Option<String>, StoreError> {
+        super::decode(self.tree.remove(key.as_bytes())?)
     }
 }
 
@@ -108,5 +130,35 @@ impl GrantStore for PgGrants {
             .await?
             .map(|row| decode(&row))
             .transpose()
+    }
+
+    async fn put_link(
+        &self,
+        key: &str,
+        target: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.pg
+            .execute(
+                "INSERT INTO verifier_oidc_grants (key, expires_at, record) VALUES ($1, $2, $3)",
+                &[&key, &expires_at, &serde_json::to_string(target)?],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn take_link(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let Some(row) = self
+            .pg
+            .query_opt(
+                "DELETE FROM verifier_oidc_grants WHERE key = $1 RETURNING record",
+                &[&key],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let text: &str = row.try_get(0).map_err(PgError::from)?;
+        Ok(Some(serde_json::from_str(text)?))
     }
 }

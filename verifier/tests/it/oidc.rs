@@ -224,12 +224,6 @@ async fn a_relying_party_gets_an_id_token_with_the_disclosed_claims() {
     let sub = claims["sub"].as_str().unwrap();
     assert!(!sub.is_empty() && sub != "199403172381");
 
-    // The code is single-use.
-    let again = token_request(&verifier, &form, true).await;
-    assert_eq!(again.status(), 400);
-    let again: Value = again.json().await.unwrap();
-    assert_eq!(again["error"], "invalid_grant");
-
     let userinfo: Value = verifier
         .http
         .get(format!("{}/userinfo", verifier.url))
@@ -251,6 +245,12 @@ async fn a_relying_party_gets_an_id_token_with_the_disclosed_claims() {
         .await
         .unwrap();
     assert_eq!(with_code.status(), 401);
+
+    // The code is single-use.
+    let again = token_request(&verifier, &form, true).await;
+    assert_eq!(again.status(), 400);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["error"], "invalid_grant");
 
     // Another presentation by the same holder gets another sub (no stable
     // identifier was disclosed).
@@ -313,6 +313,123 @@ async fn the_token_endpoint_refuses_a_wrong_secret_or_pkce_verifier() {
     assert_eq!(wrong_pkce.status(), 400);
     let body: Value = wrong_pkce.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
+}
+
+/// RFC 6749 §5.2 and §2.3 at `/token`, on `verifier`: a failed Basic
+/// authentication is a 401 with a `Basic` challenge; a repeated parameter
+/// and two authentication methods are `invalid_request`; so is a missing
+/// `redirect_uri` (and the code survives it); every answer is `no-store`;
+/// a code used twice revokes the access token issued for it (§4.1.2).
+async fn token_endpoint_errors(verifier: Verifier, issuer: TestIssuer) {
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let (code_verifier, challenge) = pkce();
+    let back = code_for(&verifier, &holder, &challenge).await;
+    let code = query(&back, "code").unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", code_verifier.as_str()),
+    ];
+    let endpoint = format!("{}/token", verifier.url);
+    let no_store = |response: &reqwest::Response| {
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(response.headers()["pragma"], "no-cache");
+    };
+    let error_of = |response: reqwest::Response, status: u16| async move {
+        assert_eq!(response.status(), status);
+        no_store(&response);
+        let body: Value = response.json().await.unwrap();
+        body["error"].as_str().unwrap().to_owned()
+    };
+
+    let wrong_secret = verifier
+        .http
+        .post(&endpoint)
+        .basic_auth(CLIENT, Some("nope"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let challenge_header = wrong_secret.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge_header.starts_with("Basic realm="),
+        "{challenge_header}"
+    );
+    assert_eq!(error_of(wrong_secret, 401).await, "invalid_client");
+
+    let mut repeated = form.to_vec();
+    repeated.push(("code", "another"));
+    let response = token_request(&verifier, &repeated, true).await;
+    assert_eq!(error_of(response, 400).await, "invalid_request");
+
+    let mut with_secret = form.to_vec();
+    with_secret.push(("client_secret", SECRET));
+    let response = token_request(&verifier, &with_secret, true).await;
+    assert_eq!(error_of(response, 400).await, "invalid_request");
+    let mut with_assertion = form.to_vec();
+    with_assertion.push((
+        "client_assertion_type",
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    ));
+    with_assertion.push(("client_assertion", "a.b.c"));
+    let response = token_request(&verifier, &with_assertion, true).await;
+    assert_eq!(error_of(response, 400).await, "invalid_request");
+
+    let without_redirect: Vec<_> = form
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "redirect_uri")
+        .collect();
+    let response = token_request(&verifier, &without_redirect, true).await;
+    assert_eq!(error_of(response, 400).await, "invalid_request");
+
+    let response = token_request(&verifier, &form, true).await;
+    assert_eq!(response.status(), 200);
+    no_store(&response);
+    let tokens: Value = response.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let userinfo = |token: String| {
+        verifier
+            .http
+            .get(format!("{}/userinfo", verifier.url))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(userinfo(access.clone()).await.unwrap().status(), 200);
+    let replay = token_request(&verifier, &form, true).await;
+    assert_eq!(error_of(replay, 400).await, "invalid_grant");
+    assert_eq!(userinfo(access).await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn regression_token_endpoint_errors_follow_rfc6749() {
+    let (verifier, issuer) = start("oidc-token-errors", REDIRECT).await;
+    token_endpoint_errors(verifier, issuer).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_token_endpoint_errors_follow_rfc6749_on_postgres() {
+    let url = intyg_testkit::TestPg::cluster()
+        .database("verifier_oidc_token")
+        .await;
+    let flag = format!("{CLIENT}:{SECRET}:{REDIRECT}");
+    let verifier = Verifier::start("oidc-token-errors-pg", move |config| {
+        config.database_url = Some(url);
+        config
+            .oidc_clients
+            .push(OidcClient::from_flag(&flag).unwrap());
+    })
+    .await;
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    token_endpoint_errors(verifier, issuer).await;
 }
 
 #[tokio::test]
@@ -617,6 +734,92 @@ async fn private_key_jwt_authenticates_a_client_once_per_assertion() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 401);
+}
+
+/// Core §9: a client assertion's `iat` may not lie in the future, nor its
+/// `nbf`; it lives at most 300 s; the form's `client_id`, if any, is its
+/// `iss`. Refused ones leave the code for a good one.
+#[tokio::test]
+async fn regression_private_key_jwt_checks_times_and_client_id() {
+    let key = SigningKey::generate().unwrap();
+    let public = key.public_jwk();
+    let verifier = Verifier::start("oidc-pkjwt-times", move |config| {
+        config.oidc_clients.push(OidcClient {
+            client_id: CLIENT.into(),
+            client_secret: None,
+            jwks: vec![public],
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: None,
+        });
+    })
+    .await;
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let (code_verifier, challenge) = pkce();
+    let back = code_for(&verifier, &holder, &challenge).await;
+    let code = query(&back, "code").unwrap();
+    let aud = format!("{}/token", verifier.state.config.public_url);
+    let now = intyg_verifier::now();
+    let send = |claims: Value, client_id: Option<&str>| {
+        let assertion = sign_compact(
+            &Header::new(Algorithm::ES256),
+            claims.to_string().as_bytes(),
+            &key,
+        )
+        .unwrap();
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.clone()),
+            ("redirect_uri", REDIRECT.to_owned()),
+            ("code_verifier", code_verifier.clone()),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+            ),
+            ("client_assertion", assertion),
+        ];
+        if let Some(id) = client_id {
+            form.push(("client_id", id.to_owned()));
+        }
+        verifier
+            .http
+            .post(format!("{}/token", verifier.url))
+            .form(&form)
+            .send()
+    };
+    let base = json!({"iss": CLIENT, "sub": CLIENT, "aud": aud});
+    let with = |jti: &str, fields: Value| {
+        let mut claims = base.clone();
+        claims["jti"] = jti.into();
+        for (name, value) in fields.as_object().unwrap() {
+            claims[name] = value.clone();
+        }
+        claims
+    };
+    for (claims, client_id, what) in [
+        (with("j1", json!({"iat": now + 120, "exp": now + 180})), None, "iat ahead"),
+        (with("j2", json!({"iat": now, "nbf": now + 120, "exp": now + 240})), None, "nbf ahead"),
+        (with("j3", json!({"iat": now, "exp": now + 600})), None, "exp - iat > 300"),
+        (with("j4", json!({"exp": now + 600})), None, "exp far, no iat"),
+        (with("j5", json!({"iat": now})), None, "no exp"),
+        (with("j6", json!({"iat": now, "exp": now + 60})), Some("other"), "client_id"),
+    ] {
+        let response = send(claims, client_id).await.unwrap();
+        assert_eq!(response.status(), 401, "{what}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_client", "{what}");
+    }
+    let ok = send(
+        with("j7", json!({"iat": now - 30, "nbf": now + 30, "exp": now + 200})),
+        Some(CLIENT),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), 200, "{}", ok.text().await.unwrap());
 }
 
 /// A relying party's callback page on loopback: answers what it got.
