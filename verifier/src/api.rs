@@ -328,16 +328,21 @@ pub async fn show(
 
 /// `GET /api/presentations/{id}/events`: Server-Sent Events, one named
 /// after each state the presentation takes (`pending`, then `verified`,
-/// `declined`, `no_matching_credential`, `failed` or `expired`), ending
-/// after the final one.
+/// `declined`, `no_matching_credential`, `failed` or `expired`; the state
+/// is also the event's `id`), ending after the final one. A client that
+/// reconnects naming the final state (`Last-Event-ID`) gets 204 No
+/// Content, which stops an `EventSource`.
 pub async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    if state.stores.transactions.get(&id).await?.is_none() {
+    let Some(transaction) = state.stores.transactions.get(&id).await? else {
         return Err(ApiError::not_found("presentation"));
+    };
+    if crate::events::seen_the_end(&headers, &transaction, crate::now()) {
+        return Ok(axum::http::StatusCode::NO_CONTENT.into_response());
     }
     Ok(crate::events::watch(state, id, crate::events::api_event).into_response())
 }

@@ -103,6 +103,21 @@ impl EventStatus {
     }
 }
 
+/// Whether a client reconnecting with `headers` has seen this
+/// transaction's final event already: its `Last-Event-ID` (WHATWG HTML
+/// §9.2.4) names the final status the transaction has. `EventSource`
+/// reconnects whenever a stream ends, so such a request is answered 204
+/// No Content, which tells it to stop (§9.2.3); a client without that
+/// header still gets the final state.
+pub fn seen_the_end(headers: &axum::http::HeaderMap, transaction: &Transaction, now: i64) -> bool {
+    let status = EventStatus::of(transaction, now);
+    status.is_final()
+        && headers
+            .get("last-event-id")
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|last| last.trim() == status.as_str())
+}
+
 /// The data of an HR API event: where the presentation stands. The
 /// verified claims are read with `GET /api/presentations/{id}`.
 #[derive(Debug, Serialize)]
@@ -186,7 +201,9 @@ where
                     tracing::error!(%error, "event stream: opening the claims failed");
                     return None;
                 }
-                let event = (watch.render)(&transaction, status);
+                // The status is the event's id: a client that reconnects
+                // after the end names it (`Last-Event-ID`, [`seen_the_end`]).
+                let event = (watch.render)(&transaction, status).id(status.as_str());
                 return Some((Ok(event), watch));
             }
             // Wake at the next local change of this transaction, the next

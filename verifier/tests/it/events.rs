@@ -13,6 +13,8 @@ use crate::{API_KEY, TempDir, TestIssuer, Verifier};
 pub(crate) struct EventStream {
     response: reqwest::Response,
     buffer: String,
+    /// The `id` of the last event read, as `EventSource` keeps it.
+    pub(crate) last_id: Option<String>,
 }
 
 impl EventStream {
@@ -29,6 +31,7 @@ impl EventStream {
         Self {
             response,
             buffer: String::new(),
+            last_id: None,
         }
     }
 
@@ -45,6 +48,8 @@ impl EventStream {
                         name = Some(value.trim().to_owned());
                     } else if let Some(value) = line.strip_prefix("data:") {
                         data.push_str(value.trim_start());
+                    } else if let Some(value) = line.strip_prefix("id:") {
+                        self.last_id = Some(value.trim().to_owned());
                     }
                 }
                 match name {
@@ -87,10 +92,28 @@ async fn events_follow_a_presentation_until_it_is_verified() {
         events.next().await.is_none(),
         "the stream ends with the transaction"
     );
+    assert_eq!(events.last_id.as_deref(), Some("verified"));
     // A stream opened after the end sends the final state and ends.
     let mut late = EventStream::open(&verifier, &session.id).await;
     assert_eq!(late.next().await.unwrap().0, "verified");
     assert!(late.next().await.is_none());
+    // An EventSource reconnecting after the end names the last event it
+    // saw: the final one stops it (204); an earlier one gets the end.
+    let reconnect = |last: &'static str| {
+        verifier
+            .http
+            .get(format!(
+                "{}/api/presentations/{}/events",
+                verifier.url, session.id
+            ))
+            .bearer_auth(API_KEY)
+            .header("last-event-id", last)
+            .send()
+    };
+    assert_eq!(reconnect("verified").await.unwrap().status(), 204);
+    let earlier = reconnect("pending").await.unwrap();
+    assert_eq!(earlier.status(), 200);
+    assert!(earlier.text().await.unwrap().contains("event: verified"));
 }
 
 #[tokio::test]
