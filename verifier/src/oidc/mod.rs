@@ -41,9 +41,11 @@ use crate::{AppState, now, random_token, templates};
 /// The `acr` of every ID token: a presentation of SD-JWT VCs over
 /// OpenID4VP from the holder's wallet, with key binding.
 pub const ACR: &str = "https://intyg.se/acr/openid4vp-sd-jwt-vc";
-/// The `amr` values: the wallet flow and the proof of possession of the
-/// holder key (RFC 8176 `hwk`).
-pub const AMR: [&str; 2] = ["openid4vp", "hwk"];
+/// The `amr` values (RFC 8176 §2): `pop`, proof of possession of a key,
+/// the holder key the key binding JWT is checked against. Nothing tells
+/// whether that key is in hardware (`hwk`) or software (`swk`), so neither
+/// is claimed; the wallet flow itself is the `acr`.
+pub const AMR: [&str; 1] = ["pop"];
 /// The cookie binding `/authorize/{tx}/done` to the browser that opened
 /// `/authorize` (scoped to `/authorize/{tx}`).
 const BROWSER_COOKIE: &str = "intyg_oidc_browser";
@@ -317,6 +319,19 @@ async fn start(
     let template = templates::template(checked.template_name)
         .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?
         .ok_or_else(|| ApiError::bad_request("server_error", "template missing"))?;
+    // `amr` says `pop`: every credential must come with key binding.
+    if template
+        .query
+        .query()
+        .credentials
+        .iter()
+        .any(|credential| !credential.require_cryptographic_holder_binding)
+    {
+        return Err(ApiError::bad_request(
+            "server_error",
+            "the template does not require holder binding",
+        ));
+    }
     let browser = random_token(32)?;
     let mut options = RequestOptions::defaults(state);
     options.oidc = Some(OidcRequest {

@@ -217,7 +217,9 @@ async fn a_relying_party_gets_an_id_token_with_the_disclosed_claims() {
     assert_eq!(claims["iss"], verifier.state.config.public_url.as_str());
     assert_eq!(claims["aud"], CLIENT);
     assert_eq!(claims["nonce"], "no-1");
-    assert_eq!(claims["amr"], json!(["openid4vp", "hwk"]));
+    // RFC 8176 `pop`: the key binding JWT proves possession of the holder
+    // key; nothing says whether it is a hardware key (`hwk`).
+    assert_eq!(claims["amr"], json!(["pop"]));
     assert!(claims["acr"].as_str().unwrap().contains("openid4vp"));
     assert_eq!(claims["registration_status"], "in_programme", "{claims}");
     assert!(claims["max_hours_per_week"].is_number(), "{claims}");
