@@ -11,7 +11,10 @@
 //!
 //! 1. the transaction records the accepted request (`erasure`, pending);
 //! 2. its personal-data key is destroyed (the sealed claims, wherever a
-//!    store still keeps a copy, can no longer be read);
+//!    store still keeps a copy, can no longer be read), and the
+//!    `presentation.erased` webhook event is queued (its deliveries'
+//!    ids fixed by the presentation, so a repeated step queues nothing
+//!    more: one event per erasure);
 //! 3. the consent record gets `erased_at`, and the transaction drops its
 //!    credentials and sealed claims and records `erased_at`.
 
@@ -197,6 +200,7 @@ async fn finish(state: &AppState, transaction: Transaction, now: i64) -> Result<
         return Ok(at);
     }
     state.stores.keys.destroy(&transaction.id).await?;
+    crate::webhooks::presentation_erased(state, &transaction).await?;
     if let Some(mut consent) = state.stores.consents.get(&transaction.id).await?
         && consent.erased_at.is_none()
     {

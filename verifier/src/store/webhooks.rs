@@ -99,7 +99,9 @@ pub trait SubscriptionStore: Send + Sync {
 /// The outbox of webhook deliveries.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
-    /// Adds a delivery.
+    /// Adds a delivery, unless one with its id is there already (an event
+    /// queued again, after a crash or by a concurrent writer, keeps its
+    /// first delivery).
     async fn enqueue(&self, delivery: &Delivery) -> Result<(), StoreError>;
     /// Takes up to `limit` pending deliveries due at `now_ms` whose lease
     /// has run out, leasing them until `lease_until_ms`.
@@ -150,8 +152,12 @@ impl SubscriptionStore for SledWebhooks {
 #[async_trait]
 impl OutboxStore for SledWebhooks {
     async fn enqueue(&self, delivery: &Delivery) -> Result<(), StoreError> {
-        self.deliveries
-            .insert(delivery.id.as_bytes(), super::encode(delivery)?)?;
+        // Err(_): there is one already, which stays.
+        let _added_or_kept = self.deliveries.compare_and_swap(
+            delivery.id.as_bytes(),
+            None::<&[u8]>,
+            Some(super::encode(delivery)?),
+        )?;
         Ok(())
     }
 
@@ -277,7 +283,8 @@ impl OutboxStore for PgWebhooks {
         self.pg
             .execute(
                 "INSERT INTO verifier_webhook_deliveries \
-                 (id, state, next_attempt_at, leased_until, record) VALUES ($1, $2, $3, 0, $4)",
+                 (id, state, next_attempt_at, leased_until, record) VALUES ($1, $2, $3, 0, $4) \
+                 ON CONFLICT (id) DO NOTHING",
                 &[
                     &delivery.id,
                     &delivery.state.as_str(),

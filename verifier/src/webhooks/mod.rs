@@ -6,8 +6,13 @@
 //! Events: `presentation.verified`, `presentation.failed`,
 //! `presentation.declined` (a decline or no matching credential) and
 //! `presentation.erased` (verified claims erased on the holder's request:
-//! the erasure feature calls [`presentation_erased`]). The body names the
-//! event type and the presentation id, never a claim value:
+//! `erasure` calls [`presentation_erased`] once the claims are destroyed).
+//! Each happens at most once per presentation, so a delivery's id is
+//! derived from the event, the presentation and the subscription
+//! ([`delivery_id`]): an event queued again (an erasure finished after a
+//! crash, two instances finishing it at once) keeps its one delivery. The
+//! body names the event type and the presentation id, never a claim
+//! value:
 //!
 //! ```json
 //! {"type": "presentation.verified", "timestamp": "2026-12-03T12:00:00Z",
@@ -18,11 +23,12 @@ pub mod deliver;
 
 use intyg_core::webhook::Payload;
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::model::{Outcome, Transaction};
 use crate::store::{Delivery, DeliveryState, Subscription};
-use crate::{AppState, now, random_token};
+use crate::{AppState, now};
 
 /// A webhook event type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,8 +85,23 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Queues `event` about `transaction` for every subscription to it and
-/// wakes the delivery worker. The caller makes the writes durable
+/// The `webhook-id` of `event` about `presentation_id` for
+/// `subscription_id`: `msg_` and 24 base64url characters of their SHA-256.
+pub fn delivery_id(event: EventType, presentation_id: &str, subscription_id: &str) -> String {
+    let mut hash = Sha256::new();
+    for part in [event.as_str(), presentation_id, subscription_id] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    format!(
+        "msg_{}",
+        intyg_core::jose::b64url_encode(&hash.finalize()[..18])
+    )
+}
+
+/// Queues `event` about `transaction` for every subscription to it (once:
+/// an event queued again keeps its deliveries) and wakes the delivery
+/// worker. The caller makes the writes durable
 /// (`Stores::durable`) before it answers.
 pub async fn emit(
     state: &AppState,
@@ -121,7 +142,7 @@ pub async fn emit(
     let mut queued = 0;
     for subscription in subscribers {
         let delivery = Delivery {
-            id: format!("msg_{}", random_token(18)?),
+            id: delivery_id(event, &transaction.id, &subscription.id),
             subscription_id: subscription.id,
             event: event.as_str().to_owned(),
             presentation_id: transaction.id.clone(),
@@ -143,9 +164,9 @@ pub async fn emit(
     Ok(queued)
 }
 
-/// The one call the erasure of a presentation's verified claims makes:
-/// queues `presentation.erased` for its subscribers (durable before this
-/// returns).
+/// The one call the erasure of a presentation's verified claims makes,
+/// once they are destroyed: queues `presentation.erased` for its
+/// subscribers (durable before this returns; repeating it adds nothing).
 pub async fn presentation_erased(
     state: &AppState,
     transaction: &Transaction,

@@ -5,7 +5,8 @@
 //! sealed under destroyed, so no claim value is left in the data
 //! directory); a request signed by another key, a replayed one and a
 //! posting's legal basis are refused; an erasure interrupted by SIGKILL
-//! is finished after a restart of the real binary.
+//! is finished after a restart of the real binary; an erasure sends one
+//! signed `presentation.erased` webhook.
 
 use intyg_testkit::free_port;
 use std::process::{Child, Command, Stdio};
@@ -18,6 +19,7 @@ use intyg_testkit::{TestPg, files_containing};
 use serde_json::{Value, json};
 
 use crate::flow::{Holder, holder_of};
+use crate::webhooks::{SampleReceiver, subscribe};
 use crate::{Session, TestIssuer, Verifier};
 
 /// A claim value the holder discloses (the optional given name).
@@ -248,6 +250,90 @@ async fn receipt_then_erasure_on_sled_leaves_no_claim_value_on_disk() {
 #[tokio::test]
 async fn receipt_then_erasure_on_postgres() {
     receipt_then_erasure(&on_postgres("erasure_pg").await).await;
+}
+
+/// Regression: `presentation.erased` was never emitted. An erasure
+/// carried out sends it once, signed, with the presentation id; a second
+/// request for the erased presentation sends nothing more.
+async fn an_erasure_sends_presentation_erased(verifier: Verifier) {
+    let port = free_port();
+    let (_, secret) = subscribe(
+        &verifier,
+        &format!("http://127.0.0.1:{port}/hooks"),
+        &["presentation.erased"],
+    )
+    .await;
+    let receiver = SampleReceiver::start(port, &secret);
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let (session, jwt) = share(&verifier, &holder, verifier.session().await).await;
+    let receipt = read_receipt(&verifier, &session, &jwt);
+    let answered = post_erasure(
+        &verifier.http,
+        &receipt.erasure_endpoint,
+        &erasure_request(&holder.key, &receipt, "erase"),
+    )
+    .await;
+    assert_eq!(answered.status(), 200);
+    // The sample receiver takes only a delivery whose signature checks.
+    let events = receiver.wait_for(1).await;
+    assert_eq!(events[0]["type"], "presentation.erased");
+    assert_eq!(events[0]["presentation_id"], session.id.as_str());
+    // Step 2 again (as after a crash before step 3): nothing more queued.
+    let erased = verifier
+        .state
+        .stores
+        .transactions
+        .get(&session.id)
+        .await
+        .unwrap()
+        .unwrap();
+    intyg_verifier::webhooks::presentation_erased(&verifier.state, &erased)
+        .await
+        .unwrap();
+    let again = post_erasure(
+        &verifier.http,
+        &receipt.erasure_endpoint,
+        &erasure_request(&holder.key, &receipt, "erase-again"),
+    )
+    .await;
+    assert_eq!(again.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(receiver.events().len(), 1, "{:?}", receiver.events());
+    let outbox = verifier.get_json("/api/webhook-deliveries").await;
+    let outbox = outbox.as_array().unwrap();
+    assert_eq!(outbox.len(), 1, "{outbox:?}");
+    assert_eq!(outbox[0]["event"], "presentation.erased");
+    assert_eq!(outbox[0]["presentation_id"], session.id.as_str());
+    assert!(!outbox[0].to_string().contains(GIVEN_NAME));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_sends_presentation_erased_on_sled() {
+    an_erasure_sends_presentation_erased(
+        Verifier::start("erasure-webhook", |config| {
+            config.webhooks.poll_interval_ms = 50;
+        })
+        .await,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_sends_presentation_erased_on_postgres() {
+    let url = TestPg::cluster().database("erasure_webhook_pg").await;
+    an_erasure_sends_presentation_erased(
+        Verifier::start("erasure-webhook-pg", |config| {
+            config.database_url = Some(url);
+            config.webhooks.poll_interval_ms = 50;
+        })
+        .await,
+    )
+    .await;
 }
 
 async fn legal_basis_refuses_erasure(verifier: Verifier) {
