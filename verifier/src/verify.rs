@@ -397,7 +397,9 @@ async fn check_presentation(
             query_id: query.id.clone(),
             vct,
             issuer: iss,
-            claims: verified.subject_claims(),
+            // What the wallet disclosed beyond the query is not kept
+            // (data minimisation): not stored, not shown, not passed on.
+            claims: query.requested_claims(&verified.subject_claims()),
             status: status.map(|_| "valid".to_owned()),
             status_checked_at: status.map(|_| context.now),
             status_list_fetched_at: status.map(|check| check.fetched_at),

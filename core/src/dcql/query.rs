@@ -15,7 +15,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::path::{ClaimsPath, json_kind};
+use super::path::{ClaimsPath, PathElement, json_kind};
 
 /// A DCQL query (OpenID4VP 1.0 §6), as found in the `dcql_query`
 /// authorization request parameter.
@@ -504,6 +504,61 @@ impl DcqlQuery {
 }
 
 impl CredentialQuery {
+    /// The part of a presented credential's `claims` this query asks for
+    /// (§6.3), for a verifier that keeps no more than it requested when a
+    /// wallet discloses more: each claims path's value, under the same
+    /// names, as far as the path names object members (a path that goes
+    /// on into an array keeps that whole array). A query that names no
+    /// claims asks for all of them (§6.1), so all are kept.
+    pub fn requested_claims(
+        &self,
+        claims: &serde_json::Map<String, Value>,
+    ) -> serde_json::Map<String, Value> {
+        let Some(queries) = &self.claims else {
+            return claims.clone();
+        };
+        let mut kept = serde_json::Map::new();
+        'paths: for query in queries {
+            let names: Vec<&str> = query
+                .path
+                .0
+                .iter()
+                .map_while(|element| match element {
+                    PathElement::Key(name) => Some(name.as_str()),
+                    PathElement::Index(_) | PathElement::AllElements => None,
+                })
+                .collect();
+            let Some((last, parents)) = names.split_last() else {
+                continue;
+            };
+            let mut source = Some(claims);
+            for name in parents {
+                source = match source.and_then(|members| members.get(*name)) {
+                    Some(Value::Object(inner)) => Some(inner),
+                    _ => None,
+                };
+            }
+            let Some(value) = source.and_then(|members| members.get(*last)) else {
+                continue;
+            };
+            let mut target = &mut kept;
+            for name in parents {
+                let slot = target
+                    .entry(*name)
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                // The source holds an object here, and so does what was
+                // kept of it (all of it, or members of it).
+                let Value::Object(inner) = slot else {
+                    continue 'paths;
+                };
+                target = inner;
+            }
+            // Over what a longer path kept: the whole, of which it is part.
+            target.insert((*last).to_owned(), value.clone());
+        }
+        kept
+    }
+
     /// Checks one Credential Query (§6.1, §6.1.1, §6.3, Appendix B).
     fn validate(&self) -> Result<(), DcqlError> {
         let credential = || self.id.clone();
@@ -698,6 +753,57 @@ mod tests {
         let mut query = base();
         edit(&mut query);
         check(query).unwrap_err()
+    }
+
+    #[test]
+    fn a_verifier_keeps_only_the_claims_it_asked_for() {
+        let presented = json!({
+            "family_name": "Lindqvist",
+            "personal_identity_number": "199403172381",
+            "address": {"street_address": "42", "locality": "Malmö"},
+            "nationalities": ["SE", "FI"],
+            "degrees": [{"title": "Civilingenjör"}]
+        });
+        let presented = presented.as_object().unwrap();
+        let query = |claims: Value| -> CredentialQuery {
+            serde_json::from_value(json!({
+                "id": "pid", "format": "dc+sd-jwt",
+                "meta": {"vct_values": ["urn:eudi:pid:1"]}, "claims": claims
+            }))
+            .unwrap()
+        };
+        // Two of them, one nested; the number the wallet added is dropped,
+        // and so is the sibling of the nested member.
+        let kept = query(json!([
+            {"path": ["family_name"]},
+            {"path": ["address", "street_address"]},
+            {"path": ["birthdate"]}
+        ]))
+        .requested_claims(presented);
+        assert_eq!(
+            Value::Object(kept),
+            json!({"family_name": "Lindqvist", "address": {"street_address": "42"}})
+        );
+        // A path into an array keeps the array; the whole object and one of
+        // its members, in either order, keep the whole object.
+        for paths in [
+            json!([{"path": ["degrees", null, "title"]}, {"path": ["address"]}, {"path": ["address", "locality"]}]),
+            json!([{"path": ["address", "locality"]}, {"path": ["address"]}, {"path": ["degrees", 0]}]),
+        ] {
+            assert_eq!(
+                Value::Object(query(paths).requested_claims(presented)),
+                json!({
+                    "degrees": [{"title": "Civilingenjör"}],
+                    "address": {"street_address": "42", "locality": "Malmö"}
+                })
+            );
+        }
+        // No claims named: the query asks for all of them.
+        let everything: CredentialQuery = serde_json::from_value(json!({
+            "id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:eudi:pid:1"]}
+        }))
+        .unwrap();
+        assert_eq!(&everything.requested_claims(presented), presented);
     }
 
     #[test]

@@ -396,3 +396,53 @@ async fn the_qr_code_is_drawn_only_when_asked_for() {
         );
     }
 }
+
+/// A wallet that discloses more than the query asks (here the personal
+/// identity number and the office): the presentation verifies, and the
+/// verifier keeps only what it asked for.
+#[tokio::test]
+async fn claims_disclosed_beyond_the_query_are_not_kept() {
+    let verifier = Verifier::start("over-disclosure", |_| {}).await;
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    let holder = SigningKey::generate().unwrap();
+    let session = verifier.session().await;
+    let (aud, nonce) = (session.client_id(), session.nonce());
+    let issue = |kind: &str| issuer.issue(kind, example(kind), &holder, VALID, |_| {});
+    let registration = present(
+        &issue("registration-certificate"),
+        &[
+            "/registration_status",
+            "/registered_since",
+            "/personal_identity_number",
+            "/office",
+        ],
+        &holder,
+        &aud,
+        &nonce,
+    );
+    let eligibility = present(
+        &issue("internship-eligibility"),
+        &["/eligible_from", "/eligible_until", "/max_hours_per_week"],
+        &holder,
+        &aud,
+        &nonce,
+    );
+    let vp = vp_token(&[("registration", registration), ("eligibility", eligibility)]);
+    let response = verifier.post(&session, session.encrypted(vp)).await;
+    assert_eq!(response.status(), 200);
+    let shown = verifier.show(&session.id).await;
+    assert_eq!(shown["status"], "verified", "{shown}");
+    let kept = shown["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["query_id"] == "registration")
+        .unwrap();
+    assert_eq!(
+        kept["claims"],
+        serde_json::json!({"registration_status": "in_programme", "registered_since": "2026-02-02"}),
+        "{shown}"
+    );
+    assert!(!shown.to_string().contains("199403172381"), "{shown}");
+}
