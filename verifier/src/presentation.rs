@@ -452,28 +452,32 @@ fn completed(current: &Transaction, now: i64) -> Transaction {
     done
 }
 
-/// Writes `done` (and `consent`) over `current`, queues its webhook event,
-/// makes both durable and wakes the local watchers; false when another
-/// write came first.
+/// Writes `done` (and `consent`) over `current` together with its webhook
+/// event's deliveries, makes them durable and wakes the local watchers and
+/// the delivery worker; false when another write came first.
 async fn record(
     state: &AppState,
     current: &Transaction,
     done: &Transaction,
     consent: Option<&ConsentRecord>,
 ) -> Result<bool, ApiError> {
+    let events = match crate::webhooks::EventType::of(done.outcome) {
+        Some(event) => crate::webhooks::deliveries(state, event, done).await?,
+        None => Vec::new(),
+    };
     if !state
         .stores
         .transactions
-        .finish(current, done, consent)
+        .finish(current, done, consent, &events)
         .await?
     {
         return Ok(false);
     }
-    if let Some(event) = crate::webhooks::EventType::of(done.outcome) {
-        crate::webhooks::emit(state, event, done).await?;
-    }
     state.stores.durable().await?;
     state.changes.changed(&done.id);
+    if !events.is_empty() {
+        state.webhooks.wake();
+    }
     Ok(true)
 }
 

@@ -70,13 +70,17 @@ pub trait TransactionStore: Send + Sync {
     async fn claim(&self, current: &Transaction) -> Result<bool, StoreError>;
     /// Replaces `current` (as read before [`claim`](Self::claim)) with
     /// `done` if the stored record still equals `current` and is claimed
-    /// and, only then, stores `consent`, together (one commit on
-    /// PostgreSQL); returns whether it did.
+    /// and, only then, stores `consent` and queues `events` (the webhook
+    /// deliveries of the outcome; one already queued under the same id
+    /// stays as it is), all in one commit (a PostgreSQL transaction, a
+    /// sled transaction over the trees): an outcome is never stored
+    /// without its events. Returns whether it did.
     async fn finish(
         &self,
         current: &Transaction,
         done: &Transaction,
         consent: Option<&ConsentRecord>,
+        events: &[Delivery],
     ) -> Result<bool, StoreError>;
     /// Completed transactions, finished at or before `before`, that still
     /// hold verified claims.
@@ -284,17 +288,19 @@ impl Stores {
         db: intyg_service::backup::Db,
         keys_dir: &std::path::Path,
     ) -> Result<Self, StoreError> {
+        let deliveries = db.open_tree("webhook_deliveries")?;
         let sled = Arc::new(SledStore {
             transactions: db.open_tree("transactions")?,
             claims: db.open_tree(CLAIMS_TREE)?,
             consents: db.open_tree("consents")?,
+            deliveries: deliveries.clone(),
             postings: db.open_tree("postings")?,
             applications: db.open_tree("applications")?,
             replay: db.open_tree("replay")?,
         });
         let webhooks = Arc::new(webhooks::SledWebhooks {
             subscriptions: db.open_tree("webhook_subscriptions")?,
-            deliveries: db.open_tree("webhook_deliveries")?,
+            deliveries,
         });
         Ok(Self {
             transactions: sled.clone(),
@@ -324,6 +330,9 @@ struct SledStore {
     /// Ids of the transactions a response has taken.
     claims: Tree,
     consents: Tree,
+    /// The webhook outbox ([`webhooks::SledWebhooks`]'s), which a
+    /// transaction's outcome writes to in the same sled transaction.
+    deliveries: Tree,
     postings: Tree,
     /// Keyed `posting id` `/` `transaction id` (ids are base64url).
     applications: Tree,
@@ -387,17 +396,51 @@ impl TransactionStore for SledStore {
         current: &Transaction,
         done: &Transaction,
         consent: Option<&ConsentRecord>,
+        events: &[Delivery],
     ) -> Result<bool, StoreError> {
-        // One fsync (`Stores::durable`) covers both writes.
-        if !self.claims.contains_key(current.id.as_bytes())?
-            || !TransactionStore::swap(self, current, done).await?
-        {
-            return Ok(false);
+        use sled::transaction::{ConflictableTransactionError, TransactionError};
+        let id = current.id.as_bytes();
+        let (expected, next) = (encode(current)?, encode(done)?);
+        let consent = consent.map(encode).transpose()?;
+        let events = events
+            .iter()
+            .map(|delivery| Ok((delivery.id.as_bytes(), encode(delivery)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let trees = [
+            &self.transactions,
+            &self.claims,
+            &self.consents,
+            &self.deliveries,
+        ];
+        // One sled transaction (and one fsync, `Stores::durable`) for
+        // the outcome, its consent record and its events.
+        let finished = Tree::transaction(&trees, |views| {
+            let [transactions, claims, consents, deliveries] = views else {
+                return Err(ConflictableTransactionError::Abort(()));
+            };
+            if claims.get(id)?.is_none()
+                || transactions.get(id)?.as_deref() != Some(expected.as_slice())
+            {
+                return Ok(false);
+            }
+            transactions.insert(id, next.as_slice())?;
+            if let Some(consent) = &consent {
+                consents.insert(id, consent.as_slice())?;
+            }
+            for (key, delivery) in &events {
+                if deliveries.get(key)?.is_none() {
+                    deliveries.insert(*key, delivery.as_slice())?;
+                }
+            }
+            Ok(true)
+        });
+        match finished {
+            Ok(finished) => Ok(finished),
+            Err(TransactionError::Storage(error)) => Err(error.into()),
+            Err(TransactionError::Abort(())) => Err(StoreError::Database(
+                sled::Error::ReportableBug("finish: one view per tree".into()),
+            )),
         }
-        if let Some(consent) = consent {
-            ConsentStore::insert(self, consent).await?;
-        }
-        Ok(true)
     }
 
     async fn with_claims_completed_before(

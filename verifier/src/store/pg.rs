@@ -12,8 +12,8 @@ use intyg_service::pg::{Migration, Pg, PgError, Row};
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{
-    Application, ConsentStore, Posting, PostingStore, ReplayStore, StoreError, TransactionKeyStore,
-    TransactionStore,
+    Application, ConsentStore, Delivery, Posting, PostingStore, ReplayStore, StoreError,
+    TransactionKeyStore, TransactionStore,
 };
 use crate::model::{ConsentRecord, Outcome, Transaction};
 
@@ -183,9 +183,14 @@ impl TransactionStore for PgStore {
         current: &Transaction,
         done: &Transaction,
         consent: Option<&ConsentRecord>,
+        events: &[Delivery],
     ) -> Result<bool, StoreError> {
         let consent = consent.map(encode).transpose()?;
-        // The consent row is inserted only from the row the swap returned.
+        let ids: Vec<&str> = events.iter().map(|d| d.id.as_str()).collect();
+        let due: Vec<i64> = events.iter().map(|d| d.next_attempt_at).collect();
+        let records = events.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
+        // The consent row and the deliveries are inserted only from the
+        // row the swap returned: one statement, one commit.
         let row = self
             .pg
             .query_one(
@@ -196,7 +201,14 @@ impl TransactionStore for PgStore {
                  consent AS ( \
                      INSERT INTO verifier_consents (transaction_id, record) \
                      SELECT id, $5::text FROM finished WHERE $5::text IS NOT NULL \
-                     ON CONFLICT (transaction_id) DO UPDATE SET record = excluded.record) \
+                     ON CONFLICT (transaction_id) DO UPDATE SET record = excluded.record), \
+                 events AS ( \
+                     INSERT INTO verifier_webhook_deliveries \
+                     (id, state, next_attempt_at, leased_until, record) \
+                     SELECT event.id, 'pending', event.due, 0, event.record \
+                     FROM finished, unnest($7::text[], $8::bigint[], $9::text[]) \
+                         AS event (id, due, record) \
+                     ON CONFLICT (id) DO NOTHING) \
                  SELECT count(*) FROM finished",
                 &[
                     &done.id,
@@ -205,6 +217,9 @@ impl TransactionStore for PgStore {
                     &encode(done)?,
                     &consent,
                     &done.erasure_pending(),
+                    &ids,
+                    &due,
+                    &records,
                 ],
             )
             .await?;

@@ -108,6 +108,24 @@ pub async fn emit(
     event: EventType,
     transaction: &Transaction,
 ) -> Result<usize, ApiError> {
+    let deliveries = deliveries(state, event, transaction).await?;
+    for delivery in &deliveries {
+        state.stores.outbox.enqueue(delivery).await?;
+    }
+    if !deliveries.is_empty() {
+        state.webhooks.wake();
+    }
+    Ok(deliveries.len())
+}
+
+/// The deliveries of `event` about `transaction`, one per subscription to
+/// it, not yet queued: a presentation's outcome queues them with the
+/// outcome itself (`TransactionStore::finish`), then wakes the worker.
+pub async fn deliveries(
+    state: &AppState,
+    event: EventType,
+    transaction: &Transaction,
+) -> Result<Vec<Delivery>, ApiError> {
     let subscribers: Vec<Subscription> = state
         .stores
         .subscriptions
@@ -117,7 +135,7 @@ pub async fn emit(
         .filter(|s| s.events.iter().any(|e| e == event.as_str()))
         .collect();
     if subscribers.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let mut data = Map::new();
     data.insert("presentation_id".into(), transaction.id.clone().into());
@@ -139,9 +157,9 @@ pub async fn emit(
     };
     let body = serde_json::to_string(&payload)
         .map_err(|e| ApiError::bad_request("server_error", e.to_string()))?;
-    let mut queued = 0;
-    for subscription in subscribers {
-        let delivery = Delivery {
+    Ok(subscribers
+        .into_iter()
+        .map(|subscription| Delivery {
             id: delivery_id(event, &transaction.id, &subscription.id),
             subscription_id: subscription.id,
             event: event.as_str().to_owned(),
@@ -154,14 +172,8 @@ pub async fn emit(
             last_error: None,
             created_at: now(),
             delivered_at: None,
-        };
-        state.stores.outbox.enqueue(&delivery).await?;
-        queued += 1;
-    }
-    if queued > 0 {
-        state.webhooks.wake();
-    }
-    Ok(queued)
+        })
+        .collect())
 }
 
 /// The one call the erasure of a presentation's verified claims makes,

@@ -50,7 +50,7 @@ both_backends!(
     an_erasure_request_id_is_taken_once,
     a_destroyed_transaction_key_is_gone,
     pending_erasures_are_found,
-    an_outcome_and_its_consent_are_written_together,
+    an_outcome_its_consent_and_its_events_are_written_together,
     an_authorization_code_is_taken_once,
 );
 
@@ -570,7 +570,7 @@ async fn the_outbox_hands_a_due_delivery_to_one_claimer(stores: Stores) {
     assert_eq!(stores.outbox.list(None).await.unwrap().len(), 2);
 }
 
-async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
+async fn an_outcome_its_consent_and_its_events_are_written_together(stores: Stores) {
     let pending = transaction("t1");
     stores.transactions.insert(&pending).await.unwrap();
     let done = verified(pending.clone(), 9);
@@ -585,10 +585,11 @@ async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
         presentation_digest: "d".into(),
         erased_at: None,
     };
+    let events = [delivery("e1", 5), delivery("e2", 5)];
     assert!(
         !stores
             .transactions
-            .finish(&pending, &done, Some(&consent("t1")))
+            .finish(&pending, &done, Some(&consent("t1")), &events)
             .await
             .unwrap(),
         "not before a response has taken the transaction"
@@ -601,7 +602,7 @@ async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
     assert!(
         !stores
             .transactions
-            .finish(&stale, &done, Some(&consent("t1")))
+            .finish(&stale, &done, Some(&consent("t1")), &events)
             .await
             .unwrap(),
         "not from a record other than the stored one"
@@ -612,9 +613,17 @@ async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
         "no consent record without the outcome"
     );
     assert!(
+        stores.outbox.list(None).await.unwrap().is_empty(),
+        "no event without the outcome"
+    );
+    // An event queued before (the same id) stays as it was.
+    let mut queued = delivery("e2", 5);
+    queued.attempts = 1;
+    stores.outbox.enqueue(&queued).await.unwrap();
+    assert!(
         stores
             .transactions
-            .finish(&pending, &done, Some(&consent("t1")))
+            .finish(&pending, &done, Some(&consent("t1")), &events)
             .await
             .unwrap()
     );
@@ -627,13 +636,24 @@ async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
         stores.consents.get("t1").await.unwrap(),
         Some(consent("t1"))
     );
+    assert_eq!(
+        stores.outbox.get("e1").await.unwrap(),
+        Some(events[0].clone())
+    );
+    assert_eq!(stores.outbox.get("e2").await.unwrap(), Some(queued));
+    assert_eq!(stores.outbox.list(None).await.unwrap().len(), 2);
     // Once finished, a second outcome is refused.
     assert!(
         !stores
             .transactions
-            .finish(&pending, &done, None)
+            .finish(&pending, &done, None, &[delivery("e3", 5)])
             .await
             .unwrap()
+    );
+    assert_eq!(
+        stores.outbox.get("e3").await.unwrap(),
+        None,
+        "nor are its events queued"
     );
     assert!(
         !stores.transactions.claim(&pending).await.unwrap(),
@@ -661,7 +681,7 @@ async fn an_outcome_and_its_consent_are_written_together(stores: Stores) {
     assert!(
         stores
             .transactions
-            .finish(&other, &failed, None)
+            .finish(&other, &failed, None, &[])
             .await
             .unwrap()
     );
