@@ -83,46 +83,86 @@ pub fn disclosed_claims(transaction: &Transaction) -> Map<String, Value> {
 /// The key of pairwise subjects: 32 random bytes in `data_dir`, made on
 /// first use (instances sharing `data_dir` share it).
 fn pairwise_key(state: &AppState) -> Result<Vec<u8>, ApiError> {
-    let path = state.config.data_dir.join(PAIRWISE_KEY_FILE);
+    let dir = &state.config.data_dir;
+    let path = dir.join(PAIRWISE_KEY_FILE);
     let failed =
         |e: std::io::Error| ApiError::bad_request("server_error", format!("pairwise key: {e}"));
-    match std::fs::read(&path) {
-        Ok(key) if key.len() == 32 => Ok(key),
+    let read = |path: &std::path::Path| match std::fs::read(path) {
+        Ok(key) if key.len() == 32 => Ok(Some(key)),
         Ok(_) => Err(ApiError::bad_request(
             "server_error",
             "pairwise key file is not 32 bytes",
         )),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut key = vec![0u8; 32];
-            aws_lc_rs::rand::fill(&mut key)
-                .map_err(|_| ApiError::Key(intyg_core::jose::JoseError::Signing))?;
-            let temporary = path.with_extension("tmp");
-            std::fs::write(&temporary, &key).map_err(failed)?;
-            // Another instance may have written it meanwhile: keep the first.
-            match std::fs::hard_link(&temporary, &path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(failed(e)),
-            }
-            std::fs::remove_file(&temporary).map_err(failed)?;
-            std::fs::read(&path).map_err(failed)
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(failed(e)),
+    };
+    if let Some(key) = read(&path)? {
+        return Ok(key);
     }
+    let mut key = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut key)
+        .map_err(|_| ApiError::Key(intyg_core::jose::JoseError::Signing))?;
+    let temporary = dir.join(format!("{PAIRWISE_KEY_FILE}.{}.tmp", random_token(12)?));
+    let written = write_new_key(dir, &temporary, &path, &key);
+    // The temporary name is ours alone; it goes whatever happened.
+    let removed = std::fs::remove_file(&temporary);
+    written.map_err(failed)?;
+    if let Err(e) = removed
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        return Err(failed(e));
+    }
+    // The key that won, ours or a concurrent creator's.
+    read(&path)?.ok_or_else(|| ApiError::bad_request("server_error", "pairwise key vanished"))
 }
 
-/// `sub` for `client_id`: the HMAC of the client and the disclosed
-/// personal identity number (stable per client, unlinkable across
-/// clients, never the number), else a fresh random value.
+/// Writes `key` to `temporary` (mode 0600, synced), then links it to
+/// `path` unless a concurrent creator got there first: a link never
+/// replaces a file, so every creator ends up with the one key at `path`.
+/// The directory is synced so the name survives a crash.
+fn write_new_key(
+    dir: &std::path::Path,
+    temporary: &std::path::Path,
+    path: &std::path::Path,
+    key: &[u8],
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(temporary)?;
+    file.write_all(key)?;
+    file.sync_all()?;
+    match std::fs::hard_link(temporary, path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// The disclosed claims that identify a person for good: the Swedish
+/// personal identity number (registration certificate) and the PID's
+/// `personal_administrative_number` (EUDI PID rulebook).
+const STABLE_IDENTIFIERS: [&str; 2] =
+    ["personal_identity_number", "personal_administrative_number"];
+
+/// `sub` for `client_id`: the HMAC of the client and a disclosed stable
+/// identifier ([`STABLE_IDENTIFIERS`]; stable per client, unlinkable
+/// across clients, never the number), else a fresh random value.
 pub fn pairwise_subject(
     state: &AppState,
     client_id: &str,
     transaction: &Transaction,
 ) -> Result<String, ApiError> {
-    let stable = transaction.credentials.iter().find_map(|c| {
-        c.claims
-            .get("personal_identity_number")
-            .and_then(Value::as_str)
+    let stable = STABLE_IDENTIFIERS.iter().find_map(|name| {
+        transaction
+            .credentials
+            .iter()
+            .find_map(|c| c.claims.get(*name).and_then(Value::as_str))
+            .filter(|number| !number.is_empty())
     });
     match stable {
         Some(number) => {

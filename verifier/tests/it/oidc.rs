@@ -621,11 +621,19 @@ async fn regression_authorize_takes_post_ignores_unknown_scopes_and_refuses_what
             "openid internship_application internship_eligible_minimal",
             "invalid_scope",
         ),
-        ("scope", "openid internship_eligible_minimal", "invalid_scope"),
+        (
+            "scope",
+            "openid internship_eligible_minimal",
+            "invalid_scope",
+        ),
         ("scope", "openid profile", "invalid_scope"),
         ("prompt", "none", "login_required"),
         ("prompt", "login none", "invalid_request"),
-        ("request", "eyJhbGciOiJub25lIn0.e30.", "request_not_supported"),
+        (
+            "request",
+            "eyJhbGciOiJub25lIn0.e30.",
+            "request_not_supported",
+        ),
         (
             "request_uri",
             "https://ats.example/request.jwt",
@@ -803,12 +811,35 @@ async fn regression_private_key_jwt_checks_times_and_client_id() {
         claims
     };
     for (claims, client_id, what) in [
-        (with("j1", json!({"iat": now + 120, "exp": now + 180})), None, "iat ahead"),
-        (with("j2", json!({"iat": now, "nbf": now + 120, "exp": now + 240})), None, "nbf ahead"),
-        (with("j3", json!({"iat": now, "exp": now + 600})), None, "exp - iat > 300"),
-        (with("j4", json!({"exp": now + 600})), None, "exp far, no iat"),
+        (
+            with("j1", json!({"iat": now + 120, "exp": now + 180})),
+            None,
+            "iat ahead",
+        ),
+        (
+            with(
+                "j2",
+                json!({"iat": now, "nbf": now + 120, "exp": now + 240}),
+            ),
+            None,
+            "nbf ahead",
+        ),
+        (
+            with("j3", json!({"iat": now, "exp": now + 600})),
+            None,
+            "exp - iat > 300",
+        ),
+        (
+            with("j4", json!({"exp": now + 600})),
+            None,
+            "exp far, no iat",
+        ),
         (with("j5", json!({"iat": now})), None, "no exp"),
-        (with("j6", json!({"iat": now, "exp": now + 60})), Some("other"), "client_id"),
+        (
+            with("j6", json!({"iat": now, "exp": now + 60})),
+            Some("other"),
+            "client_id",
+        ),
     ] {
         let response = send(claims, client_id).await.unwrap();
         assert_eq!(response.status(), 401, "{what}");
@@ -816,12 +847,97 @@ async fn regression_private_key_jwt_checks_times_and_client_id() {
         assert_eq!(body["error"], "invalid_client", "{what}");
     }
     let ok = send(
-        with("j7", json!({"iat": now - 30, "nbf": now + 30, "exp": now + 200})),
+        with(
+            "j7",
+            json!({"iat": now - 30, "nbf": now + 30, "exp": now + 200}),
+        ),
         Some(CLIENT),
     )
     .await
     .unwrap();
     assert_eq!(ok.status(), 200, "{}", ok.text().await.unwrap());
+}
+
+/// A disclosed personal identity number (registration certificate) or
+/// personal administrative number (EUDI PID) gives a stable pairwise
+/// `sub` per client, never the number. The key behind it is made once
+/// even by concurrent first uses, as a private file (0600), leaving no
+/// temporary file. (No built-in template asks for either number, and the
+/// verifier keeps only requested claims, so the transaction of a real
+/// sign-in is given one here.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_stable_sub_from_a_disclosed_number_with_a_private_key_file() {
+    use intyg_verifier::oidc::token::pairwise_subject;
+
+    let (verifier, issuer) = start("oidc-stable-sub", REDIRECT).await;
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let (link, tx, cookie) = open_authorization(&verifier, &pkce().1).await;
+    let session = verifier.session_of(&link, &tx).await;
+    verifier.post(&session, holder.respond(&session)).await;
+    assert!(query(&done(&verifier, &tx, &cookie).await, "code").is_some());
+    let transaction = verifier
+        .state
+        .stores
+        .transactions
+        .get(&tx)
+        .await
+        .unwrap()
+        .unwrap();
+    let number = "199403172381";
+    let disclosing = |name: &str| {
+        let mut value = serde_json::to_value(&transaction).unwrap();
+        value["credentials"] = json!([{
+            "query_id": "id",
+            "vct": "urn:example",
+            "issuer": null,
+            "claims": {name: number},
+            "status": null
+        }]);
+        serde_json::from_value(value).unwrap()
+    };
+    let by_registration = disclosing("personal_identity_number");
+    let by_pid = disclosing("personal_administrative_number");
+    let key_file = verifier.state.config.data_dir.join("oidc-pairwise.key");
+    assert!(!key_file.exists());
+    // Eight first uses at once agree on one key.
+    let subs: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| pairwise_subject(&verifier.state, CLIENT, &by_registration)))
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().unwrap().unwrap())
+            .collect()
+    });
+    assert!(subs.iter().all(|sub| *sub == subs[0]), "{subs:?}");
+    assert_ne!(subs[0], number);
+    assert!(!subs[0].contains(number));
+    let by_pid_sub = pairwise_subject(&verifier.state, CLIENT, &by_pid).unwrap();
+    assert_eq!(
+        by_pid_sub,
+        pairwise_subject(&verifier.state, CLIENT, &by_pid).unwrap()
+    );
+    assert_ne!(
+        by_pid_sub,
+        pairwise_subject(&verifier.state, "another-client", &by_pid).unwrap()
+    );
+    // Without a number, a fresh one each time.
+    assert_ne!(
+        pairwise_subject(&verifier.state, CLIENT, &transaction).unwrap(),
+        pairwise_subject(&verifier.state, CLIENT, &transaction).unwrap()
+    );
+
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let leftovers: Vec<_> = std::fs::read_dir(&verifier.state.config.data_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 /// A relying party's callback page on loopback: answers what it got.
