@@ -46,8 +46,7 @@ pub trait GrantStore: Send + Sync {
     async fn get(&self, key: &str) -> Result<Option<Grant>, StoreError>;
     /// Remembers under `key` (a hash) the key of another grant until
     /// `expires_at`: the access token issued for a used code.
-    async fn put_link(&self, key: &str, target: &str, expires_at: i64)
-    -> Result<(), StoreError>;
+    async fn put_link(&self, key: &str, target: &str, expires_at: i64) -> Result<(), StoreError>;
     /// Takes the key remembered under `key`: a second take finds nothing.
     async fn take_link(&self, key: &str) -> Result<Option<String>, StoreError>;
 }
@@ -72,12 +71,7 @@ impl GrantStore for SledGrants {
         super::decode(self.tree.get(key.as_bytes())?)
     }
 
-    async fn put_link(
-        &self,
-        key: &str,
-        target: &str,
-        _expires_at: i64,
-    ) -> Result<(), StoreError> {
+    async fn put_link(&self, key: &str, target: &str, _expires_at: i64) -> Result<(), StoreError> {
         self.tree.insert(key.as_bytes(), super::encode(&target)?)?;
         Ok(())
     }
@@ -132,12 +126,7 @@ impl GrantStore for PgGrants {
             .transpose()
     }
 
-    async fn put_link(
-        &self,
-        key: &str,
-        target: &str,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
+    async fn put_link(&self, key: &str, target: &str, expires_at: i64) -> Result<(), StoreError> {
         self.pg
             .execute(
                 "INSERT INTO verifier_oidc_grants (key, expires_at, record) VALUES ($1, $2, $3)",
