@@ -38,7 +38,7 @@ impl Webhooks {
     ) -> Result<Self, intyg_service::fetch::FetchError> {
         let mut fetcher = Fetcher::new(settings.timeout_ms, 64 * 1024, dev)?;
         if settings.allow_private_addresses {
-            fetcher = fetcher.dangerous_allow_private_addresses();
+            fetcher = fetcher.dangerous_allow_private_addresses()?;
         }
         Ok(Self {
             fetcher,

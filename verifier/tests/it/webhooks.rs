@@ -330,6 +330,104 @@ async fn a_webhook_to_a_private_address_or_an_unknown_event_is_refused() {
     assert_eq!(verifier.get_json("/api/webhooks").await, json!([]));
 }
 
+/// Regression: outside `--dev`, `https://localhost/`, IPv4-mapped
+/// loopback, link-local, shared (CGNAT) and other non-public addresses
+/// were taken as webhook URLs. Each is refused with a 400 naming it.
+#[tokio::test]
+async fn outside_dev_a_webhook_to_localhost_or_a_non_public_address_is_refused() {
+    let verifier = Verifier::start("webhook-ssrf-prod", |config| config.dev = false).await;
+    for url in [
+        "https://localhost/x",
+        "https://LOCALHOST./x",
+        "https://hr.localhost/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "https://[::ffff:127.0.0.1]/x",
+        "https://[::ffff:a00:5]/x",
+        "https://[::1]/x",
+        "https://127.0.0.1/x",
+        "https://2130706433/x",
+        "https://[fe80::1]/x",
+        "https://[fd00::1]/x",
+        "https://100.64.0.1/x",
+        "https://169.254.169.254/latest/meta-data",
+        "https://0.0.0.0/x",
+        "https://[::]/x",
+        "https://224.0.0.1/x",
+        "https://192.0.2.1/x",
+        "https://[64:ff9b::7f00:1]/x",
+        "http://ats.example/hooks",
+    ] {
+        let response = verifier
+            .post_json(
+                "/api/webhooks",
+                &json!({"url": url, "events": ["presentation.verified"]}),
+            )
+            .await;
+        assert_eq!(response.status(), 400, "{url}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"], "invalid_request", "{url}");
+        let description = error["error_description"].as_str().unwrap();
+        assert!(description.contains("is refused"), "{url}: {description}");
+    }
+    subscribe(
+        &verifier,
+        "https://ats.example/hooks",
+        &["presentation.verified"],
+    )
+    .await;
+    assert_eq!(
+        verifier
+            .get_json("/api/webhooks")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// Regression: a stored URL is checked again when delivered to. A
+/// subscription to IPv4-mapped loopback (stored before the rule, or by
+/// another instance's settings) ends in a dead letter without the
+/// verifier ever connecting to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_dev_a_delivery_to_a_mapped_loopback_address_never_connects() {
+    let verifier = Verifier::start("webhook-ssrf-delivery", |config| {
+        config.dev = false;
+        config.webhooks.max_attempts = 1;
+        config.webhooks.poll_interval_ms = 50;
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(Mutex::new(0usize));
+    let counter = connections.clone();
+    tokio::spawn(async move {
+        while listener.accept().await.is_ok() {
+            *counter.lock().unwrap() += 1;
+        }
+    });
+    verifier
+        .state
+        .stores
+        .subscriptions
+        .insert(&intyg_verifier::store::Subscription {
+            id: "stored-before".into(),
+            url: format!("https://[::ffff:127.0.0.1]:{port}/hooks"),
+            events: vec!["presentation.declined".into()],
+            secret: "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0".into(),
+            created_at: intyg_verifier::now(),
+        })
+        .await
+        .unwrap();
+    let session = verifier.session().await;
+    decline(&verifier, &session).await;
+    let all = deliveries_until(&verifier, |all| all.len() == 1 && all[0]["state"] == "dead").await;
+    let error = all[0]["last_error"].as_str().unwrap();
+    assert!(error.starts_with("refusing to fetch"), "{error}");
+    assert_eq!(*connections.lock().unwrap(), 0);
+}
+
 /// Two instances on one database, each with its delivery worker: every
 /// event reaches the receiver exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
