@@ -293,16 +293,71 @@ impl OidcClient {
             (Some(id), Some(secret), Some(uri))
                 if !id.is_empty() && !secret.is_empty() && !uri.is_empty() =>
             {
-                Ok(Self {
+                let client = Self {
                     client_id: id.to_owned(),
                     client_secret: Some(secret.to_owned()),
                     jwks: Vec::new(),
                     redirect_uris: vec![uri.to_owned()],
                     scopes: None,
-                })
+                };
+                client
+                    .check()
+                    .map_err(|problem| format!("`{flag}`: {problem}"))?;
+                Ok(client)
             }
             _ => Err(format!("`{flag}` is not ID:SECRET:REDIRECT_URI")),
         }
+    }
+
+    /// Whether this client can work: an id, a way to authenticate, absolute
+    /// http(s) redirect URIs without a fragment, scopes that name templates.
+    pub fn check(&self) -> Result<(), OidcClientProblem> {
+        if self.client_id.is_empty() {
+            return Err(OidcClientProblem::EmptyId);
+        }
+        if self.client_secret.as_deref().is_none_or(str::is_empty) && self.jwks.is_empty() {
+            return Err(OidcClientProblem::NoCredentials);
+        }
+        if self.redirect_uris.is_empty() {
+            return Err(OidcClientProblem::NoRedirectUri);
+        }
+        if let Some(uri) = self.redirect_uris.iter().find(|uri| {
+            !url::Url::parse(uri).is_ok_and(|url| {
+                matches!(url.scheme(), "http" | "https")
+                    && url.has_host()
+                    && url.fragment().is_none()
+            })
+        }) {
+            return Err(OidcClientProblem::RedirectUri(uri.clone()));
+        }
+        if let Some(scope) = self.scopes.iter().flatten().find(|scope| {
+            !crate::templates::TEMPLATES
+                .iter()
+                .any(|name| name.replace('-', "_") == **scope)
+        }) {
+            return Err(OidcClientProblem::UnknownScope(scope.clone()));
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Checks every `[[oidc_clients]]` entry ([`OidcClient::check`]) and
+    /// that no two share a `client_id`: run at startup, after the command
+    /// line added its clients.
+    pub fn check_oidc_clients(&self) -> Result<(), ConfigError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for client in &self.oidc_clients {
+            let refused = |problem| ConfigError::OidcClient {
+                client_id: client.client_id.clone(),
+                problem,
+            };
+            client.check().map_err(refused)?;
+            if !seen.insert(client.client_id.as_str()) {
+                return Err(refused(OidcClientProblem::Duplicate));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -608,6 +663,40 @@ pub enum ConfigError {
     /// `[templates.NAME]` names no template.
     #[error("[templates.{0}]: there is no such template")]
     UnknownTemplate(String),
+    /// An `[[oidc_clients]]` entry cannot work as configured.
+    #[error("[[oidc_clients]] client_id = {client_id:?}: {problem}")]
+    OidcClient {
+        /// The client.
+        client_id: String,
+        /// What is wrong with it.
+        problem: OidcClientProblem,
+    },
+}
+
+/// What is wrong with a relying party of the OpenID Provider bridge.
+#[derive(Debug, thiserror::Error)]
+pub enum OidcClientProblem {
+    /// Another entry has the same `client_id`.
+    #[error("another client has the same client_id")]
+    Duplicate,
+    /// The `client_id` is empty.
+    #[error("client_id is empty")]
+    EmptyId,
+    /// Neither `client_secret` nor `jwks`: it could never authenticate.
+    #[error("it has neither a client_secret nor jwks, so it could never authenticate at /token")]
+    NoCredentials,
+    /// No `redirect_uris`.
+    #[error("redirect_uris is empty")]
+    NoRedirectUri,
+    /// A redirect URI that is not an absolute http(s) URL, or has a
+    /// fragment (RFC 6749 §3.1.2).
+    #[error("redirect URI {0:?} must be an absolute http or https URL without a fragment")]
+    RedirectUri(String),
+    /// A scope that names no template.
+    #[error(
+        "scope {0:?} names no template (scopes are template names with _ for -, e.g. internship_application)"
+    )]
+    UnknownScope(String),
 }
 
 impl Config {
@@ -720,6 +809,7 @@ impl Config {
         {
             return Err(ConfigError::UnknownTemplate(name.clone()));
         }
+        self.check_oidc_clients()?;
         Ok(self)
     }
 }

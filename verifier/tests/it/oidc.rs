@@ -1142,3 +1142,84 @@ async fn the_openidconnect_crate_signs_in_through_the_bridge() {
     .unwrap();
     assert_eq!(payload["registration_status"], "in_programme");
 }
+
+/// A relying party that could never work is refused when the
+/// configuration is loaded, naming the client and the problem: scopes that
+/// name no template, no way to authenticate, redirect URIs that are not
+/// absolute http(s) URLs or carry a fragment, a duplicate client id.
+#[test]
+fn regression_oidc_clients_that_cannot_work_are_refused_at_startup() {
+    let dir = crate::TempDir::new("oidc-config");
+    let path = dir.0.join("verifier.toml");
+    let load = |clients: &str| {
+        let text = format!(
+            "public_url = \"http://localhost:1\"\nlisten = \"127.0.0.1:1\"\ndata_dir = {:?}\ndev = true\n{clients}",
+            dir.0
+        );
+        std::fs::write(&path, text).unwrap();
+        intyg_verifier::config::Config::load(&path)
+    };
+    let client = |id: &str, lines: &[&str]| {
+        format!(
+            "\n[[oidc_clients]]\nclient_id = \"{id}\"\n{}\n",
+            lines.join("\n")
+        )
+    };
+    let secret = "client_secret = \"a long random secret\"";
+    let redirect = "redirect_uris = [\"https://ats.example/callback\"]";
+    let good = client(
+        "ats",
+        &[secret, redirect, "scopes = [\"internship_application\"]"],
+    );
+    let config = load(&good).unwrap();
+    assert_eq!(config.oidc_clients.len(), 1);
+    for (clients, expected) in [
+        (
+            client("ats", &[secret, redirect, "scopes = [\"payroll\"]"]),
+            "\"payroll\" names no template",
+        ),
+        (
+            client(
+                "ats",
+                &[secret, redirect, "scopes = [\"internship-application\"]"],
+            ),
+            "names no template",
+        ),
+        (
+            client("ats", &[redirect]),
+            "neither a client_secret nor jwks",
+        ),
+        (
+            client("ats", &[secret, "redirect_uris = [\"/callback\"]"]),
+            "\"/callback\" must be an absolute http or https URL",
+        ),
+        (
+            client(
+                "ats",
+                &[secret, "redirect_uris = [\"https://ats.example/cb#top\"]"],
+            ),
+            "without a fragment",
+        ),
+        (
+            client(
+                "ats",
+                &[secret, "redirect_uris = [\"javascript:alert(1)\"]"],
+            ),
+            "absolute http or https URL",
+        ),
+        (
+            client("ats", &[secret, "redirect_uris = []"]),
+            "redirect_uris is empty",
+        ),
+        (
+            format!("{good}{}", client("ats", &[secret, redirect])),
+            "another client has the same client_id",
+        ),
+    ] {
+        let error = load(&clients).unwrap_err().to_string();
+        assert!(error.contains("client_id = \"ats\""), "{error}");
+        assert!(error.contains(expected), "{expected}: {error}");
+    }
+    assert!(OidcClient::from_flag("ats:secret:/callback").is_err());
+    assert!(OidcClient::from_flag("ats:secret:http://127.0.0.1:9/callback").is_ok());
+}
