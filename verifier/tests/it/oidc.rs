@@ -1223,3 +1223,28 @@ fn regression_oidc_clients_that_cannot_work_are_refused_at_startup() {
     assert!(OidcClient::from_flag("ats:secret:/callback").is_err());
     assert!(OidcClient::from_flag("ats:secret:http://127.0.0.1:9/callback").is_ok());
 }
+
+/// The OpenID Provider endpoints are in the OpenAPI document the verifier
+/// serves, with the methods they answer.
+#[tokio::test]
+async fn the_openapi_document_describes_the_openid_provider() {
+    let (verifier, _issuer) = start("oidc-openapi", REDIRECT).await;
+    let openapi = verifier.get_json("/openapi.json").await;
+    for (path, methods) in [
+        ("/.well-known/openid-configuration", &["get"][..]),
+        ("/authorize", &["get", "post"]),
+        ("/authorize/{tx}/done", &["get"]),
+        ("/token", &["post"]),
+        ("/userinfo", &["get", "post"]),
+        ("/jwks", &["get"]),
+    ] {
+        for method in methods {
+            assert!(
+                openapi["paths"][path][method].is_object(),
+                "{method} {path} not documented"
+            );
+        }
+    }
+    let token = &openapi["paths"]["/token"]["post"]["responses"]["401"];
+    assert!(token["headers"]["WWW-Authenticate"].is_object());
+}
