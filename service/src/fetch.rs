@@ -58,15 +58,17 @@ fn reach_v4(ip: Ipv4Addr) -> Reach {
         Reach::Loopback
     } else if ip.is_private() || (a == 100 && (b & 0xc0) == 64) {
         Reach::Private
-    } else if a == 0 // "this network", 0.0.0.0 among it
-        || ip.is_link_local()
+    } else if ip.is_link_local()
         || ip.is_multicast()
-        || a >= 240 // reserved, 255.255.255.255 among it
         || ip.is_documentation()
-        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
-        || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast
-        || (a == 198 && (b & 0xfe) == 18)
-    // benchmarking
+        || matches!(
+            (a, b, c),
+            (0, _, _) // "this network", 0.0.0.0 among it
+                | (240.., _, _) // reserved, 255.255.255.255 among it
+                | (192, 0, 0) // IETF protocol assignments
+                | (192, 88, 99) // 6to4 relay anycast
+                | (198, 18..=19, _) // benchmarking
+        )
     {
         Reach::Special
     } else {
@@ -100,11 +102,12 @@ fn reach_v6(ip: Ipv6Addr) -> Reach {
         Reach::Special
     } else if s[0] == 0x2002 {
         translated(s[1], s[2]) // 6to4
-    } else if (s[0] == 0x2001 && s[1] < 0x0200) // protocol assignments, Teredo
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || (s[0] == 0x3fff && s[1] < 0x1000)
-    // documentation, RFC 9637
-    {
+    } else if matches!(
+        (s[0], s[1]),
+        (0x2001, 0..0x0200) // IETF protocol assignments, Teredo among them
+            | (0x2001, 0x0db8) // documentation
+            | (0x3fff, 0..0x1000) // documentation, RFC 9637
+    ) {
         Reach::Special
     } else {
         Reach::Public
