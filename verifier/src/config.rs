@@ -372,6 +372,7 @@ impl Config {
 /// timeout_ms = 10000           # per attempt
 /// poll_interval_ms = 1000      # how often the outbox is looked at
 /// allow_private_addresses = false # https to private/loopback addresses
+/// retention_seconds = 604800   # delivered and dead deliveries kept 7 days
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -401,6 +402,11 @@ pub struct WebhookSettings {
     /// on loopback regardless.
     #[serde(default)]
     pub allow_private_addresses: bool,
+    /// How long a delivered or dead delivery stays in the outbox (listed
+    /// by the API and the portal, a dead one retryable), in seconds; then
+    /// it is deleted, every `purge_interval_ms`.
+    #[serde(default = "default_webhook_retention_seconds")]
+    pub retention_seconds: u64,
 }
 
 impl Default for WebhookSettings {
@@ -413,8 +419,13 @@ impl Default for WebhookSettings {
             timeout_ms: default_webhook_timeout_ms(),
             poll_interval_ms: default_webhook_poll_ms(),
             allow_private_addresses: false,
+            retention_seconds: default_webhook_retention_seconds(),
         }
     }
+}
+
+fn default_webhook_retention_seconds() -> u64 {
+    7 * 24 * 3600
 }
 
 fn default_first_retry_ms() -> u64 {

@@ -1,7 +1,10 @@
 //! Webhook subscriptions and the delivery outbox, on sled and PostgreSQL.
 //!
 //! The outbox is durable: a delivery is written before the answer that
-//! caused it, and stays until it is delivered or dead. An instance takes
+//! caused it, and stays until it is delivered or dead, then for the
+//! retention period ([`OutboxStore::prune`], `[webhooks]
+//! retention_seconds`), so the outbox does not grow without end and a
+//! sled claim does not read every delivery ever made. An instance takes
 //! due deliveries with a lease ([`OutboxStore::claim`]: one
 //! compare-and-swap per record on sled, one `UPDATE .. FOR UPDATE SKIP
 //! LOCKED` on PostgreSQL), so two instances never send one attempt twice;
@@ -71,7 +74,8 @@ pub struct Delivery {
     pub state: DeliveryState,
     /// Attempts made so far.
     pub attempts: u32,
-    /// When the next attempt is due, milliseconds since the epoch.
+    /// When the next attempt is due, milliseconds since the epoch; once
+    /// delivered or dead, when the last attempt ended.
     pub next_attempt_at: i64,
     /// Until when an instance holds it, milliseconds since the epoch.
     pub leased_until: i64,
@@ -117,6 +121,15 @@ pub trait OutboxStore: Send + Sync {
     async fn get(&self, id: &str) -> Result<Option<Delivery>, StoreError>;
     /// The deliveries in `state` (all when `None`), in no particular order.
     async fn list(&self, state: Option<DeliveryState>) -> Result<Vec<Delivery>, StoreError>;
+    /// Deletes the delivered and dead deliveries whose last attempt ended
+    /// before `before_ms`; returns how many.
+    async fn prune(&self, before_ms: i64) -> Result<usize, StoreError>;
+}
+
+/// Whether `delivery` is finished (delivered or dead) since before
+/// `before_ms`.
+fn prunable(delivery: &Delivery, before_ms: i64) -> bool {
+    delivery.state != DeliveryState::Pending && delivery.next_attempt_at < before_ms
 }
 
 /// Both on sled.
@@ -215,6 +228,24 @@ impl OutboxStore for SledWebhooks {
             }
         }
         Ok(out)
+    }
+
+    async fn prune(&self, before_ms: i64) -> Result<usize, StoreError> {
+        let mut pruned = 0;
+        for entry in self.deliveries.iter() {
+            let (key, bytes) = entry?;
+            let delivery: Delivery = serde_json::from_slice(&bytes)?;
+            // Only as read: a delivery queued again meanwhile stays.
+            if prunable(&delivery, before_ms)
+                && self
+                    .deliveries
+                    .compare_and_swap(key, Some(bytes), None::<Vec<u8>>)?
+                    .is_ok()
+            {
+                pruned += 1;
+            }
+        }
+        Ok(pruned)
     }
 }
 
@@ -369,5 +400,17 @@ impl OutboxStore for PgWebhooks {
             }
         };
         rows.iter().map(decode).collect()
+    }
+
+    async fn prune(&self, before_ms: i64) -> Result<usize, StoreError> {
+        let deleted = self
+            .pg
+            .execute(
+                "DELETE FROM verifier_webhook_deliveries \
+                 WHERE state IN ('delivered', 'dead') AND next_attempt_at < $1",
+                &[&before_ms],
+            )
+            .await?;
+        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
     }
 }

@@ -5,6 +5,10 @@
 //! Every instance runs one; the outbox's lease makes each attempt one
 //! instance's. A delivery whose instance died mid-attempt is taken again
 //! once its lease runs out; the receiver drops the repeat by `webhook-id`.
+//!
+//! Beside it, every `purge_interval_ms` and on one instance at a time,
+//! [`prune`] deletes the deliveries finished (delivered or dead) more than
+//! `[webhooks] retention_seconds` ago.
 
 use std::time::Duration;
 
@@ -77,20 +81,65 @@ fn random_u32() -> u32 {
     }
 }
 
-/// Starts the worker: a round at every wake-up or `poll_interval_ms`.
+/// Starts the worker (a round at every wake-up or `poll_interval_ms`)
+/// and the outbox's pruning (every `purge_interval_ms`).
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let poll = Duration::from_millis(state.config.webhooks.poll_interval_ms.max(10));
-        loop {
-            match round(&state).await {
-                Ok(taken) if taken >= BATCH => continue,
-                Ok(_) => {}
-                Err(error) => tracing::error!(%error, "webhook delivery round failed"),
+        let deliver = async {
+            let poll = Duration::from_millis(state.config.webhooks.poll_interval_ms.max(10));
+            loop {
+                match round(&state).await {
+                    Ok(taken) if taken >= BATCH => continue,
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(%error, "webhook delivery round failed"),
+                }
+                let _woken_or_timed_out =
+                    tokio::time::timeout(poll, state.webhooks.wake.notified()).await;
             }
-            let _woken_or_timed_out =
-                tokio::time::timeout(poll, state.webhooks.wake.notified()).await;
-        }
+        };
+        let pruning = async {
+            let mut ticker = tokio::time::interval(Duration::from_millis(
+                state.config.purge_interval_ms.max(10),
+            ));
+            loop {
+                ticker.tick().await;
+                // Once across the instances sharing a database.
+                match state.stores.jobs.run(PRUNE_JOB, prune(&state)).await {
+                    Ok(None | Some(Ok(_))) => {}
+                    Ok(Some(Err(error))) => {
+                        tracing::error!(%error, "webhook outbox pruning failed")
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "webhook outbox pruning could not take its lock")
+                    }
+                }
+            }
+        };
+        tokio::join!(deliver, pruning);
     })
+}
+
+/// The advisory lock key of the outbox's pruning ("vwhprune").
+const PRUNE_JOB: i64 = 0x7677_6870_7275_6e65;
+
+/// Deletes the deliveries finished more than `retention_seconds` ago;
+/// returns how many.
+pub async fn prune(state: &AppState) -> Result<usize, StoreError> {
+    let retention_ms = state
+        .config
+        .webhooks
+        .retention_seconds
+        .saturating_mul(1_000);
+    let before = now_ms().saturating_sub(i64::try_from(retention_ms).unwrap_or(i64::MAX));
+    let pruned = state.stores.outbox.prune(before).await?;
+    if pruned > 0 {
+        state.stores.durable().await?;
+        tracing::info!(
+            pruned,
+            "finished webhook deliveries deleted after the retention period"
+        );
+    }
+    Ok(pruned)
 }
 
 /// One round: claims due deliveries and attempts each. Returns how many
@@ -152,6 +201,7 @@ async fn attempt(state: &AppState, mut delivery: Delivery) -> Result<(), StoreEr
     match outcome {
         Ok(()) => {
             delivery.state = DeliveryState::Delivered;
+            delivery.next_attempt_at = now_ms();
             delivery.delivered_at = Some(now());
             delivery.last_error = None;
             state.metrics.webhook("delivered");
@@ -166,6 +216,7 @@ async fn attempt(state: &AppState, mut delivery: Delivery) -> Result<(), StoreEr
             delivery.last_error = Some(error);
             if gone || delivery.attempts >= settings.max_attempts {
                 delivery.state = DeliveryState::Dead;
+                delivery.next_attempt_at = now_ms();
                 tracing::warn!(delivery = %delivery.id, attempts = delivery.attempts, "webhook delivery dead");
                 state.metrics.webhook("dead");
             } else {

@@ -2,7 +2,10 @@
 //! run as a process) gets a delivery once it comes back up, refuses
 //! replayed, unsigned and tampered callbacks; an always-failing receiver
 //! ends in a dead letter (API and portal); deliveries survive kill -9 of
-//! the verifier; two instances on PostgreSQL deliver each event once.
+//! the verifier; two instances on PostgreSQL deliver each event once;
+//! outside `--dev` non-public webhook URLs are refused at registration
+//! and at delivery; finished deliveries are pruned after the retention
+//! period (both backends).
 
 use intyg_testkit::free_port;
 use std::io::{BufRead, BufReader};
@@ -13,6 +16,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use intyg_core::oid4vp::{AuthorizationErrorResponse, DirectPostBody, ErrorCode};
 use intyg_testkit::TestPg;
+use intyg_verifier::store::{Delivery, DeliveryState, Stores};
 use serde_json::{Value, json};
 
 use crate::{API_KEY, Session, TempDir, Verifier};
@@ -426,6 +430,100 @@ async fn outside_dev_a_delivery_to_a_mapped_loopback_address_never_connects() {
     let error = all[0]["last_error"].as_str().unwrap();
     assert!(error.starts_with("refusing to fetch"), "{error}");
     assert_eq!(*connections.lock().unwrap(), 0);
+}
+
+/// Regression: delivered deliveries were never deleted, so the outbox
+/// grew without end (and a sled claim read all of it). After
+/// `retention_seconds` a delivered one is gone; a pending one stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivered_delivery_is_pruned_after_the_retention_period() {
+    let verifier = Verifier::start("webhook-prune", |config| {
+        config.webhooks.poll_interval_ms = 50;
+        config.webhooks.first_retry_ms = 60_000;
+        config.webhooks.retention_seconds = 1;
+        config.purge_interval_ms = 100;
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let taking = axum::Router::new().fallback(|| async { axum::http::StatusCode::NO_CONTENT });
+    tokio::spawn(async move { axum::serve(listener, taking).await.unwrap() });
+    subscribe(&verifier, &url, &["presentation.declined"]).await;
+    let down = format!("http://127.0.0.1:{}/hooks", free_port());
+    subscribe(&verifier, &down, &["presentation.declined"]).await;
+    let session = verifier.session().await;
+    decline(&verifier, &session).await;
+    let both = deliveries_until(&verifier, |all| {
+        all.len() == 2 && all.iter().any(|d| d["state"] == "delivered")
+    })
+    .await;
+    let waiting = both.iter().find(|d| d["state"] == "pending").unwrap();
+    let left = deliveries_until(&verifier, |all| all.len() == 1).await;
+    assert_eq!(left[0]["id"], waiting["id"]);
+    assert_eq!(left[0]["state"], "pending");
+}
+
+fn finished(id: &str, state: DeliveryState, ended_ms: i64) -> Delivery {
+    Delivery {
+        id: id.into(),
+        subscription_id: "w1".into(),
+        event: "presentation.verified".into(),
+        presentation_id: "t1".into(),
+        payload: "{}".into(),
+        state,
+        attempts: 1,
+        next_attempt_at: ended_ms,
+        leased_until: 0,
+        last_error: None,
+        created_at: 1,
+        delivered_at: None,
+    }
+}
+
+/// The outbox's pruning, on each backend: delivered and dead deliveries
+/// finished before the cut-off go, pending ones (however old) and recent
+/// ones stay, and a claim still finds the pending.
+async fn finished_deliveries_are_pruned(stores: Stores) {
+    for delivery in [
+        finished("pending-old", DeliveryState::Pending, 1_000),
+        finished("delivered-old", DeliveryState::Delivered, 1_000),
+        finished("delivered-new", DeliveryState::Delivered, 9_000),
+        finished("dead-old", DeliveryState::Dead, 4_999),
+        finished("dead-new", DeliveryState::Dead, 5_000),
+    ] {
+        stores.outbox.enqueue(&delivery).await.unwrap();
+    }
+    assert_eq!(stores.outbox.prune(5_000).await.unwrap(), 2);
+    let mut left: Vec<String> = stores
+        .outbox
+        .list(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    left.sort();
+    assert_eq!(left, ["dead-new", "delivered-new", "pending-old"]);
+    assert_eq!(stores.outbox.prune(5_000).await.unwrap(), 0);
+    let claimed = stores.outbox.claim(20_000, 30_000, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, "pending-old");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_deliveries_are_pruned_on_sled() {
+    let dir = TempDir::new("webhook-prune-sled");
+    let stores = Stores::open_sled(&dir.0.join("db"), &dir.0.join("keys")).unwrap();
+    finished_deliveries_are_pruned(stores).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_deliveries_are_pruned_on_postgres() {
+    let url = TestPg::cluster().database("verifier_webhook_prune").await;
+    let stores = Stores::open_pg(&intyg_service::pg::PgConfig::new(url))
+        .await
+        .unwrap();
+    finished_deliveries_are_pruned(stores).await;
 }
 
 /// Two instances on one database, each with its delivery worker: every
