@@ -461,7 +461,10 @@ mod tests {
         }
         let server_error = reason_text(crate::presentation::SERVER_ERROR);
         assert_ne!(server_error, Msg::ReasonUnknown);
-        assert!(seen.insert(server_error), "server_error shares its sentence");
+        assert!(
+            seen.insert(server_error),
+            "server_error shares its sentence"
+        );
         assert_eq!(reason_text("something_new"), Msg::ReasonUnknown);
     }
 }
