@@ -397,9 +397,10 @@ pub struct WebhookSettings {
     /// the worker at once on the instance that queued them).
     #[serde(default = "default_webhook_poll_ms")]
     pub poll_interval_ms: u64,
-    /// Allow https delivery to private and loopback address literals (the
-    /// receiver is on the deployment's own network). `--dev` allows http
-    /// on loopback regardless.
+    /// Allow https delivery to private and loopback addresses, given as
+    /// literals or resolved from names (the receiver is on the
+    /// deployment's own network); never link-local ones. `--dev` allows
+    /// http on loopback regardless.
     #[serde(default)]
     pub allow_private_addresses: bool,
     /// How long a delivered or dead delivery stays in the outbox (listed
