@@ -1248,3 +1248,44 @@ async fn the_openapi_document_describes_the_openid_provider() {
     let token = &openapi["paths"]["/token"]["post"]["responses"]["401"];
     assert!(token["headers"]["WWW-Authenticate"].is_object());
 }
+
+/// A failure of the verifier itself after the client and its redirect URI
+/// were checked goes back to the client as `error=server_error` (with
+/// `state`), not as a JSON error in the browser: here the transactions
+/// table is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_a_server_failure_at_authorize_goes_back_as_server_error() {
+    let url = intyg_testkit::TestPg::cluster()
+        .database("verifier_oidc_server_error")
+        .await;
+    let flag = format!("{CLIENT}:{SECRET}:{REDIRECT}");
+    let database = url.clone();
+    let verifier = Verifier::start("oidc-server-error", move |config| {
+        config.database_url = Some(database);
+        config
+            .oidc_clients
+            .push(OidcClient::from_flag(&flag).unwrap());
+    })
+    .await;
+    let pg = intyg_service::pg::Pg::connect(&intyg_service::pg::PgConfig::new(url)).unwrap();
+    pg.execute(
+        "ALTER TABLE verifier_transactions RENAME TO verifier_transactions_gone",
+        &[],
+    )
+    .await
+    .unwrap();
+    let response = no_redirects()
+        .get(authorize_url(&verifier.url, REDIRECT, &pkce().1))
+        .send()
+        .await
+        .unwrap();
+    let (error, state) = refused(&response);
+    assert_eq!(error, "server_error");
+    assert_eq!(state.as_deref(), Some("st-1"));
+    let back = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let description = query(&back, "error_description").unwrap();
+    assert!(
+        !description.contains("verifier_transactions"),
+        "{description}"
+    );
+}
