@@ -352,6 +352,9 @@ async fn main() -> anyhow::Result<()> {
             .map(|(url, signer)| intyg_service::trust_lists::TrustListSource { url, signer }),
     );
     config.oidc_clients.extend(args.oidc_clients);
+    // Again with the clients of the flags: an id given twice (by a flag and
+    // the file, or two flags) is refused like one in the file.
+    config.check_oidc_clients()?;
     if let Some(scheme) = args.invocation_scheme {
         config.invocation_scheme = scheme;
     }

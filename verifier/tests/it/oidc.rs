@@ -1224,6 +1224,29 @@ fn regression_oidc_clients_that_cannot_work_are_refused_at_startup() {
     assert!(OidcClient::from_flag("ats:secret:http://127.0.0.1:9/callback").is_ok());
 }
 
+/// The binary checks the clients of its flags with those of the file: one
+/// id given twice stops it with a message naming the client.
+#[test]
+fn a_client_id_given_twice_on_the_command_line_stops_the_verifier() {
+    let dir = crate::TempDir::new("oidc-flags");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_intyg-verifier"))
+        .args(["--dev", "--data-dir"])
+        .arg(&dir.0)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(["--oidc-client", "ats:one-secret:http://127.0.0.1:9/a"])
+        .args(["--oidc-client", "ats:another-secret:http://127.0.0.1:9/b"])
+        .env_remove("INTYG_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("client_id = \"ats\""), "{stderr}");
+    assert!(
+        stderr.contains("another client has the same client_id"),
+        "{stderr}"
+    );
+}
+
 /// The OpenID Provider endpoints are in the OpenAPI document the verifier
 /// serves, with the methods they answer.
 #[tokio::test]
