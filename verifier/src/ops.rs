@@ -118,10 +118,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 
 /// Deletes the verified claims of every transaction completed more than
 /// `retention_seconds` ago (their keys destroyed); consent records stay.
-/// Finishes interrupted erasures first. Returns how many were purged.
+/// Finishes interrupted erasures first, and forgets expired erasure
+/// request ids and OpenID Provider codes and tokens. Returns how many
+/// transactions were purged.
 pub async fn purge_expired_claims(state: &AppState) -> Result<usize, ApiError> {
     crate::erasure::resume(state).await?;
     state.stores.replay.purge_expired(now()).await?;
+    state.stores.grants.purge_expired(now()).await?;
     let before = now() - state.config.retention_seconds;
     let due = state
         .stores

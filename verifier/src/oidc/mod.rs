@@ -482,7 +482,7 @@ pub async fn done(
                 scope: request.scope.clone(),
                 nonce: request.nonce.clone(),
                 sub: token::pairwise_subject(&state, &request.client_id, &transaction)?,
-                claims: token::disclosed_claims(&transaction),
+                transaction_id: transaction.id.clone(),
                 auth_time: transaction.completed_at.unwrap_or_else(now),
                 expires_at: now() + CODE_SECONDS,
             };

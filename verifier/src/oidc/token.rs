@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use super::{ACCESS_TOKEN_SECONDS, ACR, AMR, hashed};
 use crate::error::ApiError;
 use crate::model::Transaction;
+use crate::store::oidc::Grant;
 use crate::{AppState, now, random_token};
 
 /// The `client_assertion_type` of `private_key_jwt` (RFC 7523 §2.2).
@@ -64,6 +65,20 @@ pub fn public_jwk(state: &AppState) -> Result<Value, ApiError> {
         map.insert("alg".into(), "ES256".into());
     }
     Ok(value)
+}
+
+/// The claims `grant` stands for, read now from its transaction (where
+/// they are sealed): none once they were erased or their retention ended,
+/// or when the transaction is gone.
+async fn granted_claims(state: &AppState, grant: &Grant) -> Result<Map<String, Value>, ApiError> {
+    if grant.transaction_id.is_empty() {
+        return Ok(Map::new());
+    }
+    let Some(mut transaction) = state.stores.transactions.get(&grant.transaction_id).await? else {
+        return Ok(Map::new());
+    };
+    crate::personal::open(state, &mut transaction).await?;
+    Ok(disclosed_claims(&transaction))
 }
 
 /// The disclosed claims of a verified transaction, at the top level and
@@ -428,7 +443,7 @@ async fn exchange(state: &AppState, headers: &HeaderMap, body: &str) -> Result<R
         acr: ACR.to_owned(),
         amr: AMR.map(str::to_owned).to_vec(),
         azp: client_id.clone(),
-        claims: grant.claims.clone(),
+        claims: granted_claims(state, &grant).await?,
     };
     let mut header = Header::new(Algorithm::ES256);
     header.typ = Some("JWT".into());
@@ -475,7 +490,7 @@ pub async fn userinfo(
         .await?
         .filter(|g| g.expires_at > now() && !g.code_challenge.is_empty())
         .ok_or_else(|| ApiError::unauthorized("unknown or expired access token"))?;
-    let mut claims = intyg_core::oidc::disclosed_claims(&grant.claims);
+    let mut claims = granted_claims(&state, &grant).await?;
     claims.insert("sub".into(), grant.sub.into());
     Ok(Json(Value::Object(claims)).into_response())
 }

@@ -8,7 +8,6 @@
 use async_trait::async_trait;
 use intyg_service::pg::{Pg, PgError};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::StoreError;
 
@@ -27,8 +26,13 @@ pub struct Grant {
     pub nonce: Option<String>,
     /// The pairwise subject.
     pub sub: String,
-    /// The verified, disclosed claims.
-    pub claims: Map<String, Value>,
+    /// The verified transaction whose claims it grants. The claims stay
+    /// sealed there and are read when a token or `/userinfo` is served:
+    /// a grant never holds a claim value, and an erasure or the end of
+    /// retention takes them from every grant at once. (Empty in a grant of
+    /// an earlier version, which then grants nothing.)
+    #[serde(default)]
+    pub transaction_id: String,
     /// When the holder presented.
     pub auth_time: i64,
     /// When it stops being accepted, seconds since the epoch.
@@ -49,6 +53,22 @@ pub trait GrantStore: Send + Sync {
     async fn put_link(&self, key: &str, target: &str, expires_at: i64) -> Result<(), StoreError>;
     /// Takes the key remembered under `key`: a second take finds nothing.
     async fn take_link(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Forgets every grant and link that expired before `now`; returns
+    /// how many.
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError>;
+}
+
+/// A link on sled: the grant key it leads to, and until when.
+#[derive(Serialize, Deserialize)]
+struct Link {
+    target: String,
+    expires_at: i64,
+}
+
+/// What every entry of the sled tree has, grant or link.
+#[derive(Deserialize)]
+struct Expiring {
+    expires_at: i64,
 }
 
 /// On sled.
@@ -71,13 +91,38 @@ impl GrantStore for SledGrants {
         super::decode(self.tree.get(key.as_bytes())?)
     }
 
-    async fn put_link(&self, key: &str, target: &str, _expires_at: i64) -> Result<(), StoreError> {
-        self.tree.insert(key.as_bytes(), super::encode(&target)?)?;
+    async fn put_link(&self, key: &str, target: &str, expires_at: i64) -> Result<(), StoreError> {
+        let link = Link {
+            target: target.to_owned(),
+            expires_at,
+        };
+        self.tree.insert(key.as_bytes(), super::encode(&link)?)?;
         Ok(())
     }
 
     async fn take_link(&self, key: &str) -> Result<Option<String>, StoreError> {
-        super::decode(self.tree.remove(key.as_bytes())?)
+        Ok(super::decode::<Link>(self.tree.remove(key.as_bytes())?)?.map(|link| link.target))
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let mut purged = 0;
+        for entry in self.tree.iter() {
+            let (key, value) = entry?;
+            // An entry without an expiry (a link of an earlier version,
+            // which lived minutes) goes too.
+            let expired = serde_json::from_slice::<Expiring>(&value)
+                .map_or(true, |entry| entry.expires_at <= now);
+            // Removed only as read: a grant put again meanwhile stays.
+            if expired
+                && self
+                    .tree
+                    .compare_and_swap(&key, Some(&value), None::<&[u8]>)?
+                    .is_ok()
+            {
+                purged += 1;
+            }
+        }
+        Ok(purged)
     }
 }
 
@@ -149,5 +194,16 @@ impl GrantStore for PgGrants {
         };
         let text: &str = row.try_get(0).map_err(PgError::from)?;
         Ok(Some(serde_json::from_str(text)?))
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<usize, StoreError> {
+        let purged = self
+            .pg
+            .execute(
+                "DELETE FROM verifier_oidc_grants WHERE expires_at <= $1",
+                &[&now],
+            )
+            .await?;
+        Ok(usize::try_from(purged).unwrap_or(usize::MAX))
     }
 }

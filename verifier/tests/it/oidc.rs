@@ -1312,3 +1312,97 @@ async fn regression_a_server_failure_at_authorize_goes_back_as_server_error() {
         "{description}"
     );
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// A code or an access token holds no claim value: the claims stay
+/// sealed with the presentation and are read from it when a token or
+/// `/userinfo` is served. Once retention has deleted them, `/userinfo`
+/// has only `sub`; expired grants are purged.
+#[tokio::test]
+async fn grants_hold_no_claim_and_lose_them_with_the_presentation() {
+    let flag = format!("{CLIENT}:{SECRET}:{REDIRECT}");
+    let verifier = Verifier::start("oidc-grants", move |config| {
+        config
+            .oidc_clients
+            .push(OidcClient::from_flag(&flag).unwrap());
+        config.retention_seconds = 0;
+        config.purge_interval_ms = 3_600_000;
+    })
+    .await;
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    let holder = holder_of(
+        &issuer,
+        &["registration-certificate", "internship-eligibility"],
+    );
+    let (code_verifier, challenge) = pkce();
+    let code = query(&code_for(&verifier, &holder, &challenge).await, "code").unwrap();
+    let tokens: Value = token_request(
+        &verifier,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", code_verifier.as_str()),
+        ],
+        true,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let userinfo = || {
+        verifier
+            .http
+            .get(format!("{}/userinfo", verifier.url))
+            .bearer_auth(&access)
+            .send()
+    };
+    let claims: Value = userinfo().await.unwrap().json().await.unwrap();
+    assert_eq!(claims["family_name"], "Lindqvist", "{claims}");
+
+    verifier.state.stores.durable().await.unwrap();
+    for file in files_under(&verifier.state.config.data_dir) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(9).any(|w| w == b"Lindqvist"),
+            "{} holds a claim value in clear",
+            file.display()
+        );
+    }
+
+    let purged = intyg_verifier::ops::purge_expired_claims(&verifier.state)
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+    let claims: Value = userinfo().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        claims.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["sub"],
+        "{claims}"
+    );
+
+    let grants = &verifier.state.stores.grants;
+    assert_eq!(
+        grants.purge_expired(intyg_verifier::now()).await.unwrap(),
+        0
+    );
+    // The access token and the link from its used code.
+    let later = intyg_verifier::now() + 86_400;
+    assert_eq!(grants.purge_expired(later).await.unwrap(), 2);
+    assert_eq!(userinfo().await.unwrap().status(), 401);
+}

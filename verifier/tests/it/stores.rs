@@ -52,6 +52,7 @@ both_backends!(
     pending_erasures_are_found,
     an_outcome_its_consent_and_its_events_are_written_together,
     an_authorization_code_is_taken_once,
+    expired_grants_and_links_are_purged,
 );
 
 fn transaction(id: &str) -> Transaction {
@@ -696,7 +697,7 @@ async fn an_authorization_code_is_taken_once(stores: Stores) {
         scope: "openid internship_application".into(),
         nonce: Some("n".into()),
         sub: "s".into(),
-        claims: serde_json::Map::new(),
+        transaction_id: "t1".into(),
         auth_time: 1,
         expires_at: 100,
     };
@@ -715,4 +716,44 @@ async fn an_authorization_code_is_taken_once(stores: Stores) {
     }
     assert_eq!(taken, 1);
     assert_eq!(stores.grants.get("k1").await.unwrap(), None);
+}
+
+async fn expired_grants_and_links_are_purged(stores: Stores) {
+    let grant = |expires_at| intyg_verifier::store::oidc::Grant {
+        client_id: "ats".into(),
+        redirect_uri: "https://ats.example/cb".into(),
+        code_challenge: String::new(),
+        scope: "openid internship_application".into(),
+        nonce: None,
+        sub: "s".into(),
+        transaction_id: "t1".into(),
+        auth_time: 1,
+        expires_at,
+    };
+    stores.grants.put("old", &grant(100)).await.unwrap();
+    stores.grants.put("new", &grant(300)).await.unwrap();
+    stores
+        .grants
+        .put_link("old-link", "old", 100)
+        .await
+        .unwrap();
+    stores
+        .grants
+        .put_link("new-link", "new", 300)
+        .await
+        .unwrap();
+    assert_eq!(stores.grants.purge_expired(99).await.unwrap(), 0);
+    assert_eq!(stores.grants.purge_expired(200).await.unwrap(), 2);
+    assert_eq!(stores.grants.get("old").await.unwrap(), None);
+    assert_eq!(stores.grants.take_link("old-link").await.unwrap(), None);
+    assert_eq!(stores.grants.get("new").await.unwrap(), Some(grant(300)));
+    assert_eq!(
+        stores
+            .grants
+            .take_link("new-link")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("new")
+    );
 }
