@@ -72,9 +72,12 @@ pub trait TransactionStore: Send + Sync {
     /// `done` if the stored record still equals `current` and is claimed
     /// and, only then, stores `consent` and queues `events` (the webhook
     /// deliveries of the outcome; one already queued under the same id
-    /// stays as it is), all in one commit (a PostgreSQL transaction, a
-    /// sled transaction over the trees): an outcome is never stored
-    /// without its events. Returns whether it did.
+    /// stays as it is): an outcome is never stored without its events.
+    /// PostgreSQL writes all of it in one statement; sled queues the
+    /// events just before the outcome (and takes them back if the swap
+    /// fails), so a crash can leave an event whose outcome was never
+    /// written, which the delivery worker then drops. Returns whether it
+    /// did.
     async fn finish(
         &self,
         current: &Transaction,
@@ -330,8 +333,8 @@ struct SledStore {
     /// Ids of the transactions a response has taken.
     claims: Tree,
     consents: Tree,
-    /// The webhook outbox ([`webhooks::SledWebhooks`]'s), which a
-    /// transaction's outcome writes to in the same sled transaction.
+    /// The webhook outbox ([`webhooks::SledWebhooks`]'s), where a
+    /// transaction's outcome queues its events.
     deliveries: Tree,
     postings: Tree,
     /// Keyed `posting id` `/` `transaction id` (ids are base64url).
@@ -398,49 +401,42 @@ impl TransactionStore for SledStore {
         consent: Option<&ConsentRecord>,
         events: &[Delivery],
     ) -> Result<bool, StoreError> {
-        use sled::transaction::{ConflictableTransactionError, TransactionError};
         let id = current.id.as_bytes();
-        let (expected, next) = (encode(current)?, encode(done)?);
-        let consent = consent.map(encode).transpose()?;
-        let events = events
-            .iter()
-            .map(|delivery| Ok((delivery.id.as_bytes(), encode(delivery)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let trees = [
-            &self.transactions,
-            &self.claims,
-            &self.consents,
-            &self.deliveries,
-        ];
-        // One sled transaction (and one fsync, `Stores::durable`) for
-        // the outcome, its consent record and its events.
-        let finished = Tree::transaction(&trees, |views| {
-            let [transactions, claims, consents, deliveries] = views else {
-                return Err(ConflictableTransactionError::Abort(()));
-            };
-            if claims.get(id)?.is_none()
-                || transactions.get(id)?.as_deref() != Some(expected.as_slice())
-            {
-                return Ok(false);
-            }
-            transactions.insert(id, next.as_slice())?;
-            if let Some(consent) = &consent {
-                consents.insert(id, consent.as_slice())?;
-            }
-            for (key, delivery) in &events {
-                if deliveries.get(key)?.is_none() {
-                    deliveries.insert(*key, delivery.as_slice())?;
-                }
-            }
-            Ok(true)
-        });
-        match finished {
-            Ok(finished) => Ok(finished),
-            Err(TransactionError::Storage(error)) => Err(error.into()),
-            Err(TransactionError::Abort(())) => Err(StoreError::Database(
-                sled::Error::ReportableBug("finish: one view per tree".into()),
-            )),
+        if !self.claims.contains_key(id)? {
+            return Ok(false);
         }
+        // The deliveries go first: a crash can then leave a delivery
+        // whose outcome was never written, never an outcome without its
+        // delivery, and the worker sends only what the record confirms
+        // (`webhooks::deliver`). A sled transaction over the trees would
+        // make this one write, but it takes sled's process-wide write
+        // lock: +0.6 ms of CPU per verified presentation under load.
+        let mut queued = Vec::new();
+        for delivery in events {
+            let record = encode(delivery)?;
+            let added = self.deliveries.compare_and_swap(
+                delivery.id.as_bytes(),
+                None::<&[u8]>,
+                Some(record.as_slice()),
+            )?;
+            if added.is_ok() {
+                queued.push((delivery.id.as_bytes(), record));
+            }
+        }
+        if !TransactionStore::swap(self, current, done).await? {
+            // Not this outcome after all: its deliveries go with it.
+            for (key, record) in queued {
+                let _removed_or_changed =
+                    self.deliveries
+                        .compare_and_swap(key, Some(record), None::<&[u8]>)?;
+            }
+            return Ok(false);
+        }
+        if let Some(consent) = consent {
+            ConsentStore::insert(self, consent).await?;
+        }
+        // One fsync (`Stores::durable`) covers all of it.
+        Ok(true)
     }
 
     async fn with_claims_completed_before(

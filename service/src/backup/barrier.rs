@@ -162,23 +162,6 @@ impl Tree {
         self.tree.update_and_fetch(key, f)
     }
 
-    /// Runs `writes` as one sled transaction over `trees` (all of this
-    /// tree's database): its writes land together or not at all, across
-    /// a crash too, and no other write interleaves. sled may run `writes`
-    /// again after a conflict, so it must only read and write through the
-    /// views it gets (in the order of `trees`).
-    pub fn transaction<A, E>(
-        trees: &[&Tree],
-        writes: impl Fn(
-            &[sled::transaction::TransactionalTree],
-        ) -> sled::transaction::ConflictableTransactionResult<A, E>,
-    ) -> sled::transaction::TransactionResult<A, E> {
-        use sled::Transactional as _;
-        let _hold = trees.first().map(|tree| tree.barrier.hold());
-        let inner: Vec<&sled::Tree> = trees.iter().map(|tree| &tree.tree).collect();
-        inner.as_slice().transaction(|views| writes(views))
-    }
-
     /// [`sled::Tree::get`].
     pub fn get<K: AsRef<[u8]>>(&self, key: K) -> sled::Result<Option<IVec>> {
         self.tree.get(key)

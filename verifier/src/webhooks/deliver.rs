@@ -163,8 +163,66 @@ pub async fn round(state: &AppState) -> Result<usize, StoreError> {
     Ok(taken)
 }
 
+/// Where the event a delivery reports stands in its presentation's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Record {
+    /// The record says it happened: send.
+    Confirms,
+    /// The presentation is still being checked: ask again later.
+    Pending,
+    /// It never happened (an instance stopped between queueing the
+    /// event and writing the outcome, which sled writes in that order).
+    Denies,
+}
+
+/// What `delivery`'s presentation record says of its event.
+async fn record_of(state: &AppState, delivery: &Delivery) -> Result<Record, StoreError> {
+    let Some(transaction) = state
+        .stores
+        .transactions
+        .get(&delivery.presentation_id)
+        .await?
+    else {
+        return Ok(Record::Denies);
+    };
+    let happened = match super::EventType::parse(&delivery.event) {
+        Some(super::EventType::PresentationErased) => transaction.erasure.is_some(),
+        Some(event) => super::EventType::of(transaction.outcome) == Some(event),
+        None => false,
+    };
+    Ok(if happened {
+        Record::Confirms
+    } else if transaction.outcome == crate::model::Outcome::Pending
+        && transaction.processing
+        && !transaction.abandoned(now())
+    {
+        Record::Pending
+    } else {
+        Record::Denies
+    })
+}
+
 async fn attempt(state: &AppState, mut delivery: Delivery) -> Result<(), StoreError> {
     let settings = &state.config.webhooks;
+    match record_of(state, &delivery).await? {
+        Record::Confirms => {}
+        Record::Pending => {
+            // Not an attempt: the lease ends and it is due again soon.
+            let wait = i64::try_from(settings.first_retry_ms).unwrap_or(i64::MAX / 4);
+            delivery.leased_until = 0;
+            delivery.next_attempt_at = now_ms().saturating_add(wait);
+            return state.stores.outbox.update(&delivery).await;
+        }
+        Record::Denies => {
+            delivery.state = DeliveryState::Dead;
+            delivery.next_attempt_at = now_ms();
+            delivery.last_error =
+                Some("the presentation's record does not show this event: not sent".into());
+            tracing::warn!(delivery = %delivery.id, "webhook event without its outcome dropped");
+            state.metrics.webhook("dropped");
+            return state.stores.outbox.update(&delivery).await;
+        }
+    }
     delivery.attempts += 1;
     let outcome = match state
         .stores

@@ -704,3 +704,68 @@ async fn a_queued_delivery_survives_kill_9_of_the_verifier() {
     assert_eq!(events[0]["presentation_id"], id.as_str());
     verifier.kill_9();
 }
+
+/// On sled an outcome's events are queued just before the outcome itself,
+/// so an instance that stops between the two leaves events whose outcome
+/// was never written. The worker sends only what the presentation's record
+/// confirms: such an event waits while the check may still finish, and is
+/// dropped (dead, never sent) once the presentation is abandoned.
+#[tokio::test]
+async fn an_event_whose_outcome_was_never_written_is_not_sent() {
+    use intyg_verifier::model::{ABANDONED_AFTER, Outcome};
+    use intyg_verifier::webhooks::{EventType, deliver, deliveries};
+    let verifier = Verifier::start("webhook-unconfirmed", |config| {
+        config.webhooks.first_retry_ms = 10;
+        config.webhooks.poll_interval_ms = 3_600_000;
+    })
+    .await;
+    let port = free_port();
+    let created = verifier
+        .post_json(
+            "/api/webhooks",
+            &json!({"url": format!("http://127.0.0.1:{port}/hooks"), "events": ["presentation.verified"]}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let session = verifier.session().await;
+    let state = &verifier.state;
+    let transactions = &state.stores.transactions;
+    let current = transactions.get(&session.id).await.unwrap().unwrap();
+    assert!(transactions.claim(&current).await.unwrap());
+    // What a response being checked queues just before its outcome.
+    let verified = intyg_verifier::model::Transaction {
+        outcome: Outcome::Verified,
+        ..current.clone()
+    };
+    let queued = deliveries(state, EventType::PresentationVerified, &verified)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1);
+    state.stores.outbox.enqueue(&queued[0]).await.unwrap();
+    let id = queued[0].id.clone();
+
+    assert_eq!(deliver::round(state).await.unwrap(), 1);
+    let waiting = state.stores.outbox.get(&id).await.unwrap().unwrap();
+    assert_eq!(waiting.state, DeliveryState::Pending);
+    assert_eq!(waiting.attempts, 0, "not an attempt: {waiting:?}");
+    assert_eq!(waiting.last_error, None);
+
+    // The instance stopped mid-check: the presentation is abandoned.
+    let abandoned = intyg_verifier::model::Transaction {
+        expires_at: intyg_verifier::now() - ABANDONED_AFTER - 1,
+        ..current.clone()
+    };
+    assert!(transactions.swap(&current, &abandoned).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(deliver::round(state).await.unwrap(), 1);
+    let dropped = state.stores.outbox.get(&id).await.unwrap().unwrap();
+    assert_eq!(dropped.state, DeliveryState::Dead);
+    assert_eq!(dropped.attempts, 0, "never sent: {dropped:?}");
+    assert!(
+        dropped
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("does not show this event")),
+        "{dropped:?}"
+    );
+}
