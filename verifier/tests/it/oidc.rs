@@ -30,6 +30,28 @@ pub(crate) async fn start(name: &str, redirect: &str) -> (Verifier, TestIssuer) 
     (verifier, issuer)
 }
 
+/// A verifier whose client authenticates with `private_key_jwt` (its key
+/// `public`, allowed `scopes`), and a trusted issuer.
+async fn start_with_key(
+    name: &str,
+    public: intyg_core::jose::Jwk,
+    scopes: Option<Vec<String>>,
+) -> (Verifier, TestIssuer) {
+    let verifier = Verifier::start(name, move |config| {
+        config.oidc_clients.push(OidcClient {
+            client_id: CLIENT.into(),
+            client_secret: None,
+            jwks: vec![public],
+            redirect_uris: vec![REDIRECT.into()],
+            scopes,
+        });
+    })
+    .await;
+    let issuer = TestIssuer::start().await;
+    verifier.trust(&issuer);
+    (verifier, issuer)
+}
+
 pub(crate) fn pkce() -> (String, String) {
     let verifier = intyg_verifier::random_token(48).unwrap();
     let challenge = intyg_core::jose::b64url_encode(sha2::Sha256::digest(verifier.as_bytes()));
@@ -149,6 +171,19 @@ async fn token_request(
     request.send().await.unwrap()
 }
 
+/// The token response for `code` (authenticated with the secret).
+async fn redeem(verifier: &Verifier, code: &str, code_verifier: &str) -> Value {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", code_verifier),
+    ];
+    let response = token_request(verifier, &form, true).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
 /// Runs a flow to the code with `holder`'s presentation.
 async fn code_for(verifier: &Verifier, holder: &Holder, challenge: &str) -> url::Url {
     let (link, tx, cookie) = open_authorization(verifier, challenge).await;
@@ -259,20 +294,7 @@ async fn a_relying_party_gets_an_id_token_with_the_disclosed_claims() {
     let (verifier2, challenge2) = pkce();
     let back = code_for(&verifier, &holder, &challenge2).await;
     let code = query(&back, "code").unwrap();
-    let tokens: Value = token_request(
-        &verifier,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier2.as_str()),
-        ],
-        true,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let tokens = redeem(&verifier, &code, &verifier2).await;
     let second = CompactJws::parse(tokens["id_token"].as_str().unwrap()).unwrap();
     let second: Value = serde_json::from_slice(&second.payload).unwrap();
     assert_ne!(second["sub"], sub);
@@ -671,18 +693,12 @@ async fn private_key_jwt_authenticates_a_client_once_per_assertion() {
     let key = SigningKey::generate().unwrap();
     let mut public = key.public_jwk();
     public.key_id = Some("rp-1".into());
-    let verifier = Verifier::start("oidc-pkjwt", move |config| {
-        config.oidc_clients.push(OidcClient {
-            client_id: CLIENT.into(),
-            client_secret: None,
-            jwks: vec![public],
-            redirect_uris: vec![REDIRECT.into()],
-            scopes: Some(vec!["internship_application".into()]),
-        });
-    })
+    let (verifier, issuer) = start_with_key(
+        "oidc-pkjwt",
+        public,
+        Some(vec!["internship_application".into()]),
+    )
     .await;
-    let issuer = TestIssuer::start().await;
-    verifier.trust(&issuer);
     let holder = holder_of(
         &issuer,
         &["registration-certificate", "internship-eligibility"],
@@ -753,18 +769,7 @@ async fn private_key_jwt_authenticates_a_client_once_per_assertion() {
 async fn regression_private_key_jwt_checks_times_and_client_id() {
     let key = SigningKey::generate().unwrap();
     let public = key.public_jwk();
-    let verifier = Verifier::start("oidc-pkjwt-times", move |config| {
-        config.oidc_clients.push(OidcClient {
-            client_id: CLIENT.into(),
-            client_secret: None,
-            jwks: vec![public],
-            redirect_uris: vec![REDIRECT.into()],
-            scopes: None,
-        });
-    })
-    .await;
-    let issuer = TestIssuer::start().await;
-    verifier.trust(&issuer);
+    let (verifier, issuer) = start_with_key("oidc-pkjwt-times", public, None).await;
     let holder = holder_of(
         &issuer,
         &["registration-certificate", "internship-eligibility"],
@@ -1350,20 +1355,7 @@ async fn grants_hold_no_claim_and_lose_them_with_the_presentation() {
     );
     let (code_verifier, challenge) = pkce();
     let code = query(&code_for(&verifier, &holder, &challenge).await, "code").unwrap();
-    let tokens: Value = token_request(
-        &verifier,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", code_verifier.as_str()),
-        ],
-        true,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let tokens = redeem(&verifier, &code, &code_verifier).await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let userinfo = || {
         verifier
