@@ -187,7 +187,9 @@ impl<S: Sync> axum::extract::FromRequestParts<S> for Peer {
     }
 }
 
-fn parse_cookies(headers: &HeaderMap) -> HashMap<String, String> {
+/// A request's cookies by name (every `Cookie` header; a name given twice
+/// keeps its last value).
+pub fn parse_cookies(headers: &HeaderMap) -> HashMap<String, String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -353,10 +353,11 @@ async fn start(
     )
     .await?;
     let mut response = waiting_page(state, &transaction)?;
-    let secure = if state.config.public_url.starts_with("http://") {
-        ""
-    } else {
+    // As the portals decide it: Secure on an https public URL.
+    let secure = if state.config.public_url.starts_with("https://") {
         "; Secure"
+    } else {
+        ""
     };
     let cookie = format!(
         "{BROWSER_COOKIE}={browser}; Path=/authorize/{}; HttpOnly; SameSite=Lax{secure}",
@@ -374,14 +375,9 @@ fn same_browser(headers: &HeaderMap, request: &OidcRequest) -> bool {
     let Some(expected) = request.browser_binding.as_deref() else {
         return false;
     };
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| *name == BROWSER_COOKIE)
-        .any(|(_, value)| {
+    intyg_service::portal::parse_cookies(headers)
+        .get(BROWSER_COOKIE)
+        .is_some_and(|value| {
             aws_lc_rs::constant_time::verify_slices_are_equal(
                 hashed(value).as_bytes(),
                 expected.as_bytes(),
